@@ -1,1 +1,23 @@
-//! factcheck
+//! factcheck: an offline fact-check assistant.
+//!
+//! A question or a claim comes in; retrieval finds the passages of the corpus that bear on it; a
+//! local quantized model (or, without one, an extractive fallback) writes the answer or verdict;
+//! every citation is checked against the exact lines of the corpus file it names.
+//!
+//! Module map:
+//! - [`corpus`]: loading the seed files, keeping original lines, reporting bad files.
+//! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
+//! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, Latin/digit words) used by the index.
+//! - [`index`]: the tantivy BM25 index over passages and the search API.
+//! - [`eval`]: scoring retrieval against an evaluation file.
+//! - [`server`]: the HTTP API (axum).
+//! - [`engine`]: the local model engine (GGUF loading, generation, the model's owner thread).
+
+pub mod analyzer;
+pub mod corpus;
+pub mod engine;
+pub mod eval;
+pub mod index;
+pub mod segment;
+pub mod server;
+pub mod text;

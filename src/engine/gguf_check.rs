@@ -1,0 +1,1 @@
+//! Safe pre-validation of GGUF files before candle reads them.

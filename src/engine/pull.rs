@@ -1,0 +1,1 @@
+//! Downloading GGUF models from the Hugging Face hub into models/.
