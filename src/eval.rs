@@ -1,1 +1,263 @@
-//! eval
+//! Scoring retrieval against an evaluation file (the `shared/eval` JSONL format).
+//!
+//! A passage covers an evidence quote when it comes from the same file and its text, compared
+//! after NFC and whitespace folding, contains the quote or shares a contiguous run of at least 60%
+//! of the quote's characters. `hit@k`: one of the first k passages covers an evidence quote (for
+//! `need: all`, every listed file is covered within the first max(k, files) passages). MRR: 1/rank
+//! of the first covering passage. Items without evidence are not scored for retrieval.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::index::{IndexError, Retriever};
+use crate::text::{char_len, comparable, longest_common_run};
+
+/// Passages looked at for MRR.
+const DEPTH: usize = 10;
+
+/// Errors reading an evaluation set.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("cannot read evaluation file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}, line {line}: {reason}")]
+    Row {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// One evidence quote.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Evidence {
+    pub source: String,
+    pub quote: String,
+    #[serde(default)]
+    pub line: Option<usize>,
+}
+
+/// One row of an evaluation file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EvalItem {
+    pub id: String,
+    pub kind: String,
+    #[serde(default)]
+    pub lang: String,
+    #[serde(default)]
+    pub question: Option<String>,
+    #[serde(default)]
+    pub claim: Option<String>,
+    #[serde(default)]
+    pub answer: Option<String>,
+    #[serde(default)]
+    pub answerable: Option<bool>,
+    #[serde(default)]
+    pub need: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+impl EvalItem {
+    /// The text sent to retrieval: the question or the claim.
+    pub fn text(&self) -> &str {
+        self.question
+            .as_deref()
+            .or(self.claim.as_deref())
+            .unwrap_or("")
+    }
+
+    fn needs_all(&self) -> bool {
+        self.need.as_deref() == Some("all")
+    }
+}
+
+/// Reads a JSONL evaluation set; blank lines are skipped, a bad row is an error naming its line.
+pub fn load_set(path: &Path) -> Result<Vec<EvalItem>, EvalError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut items = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let item: EvalItem = serde_json::from_str(line).map_err(|e| EvalError::Row {
+            path: path.to_path_buf(),
+            line: n + 1,
+            reason: e.to_string(),
+        })?;
+        if item.text().trim().is_empty() {
+            return Err(EvalError::Row {
+                path: path.to_path_buf(),
+                line: n + 1,
+                reason: "row has neither `question` nor `claim`".into(),
+            });
+        }
+        items.push(item);
+    }
+    Ok(items)
+}
+
+/// Whether a passage (or citation) from `source` with `text` covers the evidence quote.
+pub fn covers(source: &str, text: &str, ev: &Evidence) -> bool {
+    if source != ev.source {
+        return false;
+    }
+    let text = comparable(text);
+    let quote = comparable(&ev.quote);
+    if quote.is_empty() {
+        return false;
+    }
+    if text.contains(&quote) {
+        return true;
+    }
+    let need = (char_len(&quote) * 6).div_ceil(10);
+    longest_common_run(&text, &quote) >= need
+}
+
+/// Retrieval figures for a group of items.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Metrics {
+    pub items: usize,
+    pub hit_at_1: f64,
+    pub hit_at_3: f64,
+    pub hit_at_5: f64,
+    pub mrr: f64,
+}
+
+/// The outcome for one item.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemResult {
+    pub id: String,
+    pub lang: String,
+    /// 1-based rank of the first covering passage within the first 10, if any.
+    pub first_hit: Option<usize>,
+    pub hit_at: [bool; 3],
+    /// Ids of the first passages returned.
+    pub top: Vec<String>,
+}
+
+/// The whole retrieval report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetrievalReport {
+    pub overall: Metrics,
+    pub by_lang: BTreeMap<String, Metrics>,
+    /// Items without evidence, not scored.
+    pub skipped: usize,
+    pub results: Vec<ItemResult>,
+}
+
+/// Runs retrieval for every item with evidence and scores it.
+pub fn score_retrieval(
+    retriever: &Retriever,
+    items: &[EvalItem],
+) -> Result<RetrievalReport, EvalError> {
+    let mut results = Vec::new();
+    for item in items.iter().filter(|i| !i.evidence.is_empty()) {
+        let files: BTreeSet<&str> = item.evidence.iter().map(|e| e.source.as_str()).collect();
+        let hits = retriever.search(item.text(), DEPTH.max(files.len()))?;
+        let covered: Vec<Vec<&str>> = hits
+            .iter()
+            .map(|h| {
+                let p = &retriever.passages()[h.passage];
+                item.evidence
+                    .iter()
+                    .filter(|e| covers(&p.source, &p.text, e))
+                    .map(|e| e.source.as_str())
+                    .collect()
+            })
+            .collect();
+        let hit = |k: usize| -> bool {
+            if item.needs_all() {
+                let depth = k.max(files.len()).min(covered.len());
+                let seen: BTreeSet<&str> = covered[..depth].iter().flatten().copied().collect();
+                files.iter().all(|f| seen.contains(f))
+            } else {
+                covered.iter().take(k).any(|c| !c.is_empty())
+            }
+        };
+        results.push(ItemResult {
+            id: item.id.clone(),
+            lang: item.lang.clone(),
+            first_hit: covered.iter().position(|c| !c.is_empty()).map(|r| r + 1),
+            hit_at: [hit(1), hit(3), hit(5)],
+            top: hits
+                .iter()
+                .take(3)
+                .map(|h| retriever.passages()[h.passage].id.clone())
+                .collect(),
+        });
+    }
+    let mut by_lang = BTreeMap::new();
+    let langs: BTreeSet<&str> = results.iter().map(|r| r.lang.as_str()).collect();
+    for lang in langs {
+        let group: Vec<&ItemResult> = results.iter().filter(|r| r.lang == lang).collect();
+        by_lang.insert(lang.to_string(), metrics(&group));
+    }
+    Ok(RetrievalReport {
+        overall: metrics(&results.iter().collect::<Vec<_>>()),
+        by_lang,
+        skipped: items.len() - results.len(),
+        results,
+    })
+}
+
+fn metrics(group: &[&ItemResult]) -> Metrics {
+    let n = group.len();
+    if n == 0 {
+        return Metrics::default();
+    }
+    let rate = |k: usize| group.iter().filter(|r| r.hit_at[k]).count() as f64 / n as f64;
+    let mrr = group
+        .iter()
+        .map(|r| r.first_hit.map_or(0.0, |k| 1.0 / k as f64))
+        .sum::<f64>()
+        / n as f64;
+    Metrics {
+        items: n,
+        hit_at_1: rate(0),
+        hit_at_3: rate(1),
+        hit_at_5: rate(2),
+        mrr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(source: &str, quote: &str) -> Evidence {
+        Evidence {
+            source: source.into(),
+            quote: quote.into(),
+            line: None,
+        }
+    }
+
+    #[test]
+    fn coverage_by_containment_or_long_run() {
+        let text = "소프트뱅크는 약 230억 달러의 현금과  약 1,720억 달러의 순자산을 보유";
+        assert!(covers(
+            "a.txt",
+            text,
+            &ev("a.txt", "230억 달러의 현금과 약 1,720억")
+        ));
+        assert!(!covers("b.txt", text, &ev("a.txt", "230억 달러의 현금")));
+        // 6 of 10 characters in one run is enough; 5 is not.
+        assert!(covers("a", "abcdefXXXX", &ev("a", "abcdefghij")));
+        assert!(!covers("a", "abcdeXXXXX", &ev("a", "abcdefghij")));
+        assert!(!covers("a", "text", &ev("a", "  ")));
+    }
+}

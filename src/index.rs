@@ -1,1 +1,292 @@
-//! index
+//! Retrieval: a tantivy BM25 index over the passages, searched with the Korean analyzer.
+//!
+//! [`Retriever`] owns the corpus, its passages and the in-memory index. A query is analysed into
+//! tokens and run as a boolean OR of term queries (tantivy's `QueryParser` would turn a word that
+//! yields several bigrams into a phrase query). BM25 candidates are then re-scored: the passage's
+//! prior (lists and fragments count less), and near-repeats of a better hit are dropped, so that
+//! captions printed twice or boilerplate do not crowd real content out. Each hit carries its
+//! best-matching sentence, the future quote and highlight.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
+
+use crate::analyzer::{analyze, query_tokens, KoTokenizer, Options};
+use crate::corpus::Corpus;
+use crate::segment::{segment_corpus, Passage};
+use crate::text::sentence_spans;
+
+/// Name under which the Korean analyzer is registered with tantivy.
+pub const ANALYZER: &str = "ko_bigram";
+/// Largest `top_k` a search accepts.
+pub const MAX_TOP_K: usize = 50;
+/// Candidates fetched from BM25 before re-scoring.
+const CANDIDATES: usize = 64;
+/// Hits whose token sets overlap a better hit's this much (Jaccard) are dropped as repeats.
+const NEAR_REPEAT: f32 = 0.8;
+
+/// Errors from building or searching the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy failed (an internal error: the index lives in memory).
+    #[error("search index failure: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+/// One search result.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Index into [`Retriever::passages`].
+    pub passage: usize,
+    /// Final score (BM25 × prior).
+    pub score: f32,
+    /// Byte range, within the passage text, of its best-matching sentence.
+    pub highlight: Range<usize>,
+}
+
+/// A hit as the API and CLI show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HitView<'a> {
+    pub id: &'a str,
+    pub source: &'a str,
+    pub start_line: usize,
+    pub end_line: usize,
+    pub text: &'a str,
+    pub score: f32,
+    pub highlight: &'a str,
+}
+
+/// The corpus, its passages and their index.
+pub struct Retriever {
+    corpus: Corpus,
+    passages: Vec<Passage>,
+    token_sets: Vec<HashSet<String>>,
+    opts: Options,
+    body: Field,
+    pid: Field,
+    reader: IndexReader,
+}
+
+impl Retriever {
+    /// Segments the corpus and indexes every passage that is not a repeat of an earlier one.
+    pub fn new(corpus: Corpus) -> Result<Retriever, IndexError> {
+        Retriever::with_options(corpus, Options::default())
+    }
+
+    /// Like [`Retriever::new`] with explicit analyzer options.
+    pub fn with_options(corpus: Corpus, opts: Options) -> Result<Retriever, IndexError> {
+        let passages = segment_corpus(&corpus);
+        let mut schema = Schema::builder();
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let body = schema.add_text_field(
+            "body",
+            TextOptions::default().set_indexing_options(indexing),
+        );
+        let pid = schema.add_u64_field("pid", NumericOptions::default().set_stored());
+        let index = Index::create_in_ram(schema.build());
+        index.tokenizers().register(ANALYZER, KoTokenizer { opts });
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
+        for (i, p) in passages.iter().enumerate() {
+            if p.duplicate_of.is_none() {
+                writer.add_document(doc!(body => p.text.as_str(), pid => i as u64))?;
+            }
+        }
+        writer.commit()?;
+        let reader = index.reader()?;
+        let token_sets = passages
+            .iter()
+            .map(|p| analyze(&p.text, opts).into_iter().collect())
+            .collect();
+        Ok(Retriever {
+            corpus,
+            passages,
+            token_sets,
+            opts,
+            body,
+            pid,
+            reader,
+        })
+    }
+
+    /// The corpus this retriever was built from.
+    pub fn corpus(&self) -> &Corpus {
+        &self.corpus
+    }
+
+    /// Every passage, in file and line order.
+    pub fn passages(&self) -> &[Passage] {
+        &self.passages
+    }
+
+    /// The `top_k` best passages for `query` (fewer when fewer match; none for a query without
+    /// searchable words). `top_k` is clamped to `1..=MAX_TOP_K`.
+    pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
+        let top_k = top_k.clamp(1, MAX_TOP_K);
+        let tokens = unique(query_tokens(query, self.opts));
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let clauses: Vec<(Occur, Box<dyn Query>)> = tokens
+            .iter()
+            .map(|t| {
+                let term = Term::from_field_text(self.body, t);
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+                (Occur::Should, q)
+            })
+            .collect();
+        let limit = CANDIDATES.max(top_k * 2);
+        let found = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        let mut scored = Vec::with_capacity(found.len());
+        for (bm25, addr) in found {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let Some(i) = doc.get_first(self.pid).and_then(|v| v.as_u64()) else {
+                continue;
+            };
+            let i = i as usize;
+            scored.push((i, bm25 * self.passages[i].kind.prior()));
+        }
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let kept = self.drop_near_repeats(scored, top_k);
+        let weights = self.idf_weights(&searcher, &tokens)?;
+        Ok(kept
+            .into_iter()
+            .map(|(passage, score)| Hit {
+                passage,
+                score,
+                highlight: best_sentence(&self.passages[passage].text, &weights, self.opts),
+            })
+            .collect())
+    }
+
+    /// A hit as shown to clients.
+    pub fn view(&self, hit: &Hit) -> HitView<'_> {
+        let p = &self.passages[hit.passage];
+        HitView {
+            id: &p.id,
+            source: &p.source,
+            start_line: p.start_line,
+            end_line: p.end_line,
+            text: &p.text,
+            score: hit.score,
+            highlight: &p.text[hit.highlight.clone()],
+        }
+    }
+
+    fn drop_near_repeats(&self, scored: Vec<(usize, f32)>, top_k: usize) -> Vec<(usize, f32)> {
+        let mut kept: Vec<(usize, f32)> = Vec::with_capacity(top_k);
+        for (i, s) in scored {
+            let repeat = kept
+                .iter()
+                .any(|&(k, _)| jaccard(&self.token_sets[i], &self.token_sets[k]) >= NEAR_REPEAT);
+            if !repeat {
+                kept.push((i, s));
+                if kept.len() == top_k {
+                    break;
+                }
+            }
+        }
+        kept
+    }
+
+    fn idf_weights(
+        &self,
+        searcher: &tantivy::Searcher,
+        tokens: &[String],
+    ) -> Result<Vec<(String, f32)>, IndexError> {
+        let n = searcher.num_docs() as f32;
+        tokens
+            .iter()
+            .map(|t| {
+                let df = searcher.doc_freq(&Term::from_field_text(self.body, t))? as f32;
+                Ok((t.clone(), idf(n, df)))
+            })
+            .collect()
+    }
+}
+
+/// BM25's inverse document frequency.
+pub fn idf(docs: f32, df: f32) -> f32 {
+    (1.0 + (docs - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// Jaccard similarity of two token sets (0 when both are empty).
+pub fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
+    let inter = a.intersection(b).count();
+    let union = a.len() + b.len() - inter;
+    if union == 0 {
+        0.0
+    } else {
+        inter as f32 / union as f32
+    }
+}
+
+fn unique(tokens: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    tokens
+        .into_iter()
+        .filter(|t| seen.insert(t.clone()))
+        .collect()
+}
+
+/// The sentence of `text` whose tokens carry the most query weight (the first on ties, the
+/// first sentence when nothing matches).
+pub fn best_sentence(text: &str, weights: &[(String, f32)], opts: Options) -> Range<usize> {
+    let mut best: Option<(f32, Range<usize>)> = None;
+    for span in sentence_spans(text) {
+        let tokens: HashSet<String> = analyze(&text[span.clone()], opts).into_iter().collect();
+        let score: f32 = weights
+            .iter()
+            .filter(|(t, _)| tokens.contains(t))
+            .map(|(_, w)| w)
+            .sum();
+        if best.as_ref().is_none_or(|(s, _)| score > *s) {
+            best = Some((score, span));
+        }
+    }
+    best.map_or(0..text.len(), |(_, r)| r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idf_falls_with_document_frequency() {
+        assert!(idf(100.0, 1.0) > idf(100.0, 50.0));
+        assert!(idf(100.0, 100.0) > 0.0);
+    }
+
+    #[test]
+    fn jaccard_of_sets() {
+        let a: HashSet<String> = ["x", "y"].iter().map(|s| s.to_string()).collect();
+        let b: HashSet<String> = ["y", "z"].iter().map(|s| s.to_string()).collect();
+        assert!((jaccard(&a, &b) - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!(jaccard(&HashSet::new(), &HashSet::new()), 0.0);
+    }
+
+    #[test]
+    fn best_sentence_prefers_weighted_matches() {
+        let text = "첫 문장이다. 소프트뱅크가 투자했다. 끝.";
+        let w = vec![("투자".to_string(), 2.0)];
+        let r = best_sentence(text, &w, Options::default());
+        assert_eq!(&text[r], "소프트뱅크가 투자했다.");
+        assert_eq!(
+            &text[best_sentence(text, &[], Options::default())],
+            "첫 문장이다."
+        );
+    }
+}

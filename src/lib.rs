@@ -10,10 +10,12 @@
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, Latin/digit words) used by the index.
 //! - [`index`]: the tantivy BM25 index over passages and the search API.
 //! - [`eval`]: scoring retrieval against an evaluation file.
+//! - [`cli`]: the text and JSON output of the command-line subcommands.
 //! - [`server`]: the HTTP API (axum).
 //! - [`engine`]: the local model engine (GGUF loading, generation, the model's owner thread).
 
 pub mod analyzer;
+pub mod cli;
 pub mod corpus;
 pub mod engine;
 pub mod eval;

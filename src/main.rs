@@ -1,12 +1,19 @@
 //! The `factcheck` binary: parses arguments and dispatches to the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use factcheck::corpus::Corpus;
+use factcheck::index::Retriever;
+use factcheck::{cli, server};
 
 #[derive(Parser)]
-#[command(name = "factcheck", version, about = "Offline fact-check assistant with verified citations")]
+#[command(
+    name = "factcheck",
+    version,
+    about = "Offline fact-check assistant with verified citations"
+)]
 struct Cli {
     /// Folder holding the corpus (*.txt files).
     #[arg(long, global = true, env = "FACTCHECK_SEEDS", default_value = "seeds")]
@@ -19,7 +26,7 @@ struct Cli {
 enum Command {
     /// Start the HTTP server (API and chat page).
     Serve {
-        /// Address to bind.
+        /// Address to bind (loopback by default).
         #[arg(long, env = "FACTCHECK_ADDR", default_value = "127.0.0.1:8080")]
         addr: String,
     },
@@ -27,26 +34,76 @@ enum Command {
     Search {
         /// The query text.
         query: String,
-        /// Number of passages to return.
+        /// Number of passages to return (1..=50).
         #[arg(long, env = "FACTCHECK_TOP_K", default_value_t = 5)]
         top_k: usize,
         /// Print JSON instead of text.
         #[arg(long, env = "FACTCHECK_JSON")]
         json: bool,
     },
-    /// Score retrieval against an evaluation file (JSONL).
+    /// Score retrieval against an evaluation file (JSONL, the shared/eval format).
     Eval {
         /// The evaluation set.
         #[arg(long, env = "FACTCHECK_EVAL_SET")]
         set: PathBuf,
+        /// Also list every item with its rank.
+        #[arg(long, env = "FACTCHECK_VERBOSE")]
+        verbose: bool,
+        /// Print the report as JSON.
+        #[arg(long, env = "FACTCHECK_JSON")]
+        json: bool,
     },
 }
 
 fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tantivy=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { .. } | Command::Search { .. } | Command::Eval { .. } => {
-            anyhow::bail!("not implemented yet")
+        Command::Serve { addr } => serve(&cli.seeds, &addr),
+        Command::Search { query, top_k, json } => {
+            let r = load(&cli.seeds)?;
+            print!("{}", cli::search_output(&r, &query, top_k, json)?);
+            Ok(())
+        }
+        Command::Eval { set, verbose, json } => {
+            let r = load(&cli.seeds)?;
+            print!("{}", cli::eval_output(&r, &set, verbose, json)?);
+            Ok(())
         }
     }
+}
+
+fn load(seeds: &Path) -> Result<Retriever> {
+    let corpus = Corpus::load(seeds)?;
+    if corpus.files.is_empty() {
+        anyhow::bail!(
+            "no usable *.txt files in the corpus folder {}",
+            seeds.display()
+        );
+    }
+    Ok(Retriever::new(corpus)?)
+}
+
+fn serve(seeds: &Path, addr: &str) -> Result<()> {
+    let retriever = load(seeds)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot bind {addr}"))?;
+        tracing::info!(addr = %listener.local_addr()?, "serving");
+        server::serve(
+            listener,
+            server::AppState::new(retriever),
+            cli::shutdown_signal(),
+        )
+        .await?;
+        Ok(())
+    })
 }

@@ -1,1 +1,302 @@
-//! segment
+//! Segmentation: cutting corpus files into passages, the unit of retrieval and citation.
+//!
+//! A passage is one line, a few consecutive short lines, or a piece of a long line cut at
+//! sentence ends. Every passage knows its file, its 1-based line range and (for a piece of a line)
+//! its byte span in that line, so a citation can always point at exact lines. Ids are derived
+//! from the file name and position only, so they are stable across restarts. Segmentation also
+//! marks what should not crowd real content out of results: exact repeats of an earlier passage
+//! (photo captions printed twice), runs of short list lines (related-article lists, boards) and
+//! very short fragments (menus, widgets).
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::corpus::{Corpus, SourceFile};
+use crate::text::{char_len, comparable, sentence_spans};
+
+/// Lines shorter than this (in characters) may be grouped with their short neighbours.
+const SHORT_LINE: usize = 80;
+/// A group of short lines stops growing at this many characters.
+const GROUP_MAX: usize = 300;
+/// Lines longer than this are cut into pieces at sentence ends.
+const SPLIT_OVER: usize = 400;
+/// Target size of a piece of a long line.
+const PIECE_TARGET: usize = 260;
+/// A single sentence longer than this is cut at spaces.
+const HARD_MAX: usize = 600;
+/// This many consecutive short lines form a list (related articles, boards, menus).
+const LIST_RUN: usize = 5;
+/// Passages shorter than this are fragments (menus, bylines, widgets).
+const FRAGMENT: usize = 25;
+
+/// What a passage looks like, which sets its ranking prior.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassageKind {
+    /// Ordinary article text.
+    Body,
+    /// Part of a run of short list lines.
+    List,
+    /// A very short fragment.
+    Fragment,
+}
+
+impl PassageKind {
+    /// Multiplier applied to the retrieval score.
+    pub fn prior(self) -> f32 {
+        match self {
+            PassageKind::Body => 1.0,
+            PassageKind::List => 0.5,
+            PassageKind::Fragment => 0.6,
+        }
+    }
+}
+
+/// One passage of the corpus.
+#[derive(Debug, Clone, Serialize)]
+pub struct Passage {
+    /// Stable id: `{file stem}:{start}-{end}`, or `{file stem}:{line}.{piece}` for a piece of a line.
+    pub id: String,
+    /// The corpus file name.
+    pub source: String,
+    /// 1-based first line.
+    pub start_line: usize,
+    /// 1-based last line (inclusive).
+    pub end_line: usize,
+    /// The text as written: its lines joined by `\n`, outer whitespace trimmed.
+    pub text: String,
+    /// Byte span within the line, for a piece of a long line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<(usize, usize)>,
+    /// What kind of text this is.
+    #[serde(skip)]
+    pub kind: PassageKind,
+    /// Index of an earlier passage with the same text; repeats are not indexed.
+    #[serde(skip)]
+    pub duplicate_of: Option<usize>,
+}
+
+/// Cuts every file of the corpus into passages, in file and line order, and marks repeats.
+pub fn segment_corpus(corpus: &Corpus) -> Vec<Passage> {
+    let mut passages: Vec<Passage> = corpus.files.iter().flat_map(segment_file).collect();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, p) in passages.iter_mut().enumerate() {
+        let key = comparable(&p.text);
+        match seen.get(&key) {
+            Some(&first) => p.duplicate_of = Some(first),
+            None => {
+                seen.insert(key, i);
+            }
+        }
+    }
+    passages
+}
+
+/// Cuts one file into passages.
+pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
+    let stem = file.name.strip_suffix(".txt").unwrap_or(&file.name);
+    let lens: Vec<usize> = file.lines.iter().map(|l| char_len(l.trim())).collect();
+    let in_list = list_lines(&lens);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < file.lines.len() {
+        if lens[i] == 0 {
+            i += 1;
+        } else if lens[i] < SHORT_LINE {
+            let end = group_end(&lens, i);
+            out.push(whole_lines(file, stem, i, end, in_list[i]));
+            i = end + 1;
+        } else if lens[i] > SPLIT_OVER {
+            out.extend(line_pieces(file, stem, i));
+            i += 1;
+        } else {
+            out.push(whole_lines(file, stem, i, i, false));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Marks lines that belong to a run of at least [`LIST_RUN`] consecutive short lines.
+fn list_lines(lens: &[usize]) -> Vec<bool> {
+    let mut marks = vec![false; lens.len()];
+    let mut i = 0;
+    while i < lens.len() {
+        let mut j = i;
+        while j < lens.len() && lens[j] > 0 && lens[j] < SHORT_LINE {
+            j += 1;
+        }
+        if j - i >= LIST_RUN {
+            marks[i..j].iter_mut().for_each(|m| *m = true);
+        }
+        i = j.max(i + 1);
+    }
+    marks
+}
+
+/// Last line (0-based) of the group of short lines starting at `start`.
+fn group_end(lens: &[usize], start: usize) -> usize {
+    let mut end = start;
+    let mut size = lens[start];
+    while end + 1 < lens.len()
+        && lens[end + 1] > 0
+        && lens[end + 1] < SHORT_LINE
+        && size + lens[end + 1] <= GROUP_MAX
+    {
+        end += 1;
+        size += lens[end] + 1;
+    }
+    end
+}
+
+fn whole_lines(file: &SourceFile, stem: &str, first: usize, last: usize, list: bool) -> Passage {
+    let text = file.lines[first..=last].join("\n").trim().to_string();
+    let kind = if list {
+        PassageKind::List
+    } else if char_len(&text) < FRAGMENT {
+        PassageKind::Fragment
+    } else {
+        PassageKind::Body
+    };
+    Passage {
+        id: format!("{stem}:{}-{}", first + 1, last + 1),
+        source: file.name.clone(),
+        start_line: first + 1,
+        end_line: last + 1,
+        text,
+        span: None,
+        kind,
+        duplicate_of: None,
+    }
+}
+
+/// Cuts a long line into pieces of whole sentences near [`PIECE_TARGET`] characters.
+fn line_pieces(file: &SourceFile, stem: &str, idx: usize) -> Vec<Passage> {
+    let line = &file.lines[idx];
+    pack_sentences(line)
+        .into_iter()
+        .enumerate()
+        .map(|(k, r)| Passage {
+            id: format!("{stem}:{}.{}", idx + 1, k + 1),
+            source: file.name.clone(),
+            start_line: idx + 1,
+            end_line: idx + 1,
+            text: line[r.clone()].to_string(),
+            span: Some((r.start, r.end)),
+            kind: PassageKind::Body,
+            duplicate_of: None,
+        })
+        .collect()
+}
+
+/// Groups the sentences of `line` into byte ranges of about [`PIECE_TARGET`] characters.
+pub fn pack_sentences(line: &str) -> Vec<Range<usize>> {
+    let mut sentences = Vec::new();
+    for s in sentence_spans(line) {
+        sentences.extend(cut_at_spaces(line, s));
+    }
+    let mut pieces: Vec<Range<usize>> = Vec::new();
+    let mut size = 0;
+    for s in sentences {
+        let n = char_len(&line[s.clone()]);
+        match pieces.last_mut() {
+            Some(last) if size + n <= PIECE_TARGET => {
+                last.end = s.end;
+                size += n + 1;
+            }
+            _ => {
+                pieces.push(s);
+                size = n;
+            }
+        }
+    }
+    pieces
+}
+
+/// Cuts a sentence longer than [`HARD_MAX`] characters at spaces into parts of at most that size
+/// (a part with no space in reach is cut at a character boundary).
+fn cut_at_spaces(line: &str, range: Range<usize>) -> Vec<Range<usize>> {
+    let mut parts = Vec::new();
+    let mut start = range.start;
+    while char_len(&line[start..range.end]) > HARD_MAX {
+        let limit = line[start..range.end]
+            .char_indices()
+            .nth(HARD_MAX)
+            .map_or(range.end, |(b, _)| start + b);
+        let cut = line[start..limit]
+            .rfind(char::is_whitespace)
+            .map(|b| start + b)
+            .filter(|&c| c > start)
+            .unwrap_or(limit);
+        parts.push(start..cut);
+        start = cut + line[cut..].len() - line[cut..].trim_start().len();
+    }
+    if start < range.end {
+        parts.push(start..range.end);
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::from_text("t.txt", text)
+    }
+
+    #[test]
+    fn short_neighbours_group_and_long_lines_stand_alone() {
+        let long = "가".repeat(100);
+        let f = file(&format!("제목\n부제\n\n{long}\n짧은 줄"));
+        let p = segment_file(&f);
+        assert_eq!(p.len(), 3);
+        assert_eq!((p[0].start_line, p[0].end_line), (1, 2));
+        assert_eq!(p[0].text, "제목\n부제");
+        assert_eq!(p[0].id, "t:1-2");
+        assert_eq!((p[1].start_line, p[1].end_line), (4, 4));
+        assert_eq!(p[2].kind, PassageKind::Fragment);
+    }
+
+    #[test]
+    fn long_lines_are_cut_at_sentence_ends() {
+        let sentence = format!("{}다. ", "나".repeat(99));
+        let f = file(&sentence.repeat(6));
+        let p = segment_file(&f);
+        assert!(p.len() >= 3, "{} pieces", p.len());
+        for (k, piece) in p.iter().enumerate() {
+            assert_eq!(piece.id, format!("t:1.{}", k + 1));
+            assert!(piece.text.ends_with("다."));
+            let (a, b) = piece.span.unwrap();
+            assert_eq!(&f.lines[0][a..b], piece.text);
+        }
+    }
+
+    #[test]
+    fn runs_of_short_lines_are_lists() {
+        let list: Vec<String> = (0..8).map(|i| format!("- 관련 기사 제목 {i}")).collect();
+        let p = segment_file(&file(&list.join("\n")));
+        assert!(p.iter().all(|x| x.kind == PassageKind::List));
+    }
+
+    #[test]
+    fn repeated_text_is_marked() {
+        let line = "사진 설명 문장이 두 번 인쇄되었다. 이것은 충분히 긴 설명입니다.";
+        let corpus = Corpus::from_files(vec![file(&format!("{line}\n\n{line}"))]);
+        let p = segment_corpus(&corpus);
+        assert_eq!(p[0].duplicate_of, None);
+        assert_eq!(p[1].duplicate_of, Some(0));
+    }
+
+    #[test]
+    fn a_giant_sentence_is_cut_at_spaces() {
+        let words = "단어 ".repeat(1000);
+        let pieces = pack_sentences(words.trim());
+        assert!(pieces.len() > 1);
+        for r in pieces {
+            assert!(char_len(&words[r]) <= HARD_MAX);
+        }
+    }
+}

@@ -1,1 +1,145 @@
-//! text
+//! Text helpers shared by segmentation, retrieval, citation checks and evaluation: Unicode
+//! normalisation with whitespace folding, sentence boundaries for Korean and English, and the
+//! longest common run of characters between two strings.
+//!
+//! Original corpus text is never rewritten; these functions produce comparison keys and spans.
+
+use std::ops::Range;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Collapses every run of whitespace to one space and trims both ends.
+pub fn fold_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// The comparison key used for quotes and evidence: Unicode NFC, then whitespace folded.
+pub fn comparable(s: &str) -> String {
+    fold_whitespace(&s.nfc().collect::<String>())
+}
+
+/// Closing marks that may follow a sentence-final punctuation mark and still belong to it.
+fn is_closer(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '”' | '’' | ')' | ']' | '」' | '』' | '》' | '〉' | '）'
+    )
+}
+
+fn is_terminal(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '…')
+}
+
+/// Byte ranges of the sentences of `s`, trimmed of surrounding whitespace, in order.
+///
+/// A sentence ends after `.`, `!`, `?` (and their full-width forms or `…`), plus any closing
+/// quotes or brackets, when whitespace or the end of the text follows. So `1.5` and `U.S.A` do not
+/// end a sentence, while `했다.”` followed by a space does. Every non-whitespace character of `s`
+/// lies in exactly one range.
+pub fn sentence_spans(s: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if is_terminal(chars[i].1) {
+            let mut j = i + 1;
+            while j < chars.len() && (is_terminal(chars[j].1) || is_closer(chars[j].1)) {
+                j += 1;
+            }
+            if j == chars.len() || chars[j].1.is_whitespace() {
+                let end = chars.get(j).map_or(s.len(), |c| c.0);
+                push_trimmed(s, start..end, &mut spans);
+                start = end;
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    push_trimmed(s, start..s.len(), &mut spans);
+    spans
+}
+
+fn push_trimmed(s: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let piece = &s[range.clone()];
+    let lead = piece.len() - piece.trim_start().len();
+    let trail = piece.len() - piece.trim_end().len();
+    if lead + trail < piece.len() {
+        out.push(range.start + lead..range.end - trail);
+    }
+}
+
+/// Length, in characters, of the longest run of characters that `a` and `b` share.
+pub fn longest_common_run(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev = vec![0usize; b.len() + 1];
+    let mut cur = vec![0usize; b.len() + 1];
+    let mut best = 0;
+    for &ca in &a {
+        for (j, &cb) in b.iter().enumerate() {
+            cur[j + 1] = if ca == cb { prev[j] + 1 } else { 0 };
+            best = best.max(cur[j + 1]);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    best
+}
+
+/// Number of characters (not bytes) of `s`.
+pub fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sentences(s: &str) -> Vec<&str> {
+        sentence_spans(s).into_iter().map(|r| &s[r]).collect()
+    }
+
+    #[test]
+    fn folds_whitespace_and_normalises() {
+        assert_eq!(fold_whitespace("  a \t b\n\nc "), "a b c");
+        // Decomposed jamo (NFD) compare equal to the precomposed syllable.
+        let nfd: String = "한국".nfd().collect();
+        assert_eq!(comparable(&nfd), "한국");
+    }
+
+    #[test]
+    fn splits_korean_and_english_sentences() {
+        let s = "회동은 1시간 50분 가량 진행됐다. 그는 “왔다.” 라고 말했다! Really? Yes 1.5 times.";
+        assert_eq!(
+            sentences(s),
+            vec![
+                "회동은 1시간 50분 가량 진행됐다.",
+                "그는 “왔다.”",
+                "라고 말했다!",
+                "Really?",
+                "Yes 1.5 times."
+            ]
+        );
+    }
+
+    #[test]
+    fn text_without_terminal_is_one_sentence() {
+        assert_eq!(sentences("  제목 줄  "), vec!["제목 줄"]);
+        assert!(sentences("   ").is_empty());
+    }
+
+    #[test]
+    fn common_run_counts_characters() {
+        assert_eq!(longest_common_run("가나다라", "나다"), 2);
+        assert_eq!(longest_common_run("abc", "xyz"), 0);
+        assert_eq!(longest_common_run("", "a"), 0);
+    }
+}

@@ -1,0 +1,142 @@
+//! The handlers of the retrieval API: health, sources and search.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, Uri};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ApiError, ApiJson, AppState, MAX_QUERY_CHARS};
+use crate::index::MAX_TOP_K;
+use crate::text::char_len;
+
+pub async fn health(State(state): State<AppState>) -> Json<Value> {
+    let r = &state.retriever;
+    let corpus = r.corpus();
+    Json(json!({
+        "status": if corpus.problems.is_empty() { "ok" } else { "degraded" },
+        "ready": true,
+        "corpus": {
+            "files": corpus.files.len(),
+            "passages": r.passages().len(),
+            "problems": corpus.problems,
+        },
+        "model": {"status": "none"},
+    }))
+}
+
+pub async fn list_sources(State(state): State<AppState>) -> Json<Value> {
+    let r = &state.retriever;
+    let sources: Vec<Value> = r
+        .corpus()
+        .files
+        .iter()
+        .map(|f| {
+            let passages = r.passages().iter().filter(|p| p.source == f.name).count();
+            json!({"name": f.name, "lines": f.lines.len(), "passages": passages})
+        })
+        .collect();
+    Json(json!({ "sources": sources }))
+}
+
+#[derive(Deserialize)]
+pub struct LineRange {
+    start: Option<usize>,
+    end: Option<usize>,
+}
+
+pub async fn read_source(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    range: Result<Query<LineRange>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    if file.is_empty()
+        || file.contains(['/', '\\', '\0'])
+        || file.starts_with('.')
+        || file.contains("..")
+    {
+        return Err(ApiError::BadRequest(format!(
+            "`{file}` is not a corpus file name (plain names only, no paths)"
+        )));
+    }
+    let corpus = state.retriever.corpus();
+    let f = corpus
+        .file(&file)
+        .ok_or_else(|| ApiError::NotFound(format!("no corpus file named `{file}`")))?;
+    let Query(range) = range.map_err(|_| {
+        ApiError::Invalid("`start` and `end` must be positive integers (1-based lines)".into())
+    })?;
+    let total = f.lines.len();
+    let start = range.start.unwrap_or(1);
+    let end = range.end.unwrap_or(total);
+    if start < 1 || start > total {
+        return Err(ApiError::Invalid(format!(
+            "`start` must be between 1 and {total} (got {start})"
+        )));
+    }
+    if end < start || end > total {
+        return Err(ApiError::Invalid(format!(
+            "`end` must be between `start` ({start}) and {total} (got {end})"
+        )));
+    }
+    let lines: Vec<Value> = (start..=end)
+        .map(|n| json!({"number": n, "text": f.lines[n - 1]}))
+        .collect();
+    Ok(Json(json!({
+        "name": f.name, "total_lines": total, "start": start, "end": end, "lines": lines,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct SearchRequest {
+    query: String,
+    #[serde(default = "default_top_k")]
+    top_k: i64,
+}
+
+fn default_top_k() -> i64 {
+    5
+}
+
+/// Checks a query or claim text: not blank, at most [`MAX_QUERY_CHARS`] characters.
+pub fn validate_text(field: &str, text: &str) -> Result<(), ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError::Invalid(format!("`{field}` must not be empty")));
+    }
+    let n = char_len(text);
+    if n > MAX_QUERY_CHARS {
+        return Err(ApiError::Invalid(format!(
+            "`{field}` must be at most {MAX_QUERY_CHARS} characters (got {n})"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks `top_k` against `1..=MAX_TOP_K`.
+pub fn validate_top_k(top_k: i64) -> Result<usize, ApiError> {
+    if (1..=MAX_TOP_K as i64).contains(&top_k) {
+        Ok(top_k as usize)
+    } else {
+        Err(ApiError::Invalid(format!(
+            "`top_k` must be between 1 and {MAX_TOP_K} (got {top_k})"
+        )))
+    }
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SearchRequest>,
+) -> Result<Json<Value>, ApiError> {
+    validate_text("query", &req.query)?;
+    let top_k = validate_top_k(req.top_k)?;
+    let r = state.retriever.clone();
+    let hits = r
+        .search(&req.query, top_k)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let passages: Vec<_> = hits.iter().map(|h| r.view(h)).collect();
+    Ok(Json(json!({ "passages": passages })))
+}
+
+pub async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {method} {}", uri.path()))
+}

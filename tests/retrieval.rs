@@ -1,0 +1,182 @@
+//! Ranking, segmentation and corpus-loading tests on fixtures and on the real seed corpus.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs;
+
+use factcheck::corpus::{Corpus, SourceFile};
+use factcheck::index::Retriever;
+use factcheck::segment::{segment_corpus, segment_file};
+use proptest::prelude::*;
+
+fn top_id(r: &Retriever, q: &str) -> String {
+    let hits = r.search(q, 3).unwrap();
+    r.passages()[hits[0].passage].id.clone()
+}
+
+#[test]
+fn particles_do_not_stop_a_match() {
+    let r = Retriever::new(common::fixture_corpus()).unwrap();
+    // The query says 베타로보틱스는, the text says 베타로보틱스가 / 베타로보틱스의.
+    assert!(top_id(&r, "베타로보틱스는 어느 나라 공장을 샀나?").starts_with("beta:1"));
+    assert_eq!(top_id(&r, "알파전자의 영업이익은 얼마인가"), "alpha:3-3");
+    assert_eq!(top_id(&r, "금리 인하 폭"), "gamma:1-1");
+}
+
+#[test]
+fn lists_rank_below_body_text_and_repeats_collapse() {
+    let r = Retriever::new(common::fixture_corpus()).unwrap();
+    // Both the article and a related-article list line mention 알파전자 매출; the article wins.
+    assert_eq!(top_id(&r, "알파전자 매출"), "alpha:3-3");
+    let hits = r.search("감마은행 본점 사진", 5).unwrap();
+    let captions = hits
+        .iter()
+        .filter(|h| r.passages()[h.passage].text.starts_with("사진 설명"))
+        .count();
+    assert_eq!(captions, 1, "the repeated caption appears once");
+}
+
+#[test]
+fn highlight_is_a_sentence_of_the_passage() {
+    let r = Retriever::new(common::fixture_corpus()).unwrap();
+    let hits = r.search("인수 가격은 얼마", 1).unwrap();
+    let view = r.view(&hits[0]);
+    assert_eq!(view.highlight, "인수 가격은 12억 유로다.");
+    assert!(view.text.contains(view.highlight));
+}
+
+#[test]
+fn empty_and_punctuation_queries_return_nothing() {
+    let r = Retriever::new(common::fixture_corpus()).unwrap();
+    assert!(r.search("", 5).unwrap().is_empty());
+    assert!(r.search("?!… ...", 5).unwrap().is_empty());
+    assert!(r.search("무엇?", 5).unwrap().is_empty());
+}
+
+#[test]
+fn seed_passages_tile_every_line_and_cite_real_text() {
+    let corpus = Corpus::load(&common::seeds_dir()).unwrap();
+    assert_eq!(corpus.files.len(), 5);
+    assert!(corpus.problems.is_empty());
+    for file in &corpus.files {
+        check_tiling(file);
+    }
+}
+
+#[test]
+fn ids_are_stable_and_unique() {
+    let a = segment_corpus(&Corpus::load(&common::seeds_dir()).unwrap());
+    let b = segment_corpus(&Corpus::load(&common::seeds_dir()).unwrap());
+    let ids_a: Vec<_> = a.iter().map(|p| &p.id).collect();
+    let ids_b: Vec<_> = b.iter().map(|p| &p.id).collect();
+    assert_eq!(ids_a, ids_b);
+    assert_eq!(ids_a.iter().collect::<BTreeSet<_>>().len(), ids_a.len());
+}
+
+/// Passages cover every non-blank line, in order, each piece being verbatim text of its lines;
+/// the pieces of a split line rebuild the line (up to whitespace).
+fn check_tiling(file: &SourceFile) {
+    let passages = segment_file(file);
+    let mut covered = vec![false; file.lines.len()];
+    let mut pieces: HashMap<usize, Vec<String>> = HashMap::new();
+    let mut last = (0, 0);
+    for p in &passages {
+        assert!(p.start_line >= 1 && p.start_line <= p.end_line && p.end_line <= file.lines.len());
+        assert!(
+            (p.start_line, p.span.map_or(0, |s| s.0)) >= last,
+            "passages in order"
+        );
+        last = (p.start_line, p.span.map_or(0, |s| s.1));
+        let lines = file.lines[p.start_line - 1..p.end_line].join("\n");
+        assert!(lines.contains(&p.text), "{} is verbatim", p.id);
+        match p.span {
+            Some((a, b)) => {
+                assert_eq!(&file.lines[p.start_line - 1][a..b], p.text);
+                pieces.entry(p.start_line).or_default().push(p.text.clone());
+            }
+            None => (p.start_line..=p.end_line).for_each(|l| {
+                assert!(!covered[l - 1], "line {l} covered twice");
+                covered[l - 1] = true;
+            }),
+        }
+    }
+    for (line, parts) in pieces {
+        let rebuilt: String = parts.concat().split_whitespace().collect();
+        let original: String = file.lines[line - 1].split_whitespace().collect();
+        assert_eq!(rebuilt, original, "pieces of line {line} rebuild it");
+        covered[line - 1] = true;
+    }
+    for (i, line) in file.lines.iter().enumerate() {
+        assert_eq!(
+            covered[i],
+            !line.trim().is_empty(),
+            "line {} of {}",
+            i + 1,
+            file.name
+        );
+    }
+}
+
+fn line_strategy() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        "[가-힣 ]{1,30}",
+        "[가-힣a-z0-9 .,!?”]{40,200}",
+        "([가-힣]{2,12} ){20,120}[가-힣]{1,5}다\\.",
+        "[가-힣]{700,900}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn any_file_is_tiled(lines in prop::collection::vec(line_strategy(), 0..12)) {
+        let file = SourceFile::from_text("p.txt", &lines.join("\n"));
+        check_tiling(&file);
+    }
+
+    #[test]
+    fn search_never_fails_and_respects_top_k(q in "\\PC{0,60}", k in 1usize..60) {
+        let r = Retriever::new(common::fixture_corpus()).unwrap();
+        let hits = r.search(&q, k).unwrap();
+        prop_assert!(hits.len() <= k.min(50));
+        for w in hits.windows(2) {
+            prop_assert!(w[0].score >= w[1].score);
+        }
+    }
+}
+
+#[test]
+fn bad_files_are_reported_and_the_rest_load() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("good.txt"), "정상 파일의 첫 줄입니다.\n").unwrap();
+    fs::write(dir.path().join("latin1.txt"), b"caf\xe9 au lait\n").unwrap();
+    fs::write(dir.path().join("empty.txt"), "  \n").unwrap();
+    fs::write(dir.path().join("notes.md"), "ignored: not a .txt file").unwrap();
+    let outside = tempfile::NamedTempFile::new().unwrap();
+    fs::write(outside.path(), "secret").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("link.txt")).unwrap();
+    let corpus = Corpus::load(dir.path()).unwrap();
+    assert_eq!(corpus.files.len(), 1);
+    assert_eq!(corpus.files[0].name, "good.txt");
+    let reasons: HashMap<_, _> = corpus
+        .problems
+        .iter()
+        .map(|p| (p.file.as_str(), p.reason.as_str()))
+        .collect();
+    assert!(
+        reasons["latin1.txt"].contains("not valid UTF-8"),
+        "{reasons:?}"
+    );
+    assert!(reasons["empty.txt"].contains("empty"));
+    #[cfg(unix)]
+    assert!(reasons["link.txt"].contains("outside the corpus"));
+}
+
+#[test]
+fn a_missing_folder_is_an_error_naming_it() {
+    let err = Corpus::load(std::path::Path::new("/no/such/folder")).unwrap_err();
+    assert!(err.to_string().contains("/no/such/folder"));
+}
