@@ -11,9 +11,40 @@
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
 
-/// Particles stripped from the end of a Hangul run when [`Options::strip_particles`] is on,
-/// longest first.
+/// Endings stripped from a Hangul run when [`Options::strip_particles`] is on: the first that
+/// matches is removed when at least two syllables remain.
 const PARTICLES: &[&str] = &[
+    // 하다/되다 verb endings on a noun stem (참여하는 → 참여, 확정했다 → 확정).
+    "했으며",
+    "하기로",
+    "하겠다",
+    "했다는",
+    "한다는",
+    "하는",
+    "했다",
+    "한다",
+    "하고",
+    "하며",
+    "하여",
+    "해서",
+    "했고",
+    "하기",
+    "된다",
+    "됐다",
+    "되는",
+    "되어",
+    "됐고",
+    // The plural marker with a particle (기업들은 → 기업).
+    "들에게",
+    "들은",
+    "들이",
+    "들의",
+    "들을",
+    "들도",
+    "들과",
+    "들에",
+    "들",
+    // Particles.
     "에서는",
     "으로는",
     "에게서",
@@ -42,6 +73,9 @@ const PARTICLES: &[&str] = &[
     "도",
     "로",
     "만",
+    "한",
+    "할",
+    "된",
 ];
 
 /// One-syllable particles dropped when glued to a Latin word or number (`OpenAI에`).
@@ -162,15 +196,152 @@ fn hangul_tokens(run: &str, opts: Options, out: &mut Vec<String>) {
 
 /// Tokens of a query: like [`analyze`], minus interrogative words and English function words.
 pub fn query_tokens(query: &str, opts: Options) -> Vec<String> {
-    let mut out = Vec::new();
-    for word in normalize(query).split_whitespace() {
+    query_words(query, opts).into_iter().flatten().collect()
+}
+
+/// The tokens of each content word of a query (interrogatives and English function words
+/// dropped), word by word.
+pub fn query_words(query: &str, opts: Options) -> Vec<Vec<String>> {
+    normalize(query)
+        .split_whitespace()
+        .filter(|word| {
+            let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+            !(KO_QUESTION_WORDS.iter().any(|q| bare.starts_with(q)) || EN_STOPWORDS.contains(&bare))
+        })
+        .map(|word| analyze(word, opts))
+        .filter(|tokens| !tokens.is_empty())
+        .collect()
+}
+
+/// One content word of a query: its tokens, and the tokens of its thesaurus expansions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryWord {
+    pub tokens: Vec<String>,
+    pub expansions: Vec<Vec<String>>,
+}
+
+/// The content words of a query with their expansions. Words found in the
+/// [thesaurus](THESAURUS) also search their synonyms or Korean translations; a multi-word
+/// glossary entry (`data center`) becomes a word of its own.
+pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
+    let norm = normalize(query);
+    let mut plan: Vec<QueryWord> = Vec::new();
+    for word in norm.split_whitespace() {
         let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
         if KO_QUESTION_WORDS.iter().any(|q| bare.starts_with(q)) || EN_STOPWORDS.contains(&bare) {
             continue;
         }
-        out.extend(analyze(word, opts));
+        let tokens = analyze(word, opts);
+        if tokens.is_empty() {
+            continue;
+        }
+        let expansions = THESAURUS
+            .expansions(bare)
+            .into_iter()
+            .map(|m| analyze(m, opts))
+            .collect();
+        plan.push(QueryWord { tokens, expansions });
+    }
+    let phrases: Vec<Vec<String>> = THESAURUS
+        .phrase_expansions(&norm)
+        .into_iter()
+        .map(|m| analyze(m, opts))
+        .collect();
+    if !phrases.is_empty() {
+        plan.push(QueryWord {
+            tokens: Vec::new(),
+            expansions: phrases,
+        });
+    }
+    plan
+}
+
+/// Query tokens with weights: the tokens of one word share that word's weight, so a long name
+/// that yields four bigrams does not count four times as much as a two-syllable word.
+/// Expansions count [`EXPANSION_WEIGHT`] of their word.
+pub fn weighted_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
+    let mut out: Vec<(String, f32)> = Vec::new();
+    let mut add = |tokens: &[String], scale: f32| {
+        let w = scale / (tokens.len().max(1) as f32).powf(WORD_WEIGHT_EXP);
+        for t in tokens {
+            match out.iter_mut().find(|(x, _)| x == t) {
+                Some((_, acc)) => *acc += w,
+                None => out.push((t.clone(), w)),
+            }
+        }
+    };
+    for word in plan {
+        add(&word.tokens, 1.0);
+        for e in &word.expansions {
+            add(e, EXPANSION_WEIGHT);
+        }
     }
     out
+}
+
+/// Exponent of the per-word token weight (0 = every token counts fully, 1 = a word counts once).
+pub const WORD_WEIGHT_EXP: f32 = 0.75;
+/// Weight of a thesaurus expansion relative to the word it came from.
+pub const EXPANSION_WEIGHT: f32 = 0.5;
+
+/// The built-in expansion groups (`data/thesaurus.txt`).
+pub static THESAURUS: std::sync::LazyLock<Thesaurus> =
+    std::sync::LazyLock::new(|| Thesaurus::parse(include_str!("../data/thesaurus.txt")));
+
+/// Groups of interchangeable query words: Korean synonyms and English-to-Korean glossary entries.
+#[derive(Debug, Default)]
+pub struct Thesaurus {
+    groups: Vec<Vec<String>>,
+}
+
+impl Thesaurus {
+    /// Parses one group per line, members separated by `|`; `#` starts a comment line.
+    pub fn parse(text: &str) -> Thesaurus {
+        let groups = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                l.split('|')
+                    .map(|m| normalize(m.trim()))
+                    .filter(|m| !m.is_empty())
+                    .collect()
+            })
+            .filter(|g: &Vec<String>| g.len() > 1)
+            .collect();
+        Thesaurus { groups }
+    }
+
+    /// The other members of every group that one of whose single-word members `word` matches.
+    pub fn expansions<'a>(&'a self, word: &str) -> Vec<&'a str> {
+        self.related(|m| !m.contains(' ') && member_matches(m, word))
+    }
+
+    /// The other members of every group whose multi-word member occurs in the query.
+    pub fn phrase_expansions<'a>(&'a self, query: &str) -> Vec<&'a str> {
+        self.related(|m| m.contains(' ') && query.contains(m))
+    }
+
+    fn related(&self, hit: impl Fn(&str) -> bool) -> Vec<&str> {
+        let mut out = Vec::new();
+        for g in &self.groups {
+            if let Some(found) = g.iter().find(|m| hit(m)) {
+                out.extend(g.iter().filter(|m| *m != found).map(String::as_str));
+            }
+        }
+        out
+    }
+}
+
+/// A Hangul member matches words it begins (a stem: 사들이 ~ 사들이기로); a Latin member matches
+/// itself, or begins the word when it is at least five letters long.
+fn member_matches(member: &str, word: &str) -> bool {
+    if word == member {
+        return true;
+    }
+    let hangul = member.chars().all(|c| class(c) == Class::Hangul);
+    let n = member.chars().count();
+    word.starts_with(member) && ((hangul && n >= 2) || (!hangul && n >= 5))
 }
 
 /// The analyzer as a tantivy tokenizer (registered under [`crate::index::ANALYZER`]).
@@ -266,6 +437,28 @@ mod tests {
             Options::default(),
         );
         assert_eq!(t, vec!["cash", "softbank", "현금"]);
+    }
+
+    #[test]
+    fn thesaurus_expands_stems_and_english_words() {
+        let t = Thesaurus::parse(
+            "# comment\n인수|사들이|매입\njob|jobs|일자리\ndata center|데이터센터\nx\n",
+        );
+        assert_eq!(t.expansions("사들이기로"), vec!["인수", "매입"]);
+        assert_eq!(t.expansions("jobs"), vec!["job", "일자리"]);
+        assert!(t.expansions("jo").is_empty());
+        assert_eq!(
+            t.phrase_expansions("new data center plans"),
+            vec!["데이터센터"]
+        );
+    }
+
+    #[test]
+    fn expansions_weigh_less_than_the_words_themselves() {
+        let w = weighted_query_tokens(&query_plan("jobs", Options::default()));
+        let own = w.iter().find(|(t, _)| t == "jobs").unwrap().1;
+        let ko = w.iter().find(|(t, _)| t == "일자").unwrap().1;
+        assert!(ko < own);
     }
 
     #[test]

@@ -7,18 +7,20 @@
 //! captions printed twice or boilerplate do not crowd real content out. Each hit carries its
 //! best-matching sentence, the future quote and highlight.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
-use crate::analyzer::{analyze, query_tokens, KoTokenizer, Options};
+use crate::analyzer::{
+    analyze, query_plan, weighted_query_tokens, KoTokenizer, Options, QueryWord,
+};
 use crate::corpus::Corpus;
 use crate::segment::{segment_corpus, Passage};
 use crate::text::sentence_spans;
@@ -29,6 +31,8 @@ pub const ANALYZER: &str = "ko_bigram";
 pub const MAX_TOP_K: usize = 50;
 /// Candidates fetched from BM25 before re-scoring.
 const CANDIDATES: usize = 64;
+/// Exponent of the coverage factor in the final score.
+const COVERAGE_EXP: f32 = 0.5;
 /// Hits whose token sets overlap a better hit's this much (Jaccard) are dropped as repeats.
 const NEAR_REPEAT: f32 = 0.8;
 
@@ -131,17 +135,19 @@ impl Retriever {
     /// searchable words). `top_k` is clamped to `1..=MAX_TOP_K`.
     pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
         let top_k = top_k.clamp(1, MAX_TOP_K);
-        let tokens = unique(query_tokens(query, self.opts));
-        if tokens.is_empty() {
+        let plan = query_plan(query, self.opts);
+        let weighted = weighted_query_tokens(&plan);
+        if weighted.is_empty() {
             return Ok(Vec::new());
         }
+        let tokens: Vec<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
         let searcher = self.reader.searcher();
-        let clauses: Vec<(Occur, Box<dyn Query>)> = tokens
+        let clauses: Vec<(Occur, Box<dyn Query>)> = weighted
             .iter()
-            .map(|t| {
+            .map(|(t, w)| {
                 let term = Term::from_field_text(self.body, t);
-                let q: Box<dyn Query> =
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+                let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(q), *w));
                 (Occur::Should, q)
             })
             .collect();
@@ -150,6 +156,8 @@ impl Retriever {
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(limit).order_by_score(),
         )?;
+        let weights = self.idf_weights(&searcher, &tokens)?;
+        let idfs: HashMap<&str, f32> = weights.iter().map(|(t, w)| (t.as_str(), *w)).collect();
         let mut scored = Vec::with_capacity(found.len());
         for (bm25, addr) in found {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -157,11 +165,14 @@ impl Retriever {
                 continue;
             };
             let i = i as usize;
-            scored.push((i, bm25 * self.passages[i].kind.prior()));
+            let cover = coverage(&plan, &self.token_sets[i], &idfs);
+            scored.push((
+                i,
+                bm25 * self.passages[i].kind.prior() * cover.powf(COVERAGE_EXP),
+            ));
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let kept = self.drop_near_repeats(scored, top_k);
-        let weights = self.idf_weights(&searcher, &tokens)?;
         Ok(kept
             .into_iter()
             .map(|(passage, score)| Hit {
@@ -186,6 +197,7 @@ impl Retriever {
         }
     }
 
+    /// Keeps the best `top_k` candidates, dropping any that nearly repeats a better one.
     fn drop_near_repeats(&self, scored: Vec<(usize, f32)>, top_k: usize) -> Vec<(usize, f32)> {
         let mut kept: Vec<(usize, f32)> = Vec::with_capacity(top_k);
         for (i, s) in scored {
@@ -223,6 +235,36 @@ pub fn idf(docs: f32, df: f32) -> f32 {
     (1.0 + (docs - df + 0.5) / (df + 0.5)).ln()
 }
 
+/// The idf-weighted share of the query's words that a passage matches, in `(0, 1]`. A word
+/// matches when at least half of its tokens, or of one of its expansions' tokens, occur in the
+/// passage; a word's weight is the mean idf of its tokens. Queries without weighted words give 1.
+pub fn coverage(plan: &[QueryWord], passage: &HashSet<String>, idf: &HashMap<&str, f32>) -> f32 {
+    let matched = |tokens: &[String]| {
+        !tokens.is_empty()
+            && 2 * tokens.iter().filter(|t| passage.contains(*t)).count() >= tokens.len()
+    };
+    let weight = |tokens: &[String]| {
+        tokens
+            .iter()
+            .map(|t| idf.get(t.as_str()).copied().unwrap_or(0.0))
+            .sum::<f32>()
+            / tokens.len().max(1) as f32
+    };
+    let (mut got, mut total) = (0.0, 0.0);
+    for word in plan.iter().filter(|w| !w.tokens.is_empty()) {
+        let w = weight(&word.tokens);
+        total += w;
+        if matched(&word.tokens) || word.expansions.iter().any(|e| matched(e)) {
+            got += w;
+        }
+    }
+    if total <= 0.0 {
+        1.0
+    } else {
+        (got / total).max(0.05)
+    }
+}
+
 /// Jaccard similarity of two token sets (0 when both are empty).
 pub fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
     let inter = a.intersection(b).count();
@@ -232,14 +274,6 @@ pub fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
     } else {
         inter as f32 / union as f32
     }
-}
-
-fn unique(tokens: Vec<String>) -> Vec<String> {
-    let mut seen = HashSet::new();
-    tokens
-        .into_iter()
-        .filter(|t| seen.insert(t.clone()))
-        .collect()
 }
 
 /// The sentence of `text` whose tokens carry the most query weight (the first on ties, the
