@@ -1,7 +1,6 @@
 //! Segmentation: cutting corpus files into passages, the unit of retrieval and citation.
 //!
-//! A passage is one line, a few consecutive short lines, or a piece of a long line cut at
-//! sentence ends. Every passage knows its file, its 1-based line range and (for a piece of a line)
+//! A passage is one line, or a piece of a long line cut at sentence ends. Every passage knows its file, its 1-based line range and (for a piece of a line)
 //! its byte span in that line, so a citation can always point at exact lines. Ids are derived
 //! from the file name and position only, so they are stable across restarts. Segmentation also
 //! marks what should not crowd real content out of results: exact repeats of an earlier passage
@@ -16,10 +15,8 @@ use serde::Serialize;
 use crate::corpus::{Corpus, SourceFile};
 use crate::text::{char_len, comparable, sentence_spans};
 
-/// Lines shorter than this (in characters) may be grouped with their short neighbours.
+/// Lines shorter than this (in characters) count as short (list candidates).
 const SHORT_LINE: usize = 80;
-/// A group of short lines stops growing at this many characters.
-const GROUP_MAX: usize = 300;
 /// Lines longer than this are cut into pieces at sentence ends.
 const SPLIT_OVER: usize = 400;
 /// Target size of a piece of a long line.
@@ -48,7 +45,7 @@ impl PassageKind {
     pub fn prior(self) -> f32 {
         match self {
             PassageKind::Body => 1.0,
-            PassageKind::List => 0.5,
+            PassageKind::List => 0.3,
             PassageKind::Fragment => 0.6,
         }
     }
@@ -65,7 +62,7 @@ pub struct Passage {
     pub start_line: usize,
     /// 1-based last line (inclusive).
     pub end_line: usize,
-    /// The text as written: its lines joined by `\n`, outer whitespace trimmed.
+    /// The text as written, outer whitespace trimmed.
     pub text: String,
     /// Byte span within the line, for a piece of a long line.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,20 +97,11 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
     let lens: Vec<usize> = file.lines.iter().map(|l| char_len(l.trim())).collect();
     let in_list = list_lines(&lens);
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < file.lines.len() {
-        if lens[i] == 0 {
-            i += 1;
-        } else if lens[i] < SHORT_LINE {
-            let end = group_end(&lens, i);
-            out.push(whole_lines(file, stem, i, end, in_list[i]));
-            i = end + 1;
-        } else if lens[i] > SPLIT_OVER {
+    for (i, &len) in lens.iter().enumerate() {
+        if len > SPLIT_OVER {
             out.extend(line_pieces(file, stem, i));
-            i += 1;
-        } else {
-            out.push(whole_lines(file, stem, i, i, false));
-            i += 1;
+        } else if len > 0 {
+            out.push(whole_line(file, stem, i, in_list[i]));
         }
     }
     out
@@ -136,23 +124,8 @@ fn list_lines(lens: &[usize]) -> Vec<bool> {
     marks
 }
 
-/// Last line (0-based) of the group of short lines starting at `start`.
-fn group_end(lens: &[usize], start: usize) -> usize {
-    let mut end = start;
-    let mut size = lens[start];
-    while end + 1 < lens.len()
-        && lens[end + 1] > 0
-        && lens[end + 1] < SHORT_LINE
-        && size + lens[end + 1] <= GROUP_MAX
-    {
-        end += 1;
-        size += lens[end] + 1;
-    }
-    end
-}
-
-fn whole_lines(file: &SourceFile, stem: &str, first: usize, last: usize, list: bool) -> Passage {
-    let text = file.lines[first..=last].join("\n").trim().to_string();
+fn whole_line(file: &SourceFile, stem: &str, idx: usize, list: bool) -> Passage {
+    let text = file.lines[idx].trim().to_string();
     let kind = if list {
         PassageKind::List
     } else if char_len(&text) < FRAGMENT {
@@ -161,10 +134,10 @@ fn whole_lines(file: &SourceFile, stem: &str, first: usize, last: usize, list: b
         PassageKind::Body
     };
     Passage {
-        id: format!("{stem}:{}-{}", first + 1, last + 1),
+        id: format!("{stem}:{}-{}", idx + 1, idx + 1),
         source: file.name.clone(),
-        start_line: first + 1,
-        end_line: last + 1,
+        start_line: idx + 1,
+        end_line: idx + 1,
         text,
         span: None,
         kind,
@@ -248,16 +221,15 @@ mod tests {
     }
 
     #[test]
-    fn short_neighbours_group_and_long_lines_stand_alone() {
+    fn each_line_is_a_passage_and_blank_lines_none() {
         let long = "가".repeat(100);
         let f = file(&format!("제목\n부제\n\n{long}\n짧은 줄"));
         let p = segment_file(&f);
-        assert_eq!(p.len(), 3);
-        assert_eq!((p[0].start_line, p[0].end_line), (1, 2));
-        assert_eq!(p[0].text, "제목\n부제");
-        assert_eq!(p[0].id, "t:1-2");
-        assert_eq!((p[1].start_line, p[1].end_line), (4, 4));
-        assert_eq!(p[2].kind, PassageKind::Fragment);
+        let lines: Vec<_> = p.iter().map(|x| (x.start_line, x.end_line)).collect();
+        assert_eq!(lines, vec![(1, 1), (2, 2), (4, 4), (5, 5)]);
+        assert_eq!(p[0].id, "t:1-1");
+        assert_eq!(p[3].kind, PassageKind::Fragment);
+        assert_eq!(p[2].kind, PassageKind::Body);
     }
 
     #[test]
