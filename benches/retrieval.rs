@@ -1,1 +1,44 @@
-fn main() {}
+//! Benchmarks of index build and of a query on the seed corpus (criterion). Each benchmark
+//! first checks that the code under test gives the right answer.
+
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use factcheck::corpus::Corpus;
+use factcheck::index::Retriever;
+
+const QUERIES: &[&str] = &[
+    "3월 말 기준 소프트뱅크의 현금 보유액과 순자산은 얼마였나?",
+    "르네 하스 Arm CEO도 서울 회동에 참석했다.",
+    "How many jobs did Trump say Stargate would create?",
+];
+
+fn corpus() -> Corpus {
+    Corpus::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")).expect("seeds load")
+}
+
+fn index_build(c: &mut Criterion) {
+    let corpus = corpus();
+    c.bench_function("index_build", |b| {
+        b.iter(|| Retriever::new(corpus.clone()).expect("index builds"))
+    });
+}
+
+fn search(c: &mut Criterion) {
+    let r = Retriever::new(corpus()).expect("index builds");
+    let top = &r.passages()[r.search(QUERIES[0], 5).unwrap()[0].passage];
+    assert_eq!((top.source.as_str(), top.start_line), ("000_e75c928bc0077ff5.txt", 27));
+    let mut group = c.benchmark_group("search_top5");
+    for (i, q) in QUERIES.iter().enumerate() {
+        group.bench_function(format!("q{i}"), |b| b.iter(|| r.search(q, 5).unwrap()));
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = index_build, search
+}
+criterion_main!(benches);
