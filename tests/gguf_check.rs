@@ -1,0 +1,938 @@
+//! Crafted GGUF files against the pre-validator: a valid tiny model is built in memory, one thing
+//! is corrupted at a time, and each case must come back as its specific error, quickly and without
+//! any large allocation (a counting allocator watches the biggest single allocation).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::Cursor;
+
+use factcheck::engine::gguf_check::{validate_file, validate_reader, GgufError, GgufSummary};
+use proptest::prelude::*;
+
+// ---------------------------------------------------------------------------------------------
+// Allocation watcher: records the largest single allocation made by the current thread.
+
+struct Watch;
+
+thread_local! {
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Watch {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+fn note(size: usize) {
+    let _ = LARGEST.try_with(|l| {
+        if size > l.get() {
+            l.set(size)
+        }
+    });
+}
+
+#[global_allocator]
+static GLOBAL: Watch = Watch;
+
+/// Validates `bytes`, asserting that no single allocation exceeded 1 MiB and it took < 2 s.
+fn check(bytes: &[u8]) -> Result<GgufSummary, GgufError> {
+    let mut cursor = Cursor::new(bytes);
+    LARGEST.with(|l| l.set(0));
+    let started = std::time::Instant::now();
+    let result = validate_reader(&mut cursor, bytes.len() as u64);
+    let largest = LARGEST.with(|l| l.get());
+    assert!(largest <= 1 << 20, "largest allocation was {largest} bytes");
+    assert!(
+        started.elapsed().as_secs() < 2,
+        "validation took {:?}",
+        started.elapsed()
+    );
+    result
+}
+
+// ---------------------------------------------------------------------------------------------
+// A tiny GGUF writer with full control over every field.
+
+const T_U32: u32 = 4;
+const T_F32: u32 = 6;
+const T_STRING: u32 = 8;
+const T_ARRAY: u32 = 9;
+const T_U64: u32 = 10;
+
+const F32: u32 = 0;
+const Q8_0: u32 = 8;
+
+#[derive(Clone)]
+struct Kv {
+    key: Vec<u8>,
+    code: u32,
+    payload: Vec<u8>,
+}
+
+#[derive(Clone)]
+struct TensorSpec {
+    name: String,
+    /// ggml order: innermost first.
+    ne: Vec<u64>,
+    dtype: u32,
+    /// Offset override; sequential aligned offsets otherwise.
+    offset: Option<u64>,
+}
+
+#[derive(Clone)]
+struct Gguf {
+    magic: [u8; 4],
+    version: u32,
+    kvs: Vec<Kv>,
+    tensors: Vec<TensorSpec>,
+    alignment: u64,
+}
+
+/// Byte offsets of the sections of a built file.
+struct Layout2 {
+    metadata_start: usize,
+    tensor_infos_start: usize,
+    data_start: usize,
+}
+
+fn string_bytes(s: &[u8]) -> Vec<u8> {
+    let mut v = (s.len() as u64).to_le_bytes().to_vec();
+    v.extend_from_slice(s);
+    v
+}
+
+fn u32v(x: u32) -> (u32, Vec<u8>) {
+    (T_U32, x.to_le_bytes().to_vec())
+}
+fn u64v(x: u64) -> (u32, Vec<u8>) {
+    (T_U64, x.to_le_bytes().to_vec())
+}
+fn f32v(x: f32) -> (u32, Vec<u8>) {
+    (T_F32, x.to_le_bytes().to_vec())
+}
+fn strv(s: &str) -> (u32, Vec<u8>) {
+    (T_STRING, string_bytes(s.as_bytes()))
+}
+fn str_array(items: &[String]) -> (u32, Vec<u8>) {
+    let mut v = T_STRING.to_le_bytes().to_vec();
+    v.extend((items.len() as u64).to_le_bytes());
+    for s in items {
+        v.extend(string_bytes(s.as_bytes()));
+    }
+    (T_ARRAY, v)
+}
+
+/// Data bytes the builder lays out for a tensor (0 for absurd shapes, which must fail earlier).
+fn tensor_bytes(ne: &[u64], dtype: u32) -> u64 {
+    let elems = ne.iter().fold(1u64, |a, &d| a.saturating_mul(d));
+    let size = match dtype {
+        F32 => elems.saturating_mul(4),
+        Q8_0 => elems / 32 * 34,
+        _ => 0,
+    };
+    if size > 1 << 20 {
+        0
+    } else {
+        size
+    }
+}
+
+const EMBD: u64 = 64;
+const HEADS: u32 = 4;
+const KV_HEADS: u32 = 2;
+const BLOCKS: u32 = 2;
+const VOCAB: u64 = 32;
+
+impl Gguf {
+    /// A valid two-layer qwen2 with a 32-token vocabulary.
+    fn tiny() -> Self {
+        let mut g = Gguf {
+            magic: *b"GGUF",
+            version: 3,
+            kvs: vec![],
+            tensors: vec![],
+            alignment: 32,
+        };
+        g.set("general.architecture", strv("qwen2"));
+        g.set("general.name", strv("tiny"));
+        g.set("qwen2.context_length", u32v(128));
+        g.set("qwen2.block_count", u32v(BLOCKS));
+        g.set("qwen2.embedding_length", u32v(EMBD as u32));
+        g.set("qwen2.feed_forward_length", u32v(128));
+        g.set("qwen2.attention.head_count", u32v(HEADS));
+        g.set("qwen2.attention.head_count_kv", u32v(KV_HEADS));
+        g.set("qwen2.attention.layer_norm_rms_epsilon", f32v(1e-6));
+        g.set("qwen2.rope.freq_base", f32v(10000.0));
+        g.set("tokenizer.ggml.model", strv("gpt2"));
+        let tokens: Vec<String> = (0..VOCAB).map(|i| format!("tok{i}")).collect();
+        g.set("tokenizer.ggml.tokens", str_array(&tokens));
+        g.tensor("token_embd.weight", &[EMBD, VOCAB], F32);
+        g.tensor("output_norm.weight", &[EMBD], F32);
+        for i in 0..BLOCKS {
+            g.tensor(&format!("blk.{i}.attn_norm.weight"), &[EMBD], F32);
+            g.tensor(&format!("blk.{i}.attn_q.weight"), &[EMBD, EMBD], Q8_0);
+            g.tensor(&format!("blk.{i}.attn_k.weight"), &[EMBD, EMBD / 2], Q8_0);
+        }
+        g
+    }
+
+    fn set(&mut self, key: &str, (code, payload): (u32, Vec<u8>)) -> &mut Self {
+        self.kvs.retain(|kv| kv.key != key.as_bytes());
+        self.kvs.push(Kv {
+            key: key.as_bytes().to_vec(),
+            code,
+            payload,
+        });
+        self
+    }
+
+    fn remove(&mut self, key: &str) -> &mut Self {
+        self.kvs.retain(|kv| kv.key != key.as_bytes());
+        self
+    }
+
+    fn tensor(&mut self, name: &str, ne: &[u64], dtype: u32) -> &mut Self {
+        self.tensors.push(TensorSpec {
+            name: name.into(),
+            ne: ne.to_vec(),
+            dtype,
+            offset: None,
+        });
+        self
+    }
+
+    fn tensor_mut(&mut self, name: &str) -> &mut TensorSpec {
+        self.tensors.iter_mut().find(|t| t.name == name).unwrap()
+    }
+
+    fn build_with_layout(&self) -> (Vec<u8>, Layout2) {
+        let mut out = self.magic.to_vec();
+        out.extend(self.version.to_le_bytes());
+        out.extend((self.tensors.len() as u64).to_le_bytes());
+        out.extend((self.kvs.len() as u64).to_le_bytes());
+        let metadata_start = out.len();
+        for kv in &self.kvs {
+            out.extend(string_bytes(&kv.key));
+            out.extend(kv.code.to_le_bytes());
+            out.extend(&kv.payload);
+        }
+        let tensor_infos_start = out.len();
+        let align = |x: u64| x.div_ceil(self.alignment) * self.alignment;
+        let mut next = 0u64;
+        let mut sizes = vec![];
+        for t in &self.tensors {
+            out.extend(string_bytes(t.name.as_bytes()));
+            out.extend((t.ne.len() as u32).to_le_bytes());
+            for d in &t.ne {
+                out.extend(d.to_le_bytes());
+            }
+            out.extend(t.dtype.to_le_bytes());
+            let size = tensor_bytes(&t.ne, t.dtype);
+            out.extend(t.offset.unwrap_or(next).to_le_bytes());
+            sizes.push(size);
+            next = align(next + size);
+        }
+        let data_start = align(out.len() as u64) as usize;
+        out.resize(data_start + next as usize, 0);
+        (
+            out,
+            Layout2 {
+                metadata_start,
+                tensor_infos_start,
+                data_start,
+            },
+        )
+    }
+
+    fn build(&self) -> Vec<u8> {
+        self.build_with_layout().0
+    }
+}
+
+fn with(f: impl FnOnce(&mut Gguf)) -> Vec<u8> {
+    let mut g = Gguf::tiny();
+    f(&mut g);
+    g.build()
+}
+
+fn err(bytes: &[u8]) -> GgufError {
+    match check(bytes) {
+        Ok(s) => panic!("expected an error, got {s:?}"),
+        Err(e) => e,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The valid file
+
+#[test]
+fn tiny_model_is_valid_and_summarised() {
+    let bytes = Gguf::tiny().build();
+    let s = check(&bytes).unwrap();
+    assert_eq!(s.version, 3);
+    assert_eq!(s.architecture, "qwen2");
+    assert_eq!(s.tensor_count, 2 + 3 * BLOCKS as u64);
+    assert_eq!(s.metadata_count, 12);
+    assert_eq!(s.context_length, Some(128));
+    assert_eq!(s.block_count, Some(2));
+    assert_eq!(s.head_count, Some(4));
+    assert_eq!(s.head_count_kv, Some(2));
+    assert_eq!(s.embedding_length, Some(64));
+    assert_eq!(s.vocab_size, Some(VOCAB));
+    assert_eq!(s.alignment, 32);
+    assert_eq!(s.data_offset % 32, 0);
+    let embd = s.tensor("token_embd.weight").unwrap();
+    assert_eq!(embd.dims, vec![VOCAB, EMBD]);
+    assert_eq!(embd.size, VOCAB * EMBD * 4);
+    assert_eq!(embd.offset, s.data_offset);
+    let q = s.tensor("blk.1.attn_q.weight").unwrap();
+    assert_eq!(q.dtype, candle_core::quantized::GgmlDType::Q8_0);
+    assert_eq!(q.size, 64 * 2 * 34);
+}
+
+#[test]
+fn validate_file_reads_from_disk_and_reports_missing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    std::fs::write(&path, Gguf::tiny().build()).unwrap();
+    assert_eq!(validate_file(&path).unwrap().architecture, "qwen2");
+    let missing = dir.path().join("nope.gguf");
+    let e = validate_file(&missing).unwrap_err();
+    assert!(matches!(e, GgufError::Io { .. }), "{e}");
+    assert!(e.to_string().contains("nope.gguf"), "{e}");
+}
+
+#[test]
+fn custom_alignment_is_honoured() {
+    let mut g = Gguf::tiny();
+    g.alignment = 64;
+    g.set("general.alignment", u32v(64));
+    let s = check(&g.build()).unwrap();
+    assert_eq!(s.alignment, 64);
+    assert_eq!(s.data_offset % 64, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header
+
+#[test]
+fn bad_magic() {
+    let bytes = with(|g| g.magic = *b"GGUG");
+    assert!(matches!(err(&bytes), GgufError::BadMagic { .. }));
+    assert!(matches!(err(b"GG"), GgufError::BadMagic { .. }));
+    assert!(matches!(err(b""), GgufError::BadMagic { .. }));
+}
+
+#[test]
+fn unsupported_versions() {
+    for v in [0, 1, 4, u32::MAX] {
+        let bytes = with(|g| g.version = v);
+        let e = err(&bytes);
+        assert!(
+            matches!(e, GgufError::UnsupportedVersion(x) if x == v),
+            "{e}"
+        );
+    }
+    let s = check(&with(|g| g.version = 2)).unwrap();
+    assert_eq!(s.version, 2);
+}
+
+#[test]
+fn huge_counts_in_header() {
+    let mut bytes = Gguf::tiny().build();
+    bytes[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+    let e = err(&bytes);
+    assert!(matches!(e, GgufError::TooMany { limit: 65536, .. }), "{e}");
+    assert!(e.to_string().contains("tensor count"), "{e}");
+
+    let mut bytes = Gguf::tiny().build();
+    bytes[16..24].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let e = err(&bytes);
+    assert!(e.to_string().contains("metadata count"), "{e}");
+
+    // Under the limit but impossible for the file size.
+    let mut bytes = Gguf::tiny().build();
+    bytes[8..16].copy_from_slice(&60_000u64.to_le_bytes());
+    assert!(matches!(err(&bytes), GgufError::Truncated { .. }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata
+
+#[test]
+fn alignment_zero_and_other_bad_alignments() {
+    for a in [0u32, 3, 48, 1 << 21] {
+        let e = err(&with(|g| {
+            g.set("general.alignment", u32v(a));
+        }));
+        assert!(
+            matches!(e, GgufError::BadAlignment(x) if x == a as u64),
+            "{e}"
+        );
+        assert!(e.to_string().contains("general.alignment"), "{e}");
+    }
+    // candle ignores a u64 alignment and would use 32: refuse the ambiguity.
+    let e = err(&with(|g| {
+        g.set("general.alignment", u64v(64));
+    }));
+    assert!(matches!(e, GgufError::BadMetadata { .. }), "{e}");
+}
+
+#[test]
+fn alignment_key_with_trailing_nul_is_seen_as_candle_sees_it() {
+    let e = err(&with(|g| {
+        g.kvs.push(Kv {
+            key: b"general.alignment\0".to_vec(),
+            code: T_U32,
+            payload: 0u32.to_le_bytes().to_vec(),
+        });
+    }));
+    assert!(matches!(e, GgufError::BadAlignment(0)), "{e}");
+}
+
+#[test]
+fn huge_array_count_in_small_file() {
+    let mut payload = T_STRING.to_le_bytes().to_vec();
+    payload.extend((1u64 << 40).to_le_bytes());
+    payload.extend(string_bytes(b"a"));
+    let e = err(&with(|g| {
+        g.set("tokenizer.ggml.merges", (T_ARRAY, payload));
+    }));
+    assert!(
+        matches!(e, GgufError::TooMany { count, .. } if count == 1 << 40),
+        "{e}"
+    );
+    assert!(e.to_string().contains("tokenizer.ggml.merges"), "{e}");
+
+    // Below the element limit but more than the file holds.
+    let mut payload = T_U32.to_le_bytes().to_vec();
+    payload.extend(1_000_000u64.to_le_bytes());
+    let e = err(&with(|g| {
+        g.set("some.array", (T_ARRAY, payload));
+    }));
+    assert!(matches!(e, GgufError::Truncated { .. }), "{e}");
+}
+
+#[test]
+fn deeply_nested_arrays_are_refused() {
+    // array of array of array of array of u8, one element each.
+    let mut payload = vec![];
+    for _ in 0..4 {
+        payload.extend(T_ARRAY.to_le_bytes());
+        payload.extend(1u64.to_le_bytes());
+    }
+    payload.extend(0u32.to_le_bytes()); // innermost: u8 array
+    payload.extend(1u64.to_le_bytes());
+    payload.push(7);
+    let e = err(&with(|g| {
+        g.set("nested", (T_ARRAY, payload));
+    }));
+    assert!(e.to_string().contains("nesting depth"), "{e}");
+}
+
+#[test]
+fn huge_string_length() {
+    let mut payload = (1u64 << 62).to_le_bytes().to_vec();
+    payload.extend(b"qwen2");
+    let e = err(&with(|g| {
+        g.set("general.name", (T_STRING, payload));
+    }));
+    assert!(
+        matches!(e, GgufError::TooMany { limit, .. } if limit == 1 << 20),
+        "{e}"
+    );
+    // Under the limit but past the end of the file.
+    let mut payload = 500_000u64.to_le_bytes().to_vec();
+    payload.extend(b"x");
+    let e = err(&with(|g| {
+        g.set("general.name", (T_STRING, payload));
+    }));
+    assert!(matches!(e, GgufError::Truncated { .. }), "{e}");
+    // A huge key length.
+    let mut bytes = Gguf::tiny().build();
+    bytes[24..32].copy_from_slice(&u64::MAX.to_le_bytes());
+    let e = err(&bytes);
+    assert!(matches!(e, GgufError::TooMany { .. }), "{e}");
+}
+
+#[test]
+fn key_that_is_not_utf8() {
+    let e = err(&with(|g| {
+        g.kvs.push(Kv {
+            key: vec![0xff, 0xfe, b'a'],
+            code: T_U32,
+            payload: 1u32.to_le_bytes().to_vec(),
+        });
+    }));
+    assert!(matches!(e, GgufError::BadString { .. }), "{e}");
+}
+
+#[test]
+fn unknown_value_type() {
+    let e = err(&with(|g| {
+        g.kvs.push(Kv {
+            key: b"x".to_vec(),
+            code: 13,
+            payload: vec![0; 8],
+        });
+    }));
+    assert!(
+        matches!(e, GgufError::UnknownValueType { code: 13, .. }),
+        "{e}"
+    );
+}
+
+#[test]
+fn duplicate_key() {
+    let e = err(&with(|g| {
+        g.kvs.push(g.kvs[0].clone());
+    }));
+    assert!(
+        matches!(e, GgufError::DuplicateKey(ref k) if k == "general.architecture"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unsupported_and_missing_architecture() {
+    let e = err(&with(|g| {
+        g.set("general.architecture", strv("mamba"));
+    }));
+    assert!(
+        matches!(e, GgufError::UnsupportedArchitecture(ref a) if a == "mamba"),
+        "{e}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("mamba") && text.contains("qwen2, qwen3, llama, gemma3"),
+        "{text}"
+    );
+
+    let e = err(&with(|g| {
+        g.remove("general.architecture");
+    }));
+    assert!(
+        matches!(e, GgufError::MissingKey(ref k) if k == "general.architecture"),
+        "{e}"
+    );
+}
+
+#[test]
+fn head_count_zero() {
+    let e = err(&with(|g| {
+        g.set("qwen2.attention.head_count", u32v(0));
+    }));
+    assert!(matches!(e, GgufError::OutOfRange { value: 0, .. }), "{e}");
+    assert!(
+        e.to_string().contains("qwen2.attention.head_count = 0"),
+        "{e}"
+    );
+    let e = err(&with(|g| {
+        g.set("qwen2.attention.head_count_kv", u32v(0));
+    }));
+    assert!(e.to_string().contains("head_count_kv = 0"), "{e}");
+}
+
+#[test]
+fn head_count_kv_must_divide_head_count() {
+    let e = err(&with(|g| {
+        g.set("qwen2.attention.head_count_kv", u32v(3));
+    }));
+    assert!(matches!(e, GgufError::BadMetadata { .. }), "{e}");
+    assert!(e.to_string().contains("does not divide"), "{e}");
+}
+
+#[test]
+fn embedding_not_divisible_by_heads() {
+    let e = err(&with(|g| {
+        g.set("qwen2.attention.head_count", u32v(6));
+        g.set("qwen2.attention.head_count_kv", u32v(3));
+    }));
+    assert!(e.to_string().contains("not divisible"), "{e}");
+}
+
+#[test]
+fn context_length_u32_max() {
+    let e = err(&with(|g| {
+        g.set("qwen2.context_length", u32v(u32::MAX));
+    }));
+    assert_eq!(
+        e.to_string(),
+        "qwen2.context_length = 4294967295 exceeds the limit of 1048576"
+    );
+}
+
+#[test]
+fn block_count_u32_max() {
+    let e = err(&with(|g| {
+        g.set("qwen2.block_count", u32v(u32::MAX));
+    }));
+    assert_eq!(
+        e.to_string(),
+        "qwen2.block_count = 4294967295 exceeds the limit of 512"
+    );
+}
+
+#[test]
+fn missing_required_key() {
+    let e = err(&with(|g| {
+        g.remove("qwen2.embedding_length");
+    }));
+    assert!(
+        matches!(e, GgufError::MissingKey(ref k) if k == "qwen2.embedding_length"),
+        "{e}"
+    );
+}
+
+#[test]
+fn wrong_value_type_for_hyper_parameter() {
+    let e = err(&with(|g| {
+        g.set("qwen2.block_count", strv("two"));
+    }));
+    assert!(
+        matches!(e, GgufError::BadMetadata { ref key, .. } if key == "qwen2.block_count"),
+        "{e}"
+    );
+    let e = err(&with(|g| {
+        g.set("qwen2.attention.layer_norm_rms_epsilon", f32v(f32::NAN));
+    }));
+    assert!(matches!(e, GgufError::BadMetadata { .. }), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tensor infos
+
+#[test]
+fn dims_overflowing_u64() {
+    let e = err(&with(|g| {
+        g.tensor("huge", &[1 << 32, 1 << 32, 1 << 1], F32);
+    }));
+    assert!(
+        matches!(e, GgufError::ShapeOverflow { ref tensor, .. } if tensor == "huge"),
+        "{e}"
+    );
+    // Element count fits but the byte size does not.
+    let e = err(&with(|g| {
+        g.tensor("big", &[1 << 31, 1 << 31, 1 << 1], F32);
+    }));
+    assert!(matches!(e, GgufError::ShapeOverflow { .. }), "{e}");
+}
+
+#[test]
+fn zero_and_too_many_dimensions() {
+    let e = err(&with(|g| {
+        g.tensor_mut("output_norm.weight").ne = vec![64, 0];
+    }));
+    assert!(matches!(e, GgufError::BadShape { .. }), "{e}");
+    let e = err(&with(|g| {
+        g.tensor_mut("output_norm.weight").ne = vec![1; 5];
+    }));
+    assert!(matches!(e, GgufError::TooMany { limit: 4, .. }), "{e}");
+}
+
+#[test]
+fn unknown_dtype() {
+    let e = err(&with(|g| {
+        g.tensor_mut("output_norm.weight").dtype = 4; // Q4_2, removed from ggml
+    }));
+    assert!(
+        matches!(e, GgufError::UnknownDType { ref tensor, code: 4 } if tensor == "output_norm.weight"),
+        "{e}"
+    );
+}
+
+#[test]
+fn rows_not_whole_blocks() {
+    let e = err(&with(|g| {
+        g.tensor("odd", &[48, 2], Q8_0);
+    }));
+    assert!(matches!(e, GgufError::BadShape { .. }), "{e}");
+}
+
+#[test]
+fn misaligned_offset() {
+    let e = err(&with(|g| {
+        g.tensor_mut("output_norm.weight").offset = Some(VOCAB * EMBD * 4 + 4);
+    }));
+    assert!(
+        matches!(e, GgufError::MisalignedTensor { offset, .. } if offset == VOCAB * EMBD * 4 + 4),
+        "{e}"
+    );
+}
+
+#[test]
+fn offset_past_end_of_file() {
+    let e = err(&with(|g| {
+        g.tensor_mut("output_norm.weight").offset = Some(1 << 40);
+    }));
+    assert!(matches!(e, GgufError::TensorOutOfBounds { .. }), "{e}");
+    let e = err(&with(|g| {
+        g.tensor_mut("output_norm.weight").offset = Some(u64::MAX - 31);
+    }));
+    assert!(matches!(e, GgufError::TensorOutOfBounds { .. }), "{e}");
+}
+
+#[test]
+fn overlapping_tensors() {
+    let e = err(&with(|g| {
+        g.tensor_mut("output_norm.weight").offset = Some(0);
+    }));
+    assert!(matches!(e, GgufError::TensorOverlap { .. }), "{e}");
+}
+
+#[test]
+fn duplicate_tensor() {
+    let e = err(&with(|g| {
+        g.tensor("output_norm.weight", &[EMBD], F32);
+    }));
+    assert!(matches!(e, GgufError::DuplicateTensor(_)), "{e}");
+}
+
+#[test]
+fn truncated_at_several_points() {
+    let (bytes, layout) = Gguf::tiny().build_with_layout();
+    for cut in [
+        6,
+        20,
+        layout.metadata_start + 5,
+        layout.metadata_start + 40,
+        layout.tensor_infos_start - 3,
+        layout.tensor_infos_start + 10,
+        layout.data_start - 40,
+    ] {
+        let e = err(&bytes[..cut]);
+        assert!(
+            matches!(e, GgufError::Truncated { .. } | GgufError::BadMagic { .. }),
+            "cut at {cut}: {e}"
+        );
+    }
+    for cut in [layout.data_start, layout.data_start + 100, bytes.len() - 1] {
+        let e = err(&bytes[..cut]);
+        assert!(
+            matches!(e, GgufError::TensorOutOfBounds { .. }),
+            "cut at {cut}: {e}"
+        );
+        assert!(e.to_string().contains("truncated"), "{e}");
+    }
+}
+
+#[test]
+fn stream_shorter_than_claimed_length() {
+    let bytes = Gguf::tiny().build();
+    let short = &bytes[..100];
+    let e = validate_reader(&mut Cursor::new(short), bytes.len() as u64).unwrap_err();
+    assert!(matches!(e, GgufError::Truncated { .. }), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consistency with the architecture
+
+#[test]
+fn token_embd_required() {
+    let e = err(&with(|g| {
+        g.tensors.retain(|t| t.name != "token_embd.weight");
+    }));
+    assert!(
+        matches!(e, GgufError::MissingTensor(ref t) if t == "token_embd.weight"),
+        "{e}"
+    );
+}
+
+#[test]
+fn block_index_beyond_block_count() {
+    let e = err(&with(|g| {
+        g.tensor("blk.7.attn_norm.weight", &[EMBD], F32);
+    }));
+    assert!(
+        matches!(e, GgufError::Inconsistent { ref tensor, .. } if tensor == "blk.7.attn_norm.weight"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("qwen2.block_count = 2"), "{e}");
+}
+
+#[test]
+fn missing_block_tensor() {
+    let e = err(&with(|g| {
+        g.tensors.retain(|t| t.name != "blk.1.attn_k.weight");
+    }));
+    assert!(
+        matches!(e, GgufError::MissingTensor(ref t) if t == "blk.1.attn_k.weight"),
+        "{e}"
+    );
+}
+
+#[test]
+fn attention_shapes_must_match_heads() {
+    let e = err(&with(|g| {
+        g.tensor_mut("blk.0.attn_k.weight").ne = vec![EMBD, EMBD];
+    }));
+    assert!(
+        matches!(e, GgufError::Inconsistent { ref tensor, .. } if tensor == "blk.0.attn_k.weight"),
+        "{e}"
+    );
+    let e = err(&with(|g| {
+        g.set("qwen2.embedding_length", u32v(128));
+    }));
+    assert!(matches!(e, GgufError::Inconsistent { .. }), "{e}");
+}
+
+#[test]
+fn vocab_must_match_token_embd_rows() {
+    let e = err(&with(|g| {
+        let tokens: Vec<String> = (0..VOCAB + 1).map(|i| format!("t{i}")).collect();
+        g.set("tokenizer.ggml.tokens", str_array(&tokens));
+    }));
+    assert!(e.to_string().contains("33 tokens"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random corruption never panics
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    #[test]
+    fn mutations_never_panic(
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut bytes = Gguf::tiny().build();
+        // Bias edits towards the header and metadata where the structure lives.
+        let header_len = 700.min(bytes.len());
+        for (at, value) in edits {
+            let i = at.index(header_len);
+            bytes[i] = value;
+        }
+        if truncate {
+            let n = cut.index(bytes.len());
+            bytes.truncate(n);
+        }
+        let _ = check(&bytes);
+    }
+
+    #[test]
+    fn truncations_never_pass(cut in 0usize..4000) {
+        let bytes = Gguf::tiny().build();
+        let n = cut.min(bytes.len() - 1);
+        prop_assert!(check(&bytes[..n]).is_err());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A file written by candle passes and then loads in candle
+
+#[test]
+fn candle_written_file_passes_and_loads() {
+    use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
+    use candle_core::{Device, Tensor};
+
+    let dev = Device::Cpu;
+    let (embd, heads, kv, vocab, ffn, blocks) = (64usize, 4usize, 2usize, 32usize, 128usize, 2);
+    let hd = embd / heads;
+    let q = |shape: &[usize], dtype: GgmlDType| {
+        let t = Tensor::randn(0f32, 0.02, shape, &dev).unwrap();
+        QTensor::quantize(&t, dtype).unwrap()
+    };
+    let mut tensors: Vec<(String, QTensor)> = vec![
+        (
+            "token_embd.weight".into(),
+            q(&[vocab, embd], GgmlDType::Q8_0),
+        ),
+        ("output_norm.weight".into(), q(&[embd], GgmlDType::F32)),
+    ];
+    for i in 0..blocks {
+        let p = format!("blk.{i}");
+        tensors.push((
+            format!("{p}.attn_q.weight"),
+            q(&[heads * hd, embd], GgmlDType::Q8_0),
+        ));
+        tensors.push((
+            format!("{p}.attn_k.weight"),
+            q(&[kv * hd, embd], GgmlDType::Q8_0),
+        ));
+        tensors.push((
+            format!("{p}.attn_v.weight"),
+            q(&[kv * hd, embd], GgmlDType::Q8_0),
+        ));
+        tensors.push((format!("{p}.attn_q.bias"), q(&[heads * hd], GgmlDType::F32)));
+        tensors.push((format!("{p}.attn_k.bias"), q(&[kv * hd], GgmlDType::F32)));
+        tensors.push((format!("{p}.attn_v.bias"), q(&[kv * hd], GgmlDType::F32)));
+        tensors.push((
+            format!("{p}.attn_output.weight"),
+            q(&[embd, heads * hd], GgmlDType::Q8_0),
+        ));
+        tensors.push((
+            format!("{p}.ffn_gate.weight"),
+            q(&[ffn, embd], GgmlDType::Q8_0),
+        ));
+        tensors.push((
+            format!("{p}.ffn_up.weight"),
+            q(&[ffn, embd], GgmlDType::Q8_0),
+        ));
+        tensors.push((
+            format!("{p}.ffn_down.weight"),
+            q(&[embd, ffn], GgmlDType::Q8_0),
+        ));
+        tensors.push((format!("{p}.attn_norm.weight"), q(&[embd], GgmlDType::F32)));
+        tensors.push((format!("{p}.ffn_norm.weight"), q(&[embd], GgmlDType::F32)));
+    }
+    use gguf_file::Value as V;
+    let tokens = V::Array((0..vocab).map(|i| V::String(format!("t{i}"))).collect());
+    let metadata: Vec<(&str, V)> = vec![
+        ("general.architecture", V::String("qwen2".into())),
+        ("qwen2.context_length", V::U32(256)),
+        ("qwen2.block_count", V::U32(blocks as u32)),
+        ("qwen2.embedding_length", V::U32(embd as u32)),
+        ("qwen2.feed_forward_length", V::U32(ffn as u32)),
+        ("qwen2.attention.head_count", V::U32(heads as u32)),
+        ("qwen2.attention.head_count_kv", V::U32(kv as u32)),
+        ("qwen2.attention.layer_norm_rms_epsilon", V::F32(1e-6)),
+        ("qwen2.rope.freq_base", V::F32(10000.0)),
+        ("tokenizer.ggml.model", V::String("gpt2".into())),
+        ("tokenizer.ggml.tokens", tokens),
+    ];
+    let md: Vec<(&str, &V)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
+    let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut cursor = Cursor::new(Vec::new());
+    gguf_file::write(&mut cursor, &md, &ts).unwrap();
+    let bytes = cursor.into_inner();
+
+    let s = check(&bytes).unwrap();
+    assert_eq!(s.version, 2);
+    assert_eq!(s.vocab_size, Some(vocab as u64));
+
+    let mut reader = Cursor::new(&bytes);
+    let content = gguf_file::Content::read(&mut reader).unwrap();
+    assert_eq!(content.tensor_data_offset, s.data_offset);
+    for t in &s.tensors {
+        let info = &content.tensor_infos[&t.name];
+        let dims: Vec<u64> = info.shape.dims().iter().map(|&d| d as u64).collect();
+        assert_eq!(dims, t.dims, "{}", t.name);
+        assert_eq!(info.ggml_dtype, t.dtype);
+        assert_eq!(content.tensor_data_offset + info.offset, t.offset);
+        assert_eq!(
+            t.size as usize,
+            t.dims.iter().product::<u64>() as usize / t.dtype.block_size() * t.dtype.type_size()
+        );
+    }
+    candle_transformers::models::quantized_qwen2::ModelWeights::from_gguf(
+        content,
+        &mut reader,
+        &dev,
+    )
+    .unwrap();
+}
