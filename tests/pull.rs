@@ -176,12 +176,12 @@ fn tiny_model() -> Vec<u8> {
         let t = Tensor::randn(0f32, 0.02, shape, &dev).unwrap();
         QTensor::quantize(&t, GgmlDType::F32).unwrap()
     };
-    let tensors = vec![
+    let tensors = [
         ("token_embd.weight", q(&[64, 64])),
         ("blk.0.attn_q.weight", q(&[64, 64])),
         ("blk.0.attn_k.weight", q(&[32, 64])),
     ];
-    let metadata = vec![
+    let metadata = [
         ("general.architecture", V::String("qwen2".into())),
         ("qwen2.context_length", V::U32(256)),
         ("qwen2.block_count", V::U32(1)),

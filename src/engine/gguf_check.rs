@@ -1211,8 +1211,8 @@ fn check_model(metadata: &Metadata, summary: &mut GgufSummary) -> Result<()> {
             }
             Ok(())
         };
-        let q_rows = heads.checked_mul(head_dim).unwrap_or(u64::MAX);
-        let kv_rows = kv_heads.checked_mul(head_dim).unwrap_or(u64::MAX);
+        let q_rows = heads.saturating_mul(head_dim);
+        let kv_rows = kv_heads.saturating_mul(head_dim);
         expect(
             format!("blk.{i}.attn_q.weight"),
             q_rows,

@@ -76,13 +76,13 @@ pub enum PullError {
     BadArguments(String),
     /// The hub could not be reached at all (DNS, refused connection, timeout).
     #[error(
-        "cannot reach {host} ({detail}): you appear to be offline. Download the file by hand from \
-         {url} and put it in {}{}",
+        "cannot reach {} ({detail}): you appear to be offline. Download the file by hand from \
+         {url} and put it in {}/{}",
+        host_of(url),
         models_dir.display(),
         kept_note(*.kept_bytes, partial)
     )]
     Offline {
-        host: String,
         detail: String,
         url: String,
         models_dir: PathBuf,
@@ -146,6 +146,12 @@ fn preset_names() -> String {
         .map(|p| p.name)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `https://host:port/path` → `host:port`.
+fn host_of(url: &str) -> &str {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    rest.split('/').next().unwrap_or(rest)
 }
 
 fn kept_note(kept: u64, partial: &Path) -> String {
@@ -498,11 +504,6 @@ impl<'a> Client<'a> {
         }
     }
 
-    fn host(&self) -> String {
-        let rest = self.url.split("://").nth(1).unwrap_or(self.url);
-        rest.split('/').next().unwrap_or(rest).to_string()
-    }
-
     fn with_auth<B>(&self, r: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
         match &self.opts.token {
             Some(t) if !t.is_empty() => r.header("Authorization", format!("Bearer {t}")),
@@ -521,7 +522,6 @@ impl<'a> Client<'a> {
         );
         if offline {
             PullError::Offline {
-                host: self.host(),
                 detail,
                 url: self.url.to_string(),
                 models_dir: self.opts.models_dir.clone(),
@@ -733,7 +733,6 @@ impl<'a> Client<'a> {
             // Nothing arrived: that is an unreachable hub, not a resumable download.
             if let PullError::Interrupted { detail, .. } = e {
                 return PullError::Offline {
-                    host: self.host(),
                     detail,
                     url: self.url.into(),
                     models_dir: self.opts.models_dir.clone(),
