@@ -155,10 +155,18 @@ const HEADS: u32 = 4;
 const KV_HEADS: u32 = 2;
 const BLOCKS: u32 = 2;
 const VOCAB: u64 = 32;
+const FFN: u64 = 128;
 
 impl Gguf {
     /// A valid two-layer qwen2 with a 32-token vocabulary.
     fn tiny() -> Self {
+        Self::model("qwen2")
+    }
+
+    /// A valid two-layer model of `arch` with a 32-token vocabulary. qwen3 and gemma3 get a head
+    /// dim of 32 (`attention.key_length`), so their query width (128) differs from the hidden
+    /// size (64), as in the real models.
+    fn model(arch: &str) -> Self {
         let mut g = Gguf {
             magic: *b"GGUF",
             version: 3,
@@ -166,25 +174,67 @@ impl Gguf {
             tensors: vec![],
             alignment: 32,
         };
-        g.set("general.architecture", strv("qwen2"));
+        let k = |suffix: &str| format!("{arch}.{suffix}");
+        g.set("general.architecture", strv(arch));
         g.set("general.name", strv("tiny"));
-        g.set("qwen2.context_length", u32v(128));
-        g.set("qwen2.block_count", u32v(BLOCKS));
-        g.set("qwen2.embedding_length", u32v(EMBD as u32));
-        g.set("qwen2.feed_forward_length", u32v(128));
-        g.set("qwen2.attention.head_count", u32v(HEADS));
-        g.set("qwen2.attention.head_count_kv", u32v(KV_HEADS));
-        g.set("qwen2.attention.layer_norm_rms_epsilon", f32v(1e-6));
-        g.set("qwen2.rope.freq_base", f32v(10000.0));
+        g.set(&k("context_length"), u32v(128));
+        g.set(&k("block_count"), u32v(BLOCKS));
+        g.set(&k("embedding_length"), u32v(EMBD as u32));
+        g.set(&k("feed_forward_length"), u32v(FFN as u32));
+        g.set(&k("attention.head_count"), u32v(HEADS));
+        g.set(&k("attention.head_count_kv"), u32v(KV_HEADS));
+        g.set(&k("attention.layer_norm_rms_epsilon"), f32v(1e-6));
+        g.set(&k("rope.freq_base"), f32v(10000.0));
+        let hd = match arch {
+            "qwen3" | "gemma3" => {
+                g.set(&k("attention.key_length"), u32v(32));
+                g.set(&k("attention.value_length"), u32v(32));
+                32
+            }
+            _ => EMBD / HEADS as u64,
+        };
+        if arch == "gemma3" {
+            g.set(&k("attention.sliding_window"), u32v(64));
+        }
+        if arch == "llama" {
+            g.set(&k("rope.dimension_count"), u32v(hd as u32));
+        }
         g.set("tokenizer.ggml.model", strv("gpt2"));
         let tokens: Vec<String> = (0..VOCAB).map(|i| format!("tok{i}")).collect();
         g.set("tokenizer.ggml.tokens", str_array(&tokens));
         g.tensor("token_embd.weight", &[EMBD, VOCAB], F32);
         g.tensor("output_norm.weight", &[EMBD], F32);
+        let q = HEADS as u64 * hd;
+        let kv = KV_HEADS as u64 * hd;
         for i in 0..BLOCKS {
-            g.tensor(&format!("blk.{i}.attn_norm.weight"), &[EMBD], F32);
-            g.tensor(&format!("blk.{i}.attn_q.weight"), &[EMBD, EMBD], Q8_0);
-            g.tensor(&format!("blk.{i}.attn_k.weight"), &[EMBD, EMBD / 2], Q8_0);
+            let mut t = |name: &str, ne: &[u64], dtype: u32| {
+                g.tensor(&format!("blk.{i}.{name}"), ne, dtype);
+            };
+            t("attn_norm.weight", &[EMBD], F32);
+            t("attn_q.weight", &[EMBD, q], Q8_0);
+            t("attn_k.weight", &[EMBD, kv], Q8_0);
+            t("attn_v.weight", &[EMBD, kv], Q8_0);
+            t("attn_output.weight", &[q, EMBD], Q8_0);
+            t("ffn_norm.weight", &[EMBD], F32);
+            t("ffn_gate.weight", &[EMBD, FFN], Q8_0);
+            t("ffn_up.weight", &[EMBD, FFN], Q8_0);
+            t("ffn_down.weight", &[FFN, EMBD], Q8_0);
+            match arch {
+                "qwen2" => {
+                    t("attn_q.bias", &[q], F32);
+                    t("attn_k.bias", &[kv], F32);
+                    t("attn_v.bias", &[kv], F32);
+                }
+                "qwen3" | "gemma3" => {
+                    t("attn_q_norm.weight", &[hd], F32);
+                    t("attn_k_norm.weight", &[hd], F32);
+                }
+                _ => {}
+            }
+            if arch == "gemma3" {
+                t("post_attention_norm.weight", &[EMBD], F32);
+                t("post_ffw_norm.weight", &[EMBD], F32);
+            }
         }
         g
     }
@@ -284,7 +334,7 @@ fn tiny_model_is_valid_and_summarised() {
     let s = check(&bytes).unwrap();
     assert_eq!(s.version, 3);
     assert_eq!(s.architecture, "qwen2");
-    assert_eq!(s.tensor_count, 2 + 3 * BLOCKS as u64);
+    assert_eq!(s.tensor_count, 2 + 12 * BLOCKS as u64);
     assert_eq!(s.metadata_count, 12);
     assert_eq!(s.context_length, Some(128));
     assert_eq!(s.block_count, Some(2));
@@ -798,6 +848,83 @@ fn vocab_must_match_token_embd_rows() {
     assert!(e.to_string().contains("33 tokens"), "{e}");
 }
 
+#[test]
+fn every_supported_architecture_has_a_valid_tiny_model() {
+    for arch in ["qwen2", "qwen3", "llama", "gemma3"] {
+        let s = check(&Gguf::model(arch).build()).unwrap_or_else(|e| panic!("{arch}: {e}"));
+        assert_eq!(s.architecture, arch);
+        assert_eq!(s.embedding_length, Some(EMBD));
+    }
+    // qwen3's query width comes from key_length, not embedding_length / head_count.
+    let s = check(&Gguf::model("qwen3").build()).unwrap();
+    assert_eq!(
+        s.tensor("blk.0.attn_q.weight").unwrap().dims,
+        vec![128, EMBD]
+    );
+}
+
+#[test]
+fn architecture_specific_keys_and_tensors_are_required() {
+    let mut g = Gguf::model("qwen3");
+    g.remove("qwen3.attention.key_length");
+    let e = err(&g.build());
+    assert!(
+        matches!(e, GgufError::MissingKey(ref k) if k == "qwen3.attention.key_length"),
+        "{e}"
+    );
+
+    let mut g = Gguf::model("llama");
+    g.remove("llama.rope.dimension_count");
+    assert!(matches!(err(&g.build()), GgufError::MissingKey(_)));
+
+    let mut g = Gguf::model("qwen3");
+    g.tensors.retain(|t| t.name != "blk.1.attn_k_norm.weight");
+    let e = err(&g.build());
+    assert!(
+        matches!(e, GgufError::MissingTensor(ref t) if t == "blk.1.attn_k_norm.weight"),
+        "{e}"
+    );
+
+    let mut g = Gguf::model("gemma3");
+    g.tensors.retain(|t| t.name != "blk.0.post_ffw_norm.weight");
+    assert!(matches!(err(&g.build()), GgufError::MissingTensor(_)));
+
+    let e = err(&with(|g| {
+        g.tensors.retain(|t| t.name != "blk.0.attn_v.bias");
+    }));
+    assert!(
+        matches!(e, GgufError::MissingTensor(ref t) if t == "blk.0.attn_v.bias"),
+        "{e}"
+    );
+}
+
+#[test]
+fn other_shapes_must_match_hyper_parameters() {
+    for (tensor, ne) in [
+        ("blk.0.attn_v.weight", vec![EMBD, EMBD]),
+        ("blk.1.attn_output.weight", vec![EMBD, EMBD / 2]),
+        ("blk.0.ffn_down.weight", vec![EMBD, EMBD]),
+        ("blk.0.attn_q.bias", vec![EMBD / 2]),
+        ("output_norm.weight", vec![EMBD / 2]),
+    ] {
+        let e = err(&with(|g| {
+            g.tensor_mut(tensor).ne = ne.clone();
+        }));
+        assert!(
+            matches!(e, GgufError::Inconsistent { tensor: ref t, .. } if t == tensor),
+            "{tensor}: {e}"
+        );
+    }
+    let e = err(&with(|g| {
+        g.tensor("output.weight", &[EMBD, VOCAB + 32], F32);
+    }));
+    assert!(matches!(e, GgufError::Inconsistent { .. }), "{e}");
+    check(&with(|g| {
+        g.tensor("output.weight", &[EMBD, VOCAB], F32);
+    }))
+    .unwrap();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Random corruption never panics
 
@@ -812,7 +939,7 @@ proptest! {
     ) {
         let mut bytes = Gguf::tiny().build();
         // Bias edits towards the header and metadata where the structure lives.
-        let header_len = 700.min(bytes.len());
+        let header_len = check(&Gguf::tiny().build()).unwrap().data_offset as usize;
         for (at, value) in edits {
             let i = at.index(header_len);
             bytes[i] = value;
@@ -835,8 +962,8 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // A file written by candle passes and then loads in candle
 
-#[test]
-fn candle_written_file_passes_and_loads() {
+/// A complete two-layer qwen2 (every tensor candle's constructor loads), written by candle.
+fn candle_qwen2() -> Vec<u8> {
     use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
     use candle_core::{Device, Tensor};
 
@@ -910,6 +1037,16 @@ fn candle_written_file_passes_and_loads() {
     let mut cursor = Cursor::new(Vec::new());
     gguf_file::write(&mut cursor, &md, &ts).unwrap();
     let bytes = cursor.into_inner();
+    bytes
+}
+
+#[test]
+fn candle_written_file_passes_and_loads() {
+    use candle_core::quantized::gguf_file;
+    use candle_core::Device;
+    let dev = Device::Cpu;
+    let vocab = 32usize;
+    let bytes = candle_qwen2();
 
     let s = check(&bytes).unwrap();
     assert_eq!(s.version, 2);
@@ -935,4 +1072,64 @@ fn candle_written_file_passes_and_loads() {
         &dev,
     )
     .unwrap();
+}
+
+/// Loads `bytes` the way the runtime does: candle's reader, then the qwen2 constructor.
+fn load_with_candle(bytes: &[u8]) -> candle_core::Result<()> {
+    use candle_core::quantized::gguf_file;
+    let mut reader = Cursor::new(bytes);
+    let content = gguf_file::Content::read(&mut reader)?;
+    candle_transformers::models::quantized_qwen2::ModelWeights::from_gguf(
+        content,
+        &mut reader,
+        &candle_core::Device::Cpu,
+    )?;
+    Ok(())
+}
+
+/// Positions of interesting integers to overwrite: every 4-byte step of the structural part.
+fn interesting() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        Just(0u64),
+        Just(1),
+        Just(3),
+        Just(31),
+        Just(u32::MAX as u64),
+        Just(u32::MAX as u64 + 1),
+        Just(1 << 40),
+        Just(u64::MAX),
+        Just(u64::MAX - 31),
+        any::<u64>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// Whatever the validator accepts, candle reads and builds the model from without panicking.
+    #[test]
+    fn accepted_files_load_in_candle_without_panic(
+        edits in proptest::collection::vec(
+            (any::<prop::sample::Index>(), interesting(), any::<bool>(), any::<u8>()),
+            1..4,
+        ),
+    ) {
+        let mut bytes = candle_qwen2();
+        let structure_end = check(&bytes).unwrap().data_offset as usize;
+        for (at, value, wide, byte) in edits {
+            let i = at.index(structure_end);
+            if wide {
+                // Overwrite a (possibly unaligned) little-endian integer field.
+                let le = value.to_le_bytes();
+                let n = (structure_end - i).min(if value >> 32 == 0 { 4 } else { 8 });
+                bytes[i..i + n].copy_from_slice(&le[..n]);
+            } else {
+                bytes[i] = byte;
+            }
+        }
+        if check(&bytes).is_ok() {
+            let outcome = std::panic::catch_unwind(|| load_with_candle(&bytes).is_ok());
+            prop_assert!(outcome.is_ok(), "candle panicked on a file the validator accepted");
+        }
+    }
 }

@@ -176,22 +176,38 @@ fn tiny_model() -> Vec<u8> {
         let t = Tensor::randn(0f32, 0.02, shape, &dev).unwrap();
         QTensor::quantize(&t, GgmlDType::F32).unwrap()
     };
-    let tensors = [
-        ("token_embd.weight", q(&[64, 64])),
-        ("blk.0.attn_q.weight", q(&[64, 64])),
-        ("blk.0.attn_k.weight", q(&[32, 64])),
+    let mut tensors = vec![
+        ("token_embd.weight".to_string(), q(&[64, 64])),
+        ("output_norm.weight".to_string(), q(&[64])),
     ];
+    for (name, shape) in [
+        ("attn_q.weight", &[64, 64][..]),
+        ("attn_k.weight", &[32, 64]),
+        ("attn_v.weight", &[32, 64]),
+        ("attn_q.bias", &[64]),
+        ("attn_k.bias", &[32]),
+        ("attn_v.bias", &[32]),
+        ("attn_output.weight", &[64, 64]),
+        ("attn_norm.weight", &[64]),
+        ("ffn_norm.weight", &[64]),
+        ("ffn_gate.weight", &[32, 64]),
+        ("ffn_up.weight", &[32, 64]),
+        ("ffn_down.weight", &[64, 32]),
+    ] {
+        tensors.push((format!("blk.0.{name}"), q(shape)));
+    }
     let metadata = [
         ("general.architecture", V::String("qwen2".into())),
         ("qwen2.context_length", V::U32(256)),
         ("qwen2.block_count", V::U32(1)),
         ("qwen2.embedding_length", V::U32(64)),
+        ("qwen2.feed_forward_length", V::U32(32)),
         ("qwen2.attention.head_count", V::U32(4)),
         ("qwen2.attention.head_count_kv", V::U32(2)),
         ("qwen2.attention.layer_norm_rms_epsilon", V::F32(1e-6)),
     ];
     let md: Vec<(&str, &V)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
-    let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (*k, v)).collect();
+    let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut out = Cursor::new(Vec::new());
     gguf_file::write(&mut out, &md, &ts).unwrap();
     out.into_inner()

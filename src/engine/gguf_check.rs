@@ -1198,32 +1198,19 @@ fn check_model(metadata: &Metadata, summary: &mut GgufSummary) -> Result<()> {
             }
         }
     }
-    for i in 0..blocks {
-        let expect = |name: String, rows: u64, what: &str| -> Result<()> {
-            let t = by_name
-                .get(name.as_str())
-                .ok_or_else(|| GgufError::MissingTensor(name.clone()))?;
-            if t.dims != [rows, embd] {
-                return Err(GgufError::Inconsistent {
-                    tensor: name,
-                    reason: format!("shape {:?} should be [{rows}, {embd}] ({what})", t.dims),
-                });
-            }
-            Ok(())
-        };
-        let q_rows = heads.saturating_mul(head_dim);
-        let kv_rows = kv_heads.saturating_mul(head_dim);
-        expect(
-            format!("blk.{i}.attn_q.weight"),
-            q_rows,
-            &format!("head_count {heads} × head_dim {head_dim}, embedding_length {embd}"),
-        )?;
-        expect(
-            format!("blk.{i}.attn_k.weight"),
-            kv_rows,
-            &format!("head_count_kv {kv_heads} × head_dim {head_dim}, embedding_length {embd}"),
-        )?;
-    }
+    check_tensors(
+        metadata,
+        &arch,
+        &by_name,
+        &Dims {
+            heads,
+            kv_heads,
+            embd,
+            blocks,
+            head_dim,
+            vocab,
+        },
+    )?;
 
     summary.architecture = arch;
     summary.context_length = context_length;
@@ -1232,5 +1219,112 @@ fn check_model(metadata: &Metadata, summary: &mut GgufSummary) -> Result<()> {
     summary.head_count_kv = Some(kv_heads);
     summary.embedding_length = Some(embd);
     summary.vocab_size = Some(vocab);
+    Ok(())
+}
+
+/// The hyper-parameters tensor shapes are checked against.
+struct Dims {
+    heads: u64,
+    kv_heads: u64,
+    embd: u64,
+    blocks: u64,
+    head_dim: u64,
+    vocab: u64,
+}
+
+/// Checks that every tensor candle's constructor for `arch` loads is present with the shape the
+/// hyper-parameters imply (shapes in candle's order: `[out, in]` for matrices).
+fn check_tensors(
+    metadata: &Metadata,
+    arch: &str,
+    by_name: &HashMap<&str, &TensorSummary>,
+    d: &Dims,
+) -> Result<()> {
+    let key = |suffix: &str| format!("{arch}.{suffix}");
+    let embd = d.embd;
+    let value_dim = get_uint(metadata, &key("attention.value_length"))?.unwrap_or(d.head_dim);
+    let q_dim = d.heads.saturating_mul(d.head_dim);
+    let k_dim = d.kv_heads.saturating_mul(d.head_dim);
+    let v_dim = d.kv_heads.saturating_mul(value_dim);
+    let o_dim = d.heads.saturating_mul(value_dim);
+    let ffn = get_uint(metadata, &key("feed_forward_length"))?;
+    let experts = get_ranged(metadata, &key("expert_count"), 0, 256)?.unwrap_or(0);
+    if let Some(used) = get_ranged(metadata, &key("expert_used_count"), 0, 256)? {
+        if experts > 0 && used > experts {
+            return Err(GgufError::BadMetadata {
+                key: key("expert_used_count"),
+                reason: format!("{used} is more than {} = {experts}", key("expert_count")),
+            });
+        }
+    }
+    let why_embd = format!("{} = {embd}", key("embedding_length"));
+    let why_attn = format!(
+        "{} = {}, {} = {}, head dim {}, {why_embd}",
+        key("attention.head_count"),
+        d.heads,
+        key("attention.head_count_kv"),
+        d.kv_heads,
+        d.head_dim
+    );
+    let expect = |name: &str, dims: &[u64], why: &str| -> Result<()> {
+        let t = by_name
+            .get(name)
+            .ok_or_else(|| GgufError::MissingTensor(name.into()))?;
+        if t.dims != dims {
+            return Err(GgufError::Inconsistent {
+                tensor: name.into(),
+                reason: format!("shape {:?} should be {dims:?} ({why})", t.dims),
+            });
+        }
+        Ok(())
+    };
+    expect("output_norm.weight", &[embd], &why_embd)?;
+    if by_name.contains_key("output.weight") {
+        let why = format!("vocabulary {}, {why_embd}", d.vocab);
+        expect("output.weight", &[d.vocab, embd], &why)?;
+    }
+    for i in 0..d.blocks {
+        let name = |t: &str| format!("blk.{i}.{t}");
+        expect(&name("attn_q.weight"), &[q_dim, embd], &why_attn)?;
+        expect(&name("attn_k.weight"), &[k_dim, embd], &why_attn)?;
+        expect(&name("attn_v.weight"), &[v_dim, embd], &why_attn)?;
+        expect(&name("attn_output.weight"), &[embd, o_dim], &why_attn)?;
+        expect(&name("attn_norm.weight"), &[embd], &why_embd)?;
+        expect(&name("ffn_norm.weight"), &[embd], &why_embd)?;
+        if experts <= 1 {
+            match ffn {
+                Some(f) => {
+                    let why = format!("{} = {f}, {why_embd}", key("feed_forward_length"));
+                    expect(&name("ffn_gate.weight"), &[f, embd], &why)?;
+                    expect(&name("ffn_up.weight"), &[f, embd], &why)?;
+                    expect(&name("ffn_down.weight"), &[embd, f], &why)?;
+                }
+                None => {
+                    for t in ["ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"] {
+                        if !by_name.contains_key(name(t).as_str()) {
+                            return Err(GgufError::MissingTensor(name(t)));
+                        }
+                    }
+                }
+            }
+        }
+        match arch {
+            "qwen2" => {
+                expect(&name("attn_q.bias"), &[q_dim], &why_attn)?;
+                expect(&name("attn_k.bias"), &[k_dim], &why_attn)?;
+                expect(&name("attn_v.bias"), &[v_dim], &why_attn)?;
+            }
+            "qwen3" | "gemma3" => {
+                let why = format!("head dim {}", d.head_dim);
+                expect(&name("attn_q_norm.weight"), &[d.head_dim], &why)?;
+                expect(&name("attn_k_norm.weight"), &[d.head_dim], &why)?;
+            }
+            _ => {}
+        }
+        if arch == "gemma3" {
+            expect(&name("post_attention_norm.weight"), &[embd], &why_embd)?;
+            expect(&name("post_ffw_norm.weight"), &[embd], &why_embd)?;
+        }
+    }
     Ok(())
 }
