@@ -925,6 +925,35 @@ fn other_shapes_must_match_hyper_parameters() {
     .unwrap();
 }
 
+#[test]
+fn special_token_ids_must_be_in_the_vocabulary() {
+    check(&with(|g| {
+        g.set("tokenizer.ggml.eos_token_id", u32v(VOCAB as u32 - 1));
+    }))
+    .unwrap();
+    let e = err(&with(|g| {
+        g.set("tokenizer.ggml.eos_token_id", u32v(VOCAB as u32));
+    }));
+    assert_eq!(
+        e.to_string(),
+        "tokenizer.ggml.eos_token_id = 32 exceeds the limit of 31"
+    );
+}
+
+#[test]
+fn token_list_must_hold_strings() {
+    let mut payload = T_U32.to_le_bytes().to_vec();
+    payload.extend(VOCAB.to_le_bytes());
+    payload.extend(vec![0u8; VOCAB as usize * 4]);
+    let e = err(&with(|g| {
+        g.set("tokenizer.ggml.tokens", (T_ARRAY, payload));
+    }));
+    assert!(
+        matches!(e, GgufError::BadMetadata { ref key, .. } if key == "tokenizer.ggml.tokens"),
+        "{e}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Random corruption never panics
 

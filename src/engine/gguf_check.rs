@@ -525,6 +525,7 @@ enum Meta {
     /// `None` when the string was too long to keep.
     Str(Option<String>),
     Array {
+        elem: u32,
         len: u64,
     },
 }
@@ -620,7 +621,7 @@ fn read_metadata<R: Read + Seek>(input: &mut Input<R>, count: u64) -> Result<Met
         let code = input.u32(|| format!("value type of {key}"))?;
         let value = read_value(input, &key, code, 0, &mut budget)?;
         if key == "tokenizer.ggml.tokens" {
-            if let Meta::Array { len } = value {
+            if let Meta::Array { len, .. } = value {
                 token_count = Some(len);
             }
         }
@@ -704,7 +705,7 @@ fn read_value<R: Read + Seek>(
             })?;
             budget.spend(len * VALUE_MEMORY_COST)?;
             read_array_body(input, key, elem, len, depth, budget)?;
-            Meta::Array { len }
+            Meta::Array { elem, len }
         }
         other => {
             return Err(GgufError::UnknownValueType {
@@ -1158,6 +1159,7 @@ fn check_model(metadata: &Metadata, summary: &mut GgufSummary) -> Result<()> {
             limit: MAX_VOCAB_SIZE,
         });
     }
+    check_tokenizer(metadata, vocab)?;
     if let Some(tokens) = metadata.token_count {
         if tokens != vocab {
             return Err(GgufError::Inconsistent {
@@ -1219,6 +1221,41 @@ fn check_model(metadata: &Metadata, summary: &mut GgufSummary) -> Result<()> {
     summary.head_count_kv = Some(kv_heads);
     summary.embedding_length = Some(embd);
     summary.vocab_size = Some(vocab);
+    Ok(())
+}
+
+/// The tokenizer arrays hold strings and the special token ids name real tokens.
+fn check_tokenizer(metadata: &Metadata, vocab: u64) -> Result<()> {
+    for key in ["tokenizer.ggml.tokens", "tokenizer.ggml.merges"] {
+        match get(metadata, key) {
+            None
+            | Some(Meta::Array {
+                elem: vt::STRING, ..
+            }) => {}
+            Some(Meta::Array { elem, .. }) => {
+                return Err(GgufError::BadMetadata {
+                    key: key.into(),
+                    reason: format!(
+                        "expected an array of strings, found an array of {}",
+                        type_name(*elem)
+                    ),
+                })
+            }
+            Some(_) => {
+                return Err(GgufError::BadMetadata {
+                    key: key.into(),
+                    reason: format!(
+                        "expected an array of strings, found a {}",
+                        type_of(metadata, key)
+                    ),
+                })
+            }
+        }
+    }
+    for id in ["bos", "eos", "unk", "sep", "padding"] {
+        let key = format!("tokenizer.ggml.{id}_token_id");
+        get_ranged(metadata, &key, 0, vocab.saturating_sub(1))?;
+    }
     Ok(())
 }
 
