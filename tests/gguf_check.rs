@@ -1065,8 +1065,7 @@ fn candle_qwen2() -> Vec<u8> {
     let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut cursor = Cursor::new(Vec::new());
     gguf_file::write(&mut cursor, &md, &ts).unwrap();
-    let bytes = cursor.into_inner();
-    bytes
+    cursor.into_inner()
 }
 
 #[test]

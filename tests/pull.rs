@@ -28,6 +28,8 @@ struct Served {
     etag: Option<String>,
     /// Close the connection after this many body bytes on the first GET only.
     cut_first_get_after: Option<usize>,
+    /// Answer range requests with the whole file (200), like a server without range support.
+    ignore_range: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +112,7 @@ fn handle(
         let len = served.body.len();
         let start = range
             .as_deref()
+            .filter(|_| !served.ignore_range)
             .and_then(|r| r.strip_prefix("bytes="))
             .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok());
         let (status, from) = match start {
@@ -220,6 +223,15 @@ fn sha(bytes: &[u8]) -> String {
         .collect()
 }
 
+fn served(body: &[u8], etag: bool) -> Served {
+    Served {
+        body: body.to_vec(),
+        etag: etag.then(|| sha(body)),
+        cut_first_get_after: None,
+        ignore_range: false,
+    }
+}
+
 fn hub_with(served: Served) -> Hub {
     Hub::start(HashMap::from([(FILE.to_string(), served)]))
 }
@@ -261,6 +273,7 @@ fn full_download_verified_against_hub_checksum() {
         body: model.clone(),
         etag: Some(sha(&model)),
         cut_first_get_after: None,
+        ignore_range: false,
     });
     let dir = tempfile::tempdir().unwrap();
     let out = pull(&request(), &options(dir.path(), &hub.base)).unwrap();
@@ -293,6 +306,7 @@ fn preset_checksum_used_when_hub_has_none() {
         body: model.clone(),
         etag: None,
         cut_first_get_after: None,
+        ignore_range: false,
     });
     let dir = tempfile::tempdir().unwrap();
     let mut req = request();
@@ -310,6 +324,7 @@ fn unknown_checksum_is_reported_as_unverified() {
         body: model.clone(),
         etag: None,
         cut_first_get_after: None,
+        ignore_range: false,
     });
     let dir = tempfile::tempdir().unwrap();
     let out = pull(&request(), &options(dir.path(), &hub.base)).unwrap();
@@ -325,6 +340,7 @@ fn checksum_mismatch_leaves_no_file() {
         body: model,
         etag: Some("ab".repeat(32)),
         cut_first_get_after: None,
+        ignore_range: false,
     });
     let dir = tempfile::tempdir().unwrap();
     let err = pull(&request(), &options(dir.path(), &hub.base)).unwrap_err();
@@ -344,6 +360,7 @@ fn resumes_from_partial_file_with_range_request() {
         body: model.clone(),
         etag: Some(sha(&model)),
         cut_first_get_after: None,
+        ignore_range: false,
     });
     let dir = tempfile::tempdir().unwrap();
     let final_path = dir.path().join(FILE);
@@ -371,6 +388,7 @@ fn interrupted_download_keeps_partial_and_next_pull_resumes() {
         body: model.clone(),
         etag: Some(sha(&model)),
         cut_first_get_after: Some(5000),
+        ignore_range: false,
     });
     let dir = tempfile::tempdir().unwrap();
     let final_path = dir.path().join(FILE);
@@ -413,6 +431,7 @@ fn token_is_sent_as_bearer() {
         body: model.clone(),
         etag: Some(sha(&model)),
         cut_first_get_after: None,
+        ignore_range: false,
     });
     let dir = tempfile::tempdir().unwrap();
     let mut opts = options(dir.path(), &hub.base);
@@ -429,6 +448,7 @@ fn downloaded_file_that_is_not_a_model_is_reported() {
         body: body.clone(),
         etag: Some(sha(&body)),
         cut_first_get_after: None,
+        ignore_range: false,
     });
     let dir = tempfile::tempdir().unwrap();
     let err = pull(&request(), &options(dir.path(), &hub.base)).unwrap_err();
@@ -457,6 +477,110 @@ fn unreachable_endpoint_fails_at_once_without_partial() {
     assert!(text.contains("models"), "{text}");
     assert!(!partial_path(&models.join(FILE)).exists());
     assert!(names_in(&models).is_empty());
+}
+
+#[test]
+fn server_without_range_support_restarts_from_zero() {
+    let model = tiny_model();
+    let hub = hub_with(Served {
+        ignore_range: true,
+        ..served(&model, true)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let final_path = dir.path().join(FILE);
+    std::fs::write(partial_path(&final_path), &model[..1000]).unwrap();
+    let out = pull(&request(), &options(dir.path(), &hub.base)).unwrap();
+    assert_eq!(out.resumed_from, 0);
+    assert_eq!(std::fs::read(&final_path).unwrap(), model);
+}
+
+#[test]
+fn corrupt_partial_file_fails_the_checksum_then_next_pull_succeeds() {
+    let model = tiny_model();
+    let hub = hub_with(served(&model, true));
+    let dir = tempfile::tempdir().unwrap();
+    let final_path = dir.path().join(FILE);
+    std::fs::write(partial_path(&final_path), vec![0xAA; 1000]).unwrap();
+    let err = pull(&request(), &options(dir.path(), &hub.base)).unwrap_err();
+    assert!(matches!(err, PullError::ChecksumMismatch { .. }), "{err}");
+    assert!(names_in(dir.path()).is_empty());
+    let out = pull(&request(), &options(dir.path(), &hub.base)).unwrap();
+    assert_eq!(out.resumed_from, 0);
+    assert_eq!(std::fs::read(&final_path).unwrap(), model);
+}
+
+#[test]
+fn partial_longer_than_the_file_is_discarded() {
+    let model = tiny_model();
+    let hub = hub_with(served(&model, true));
+    let dir = tempfile::tempdir().unwrap();
+    let final_path = dir.path().join(FILE);
+    std::fs::write(partial_path(&final_path), vec![0u8; model.len() + 10]).unwrap();
+    let out = pull(&request(), &options(dir.path(), &hub.base)).unwrap();
+    assert_eq!(out.resumed_from, 0);
+    assert_eq!(std::fs::read(&final_path).unwrap(), model);
+}
+
+#[test]
+fn complete_partial_is_verified_without_downloading_again() {
+    let model = tiny_model();
+    let hub = hub_with(served(&model, true));
+    let dir = tempfile::tempdir().unwrap();
+    let final_path = dir.path().join(FILE);
+    std::fs::write(partial_path(&final_path), &model).unwrap();
+    let out = pull(&request(), &options(dir.path(), &hub.base)).unwrap();
+    assert_eq!(out.resumed_from, model.len() as u64);
+    assert!(matches!(
+        out.verification,
+        Some(Verification::Verified { .. })
+    ));
+    assert!(
+        hub.seen().iter().all(|s| s.method == "HEAD"),
+        "{:?}",
+        hub.seen()
+    );
+}
+
+#[test]
+fn existing_broken_file_is_reported_not_overwritten() {
+    let hub = Hub::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(FILE), b"GGUF\x03\x00\x00\x00").unwrap();
+    let err = pull(&request(), &options(dir.path(), &hub.base)).unwrap_err();
+    assert!(matches!(err, PullError::ExistingInvalid { .. }), "{err}");
+    assert!(err.to_string().contains("delete it"), "{err}");
+}
+
+#[test]
+fn command_line_uses_hf_endpoint_and_models_dir() {
+    let model = tiny_model();
+    let hub = hub_with(served(&model, true));
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("m");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factcheck"))
+        .args(["pull", REPO, FILE])
+        .env("HF_ENDPOINT", &hub.base)
+        .env("FACTCHECK_MODELS_DIR", &models)
+        .env_remove("HF_TOKEN")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("verified"), "{stdout}");
+    assert_eq!(std::fs::read(models.join(FILE)).unwrap(), model);
+
+    let list = std::process::Command::new(env!("CARGO_BIN_EXE_factcheck"))
+        .args(["pull", "--list"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&list.stdout);
+    for p in PRESETS {
+        assert!(text.contains(p.name) && text.contains(p.repo), "{text}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

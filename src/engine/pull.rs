@@ -131,6 +131,16 @@ pub enum PullError {
         #[source]
         source: io::Error,
     },
+    /// The file is already in the models folder but is not a model the engine can load.
+    #[error(
+        "{} already exists but is not a usable model: {source}; delete it and run the command again",
+        path.display()
+    )]
+    ExistingInvalid {
+        path: PathBuf,
+        #[source]
+        source: GgufError,
+    },
     /// The file arrived intact but is not a model the engine can load.
     #[error("downloaded {} but it failed validation: {source}", path.display())]
     Invalid {
@@ -381,7 +391,7 @@ pub fn pull(req: &PullRequest, opts: &PullOptions) -> Result<PullOutcome, PullEr
     check_request(req)?;
     let final_path = opts.models_dir.join(req.local_name());
     if final_path.exists() {
-        let summary = validate_file(&final_path).map_err(|source| PullError::Invalid {
+        let summary = validate_file(&final_path).map_err(|source| PullError::ExistingInvalid {
             path: final_path.clone(),
             source,
         })?;
