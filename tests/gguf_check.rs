@@ -143,7 +143,7 @@ fn tensor_bytes(ne: &[u64], dtype: u32) -> u64 {
         Q8_0 => elems / 32 * 34,
         _ => 0,
     };
-    if size > 1 << 20 {
+    if size > 1 << 26 {
         0
     } else {
         size
@@ -344,6 +344,8 @@ fn tiny_model_is_valid_and_summarised() {
     assert_eq!(s.vocab_size, Some(VOCAB));
     assert_eq!(s.alignment, 32);
     assert_eq!(s.data_offset % 32, 0);
+    assert_eq!(s.tokenizer_model.as_deref(), Some("gpt2"));
+    assert!(!s.has_chat_template);
     let embd = s.tensor("token_embd.weight").unwrap();
     assert_eq!(embd.dims, vec![VOCAB, EMBD]);
     assert_eq!(embd.size, VOCAB * EMBD * 4);
@@ -952,6 +954,38 @@ fn token_list_must_hold_strings() {
         matches!(e, GgufError::BadMetadata { ref key, .. } if key == "tokenizer.ggml.tokens"),
         "{e}"
     );
+}
+
+#[test]
+fn real_sized_tokenizer_metadata_is_accepted_quickly() {
+    // Gemma-3-sized vocabulary (262,144 tokens with scores and types) plus Llama-3-sized merges:
+    // the memory budget must not reject real models, and validation must stay fast.
+    const N: u64 = 262_144;
+    let tokens: Vec<String> = (0..N).map(|i| format!("tok{i}")).collect();
+    let merges: Vec<String> = (0..280_000).map(|i| format!("m{i} x{i}")).collect();
+    let mut scores = T_F32.to_le_bytes().to_vec();
+    scores.extend(N.to_le_bytes());
+    scores.extend(vec![0u8; N as usize * 4]);
+    let mut types = 5u32.to_le_bytes().to_vec(); // i32
+    types.extend(N.to_le_bytes());
+    types.extend(vec![0u8; N as usize * 4]);
+    let mut g = Gguf::tiny();
+    g.set("tokenizer.ggml.tokens", str_array(&tokens));
+    g.set("tokenizer.ggml.merges", str_array(&merges));
+    g.set("tokenizer.ggml.scores", (T_ARRAY, scores));
+    g.set("tokenizer.ggml.token_type", (T_ARRAY, types));
+    g.set("tokenizer.chat_template", strv(&"{{ x }}".repeat(2000)));
+    let embd = g.tensor_mut("token_embd.weight");
+    embd.ne = vec![EMBD, N];
+    embd.dtype = Q8_0;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big-vocab.gguf");
+    std::fs::write(&path, g.build()).unwrap();
+    let started = std::time::Instant::now();
+    let s = validate_file(&path).unwrap();
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    assert_eq!(s.vocab_size, Some(N));
+    assert!(s.has_chat_template);
 }
 
 // ---------------------------------------------------------------------------------------------

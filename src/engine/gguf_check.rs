@@ -87,6 +87,10 @@ pub struct GgufSummary {
     /// Vocabulary size: the rows of `token_embd.weight` (equal to the tokenizer's token count when
     /// the file has one).
     pub vocab_size: Option<u64>,
+    /// `tokenizer.ggml.model` (`gpt2` for byte-level BPE, `llama` for SentencePiece), if present.
+    pub tokenizer_model: Option<String>,
+    /// Whether the file carries a `tokenizer.chat_template` string.
+    pub has_chat_template: bool,
     /// Alignment of the tensor data.
     pub alignment: u64,
     /// Absolute file offset where the tensor data begins.
@@ -306,6 +310,8 @@ pub fn validate_reader<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<GgufS
         head_count_kv: None,
         embedding_length: None,
         vocab_size: None,
+        tokenizer_model: None,
+        has_chat_template: false,
         alignment,
         data_offset,
         tensors,
@@ -1221,6 +1227,12 @@ fn check_model(metadata: &Metadata, summary: &mut GgufSummary) -> Result<()> {
     summary.head_count_kv = Some(kv_heads);
     summary.embedding_length = Some(embd);
     summary.vocab_size = Some(vocab);
+    summary.tokenizer_model = match get(metadata, "tokenizer.ggml.model") {
+        Some(Meta::Str(Some(m))) => Some(m.clone()),
+        _ => None,
+    };
+    summary.has_chat_template =
+        matches!(get(metadata, "tokenizer.chat_template"), Some(Meta::Str(_)));
     Ok(())
 }
 
