@@ -1025,14 +1025,39 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // A file written by candle passes and then loads in candle
 
+/// Shape of a qwen2 model for the candle-written fixtures.
+#[derive(Debug, Clone, Copy)]
+struct Cfg {
+    embd: usize,
+    heads: usize,
+    kv: usize,
+    blocks: usize,
+    ctx: u32,
+}
+
+const CFG: Cfg = Cfg {
+    embd: 64,
+    heads: 4,
+    kv: 2,
+    blocks: 2,
+    ctx: 256,
+};
+
 /// A complete two-layer qwen2 (every tensor candle's constructor loads), written by candle.
 fn candle_qwen2() -> Vec<u8> {
+    candle_qwen2_with(&CFG, &CFG)
+}
+
+/// A qwen2 whose metadata claims `meta` while its tensors have the shapes of `real`.
+fn candle_qwen2_with(meta: &Cfg, real: &Cfg) -> Vec<u8> {
     use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
     use candle_core::{Device, Tensor};
 
     let dev = Device::Cpu;
-    let (embd, heads, kv, vocab, ffn, blocks) = (64usize, 4usize, 2usize, 32usize, 128usize, 2);
-    let hd = embd / heads;
+    let (vocab, ffn) = (32usize, 64usize);
+    let embd = real.embd;
+    let hd = embd / real.heads.max(1);
+    let (qd, kvd) = (real.heads * hd, real.kv * hd);
     let q = |shape: &[usize], dtype: GgmlDType| {
         let t = Tensor::randn(0f32, 0.02, shape, &dev).unwrap();
         QTensor::quantize(&t, dtype).unwrap()
@@ -1040,56 +1065,38 @@ fn candle_qwen2() -> Vec<u8> {
     let mut tensors: Vec<(String, QTensor)> = vec![
         (
             "token_embd.weight".into(),
-            q(&[vocab, embd], GgmlDType::Q8_0),
+            q(&[vocab, embd], GgmlDType::F32),
         ),
         ("output_norm.weight".into(), q(&[embd], GgmlDType::F32)),
     ];
-    for i in 0..blocks {
-        let p = format!("blk.{i}");
-        tensors.push((
-            format!("{p}.attn_q.weight"),
-            q(&[heads * hd, embd], GgmlDType::Q8_0),
-        ));
-        tensors.push((
-            format!("{p}.attn_k.weight"),
-            q(&[kv * hd, embd], GgmlDType::Q8_0),
-        ));
-        tensors.push((
-            format!("{p}.attn_v.weight"),
-            q(&[kv * hd, embd], GgmlDType::Q8_0),
-        ));
-        tensors.push((format!("{p}.attn_q.bias"), q(&[heads * hd], GgmlDType::F32)));
-        tensors.push((format!("{p}.attn_k.bias"), q(&[kv * hd], GgmlDType::F32)));
-        tensors.push((format!("{p}.attn_v.bias"), q(&[kv * hd], GgmlDType::F32)));
-        tensors.push((
-            format!("{p}.attn_output.weight"),
-            q(&[embd, heads * hd], GgmlDType::Q8_0),
-        ));
-        tensors.push((
-            format!("{p}.ffn_gate.weight"),
-            q(&[ffn, embd], GgmlDType::Q8_0),
-        ));
-        tensors.push((
-            format!("{p}.ffn_up.weight"),
-            q(&[ffn, embd], GgmlDType::Q8_0),
-        ));
-        tensors.push((
-            format!("{p}.ffn_down.weight"),
-            q(&[embd, ffn], GgmlDType::Q8_0),
-        ));
-        tensors.push((format!("{p}.attn_norm.weight"), q(&[embd], GgmlDType::F32)));
-        tensors.push((format!("{p}.ffn_norm.weight"), q(&[embd], GgmlDType::F32)));
+    for i in 0..real.blocks {
+        for (name, shape, dtype) in [
+            ("attn_q.weight", vec![qd, embd], GgmlDType::Q8_0),
+            ("attn_k.weight", vec![kvd, embd], GgmlDType::Q8_0),
+            ("attn_v.weight", vec![kvd, embd], GgmlDType::Q8_0),
+            ("attn_q.bias", vec![qd], GgmlDType::F32),
+            ("attn_k.bias", vec![kvd], GgmlDType::F32),
+            ("attn_v.bias", vec![kvd], GgmlDType::F32),
+            ("attn_output.weight", vec![embd, qd], GgmlDType::F32),
+            ("ffn_gate.weight", vec![ffn, embd], GgmlDType::Q8_0),
+            ("ffn_up.weight", vec![ffn, embd], GgmlDType::Q8_0),
+            ("ffn_down.weight", vec![embd, ffn], GgmlDType::F32),
+            ("attn_norm.weight", vec![embd], GgmlDType::F32),
+            ("ffn_norm.weight", vec![embd], GgmlDType::F32),
+        ] {
+            tensors.push((format!("blk.{i}.{name}"), q(&shape, dtype)));
+        }
     }
     use gguf_file::Value as V;
     let tokens = V::Array((0..vocab).map(|i| V::String(format!("t{i}"))).collect());
     let metadata: Vec<(&str, V)> = vec![
         ("general.architecture", V::String("qwen2".into())),
-        ("qwen2.context_length", V::U32(256)),
-        ("qwen2.block_count", V::U32(blocks as u32)),
-        ("qwen2.embedding_length", V::U32(embd as u32)),
+        ("qwen2.context_length", V::U32(meta.ctx)),
+        ("qwen2.block_count", V::U32(meta.blocks as u32)),
+        ("qwen2.embedding_length", V::U32(meta.embd as u32)),
         ("qwen2.feed_forward_length", V::U32(ffn as u32)),
-        ("qwen2.attention.head_count", V::U32(heads as u32)),
-        ("qwen2.attention.head_count_kv", V::U32(kv as u32)),
+        ("qwen2.attention.head_count", V::U32(meta.heads as u32)),
+        ("qwen2.attention.head_count_kv", V::U32(meta.kv as u32)),
         ("qwen2.attention.layer_norm_rms_epsilon", V::F32(1e-6)),
         ("qwen2.rope.freq_base", V::F32(10000.0)),
         ("tokenizer.ggml.model", V::String("gpt2".into())),
@@ -1141,11 +1148,14 @@ fn load_with_candle(bytes: &[u8]) -> candle_core::Result<()> {
     use candle_core::quantized::gguf_file;
     let mut reader = Cursor::new(bytes);
     let content = gguf_file::Content::read(&mut reader)?;
-    candle_transformers::models::quantized_qwen2::ModelWeights::from_gguf(
+    let dev = candle_core::Device::Cpu;
+    let mut model = candle_transformers::models::quantized_qwen2::ModelWeights::from_gguf(
         content,
         &mut reader,
-        &candle_core::Device::Cpu,
+        &dev,
     )?;
+    let ids = candle_core::Tensor::new(&[[1u32, 2, 3]], &dev)?;
+    model.forward(&ids, 0)?;
     Ok(())
 }
 
@@ -1192,6 +1202,71 @@ proptest! {
         if check(&bytes).is_ok() {
             let outcome = std::panic::catch_unwind(|| load_with_candle(&bytes).is_ok());
             prop_assert!(outcome.is_ok(), "candle panicked on a file the validator accepted");
+        }
+    }
+}
+
+/// A consistent qwen2 shape.
+fn consistent_cfg() -> impl Strategy<Value = Cfg> {
+    (
+        prop::sample::select(vec![32usize, 64, 96]),
+        prop::sample::select(vec![1usize, 2, 4, 8]),
+        prop::sample::select(vec![1usize, 2, 4, 8]),
+        1usize..=3,
+        prop::sample::select(vec![8u32, 256, 1 << 16]),
+    )
+        .prop_map(|(embd, heads, kv, blocks, ctx)| Cfg {
+            embd,
+            heads,
+            kv: kv.min(heads),
+            blocks,
+            ctx,
+        })
+}
+
+/// One field set to a value that may be out of range or inconsistent.
+fn corrupt(cfg: Cfg, field: usize, value: u32) -> Cfg {
+    let v = value as usize;
+    match field {
+        0 => Cfg { embd: v, ..cfg },
+        1 => Cfg { heads: v, ..cfg },
+        2 => Cfg { kv: v, ..cfg },
+        3 => Cfg { blocks: v, ..cfg },
+        _ => Cfg { ctx: value, ..cfg },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    /// Whenever the validator accepts a file, candle loads it and runs a forward pass without
+    /// panicking (errors are allowed, panics are not; an abort would kill the test binary).
+    /// Starting from a consistent model, one metadata field is sometimes changed.
+    #[test]
+    fn accepted_hyper_parameters_run_in_candle(
+        real in consistent_cfg(),
+        change in proptest::option::of((
+            0usize..5,
+            prop::sample::select(vec![0u32, 1, 2, 3, 5, 16, 48, 512, 513, 1 << 20, (1 << 20) + 1, u32::MAX]),
+        )),
+    ) {
+        let meta = match change {
+            Some((field, value)) => corrupt(real, field, value),
+            None => real,
+        };
+        let bytes = candle_qwen2_with(&meta, &real);
+        let accepted = check(&bytes).is_ok();
+        if change.is_none() {
+            prop_assert!(accepted, "consistent model rejected: {:?}", check(&bytes).unwrap_err().to_string());
+        }
+        if accepted {
+            let outcome = std::panic::catch_unwind(|| load_with_candle(&bytes));
+            prop_assert!(outcome.is_ok(), "candle panicked on an accepted file: meta {meta:?} real {real:?}");
+            // A 3-token forward pass needs a context of at least 3.
+            if meta.ctx >= 3 {
+                let run = outcome.unwrap();
+                prop_assert!(run.is_ok(), "accepted file failed to run: {run:?} meta {meta:?} real {real:?}");
+            }
         }
     }
 }
