@@ -988,6 +988,21 @@ fn real_sized_tokenizer_metadata_is_accepted_quickly() {
     assert!(s.has_chat_template);
 }
 
+#[test]
+fn odd_head_dimension_is_refused() {
+    let mut g = Gguf::model("qwen3");
+    g.set("qwen3.attention.key_length", u32v(15));
+    let e = err(&g.build());
+    assert!(e.to_string().contains("must be even"), "{e}");
+    let mut g = Gguf::model("llama");
+    g.set("llama.rope.dimension_count", u32v(32));
+    let e = err(&g.build());
+    assert!(
+        matches!(e, GgufError::BadMetadata { ref key, .. } if key == "llama.rope.dimension_count"),
+        "{e}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Random corruption never panics
 
@@ -1267,6 +1282,137 @@ proptest! {
                 let run = outcome.unwrap();
                 prop_assert!(run.is_ok(), "accepted file failed to run: {run:?} meta {meta:?} real {real:?}");
             }
+        }
+    }
+}
+
+/// Shape of a qwen3 model (its head dim is `attention.key_length`, independent of the width).
+#[derive(Debug, Clone, Copy)]
+struct Cfg3 {
+    embd: usize,
+    heads: usize,
+    kv: usize,
+    head_dim: usize,
+    ctx: u32,
+}
+
+/// A one-layer qwen3 whose metadata claims `meta` while its tensors have the shapes of `real`.
+fn candle_qwen3_with(meta: &Cfg3, real: &Cfg3) -> Vec<u8> {
+    use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
+    use candle_core::{Device, Tensor};
+    let dev = Device::Cpu;
+    let (vocab, ffn) = (32usize, 64usize);
+    let embd = real.embd;
+    let (qd, kvd, hd) = (
+        real.heads * real.head_dim,
+        real.kv * real.head_dim,
+        real.head_dim,
+    );
+    let q = |shape: &[usize], dtype: GgmlDType| {
+        let t = Tensor::randn(0f32, 0.02, shape, &dev).unwrap();
+        QTensor::quantize(&t, dtype).unwrap()
+    };
+    let mut tensors: Vec<(String, QTensor)> = vec![
+        (
+            "token_embd.weight".into(),
+            q(&[vocab, embd], GgmlDType::F32),
+        ),
+        ("output_norm.weight".into(), q(&[embd], GgmlDType::F32)),
+    ];
+    for (name, shape) in [
+        ("attn_q.weight", vec![qd, embd]),
+        ("attn_k.weight", vec![kvd, embd]),
+        ("attn_v.weight", vec![kvd, embd]),
+        ("attn_output.weight", vec![embd, qd]),
+        ("attn_q_norm.weight", vec![hd]),
+        ("attn_k_norm.weight", vec![hd]),
+        ("attn_norm.weight", vec![embd]),
+        ("ffn_norm.weight", vec![embd]),
+        ("ffn_gate.weight", vec![ffn, embd]),
+        ("ffn_up.weight", vec![ffn, embd]),
+        ("ffn_down.weight", vec![embd, ffn]),
+    ] {
+        tensors.push((format!("blk.0.{name}"), q(&shape, GgmlDType::F32)));
+    }
+    use gguf_file::Value as V;
+    let tokens = V::Array((0..vocab).map(|i| V::String(format!("t{i}"))).collect());
+    let metadata: Vec<(&str, V)> = vec![
+        ("general.architecture", V::String("qwen3".into())),
+        ("qwen3.context_length", V::U32(meta.ctx)),
+        ("qwen3.block_count", V::U32(1)),
+        ("qwen3.embedding_length", V::U32(meta.embd as u32)),
+        ("qwen3.feed_forward_length", V::U32(ffn as u32)),
+        ("qwen3.attention.head_count", V::U32(meta.heads as u32)),
+        ("qwen3.attention.head_count_kv", V::U32(meta.kv as u32)),
+        ("qwen3.attention.key_length", V::U32(meta.head_dim as u32)),
+        ("qwen3.attention.value_length", V::U32(meta.head_dim as u32)),
+        ("qwen3.attention.layer_norm_rms_epsilon", V::F32(1e-6)),
+        ("qwen3.rope.freq_base", V::F32(1_000_000.0)),
+        ("tokenizer.ggml.model", V::String("gpt2".into())),
+        ("tokenizer.ggml.tokens", tokens),
+    ];
+    let md: Vec<(&str, &V)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
+    let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut cursor = Cursor::new(Vec::new());
+    gguf_file::write(&mut cursor, &md, &ts).unwrap();
+    cursor.into_inner()
+}
+
+fn run_qwen3(bytes: &[u8]) -> candle_core::Result<()> {
+    use candle_core::quantized::gguf_file;
+    let mut reader = Cursor::new(bytes);
+    let content = gguf_file::Content::read(&mut reader)?;
+    let dev = candle_core::Device::Cpu;
+    let mut model = candle_transformers::models::quantized_qwen3::ModelWeights::from_gguf(
+        content,
+        &mut reader,
+        &dev,
+    )?;
+    let ids = candle_core::Tensor::new(&[[1u32, 2, 3]], &dev)?;
+    model.forward(&ids, 0)?;
+    let next = candle_core::Tensor::new(&[[4u32]], &dev)?;
+    model.forward(&next, 3)?;
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// The same property for qwen3, whose head dim comes from `attention.key_length`.
+    #[test]
+    fn accepted_qwen3_hyper_parameters_run_in_candle(
+        embd in prop::sample::select(vec![32usize, 64]),
+        heads in prop::sample::select(vec![1usize, 2, 4]),
+        kv in prop::sample::select(vec![1usize, 2]),
+        head_dim in prop::sample::select(vec![16usize, 24, 32, 64]),
+        change in proptest::option::of((
+            0usize..4,
+            prop::sample::select(vec![0u32, 1, 3, 8, 15, 24, 30, 48, 4096, 4097, u32::MAX]),
+        )),
+    ) {
+        let real = Cfg3 { embd, heads, kv: kv.min(heads), head_dim, ctx: 64 };
+        let meta = match change {
+            Some((0, v)) => Cfg3 { heads: v as usize, ..real },
+            Some((1, v)) => Cfg3 { kv: v as usize, ..real },
+            Some((2, v)) => Cfg3 { head_dim: v as usize, ..real },
+            Some((_, v)) => Cfg3 { ctx: v, ..real },
+            None => real,
+        };
+        let bytes = candle_qwen3_with(&meta, &real);
+        let accepted = check(&bytes);
+        if change.is_none() {
+            prop_assert!(accepted.is_ok(), "consistent qwen3 rejected: {}", accepted.unwrap_err());
+        } else if accepted.is_ok() {
+            let outcome = std::panic::catch_unwind(|| run_qwen3(&bytes));
+            prop_assert!(outcome.is_ok(), "candle panicked on an accepted file: meta {meta:?} real {real:?}");
+            if meta.ctx >= 4 {
+                let run = outcome.unwrap();
+                prop_assert!(run.is_ok(), "accepted file failed to run: {run:?} meta {meta:?}");
+            }
+        }
+        if change.is_none() {
+            let run = std::panic::catch_unwind(|| run_qwen3(&bytes));
+            prop_assert!(matches!(run, Ok(Ok(()))), "valid qwen3 did not run: {run:?}");
         }
     }
 }

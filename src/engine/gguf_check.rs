@@ -1136,6 +1136,30 @@ fn check_model(metadata: &Metadata, summary: &mut GgufSummary) -> Result<()> {
             embd / heads
         }
     };
+    // Rotary embeddings rotate pairs of dimensions: candle fails on an odd head dim.
+    if head_dim % 2 != 0 {
+        let source = if key_length.is_some() {
+            key("attention.key_length")
+        } else {
+            format!(
+                "{} / {}",
+                key("embedding_length"),
+                key("attention.head_count")
+            )
+        };
+        return Err(GgufError::BadMetadata {
+            key: source,
+            reason: format!("the head dimension {head_dim} must be even for rotary embeddings"),
+        });
+    }
+    if let Some(rope) = get_uint(metadata, &key("rope.dimension_count"))? {
+        if rope % 2 != 0 || rope > head_dim {
+            return Err(GgufError::BadMetadata {
+                key: key("rope.dimension_count"),
+                reason: format!("{rope} must be even and at most the head dimension {head_dim}"),
+            });
+        }
+    }
 
     // Tensors against hyper-parameters.
     let by_name: HashMap<&str, &TensorSummary> = summary
