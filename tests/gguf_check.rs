@@ -1003,6 +1003,35 @@ fn odd_head_dimension_is_refused() {
     );
 }
 
+#[test]
+fn tiny_models_of_every_architecture_load_and_run_in_candle() {
+    use candle_core::quantized::gguf_file::Content;
+    use candle_core::{Device, Tensor};
+    use candle_transformers::models::{
+        quantized_gemma3, quantized_llama, quantized_qwen2, quantized_qwen3,
+    };
+    let dev = Device::Cpu;
+    for arch in ["qwen2", "qwen3", "llama", "gemma3"] {
+        let bytes = Gguf::model(arch).build();
+        check(&bytes).unwrap();
+        let mut r = Cursor::new(&bytes);
+        let ct = Content::read(&mut r).unwrap();
+        let ids = Tensor::new(&[[1u32, 2, 3]], &dev).unwrap();
+        let out = match arch {
+            "qwen2" => quantized_qwen2::ModelWeights::from_gguf(ct, &mut r, &dev)
+                .and_then(|mut m| m.forward(&ids, 0)),
+            "qwen3" => quantized_qwen3::ModelWeights::from_gguf(ct, &mut r, &dev)
+                .and_then(|mut m| m.forward(&ids, 0)),
+            "llama" => quantized_llama::ModelWeights::from_gguf(ct, &mut r, &dev)
+                .and_then(|mut m| m.forward(&ids, 0)),
+            _ => quantized_gemma3::ModelWeights::from_gguf(ct, &mut r, &dev)
+                .and_then(|mut m| m.forward(&ids, 0)),
+        };
+        let logits = out.unwrap_or_else(|e| panic!("{arch}: {e}"));
+        assert_eq!(logits.dims().last(), Some(&(VOCAB as usize)), "{arch}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Random corruption never panics
 
