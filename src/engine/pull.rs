@@ -606,7 +606,16 @@ impl<'a> Client<'a> {
                 have = 0;
             }
         }
-        let mut request = self.with_auth(self.agent.get(self.url));
+        // ureq has no idle timeout, so a stalled connection is bounded by a generous total budget
+        // (10 minutes plus 20 s per MB still to fetch, i.e. down to ~50 KB/s); the bytes received
+        // so far are kept and the next pull resumes.
+        let left = expected_size.map_or(4 << 30, |s| s.saturating_sub(have));
+        let body_budget = Duration::from_secs(600 + left / 50_000);
+        let mut request = self
+            .with_auth(self.agent.get(self.url))
+            .config()
+            .timeout_recv_body(Some(body_budget))
+            .build();
         let complete_already = expected_size.is_some_and(|s| have == s && s > 0);
         if have > 0 && !complete_already {
             request = request.header("Range", format!("bytes={have}-"));
