@@ -479,6 +479,27 @@ fn huge_array_count_in_small_file() {
 }
 
 #[test]
+fn one_kilobyte_file_claiming_a_trillion_element_array() {
+    let mut bytes = b"GGUF".to_vec();
+    bytes.extend(3u32.to_le_bytes());
+    bytes.extend(0u64.to_le_bytes()); // tensors
+    bytes.extend(1u64.to_le_bytes()); // metadata entries
+    bytes.extend(string_bytes(b"tokenizer.ggml.tokens"));
+    bytes.extend(T_ARRAY.to_le_bytes());
+    bytes.extend(T_STRING.to_le_bytes());
+    bytes.extend((1u64 << 40).to_le_bytes());
+    bytes.resize(1024, b'a');
+    let e = err(&bytes);
+    assert_eq!(
+        e.to_string(),
+        "length of array tokenizer.ggml.tokens = 1099511627776 exceeds the limit of 2097152"
+    );
+    // Just under the element limit: refused against the file size before anything is read.
+    bytes[61..69].copy_from_slice(&(1u64 << 21).to_le_bytes());
+    assert!(matches!(err(&bytes), GgufError::Truncated { .. }));
+}
+
+#[test]
 fn deeply_nested_arrays_are_refused() {
     // array of array of array of array of u8, one element each.
     let mut payload = vec![];
