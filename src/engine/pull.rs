@@ -497,7 +497,13 @@ struct Client<'a> {
 
 impl<'a> Client<'a> {
     fn new(opts: &'a PullOptions, req: &'a PullRequest, url: &'a str, partial: &'a Path) -> Self {
-        let agent = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder();
+        // A mirror on this machine is reached directly, whatever HTTP(S)_PROXY says.
+        let host = host_of(url);
+        if host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]") {
+            config = config.proxy(None);
+        }
+        let agent = config
             .timeout_resolve(Some(opts.connect_timeout))
             .timeout_connect(Some(opts.connect_timeout))
             .timeout_recv_response(Some(Duration::from_secs(60)))
