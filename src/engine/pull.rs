@@ -418,7 +418,7 @@ pub fn pull(req: &PullRequest, opts: &PullOptions) -> Result<PullOutcome, PullEr
     let (expected, expected_source) = match (&req.sha256, &info.sha256) {
         (Some(s), _) => (
             Some(s.to_ascii_lowercase()),
-            "sha256 recorded in the preset",
+            "sha256 from the preset or --sha256",
         ),
         (None, Some(s)) => (Some(s.clone()), "sha256 published by the hub"),
         (None, None) => (None, ""),
