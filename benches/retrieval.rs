@@ -28,7 +28,10 @@ fn index_build(c: &mut Criterion) {
 fn search(c: &mut Criterion) {
     let r = Retriever::new(corpus()).expect("index builds");
     let top = &r.passages()[r.search(QUERIES[0], 5).unwrap()[0].passage];
-    assert_eq!((top.source.as_str(), top.start_line), ("000_e75c928bc0077ff5.txt", 27));
+    assert_eq!(
+        (top.source.as_str(), top.start_line),
+        ("000_e75c928bc0077ff5.txt", 27)
+    );
     let mut group = c.benchmark_group("search_top5");
     for (i, q) in QUERIES.iter().enumerate() {
         group.bench_function(format!("q{i}"), |b| b.iter(|| r.search(q, 5).unwrap()));

@@ -1,9 +1,11 @@
 //! Output of the command-line subcommands, as library code so it can be tested: search results
-//! as text or JSON, the evaluation report, and the shutdown signal the server waits for.
+//! as text or JSON, the evaluation report, the model download report, and the shutdown signal
+//! the server waits for.
 
 use std::fmt::Write;
 use std::path::Path;
 
+use crate::engine::pull::{self, PullOutcome, Verification};
 use crate::eval::{load_set, score_retrieval, EvalError, Metrics};
 use crate::index::{IndexError, Retriever, MAX_TOP_K};
 
@@ -93,6 +95,64 @@ pub fn eval_output(
         }
     }
     Ok(out)
+}
+
+/// The `pull --list` text: every preset with its repository and file.
+pub fn preset_list() -> String {
+    let mut out = String::new();
+    for p in pull::PRESETS {
+        let default = if p.name == pull::DEFAULT_PRESET {
+            " (default)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{:<14} {}{default}\n{:<14} {} / {}",
+            p.name, p.description, "", p.repo, p.file
+        );
+    }
+    out
+}
+
+/// What `pull` prints after a download: the checksum verdict, the file, and the model's shape.
+pub fn pull_report(outcome: &PullOutcome) -> String {
+    let mut out = String::new();
+    if outcome.already_present {
+        let _ = writeln!(
+            out,
+            "{} is already present and valid",
+            outcome.path.display()
+        );
+    } else {
+        match &outcome.verification {
+            Some(Verification::Verified { sha256, source }) => {
+                let _ = writeln!(out, "sha256 {sha256} verified ({source})");
+            }
+            Some(Verification::Unverified { sha256, reason }) => {
+                let _ = writeln!(out, "sha256 {sha256} could NOT be verified: {reason}");
+            }
+            None => {}
+        }
+        let _ = writeln!(
+            out,
+            "saved {} ({} bytes)",
+            outcome.path.display(),
+            outcome.bytes
+        );
+    }
+    let s = &outcome.summary;
+    let context = s
+        .context_length
+        .map_or("unknown".to_string(), |c| c.to_string());
+    let _ = writeln!(
+        out,
+        "model: {} with {} layers, {} tensors, context {context}",
+        s.architecture,
+        s.block_count.unwrap_or(0),
+        s.tensor_count
+    );
+    out
 }
 
 /// Completes on Ctrl-C or SIGTERM.

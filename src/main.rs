@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use factcheck::corpus::Corpus;
 use factcheck::index::Retriever;
 use factcheck::{cli, server};
@@ -53,6 +53,33 @@ enum Command {
         #[arg(long, env = "FACTCHECK_JSON")]
         json: bool,
     },
+    /// Download a GGUF model from the Hugging Face hub into the models folder.
+    Pull(PullArgs),
+}
+
+#[derive(Args)]
+struct PullArgs {
+    /// A preset name (see --list; default qwen2.5-1.5b), or a repository and a file.
+    #[arg(num_args = 0..=2, value_name = "PRESET | REPO FILE")]
+    target: Vec<String>,
+    /// Folder the model is saved in.
+    #[arg(long, env = "FACTCHECK_MODELS_DIR", default_value = "models")]
+    models_dir: PathBuf,
+    /// Branch, tag or commit of the repository.
+    #[arg(long, env = "FACTCHECK_REVISION", default_value = "main")]
+    revision: String,
+    /// Expected sha256 of the file (for REPO FILE downloads).
+    #[arg(long, env = "FACTCHECK_SHA256")]
+    sha256: Option<String>,
+    /// Print the presets and exit.
+    #[arg(long, env = "FACTCHECK_PULL_LIST")]
+    list: bool,
+    /// Hub address (a mirror can be used).
+    #[arg(long, env = "HF_ENDPOINT", default_value = factcheck::engine::pull::DEFAULT_ENDPOINT)]
+    endpoint: String,
+    /// Access token for gated or private repositories.
+    #[arg(long, env = "HF_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 fn main() -> Result<()> {
@@ -76,7 +103,27 @@ fn main() -> Result<()> {
             print!("{}", cli::eval_output(&r, &set, verbose, json)?);
             Ok(())
         }
+        Command::Pull(args) => pull(args),
     }
+}
+
+fn pull(args: PullArgs) -> Result<()> {
+    use factcheck::engine::pull::{self, PullOptions};
+    if args.list {
+        print!("{}", cli::preset_list());
+        return Ok(());
+    }
+    let mut request = pull::resolve(&args.target, &args.revision)?;
+    if let Some(sha) = args.sha256 {
+        request.sha256 = Some(sha.to_ascii_lowercase());
+    }
+    let options = PullOptions {
+        endpoint: args.endpoint,
+        token: args.token,
+        ..PullOptions::new(args.models_dir)
+    };
+    print!("{}", cli::pull_report(&pull::pull(&request, &options)?));
+    Ok(())
 }
 
 fn load(seeds: &Path) -> Result<Retriever> {
