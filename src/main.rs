@@ -25,11 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the HTTP server (API and chat page).
-    Serve {
-        /// Address to bind (loopback by default).
-        #[arg(long, env = "FACTCHECK_ADDR", default_value = "127.0.0.1:8080")]
-        addr: String,
-    },
+    Serve(ServeArgs),
     /// Search the corpus and print the best passages.
     Search {
         /// The query text.
@@ -55,6 +51,34 @@ enum Command {
     },
     /// Download a GGUF model from the Hugging Face hub into the models folder.
     Pull(PullArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to bind (loopback by default).
+    #[arg(long, env = "FACTCHECK_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Require `Authorization: Bearer <key>` on every route but /health and the page.
+    #[arg(long, env = "FACTCHECK_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Extra host names accepted in the Host header (loopback names and the bound address
+    /// always are). Comma-separated in the environment variable.
+    #[arg(
+        long = "allowed-host",
+        env = "FACTCHECK_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
+    /// Browser origins allowed to call the API (CORS); none by default.
+    #[arg(
+        long = "cors-origin",
+        env = "FACTCHECK_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+    /// Seconds a response may take to start before the request fails with 504.
+    #[arg(long, env = "FACTCHECK_REQUEST_TIMEOUT", default_value_t = 120)]
+    request_timeout: u64,
 }
 
 #[derive(Args)]
@@ -92,7 +116,7 @@ fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { addr } => serve(&cli.seeds, &addr),
+        Command::Serve(args) => serve(&cli.seeds, args),
         Command::Search { query, top_k, json } => {
             let r = load(&cli.seeds)?;
             print!("{}", cli::search_output(&r, &query, top_k, json)?);
@@ -137,20 +161,26 @@ fn load(seeds: &Path) -> Result<Retriever> {
     Ok(Retriever::new(corpus)?)
 }
 
-fn serve(seeds: &Path, addr: &str) -> Result<()> {
+fn serve(seeds: &Path, args: ServeArgs) -> Result<()> {
     let retriever = load(seeds)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr)
+        let listener = tokio::net::TcpListener::bind(&args.addr)
             .await
-            .with_context(|| format!("cannot bind {addr}"))?;
-        tracing::info!(addr = %listener.local_addr()?, "serving");
-        server::serve(
-            listener,
-            server::AppState::new(retriever),
-            cli::shutdown_signal(),
-        )
-        .await?;
+            .with_context(|| format!("cannot bind {}", args.addr))?;
+        let bound = listener.local_addr()?;
+        let options = server::ServerOptions {
+            access: server::Access::new(
+                args.api_key,
+                Some(&bound.ip().to_string()),
+                &args.allowed_hosts,
+            ),
+            cors_origins: args.cors_origins,
+            request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+        };
+        tracing::info!(addr = %bound, "serving");
+        let state = server::AppState::with_options(retriever, options);
+        server::serve(listener, state, cli::shutdown_signal()).await?;
         Ok(())
     })
 }

@@ -38,6 +38,9 @@ pub enum ApiError {
     /// The model queue is full.
     #[error("the server is busy; retry in {RETRY_AFTER_SECS} s")]
     Busy,
+    /// The response did not start before the request deadline.
+    #[error("the request took longer than the server's deadline")]
+    Timeout,
     /// Something failed inside the server; the detail is logged, not returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -54,6 +57,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "deadline_exceeded"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -83,7 +87,7 @@ impl IntoResponse for ApiError {
 }
 
 /// Middleware: gives error responses produced outside our handlers (axum's 405, tower-http's
-/// 413) the same JSON shape as ours.
+/// 413 and deadline) the same JSON shape as ours.
 pub async fn json_errors(req: Request<Body>, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();
@@ -98,6 +102,7 @@ pub async fn json_errors(req: Request<Body>, next: Next) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed.into_response(),
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(super::BODY_LIMIT).into_response(),
         StatusCode::NOT_FOUND => ApiError::NotFound("not found".into()).into_response(),
+        StatusCode::GATEWAY_TIMEOUT => ApiError::Timeout.into_response(),
         _ => resp,
     }
 }

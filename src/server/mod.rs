@@ -5,20 +5,28 @@
 //! the caller bound, with graceful shutdown when the given future completes.
 
 mod error;
+pub mod guard;
+pub mod metrics;
 mod routes;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, RETRY_AFTER_SECS};
+pub use guard::Access;
 
 use crate::index::Retriever;
 
@@ -27,34 +35,101 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Longest query or claim accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 4000;
 
+/// Default per-request deadline (until the response headers; streams keep their own).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Operator settings of the server, fixed at start-up.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// API key and Host allowlist.
+    pub access: Access,
+    /// Origins that may call the API from a browser; empty = no CORS headers at all.
+    pub cors_origins: Vec<String>,
+    /// Deadline for a response to start.
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            access: Access::new(None, None, &[]),
+            cors_origins: Vec::new(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     /// The corpus, its passages and their index; read-only after start-up.
     pub retriever: Arc<Retriever>,
+    /// Operator settings.
+    pub options: Arc<ServerOptions>,
 }
 
 impl AppState {
+    /// State with default options (loopback names allowed, no key, no CORS).
     pub fn new(retriever: Retriever) -> AppState {
+        AppState::with_options(retriever, ServerOptions::default())
+    }
+
+    pub fn with_options(retriever: Retriever, options: ServerOptions) -> AppState {
         AppState {
             retriever: Arc::new(retriever),
+            options: Arc::new(options),
         }
     }
 }
 
-/// The application: every route, the JSON error shape, body limits and request tracing.
+/// The application: every route, then (inside out) JSON error shapes, body limits and the
+/// deadline, metrics, access control, security headers, CORS and request tracing.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let options = state.options.clone();
+    let app = Router::new()
         .route("/health", get(routes::health))
+        .route("/metrics", get(metrics::render))
         .route("/v1/sources", get(routes::list_sources))
         .route("/v1/sources/{file}", get(routes::read_source))
         .route("/v1/search", post(routes::search))
         .fallback(routes::not_found)
-        .layer(axum::middleware::from_fn(error::json_errors))
+        .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            options.request_timeout,
+        ))
+        .layer(from_fn(error::json_errors))
+        .layer(from_fn(metrics::track))
+        .layer(from_fn_with_state(
+            Arc::new(options.access.clone()),
+            guard::check_access,
+        ))
+        .layer(from_fn(guard::security_headers));
+    let app = match cors(&options.cors_origins) {
+        Some(layer) => app.layer(layer),
+        None => app,
+    };
+    metrics::handle();
+    app.layer(TraceLayer::new_for_http())
+}
+
+/// CORS for the named origins only; none named, no layer (and so no CORS headers).
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]),
+    )
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then lets requests in flight finish.
