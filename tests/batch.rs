@@ -196,3 +196,63 @@ async fn a_stop_signal_ends_the_run_with_finished_rows_written() {
     assert!(written > 0 && written < 50, "{written}");
     assert_eq!(written, summary.answered);
 }
+
+#[test]
+fn gold_scores_match_a_hand_computed_case() {
+    use factcheck::batch::report::{score, text};
+    use factcheck::corpus::{Corpus, SourceFile};
+    use factcheck::eval::EvalItem;
+    let corpus = Corpus::from_files(vec![SourceFile::from_text(
+        "a.txt",
+        "알파는 2020년에 설립됐다.\n알파의 매출은 3조 원이다.\n베타는 알파를 인수했다.\n",
+    )]);
+    let gold: Vec<EvalItem> = [
+        r#"{"id":"q1","kind":"qa","lang":"ko","question":"알파 매출?","answerable":true,"need":"any","evidence":[{"source":"a.txt","quote":"매출은 3조 원","line":2}]}"#,
+        r#"{"id":"q2","kind":"qa","lang":"ko","question":"감마 인구?","answerable":false,"evidence":[]}"#,
+        r#"{"id":"c1","kind":"claim","lang":"ko","claim":"베타가 알파를 인수했다.","label":"supported","evidence":[{"source":"a.txt","quote":"베타는 알파를 인수했다","line":3}]}"#,
+        r#"{"id":"c2","kind":"claim","lang":"ko","claim":"알파는 2019년 설립.","label":"refuted","evidence":[{"source":"a.txt","quote":"2020년에 설립됐다","line":1}]}"#,
+    ]
+    .iter()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect();
+    let p = |line: usize, text: &str| json!({"source": "a.txt", "start_line": line, "end_line": line, "text": text});
+    let c = |line: usize, quote: &str| json!({"source": "a.txt", "start_line": line, "end_line": line, "quote": quote});
+    let rows = vec![
+        // q1: evidence passage at rank 2; one valid citation covering it; 10 ms.
+        json!({"id": "q1", "elapsed_ms": 10.0, "error": null, "response": {
+            "abstained": false,
+            "passages": [p(1, "알파는 2020년에 설립됐다."), p(2, "알파의 매출은 3조 원이다.")],
+            "citations": [c(2, "알파의 매출은 3조 원이다.")]}}),
+        // q2: abstained correctly; 20 ms.
+        json!({"id": "q2", "elapsed_ms": 20.0, "error": null, "response": {"abstained": true, "passages": [], "citations": []}}),
+        // c1: correct verdict, evidence at rank 1, one valid and one invalid citation; 30 ms.
+        json!({"id": "c1", "elapsed_ms": 30.0, "error": null, "response": {
+            "verdict": "supported", "passages": [p(3, "베타는 알파를 인수했다.")],
+            "citations": [c(3, "베타는 알파를 인수했다."), c(3, "감마는 알파를 인수했다.")]}}),
+        // c2: wrong verdict, evidence not retrieved, no citations; 40 ms.
+        json!({"id": "c2", "elapsed_ms": 40.0, "error": null, "response": {
+            "verdict": "not_enough_info", "passages": [p(2, "알파의 매출은 3조 원이다.")], "citations": []}}),
+        // An error row not in the gold file.
+        json!({"id": "x", "error": {"code": "invalid_row", "message": "bad"}}),
+    ];
+    let s = score(&rows, &gold, &corpus);
+    assert_eq!((s.rows, s.matched, s.error_rows), (5, 4, 1));
+    assert_eq!(s.retrieval.items, 3);
+    assert!((s.retrieval.hit_at_1 - 1.0 / 3.0).abs() < 1e-9);
+    assert!((s.retrieval.hit_at_3 - 2.0 / 3.0).abs() < 1e-9);
+    assert!((s.retrieval.mrr - (0.5 + 1.0) / 3.0).abs() < 1e-9);
+    assert_eq!((s.citations_returned, s.citations_valid), (3, 2));
+    assert_eq!((s.evidence_items, s.evidence_covered), (3, 2));
+    assert_eq!((s.verdict_items, s.verdict_correct), (2, 1));
+    assert_eq!(s.confusion["refuted"]["not_enough_info"], 1);
+    assert_eq!(
+        (
+            s.unanswerable,
+            s.abstained_on_unanswerable,
+            s.abstained_on_answerable
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!((s.latency_ms_p50, s.latency_ms_max), (30.0, 40.0));
+    assert!(text(&s).contains("citations: 3 returned, 2 valid (66.7%)"));
+}

@@ -6,8 +6,10 @@
 //! output row is written whole and flushed before the next; a re-run with the same output file
 //! skips the ids already there. Bad rows become error rows and the run goes on.
 
+pub mod html;
 pub mod input;
 pub mod output;
+pub mod report;
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -114,13 +116,12 @@ pub async fn run(
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            match &row {
-                Row::Good(r) => {
-                    let result = processor.process(r).await;
-                    (row, Some(result))
-                }
-                Row::Bad(_) => (row, None),
-            }
+            let started = Instant::now();
+            let result = match &row {
+                Row::Good(r) => Some(processor.process(r).await),
+                Row::Bad(_) => None,
+            };
+            (row, result, started.elapsed().as_secs_f64() * 1000.0)
         })
         .buffered(opts.concurrency.max(1));
     tokio::pin!(stop);
@@ -132,8 +133,11 @@ pub async fn run(
                 break;
             }
         };
-        let Some((row, result)) = next else { break };
-        let (line, failed) = output_row(&row, result, &provenance);
+        let Some((row, result, elapsed_ms)) = next else {
+            break;
+        };
+        let (mut line, failed) = output_row(&row, result, &provenance);
+        line["elapsed_ms"] = json!((elapsed_ms * 10.0).round() / 10.0);
         sink.write_row(&line)?;
         if failed {
             summary.errors += 1;
