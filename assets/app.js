@@ -594,7 +594,7 @@ const VERDICT_ICON = {
   refuted: '✖',
   disputed: '⚖',
   not_enough_info: '?',
-  unverified: '–',
+  unverified: '○',
 };
 
 function renderCheck(bot, r) {
@@ -616,7 +616,7 @@ function renderCheck(bot, r) {
     ),
   );
   bot.append(modeNote(r.mode) || '');
-  if (verdict === 'unverified') bot.append(el('p', { class: 'note' }, t.unverifiedNote));
+  if (verdict === 'unverified' && !r.explanation) bot.append(el('p', { class: 'note' }, t.unverifiedNote));
   if (r.explanation || (Array.isArray(r.sentences) && r.sentences.length)) {
     const p = sentencesBlock(r.sentences, citations, r.explanation);
     p.classList.add('explanation');
