@@ -166,6 +166,38 @@ describe('errors are shown in the conversation', () => {
     }
   });
 
+  test('a server with an API key: the page asks for it once and sends it', { skip: NO_ANSWERS }, async () => {
+    const { page, close } = await openPage(browser);
+    try {
+      const seen = [];
+      await page.route('**/v1/**', (route) => {
+        const auth = route.request().headers().authorization || '';
+        seen.push(auth);
+        if (auth !== 'Bearer k-123') {
+          return route.fulfill({
+            status: 401,
+            headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer' },
+            body: JSON.stringify({ error: { code: 'unauthorized', message: 'missing or wrong API key' } }),
+          });
+        }
+        return route.continue();
+      });
+      await send(page, QUESTION);
+      const ex = await lastExchange(page);
+      assert.match(await ex.locator('.error').textContent(), /API 키/);
+      await ex.locator('.key-form input').fill('k-123');
+      await ex.locator('.key-form button').click();
+      const again = await lastExchange(page);
+      assert.equal(await again.getAttribute('data-status'), 'done');
+      await again.locator('.answer .chip').first().click();
+      await page.locator('#panel mark').first().waitFor();
+      assert.deepEqual(seen.slice(0, 2), ['', 'Bearer k-123']);
+      assert.ok(seen.slice(1).every((a) => a === 'Bearer k-123'), seen.join(','));
+    } finally {
+      await close();
+    }
+  });
+
   test('a validation error keeps its message and code', { skip: NO_ANSWERS }, async () => {
     const { page, close } = await openPage(browser);
     try {
