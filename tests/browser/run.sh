@@ -23,7 +23,7 @@ bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 
 artifacts="$here/artifacts"
 mkdir -p "$artifacts"
-work="$(mktemp -d)"
+work="$(mktemp -d "$artifacts/.run.XXXXXX")"
 pids=()
 
 cleanup() {
@@ -36,6 +36,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+
+# Run a private link (or copy) of the binary, so that a rebuild during the run cannot swap it.
+ln "$bin" "$work/factcheck" 2>/dev/null || cp "$bin" "$work/factcheck"
+bin="$work/factcheck"
 
 # start NAME SEEDS: starts a server on port 0 and sets `url` to its base URL once /health
 # answers. (Not run in a subshell, so that its process id lands in `pids`.)
