@@ -265,9 +265,9 @@ function apiHeaders(extra = {}) {
 
 /** An error the page shows: HTTP status, machine code, message, seconds to wait. */
 class ShownError extends Error {
-  constructor({ status = 0, code = 'error', message = '', retryAfter = null }) {
+  constructor({ status = 0, code = 'error', message = '', retryAfter = null, at = null }) {
     super(message);
-    this.info = { status, code, message, retryAfter };
+    this.info = { status, code, message, retryAfter, at };
   }
 }
 
@@ -289,6 +289,7 @@ async function errorOf(resp) {
     code,
     message,
     retryAfter: retryAfterSeconds(resp.headers.get('Retry-After')),
+    at: Date.now(),
   });
 }
 
@@ -403,11 +404,21 @@ function renderAll() {
   $('clear').hidden = exchanges.length === 0;
 }
 
+/** Runs `change` and keeps the conversation scrolled to the end if it was there before. */
+function keepingBottom(change) {
+  const log = $('log');
+  const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  change();
+  if (atEnd) log.scrollTop = log.scrollHeight;
+}
+
 function rerender(ex) {
-  const fresh = renderExchange(ex);
-  if (ex.node && ex.node.parentNode) ex.node.replaceWith(fresh);
-  else $('log').append(fresh);
-  ex.node = fresh;
+  keepingBottom(() => {
+    const fresh = renderExchange(ex);
+    if (ex.node && ex.node.parentNode) ex.node.replaceWith(fresh);
+    else $('log').append(fresh);
+    ex.node = fresh;
+  });
   $('intro').hidden = true;
   $('clear').hidden = false;
 }
@@ -471,6 +482,7 @@ function chip(c, n) {
         'data-source': c.source,
         'data-start': c.start_line,
         'data-end': c.end_line ?? c.start_line,
+        disabled: !c.source,
       },
       onClick: (e) => openSource(c, e.currentTarget, n),
     },
@@ -747,10 +759,24 @@ function renderError(ex) {
     });
     box.append(form);
   } else {
-    box.append(
-      ' ',
-      el('button', { class: 'retry', attrs: { type: 'button' }, onClick: () => retry(ex) }, t.retry),
-    );
+    const button = el('button', { class: 'retry', attrs: { type: 'button' }, onClick: () => retry(ex) }, t.retry);
+    box.append(' ', button);
+    // A busy server said when to come back: the button waits until then.
+    if (e.status === 503 && e.retryAfter > 0 && e.at && Date.now() - e.at < e.retryAfter * 1000) {
+      button.disabled = true;
+      const tick = () => {
+        const left = Math.ceil((e.at + e.retryAfter * 1000 - Date.now()) / 1000);
+        if (!button.isConnected) return;
+        if (left <= 0) {
+          button.disabled = false;
+          button.textContent = t.retry;
+        } else {
+          button.textContent = `${t.retry} (${left})`;
+          setTimeout(tick, 250);
+        }
+      };
+      tick();
+    }
   }
   return box;
 }
@@ -876,10 +902,12 @@ function updateStreaming(ex) {
   const bot = ex.node && ex.node.querySelector('.turn.bot');
   if (!bot) return;
   ex.node.dataset.status = 'streaming';
-  const old = bot.querySelector('.streaming, .thinking');
-  const fresh = streamingBody(ex);
-  if (old) old.replaceWith(fresh);
-  else bot.prepend(fresh);
+  keepingBottom(() => {
+    const old = bot.querySelector('.streaming, .thinking');
+    const fresh = streamingBody(ex);
+    if (old) old.replaceWith(fresh);
+    else bot.prepend(fresh);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1074,8 +1102,12 @@ function init() {
 
   loadHistory();
   renderAll();
-  refreshHealth();
-  setInterval(refreshHealth, 30000);
+  const poll = async () => {
+    await refreshHealth();
+    // Every 30 s; every 3 s while the model is loading, so "ready" shows up promptly.
+    setTimeout(poll, $('health').dataset.model === 'loading' ? 3000 : 30000);
+  };
+  poll();
   input.focus();
 }
 

@@ -100,6 +100,11 @@ describe('real server, evidence mode', () => {
   test('the mode toggle overrides the detection', { skip: NO_ANSWERS }, async () => {
     const { page, close } = await openPage(browser);
     try {
+      // Shift+Enter is a new line, not a send.
+      await page.fill('#input', '첫 줄');
+      await page.press('#input', 'Shift+Enter');
+      assert.equal(await page.inputValue('#input'), '첫 줄\n');
+      assert.equal(await page.locator('#log > .exchange').count(), 0);
       await send(page, QUESTION, 'claim');
       const ex = await lastExchange(page);
       assert.match(await ex.getAttribute('class'), /kind-claim/);
@@ -147,17 +152,20 @@ describe('errors are shown in the conversation', () => {
       await page.route('**/v1/ask', (route) =>
         route.fulfill({
           status: 503,
-          headers: { 'Content-Type': 'application/json', 'Retry-After': '7' },
-          body: JSON.stringify({ error: { code: 'busy', message: 'the server is busy; retry in 7 s' } }),
+          headers: { 'Content-Type': 'application/json', 'Retry-After': '2' },
+          body: JSON.stringify({ error: { code: 'busy', message: 'the server is busy; retry in 2 s' } }),
         }),
       );
       await send(page, QUESTION);
       const ex = await lastExchange(page);
       assert.equal(await ex.getAttribute('data-status'), 'error');
-      assert.match(await ex.locator('.error').textContent(), /바쁩니다.*7초/);
-      // The retry button asks again; this time the real server answers.
+      assert.match(await ex.locator('.error').textContent(), /바쁩니다.*2초/);
+      // The retry button waits for Retry-After, then asks again; this time the real server
+      // answers.
+      const retry = ex.locator('.error button.retry');
+      assert.equal(await retry.isDisabled(), true);
       await page.unroute('**/v1/ask');
-      await ex.locator('.error button.retry').click();
+      await retry.click();
       const again = await lastExchange(page);
       assert.equal(await again.getAttribute('data-status'), 'done');
       assert.equal(await page.locator('#log > .exchange').count(), 1);
