@@ -764,9 +764,12 @@ function renderError(ex) {
     // A busy server said when to come back: the button waits until then.
     if (e.status === 503 && e.retryAfter > 0 && e.at && Date.now() - e.at < e.retryAfter * 1000) {
       button.disabled = true;
+      let shown = false;
       const tick = () => {
         const left = Math.ceil((e.at + e.retryAfter * 1000 - Date.now()) / 1000);
-        if (!button.isConnected) return;
+        // Stop once the button has been on the page and was replaced.
+        if (shown && !button.isConnected) return;
+        shown = shown || button.isConnected;
         if (left <= 0) {
           button.disabled = false;
           button.textContent = t.retry;
