@@ -230,3 +230,42 @@ async fn page_and_assets_need_no_api_key() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn served_on_port_zero_the_address_file_leads_to_the_page() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let addr_file = dir.path().join("addr");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    factcheck::server::write_addr_file(&addr_file, listener.local_addr().unwrap()).unwrap();
+    let state = AppState::new(Retriever::new(common::fixture_corpus()).unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(factcheck::server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+
+    let written = std::fs::read_to_string(&addr_file).unwrap();
+    assert!(written.ends_with('\n'));
+    assert!(!dir.path().join("addr.tmp").exists());
+    let mut tcp = tokio::net::TcpStream::connect(written.trim())
+        .await
+        .unwrap();
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reply = String::new();
+    tcp.read_to_string(&mut reply).await.unwrap();
+    assert!(
+        reply.starts_with("HTTP/1.1 200"),
+        "{}",
+        &reply[..80.min(reply.len())]
+    );
+    assert!(reply
+        .to_ascii_lowercase()
+        .contains("content-security-policy:"));
+    assert!(reply.contains("<script type=\"module\" src=\"/assets/app.js\"></script>"));
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
