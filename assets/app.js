@@ -490,6 +490,11 @@ function chip(c, n) {
   );
 }
 
+/** Why a configured model did not write this answer (loading, failed…), when the server says. */
+function noticeNote(r) {
+  return r.notice ? el('p', { class: 'notice', attrs: { role: 'note' } }, String(r.notice)) : null;
+}
+
 function modeNote(mode) {
   const t = T();
   if (mode === 'extractive') {
@@ -583,7 +588,7 @@ function metaLine(r) {
 function renderAsk(bot, r) {
   const t = T();
   const citations = Array.isArray(r.citations) ? r.citations : [];
-  bot.append(modeNote(r.mode) || '');
+  bot.append(modeNote(r.mode) || '', noticeNote(r) || '');
   if (r.abstained) {
     bot.append(
       el(
@@ -627,7 +632,7 @@ function renderCheck(bot, r) {
       ),
     ),
   );
-  bot.append(modeNote(r.mode) || '');
+  bot.append(modeNote(r.mode) || '', noticeNote(r) || '');
   if (verdict === 'unverified' && !r.explanation) bot.append(el('p', { class: 'note' }, t.unverifiedNote));
   if (r.explanation || (Array.isArray(r.sentences) && r.sentences.length)) {
     const p = sentencesBlock(r.sentences, citations, r.explanation);

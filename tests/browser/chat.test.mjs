@@ -296,11 +296,22 @@ describe('rendering of model answers and verdicts (mocked responses)', () => {
     const { page, close } = await openPage(browser);
     try {
       await mockStream(page, '/v1/ask', [
-        ['done', { answer: '제공된 자료에는 이 질문에 답할 수 있는 내용이 없습니다.', abstained: true, mode: 'extractive', citations: [], sentences: [] }],
+        [
+          'done',
+          {
+            answer: '제공된 자료에는 이 질문에 답할 수 있는 내용이 없습니다.',
+            abstained: true,
+            mode: 'extractive',
+            citations: [],
+            sentences: [],
+            notice: 'the model is still loading; this answer is in evidence mode',
+          },
+        ],
       ]);
       await send(page, '화성의 인구는?');
       const ex = await lastExchange(page);
       assert.match(await ex.locator('.abstained').textContent(), /답할 수 없음.*내용이 없습니다/);
+      assert.match(await ex.locator('.notice').textContent(), /still loading/);
     } finally {
       await close();
     }
