@@ -73,6 +73,8 @@ start() {
   return 1
 }
 
+# From the repository root, so that the server finds `prompts/` and the like as in normal use.
+cd "$root"
 started=$SECONDS
 start seeds "$root/seeds"
 FACTCHECK_URL="$url"
