@@ -67,10 +67,28 @@ describe('real server, evidence mode', () => {
       assert.ok(await panel.locator('.src-line:not(.cited)').count() > 0, 'context lines around the citation');
       // Focus moved into the panel; Escape closes it and gives focus back to the chip.
       assert.equal(await page.evaluate(() => document.activeElement.id), 'panel-title');
-      await page.screenshot({ path: join(ARTIFACTS, 'chat.png') });
       await page.keyboard.press('Escape');
       assert.equal(await panel.isHidden(), true);
       assert.equal(await page.evaluate(() => document.activeElement.classList.contains('chip')), true);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test('screenshot of a conversation: a question, a claim and an open citation', { skip: NO_ANSWERS }, async () => {
+    const { page, problems, close } = await openPage(browser, { viewport: { width: 1360, height: 1020 } });
+    try {
+      await send(page, QUESTION);
+      const first = await lastExchange(page);
+      await send(page, CLAIM);
+      await lastExchange(page);
+      await first.locator('.answer .chip').first().click();
+      await page.locator('#panel mark').first().waitFor();
+      await page.evaluate(() => {
+        document.getElementById('log').scrollTop = 0;
+      });
+      await page.screenshot({ path: join(ARTIFACTS, 'chat.png') });
       assert.deepEqual(problems, []);
     } finally {
       await close();
