@@ -80,10 +80,10 @@ describe('real server, evidence mode', () => {
     const { page, problems, close } = await openPage(browser, { viewport: { width: 1360, height: 1020 } });
     try {
       await send(page, QUESTION);
-      const first = await lastExchange(page);
+      await lastExchange(page);
       await send(page, CLAIM);
       await lastExchange(page);
-      await first.locator('.answer .chip').first().click();
+      await page.locator('#log > .exchange').first().locator('.answer .chip').first().click();
       await page.locator('#panel mark').first().waitFor();
       await page.evaluate(() => {
         document.getElementById('log').scrollTop = 0;

@@ -85,7 +85,10 @@ export async function send(page, text, mode = 'auto') {
   await page.press('#input', 'Enter');
 }
 
-/** Waits until the last exchange has finished (answer or error) and returns its locator. */
+/**
+ * Waits until the last exchange has finished (answer or error) and returns a locator of the
+ * last exchange (a live locator: after another send it points at the newer one).
+ */
 export async function lastExchange(page, timeout = 30000) {
   await page.waitForFunction(
     () => {
