@@ -157,6 +157,11 @@ describe('real server, evidence mode', () => {
       assert.equal(await page.locator('#log > .exchange').count(), 1);
       assert.equal(await page.locator('#log .user-text').textContent(), QUESTION);
       assert.ok((await page.locator('#log .answer .chip').count()) > 0);
+      await page.locator('#clear').click();
+      assert.equal(await page.locator('#log > .exchange').count(), 0);
+      await page.reload();
+      await page.locator('#intro').waitFor();
+      assert.equal(await page.locator('#log > .exchange').count(), 0);
     } finally {
       await close();
     }
@@ -235,6 +240,21 @@ describe('errors are shown in the conversation', () => {
       const ex = await lastExchange(page);
       assert.equal(await ex.getAttribute('data-status'), 'error');
       assert.match(await ex.locator('.error').textContent(), /422/);
+    } finally {
+      await close();
+    }
+  });
+
+  test('the stop button cancels a request that hangs', async () => {
+    const { page, close } = await openPage(browser);
+    try {
+      await page.route('**/v1/ask', () => {}); // never answers
+      await send(page, QUESTION);
+      await page.locator('#stop').click();
+      const ex = await lastExchange(page);
+      assert.match(await ex.locator('.error').textContent(), /중지했습니다/);
+      assert.equal(await page.locator('#send').isVisible(), true);
+      assert.equal(await page.locator('#stop').isHidden(), true);
     } finally {
       await close();
     }
@@ -424,6 +444,11 @@ describe('languages, themes and screen sizes (mocked responses)', () => {
       );
       // Korean text inside an English page keeps lang="ko".
       assert.equal(await ex.locator('.answer').getAttribute('lang'), 'ko');
+      // The language button switches the interface and redraws the conversation.
+      await page.locator('#lang').click();
+      assert.equal(await page.getAttribute('html', 'lang'), 'ko');
+      assert.match(await page.locator('#log .evidence-mode').textContent(), /^증거 모드/);
+      assert.equal(await page.locator('#send').textContent(), '보내기');
       assert.deepEqual(problems, []);
     } finally {
       await close();
