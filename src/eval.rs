@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::corpus::Corpus;
 use crate::index::{IndexError, Retriever};
 use crate::text::{char_len, comparable, longest_common_run};
 
@@ -127,6 +128,22 @@ pub fn covers(source: &str, text: &str, ev: &Evidence) -> bool {
     longest_common_run(&text, &quote) >= need
 }
 
+/// Whether `quote` stands in lines `start..=end` of `source` in the corpus (after NFC and
+/// whitespace folding). The check every returned citation must pass.
+pub fn citation_valid(
+    corpus: &Corpus,
+    source: &str,
+    start: usize,
+    end: usize,
+    quote: &str,
+) -> bool {
+    let Some(lines) = corpus.file(source).and_then(|f| f.line_range(start, end)) else {
+        return false;
+    };
+    let quote = comparable(quote);
+    !quote.is_empty() && comparable(&lines.join("\n")).contains(&quote)
+}
+
 /// Retrieval figures for a group of items.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Metrics {
@@ -168,31 +185,19 @@ pub fn score_retrieval(
     for item in items.iter().filter(|i| !i.evidence.is_empty()) {
         let files: BTreeSet<&str> = item.evidence.iter().map(|e| e.source.as_str()).collect();
         let hits = retriever.search(item.text(), DEPTH.max(files.len()))?;
-        let covered: Vec<Vec<&str>> = hits
+        let ranked: Vec<(&str, &str)> = hits
             .iter()
             .map(|h| {
                 let p = &retriever.passages()[h.passage];
-                item.evidence
-                    .iter()
-                    .filter(|e| covers(&p.source, &p.text, e))
-                    .map(|e| e.source.as_str())
-                    .collect()
+                (p.source.as_str(), p.text.as_str())
             })
             .collect();
-        let hit = |k: usize| -> bool {
-            if item.needs_all() {
-                let depth = k.max(files.len()).min(covered.len());
-                let seen: BTreeSet<&str> = covered[..depth].iter().flatten().copied().collect();
-                files.iter().all(|f| seen.contains(f))
-            } else {
-                covered.iter().take(k).any(|c| !c.is_empty())
-            }
-        };
+        let (first_hit, hit_at) = judge_ranking(item, &ranked);
         results.push(ItemResult {
             id: item.id.clone(),
             lang: item.lang.clone(),
-            first_hit: covered.iter().position(|c| !c.is_empty()).map(|r| r + 1),
-            hit_at: [hit(1), hit(3), hit(5)],
+            first_hit,
+            hit_at,
             top: hits
                 .iter()
                 .take(3)
@@ -214,7 +219,35 @@ pub fn score_retrieval(
     })
 }
 
-fn metrics(group: &[&ItemResult]) -> Metrics {
+/// Judges a ranked list of `(source, text)` passages against an item's evidence: the 1-based
+/// rank of the first covering passage, and hit@1, hit@3, hit@5 (with the `need: all` rule).
+pub fn judge_ranking(item: &EvalItem, ranked: &[(&str, &str)]) -> (Option<usize>, [bool; 3]) {
+    let files: BTreeSet<&str> = item.evidence.iter().map(|e| e.source.as_str()).collect();
+    let covered: Vec<Vec<&str>> = ranked
+        .iter()
+        .map(|(source, text)| {
+            item.evidence
+                .iter()
+                .filter(|e| covers(source, text, e))
+                .map(|e| e.source.as_str())
+                .collect()
+        })
+        .collect();
+    let hit = |k: usize| -> bool {
+        if item.needs_all() {
+            let depth = k.max(files.len()).min(covered.len());
+            let seen: BTreeSet<&str> = covered[..depth].iter().flatten().copied().collect();
+            files.iter().all(|f| seen.contains(f))
+        } else {
+            covered.iter().take(k).any(|c| !c.is_empty())
+        }
+    };
+    let first = covered.iter().position(|c| !c.is_empty()).map(|r| r + 1);
+    (first, [hit(1), hit(3), hit(5)])
+}
+
+/// hit@k rates and MRR of a group of item results.
+pub fn metrics(group: &[&ItemResult]) -> Metrics {
     let n = group.len();
     if n == 0 {
         return Metrics::default();
@@ -244,6 +277,26 @@ mod tests {
             quote: quote.into(),
             line: None,
         }
+    }
+
+    #[test]
+    fn citations_must_stand_in_their_lines() {
+        let corpus = Corpus::from_files(vec![crate::corpus::SourceFile::from_text(
+            "a.txt",
+            "첫 줄\n회동은 1시간 50분 가량\n진행됐다.\n",
+        )]);
+        assert!(citation_valid(
+            &corpus,
+            "a.txt",
+            2,
+            3,
+            "1시간 50분 가량 진행됐다."
+        ));
+        assert!(citation_valid(&corpus, "a.txt", 2, 2, "회동은  1시간"));
+        assert!(!citation_valid(&corpus, "a.txt", 1, 1, "회동은"));
+        assert!(!citation_valid(&corpus, "a.txt", 2, 9, "회동은"));
+        assert!(!citation_valid(&corpus, "b.txt", 1, 1, "첫 줄"));
+        assert!(!citation_valid(&corpus, "a.txt", 1, 1, " "));
     }
 
     #[test]

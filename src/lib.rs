@@ -10,11 +10,13 @@
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, Latin/digit words) used by the index.
 //! - [`index`]: the tantivy BM25 index over passages and the search API.
 //! - [`eval`]: scoring retrieval against an evaluation file.
+//! - [`batch`]: batch runs over JSONL/CSV input, resumable, in input order.
 //! - [`cli`]: the text and JSON output of the command-line subcommands.
 //! - [`server`]: the HTTP API (axum).
 //! - [`engine`]: the local model engine (GGUF loading, generation, the model's owner thread).
 
 pub mod analyzer;
+pub mod batch;
 pub mod cli;
 pub mod corpus;
 pub mod engine;
