@@ -43,7 +43,7 @@ async fn get(app: &Router, uri: &str, extra: &[(header::HeaderName, &str)]) -> R
     }
 }
 
-fn header_str<'a>(r: &'a Reply, name: header::HeaderName) -> &'a str {
+fn header_str(r: &Reply, name: header::HeaderName) -> &str {
     r.headers
         .get(&name)
         .and_then(|v| v.to_str().ok())
