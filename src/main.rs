@@ -79,6 +79,10 @@ struct ServeArgs {
     /// Seconds a response may take to start before the request fails with 504.
     #[arg(long, env = "FACTCHECK_REQUEST_TIMEOUT", default_value_t = 120)]
     request_timeout: u64,
+    /// Write the bound address (e.g. `127.0.0.1:41234`) to this file once listening; useful
+    /// with `--addr 127.0.0.1:0`.
+    #[arg(long, env = "FACTCHECK_PORT_FILE")]
+    port_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -179,6 +183,10 @@ fn serve(seeds: &Path, args: ServeArgs) -> Result<()> {
             request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
         };
         tracing::info!(addr = %bound, "serving");
+        if let Some(path) = &args.port_file {
+            server::write_addr_file(path, bound)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
         let state = server::AppState::with_options(retriever, options);
         server::serve(listener, state, cli::shutdown_signal()).await?;
         Ok(())

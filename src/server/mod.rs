@@ -7,6 +7,7 @@
 mod error;
 pub mod guard;
 pub mod metrics;
+mod page;
 mod routes;
 
 use std::future::Future;
@@ -87,6 +88,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let options = state.options.clone();
     let app = Router::new()
+        .route("/", get(page::index))
+        .route("/assets/{name}", get(page::asset))
         .route("/health", get(routes::health))
         .route("/metrics", get(metrics::render))
         .route("/v1/sources", get(routes::list_sources))
@@ -141,6 +144,17 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Writes the bound address (`127.0.0.1:41234`, with a newline) to `path`, for scripts that
+/// start the server on port 0. The file is written beside its final name and renamed into
+/// place, so a reader polling for it never sees it half written.
+pub fn write_addr_file(path: &std::path::Path, addr: std::net::SocketAddr) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, format!("{addr}\n"))?;
+    std::fs::rename(&tmp, path)
 }
 
 /// A JSON body: malformed JSON is a 400, a field of the wrong type or shape a 422 naming the
