@@ -334,7 +334,7 @@ proptest! {
             let end = (at + c).min(bytes.len());
             let (delta, stop) = s.push(&bytes[at..end]);
             prop_assert!(!stop);
-            prop_assert!(!delta.contains('\u{FFFD}'));
+            prop_assert!(!delta.contains(char::REPLACEMENT_CHARACTER));
             out.push_str(&delta);
             at = end;
         }
@@ -355,7 +355,7 @@ proptest! {
         let mut out = String::new();
         for id in ids {
             let (d, _) = s.push(lm.codec.piece(id));
-            prop_assert!(!d.contains('\u{FFFD}'));
+            prop_assert!(!d.contains(char::REPLACEMENT_CHARACTER));
             out.push_str(&d);
         }
         prop_assert_eq!(out, text);
