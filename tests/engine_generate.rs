@@ -299,7 +299,13 @@ fn marker_constraint_only_names_allowed_labels() {
 
 #[test]
 fn prefix_cache_gives_the_same_output() {
-    let (_d, path) = tiny("tiny-qwen3");
+    for preset in ["tiny-qwen3", "tiny-gemma3", "tiny-llama"] {
+        prefix_cache_case(preset);
+    }
+}
+
+fn prefix_cache_case(preset: &str) {
+    let (_d, path) = tiny(preset);
     let mut lm = LoadedModel::load(&path).unwrap();
     let mk = |cache: bool, user: &str| {
         let mut req = GenerateRequest::new(chat(user));
@@ -311,7 +317,11 @@ fn prefix_cache_gives_the_same_output() {
     let fill = run(&mut lm, mk(true, "첫 질문")).unwrap();
     let hit = run(&mut lm, mk(true, "첫 질문")).unwrap();
     assert_eq!(fill.timings.cached_prompt_tokens, 0);
-    assert!(hit.timings.cached_prompt_tokens > 10, "{:?}", hit.timings);
+    assert!(
+        hit.timings.cached_prompt_tokens > 10,
+        "{preset}: {:?}",
+        hit.timings
+    );
     assert_eq!(cold.text(), fill.text());
     assert_eq!(cold.text(), hit.text());
     let other_cold = run(&mut lm, mk(false, "다른 질문입니다")).unwrap();

@@ -126,7 +126,7 @@ pub fn run(path: &Path, opts: &BenchOptions) -> Result<BenchReport> {
     let decode_tokens_per_s = opts.decode_tokens as f64 / t.elapsed().as_secs_f64();
     let system = "당신은 한국어 뉴스 기사에 근거해서만 답하는 사실 확인 도우미입니다. 주어진 문단만 인용하고, \
                   각 문장 끝에 [P1] 같은 표시로 근거 문단을 밝히세요. 근거가 없으면 모른다고 답하세요. "
-        .repeat(3);
+        .to_string();
     let messages = vec![
         ChatMessage::new("system", &system),
         ChatMessage::new("user", "소프트뱅크는 무엇을 발표했나요?"),

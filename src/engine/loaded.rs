@@ -130,11 +130,25 @@ impl LoadedModel {
         let prefix_len = if n_sys == 0 {
             0
         } else {
-            let sys_text = self.template.render(&messages[..n_sys], false)?;
-            let sys = self.codec.encode(&sys_text)?;
+            let sys = self.codec.encode(&self.prefix_text(&messages[..n_sys])?)?;
             sys.iter().zip(&tokens).take_while(|(a, b)| a == b).count()
         };
         Ok(Prompt { tokens, prefix_len })
+    }
+
+    /// The rendered text that every chat starting with `system` begins with: the system
+    /// messages followed by a sentinel user turn, cut at the sentinel (so templates that fold
+    /// the system text into the first user turn, like Gemma's, still get a useful prefix).
+    fn prefix_text(&self, system: &[ChatMessage]) -> Result<String> {
+        const SENTINEL: &str = "FACTCHECKPREFIXSENTINEL";
+        let mut probe = system.to_vec();
+        probe.push(ChatMessage::new("user", SENTINEL));
+        if let Ok(text) = self.template.render(&probe, false) {
+            if let Some(at) = text.find(SENTINEL) {
+                return Ok(text[..at].to_string());
+            }
+        }
+        self.template.render(system, false)
     }
 
     /// Prefills `prompt` and returns the logits of its last token and how many prompt tokens

@@ -2,6 +2,7 @@
 //! the dedicated thread that owns the model.
 //!
 //! Module map:
+//! - [`config`]: model hyper-parameters read from the GGUF metadata.
 //! - [`model`]: the decoder (qwen2, qwen3, llama, gemma3) on candle ops, with a snapshottable KV cache.
 //! - [`tokenizer`]: the tokenizer built from the GGUF metadata (or a `tokenizer.json` beside it).
 //! - [`template`]: chat templates rendered with minijinja, with a fallback per architecture.
@@ -17,6 +18,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod config;
 pub mod constraint;
 pub mod generate;
 pub mod gguf_check;

@@ -12,152 +12,14 @@
 //! without copying K/V per head. The weights are the same `QMatMul`s the library uses, so the
 //! quantized kernels (and their speed) are unchanged.
 
+use std::sync::Arc;
+
+use candle_core::quantized::ggml_file::qtensor_from_ggml;
 use candle_core::quantized::{gguf_file, QMatMul, QTensor};
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
 
+pub use super::config::{Arch, ModelConfig, MAX_CONTEXT};
 use super::EngineError;
-
-/// The architectures the engine can run, from `general.architecture`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arch {
-    /// Qwen2 / Qwen2.5: biases on Q/K/V.
-    Qwen2,
-    /// Qwen3: RMS norms on Q and K per head, no biases.
-    Qwen3,
-    /// Llama 3.x, Mistral-style: plain pre-norm decoder, interleaved RoPE.
-    Llama,
-    /// Gemma 3: extra post-norms, Q/K norms, GELU, scaled embeddings, sliding-window layers.
-    Gemma3,
-}
-
-impl Arch {
-    /// Parses `general.architecture`.
-    pub fn parse(name: &str) -> Result<Self, EngineError> {
-        match name {
-            "qwen2" => Ok(Self::Qwen2),
-            "qwen3" => Ok(Self::Qwen3),
-            "llama" => Ok(Self::Llama),
-            "gemma3" => Ok(Self::Gemma3),
-            other => Err(EngineError::UnsupportedArchitecture(other.to_string())),
-        }
-    }
-
-    /// The name used as the metadata key prefix.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Qwen2 => "qwen2",
-            Self::Qwen3 => "qwen3",
-            Self::Llama => "llama",
-            Self::Gemma3 => "gemma3",
-        }
-    }
-}
-
-/// Hyper-parameters read from the GGUF metadata.
-#[derive(Debug, Clone)]
-pub struct ModelConfig {
-    pub arch: Arch,
-    pub n_layer: usize,
-    pub n_embd: usize,
-    pub n_head: usize,
-    pub n_kv_head: usize,
-    pub head_dim: usize,
-    pub context_length: usize,
-    pub rms_eps: f64,
-    pub rope_base: f32,
-    /// Gemma 3 local (sliding-window) layers use their own RoPE base.
-    pub rope_base_local: f32,
-    /// Gemma 3: window of the local layers, and every `pattern`-th layer is global.
-    pub sliding_window: Option<(usize, usize)>,
-}
-
-/// Largest context we build RoPE tables for, whatever the file claims.
-pub const MAX_CONTEXT: usize = 131_072;
-
-fn md<'a>(ct: &'a gguf_file::Content, key: &str) -> Result<&'a gguf_file::Value, EngineError> {
-    ct.metadata
-        .get(key)
-        .ok_or_else(|| EngineError::BadModel(format!("missing metadata key `{key}`")))
-}
-
-fn md_usize(ct: &gguf_file::Content, key: &str) -> Result<usize, EngineError> {
-    let v = md(ct, key)?;
-    let n = v
-        .to_u32()
-        .map(u64::from)
-        .or_else(|_| v.to_u64())
-        .map_err(|_| EngineError::BadModel(format!("metadata `{key}` is not an integer")))?;
-    usize::try_from(n).map_err(|_| EngineError::BadModel(format!("metadata `{key}` too large")))
-}
-
-fn md_f32(ct: &gguf_file::Content, key: &str, default: f32) -> Result<f32, EngineError> {
-    match ct.metadata.get(key) {
-        None => Ok(default),
-        Some(v) => v
-            .to_f32()
-            .map_err(|_| EngineError::BadModel(format!("metadata `{key}` is not a float"))),
-    }
-}
-
-impl ModelConfig {
-    /// Reads and sanity-checks the hyper-parameters of `arch` from the metadata.
-    pub fn from_gguf(ct: &gguf_file::Content, arch: Arch) -> Result<Self, EngineError> {
-        let p = arch.name();
-        let n_embd = md_usize(ct, &format!("{p}.embedding_length"))?;
-        let n_head = md_usize(ct, &format!("{p}.attention.head_count"))?;
-        let n_kv_head = md_usize(ct, &format!("{p}.attention.head_count_kv"))?;
-        if n_head == 0 || n_kv_head == 0 || n_head % n_kv_head != 0 {
-            return Err(EngineError::BadModel(format!(
-                "bad head counts: {n_head} query heads, {n_kv_head} key/value heads"
-            )));
-        }
-        let head_dim = match ct.metadata.get(&format!("{p}.attention.key_length")) {
-            Some(_) => md_usize(ct, &format!("{p}.attention.key_length"))?,
-            None => n_embd / n_head,
-        };
-        if head_dim == 0 || head_dim % 2 != 0 {
-            return Err(EngineError::BadModel(format!(
-                "bad head dimension {head_dim}"
-            )));
-        }
-        let context_length = md_usize(ct, &format!("{p}.context_length"))?.clamp(1, MAX_CONTEXT);
-        let sliding_window = if arch == Arch::Gemma3 {
-            let w = md_usize(ct, &format!("{p}.attention.sliding_window"))?;
-            let pattern = match ct
-                .metadata
-                .get(&format!("{p}.attention.sliding_window_type"))
-            {
-                Some(_) => md_usize(ct, &format!("{p}.attention.sliding_window_type"))?,
-                None => 6,
-            };
-            Some((w.max(1), pattern.max(1)))
-        } else {
-            None
-        };
-        let default_base = if arch == Arch::Gemma3 {
-            1_000_000.0
-        } else {
-            10_000.0
-        };
-        Ok(Self {
-            arch,
-            n_layer: md_usize(ct, &format!("{p}.block_count"))?,
-            n_embd,
-            n_head,
-            n_kv_head,
-            head_dim,
-            context_length,
-            rms_eps: f64::from(md_f32(
-                ct,
-                &format!("{p}.attention.layer_norm_rms_epsilon"),
-                1e-6,
-            )?),
-            rope_base: md_f32(ct, &format!("{p}.rope.freq_base"), default_base)?,
-            rope_base_local: md_f32(ct, &format!("{p}.rope.local_freq_base"), 10_000.0)?,
-            sliding_window,
-        })
-    }
-}
 
 /// A growable per-layer K/V buffer written in place; `len` rows are valid.
 #[derive(Debug, Clone)]
@@ -184,6 +46,57 @@ impl KvSnapshot {
     /// True when the snapshot holds no tokens.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+/// Token embeddings kept quantized (as in the file); only the looked-up rows are dequantized.
+/// A dequantized table would cost `vocab × width × 4` bytes (600 MB for Qwen3-0.6B), and with
+/// tied embeddings the quantized table is shared with the output projection.
+struct QEmbedding {
+    table: Arc<QTensor>,
+    rows: usize,
+    cols: usize,
+    row_bytes: usize,
+}
+
+impl QEmbedding {
+    fn new(table: Arc<QTensor>) -> Result<Self, EngineError> {
+        let (rows, cols) = table.shape().dims2()?;
+        let dtype = table.dtype();
+        if cols % dtype.block_size() != 0 {
+            return Err(EngineError::BadModel(format!(
+                "token_embd width {cols} is not a multiple of the {dtype:?} block size"
+            )));
+        }
+        let row_bytes = cols / dtype.block_size() * dtype.type_size();
+        if table.storage_size_in_bytes() != rows * row_bytes {
+            return Err(EngineError::BadModel(
+                "token_embd has an unexpected size".into(),
+            ));
+        }
+        Ok(Self {
+            table,
+            rows,
+            cols,
+            row_bytes,
+        })
+    }
+
+    /// Rows `ids` as an f32 tensor `(ids.len(), cols)`; ids must be below `rows`.
+    fn lookup(&self, ids: &[u32]) -> Result<Tensor, EngineError> {
+        let data = self.table.data()?;
+        let mut buf = Vec::with_capacity(ids.len() * self.row_bytes);
+        for &id in ids {
+            let at = id as usize * self.row_bytes;
+            buf.extend_from_slice(&data[at..at + self.row_bytes]);
+        }
+        let rows = qtensor_from_ggml(
+            self.table.dtype(),
+            &buf,
+            vec![ids.len(), self.cols],
+            &Device::Cpu,
+        )?;
+        Ok(rows.dequantize(&Device::Cpu)?)
     }
 }
 
@@ -233,7 +146,7 @@ struct Layer {
 /// A loaded decoder with its KV cache.
 pub struct Model {
     cfg: ModelConfig,
-    embed: Tensor,
+    embed: QEmbedding,
     layers: Vec<Layer>,
     norm: Tensor,
     output: QMatMul,
@@ -286,11 +199,12 @@ impl Model {
             reader,
             device: &device,
         };
-        let embed = ld.f32("token_embd.weight")?;
+        let embed = QEmbedding::new(Arc::new(ld.q("token_embd.weight")?))?;
         let output = if ct.tensor_infos.contains_key("output.weight") {
             ld.mm("output.weight")?
         } else {
-            ld.mm("token_embd.weight")?
+            // Tied embeddings: the output projection shares the quantized table.
+            QMatMul::from_arc(Arc::clone(&embed.table))?
         };
         let norm = ld.f32("output_norm.weight")?;
         let mut ropes = vec![Rope::new(
@@ -438,7 +352,7 @@ impl Model {
                 limit: self.cfg.context_length,
             });
         }
-        let vocab = self.embed.dim(0)?;
+        let vocab = self.embed.rows;
         if let Some(bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
             return Err(EngineError::Internal(format!(
                 "token id {bad} outside vocabulary {vocab}"
@@ -461,8 +375,7 @@ impl Model {
 
     fn forward_inner(&mut self, tokens: &[u32]) -> Result<Tensor, EngineError> {
         let l = tokens.len();
-        let ids = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
-        let mut x = self.embed.embedding(&ids.squeeze(0)?)?.unsqueeze(0)?;
+        let mut x = self.embed.lookup(tokens)?.unsqueeze(0)?;
         if self.cfg.arch == Arch::Gemma3 {
             x = (x * (self.cfg.n_embd as f64).sqrt())?;
         }
