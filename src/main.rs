@@ -55,6 +55,90 @@ enum Command {
     },
     /// Download a GGUF model from the Hugging Face hub into the models folder.
     Pull(PullArgs),
+    /// Generate a chat completion with a local GGUF model, streamed to stdout.
+    Generate(GenerateArgs),
+    /// Measure a GGUF model's prefill/decode speed, time to first token and peak memory.
+    Bench {
+        /// The GGUF model file.
+        #[arg(long, env = "FACTCHECK_MODEL")]
+        model: PathBuf,
+        /// Tokens generated for the decode figure.
+        #[arg(long, env = "FACTCHECK_BENCH_DECODE_TOKENS", default_value_t = 64)]
+        decode_tokens: usize,
+        /// Print JSON instead of text.
+        #[arg(long, env = "FACTCHECK_JSON")]
+        json: bool,
+    },
+    /// Developer tools.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// The GGUF model file.
+    #[arg(long, env = "FACTCHECK_MODEL")]
+    model: PathBuf,
+    /// Most tokens to generate.
+    #[arg(long, env = "FACTCHECK_MAX_TOKENS", default_value_t = 256)]
+    max_tokens: usize,
+    /// Sampling temperature (0: greedy).
+    #[arg(long, env = "FACTCHECK_TEMPERATURE", default_value_t = 0.0)]
+    temperature: f64,
+    /// Nucleus sampling threshold.
+    #[arg(long, env = "FACTCHECK_TOP_P")]
+    top_p: Option<f64>,
+    /// Keep only the k most likely tokens.
+    #[arg(long, env = "FACTCHECK_SAMPLE_TOP_K")]
+    top_k: Option<usize>,
+    /// Sampler seed.
+    #[arg(long, env = "FACTCHECK_SEED", default_value_t = 42)]
+    seed: u64,
+    /// Repeat penalty (1: off).
+    #[arg(long, env = "FACTCHECK_REPEAT_PENALTY", default_value_t = 1.0)]
+    repeat_penalty: f32,
+    /// System message.
+    #[arg(long, env = "FACTCHECK_SYSTEM")]
+    system: Option<String>,
+    /// The user message.
+    prompt: String,
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Write a GGUF file with random weights and the shapes of a real model.
+    RandomModel {
+        /// Preset: tiny-qwen2, tiny-qwen3, tiny-llama, tiny-gemma3, qwen3-0.6b, qwen2.5-1.5b, qwen2.5-0.5b.
+        #[arg(long, env = "FACTCHECK_PRESET")]
+        preset: String,
+        /// Output file.
+        #[arg(long, env = "FACTCHECK_OUT")]
+        out: PathBuf,
+        /// Seed of the random weights.
+        #[arg(long, env = "FACTCHECK_SEED", default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn run_generate(a: GenerateArgs) -> Result<()> {
+    use factcheck::engine::{cli, ChatMessage, SamplingParams};
+    let mut messages = Vec::new();
+    if let Some(system) = &a.system {
+        messages.push(ChatMessage::new("system", system));
+    }
+    messages.push(ChatMessage::new("user", &a.prompt));
+    let sampling = SamplingParams {
+        temperature: a.temperature,
+        top_p: a.top_p,
+        top_k: a.top_k,
+        seed: a.seed,
+        repeat_penalty: a.repeat_penalty,
+        ..SamplingParams::default()
+    };
+    cli::generate_to_stdout(&a.model, messages, a.max_tokens, sampling)?;
+    Ok(())
 }
 
 #[derive(Args)]
@@ -104,6 +188,31 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Pull(args) => pull(args),
+        Command::Generate(args) => run_generate(args),
+        Command::Bench {
+            model,
+            decode_tokens,
+            json,
+        } => {
+            let opts = factcheck::engine::bench::BenchOptions {
+                decode_tokens,
+                ..Default::default()
+            };
+            let report = factcheck::engine::bench::run(&model, &opts)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            Ok(())
+        }
+        Command::Dev {
+            command: DevCommand::RandomModel { preset, out, seed },
+        } => {
+            factcheck::engine::random::write_preset(&preset, &out, seed)?;
+            eprintln!("wrote {}", out.display());
+            Ok(())
+        }
     }
 }
 
