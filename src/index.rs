@@ -49,11 +49,17 @@ pub enum IndexError {
 pub struct Hit {
     /// Index into [`Retriever::passages`].
     pub passage: usize,
-    /// Final score (BM25 × prior).
+    /// Final score (BM25 × prior × coverage).
     pub score: f32,
+    /// The idf-weighted share of the query's words that the passage matches, in `(0, 1]`: a
+    /// confidence signal (a low value means the passage only shares a few words with the query).
+    pub coverage: f32,
     /// Byte range, within the passage text, of its best-matching sentence.
     pub highlight: Range<usize>,
 }
+
+/// A candidate during ranking: passage index, score, coverage.
+type Scored = (usize, f32, f32);
 
 /// A hit as the API and CLI show it.
 #[derive(Debug, Clone, Serialize)]
@@ -166,18 +172,17 @@ impl Retriever {
             };
             let i = i as usize;
             let cover = coverage(&plan, &self.token_sets[i], &idfs);
-            scored.push((
-                i,
-                bm25 * self.passages[i].kind.prior() * cover.powf(COVERAGE_EXP),
-            ));
+            let score = bm25 * self.passages[i].kind.prior() * cover.powf(COVERAGE_EXP);
+            scored.push((i, score, cover));
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let kept = self.drop_near_repeats(scored, top_k);
         Ok(kept
             .into_iter()
-            .map(|(passage, score)| Hit {
+            .map(|(passage, score, coverage)| Hit {
                 passage,
                 score,
+                coverage,
                 highlight: best_sentence(&self.passages[passage].text, &weights, self.opts),
             })
             .collect())
@@ -198,14 +203,14 @@ impl Retriever {
     }
 
     /// Keeps the best `top_k` candidates, dropping any that nearly repeats a better one.
-    fn drop_near_repeats(&self, scored: Vec<(usize, f32)>, top_k: usize) -> Vec<(usize, f32)> {
-        let mut kept: Vec<(usize, f32)> = Vec::with_capacity(top_k);
-        for (i, s) in scored {
+    fn drop_near_repeats(&self, scored: Vec<Scored>, top_k: usize) -> Vec<Scored> {
+        let mut kept: Vec<Scored> = Vec::with_capacity(top_k);
+        for (i, s, c) in scored {
             let repeat = kept
                 .iter()
-                .any(|&(k, _)| jaccard(&self.token_sets[i], &self.token_sets[k]) >= NEAR_REPEAT);
+                .any(|&(k, _, _)| jaccard(&self.token_sets[i], &self.token_sets[k]) >= NEAR_REPEAT);
             if !repeat {
-                kept.push((i, s));
+                kept.push((i, s, c));
                 if kept.len() == top_k {
                     break;
                 }
