@@ -1,10 +1,13 @@
 //! The `factcheck` binary: parses arguments and dispatches to the library.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use factcheck::answer::{Answerer, Prompts};
 use factcheck::corpus::Corpus;
+use factcheck::engine::{EngineConfig, EngineHandle};
 use factcheck::index::Retriever;
 use factcheck::{cli, server};
 
@@ -18,6 +21,14 @@ struct Cli {
     /// Folder holding the corpus (*.txt files).
     #[arg(long, global = true, env = "FACTCHECK_SEEDS", default_value = "seeds")]
     seeds: PathBuf,
+    /// Folder holding the prompt templates (answer.jinja, check.jinja).
+    #[arg(
+        long,
+        global = true,
+        env = "FACTCHECK_PROMPTS",
+        default_value = "prompts"
+    )]
+    prompts: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -29,6 +40,23 @@ enum Command {
         /// Address to bind (loopback by default).
         #[arg(long, env = "FACTCHECK_ADDR", default_value = "127.0.0.1:8080")]
         addr: String,
+        /// A GGUF model, loaded in the background (retrieval and evidence mode serve at once).
+        #[arg(long, env = "FACTCHECK_MODEL")]
+        model: Option<PathBuf>,
+    },
+    /// Answer a question from the corpus, with verified citations.
+    Ask {
+        /// The question.
+        question: String,
+        #[command(flatten)]
+        opts: AnswerArgs,
+    },
+    /// Check a claim against the corpus: verdict, numeric signals, citations.
+    Check {
+        /// The claim.
+        claim: String,
+        #[command(flatten)]
+        opts: AnswerArgs,
     },
     /// Search the corpus and print the best passages.
     Search {
@@ -52,6 +80,12 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long, env = "FACTCHECK_JSON")]
         json: bool,
+        /// Also run ask/check over the set and score the answers and their citations.
+        #[arg(long, env = "FACTCHECK_EVAL_ANSWERS")]
+        answers: bool,
+        /// A GGUF model for --answers (without one: evidence mode).
+        #[arg(long, env = "FACTCHECK_MODEL")]
+        model: Option<PathBuf>,
     },
     /// Download a GGUF model from the Hugging Face hub into the models folder.
     Pull(PullArgs),
@@ -74,6 +108,19 @@ enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
+}
+
+#[derive(clap::Args)]
+struct AnswerArgs {
+    /// Passages to retrieve (1..=50).
+    #[arg(long, env = "FACTCHECK_TOP_K", default_value_t = 5)]
+    top_k: usize,
+    /// A GGUF model (without one: evidence mode).
+    #[arg(long, env = "FACTCHECK_MODEL")]
+    model: Option<PathBuf>,
+    /// Print the API's JSON instead of text.
+    #[arg(long, env = "FACTCHECK_JSON")]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -176,15 +223,40 @@ fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { addr } => serve(&cli.seeds, &addr),
+        Command::Serve { addr, model } => serve(&cli.seeds, &cli.prompts, &addr, model),
+        Command::Ask { question, opts } => {
+            let a = answerer(&cli.seeds, &cli.prompts, opts.model, true)?;
+            print!("{}", cli::ask_output(&a, &question, opts.top_k, opts.json)?);
+            Ok(())
+        }
+        Command::Check { claim, opts } => {
+            let a = answerer(&cli.seeds, &cli.prompts, opts.model, true)?;
+            print!("{}", cli::check_output(&a, &claim, opts.top_k, opts.json)?);
+            Ok(())
+        }
         Command::Search { query, top_k, json } => {
             let r = load(&cli.seeds)?;
             print!("{}", cli::search_output(&r, &query, top_k, json)?);
             Ok(())
         }
-        Command::Eval { set, verbose, json } => {
-            let r = load(&cli.seeds)?;
-            print!("{}", cli::eval_output(&r, &set, verbose, json)?);
+        Command::Eval {
+            set,
+            verbose,
+            json,
+            answers,
+            model,
+        } => {
+            if answers {
+                let a = answerer(&cli.seeds, &cli.prompts, model, true)?;
+                if !json {
+                    print!("{}", cli::eval_output(a.retriever(), &set, verbose, false)?);
+                    println!();
+                }
+                print!("{}", cli::answers_eval_output(&a, &set, verbose, json)?);
+            } else {
+                let r = load(&cli.seeds)?;
+                print!("{}", cli::eval_output(&r, &set, verbose, json)?);
+            }
             Ok(())
         }
         Command::Pull(args) => pull(args),
@@ -246,8 +318,38 @@ fn load(seeds: &Path) -> Result<Retriever> {
     Ok(Retriever::new(corpus)?)
 }
 
-fn serve(seeds: &Path, addr: &str) -> Result<()> {
-    let retriever = load(seeds)?;
+/// Loads the prompt templates: from `dir`, or the built-in copies when the default folder is
+/// absent (running outside the repository).
+fn prompts(dir: &Path) -> Result<Prompts> {
+    if dir == Path::new("prompts") && !dir.exists() {
+        tracing::info!("no prompts/ folder here; using the built-in prompt templates");
+        return Ok(Prompts::builtin());
+    }
+    Ok(Prompts::load(dir)?)
+}
+
+/// The answer pipeline over the corpus, with the model at `model` if given. With `wait`, loading
+/// finishes first and a failure is an error.
+fn answerer(
+    seeds: &Path,
+    prompt_dir: &Path,
+    model: Option<PathBuf>,
+    wait: bool,
+) -> Result<Answerer> {
+    let prompts = prompts(prompt_dir)?;
+    let retriever = Arc::new(load(seeds)?);
+    let engine = match model {
+        Some(path) => EngineHandle::start(path, EngineConfig::default())?,
+        None => EngineHandle::none(),
+    };
+    if wait {
+        cli::wait_for_model(&engine).map_err(anyhow::Error::msg)?;
+    }
+    Ok(Answerer::new(retriever, engine, prompts))
+}
+
+fn serve(seeds: &Path, prompt_dir: &Path, addr: &str, model: Option<PathBuf>) -> Result<()> {
+    let answerer = answerer(seeds, prompt_dir, model, false)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -256,7 +358,7 @@ fn serve(seeds: &Path, addr: &str) -> Result<()> {
         tracing::info!(addr = %listener.local_addr()?, "serving");
         server::serve(
             listener,
-            server::AppState::new(retriever),
+            server::AppState::with_answerer(Arc::new(answerer)),
             cli::shutdown_signal(),
         )
         .await?;

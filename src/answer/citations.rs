@@ -37,7 +37,10 @@ pub struct Marked {
 /// Whether bracket content looks like a passage label (`P3`, `X12`).
 fn is_label(s: &str) -> bool {
     let letters = s.chars().take_while(|c| c.is_ascii_alphabetic()).count();
-    let digits = s[letters..].chars().take_while(char::is_ascii_digit).count();
+    let digits = s[letters..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .count();
     (1..=2).contains(&letters) && (1..=3).contains(&digits) && letters + digits == s.len()
 }
 
@@ -403,7 +406,10 @@ mod tests {
             &c,
         );
         assert_eq!(r.citations.len(), 2, "{r:?}");
-        assert_eq!(r.citations[0].quote, "소프트뱅크는 약 230억 달러의 현금을 보유했다.");
+        assert_eq!(
+            r.citations[0].quote,
+            "소프트뱅크는 약 230억 달러의 현금을 보유했다."
+        );
         assert_eq!(r.citations[1].quote, "사카이 공장");
         assert_eq!((r.citations[1].start_line, r.citations[1].end_line), (3, 3));
         let reasons: Vec<_> = r.rejected.iter().map(|x| x.reason).collect();
@@ -440,7 +446,10 @@ mod tests {
         assert_eq!(verify_citation(&c, &cit), Ok(()));
         cit.start_line = 3;
         cit.end_line = 3;
-        assert_eq!(verify_citation(&c, &cit), Err(RejectReason::QuoteNotInSource));
+        assert_eq!(
+            verify_citation(&c, &cit),
+            Err(RejectReason::QuoteNotInSource)
+        );
         cit.end_line = 99;
         assert_eq!(verify_citation(&c, &cit), Err(RejectReason::UnknownPassage));
         cit.source = "../etc/passwd".into();

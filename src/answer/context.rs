@@ -100,7 +100,9 @@ pub fn trim(text: &str, highlight: std::ops::Range<usize>, cap: usize) -> (Vec<S
     loop {
         let mut grew = false;
         for next in [hi + 1, lo.wrapping_sub(1)] {
-            let Some(span) = spans.get(next) else { continue };
+            let Some(span) = spans.get(next) else {
+                continue;
+            };
             let n = char_len(&text[span.clone()]) + 1;
             if size + n <= cap {
                 size += n;

@@ -200,10 +200,17 @@ pub fn check(
     let korean = is_korean(claim);
     let figures = describe_signals(&signals, korean);
     let explanation = match (korean, citations.len()) {
-        (true, 0) => "모델이 로드되지 않아 판정하지 않았습니다. 관련 근거를 찾지 못했습니다.".to_string(),
-        (false, 0) => "No model is loaded, so no verdict was made. No relevant evidence was found.".to_string(),
-        (true, n) => format!("모델이 로드되지 않아 판정하지 않았습니다. 관련 근거 문장 {n}개를 인용합니다."),
-        (false, n) => format!("No model is loaded, so no verdict was made. {n} evidence sentence(s) are quoted."),
+        (true, 0) => {
+            "모델이 로드되지 않아 판정하지 않았습니다. 관련 근거를 찾지 못했습니다.".to_string()
+        }
+        (false, 0) => "No model is loaded, so no verdict was made. No relevant evidence was found."
+            .to_string(),
+        (true, n) => {
+            format!("모델이 로드되지 않아 판정하지 않았습니다. 관련 근거 문장 {n}개를 인용합니다.")
+        }
+        (false, n) => format!(
+            "No model is loaded, so no verdict was made. {n} evidence sentence(s) are quoted."
+        ),
     };
     let explanation = match (figures.is_empty(), korean) {
         (true, _) => explanation,

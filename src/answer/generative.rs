@@ -184,7 +184,9 @@ pub fn split_verdict(text: &str) -> (Option<Verdict>, String) {
                         .starts_with(':') =>
             {
                 let after = &line[at + "verdict".len()..];
-                let word = after.trim_start_matches([':', ' ', '*']).trim_end_matches('*');
+                let word = after
+                    .trim_start_matches([':', ' ', '*'])
+                    .trim_end_matches('*');
                 verdict = Some(Verdict::parse(word).unwrap_or(Verdict::NotEnoughInfo));
             }
             _ => rest.push(line),
@@ -231,7 +233,10 @@ pub(crate) async fn check(
             Verdict::Disputed => side_from_signals(c, &signals),
             _ => side_from_signals(c, &signals),
         };
-        let plain = Citation { side: None, ..c.clone() };
+        let plain = Citation {
+            side: None,
+            ..c.clone()
+        };
         if !g.emitted.contains(&plain) {
             progress(Progress::Citation(c.clone()));
         }
@@ -260,7 +265,9 @@ fn verdict_note(verdict: Verdict, model: Verdict, korean: bool) -> &'static str 
         (Verdict::NotEnoughInfo, false, false) => {
             "No valid citation backs a verdict, so there is not enough information."
         }
-        (Verdict::Disputed, false, true) => "자료마다 수치가 서로 달라 논란이 있는 주장으로 판단합니다.",
+        (Verdict::Disputed, false, true) => {
+            "자료마다 수치가 서로 달라 논란이 있는 주장으로 판단합니다."
+        }
         (Verdict::Disputed, false, false) => "The sources give different figures for this claim.",
         (Verdict::Refuted, false, true) => "주장의 수치가 근거 자료의 수치와 다릅니다.",
         (Verdict::Refuted, false, false) => "The claim's figures differ from the evidence.",
@@ -277,8 +284,12 @@ pub fn not_enough_info(
 ) -> CheckResponse {
     CheckResponse {
         verdict: Verdict::NotEnoughInfo,
-        explanation: verdict_note(Verdict::NotEnoughInfo, Verdict::NotEnoughInfo, is_korean(claim))
-            .to_string(),
+        explanation: verdict_note(
+            Verdict::NotEnoughInfo,
+            Verdict::NotEnoughInfo,
+            is_korean(claim),
+        )
+        .to_string(),
         citations: Vec::new(),
         rejected_citations: RejectedCitations::default(),
         signals,
@@ -304,8 +315,14 @@ mod tests {
 
     #[test]
     fn decisions() {
-        assert_eq!(decide(Verdict::Supported, &[], false), Verdict::NotEnoughInfo);
+        assert_eq!(
+            decide(Verdict::Supported, &[], false),
+            Verdict::NotEnoughInfo
+        );
         assert_eq!(decide(Verdict::Supported, &[], true), Verdict::Supported);
-        assert_eq!(decide(Verdict::NotEnoughInfo, &[], false), Verdict::NotEnoughInfo);
+        assert_eq!(
+            decide(Verdict::NotEnoughInfo, &[], false),
+            Verdict::NotEnoughInfo
+        );
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod citations;
 pub mod context;
+pub mod evaluate;
 pub mod extractive;
 pub mod generative;
 pub mod prompts;
@@ -254,6 +255,28 @@ pub fn abstention_text(question: &str) -> &'static str {
     }
 }
 
+/// How many content words of `question` the passage matches (a word matches when at least half
+/// of its tokens, or of one of its thesaurus expansions' tokens, occur in the passage), and how
+/// many content words the question has. A question whose best passage matches a single one of
+/// several words (`population` unmatched, `Arizona` matched) is not answered by it.
+pub fn matched_words(question: &str, passage: &str) -> (usize, usize) {
+    let opts = crate::analyzer::Options::default();
+    let have: std::collections::HashSet<String> = crate::analyzer::analyze(passage, opts)
+        .into_iter()
+        .collect();
+    let hit = |tokens: &[String]| {
+        !tokens.is_empty()
+            && 2 * tokens.iter().filter(|t| have.contains(*t)).count() >= tokens.len()
+    };
+    let plan = crate::analyzer::query_plan(question, opts);
+    let words: Vec<_> = plan.iter().filter(|w| !w.tokens.is_empty()).collect();
+    let matched = words
+        .iter()
+        .filter(|w| hit(&w.tokens) || w.expansions.iter().any(|e| hit(e)))
+        .count();
+    (matched, words.len())
+}
+
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
@@ -306,9 +329,10 @@ impl Answerer {
     ) -> Result<(Vec<crate::index::Hit>, Vec<ContextPassage>, bool), AnswerError> {
         let hits = self.retriever.search(text, top_k)?;
         let ctx = context::select(&self.retriever, &hits, self.config.budget);
-        let weak = hits
-            .first()
-            .is_none_or(|h| h.coverage < self.config.abstain_coverage);
+        let weak = hits.first().is_none_or(|h| {
+            let (matched, words) = matched_words(text, &self.retriever.passages()[h.passage].text);
+            h.coverage < self.config.abstain_coverage || matched < words.min(2)
+        });
         Ok((hits, ctx, weak))
     }
 
@@ -333,9 +357,7 @@ impl Answerer {
         } else {
             match generative::ask(self, question, ctx.clone(), progress).await {
                 Ok(r) => r,
-                Err(Fallback::Extractive) => {
-                    extractive::ask(self, question, &hits, ctx, progress)
-                }
+                Err(Fallback::Extractive) => extractive::ask(self, question, &hits, ctx, progress),
                 Err(Fallback::Error(e)) => return Err(e),
             }
         };
@@ -396,14 +418,33 @@ mod tests {
     #[test]
     fn verdict_words() {
         assert_eq!(Verdict::parse(" Supported."), Some(Verdict::Supported));
-        assert_eq!(Verdict::parse("not enough info"), Some(Verdict::NotEnoughInfo));
+        assert_eq!(
+            Verdict::parse("not enough info"),
+            Some(Verdict::NotEnoughInfo)
+        );
         assert_eq!(Verdict::parse("DISPUTED"), Some(Verdict::Disputed));
         assert_eq!(Verdict::parse("maybe"), None);
     }
 
     #[test]
+    fn matched_words_counts_content_words() {
+        let (m, n) = matched_words(
+            "What is the population of Arizona?",
+            "미국 애리조나에 단지를 세운다",
+        );
+        assert_eq!((m, n), (1, 2));
+        let (m, n) = matched_words(
+            "소프트뱅크의 현금은?",
+            "소프트뱅크는 현금 230억 달러를 보유",
+        );
+        assert_eq!((m, n), (2, 2));
+    }
+
+    #[test]
     fn language_of_abstention() {
         assert!(is_korean(abstention_text("인구는?")));
-        assert!(!is_korean(abstention_text("What is the population of Arizona?")));
+        assert!(!is_korean(abstention_text(
+            "What is the population of Arizona?"
+        )));
     }
 }

@@ -224,7 +224,11 @@ mod tests {
         let err = Prompts::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("answer.jinja"), "{err}");
         std::fs::write(dir.path().join("answer.jinja"), BUILTIN_ANSWER).unwrap();
-        std::fs::write(dir.path().join("check.jinja"), "{% block system %}{% for %}").unwrap();
+        std::fs::write(
+            dir.path().join("check.jinja"),
+            "{% block system %}{% for %}",
+        )
+        .unwrap();
         let err = Prompts::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("check.jinja"), "{err}");
         std::fs::write(

@@ -292,7 +292,16 @@ const CURRENCIES: &[(&str, &str)] = &[
 
 /// Counter words after a number.
 const COUNTERS: &[&str] = &[
-    "개", "명", "곳", "건", "대", "jobs", "people", "employees", "companies", "units",
+    "개",
+    "명",
+    "곳",
+    "건",
+    "대",
+    "jobs",
+    "people",
+    "employees",
+    "companies",
+    "units",
 ];
 
 /// What follows a number: kind, unit and a multiplier applied to the value.
@@ -329,7 +338,11 @@ fn unit(sc: &mut Scan) -> Option<(Kind, &'static str, f64)> {
         return Some(d);
     }
     for c in COUNTERS {
-        let ok = if c.is_ascii() { sc.eat_word(c) } else { sc.eat(c) };
+        let ok = if c.is_ascii() {
+            sc.eat_word(c)
+        } else {
+            sc.eat(c)
+        };
         if ok {
             return Some((Kind::Count, "", 1.0));
         }
@@ -646,7 +659,9 @@ mod tests {
         assert!(approx(one("about three hours").value, 180.0));
         assert!(approx(one("7분 안에").value, 7.0));
         assert!(extract("3분의 1").iter().all(|q| q.kind != Kind::Duration));
-        assert!(extract("1분기 실적").iter().all(|q| q.kind != Kind::Duration));
+        assert!(extract("1분기 실적")
+            .iter()
+            .all(|q| q.kind != Kind::Duration));
     }
 
     #[test]
@@ -688,7 +703,11 @@ mod tests {
 
     /// Writes `n` the Korean way: `14조4,000억 3만2000`-style groups.
     fn korean(n: u64) -> String {
-        let groups = [(1_000_000_000_000u64, "조"), (100_000_000, "억"), (10_000, "만")];
+        let groups = [
+            (1_000_000_000_000u64, "조"),
+            (100_000_000, "억"),
+            (10_000, "만"),
+        ];
         let mut rest = n;
         let mut out = String::new();
         for (size, name) in groups {

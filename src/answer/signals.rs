@@ -12,19 +12,21 @@
 //!   (evidence on both sides: it makes a verdict `disputed`);
 //! - `not_found`: no related quantity of that kind and unit.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
 use super::quantity::{extract, Kind, Quantity};
 use crate::analyzer::{analyze, query_plan, Options};
+use crate::text::sentence_spans;
 
-/// Bytes of text on each side of an evidence quantity that count as its context.
-const WINDOW: usize = 90;
-/// A mismatching quantity counts when its relatedness is at least this share of the best.
+/// Characters on each side of an evidence quantity (within its sentence) that form its context.
+const WINDOW: usize = 45;
+/// An evidence quantity counts when its relatedness is at least this share of the best.
 const STRONG: f32 = 0.7;
-/// A matching quantity counts when its relatedness is at least this share of the best.
-const WEAK: f32 = 0.4;
+/// A mismatch from another source makes the picture `conflicting` only when it is at least this
+/// related, relative to the best match.
+const CONFLICT: f32 = 0.9;
 /// Most evidence entries listed per signal.
 const MAX_EVIDENCE: usize = 5;
 
@@ -88,22 +90,45 @@ fn content_tokens(text: &str) -> HashSet<String> {
 fn claim_words(text: &str) -> HashSet<String> {
     query_plan(text, Options::default())
         .into_iter()
-        .flat_map(|w| w.tokens.into_iter().chain(w.expansions.into_iter().flatten()))
+        .flat_map(|w| {
+            w.tokens
+                .into_iter()
+                .chain(w.expansions.into_iter().flatten())
+        })
         .filter(|t| !t.chars().any(|c| c.is_ascii_digit()))
         .collect()
 }
 
-/// The text around `q` in `text`, without the quantity itself.
+/// The text around `q` in `text`, within its sentence, without the quantity itself.
 fn context_of(text: &str, q: &Quantity) -> String {
-    let mut a = q.span.start.saturating_sub(WINDOW);
-    while !text.is_char_boundary(a) {
-        a += 1;
+    let sentence = sentence_spans(text)
+        .into_iter()
+        .find(|s| s.start <= q.span.start && q.span.end <= s.end)
+        .unwrap_or(0..text.len());
+    let before: Vec<char> = text[sentence.start..q.span.start].chars().collect();
+    let before: String = before[before.len().saturating_sub(WINDOW)..]
+        .iter()
+        .collect();
+    let after: String = text[q.span.end..sentence.end.max(q.span.end)]
+        .chars()
+        .take(WINDOW)
+        .collect();
+    format!("{before} {after}")
+}
+
+/// Token weights over the evidence: a token found in every passage (the subject everything is
+/// about) says little about which figure is meant; a rare one says much.
+fn weights(evidence: &[EvidenceText<'_>]) -> HashMap<String, f32> {
+    let n = evidence.len() as f32;
+    let mut df: HashMap<String, f32> = HashMap::new();
+    for ev in evidence {
+        for t in content_tokens(ev.text) {
+            *df.entry(t).or_default() += 1.0;
+        }
     }
-    let mut b = (q.span.end + WINDOW).min(text.len());
-    while !text.is_char_boundary(b) {
-        b -= 1;
-    }
-    format!("{} {}", &text[a..q.span.start], &text[q.span.end..b])
+    df.into_iter()
+        .map(|(t, d)| (t, (1.0 + n / d).ln()))
+        .collect()
 }
 
 struct Candidate<'a> {
@@ -115,6 +140,7 @@ struct Candidate<'a> {
 
 /// Compares every quantity of `claim` with the quantities of `evidence`.
 pub fn compare(claim: &str, evidence: &[EvidenceText<'_>]) -> Vec<Signal> {
+    let w = weights(evidence);
     let found: Vec<(EvidenceText, Quantity, HashSet<String>)> = evidence
         .iter()
         .flat_map(|ev| {
@@ -132,7 +158,10 @@ pub fn compare(claim: &str, evidence: &[EvidenceText<'_>]) -> Vec<Signal> {
                 .iter()
                 .filter_map(|(ev, q, ctx)| {
                     let agrees = cq.same_value(q)?;
-                    let related = words.intersection(ctx).count() as f32;
+                    let related: f32 = words
+                        .intersection(ctx)
+                        .map(|t| w.get(t).copied().unwrap_or(1.0))
+                        .sum();
                     (related > 0.0 || words.is_empty()).then(|| Candidate {
                         ev: *ev,
                         q: q.clone(),
@@ -150,27 +179,26 @@ fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>) -> Signal {
     let best = candidates.iter().map(|c| c.related).fold(0.0, f32::max);
     let kept: Vec<&Candidate> = candidates
         .iter()
-        .filter(|c| {
-            let share = if best > 0.0 { c.related / best } else { 1.0 };
-            share >= if c.agrees { WEAK } else { STRONG }
-        })
+        .filter(|c| best <= 0.0 || c.related >= STRONG * best)
         .collect();
-    let match_sources: HashSet<&str> = kept
-        .iter()
-        .filter(|c| c.agrees)
-        .map(|c| c.ev.source)
-        .collect();
-    let other_source_mismatch = kept
-        .iter()
-        .any(|c| !c.agrees && !match_sources.contains(c.ev.source));
-    let status = match (match_sources.is_empty(), kept.iter().any(|c| !c.agrees)) {
-        (false, true) if other_source_mismatch => Status::Conflicting,
+    let matches: Vec<&&Candidate> = kept.iter().filter(|c| c.agrees).collect();
+    let best_match = matches.iter().map(|c| c.related).fold(0.0, f32::max);
+    let match_sources: HashSet<&str> = matches.iter().map(|c| c.ev.source).collect();
+    let conflict = kept.iter().any(|c| {
+        !c.agrees && !match_sources.contains(c.ev.source) && c.related >= CONFLICT * best_match
+    });
+    let status = match (matches.is_empty(), kept.iter().any(|c| !c.agrees)) {
+        (false, true) if conflict => Status::Conflicting,
         (false, _) => Status::Match,
         (true, true) => Status::Mismatch,
         (true, false) => Status::NotFound,
     };
     let mut shown: Vec<&Candidate> = kept;
-    shown.sort_by(|a, b| b.agrees.cmp(&a.agrees).then(b.related.total_cmp(&a.related)));
+    shown.sort_by(|a, b| {
+        b.agrees
+            .cmp(&a.agrees)
+            .then(b.related.total_cmp(&a.related))
+    });
     if status == Status::Match {
         shown.retain(|c| c.agrees);
     }
@@ -252,8 +280,16 @@ mod tests {
         let s = compare(
             "스타게이트의 투자 규모는 5,000억 달러다.",
             &[
-                ev("P1", "a.txt", "스타게이트 프로젝트의 투자 규모는 5,000억 달러에 이른다."),
-                ev("P2", "b.txt", "스타게이트 프로젝트의 투자 규모는 1,000억 달러로 시작한다."),
+                ev(
+                    "P1",
+                    "a.txt",
+                    "스타게이트 프로젝트의 투자 규모는 5,000억 달러에 이른다.",
+                ),
+                ev(
+                    "P2",
+                    "b.txt",
+                    "스타게이트 프로젝트의 투자 규모는 1,000억 달러로 시작한다.",
+                ),
             ],
         );
         assert_eq!(s[0].status, Status::Conflicting, "{s:?}");
@@ -281,7 +317,11 @@ mod tests {
         assert_eq!(s[0].status, Status::Mismatch, "{s:?}");
         let s = compare(
             "콴다는 문제 사진을 올리면 1분 안에 답을 준다.",
-            &[ev("P1", "a.txt", "문제 사진을 찍어 올리면 7분 안에 답변하는 서비스")],
+            &[ev(
+                "P1",
+                "a.txt",
+                "문제 사진을 찍어 올리면 7분 안에 답변하는 서비스",
+            )],
         );
         assert_eq!(s[0].status, Status::Mismatch);
     }

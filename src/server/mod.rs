@@ -4,6 +4,7 @@
 //! directly (`tower::ServiceExt::oneshot`) or serve it on port 0; [`serve`] runs it on a listener
 //! the caller bound, with graceful shutdown when the given future completes.
 
+mod answers;
 mod error;
 mod routes;
 
@@ -20,6 +21,8 @@ use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, RETRY_AFTER_SECS};
 
+use crate::answer::{Answerer, Prompts};
+use crate::engine::EngineHandle;
 use crate::index::Retriever;
 
 /// Largest request body accepted, in bytes.
@@ -32,12 +35,26 @@ pub const MAX_QUERY_CHARS: usize = 4000;
 pub struct AppState {
     /// The corpus, its passages and their index; read-only after start-up.
     pub retriever: Arc<Retriever>,
+    /// The answer pipeline (shares the retriever; holds the model engine and the prompts).
+    pub answerer: Arc<Answerer>,
 }
 
 impl AppState {
+    /// State without a model (evidence mode) and with the built-in prompts.
     pub fn new(retriever: Retriever) -> AppState {
+        let retriever = Arc::new(retriever);
+        let answerer = Answerer::new(retriever.clone(), EngineHandle::none(), Prompts::builtin());
         AppState {
-            retriever: Arc::new(retriever),
+            retriever,
+            answerer: Arc::new(answerer),
+        }
+    }
+
+    /// State around a configured answer pipeline.
+    pub fn with_answerer(answerer: Arc<Answerer>) -> AppState {
+        AppState {
+            retriever: answerer.retriever().clone(),
+            answerer,
         }
     }
 }
@@ -49,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sources", get(routes::list_sources))
         .route("/v1/sources/{file}", get(routes::read_source))
         .route("/v1/search", post(routes::search))
+        .route("/v1/ask", post(answers::ask))
+        .route("/v1/check", post(answers::check))
         .fallback(routes::not_found)
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
