@@ -227,48 +227,21 @@ pub fn resolve_marked(marked: &[Marked], ctx: &[ContextPassage], corpus: &Corpus
             citations: Vec::new(),
         };
         for (label, p) in m.markers.iter().zip(&cited) {
-            let reject = |reason| Rejected {
-                marker: format!("[{label}]"),
-                reason,
-                sentence: n,
+            let cited = match p {
+                None => Err(RejectReason::UnknownPassage),
+                Some(p) => cite(p, &m.text, &quotes, all_quotes_found, corpus),
             };
-            let Some(p) = p else {
-                out.rejected.push(reject(RejectReason::UnknownPassage));
-                continue;
-            };
-            let quote = if quotes.is_empty() {
-                best_match(p, &m.text).ok_or(RejectReason::UnrelatedPassage)
-            } else {
-                let here = quotes.iter().find(|q| {
-                    lines_key(corpus, &p.source, p.start_line, p.end_line)
-                        .is_some_and(|k| k.contains(&comparable(q)))
-                });
-                match here {
-                    Some(q) if all_quotes_found => Ok(q.clone()),
-                    _ => Err(RejectReason::QuoteNotInSource),
-                }
-            };
-            let quote = match quote {
-                Ok(q) => q,
+            let c = match cited {
+                Ok(c) => c,
                 Err(reason) => {
-                    out.rejected.push(reject(reason));
+                    out.rejected.push(Rejected {
+                        marker: format!("[{label}]"),
+                        reason,
+                        sentence: n,
+                    });
                     continue;
                 }
             };
-            let (start_line, end_line) = quote_lines(corpus, p, &quote);
-            let c = Citation {
-                id: p.id.clone(),
-                label: p.label.clone(),
-                source: p.source.clone(),
-                start_line,
-                end_line,
-                quote,
-                side: None,
-            };
-            if let Err(reason) = verify_citation(corpus, &c) {
-                out.rejected.push(reject(reason));
-                continue;
-            }
             let idx = match out.citations.iter().position(|x| x == &c) {
                 Some(i) => i,
                 None => {
@@ -286,6 +259,39 @@ pub fn resolve_marked(marked: &[Marked], ctx: &[ContextPassage], corpus: &Corpus
         }
     }
     out
+}
+
+/// The citation of passage `p` for an answer sentence with its quoted spans, verified.
+fn cite(
+    p: &ContextPassage,
+    sentence: &str,
+    quotes: &[String],
+    all_quotes_found: bool,
+    corpus: &Corpus,
+) -> Result<Citation, RejectReason> {
+    let quote = if quotes.is_empty() {
+        best_match(p, sentence).ok_or(RejectReason::UnrelatedPassage)?
+    } else {
+        let key = lines_key(corpus, &p.source, p.start_line, p.end_line);
+        let here = quotes
+            .iter()
+            .find(|q| key.as_ref().is_some_and(|k| k.contains(&comparable(q))));
+        match here {
+            Some(q) if all_quotes_found => q.clone(),
+            _ => return Err(RejectReason::QuoteNotInSource),
+        }
+    };
+    let (start_line, end_line) = quote_lines(corpus, p, &quote);
+    let c = Citation {
+        id: p.id.clone(),
+        label: p.label.clone(),
+        source: p.source.clone(),
+        start_line,
+        end_line,
+        quote,
+        side: None,
+    };
+    verify_citation(corpus, &c).map(|()| c)
 }
 
 /// Removes markup an answer must not carry: markdown images (dropped), markdown links (their

@@ -23,6 +23,7 @@ use super::{
     is_korean, AnswerError, Answerer, AskResponse, CheckResponse, Citation, Fallback, Mode,
     Progress, RejectedCitations, Side, Timings, Verdict,
 };
+use crate::engine::worker::JobStream;
 use crate::engine::{
     ChatMessage, EngineError, Event, GenerateRequest, MarkerConstraint, Timings as EngineTimings,
 };
@@ -77,6 +78,20 @@ async fn generate(
             return Err(Fallback::Extractive);
         }
     };
+    let mut g = consume(&mut stream, task, ctx, a, progress).await?;
+    g.ms = start.elapsed().as_secs_f64() * 1000.0;
+    Ok(g)
+}
+
+/// Reads a job's events: passes deltas on, and verifies the citations of each sentence as soon
+/// as the next sentence starts (so they can be streamed before the answer is finished).
+async fn consume(
+    stream: &mut JobStream,
+    task: Task,
+    ctx: &[ContextPassage],
+    a: &Answerer,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Generated, Fallback> {
     let corpus = a.retriever().corpus();
     let mut text = String::new();
     let mut emitted: Vec<Citation> = Vec::new();
@@ -115,7 +130,7 @@ async fn generate(
     Ok(Generated {
         text,
         timings,
-        ms: start.elapsed().as_secs_f64() * 1000.0,
+        ms: 0.0,
         emitted,
     })
 }

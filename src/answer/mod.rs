@@ -11,6 +11,7 @@
 
 pub mod citations;
 pub mod context;
+pub mod dates;
 pub mod evaluate;
 pub mod extractive;
 pub mod generative;

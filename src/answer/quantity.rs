@@ -11,6 +11,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use super::dates::{date, DateParts};
+
 /// What a quantity measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,49 +31,6 @@ pub enum Kind {
     Duration,
     /// A calendar date, possibly partial (only a month and day, or only a day).
     Date,
-}
-
-/// A possibly partial calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DateParts {
-    pub year: Option<u32>,
-    pub month: Option<u32>,
-    pub day: Option<u32>,
-}
-
-impl DateParts {
-    /// ISO-8601-like text: `2025-01-23`, `2026`, `--03-29` (no year), `---20` (day only).
-    pub fn iso(&self) -> String {
-        match (self.year, self.month, self.day) {
-            (Some(y), Some(m), Some(d)) => format!("{y:04}-{m:02}-{d:02}"),
-            (Some(y), Some(m), None) => format!("{y:04}-{m:02}"),
-            (Some(y), None, _) => format!("{y:04}"),
-            (None, Some(m), Some(d)) => format!("--{m:02}-{d:02}"),
-            (None, Some(m), None) => format!("--{m:02}"),
-            (None, None, Some(d)) => format!("---{d:02}"),
-            (None, None, None) => String::new(),
-        }
-    }
-
-    /// `Some(true)` when every part both dates give agrees, `Some(false)` when one differs,
-    /// `None` when they share no part.
-    pub fn agrees(&self, other: &DateParts) -> Option<bool> {
-        let pairs = [
-            (self.year, other.year),
-            (self.month, other.month),
-            (self.day, other.day),
-        ];
-        let mut shared = false;
-        for (a, b) in pairs {
-            if let (Some(a), Some(b)) = (a, b) {
-                shared = true;
-                if a != b {
-                    return Some(false);
-                }
-            }
-        }
-        shared.then_some(true)
-    }
 }
 
 /// One quantity found in a text.
@@ -158,20 +117,20 @@ const SCALES: &[(&str, f64)] = &[
 ];
 
 /// A cursor over the text.
-struct Scan<'a> {
-    s: &'a str,
-    pos: usize,
+pub(super) struct Scan<'a> {
+    pub(super) s: &'a str,
+    pub(super) pos: usize,
 }
 
 impl<'a> Scan<'a> {
-    fn rest(&self) -> &'a str {
+    pub(super) fn rest(&self) -> &'a str {
         &self.s[self.pos..]
     }
-    fn peek(&self) -> Option<char> {
+    pub(super) fn peek(&self) -> Option<char> {
         self.rest().chars().next()
     }
     /// Skips at most one run of spaces (not newlines) and returns how many bytes it skipped.
-    fn skip_spaces(&mut self) -> usize {
+    pub(super) fn skip_spaces(&mut self) -> usize {
         let n = self.rest().len() - self.rest().trim_start_matches([' ', '\t']).len();
         self.pos += n;
         n
@@ -241,10 +200,7 @@ fn amount(sc: &mut Scan) -> Option<f64> {
     let mut total = 0.0;
     let mut current = first;
     let mut last_mag = f64::INFINITY;
-    loop {
-        let Some(mag) = sc.peek().and_then(magnitude).filter(|&m| m < last_mag) else {
-            break;
-        };
+    while let Some(mag) = sc.peek().and_then(magnitude).filter(|&m| m < last_mag) {
         sc.pos += sc.peek().map_or(0, char::len_utf8);
         total += current * mag;
         last_mag = mag;
@@ -379,101 +335,6 @@ fn duration_unit(sc: &mut Scan) -> Option<(Kind, &'static str, f64)> {
         }
     }
     None
-}
-
-/// Tries a date at the cursor: `2025.01.23`, `2025-01-23`, `2019년09월26일`, `3월 29일`,
-/// `2026년`, `20일`. Returns the parts and leaves the cursor after it.
-fn date(sc: &mut Scan) -> Option<DateParts> {
-    let start = sc.pos;
-    if let Some(d) = dotted_date(sc) {
-        return Some(d);
-    }
-    sc.pos = start;
-    let mut parts = DateParts::default();
-    let mut any = false;
-    loop {
-        let save = sc.pos;
-        let Some(n) = plain_int(sc) else { break };
-        let r = sc.rest();
-        if r.starts_with('년') && (1900..=2100).contains(&n) && parts.year.is_none() && !any {
-            sc.pos += '년'.len_utf8();
-            parts.year = Some(n);
-        } else if r.starts_with('월') && (1..=12).contains(&n) && parts.month.is_none() {
-            sc.pos += '월'.len_utf8();
-            parts.month = Some(n);
-        } else if r.starts_with('일')
-            && (1..=31).contains(&n)
-            && !r.starts_with("일간")
-            && !["일 동안", "일 만에", "일동안", "일만에"]
-                .iter()
-                .any(|p| r.starts_with(p))
-        {
-            sc.pos += '일'.len_utf8();
-            parts.day = Some(n);
-            any = true;
-            break;
-        } else {
-            sc.pos = save;
-            break;
-        }
-        any = true;
-        let before = sc.pos;
-        sc.skip_spaces();
-        if !sc.peek().is_some_and(|c| c.is_ascii_digit()) {
-            sc.pos = before;
-            break;
-        }
-    }
-    if any {
-        Some(parts)
-    } else {
-        sc.pos = start;
-        None
-    }
-}
-
-fn plain_int(sc: &mut Scan) -> Option<u32> {
-    let r = sc.rest();
-    let n = r.bytes().take_while(u8::is_ascii_digit).count();
-    if n == 0 || n > 4 {
-        return None;
-    }
-    sc.pos += n;
-    r[..n].parse().ok()
-}
-
-fn dotted_date(sc: &mut Scan) -> Option<DateParts> {
-    let r = sc.rest();
-    let b = r.as_bytes();
-    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let sep = b[4];
-    if !matches!(sep, b'.' | b'-' | b'/') {
-        return None;
-    }
-    let mut i = 5;
-    let m_len = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-    if !(1..=2).contains(&m_len) || b.get(i + m_len) != Some(&sep) {
-        return None;
-    }
-    let month: u32 = r[i..i + m_len].parse().ok()?;
-    i += m_len + 1;
-    let d_len = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-    if !(1..=2).contains(&d_len) {
-        return None;
-    }
-    let day: u32 = r[i..i + d_len].parse().ok()?;
-    let year: u32 = r[..4].parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    sc.pos += i + d_len;
-    Some(DateParts {
-        year: Some(year),
-        month: Some(month),
-        day: Some(day),
-    })
 }
 
 /// Whether a quantity may start at byte `i` (not inside a word like `T-Mobile3` or `A100`).
@@ -679,26 +540,6 @@ mod tests {
     fn words_inside_identifiers_are_not_numbers() {
         assert!(extract("A100 칩과 T-Mobile").is_empty());
         assert!(extract("one of the companies").is_empty());
-    }
-
-    #[test]
-    fn date_agreement() {
-        let full = DateParts {
-            year: Some(2025),
-            month: Some(1),
-            day: Some(23),
-        };
-        let day = DateParts {
-            day: Some(23),
-            ..Default::default()
-        };
-        assert_eq!(full.agrees(&day), Some(true));
-        let other = DateParts {
-            day: Some(22),
-            ..Default::default()
-        };
-        assert_eq!(full.agrees(&other), Some(false));
-        assert_eq!(DateParts::default().agrees(&full), None);
     }
 
     /// Writes `n` the Korean way: `14조4,000억 3만2000`-style groups.
