@@ -505,3 +505,50 @@ fn evidence_mode_meets_the_dev_set_targets() {
     assert_eq!(report.abstention_on_unanswerable, 1.0);
     assert_eq!(report.abstained_on_answerable, 0);
 }
+
+#[test]
+fn cli_prints_answers_checks_and_the_answer_eval() {
+    use factcheck::cli;
+    let a = Answerer::new(
+        Arc::new(common::seed_retriever()),
+        EngineHandle::none(),
+        Prompts::builtin(),
+    );
+    let out = cli::ask_output(&a, Q_CASH, 5, false).unwrap();
+    assert!(out.contains("mode: extractive (no model)"), "{out}");
+    assert!(
+        out.contains("000_e75c928bc0077ff5.txt lines 27-27"),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&cli::ask_output(&a, Q_CASH, 5, true).unwrap()).unwrap();
+    assert_eq!(json["mode"], "extractive");
+    let out = cli::check_output(
+        &a,
+        "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.",
+        5,
+        false,
+    )
+    .unwrap();
+    assert!(out.starts_with("verdict: unverified"), "{out}");
+    assert!(
+        out.contains("100억 달러 (USD): mismatch 65억 달러"),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set.jsonl");
+    std::fs::write(
+        &set,
+        r#"{"id": "x1", "kind": "qa", "lang": "ko", "question": "3월 말 기준 소프트뱅크의 현금 보유액과 순자산은 얼마였나?", "answerable": true, "need": "any", "evidence": [{"source": "000_e75c928bc0077ff5.txt", "quote": "약 1,720억 달러의 순자산", "line": 27}]}
+{"id": "x2", "kind": "qa", "lang": "en", "question": "What is the population of Arizona?", "answerable": false, "evidence": []}
+"#,
+    )
+    .unwrap();
+    let out = cli::answers_eval_output(&a, &set, true, false).unwrap();
+    assert!(out.contains("citation validity   1.000"), "{out}");
+    assert!(
+        out.contains("evidence coverage   ko       1.000 (1/1)"),
+        "{out}"
+    );
+    assert!(out.contains("abstention          1.000 of 1"), "{out}");
+}

@@ -531,7 +531,8 @@ async fn a_random_model_runs_the_real_path_end_to_end() {
     )
     .with_config(config);
     let corpus = answerer.retriever().corpus().clone();
-    let app = router(AppState::with_answerer(Arc::new(answerer)));
+    let answerer = Arc::new(answerer);
+    let app = router(AppState::with_answerer(answerer.clone()));
     let (status, v) = call(
         &app,
         post(
@@ -580,4 +581,31 @@ async fn a_random_model_runs_the_real_path_end_to_end() {
     assert_eq!(done["mode"], "generative");
     assert!(events.iter().any(|(n, _)| n == "delta"), "{events:?}");
     assert_valid(&corpus, &done["citations"]);
+    // And over a real socket: an SSE response read until the server closes it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(factcheck::server::serve(
+        listener,
+        AppState::with_answerer(answerer),
+        async {
+            let _ = rx.await;
+        },
+    ));
+    let body = r#"{"claim": "Omega Bank has 40 branches.", "top_k": 2, "stream": true}"#;
+    let request = format!(
+        "POST /v1/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    assert!(raw.contains("text/event-stream"), "{raw}");
+    assert!(raw.contains("event: done"), "{raw}");
+    assert!(raw.contains("\"mode\":\"generative\""), "{raw}");
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }
