@@ -339,7 +339,14 @@ fn answerer(
     let prompts = prompts(prompt_dir)?;
     let retriever = Arc::new(load(seeds)?);
     let engine = match model {
-        Some(path) => EngineHandle::start(path, EngineConfig::default())?,
+        Some(path) => {
+            // The engine thread does not survive a panic inside candle's loader (its status
+            // would stay `loading`), and its own pre-validation is not wired in yet: check the
+            // file with the safe validator first, so a bad file is an error naming it.
+            factcheck::engine::gguf_check::validate_file(&path)
+                .with_context(|| format!("model file {} is not usable", path.display()))?;
+            EngineHandle::start(path, EngineConfig::default())?
+        }
         None => EngineHandle::none(),
     };
     if wait {

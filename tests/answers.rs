@@ -552,3 +552,35 @@ fn cli_prints_answers_checks_and_the_answer_eval() {
     );
     assert!(out.contains("abstention          1.000 of 1"), "{out}");
 }
+
+#[tokio::test]
+async fn a_model_still_loading_answers_from_the_evidence_with_a_notice() {
+    let (_keep, gate) = std::sync::mpsc::channel::<()>();
+    let engine = EngineHandle::with_loader(EngineConfig::default(), move || {
+        let _ = gate.recv();
+        Err(EngineError::BadModel("never loaded".into()))
+    })
+    .unwrap();
+    let a = Answerer::new(
+        Arc::new(common::seed_retriever()),
+        engine,
+        Prompts::builtin(),
+    );
+    let r = a.ask(Q_CASH, 5, &mut |_| {}).await.unwrap();
+    assert_eq!(r.mode, Mode::Extractive);
+    assert!(
+        r.notice.as_deref().unwrap_or("").contains("loading"),
+        "{:?}",
+        r.notice
+    );
+    assert!(!r.citations.is_empty());
+    let plain = Answerer::new(
+        a.retriever().clone(),
+        EngineHandle::none(),
+        Prompts::builtin(),
+    );
+    assert_eq!(
+        plain.ask(Q_CASH, 5, &mut |_| {}).await.unwrap().notice,
+        None
+    );
+}

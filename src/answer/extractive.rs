@@ -23,6 +23,7 @@ pub fn abstain(question: &str, mode: Mode, passages: Vec<ContextPassage>) -> Ask
         sentences: Vec::new(),
         passages,
         timings: Timings::default(),
+        notice: None,
     }
 }
 
@@ -128,6 +129,7 @@ pub fn ask(
         sentences,
         passages: ctx,
         timings: Timings::default(),
+        notice: None,
     }
 }
 
@@ -226,5 +228,6 @@ pub fn check(
         mode: Mode::Extractive,
         passages: ctx,
         timings: Timings::default(),
+        notice: None,
     }
 }

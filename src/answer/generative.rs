@@ -72,10 +72,16 @@ async fn generate(
     let mut stream = match a.engine().submit(req) {
         Ok(s) => s,
         Err(EngineError::Busy) => return Err(Fallback::Error(AnswerError::Busy)),
-        Err(EngineError::NotReady(_)) => return Err(Fallback::Extractive),
+        Err(EngineError::NotReady(why)) => {
+            let configured = !matches!(a.engine().status(), crate::engine::EngineStatus::None);
+            let notice = configured.then(|| format!("{why}; answered from the evidence"));
+            return Err(Fallback::Extractive(notice));
+        }
         Err(e) => {
             tracing::warn!("model engine unavailable ({e}); answering in evidence mode");
-            return Err(Fallback::Extractive);
+            return Err(Fallback::Extractive(Some(format!(
+                "the model is unavailable ({e}); answered from the evidence"
+            ))));
         }
     };
     let mut g = consume(&mut stream, task, ctx, a, progress).await?;
@@ -123,7 +129,9 @@ async fn consume(
             }
             Event::Error(e) => {
                 tracing::warn!("generation failed ({e}); answering in evidence mode");
-                return Err(Fallback::Extractive);
+                return Err(Fallback::Extractive(Some(format!(
+                    "generation failed ({e}); answered from the evidence"
+                ))));
             }
         }
     }
@@ -174,6 +182,7 @@ pub(crate) async fn ask(
         sentences: resolved.sentences,
         passages: ctx,
         timings: timings(&g),
+        notice: None,
     })
 }
 
@@ -270,6 +279,7 @@ pub(crate) async fn check(
         mode: Mode::Generative,
         passages: ctx,
         timings: timings(&g),
+        notice: None,
     })
 }
 
@@ -311,6 +321,7 @@ pub fn not_enough_info(
         mode: Mode::Generative,
         passages,
         timings: Timings::default(),
+        notice: None,
     }
 }
 

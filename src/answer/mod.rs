@@ -185,6 +185,9 @@ pub struct AskResponse {
     pub sentences: Vec<SentenceView>,
     pub passages: Vec<ContextPassage>,
     pub timings: Timings,
+    /// Why a configured model did not write this answer (loading, failed, error), if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 /// The verdict on a claim.
@@ -198,6 +201,9 @@ pub struct CheckResponse {
     pub mode: Mode,
     pub passages: Vec<ContextPassage>,
     pub timings: Timings,
+    /// Why a configured model did not judge this claim (loading, failed, error), if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 /// What a streaming caller sees before the final response.
@@ -358,7 +364,11 @@ impl Answerer {
         } else {
             match generative::ask(self, question, ctx.clone(), progress).await {
                 Ok(r) => r,
-                Err(Fallback::Extractive) => extractive::ask(self, question, &hits, ctx, progress),
+                Err(Fallback::Extractive(notice)) => {
+                    let mut r = extractive::ask(self, question, &hits, ctx, progress);
+                    r.notice = notice;
+                    r
+                }
                 Err(Fallback::Error(e)) => return Err(e),
             }
         };
@@ -385,8 +395,10 @@ impl Answerer {
         } else {
             match generative::check(self, claim, ctx.clone(), signals.clone(), progress).await {
                 Ok(r) => r,
-                Err(Fallback::Extractive) => {
-                    extractive::check(self, claim, &hits, ctx, signals, progress)
+                Err(Fallback::Extractive(notice)) => {
+                    let mut r = extractive::check(self, claim, &hits, ctx, signals, progress);
+                    r.notice = notice;
+                    r
                 }
                 Err(Fallback::Error(e)) => return Err(e),
             }
@@ -406,8 +418,9 @@ impl Answerer {
 
 /// Why the generative path did not produce a response.
 pub(crate) enum Fallback {
-    /// No model (or it failed): answer in evidence mode.
-    Extractive,
+    /// No model (or it failed): answer in evidence mode, with a notice saying why when a model
+    /// was configured.
+    Extractive(Option<String>),
     /// An error the caller must see (busy).
     Error(AnswerError),
 }
