@@ -254,7 +254,7 @@ fn rejected_line(out: &mut String, r: &RejectedCitations) {
 
 fn mode_name(m: Mode) -> &'static str {
     match m {
-        Mode::Extractive => "extractive (no model)",
+        Mode::Extractive => "extractive (evidence only)",
         Mode::Generative => "generative",
     }
 }
@@ -278,6 +278,9 @@ pub fn ask_output(
         mode_name(resp.mode),
         if resp.abstained { ", abstained" } else { "" }
     );
+    if let Some(n) = &resp.notice {
+        let _ = writeln!(out, "note: {n}");
+    }
     if !resp.citations.is_empty() {
         let _ = writeln!(out, "citations:");
         citation_lines(&mut out, &resp.citations);
@@ -297,6 +300,9 @@ pub fn check_output(a: &Answerer, claim: &str, top_k: usize, json: bool) -> anyh
     let _ = writeln!(out, "verdict: {}", verdict.as_str().unwrap_or(""));
     let _ = writeln!(out, "{}\n", resp.explanation);
     let _ = writeln!(out, "mode: {}", mode_name(resp.mode));
+    if let Some(n) = &resp.notice {
+        let _ = writeln!(out, "note: {n}");
+    }
     if !resp.signals.is_empty() {
         let _ = writeln!(out, "signals:");
         for s in &resp.signals {

@@ -515,7 +515,7 @@ fn cli_prints_answers_checks_and_the_answer_eval() {
         Prompts::builtin(),
     );
     let out = cli::ask_output(&a, Q_CASH, 5, false).unwrap();
-    assert!(out.contains("mode: extractive (no model)"), "{out}");
+    assert!(out.contains("mode: extractive (evidence only)"), "{out}");
     assert!(
         out.contains("000_e75c928bc0077ff5.txt lines 27-27"),
         "{out}"

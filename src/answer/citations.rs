@@ -295,7 +295,7 @@ fn cite(
 }
 
 /// Removes markup an answer must not carry: markdown images (dropped), markdown links (their
-/// text kept), HTML tags (dropped) and bare `javascript:`/`data:` schemes.
+/// text kept), HTML tags (dropped) and `javascript:` / `data:` URL schemes.
 pub fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -322,7 +322,9 @@ pub fn sanitize(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    out.replace("javascript:", "").replace("data:", "")
+    out.replace("javascript:", "")
+        .replace("data:text/", "")
+        .replace("data:image/", "")
 }
 
 /// `![label](url)` or `[label](url)` at the start: the label and the bytes consumed.

@@ -128,6 +128,7 @@ async fn run(
                 let ev = match result {
                     Ok(v) => Event::default().event("done").data(v.to_string()),
                     Err(e) => {
+                        tracing::error!("streamed request failed: {e}");
                         let (_, code) = ApiError::from(e).status_and_code();
                         Event::default().event("error").data(
                             json!({"error": {"code": code, "message": error_message(code)}}).to_string(),
