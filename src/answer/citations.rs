@@ -297,6 +297,19 @@ fn cite(
 /// Removes markup an answer must not carry: markdown images (dropped), markdown links (their
 /// text kept), HTML tags (dropped) and `javascript:` / `data:` URL schemes.
 pub fn sanitize(text: &str) -> String {
+    // Removing one piece of markup can join the text around it into another; repeat until stable.
+    let mut current = sanitize_once(text);
+    for _ in 0..8 {
+        let next = sanitize_once(&current);
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    current
+}
+
+fn sanitize_once(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     loop {
@@ -470,5 +483,54 @@ mod tests {
             sanitize("답 ![x](http://evil.example/x.png) 와 [링크](http://a.b) <img src=x onerror=y>끝 [P1] 1 < 2"),
             "답  와 링크 끝 [P1] 1 < 2"
         );
+    }
+
+    fn piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just("소프트뱅크는 현금을 보유했다".to_string()),
+            Just("순자산은 1,720억 달러다".to_string()),
+            Just("‘사카이 공장’".to_string()),
+            Just("‘오사카 공장’".to_string()),
+            Just("\"230억 달러의 현금\"".to_string()),
+            Just("[P1]".to_string()),
+            Just("[P2]".to_string()),
+            Just("[P9]".to_string()),
+            Just("[P1, P2]".to_string()),
+            Just(". ".to_string()),
+            Just("](".to_string()),
+            Just(")".to_string()),
+            Just("![".to_string()),
+            Just("<b>".to_string()),
+            Just("<".to_string()),
+            Just(">".to_string()),
+            Just(" ".to_string()),
+            "\\PC{0,12}",
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_returned_citation_verifies(parts in proptest::collection::vec(piece(), 0..24)) {
+            let answer: String = parts.concat();
+            let c = corpus();
+            let r = resolve(&answer, &passages(), &c);
+            for cit in &r.citations {
+                proptest::prop_assert_eq!(verify_citation(&c, cit), Ok(()));
+            }
+            for s in &r.sentences {
+                proptest::prop_assert_eq!(s.supported, !s.citations.is_empty());
+                for &i in &s.citations {
+                    proptest::prop_assert!(i < r.citations.len());
+                }
+            }
+            let clean = sanitize(&answer);
+            for (i, _) in clean.match_indices('[') {
+                proptest::prop_assert!(markdown_link(&clean[i..]).is_none(), "{}", clean);
+            }
+            for (i, _) in clean.match_indices('<') {
+                proptest::prop_assert!(html_tag(&clean[i..]).is_none(), "{}", clean);
+            }
+        }
     }
 }
