@@ -35,6 +35,8 @@ struct Seen {
 struct Scripted {
     replies: Arc<Mutex<VecDeque<String>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// A context length in characters (one token per character); longer prompts overflow.
+    context: Arc<Mutex<Option<usize>>>,
 }
 
 impl Backend for Scripted {
@@ -67,6 +69,16 @@ impl Backend for Scripted {
             Some(TokenMask::Allow(ids)) => ids.iter().map(|&i| vocab.text(i).to_string()).collect(),
             _ => Vec::new(),
         };
+        let prompt =
+            req.messages[0].content.chars().count() + req.messages[1].content.chars().count();
+        if let Some(limit) = *self.context.lock().unwrap() {
+            if prompt + req.max_tokens > limit {
+                return Err(EngineError::ContextOverflow {
+                    needed: prompt + req.max_tokens,
+                    limit,
+                });
+            }
+        }
         self.seen.lock().unwrap().push(Seen {
             system: req.messages[0].content.clone(),
             user: req.messages[1].content.clone(),
@@ -101,15 +113,18 @@ struct Harness {
     answerer: Answerer,
     replies: Arc<Mutex<VecDeque<String>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
+    context: Arc<Mutex<Option<usize>>>,
 }
 
 impl Harness {
     fn new(retriever: Retriever) -> Harness {
         let replies = Arc::new(Mutex::new(VecDeque::new()));
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let context = Arc::new(Mutex::new(None));
         let backend = Scripted {
             replies: replies.clone(),
             seen: seen.clone(),
+            context: context.clone(),
         };
         let engine = EngineHandle::with_loader(EngineConfig::default(), move || {
             Ok(Box::new(backend) as Box<dyn Backend>)
@@ -124,6 +139,7 @@ impl Harness {
             answerer: Answerer::new(Arc::new(retriever), engine, Prompts::builtin()),
             replies,
             seen,
+            context,
         }
     }
 
@@ -583,4 +599,33 @@ async fn a_model_still_loading_answers_from_the_evidence_with_a_notice() {
         plain.ask(Q_CASH, 5, &mut |_| {}).await.unwrap().notice,
         None
     );
+}
+
+#[tokio::test]
+async fn a_prompt_too_long_for_the_model_is_retried_with_less_context() {
+    let h = seeds();
+    let full = h.answerer.ask(Q_CASH, 5, &mut |_| {}).await.unwrap();
+    let prompt_chars = {
+        let seen = h.last_seen();
+        seen.system.chars().count() + seen.user.chars().count()
+    };
+    assert!(full.passages.len() > 1);
+    let first = full.passages[0].text.chars().count();
+    let rest: usize = full.passages[1..]
+        .iter()
+        .map(|p| p.text.chars().count())
+        .sum();
+    // Room for the fixed part, the first passage and the answer, but not for the others.
+    let limit = prompt_chars - rest + 200 + (first / 2) + 60;
+    *h.context.lock().unwrap() = Some(limit);
+    h.reply("소프트뱅크는 약 230억 달러의 현금을 보유했다 [P1].");
+    let r = h.answerer.ask(Q_CASH, 5, &mut |_| {}).await.unwrap();
+    assert_eq!(r.mode, Mode::Generative, "{:?}", r.notice);
+    assert!(r.passages.len() < full.passages.len());
+    assert_eq!(r.citations.len(), 1);
+    // A context too small for anything falls back to evidence mode with a notice.
+    *h.context.lock().unwrap() = Some(100);
+    let r = h.answerer.ask(Q_CASH, 5, &mut |_| {}).await.unwrap();
+    assert_eq!(r.mode, Mode::Extractive);
+    assert!(r.notice.unwrap().contains("context"));
 }

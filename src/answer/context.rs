@@ -85,6 +85,57 @@ pub fn select(retriever: &Retriever, hits: &[Hit], budget: Budget) -> Vec<Contex
     out
 }
 
+/// Passage characters that should fit after a context overflow: the prompt had `prompt_chars`
+/// characters and `prompt_tokens` tokens, and `room` tokens are available. The non-passage part
+/// of the prompt keeps its size; a tenth of what is left is kept in reserve. `None` when nothing
+/// would fit.
+pub fn fit_chars(
+    ctx: &[ContextPassage],
+    prompt_chars: usize,
+    prompt_tokens: usize,
+    room: usize,
+) -> Option<usize> {
+    let passage_chars: usize = ctx.iter().map(|p| char_len(&p.text)).sum();
+    if prompt_chars == 0 || prompt_tokens == 0 {
+        return None;
+    }
+    let per_char = prompt_tokens as f64 / prompt_chars as f64;
+    let fixed = (prompt_chars.saturating_sub(passage_chars)) as f64 * per_char;
+    let left = (room as f64 - fixed) * 0.9;
+    (left > 0.0)
+        .then(|| (left / per_char) as usize)
+        .filter(|&c| c > 0)
+}
+
+/// Keeps the leading passages whose text fits in `max_chars`; when even the first does not, cuts
+/// it to its highlight sentence. False when nothing fits.
+pub fn shrink(ctx: &mut Vec<ContextPassage>, max_chars: usize) -> bool {
+    let mut used = 0;
+    let keep = ctx
+        .iter()
+        .take_while(|p| {
+            used += char_len(&p.text);
+            used <= max_chars
+        })
+        .count();
+    if keep > 0 {
+        ctx.truncate(keep);
+        return true;
+    }
+    ctx.truncate(1);
+    match ctx.first_mut() {
+        Some(p) if !p.highlight.is_empty() && char_len(&p.highlight) <= max_chars => {
+            p.sentences = vec![p.highlight.clone()];
+            p.text = format!("… {} …", p.highlight);
+            true
+        }
+        _ => {
+            ctx.clear();
+            false
+        }
+    }
+}
+
 /// The sentences of `text` kept around the highlight within `cap` characters, and the shown text.
 pub fn trim(text: &str, highlight: std::ops::Range<usize>, cap: usize) -> (Vec<String>, String) {
     let spans = sentence_spans(text);
@@ -136,6 +187,41 @@ pub fn trim(text: &str, highlight: std::ops::Range<usize>, cap: usize) -> (Vec<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn passage(label: &str, text: &str) -> ContextPassage {
+        ContextPassage {
+            label: label.into(),
+            id: label.into(),
+            source: "a.txt".into(),
+            start_line: 1,
+            end_line: 1,
+            sentences: vec![text.into()],
+            text: text.into(),
+            highlight: text.split(". ").next().unwrap_or("").into(),
+            score: 1.0,
+            coverage: 1.0,
+            passage: 0,
+        }
+    }
+
+    #[test]
+    fn shrinking_keeps_leading_passages_or_the_first_highlight() {
+        let mut ctx = vec![
+            passage("P1", "가나다라. 마바사"),
+            passage("P2", "아자차카타"),
+        ];
+        assert!(shrink(&mut ctx, 12));
+        assert_eq!(ctx.len(), 1);
+        assert!(shrink(&mut ctx, 5));
+        assert_eq!(ctx[0].sentences, ["가나다라"]);
+        assert!(!shrink(&mut ctx, 2));
+        assert!(ctx.is_empty());
+        // 1000 prompt chars took 2000 tokens, 100 chars of them passages: 1800 tokens are fixed.
+        let ctx = vec![passage("P1", &"가".repeat(100))];
+        assert_eq!(fit_chars(&ctx, 1000, 2000, 1000), None);
+        assert_eq!(fit_chars(&ctx, 1000, 2000, 4000), Some(990));
+        assert_eq!(fit_chars(&ctx, 1000, 1000, 1000), Some(90));
+    }
 
     #[test]
     fn long_text_keeps_the_highlight_and_neighbours() {

@@ -3,7 +3,10 @@
 //! soon as their sentence is complete, and build the response.
 //!
 //! Policies:
-//! - The engine not ready (no model, loading, failed) or failing mid-job → evidence mode.
+//! - The engine not ready (no model, loading, failed) or failing mid-job → evidence mode, with a
+//!   notice when a model is configured.
+//! - A prompt too long for the model's context → fewer or shorter passages, once; then evidence
+//!   mode.
 //! - A full queue → [`AnswerError::Busy`] (503 for HTTP clients).
 //! - The answer is sanitised (markdown images/links and HTML removed) before parsing.
 //! - `NO_ANSWER`, or an answer left without a valid citation → abstention.
@@ -15,7 +18,7 @@
 use std::time::Instant;
 
 use super::citations::{resolve, resolve_marked, sanitize, split_marked};
-use super::context::ContextPassage;
+use super::context::{self, ContextPassage};
 use super::extractive::{abstain, describe_signals, side_from_signals};
 use super::prompts::{Task, NO_ANSWER};
 use super::signals::{summary, Signal, Status};
@@ -27,6 +30,7 @@ use crate::engine::worker::JobStream;
 use crate::engine::{
     ChatMessage, EngineError, Event, GenerateRequest, MarkerConstraint, Timings as EngineTimings,
 };
+use crate::text::char_len;
 
 /// What one generation produced.
 struct Generated {
@@ -45,19 +49,64 @@ fn language(text: &str) -> &'static str {
     }
 }
 
-/// Renders the prompt and submits the job; streams deltas and early citations.
+/// Why one attempt at generating did not produce text.
+enum Stop {
+    /// Give up on the model.
+    Fallback(Fallback),
+    /// The prompt did not fit: `prompt_tokens` were needed for the prompt, `room` are available.
+    Overflow { prompt_tokens: usize, room: usize },
+}
+
+/// Generates for `ctx`; when the prompt does not fit the model's context, drops or trims
+/// passages to an estimated fit and tries once more.
 async fn generate(
     a: &Answerer,
     task: Task,
     input: &str,
     signals: &str,
-    ctx: &[ContextPassage],
+    ctx: &mut Vec<ContextPassage>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Generated, Fallback> {
-    let (system, user) = a
-        .prompts()
-        .render(task, input, language(input), signals, ctx)
-        .map_err(Fallback::Error)?;
+    for _ in 0..2 {
+        let (system, user) = a
+            .prompts()
+            .render(task, input, language(input), signals, ctx)
+            .map_err(Fallback::Error)?;
+        let prompt_chars = char_len(&system) + char_len(&user);
+        match attempt(a, task, system, user, ctx, progress).await {
+            Ok(g) => return Ok(g),
+            Err(Stop::Fallback(f)) => return Err(f),
+            Err(Stop::Overflow {
+                prompt_tokens,
+                room,
+            }) => {
+                let fits = context::fit_chars(ctx, prompt_chars, prompt_tokens, room)
+                    .is_some_and(|chars| context::shrink(ctx, chars));
+                if !fits {
+                    break;
+                }
+                tracing::info!(
+                    passages = ctx.len(),
+                    "prompt too long for the model; retrying with less context"
+                );
+            }
+        }
+    }
+    Err(Fallback::Extractive(Some(
+        "the question and passages do not fit the model's context; answered from the evidence"
+            .into(),
+    )))
+}
+
+/// Submits one job and reads it.
+async fn attempt(
+    a: &Answerer,
+    task: Task,
+    system: String,
+    user: String,
+    ctx: &[ContextPassage],
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Generated, Stop> {
     let labels: Vec<&str> = ctx.iter().map(|p| p.label.as_str()).collect();
     let mut req = GenerateRequest::new(vec![
         ChatMessage::new("system", &system),
@@ -67,24 +116,38 @@ async fn generate(
         Task::Answer => a.config().max_answer_tokens,
         Task::Check => a.config().max_check_tokens,
     };
+    let max_tokens = req.max_tokens;
     req.constraint = Some(Box::new(MarkerConstraint::new(&labels)));
     let start = Instant::now();
     let mut stream = match a.engine().submit(req) {
         Ok(s) => s,
-        Err(EngineError::Busy) => return Err(Fallback::Error(AnswerError::Busy)),
+        Err(EngineError::Busy) => return Err(Stop::Fallback(Fallback::Error(AnswerError::Busy))),
         Err(EngineError::NotReady(why)) => {
             let configured = !matches!(a.engine().status(), crate::engine::EngineStatus::None);
             let notice = configured.then(|| format!("{why}; answered from the evidence"));
-            return Err(Fallback::Extractive(notice));
+            return Err(Stop::Fallback(Fallback::Extractive(notice)));
         }
         Err(e) => {
             tracing::warn!("model engine unavailable ({e}); answering in evidence mode");
-            return Err(Fallback::Extractive(Some(format!(
+            return Err(Stop::Fallback(Fallback::Extractive(Some(format!(
                 "the model is unavailable ({e}); answered from the evidence"
-            ))));
+            )))));
         }
     };
-    let mut g = consume(&mut stream, task, ctx, a, progress).await?;
+    let mut g = consume(&mut stream, task, ctx, a, progress)
+        .await
+        .map_err(|e| match e {
+            EngineError::ContextOverflow { needed, limit } => Stop::Overflow {
+                prompt_tokens: needed.saturating_sub(max_tokens),
+                room: limit.saturating_sub(max_tokens),
+            },
+            e => {
+                tracing::warn!("generation failed ({e}); answering in evidence mode");
+                Stop::Fallback(Fallback::Extractive(Some(format!(
+                    "generation failed ({e}); answered from the evidence"
+                ))))
+            }
+        })?;
     g.ms = start.elapsed().as_secs_f64() * 1000.0;
     Ok(g)
 }
@@ -97,7 +160,7 @@ async fn consume(
     ctx: &[ContextPassage],
     a: &Answerer,
     progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<Generated, Fallback> {
+) -> Result<Generated, EngineError> {
     let corpus = a.retriever().corpus();
     let mut text = String::new();
     let mut emitted: Vec<Citation> = Vec::new();
@@ -127,12 +190,7 @@ async fn consume(
                 timings = Some(t);
                 break;
             }
-            Event::Error(e) => {
-                tracing::warn!("generation failed ({e}); answering in evidence mode");
-                return Err(Fallback::Extractive(Some(format!(
-                    "generation failed ({e}); answered from the evidence"
-                ))));
-            }
+            Event::Error(e) => return Err(e),
         }
     }
     Ok(Generated {
@@ -156,10 +214,10 @@ fn timings(g: &Generated) -> Timings {
 pub(crate) async fn ask(
     a: &Answerer,
     question: &str,
-    ctx: Vec<ContextPassage>,
+    mut ctx: Vec<ContextPassage>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<AskResponse, Fallback> {
-    let g = generate(a, Task::Answer, question, "", &ctx, progress).await?;
+    let g = generate(a, Task::Answer, question, "", &mut ctx, progress).await?;
     let clean = sanitize(&g.text);
     let resolved = resolve(&clean, &ctx, a.retriever().corpus());
     let rejected = RejectedCitations::from(resolved.rejected);
@@ -239,12 +297,12 @@ pub fn decide(model: Verdict, signals: &[Signal], has_citations: bool) -> Verdic
 pub(crate) async fn check(
     a: &Answerer,
     claim: &str,
-    ctx: Vec<ContextPassage>,
+    mut ctx: Vec<ContextPassage>,
     signals: Vec<Signal>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<CheckResponse, Fallback> {
     let figures = describe_signals(&signals, false);
-    let g = generate(a, Task::Check, claim, &figures, &ctx, progress).await?;
+    let g = generate(a, Task::Check, claim, &figures, &mut ctx, progress).await?;
     let (model_verdict, body) = split_verdict(&sanitize(&g.text));
     let resolved = resolve(&body, &ctx, a.retriever().corpus());
     let model_verdict = model_verdict.unwrap_or(Verdict::NotEnoughInfo);
