@@ -629,3 +629,46 @@ async fn a_prompt_too_long_for_the_model_is_retried_with_less_context() {
     assert_eq!(r.mode, Mode::Extractive);
     assert!(r.notice.unwrap().contains("context"));
 }
+
+#[tokio::test]
+async fn signals_read_korean_units_and_percentages() {
+    let h = Harness::new(
+        Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
+            "alpha.txt",
+            "알파전자 실적\n\n알파전자의 올해 매출은 14조4,000억 원, 시장 점유율은 26%, 직원은 7만2000명이다.\n",
+        )]))
+        .unwrap(),
+    );
+    h.reply("VERDICT: supported\n알파전자의 매출은 14조4,000억 원이다 [P1].");
+    let r = h
+        .answerer
+        .check(
+            "알파전자의 매출은 14조4,000억 원이고 시장 점유율은 30%이며 직원은 7만 명이다.",
+            5,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let by_kind: Vec<(String, f64, Status)> = r
+        .signals
+        .iter()
+        .map(|s| {
+            (
+                s.claim_text.clone(),
+                s.claim_value.as_f64().unwrap(),
+                s.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_kind,
+        [
+            ("14조4,000억 원".to_string(), 1.44e13, Status::Match),
+            ("30%".to_string(), 30.0, Status::Mismatch),
+            ("7만 명".to_string(), 7e4, Status::Mismatch),
+        ]
+    );
+    assert_eq!(r.signals[1].evidence[0].text, "26%");
+    assert_eq!(r.signals[2].evidence[0].text, "7만2000명");
+    assert_eq!(r.verdict, Verdict::Refuted, "a mismatching figure refutes");
+}
