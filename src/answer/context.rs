@@ -22,8 +22,8 @@ pub struct Budget {
 impl Default for Budget {
     fn default() -> Self {
         Budget {
-            total_chars: 1600,
-            passage_chars: 420,
+            total_chars: 1200,
+            passage_chars: 360,
             min_coverage: 0.2,
         }
     }
