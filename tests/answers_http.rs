@@ -609,3 +609,47 @@ async fn a_random_model_runs_the_real_path_end_to_end() {
     tx.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn while_the_model_loads_health_says_so_and_answers_come_from_the_evidence() {
+    let (release, gate) = mpsc::channel::<()>();
+    let engine = EngineHandle::with_loader(EngineConfig::default(), move || {
+        let _ = gate.recv();
+        Err(EngineError::BadModel("broken weights".into()))
+    })
+    .unwrap();
+    let answerer = Answerer::new(
+        Arc::new(common::seed_retriever()),
+        engine.clone(),
+        Prompts::builtin(),
+    );
+    let app = router(AppState::with_answerer(Arc::new(answerer)));
+    let health = || Request::get("/health").body(Body::empty()).unwrap();
+    let (_, v) = call(&app, health()).await;
+    assert_eq!(v["model"]["status"], "loading", "{v}");
+    let (status, v) = call(
+        &app,
+        post("/v1/ask", &format!(r#"{{"question": "{Q_CASH}"}}"#)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["mode"], "extractive");
+    assert!(v["notice"].as_str().unwrap().contains("loading"), "{v}");
+    release.send(()).unwrap();
+    let e = engine.clone();
+    tokio::task::spawn_blocking(move || {
+        let start = Instant::now();
+        while matches!(e.status(), EngineStatus::Loading { .. }) {
+            assert!(start.elapsed() < Duration::from_secs(5));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    })
+    .await
+    .unwrap();
+    let (_, v) = call(&app, health()).await;
+    assert_eq!(v["model"]["status"], "failed", "{v}");
+    assert!(v["model"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("broken weights"));
+}
