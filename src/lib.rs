@@ -9,7 +9,7 @@
 //! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, Latin/digit words) used by the index.
 //! - [`index`]: the tantivy BM25 index over passages and the search API.
-//! - [`eval`]: scoring retrieval (and, with `--answers`, the answer pipeline) against an evaluation file.
+//! - [`eval`]: scoring retrieval against an evaluation file (the answers: [`answer::evaluate`]).
 //! - [`answer`]: grounded answers and claim verdicts: prompts, passage selection, generation or
 //!   evidence mode, citation markers verified against the corpus, numeric signals.
 //! - [`cli`]: the text and JSON output of the command-line subcommands.

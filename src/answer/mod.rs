@@ -4,7 +4,8 @@
 //! the local model ([`generative`]) or, without one, quote the best evidence sentences
 //! ([`extractive`]) → parse the citation markers and verify every citation against the corpus
 //! lines ([`citations`]) → respond. Claims also get numeric consistency signals ([`signals`],
-//! built on [`quantity`]) that need no model. Prompts come from templates ([`prompts`]).
+//! built on [`quantity`] and [`dates`]) that need no model. Prompts come from templates
+//! ([`prompts`]); [`evaluate`] scores the whole pipeline against an evaluation set.
 //!
 //! Retrieval that is too weak (the best hit covers too little of the question) abstains before
 //! any generation; so does a model answer left without a valid citation.
