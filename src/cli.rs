@@ -1,11 +1,14 @@
 //! Output of the command-line subcommands, as library code so it can be tested: search results
-//! as text or JSON, the evaluation report, the model download report, and the shutdown signal
+//! as text or JSON, answers and claim checks, the evaluation reports, the model download report, and the shutdown signal
 //! the server waits for.
 
 use std::fmt::Write;
 use std::path::Path;
 
+use crate::answer::evaluate::score_answers;
+use crate::answer::{Answerer, Citation, Mode, RejectedCitations, Side};
 use crate::engine::pull::{self, PullOutcome, Verification};
+use crate::engine::{EngineHandle, EngineStatus};
 use crate::eval::{load_set, score_retrieval, EvalError, Metrics};
 use crate::index::{IndexError, Retriever, MAX_TOP_K};
 
@@ -176,4 +179,208 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Runs an answer-pipeline future to completion on a small runtime of its own (the CLI has none).
+fn block_on<F: std::future::Future>(f: F) -> std::io::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(f))
+}
+
+/// Waits until the engine has finished loading; an error names why loading failed.
+pub fn wait_for_model(engine: &EngineHandle) -> Result<(), String> {
+    loop {
+        match engine.status() {
+            EngineStatus::Loading { .. } => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            EngineStatus::Failed { reason } => {
+                return Err(format!("the model failed to load: {reason}"))
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default())
+}
+
+fn citation_lines(out: &mut String, citations: &[Citation]) {
+    for (i, c) in citations.iter().enumerate() {
+        let side = match c.side {
+            Some(Side::Supports) => " (supports)",
+            Some(Side::Refutes) => " (refutes)",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "  [{}] {} lines {}-{}{side}: “{}”",
+            i + 1,
+            c.source,
+            c.start_line,
+            c.end_line,
+            c.quote
+        );
+    }
+}
+
+fn rejected_line(out: &mut String, r: &RejectedCitations) {
+    if r.count > 0 {
+        let items: Vec<String> = r
+            .items
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} {}",
+                    x.marker,
+                    serde_json::to_value(x.reason)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or("")
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "rejected citations: {} ({})",
+            r.count,
+            items.join(", ")
+        );
+    }
+}
+
+fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Extractive => "extractive (evidence only)",
+        Mode::Generative => "generative",
+    }
+}
+
+/// `factcheck ask`: the answer with its citations, as text or as the API's JSON.
+pub fn ask_output(
+    a: &Answerer,
+    question: &str,
+    top_k: usize,
+    json: bool,
+) -> anyhow::Result<String> {
+    let resp = block_on(a.ask(question, top_k.clamp(1, MAX_TOP_K), &mut |_| {}))??;
+    if json {
+        return Ok(json_text(&resp));
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "{}\n", resp.answer);
+    let _ = writeln!(
+        out,
+        "mode: {}{}",
+        mode_name(resp.mode),
+        if resp.abstained { ", abstained" } else { "" }
+    );
+    if let Some(n) = &resp.notice {
+        let _ = writeln!(out, "note: {n}");
+    }
+    if !resp.citations.is_empty() {
+        let _ = writeln!(out, "citations:");
+        citation_lines(&mut out, &resp.citations);
+    }
+    rejected_line(&mut out, &resp.rejected_citations);
+    Ok(out)
+}
+
+/// `factcheck check`: the verdict, explanation, signals and citations, as text or JSON.
+pub fn check_output(a: &Answerer, claim: &str, top_k: usize, json: bool) -> anyhow::Result<String> {
+    let resp = block_on(a.check(claim, top_k.clamp(1, MAX_TOP_K), &mut |_| {}))??;
+    if json {
+        return Ok(json_text(&resp));
+    }
+    let mut out = String::new();
+    let verdict = serde_json::to_value(resp.verdict).unwrap_or_default();
+    let _ = writeln!(out, "verdict: {}", verdict.as_str().unwrap_or(""));
+    let _ = writeln!(out, "{}\n", resp.explanation);
+    let _ = writeln!(out, "mode: {}", mode_name(resp.mode));
+    if let Some(n) = &resp.notice {
+        let _ = writeln!(out, "note: {n}");
+    }
+    if !resp.signals.is_empty() {
+        let _ = writeln!(out, "signals:");
+        for s in &resp.signals {
+            let status = serde_json::to_value(s.status).unwrap_or_default();
+            let ev: Vec<String> = s
+                .evidence
+                .iter()
+                .map(|e| format!("{} [{}]", e.text, e.passage))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {} ({}): {} {}",
+                s.claim_text,
+                s.unit,
+                status.as_str().unwrap_or(""),
+                ev.join(", ")
+            );
+        }
+    }
+    if !resp.citations.is_empty() {
+        let _ = writeln!(out, "citations:");
+        citation_lines(&mut out, &resp.citations);
+    }
+    rejected_line(&mut out, &resp.rejected_citations);
+    Ok(out)
+}
+
+/// `factcheck eval --answers`: the answer-pipeline report, as a table or JSON.
+pub fn answers_eval_output(
+    a: &Answerer,
+    set: &Path,
+    verbose: bool,
+    json: bool,
+) -> anyhow::Result<String> {
+    let items = load_set(set)?;
+    let report = block_on(score_answers(a, &items, 5))??;
+    if json {
+        return Ok(json_text(&report));
+    }
+    let mut out = String::new();
+    let mode = report.results.first().map_or("none", |r| mode_name(r.mode));
+    let _ = writeln!(out, "answers ({} items, mode {mode})", report.items);
+    let _ = writeln!(
+        out,
+        "citation validity   {:.3} ({}/{} valid; {} rejected before returning)",
+        report.citation_validity,
+        report.valid_citations,
+        report.citations,
+        report.rejected_citations
+    );
+    for (group, c) in &report.coverage {
+        let _ = writeln!(
+            out,
+            "evidence coverage   {group:<8} {:.3} ({}/{})",
+            c.share, c.covered, c.items
+        );
+    }
+    let _ = writeln!(
+        out,
+        "verdict accuracy    {:.3} over {} claims (meaningful with a model)",
+        report.verdict_accuracy, report.claims
+    );
+    let _ = writeln!(
+        out,
+        "abstention          {:.3} of {} unanswerable questions; {} answerable questions abstained",
+        report.abstention_on_unanswerable, report.unanswerable, report.abstained_on_answerable
+    );
+    if verbose {
+        for r in &report.results {
+            let covered = r
+                .covered
+                .map_or("-", |c| if c { "covered" } else { "MISSED" });
+            let _ = writeln!(
+                out,
+                "{:<6} {:<3} {:<6} citations {} invalid {} {covered}",
+                r.id, r.lang, r.kind, r.citations, r.invalid_citations
+            );
+        }
+    }
+    Ok(out)
 }

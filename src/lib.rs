@@ -9,13 +9,16 @@
 //! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, Latin/digit words) used by the index.
 //! - [`index`]: the tantivy BM25 index over passages and the search API.
-//! - [`eval`]: scoring retrieval against an evaluation file.
+//! - [`eval`]: scoring retrieval against an evaluation file (the answers: [`answer::evaluate`]).
+//! - [`answer`]: grounded answers and claim verdicts: prompts, passage selection, generation or
+//!   evidence mode, citation markers verified against the corpus, numeric signals.
 //! - [`batch`]: batch runs over JSONL/CSV input, resumable, in input order.
 //! - [`cli`]: the text and JSON output of the command-line subcommands.
 //! - [`server`]: the HTTP API (axum).
 //! - [`engine`]: the local model engine (GGUF loading, generation, the model's owner thread).
 
 pub mod analyzer;
+pub mod answer;
 pub mod batch;
 pub mod cli;
 pub mod corpus;

@@ -1,10 +1,13 @@
 //! The `factcheck` binary: parses arguments and dispatches to the library.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use factcheck::answer::{Answerer, Prompts};
 use factcheck::corpus::Corpus;
+use factcheck::engine::{EngineConfig, EngineHandle};
 use factcheck::index::Retriever;
 use factcheck::{cli, server};
 
@@ -18,6 +21,14 @@ struct Cli {
     /// Folder holding the corpus (*.txt files).
     #[arg(long, global = true, env = "FACTCHECK_SEEDS", default_value = "seeds")]
     seeds: PathBuf,
+    /// Folder holding the prompt templates (answer.jinja, check.jinja).
+    #[arg(
+        long,
+        global = true,
+        env = "FACTCHECK_PROMPTS",
+        default_value = "prompts"
+    )]
+    prompts: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -26,6 +37,20 @@ struct Cli {
 enum Command {
     /// Start the HTTP server (API and chat page).
     Serve(ServeArgs),
+    /// Answer a question from the corpus, with verified citations.
+    Ask {
+        /// The question.
+        question: String,
+        #[command(flatten)]
+        opts: AnswerArgs,
+    },
+    /// Check a claim against the corpus: verdict, numeric signals, citations.
+    Check {
+        /// The claim.
+        claim: String,
+        #[command(flatten)]
+        opts: AnswerArgs,
+    },
     /// Search the corpus and print the best passages.
     Search {
         /// The query text.
@@ -48,9 +73,34 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long, env = "FACTCHECK_JSON")]
         json: bool,
+        /// Also run ask/check over the set and score the answers and their citations.
+        #[arg(long, env = "FACTCHECK_EVAL_ANSWERS")]
+        answers: bool,
+        /// A GGUF model for --answers (without one: evidence mode).
+        #[arg(long, env = "FACTCHECK_MODEL")]
+        model: Option<PathBuf>,
     },
     /// Download a GGUF model from the Hugging Face hub into the models folder.
     Pull(PullArgs),
+    /// Generate a chat completion with a local GGUF model, streamed to stdout.
+    Generate(GenerateArgs),
+    /// Measure a GGUF model's prefill/decode speed, time to first token and peak memory.
+    Bench {
+        /// The GGUF model file.
+        #[arg(long, env = "FACTCHECK_MODEL")]
+        model: PathBuf,
+        /// Tokens generated for the decode figure.
+        #[arg(long, env = "FACTCHECK_BENCH_DECODE_TOKENS", default_value_t = 64)]
+        decode_tokens: usize,
+        /// Print JSON instead of text.
+        #[arg(long, env = "FACTCHECK_JSON")]
+        json: bool,
+    },
+    /// Developer tools.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
 }
 
 #[derive(Args)]
@@ -58,6 +108,9 @@ struct ServeArgs {
     /// Address to bind (loopback by default).
     #[arg(long, env = "FACTCHECK_ADDR", default_value = "127.0.0.1:8080")]
     addr: String,
+    /// A GGUF model, loaded in the background (retrieval and evidence mode serve at once).
+    #[arg(long, env = "FACTCHECK_MODEL")]
+    model: Option<PathBuf>,
     /// Require `Authorization: Bearer <key>` on every route but /health and the page.
     #[arg(long, env = "FACTCHECK_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
@@ -83,6 +136,84 @@ struct ServeArgs {
     /// with `--addr 127.0.0.1:0`.
     #[arg(long, env = "FACTCHECK_PORT_FILE")]
     port_file: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct AnswerArgs {
+    /// Passages to retrieve (1..=50).
+    #[arg(long, env = "FACTCHECK_TOP_K", default_value_t = 5)]
+    top_k: usize,
+    /// A GGUF model (without one: evidence mode).
+    #[arg(long, env = "FACTCHECK_MODEL")]
+    model: Option<PathBuf>,
+    /// Print the API's JSON instead of text.
+    #[arg(long, env = "FACTCHECK_JSON")]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// The GGUF model file.
+    #[arg(long, env = "FACTCHECK_MODEL")]
+    model: PathBuf,
+    /// Most tokens to generate.
+    #[arg(long, env = "FACTCHECK_MAX_TOKENS", default_value_t = 256)]
+    max_tokens: usize,
+    /// Sampling temperature (0: greedy).
+    #[arg(long, env = "FACTCHECK_TEMPERATURE", default_value_t = 0.0)]
+    temperature: f64,
+    /// Nucleus sampling threshold.
+    #[arg(long, env = "FACTCHECK_TOP_P")]
+    top_p: Option<f64>,
+    /// Keep only the k most likely tokens.
+    #[arg(long, env = "FACTCHECK_SAMPLE_TOP_K")]
+    top_k: Option<usize>,
+    /// Sampler seed.
+    #[arg(long, env = "FACTCHECK_SEED", default_value_t = 42)]
+    seed: u64,
+    /// Repeat penalty (1: off).
+    #[arg(long, env = "FACTCHECK_REPEAT_PENALTY", default_value_t = 1.0)]
+    repeat_penalty: f32,
+    /// System message.
+    #[arg(long, env = "FACTCHECK_SYSTEM")]
+    system: Option<String>,
+    /// The user message.
+    prompt: String,
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Write a GGUF file with random weights and the shapes of a real model.
+    RandomModel {
+        /// Preset: tiny-qwen2, tiny-qwen3, tiny-llama, tiny-gemma3, qwen3-0.6b, qwen2.5-1.5b, qwen2.5-0.5b.
+        #[arg(long, env = "FACTCHECK_PRESET")]
+        preset: String,
+        /// Output file.
+        #[arg(long, env = "FACTCHECK_OUT")]
+        out: PathBuf,
+        /// Seed of the random weights.
+        #[arg(long, env = "FACTCHECK_SEED", default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn run_generate(a: GenerateArgs) -> Result<()> {
+    use factcheck::engine::{cli, ChatMessage, SamplingParams};
+    let mut messages = Vec::new();
+    if let Some(system) = &a.system {
+        messages.push(ChatMessage::new("system", system));
+    }
+    messages.push(ChatMessage::new("user", &a.prompt));
+    let sampling = SamplingParams {
+        temperature: a.temperature,
+        top_p: a.top_p,
+        top_k: a.top_k,
+        seed: a.seed,
+        repeat_penalty: a.repeat_penalty,
+        ..SamplingParams::default()
+    };
+    cli::generate_to_stdout(&a.model, messages, a.max_tokens, sampling)?;
+    Ok(())
 }
 
 #[derive(Args)]
@@ -120,18 +251,68 @@ fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(&cli.seeds, args),
+        Command::Serve(args) => serve(&cli.seeds, &cli.prompts, args),
+        Command::Ask { question, opts } => {
+            let a = answerer(&cli.seeds, &cli.prompts, opts.model, true)?;
+            print!("{}", cli::ask_output(&a, &question, opts.top_k, opts.json)?);
+            Ok(())
+        }
+        Command::Check { claim, opts } => {
+            let a = answerer(&cli.seeds, &cli.prompts, opts.model, true)?;
+            print!("{}", cli::check_output(&a, &claim, opts.top_k, opts.json)?);
+            Ok(())
+        }
         Command::Search { query, top_k, json } => {
             let r = load(&cli.seeds)?;
             print!("{}", cli::search_output(&r, &query, top_k, json)?);
             Ok(())
         }
-        Command::Eval { set, verbose, json } => {
-            let r = load(&cli.seeds)?;
-            print!("{}", cli::eval_output(&r, &set, verbose, json)?);
+        Command::Eval {
+            set,
+            verbose,
+            json,
+            answers,
+            model,
+        } => {
+            if answers {
+                let a = answerer(&cli.seeds, &cli.prompts, model, true)?;
+                if !json {
+                    print!("{}", cli::eval_output(a.retriever(), &set, verbose, false)?);
+                    println!();
+                }
+                print!("{}", cli::answers_eval_output(&a, &set, verbose, json)?);
+            } else {
+                let r = load(&cli.seeds)?;
+                print!("{}", cli::eval_output(&r, &set, verbose, json)?);
+            }
             Ok(())
         }
         Command::Pull(args) => pull(args),
+        Command::Generate(args) => run_generate(args),
+        Command::Bench {
+            model,
+            decode_tokens,
+            json,
+        } => {
+            let opts = factcheck::engine::bench::BenchOptions {
+                decode_tokens,
+                ..Default::default()
+            };
+            let report = factcheck::engine::bench::run(&model, &opts)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            Ok(())
+        }
+        Command::Dev {
+            command: DevCommand::RandomModel { preset, out, seed },
+        } => {
+            factcheck::engine::random::write_preset(&preset, &out, seed)?;
+            eprintln!("wrote {}", out.display());
+            Ok(())
+        }
     }
 }
 
@@ -165,8 +346,45 @@ fn load(seeds: &Path) -> Result<Retriever> {
     Ok(Retriever::new(corpus)?)
 }
 
-fn serve(seeds: &Path, args: ServeArgs) -> Result<()> {
-    let retriever = load(seeds)?;
+/// Loads the prompt templates: from `dir`, or the built-in copies when the default folder is
+/// absent (running outside the repository).
+fn prompts(dir: &Path) -> Result<Prompts> {
+    if dir == Path::new("prompts") && !dir.exists() {
+        tracing::info!("no prompts/ folder here; using the built-in prompt templates");
+        return Ok(Prompts::builtin());
+    }
+    Ok(Prompts::load(dir)?)
+}
+
+/// The answer pipeline over the corpus, with the model at `model` if given. With `wait`, loading
+/// finishes first and a failure is an error.
+fn answerer(
+    seeds: &Path,
+    prompt_dir: &Path,
+    model: Option<PathBuf>,
+    wait: bool,
+) -> Result<Answerer> {
+    let prompts = prompts(prompt_dir)?;
+    let retriever = Arc::new(load(seeds)?);
+    let engine = match model {
+        Some(path) => {
+            // The engine thread does not survive a panic inside candle's loader (its status
+            // would stay `loading`), and its own pre-validation is not wired in yet: check the
+            // file with the safe validator first, so a bad file is an error naming it.
+            factcheck::engine::gguf_check::validate_file(&path)
+                .with_context(|| format!("model file {} is not usable", path.display()))?;
+            EngineHandle::start(path, EngineConfig::default())?
+        }
+        None => EngineHandle::none(),
+    };
+    if wait {
+        cli::wait_for_model(&engine).map_err(anyhow::Error::msg)?;
+    }
+    Ok(Answerer::new(retriever, engine, prompts))
+}
+
+fn serve(seeds: &Path, prompt_dir: &Path, args: ServeArgs) -> Result<()> {
+    let answerer = answerer(seeds, prompt_dir, args.model, false)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.addr)
@@ -187,7 +405,7 @@ fn serve(seeds: &Path, args: ServeArgs) -> Result<()> {
             server::write_addr_file(path, bound)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        let state = server::AppState::with_options(retriever, options);
+        let state = server::AppState::with_answerer(Arc::new(answerer)).options(options);
         server::serve(listener, state, cli::shutdown_signal()).await?;
         Ok(())
     })

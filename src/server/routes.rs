@@ -21,8 +21,20 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
             "passages": r.passages().len(),
             "problems": corpus.problems,
         },
-        "model": {"status": "none"},
+        "model": model_status(&state.answerer.engine().status()),
+        "prompts": {"origin": state.answerer.prompts().origin, "version": state.answerer.prompts().version},
     }))
+}
+
+/// The engine status as `{"status": "none" | "loading" | "ready" | "failed", ...details}`.
+fn model_status(status: &crate::engine::EngineStatus) -> Value {
+    let mut v = serde_json::to_value(status).unwrap_or_else(|_| json!({}));
+    if let Some(obj) = v.as_object_mut() {
+        if let Some(state) = obj.remove("state") {
+            obj.insert("status".into(), state);
+        }
+    }
+    v
 }
 
 pub async fn list_sources(State(state): State<AppState>) -> Json<Value> {

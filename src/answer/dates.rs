@@ -1,0 +1,168 @@
+//! Dates in Korean and numeric forms: `2025.01.23`, `2025-01-23`, `2019년09월26일`,
+//! `2019년 9월 26일`, `3월 29일`, `2026년`, `지난 20일` (a day of the month). Dates may be partial
+//! (no year, only a day) and compare on the parts both sides give.
+
+use super::quantity::Scan;
+
+/// A possibly partial calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DateParts {
+    pub year: Option<u32>,
+    pub month: Option<u32>,
+    pub day: Option<u32>,
+}
+
+impl DateParts {
+    /// ISO-8601-like text: `2025-01-23`, `2026`, `--03-29` (no year), `---20` (day only).
+    pub fn iso(&self) -> String {
+        match (self.year, self.month, self.day) {
+            (Some(y), Some(m), Some(d)) => format!("{y:04}-{m:02}-{d:02}"),
+            (Some(y), Some(m), None) => format!("{y:04}-{m:02}"),
+            (Some(y), None, _) => format!("{y:04}"),
+            (None, Some(m), Some(d)) => format!("--{m:02}-{d:02}"),
+            (None, Some(m), None) => format!("--{m:02}"),
+            (None, None, Some(d)) => format!("---{d:02}"),
+            (None, None, None) => String::new(),
+        }
+    }
+
+    /// `Some(true)` when every part both dates give agrees, `Some(false)` when one differs,
+    /// `None` when they share no part.
+    pub fn agrees(&self, other: &DateParts) -> Option<bool> {
+        let pairs = [
+            (self.year, other.year),
+            (self.month, other.month),
+            (self.day, other.day),
+        ];
+        let mut shared = false;
+        for (a, b) in pairs {
+            if let (Some(a), Some(b)) = (a, b) {
+                shared = true;
+                if a != b {
+                    return Some(false);
+                }
+            }
+        }
+        shared.then_some(true)
+    }
+}
+
+/// Tries a date at the cursor: `2025.01.23`, `2025-01-23`, `2019년09월26일`, `3월 29일`,
+/// `2026년`, `20일`. Returns the parts and leaves the cursor after it.
+pub(super) fn date(sc: &mut Scan) -> Option<DateParts> {
+    let start = sc.pos;
+    if let Some(d) = dotted_date(sc) {
+        return Some(d);
+    }
+    sc.pos = start;
+    let mut parts = DateParts::default();
+    let mut any = false;
+    loop {
+        let save = sc.pos;
+        let Some(n) = plain_int(sc) else { break };
+        let r = sc.rest();
+        if r.starts_with('년') && (1900..=2100).contains(&n) && parts.year.is_none() && !any {
+            sc.pos += '년'.len_utf8();
+            parts.year = Some(n);
+        } else if r.starts_with('월') && (1..=12).contains(&n) && parts.month.is_none() {
+            sc.pos += '월'.len_utf8();
+            parts.month = Some(n);
+        } else if r.starts_with('일')
+            && (1..=31).contains(&n)
+            && !r.starts_with("일간")
+            && !["일 동안", "일 만에", "일동안", "일만에"]
+                .iter()
+                .any(|p| r.starts_with(p))
+        {
+            sc.pos += '일'.len_utf8();
+            parts.day = Some(n);
+            any = true;
+            break;
+        } else {
+            sc.pos = save;
+            break;
+        }
+        any = true;
+        let before = sc.pos;
+        sc.skip_spaces();
+        if !sc.peek().is_some_and(|c| c.is_ascii_digit()) {
+            sc.pos = before;
+            break;
+        }
+    }
+    if any {
+        Some(parts)
+    } else {
+        sc.pos = start;
+        None
+    }
+}
+
+fn plain_int(sc: &mut Scan) -> Option<u32> {
+    let r = sc.rest();
+    let n = r.bytes().take_while(u8::is_ascii_digit).count();
+    if n == 0 || n > 4 {
+        return None;
+    }
+    sc.pos += n;
+    r[..n].parse().ok()
+}
+
+fn dotted_date(sc: &mut Scan) -> Option<DateParts> {
+    let r = sc.rest();
+    let b = r.as_bytes();
+    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sep = b[4];
+    if !matches!(sep, b'.' | b'-' | b'/') {
+        return None;
+    }
+    let mut i = 5;
+    let m_len = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if !(1..=2).contains(&m_len) || b.get(i + m_len) != Some(&sep) {
+        return None;
+    }
+    let month: u32 = r[i..i + m_len].parse().ok()?;
+    i += m_len + 1;
+    let d_len = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if !(1..=2).contains(&d_len) {
+        return None;
+    }
+    let day: u32 = r[i..i + d_len].parse().ok()?;
+    let year: u32 = r[..4].parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    sc.pos += i + d_len;
+    Some(DateParts {
+        year: Some(year),
+        month: Some(month),
+        day: Some(day),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_agreement() {
+        let full = DateParts {
+            year: Some(2025),
+            month: Some(1),
+            day: Some(23),
+        };
+        let day = DateParts {
+            day: Some(23),
+            ..Default::default()
+        };
+        assert_eq!(full.agrees(&day), Some(true));
+        let other = DateParts {
+            day: Some(22),
+            ..Default::default()
+        };
+        assert_eq!(full.agrees(&other), Some(false));
+        assert_eq!(DateParts::default().agrees(&full), None);
+    }
+}

@@ -1,0 +1,178 @@
+//! Self-scoring of the answer pipeline (`factcheck eval --answers`): runs `ask` over the
+//! questions and `check` over the claims of an evaluation set and reports citation validity
+//! (every returned citation re-verified with [`verify_citation`]), the share of items with
+//! evidence whose citations cover the gold evidence (overall and per language; for `need: all`
+//! every listed file must be covered), verdict accuracy on claims and abstention on unanswerable
+//! questions. The last two only mean something with a real model.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::citations::verify_citation;
+use super::{AnswerError, Answerer, Citation, Mode, Verdict};
+use crate::eval::{covers, EvalItem};
+
+/// Coverage of the gold evidence for a group of items.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    pub items: usize,
+    pub covered: usize,
+    pub share: f64,
+}
+
+/// The outcome for one item.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerItem {
+    pub id: String,
+    pub lang: String,
+    pub kind: String,
+    pub mode: Mode,
+    pub citations: usize,
+    pub invalid_citations: usize,
+    pub rejected_citations: usize,
+    /// Whether the citations cover the gold evidence (items with evidence only).
+    pub covered: Option<bool>,
+    pub abstained: Option<bool>,
+    pub verdict: Option<Verdict>,
+    pub label: Option<String>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerReport {
+    pub items: usize,
+    pub citations: usize,
+    pub valid_citations: usize,
+    pub citation_validity: f64,
+    pub rejected_citations: usize,
+    /// `overall`, then one entry per language.
+    pub coverage: BTreeMap<String, Coverage>,
+    pub claims: usize,
+    pub verdict_accuracy: f64,
+    pub unanswerable: usize,
+    pub abstention_on_unanswerable: f64,
+    pub abstained_on_answerable: usize,
+    pub results: Vec<AnswerItem>,
+}
+
+/// Whether `citations` cover the item's evidence.
+pub fn citations_cover(item: &EvalItem, citations: &[Citation]) -> bool {
+    let covered: BTreeSet<&str> = item
+        .evidence
+        .iter()
+        .filter(|e| citations.iter().any(|c| covers(&c.source, &c.quote, e)))
+        .map(|e| e.source.as_str())
+        .collect();
+    if item.need.as_deref() == Some("all") {
+        item.evidence
+            .iter()
+            .all(|e| covered.contains(e.source.as_str()))
+    } else {
+        !covered.is_empty()
+    }
+}
+
+/// Runs the pipeline over `items` (at most `top_k` passages each) and scores it.
+pub async fn score_answers(
+    a: &Answerer,
+    items: &[EvalItem],
+    top_k: usize,
+) -> Result<AnswerReport, AnswerError> {
+    let corpus = a.retriever().corpus();
+    let mut results = Vec::new();
+    for item in items {
+        let mut ignore = |_| {};
+        let (mode, citations, rejected, abstained, verdict) = if item.kind == "claim" {
+            let r = a.check(item.text(), top_k, &mut ignore).await?;
+            let n = r.rejected_citations.count;
+            (r.mode, r.citations, n, None, Some(r.verdict))
+        } else {
+            let r = a.ask(item.text(), top_k, &mut ignore).await?;
+            let n = r.rejected_citations.count;
+            (r.mode, r.citations, n, Some(r.abstained), None)
+        };
+        let invalid = citations
+            .iter()
+            .filter(|c| verify_citation(corpus, c).is_err())
+            .count();
+        results.push(AnswerItem {
+            id: item.id.clone(),
+            lang: item.lang.clone(),
+            kind: item.kind.clone(),
+            mode,
+            citations: citations.len(),
+            invalid_citations: invalid,
+            rejected_citations: rejected,
+            covered: (!item.evidence.is_empty()).then(|| citations_cover(item, &citations)),
+            abstained,
+            verdict,
+            label: item.label.clone(),
+        });
+    }
+    Ok(report(items, results))
+}
+
+fn share(n: usize, d: usize) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        n as f64 / d as f64
+    }
+}
+
+fn report(items: &[EvalItem], results: Vec<AnswerItem>) -> AnswerReport {
+    let citations: usize = results.iter().map(|r| r.citations).sum();
+    let invalid: usize = results.iter().map(|r| r.invalid_citations).sum();
+    let mut coverage: BTreeMap<String, Coverage> = BTreeMap::new();
+    for r in &results {
+        let Some(covered) = r.covered else { continue };
+        for key in ["overall".to_string(), r.lang.clone()] {
+            let c = coverage.entry(key).or_default();
+            c.items += 1;
+            c.covered += usize::from(covered);
+        }
+    }
+    for c in coverage.values_mut() {
+        c.share = share(c.covered, c.items);
+    }
+    let claims: Vec<&AnswerItem> = results.iter().filter(|r| r.kind == "claim").collect();
+    let correct = claims
+        .iter()
+        .filter(|r| match (r.verdict, r.label.as_deref()) {
+            (Some(v), Some(l)) => Verdict::parse(l) == Some(v),
+            _ => false,
+        })
+        .count();
+    let unanswerable: Vec<&str> = items
+        .iter()
+        .filter(|i| i.kind != "claim" && i.answerable == Some(false))
+        .map(|i| i.id.as_str())
+        .collect();
+    let abstained_unanswerable = results
+        .iter()
+        .filter(|r| unanswerable.contains(&r.id.as_str()) && r.abstained == Some(true))
+        .count();
+    let abstained_on_answerable = results
+        .iter()
+        .filter(|r| !unanswerable.contains(&r.id.as_str()) && r.abstained == Some(true))
+        .count();
+    AnswerReport {
+        items: results.len(),
+        citations,
+        valid_citations: citations - invalid,
+        citation_validity: if citations == 0 {
+            1.0
+        } else {
+            share(citations - invalid, citations)
+        },
+        rejected_citations: results.iter().map(|r| r.rejected_citations).sum(),
+        coverage,
+        claims: claims.len(),
+        verdict_accuracy: share(correct, claims.len()),
+        unanswerable: unanswerable.len(),
+        abstention_on_unanswerable: share(abstained_unanswerable, unanswerable.len()),
+        abstained_on_answerable,
+        results,
+    }
+}

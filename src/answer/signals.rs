@@ -1,0 +1,338 @@
+//! Consistency signals that need no model: the quantities of a claim (amounts, counts,
+//! percentages, areas, durations, dates) compared with those of the evidence passages.
+//!
+//! For each claim quantity, the evidence quantities of the same kind and unit are candidates;
+//! each is scored by how many of the claim's words (its tokens other than numbers) appear in the
+//! words around the evidence quantity, so that `65억 달러에 … Ampere Computing을 인수` is
+//! recognised as the figure for the same thing as the claim's `Ampere Computing을 100억 달러에
+//! 인수`, while an unrelated amount in the same passage is not. Statuses:
+//! - `match`: a related evidence quantity has the same value (within 1%; dates: shared parts equal);
+//! - `mismatch`: the closely related evidence quantities all have other values;
+//! - `conflicting`: one source matches and another, closely related, gives a different value
+//!   (evidence on both sides: it makes a verdict `disputed`);
+//! - `not_found`: no related quantity of that kind and unit.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::quantity::{extract, Kind, Quantity};
+use crate::analyzer::{analyze, query_plan, Options};
+use crate::text::sentence_spans;
+
+/// Characters on each side of an evidence quantity (within its sentence) that form its context.
+const WINDOW: usize = 45;
+/// An evidence quantity counts when its relatedness is at least this share of the best.
+const STRONG: f32 = 0.7;
+/// A mismatch from another source makes the picture `conflicting` only when it is at least this
+/// related, relative to the best match.
+const CONFLICT: f32 = 0.9;
+/// Most evidence entries listed per signal.
+const MAX_EVIDENCE: usize = 5;
+
+/// How a claim quantity compares with the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Match,
+    Mismatch,
+    Conflicting,
+    NotFound,
+}
+
+/// One evidence quantity shown with a signal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalEvidence {
+    /// The quantity as written in the passage.
+    pub text: String,
+    /// Its normalised value.
+    pub value: serde_json::Value,
+    /// Whether it equals the claim's value.
+    pub agrees: bool,
+    /// The passage label given to the model (`P2`).
+    pub passage: String,
+    /// The passage's stable id.
+    pub passage_id: String,
+    /// The corpus file.
+    pub source: String,
+}
+
+/// One claim quantity and what the evidence says about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signal {
+    pub kind: Kind,
+    pub claim_text: String,
+    pub claim_value: serde_json::Value,
+    pub unit: String,
+    pub status: Status,
+    pub evidence: Vec<SignalEvidence>,
+}
+
+/// An evidence passage as the signals see it.
+#[derive(Debug, Clone, Copy)]
+pub struct EvidenceText<'a> {
+    pub label: &'a str,
+    pub passage_id: &'a str,
+    pub source: &'a str,
+    pub text: &'a str,
+}
+
+/// Content tokens of `text`: analyzer tokens without digits.
+fn content_tokens(text: &str) -> HashSet<String> {
+    analyze(text, Options::default())
+        .into_iter()
+        .filter(|t| !t.chars().any(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+/// Content tokens of a claim with their thesaurus expansions (English claim words also look for
+/// their Korean translations).
+fn claim_words(text: &str) -> HashSet<String> {
+    query_plan(text, Options::default())
+        .into_iter()
+        .flat_map(|w| {
+            w.tokens
+                .into_iter()
+                .chain(w.expansions.into_iter().flatten())
+        })
+        .filter(|t| !t.chars().any(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+/// The text around `q` in `text`, within its sentence, without the quantity itself.
+fn context_of(text: &str, q: &Quantity) -> String {
+    let sentence = sentence_spans(text)
+        .into_iter()
+        .find(|s| s.start <= q.span.start && q.span.end <= s.end)
+        .unwrap_or(0..text.len());
+    let before: Vec<char> = text[sentence.start..q.span.start].chars().collect();
+    let before: String = before[before.len().saturating_sub(WINDOW)..]
+        .iter()
+        .collect();
+    let after: String = text[q.span.end..sentence.end.max(q.span.end)]
+        .chars()
+        .take(WINDOW)
+        .collect();
+    format!("{before} {after}")
+}
+
+/// Token weights over the evidence: a token found in every passage (the subject everything is
+/// about) says little about which figure is meant; a rare one says much.
+fn weights(evidence: &[EvidenceText<'_>]) -> HashMap<String, f32> {
+    let n = evidence.len() as f32;
+    let mut df: HashMap<String, f32> = HashMap::new();
+    for ev in evidence {
+        for t in content_tokens(ev.text) {
+            *df.entry(t).or_default() += 1.0;
+        }
+    }
+    df.into_iter()
+        .map(|(t, d)| (t, (1.0 + n / d).ln()))
+        .collect()
+}
+
+struct Candidate<'a> {
+    ev: EvidenceText<'a>,
+    q: Quantity,
+    related: f32,
+    agrees: bool,
+}
+
+/// Compares every quantity of `claim` with the quantities of `evidence`.
+pub fn compare(claim: &str, evidence: &[EvidenceText<'_>]) -> Vec<Signal> {
+    let w = weights(evidence);
+    let found: Vec<(EvidenceText, Quantity, HashSet<String>)> = evidence
+        .iter()
+        .flat_map(|ev| {
+            extract(ev.text)
+                .into_iter()
+                .map(move |q| (*ev, q.clone(), content_tokens(&context_of(ev.text, &q))))
+        })
+        .collect();
+    extract(claim)
+        .into_iter()
+        .map(|cq| {
+            let rest = format!("{} {}", &claim[..cq.span.start], &claim[cq.span.end..]);
+            let words = claim_words(&rest);
+            let candidates: Vec<Candidate> = found
+                .iter()
+                .filter_map(|(ev, q, ctx)| {
+                    let agrees = cq.same_value(q)?;
+                    let related: f32 = words
+                        .intersection(ctx)
+                        .map(|t| w.get(t).copied().unwrap_or(1.0))
+                        .sum();
+                    (related > 0.0 || words.is_empty()).then(|| Candidate {
+                        ev: *ev,
+                        q: q.clone(),
+                        related,
+                        agrees,
+                    })
+                })
+                .collect();
+            signal(claim, &cq, candidates)
+        })
+        .collect()
+}
+
+fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>) -> Signal {
+    let best = candidates.iter().map(|c| c.related).fold(0.0, f32::max);
+    let kept: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| best <= 0.0 || c.related >= STRONG * best)
+        .collect();
+    let matches: Vec<&&Candidate> = kept.iter().filter(|c| c.agrees).collect();
+    let best_match = matches.iter().map(|c| c.related).fold(0.0, f32::max);
+    let match_sources: HashSet<&str> = matches.iter().map(|c| c.ev.source).collect();
+    let conflict = kept.iter().any(|c| {
+        !c.agrees && !match_sources.contains(c.ev.source) && c.related >= CONFLICT * best_match
+    });
+    let status = match (matches.is_empty(), kept.iter().any(|c| !c.agrees)) {
+        (false, true) if conflict => Status::Conflicting,
+        (false, _) => Status::Match,
+        (true, true) => Status::Mismatch,
+        (true, false) => Status::NotFound,
+    };
+    let mut shown: Vec<&Candidate> = kept;
+    shown.sort_by(|a, b| {
+        b.agrees
+            .cmp(&a.agrees)
+            .then(b.related.total_cmp(&a.related))
+    });
+    if status == Status::Match {
+        shown.retain(|c| c.agrees);
+    }
+    Signal {
+        kind: cq.kind,
+        claim_text: claim[cq.span.clone()].to_string(),
+        claim_value: cq.value_json(),
+        unit: cq.unit.to_string(),
+        status,
+        evidence: shown
+            .into_iter()
+            .take(MAX_EVIDENCE)
+            .map(|c| SignalEvidence {
+                text: c.ev.text[c.q.span.clone()].to_string(),
+                value: c.q.value_json(),
+                agrees: c.agrees,
+                passage: c.ev.label.to_string(),
+                passage_id: c.ev.passage_id.to_string(),
+                source: c.ev.source.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// The overall numeric picture: any conflicting signal; else any mismatch without a match;
+/// else whether something matched.
+pub fn summary(signals: &[Signal]) -> Option<Status> {
+    let has = |s: Status| signals.iter().any(|x| x.status == s);
+    if has(Status::Conflicting) {
+        Some(Status::Conflicting)
+    } else if has(Status::Mismatch) {
+        Some(Status::Mismatch)
+    } else if has(Status::Match) {
+        Some(Status::Match)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev<'a>(label: &'a str, source: &'a str, text: &'a str) -> EvidenceText<'a> {
+        EvidenceText {
+            label,
+            passage_id: label,
+            source,
+            text,
+        }
+    }
+
+    const AMPERE: &str = "소프트뱅크는 동시에 OpenAI에 300억 달러를 투자할 준비를 하고 있으며, 65억 달러에 칩 회사 Ampere Computing을 인수할 예정입니다.";
+
+    #[test]
+    fn mismatching_amount_for_the_same_thing() {
+        let s = compare(
+            "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.",
+            &[ev("P1", "a.txt", AMPERE)],
+        );
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].status, Status::Mismatch);
+        assert_eq!(s[0].unit, "USD");
+        assert!(s[0].evidence.iter().any(|e| e.text == "65억 달러"));
+    }
+
+    #[test]
+    fn matching_amount_across_languages() {
+        let s = compare(
+            "SoftBank plans to invest $30 billion in OpenAI.",
+            &[ev("P1", "a.txt", AMPERE)],
+        );
+        assert_eq!(s[0].status, Status::Match, "{s:?}");
+        assert_eq!(s[0].evidence[0].text, "300억 달러");
+    }
+
+    #[test]
+    fn different_sources_disagreeing_are_conflicting() {
+        let s = compare(
+            "스타게이트의 투자 규모는 5,000억 달러다.",
+            &[
+                ev(
+                    "P1",
+                    "a.txt",
+                    "스타게이트 프로젝트의 투자 규모는 5,000억 달러에 이른다.",
+                ),
+                ev(
+                    "P2",
+                    "b.txt",
+                    "스타게이트 프로젝트의 투자 규모는 1,000억 달러로 시작한다.",
+                ),
+            ],
+        );
+        assert_eq!(s[0].status, Status::Conflicting, "{s:?}");
+        assert_eq!(summary(&s), Some(Status::Conflicting));
+    }
+
+    #[test]
+    fn unrelated_or_absent_figures_are_not_found() {
+        let s = compare(
+            "크리스탈 랜드는 2026년에 완공될 예정이다.",
+            &[ev("P1", "a.txt", AMPERE)],
+        );
+        assert_eq!(s[0].status, Status::NotFound);
+        assert_eq!(summary(&s), None);
+        assert!(compare("숫자가 없는 주장", &[ev("P1", "a", AMPERE)]).is_empty());
+    }
+
+    #[test]
+    fn durations_and_minutes() {
+        let s = compare(
+            "The Seoul meeting lasted about three hours.",
+            &[ev("P1", "a.txt", "회동은 1시간 50분 가량 진행됐다.")],
+        );
+        // `meeting` reaches `회동` through the glossary.
+        assert_eq!(s[0].status, Status::Mismatch, "{s:?}");
+        let s = compare(
+            "콴다는 문제 사진을 올리면 1분 안에 답을 준다.",
+            &[ev(
+                "P1",
+                "a.txt",
+                "문제 사진을 찍어 올리면 7분 안에 답변하는 서비스",
+            )],
+        );
+        assert_eq!(s[0].status, Status::Mismatch);
+    }
+
+    #[test]
+    fn percent_match_within_one_percent() {
+        let s = compare(
+            "소프트뱅크는 알리바바 지분을 3.8%로 줄였다.",
+            &[ev("P1", "a.txt", "소프트뱅크, 알리바바 지분 3.8%로 축소")],
+        );
+        assert_eq!(s[0].status, Status::Match);
+        assert_eq!(summary(&s), Some(Status::Match));
+    }
+}

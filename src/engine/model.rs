@@ -1,0 +1,526 @@
+//! The transformer itself: one decoder built on candle ops that covers the four GGUF
+//! architectures we serve (`qwen2`, `qwen3`, `llama`, `gemma3`), with an explicit KV cache that
+//! can be snapshotted and restored.
+//!
+//! Why not `candle_transformers::models::quantized_*`? Those structs keep their KV caches in
+//! private fields and differ in ways that matter to us: `quantized_qwen2::ModelWeights` is not
+//! `Clone`, so its cache cannot be snapshotted at all; `quantized_qwen3` writes into a
+//! preallocated buffer in place, so a clone shares storage and is not a snapshot; `quantized_gemma3`
+//! ignores the sliding window during one-token decoding (so incremental and full computations
+//! disagree past the window). Writing the decoder once on candle ops gives one code path with
+//! a prefix cache, chunked prefill with correct masks at any offset, and grouped-query attention
+//! without copying K/V per head. The weights are the same `QMatMul`s the library uses, so the
+//! quantized kernels (and their speed) are unchanged.
+
+use std::sync::Arc;
+
+use candle_core::quantized::ggml_file::qtensor_from_ggml;
+use candle_core::quantized::{gguf_file, QMatMul, QTensor};
+use candle_core::{DType, Device, IndexOp, Module, Tensor};
+
+pub use super::config::{Arch, ModelConfig, MAX_CONTEXT};
+use super::EngineError;
+
+/// A growable per-layer K/V buffer written in place; `len` rows are valid.
+#[derive(Debug, Clone)]
+struct LayerCache {
+    k: Tensor,
+    v: Tensor,
+    len: usize,
+}
+
+/// The KV state of every layer after some tokens. A snapshot is a deep copy of the valid rows,
+/// so later in-place writes to the live buffers never change it.
+#[derive(Debug, Clone)]
+pub struct KvSnapshot {
+    layers: Vec<Option<(Tensor, Tensor)>>,
+    len: usize,
+}
+
+impl KvSnapshot {
+    /// Number of tokens whose state the snapshot holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the snapshot holds no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Token embeddings kept quantized (as in the file); only the looked-up rows are dequantized.
+/// A dequantized table would cost `vocab × width × 4` bytes (600 MB for Qwen3-0.6B), and with
+/// tied embeddings the quantized table is shared with the output projection.
+struct QEmbedding {
+    table: Arc<QTensor>,
+    rows: usize,
+    cols: usize,
+    row_bytes: usize,
+}
+
+impl QEmbedding {
+    fn new(table: Arc<QTensor>) -> Result<Self, EngineError> {
+        let (rows, cols) = table.shape().dims2()?;
+        let dtype = table.dtype();
+        if cols % dtype.block_size() != 0 {
+            return Err(EngineError::BadModel(format!(
+                "token_embd width {cols} is not a multiple of the {dtype:?} block size"
+            )));
+        }
+        let row_bytes = cols / dtype.block_size() * dtype.type_size();
+        if table.storage_size_in_bytes() != rows * row_bytes {
+            return Err(EngineError::BadModel(
+                "token_embd has an unexpected size".into(),
+            ));
+        }
+        Ok(Self {
+            table,
+            rows,
+            cols,
+            row_bytes,
+        })
+    }
+
+    /// Rows `ids` as an f32 tensor `(ids.len(), cols)`; ids must be below `rows`.
+    fn lookup(&self, ids: &[u32]) -> Result<Tensor, EngineError> {
+        let data = self.table.data()?;
+        let mut buf = Vec::with_capacity(ids.len() * self.row_bytes);
+        for &id in ids {
+            let at = id as usize * self.row_bytes;
+            buf.extend_from_slice(&data[at..at + self.row_bytes]);
+        }
+        let rows = qtensor_from_ggml(
+            self.table.dtype(),
+            &buf,
+            vec![ids.len(), self.cols],
+            &Device::Cpu,
+        )?;
+        Ok(rows.dequantize(&Device::Cpu)?)
+    }
+}
+
+struct Rope {
+    cos: Tensor,
+    sin: Tensor,
+}
+
+impl Rope {
+    fn new(head_dim: usize, base: f32, ctx: usize, dev: &Device) -> candle_core::Result<Self> {
+        let inv: Vec<f32> = (0..head_dim)
+            .step_by(2)
+            .map(|i| 1f32 / base.powf(i as f32 / head_dim as f32))
+            .collect();
+        let inv = Tensor::from_vec(inv, (1, head_dim / 2), dev)?;
+        let pos = Tensor::arange(0u32, ctx as u32, dev)?
+            .to_dtype(DType::F32)?
+            .reshape((ctx, 1))?;
+        let freqs = pos.matmul(&inv)?;
+        Ok(Self {
+            cos: freqs.cos()?,
+            sin: freqs.sin()?,
+        })
+    }
+}
+
+struct Layer {
+    wq: QMatMul,
+    wk: QMatMul,
+    wv: QMatMul,
+    wo: QMatMul,
+    bias: Option<(Tensor, Tensor, Tensor)>,
+    q_norm: Option<Tensor>,
+    k_norm: Option<Tensor>,
+    attn_norm: Tensor,
+    post_attn_norm: Option<Tensor>,
+    ffn_norm: Tensor,
+    post_ffn_norm: Option<Tensor>,
+    gate: QMatMul,
+    up: QMatMul,
+    down: QMatMul,
+    /// Index into `Model::ropes`.
+    rope: usize,
+    window: Option<usize>,
+}
+
+/// A loaded decoder with its KV cache.
+pub struct Model {
+    cfg: ModelConfig,
+    embed: QEmbedding,
+    layers: Vec<Layer>,
+    norm: Tensor,
+    output: QMatMul,
+    ropes: Vec<Rope>,
+    cache: Vec<Option<LayerCache>>,
+    pos: usize,
+    device: Device,
+}
+
+struct Loader<'a, R> {
+    ct: &'a gguf_file::Content,
+    reader: &'a mut R,
+    device: &'a Device,
+}
+
+impl<R: std::io::Read + std::io::Seek> Loader<'_, R> {
+    fn q(&mut self, name: &str) -> Result<QTensor, EngineError> {
+        if !self.ct.tensor_infos.contains_key(name) {
+            return Err(EngineError::BadModel(format!("missing tensor `{name}`")));
+        }
+        self.ct
+            .tensor(self.reader, name, self.device)
+            .map_err(|e| EngineError::BadModel(format!("tensor `{name}`: {e}")))
+    }
+    fn mm(&mut self, name: &str) -> Result<QMatMul, EngineError> {
+        Ok(QMatMul::from_qtensor(self.q(name)?)?)
+    }
+    fn f32(&mut self, name: &str) -> Result<Tensor, EngineError> {
+        Ok(self.q(name)?.dequantize(self.device)?)
+    }
+    fn opt_f32(&mut self, name: &str) -> Result<Option<Tensor>, EngineError> {
+        if self.ct.tensor_infos.contains_key(name) {
+            Ok(Some(self.f32(name)?))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl Model {
+    /// Builds the model from parsed GGUF content (metadata already validated).
+    pub fn from_gguf<R: std::io::Read + std::io::Seek>(
+        ct: &gguf_file::Content,
+        reader: &mut R,
+        cfg: ModelConfig,
+    ) -> Result<Self, EngineError> {
+        let device = Device::Cpu;
+        let mut ld = Loader {
+            ct,
+            reader,
+            device: &device,
+        };
+        let embed = QEmbedding::new(Arc::new(ld.q("token_embd.weight")?))?;
+        let output = if ct.tensor_infos.contains_key("output.weight") {
+            ld.mm("output.weight")?
+        } else {
+            // Tied embeddings: the output projection shares the quantized table.
+            QMatMul::from_arc(Arc::clone(&embed.table))?
+        };
+        let norm = ld.f32("output_norm.weight")?;
+        let mut ropes = vec![Rope::new(
+            cfg.head_dim,
+            cfg.rope_base,
+            cfg.context_length,
+            &device,
+        )?];
+        if cfg.sliding_window.is_some() {
+            ropes.push(Rope::new(
+                cfg.head_dim,
+                cfg.rope_base_local,
+                cfg.context_length,
+                &device,
+            )?);
+        }
+        let mut layers = Vec::with_capacity(cfg.n_layer);
+        for i in 0..cfg.n_layer {
+            layers.push(Self::load_layer(&mut ld, &cfg, i)?);
+        }
+        let cache = vec![None; cfg.n_layer];
+        Ok(Self {
+            cfg,
+            embed,
+            layers,
+            norm,
+            output,
+            ropes,
+            cache,
+            pos: 0,
+            device,
+        })
+    }
+
+    fn load_layer<R: std::io::Read + std::io::Seek>(
+        ld: &mut Loader<'_, R>,
+        cfg: &ModelConfig,
+        i: usize,
+    ) -> Result<Layer, EngineError> {
+        let n = |s: &str| format!("blk.{i}.{s}");
+        let bias = if cfg.arch == Arch::Qwen2 {
+            Some((
+                ld.f32(&n("attn_q.bias"))?,
+                ld.f32(&n("attn_k.bias"))?,
+                ld.f32(&n("attn_v.bias"))?,
+            ))
+        } else {
+            None
+        };
+        let (window, rope) = match cfg.sliding_window {
+            Some((w, pattern)) if (i + 1) % pattern != 0 => (Some(w), 1),
+            _ => (None, 0),
+        };
+        let gemma = cfg.arch == Arch::Gemma3;
+        Ok(Layer {
+            wq: ld.mm(&n("attn_q.weight"))?,
+            wk: ld.mm(&n("attn_k.weight"))?,
+            wv: ld.mm(&n("attn_v.weight"))?,
+            wo: ld.mm(&n("attn_output.weight"))?,
+            bias,
+            q_norm: ld.opt_f32(&n("attn_q_norm.weight"))?,
+            k_norm: ld.opt_f32(&n("attn_k_norm.weight"))?,
+            attn_norm: ld.f32(&n("attn_norm.weight"))?,
+            post_attn_norm: if gemma {
+                Some(ld.f32(&n("post_attention_norm.weight"))?)
+            } else {
+                None
+            },
+            ffn_norm: ld.f32(&n("ffn_norm.weight"))?,
+            post_ffn_norm: if gemma {
+                Some(ld.f32(&n("post_ffw_norm.weight"))?)
+            } else {
+                None
+            },
+            gate: ld.mm(&n("ffn_gate.weight"))?,
+            up: ld.mm(&n("ffn_up.weight"))?,
+            down: ld.mm(&n("ffn_down.weight"))?,
+            rope,
+            window,
+        })
+    }
+
+    /// The hyper-parameters.
+    pub fn config(&self) -> &ModelConfig {
+        &self.cfg
+    }
+
+    /// Number of tokens currently in the KV cache (the position of the next token).
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Forgets every cached token.
+    pub fn clear_cache(&mut self) {
+        for c in self.cache.iter_mut() {
+            if let Some(c) = c {
+                c.len = 0;
+            }
+        }
+        self.pos = 0;
+    }
+
+    /// Deep-copies the cached state of the first `self.position()` tokens.
+    pub fn snapshot(&self) -> Result<KvSnapshot, EngineError> {
+        let mut layers = Vec::with_capacity(self.cache.len());
+        for c in &self.cache {
+            layers.push(match c {
+                Some(c) if c.len > 0 => Some((
+                    c.k.narrow(2, 0, c.len)?.copy()?,
+                    c.v.narrow(2, 0, c.len)?.copy()?,
+                )),
+                _ => None,
+            });
+        }
+        Ok(KvSnapshot {
+            layers,
+            len: self.pos,
+        })
+    }
+
+    /// Puts the cache back to the state saved in `snap`.
+    pub fn restore(&mut self, snap: &KvSnapshot) -> Result<(), EngineError> {
+        self.clear_cache();
+        for (slot, saved) in self.cache.iter_mut().zip(&snap.layers) {
+            if let Some((k, v)) = saved {
+                append(slot, k, v)?;
+            }
+        }
+        self.pos = snap.len;
+        Ok(())
+    }
+
+    /// Runs `tokens` at the current position and returns the logits of the last one
+    /// (shape `[vocab]`). The tokens are added to the KV cache.
+    pub fn forward(&mut self, tokens: &[u32]) -> Result<Tensor, EngineError> {
+        if tokens.is_empty() {
+            return Err(EngineError::Internal(
+                "forward called with no tokens".into(),
+            ));
+        }
+        let end = self.pos + tokens.len();
+        if end > self.cfg.context_length {
+            return Err(EngineError::ContextOverflow {
+                needed: end,
+                limit: self.cfg.context_length,
+            });
+        }
+        let vocab = self.embed.rows;
+        if let Some(bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
+            return Err(EngineError::Internal(format!(
+                "token id {bad} outside vocabulary {vocab}"
+            )));
+        }
+        let logits = self.forward_inner(tokens)?;
+        self.pos = end;
+        Ok(logits)
+    }
+
+    /// Like [`Model::forward`] but in chunks of at most `chunk` tokens, so the attention
+    /// matrices stay small on long prompts.
+    pub fn forward_chunked(&mut self, tokens: &[u32], chunk: usize) -> Result<Tensor, EngineError> {
+        let mut last = None;
+        for part in tokens.chunks(chunk.max(1)) {
+            last = Some(self.forward(part)?);
+        }
+        last.ok_or_else(|| EngineError::Internal("forward called with no tokens".into()))
+    }
+
+    fn forward_inner(&mut self, tokens: &[u32]) -> Result<Tensor, EngineError> {
+        let l = tokens.len();
+        let mut x = self.embed.lookup(tokens)?.unsqueeze(0)?;
+        if self.cfg.arch == Arch::Gemma3 {
+            x = (x * (self.cfg.n_embd as f64).sqrt())?;
+        }
+        let eps = self.cfg.rms_eps as f32;
+        for i in 0..self.layers.len() {
+            let layer = &self.layers[i];
+            let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, eps)?;
+            let mut h = self.attention(i, &h)?;
+            let layer = &self.layers[i];
+            if let Some(w) = &layer.post_attn_norm {
+                h = candle_nn::ops::rms_norm(&h, w, eps)?;
+            }
+            x = (x + h)?;
+            let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, eps)?;
+            let gate = layer.gate.forward(&h)?;
+            let gate = if self.cfg.arch == Arch::Gemma3 {
+                gate.gelu()?
+            } else {
+                candle_nn::ops::silu(&gate)?
+            };
+            let mut h = layer.down.forward(&(gate * layer.up.forward(&h)?)?)?;
+            if let Some(w) = &layer.post_ffn_norm {
+                h = candle_nn::ops::rms_norm(&h, w, eps)?;
+            }
+            x = (x + h)?;
+        }
+        let last = x.i((0, l - 1))?.unsqueeze(0)?;
+        let last = candle_nn::ops::rms_norm(&last, &self.norm, eps)?;
+        Ok(self.output.forward(&last)?.squeeze(0)?)
+    }
+
+    fn attention(&mut self, i: usize, x: &Tensor) -> Result<Tensor, EngineError> {
+        let (_, l, _) = x.dims3()?;
+        let (nh, nkv, hd) = (self.cfg.n_head, self.cfg.n_kv_head, self.cfg.head_dim);
+        let eps = self.cfg.rms_eps as f32;
+        let pos = self.pos;
+        let layer = &self.layers[i];
+        let (mut q, mut k, mut v) = (
+            layer.wq.forward(x)?,
+            layer.wk.forward(x)?,
+            layer.wv.forward(x)?,
+        );
+        if let Some((bq, bk, bv)) = &layer.bias {
+            q = q.broadcast_add(bq)?;
+            k = k.broadcast_add(bk)?;
+            v = v.broadcast_add(bv)?;
+        }
+        let heads = |t: Tensor, n: usize| -> candle_core::Result<Tensor> {
+            t.reshape((1, l, n, hd))?.transpose(1, 2)?.contiguous()
+        };
+        let (mut q, mut k, v) = (heads(q, nh)?, heads(k, nkv)?, heads(v, nkv)?);
+        if let Some(w) = &layer.q_norm {
+            q = candle_nn::ops::rms_norm(&q, w, eps)?;
+        }
+        if let Some(w) = &layer.k_norm {
+            k = candle_nn::ops::rms_norm(&k, w, eps)?;
+        }
+        let rope = &self.ropes[layer.rope];
+        let cos = rope.cos.narrow(0, pos, l)?;
+        let sin = rope.sin.narrow(0, pos, l)?;
+        let rot = |t: &Tensor| match self.cfg.arch {
+            Arch::Llama => candle_nn::rotary_emb::rope_i(t, &cos, &sin),
+            _ => candle_nn::rotary_emb::rope(t, &cos, &sin),
+        };
+        let (q, k) = (rot(&q)?, rot(&k)?);
+        let window = layer.window;
+        append(&mut self.cache[i], &k, &v)?;
+        let c = self.cache[i]
+            .as_ref()
+            .ok_or_else(|| EngineError::Internal("no cache".into()))?;
+        let total = c.len;
+        // Keys visible to any query of this chunk (sliding-window layers see fewer).
+        let start = match window {
+            Some(w) => (pos + 1).saturating_sub(w),
+            None => 0,
+        };
+        let k = c.k.narrow(2, start, total - start)?;
+        let v = c.v.narrow(2, start, total - start)?;
+        let rep = nh / nkv;
+        // Grouped-query attention without copying K/V: the `rep` query heads that share a
+        // key/value head are stacked along the row dimension.
+        let q = q.reshape((1, nkv, rep * l, hd))?;
+        let att = (q.matmul(&k.t()?)? * (1.0 / (hd as f64).sqrt()))?;
+        let att = if l > 1 {
+            let mask = causal_mask(l, pos, start, total, window, &self.device)?;
+            att.reshape((1, nkv, rep, l, total - start))?
+                .broadcast_add(&mask)?
+                .reshape((1, nkv, rep * l, total - start))?
+        } else {
+            att
+        };
+        let att = candle_nn::ops::softmax_last_dim(&att)?;
+        let y = att.matmul(&v)?; // (1, nkv, rep*l, hd)
+        let y = y
+            .reshape((1, nh, l, hd))?
+            .transpose(1, 2)?
+            .reshape((1, l, nh * hd))?;
+        Ok(layer.wo.forward(&y)?)
+    }
+}
+
+/// Additive mask `(l, total-start)`: query `r` sits at position `pos + r`, key `c` at `start + c`.
+fn causal_mask(
+    l: usize,
+    pos: usize,
+    start: usize,
+    total: usize,
+    window: Option<usize>,
+    dev: &Device,
+) -> candle_core::Result<Tensor> {
+    let cols = total - start;
+    let mut m = vec![0f32; l * cols];
+    for r in 0..l {
+        let qp = pos + r;
+        for c in 0..cols {
+            let kp = start + c;
+            let hidden = kp > qp || window.is_some_and(|w| qp - kp >= w);
+            if hidden {
+                m[r * cols + c] = f32::NEG_INFINITY;
+            }
+        }
+    }
+    Tensor::from_vec(m, (l, cols), dev)
+}
+
+/// Appends `k`/`v` (shape `(1, heads, n, dim)`) to a layer cache, growing it by doubling.
+fn append(slot: &mut Option<LayerCache>, k: &Tensor, v: &Tensor) -> candle_core::Result<()> {
+    let n = k.dim(2)?;
+    let len = slot.as_ref().map_or(0, |c| c.len);
+    let cap = slot.as_ref().map_or(0, |c| c.k.dim(2).unwrap_or(0));
+    if len + n > cap {
+        let new_cap = (len + n).next_power_of_two().max(256);
+        let (_, h, _, d) = k.dims4()?;
+        let nk = Tensor::zeros((1, h, new_cap, d), k.dtype(), k.device())?;
+        let nv = Tensor::zeros((1, h, new_cap, d), v.dtype(), v.device())?;
+        if let Some(c) = slot.as_ref().filter(|c| c.len > 0) {
+            nk.slice_set(&c.k.narrow(2, 0, c.len)?.contiguous()?, 2, 0)?;
+            nv.slice_set(&c.v.narrow(2, 0, c.len)?.contiguous()?, 2, 0)?;
+        }
+        *slot = Some(LayerCache { k: nk, v: nv, len });
+    }
+    if let Some(c) = slot.as_mut() {
+        c.k.slice_set(&k.contiguous()?, 2, len)?;
+        c.v.slice_set(&v.contiguous()?, 2, len)?;
+        c.len = len + n;
+    }
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! One owner for the model: a dedicated OS thread holds the [`Backend`] (the candle model, or a
+//! scripted fake in tests) and takes jobs from a bounded queue; the model's compute never runs
+//! on the async runtime. [`EngineHandle`] is the cloneable, `Send + Sync` front: it submits a
+//! job and returns a [`JobStream`] of [`Event`]s readable from async code.
+//!
+//! Policies:
+//! - A full queue is refused at once with [`EngineError::Busy`] (the server answers 503 with
+//!   `Retry-After`); nothing waits unboundedly.
+//! - Loading happens on the engine thread in the background. Jobs submitted while the status is
+//!   `loading`, `failed` or `none` get [`EngineError::NotReady`] at once (they do not wait), so
+//!   the server can answer with its extractive fallback instead of hanging.
+//! - Dropping the [`JobStream`] (or calling [`JobStream::cancel`]) stops the job within one token.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, RwLock};
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::generate::{generate, Event, GenerateRequest};
+use super::loaded::{LoadedModel, ModelInfo};
+use super::{EngineError, Result};
+
+/// Events buffered per job before the engine thread waits for the reader.
+const EVENT_BUFFER: usize = 256;
+
+/// What owns and runs the model on the engine thread.
+pub trait Backend: Send {
+    /// Name, architecture and context length of the model.
+    fn info(&self) -> ModelInfo;
+    /// Runs one job, sending events to `sink` (false: the receiver is gone, stop). `cancel`
+    /// becomes true when the caller gives up. Errors are returned; the worker reports them.
+    fn run(
+        &mut self,
+        request: GenerateRequest,
+        cancel: &AtomicBool,
+        sink: &mut dyn FnMut(Event) -> bool,
+    ) -> Result<()>;
+}
+
+/// The real backend: a candle model loaded from GGUF.
+pub struct CandleBackend(pub LoadedModel);
+
+impl Backend for CandleBackend {
+    fn info(&self) -> ModelInfo {
+        self.0.info.clone()
+    }
+    fn run(
+        &mut self,
+        request: GenerateRequest,
+        cancel: &AtomicBool,
+        sink: &mut dyn FnMut(Event) -> bool,
+    ) -> Result<()> {
+        generate(&mut self.0, request, cancel, sink)
+    }
+}
+
+/// Where the engine stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum EngineStatus {
+    /// No model configured.
+    None,
+    /// Loading `path`.
+    Loading {
+        /// The model file.
+        path: PathBuf,
+    },
+    /// Serving.
+    Ready {
+        /// The model's name.
+        name: String,
+        /// `general.architecture`.
+        architecture: String,
+        /// Context length in tokens.
+        context_length: usize,
+    },
+    /// Loading failed.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Jobs that may wait while one runs; more are refused with `Busy`.
+    pub queue_capacity: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { queue_capacity: 4 }
+    }
+}
+
+/// A queued job: the request, where its events go, and its cancel flag.
+pub struct Job {
+    /// What to generate.
+    pub request: GenerateRequest,
+    /// Where events go.
+    pub events: mpsc::Sender<Event>,
+    /// Set when the caller gives up.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// The events of one job. Dropping it cancels the job.
+pub struct JobStream {
+    rx: mpsc::Receiver<Event>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl JobStream {
+    /// The next event; `None` after `Done`/`Error`.
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+    /// The next event, blocking (not for use inside the async runtime).
+    pub fn blocking_recv(&mut self) -> Option<Event> {
+        self.rx.blocking_recv()
+    }
+    /// Asks the engine to stop this job.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for JobStream {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+/// Cloneable handle to the engine thread.
+#[derive(Clone)]
+pub struct EngineHandle {
+    jobs: SyncSender<Job>,
+    status: Arc<RwLock<EngineStatus>>,
+}
+
+impl EngineHandle {
+    /// Starts the engine thread and loads the GGUF model at `path` on it in the background.
+    pub fn start(path: PathBuf, config: EngineConfig) -> Result<Self> {
+        let status = EngineStatus::Loading { path: path.clone() };
+        Self::spawn(status, config, move || {
+            LoadedModel::load(&path).map(|m| Box::new(CandleBackend(m)) as Box<dyn Backend>)
+        })
+    }
+
+    /// Starts the engine thread with a backend built by `load` on that thread (tests plug in
+    /// fakes here). The status is `Loading { path: "" }` until `load` returns.
+    pub fn with_loader<F>(config: EngineConfig, load: F) -> Result<Self>
+    where
+        F: FnOnce() -> Result<Box<dyn Backend>> + Send + 'static,
+    {
+        Self::spawn(
+            EngineStatus::Loading {
+                path: PathBuf::new(),
+            },
+            config,
+            load,
+        )
+    }
+
+    /// A handle with no model: every job gets `NotReady`.
+    pub fn none() -> Self {
+        let (jobs, _) = sync_channel(0);
+        Self {
+            jobs,
+            status: Arc::new(RwLock::new(EngineStatus::None)),
+        }
+    }
+
+    fn spawn<F>(initial: EngineStatus, config: EngineConfig, load: F) -> Result<Self>
+    where
+        F: FnOnce() -> Result<Box<dyn Backend>> + Send + 'static,
+    {
+        let (jobs, rx) = sync_channel(config.queue_capacity);
+        let status = Arc::new(RwLock::new(initial));
+        let thread_status = Arc::clone(&status);
+        std::thread::Builder::new()
+            .name("factcheck-engine".into())
+            .spawn(move || engine_thread(load, rx, thread_status))
+            .map_err(|e| EngineError::Internal(format!("cannot start the engine thread: {e}")))?;
+        Ok(Self { jobs, status })
+    }
+
+    /// The current status.
+    pub fn status(&self) -> EngineStatus {
+        self.status
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or(EngineStatus::Failed {
+                reason: "status lock poisoned".into(),
+            })
+    }
+
+    /// Queues a job. Fails at once with `NotReady` unless the model is ready, and with `Busy`
+    /// when the queue is full.
+    pub fn submit(&self, request: GenerateRequest) -> Result<JobStream> {
+        match self.status() {
+            EngineStatus::Ready { .. } => {}
+            EngineStatus::None => {
+                return Err(EngineError::NotReady("no model is configured".into()))
+            }
+            EngineStatus::Loading { .. } => {
+                return Err(EngineError::NotReady("the model is still loading".into()))
+            }
+            EngineStatus::Failed { reason } => {
+                return Err(EngineError::NotReady(format!("loading failed: {reason}")))
+            }
+        }
+        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let job = Job {
+            request,
+            events: tx,
+            cancel: Arc::clone(&cancel),
+        };
+        match self.jobs.try_send(job) {
+            Ok(()) => Ok(JobStream { rx, cancel }),
+            Err(TrySendError::Full(_)) => Err(EngineError::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(EngineError::Stopped),
+        }
+    }
+}
+
+fn set(status: &RwLock<EngineStatus>, value: EngineStatus) {
+    if let Ok(mut s) = status.write() {
+        *s = value;
+    }
+}
+
+fn engine_thread<F>(load: F, jobs: Receiver<Job>, status: Arc<RwLock<EngineStatus>>)
+where
+    F: FnOnce() -> Result<Box<dyn Backend>>,
+{
+    let mut backend = match load() {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!("model loading failed: {e}");
+            set(
+                &status,
+                EngineStatus::Failed {
+                    reason: e.to_string(),
+                },
+            );
+            return;
+        }
+    };
+    let info = backend.info();
+    tracing::info!(model = %info.name, arch = %info.architecture, "model ready");
+    set(
+        &status,
+        EngineStatus::Ready {
+            name: info.name,
+            architecture: info.architecture,
+            context_length: info.context_length,
+        },
+    );
+    while let Ok(job) = jobs.recv() {
+        if job.cancel.load(Ordering::Relaxed) || job.events.is_closed() {
+            continue;
+        }
+        let events = job.events.clone();
+        let mut sink = |ev: Event| events.blocking_send(ev).is_ok();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            backend.run(job.request, &job.cancel, &mut sink)
+        }));
+        let err = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(_) => Some(EngineError::Internal("generation panicked".into())),
+        };
+        if let Some(e) = err {
+            let _ = job.events.blocking_send(Event::Error(e));
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The handlers of the answer API: `POST /v1/ask` and `POST /v1/check`, as JSON or, with
+//! `"stream": true`, as Server-Sent Events: `delta` (answer text), `citation` (a citation as soon
+//! as it is verified), then `done` (the whole response object) or `error`.
+//!
+//! The pipeline runs in a task of its own; the SSE body reads from a channel. When the client
+//! disconnects, the body (and its receiver) is dropped, the task sees its channel closed and
+//! drops the pipeline future, which drops the engine's job stream and so cancels generation.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::routes::{validate_text, validate_top_k};
+use super::{ApiError, ApiJson, AppState};
+use crate::answer::{AnswerError, Answerer, Progress};
+
+/// Body of `POST /v1/ask`.
+#[derive(Deserialize)]
+pub struct AskRequest {
+    question: String,
+    #[serde(default = "default_top_k")]
+    top_k: i64,
+    #[serde(default)]
+    stream: bool,
+}
+
+/// Body of `POST /v1/check`.
+#[derive(Deserialize)]
+pub struct CheckRequest {
+    claim: String,
+    #[serde(default = "default_top_k")]
+    top_k: i64,
+    #[serde(default)]
+    stream: bool,
+}
+
+fn default_top_k() -> i64 {
+    5
+}
+
+impl From<AnswerError> for ApiError {
+    fn from(e: AnswerError) -> Self {
+        match e {
+            AnswerError::Busy => ApiError::Busy,
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Task {
+    Ask,
+    Check,
+}
+
+pub async fn ask(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<AskRequest>,
+) -> Result<Response, ApiError> {
+    validate_text("question", &req.question)?;
+    let top_k = validate_top_k(req.top_k)?;
+    run(state.answerer, Task::Ask, req.question, top_k, req.stream).await
+}
+
+pub async fn check(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<CheckRequest>,
+) -> Result<Response, ApiError> {
+    validate_text("claim", &req.claim)?;
+    let top_k = validate_top_k(req.top_k)?;
+    run(state.answerer, Task::Check, req.claim, top_k, req.stream).await
+}
+
+/// Runs one task to its JSON value.
+async fn execute(
+    a: &Answerer,
+    task: Task,
+    text: &str,
+    top_k: usize,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<serde_json::Value, AnswerError> {
+    Ok(match task {
+        Task::Ask => to_json(&a.ask(text, top_k, progress).await?),
+        Task::Check => to_json(&a.check(text, top_k, progress).await?),
+    })
+}
+
+fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_else(|e| json!({"error": e.to_string()}))
+}
+
+async fn run(
+    a: Arc<Answerer>,
+    task: Task,
+    text: String,
+    top_k: usize,
+    stream: bool,
+) -> Result<Response, ApiError> {
+    if !stream {
+        let value = execute(&a, task, &text, top_k, &mut |_| {}).await?;
+        return Ok(Json(value).into_response());
+    }
+    let (tx, rx) = mpsc::unbounded_channel::<Event>();
+    tokio::spawn(async move {
+        let progress_tx = tx.clone();
+        let mut progress = move |p: Progress| {
+            let ev = match p {
+                Progress::Delta(d) => Event::default().event("delta").data(d),
+                Progress::Citation(c) => Event::default()
+                    .event("citation")
+                    .data(to_json(&c).to_string()),
+            };
+            let _ = progress_tx.send(ev);
+        };
+        let work = execute(&a, task, &text, top_k, &mut progress);
+        tokio::select! {
+            _ = tx.closed() => {
+                tracing::info!("client disconnected; generation cancelled");
+            }
+            result = work => {
+                let ev = match result {
+                    Ok(v) => Event::default().event("done").data(v.to_string()),
+                    Err(e) => {
+                        tracing::error!("streamed request failed: {e}");
+                        let (_, code) = ApiError::from(e).status_and_code();
+                        Event::default().event("error").data(
+                            json!({"error": {"code": code, "message": error_message(code)}}).to_string(),
+                        )
+                    }
+                };
+                let _ = tx.send(ev);
+            }
+        }
+    });
+    let events = futures_stream(rx);
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+fn error_message(code: &str) -> &'static str {
+    match code {
+        "busy" => "the server is busy; retry shortly",
+        _ => "internal error; see the server log",
+    }
+}
+
+/// The receiver as a stream of SSE events.
+fn futures_stream(
+    rx: mpsc::UnboundedReceiver<Event>,
+) -> impl futures_core::Stream<Item = Result<Event, Infallible>> {
+    struct Rx(mpsc::UnboundedReceiver<Event>);
+    impl futures_core::Stream for Rx {
+        type Item = Result<Event, Infallible>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            self.0.poll_recv(cx).map(|o| o.map(Ok))
+        }
+    }
+    Rx(rx)
+}
