@@ -80,6 +80,8 @@ enum Command {
         #[arg(long, env = "FACTCHECK_MODEL")]
         model: Option<PathBuf>,
     },
+    /// Answer many questions and claims from a JSONL or CSV file (resumable, in input order).
+    Batch(BatchArgs),
     /// Download a GGUF model from the Hugging Face hub into the models folder.
     Pull(PullArgs),
     /// Generate a chat completion with a local GGUF model, streamed to stdout.
@@ -136,6 +138,36 @@ struct ServeArgs {
     /// with `--addr 127.0.0.1:0`.
     #[arg(long, env = "FACTCHECK_PORT_FILE")]
     port_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BatchArgs {
+    /// JSONL (or CSV with a header) of {"id", "question"} / {"id", "claim"} rows; `-` = stdin.
+    input: PathBuf,
+    /// Output JSONL; re-running with the same file resumes; `-` = stdout.
+    #[arg(short, long, env = "FACTCHECK_BATCH_OUTPUT")]
+    output: PathBuf,
+    /// Input format (default: csv for a .csv file, jsonl otherwise).
+    #[arg(long, env = "FACTCHECK_BATCH_FORMAT", value_parser = ["jsonl", "csv"])]
+    format: Option<String>,
+    /// Gold file (the eval format, matched by id): prints the figures.
+    #[arg(long, env = "FACTCHECK_BATCH_GOLD")]
+    gold: Option<PathBuf>,
+    /// Write the figures as JSON here.
+    #[arg(long, env = "FACTCHECK_BATCH_REPORT")]
+    report: Option<PathBuf>,
+    /// Write a self-contained HTML report here.
+    #[arg(long, env = "FACTCHECK_BATCH_HTML")]
+    html: Option<PathBuf>,
+    /// Rows in flight at once (model work still runs one at a time on its thread).
+    #[arg(long, env = "FACTCHECK_BATCH_CONCURRENCY", default_value_t = 4)]
+    concurrency: usize,
+    /// A GGUF model (without one: evidence mode).
+    #[arg(long, env = "FACTCHECK_MODEL")]
+    model: Option<PathBuf>,
+    /// Pause before each row, in milliseconds (demos, interruption tests).
+    #[arg(long, env = "FACTCHECK_BATCH_DELAY_MS", default_value_t = 0)]
+    delay_ms: u64,
 }
 
 #[derive(clap::Args)]
@@ -287,6 +319,7 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Batch(args) => batch(&cli.seeds, &cli.prompts, args),
         Command::Pull(args) => pull(args),
         Command::Generate(args) => run_generate(args),
         Command::Bench {
@@ -314,6 +347,56 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn batch(seeds: &Path, prompt_dir: &Path, args: BatchArgs) -> Result<()> {
+    use factcheck::batch::command::{self, BatchJob};
+    use factcheck::batch::input::Format;
+    use factcheck::batch::pipeline::PipelineProcessor;
+    use factcheck::batch::{BatchOptions, Progress};
+    let format = match args.format.as_deref() {
+        Some("csv") => Format::Csv,
+        Some(_) => Format::Jsonl,
+        None => Format::from_path(&args.input),
+    };
+    let job = BatchJob {
+        input: args.input,
+        format,
+        output: args.output,
+        gold: args.gold,
+        report: args.report,
+        html: args.html,
+        options: BatchOptions {
+            concurrency: args.concurrency.max(1),
+            delay: std::time::Duration::from_millis(args.delay_ms),
+            progress: Progress::auto(),
+        },
+    };
+    let answerer = Arc::new(answerer(seeds, prompt_dir, args.model.clone(), true)?);
+    let processor = PipelineProcessor::new(answerer.clone(), args.model.as_deref())
+        .context("cannot hash the model file")?;
+    let corpus = answerer.retriever().corpus().clone();
+    let rt = tokio::runtime::Runtime::new()?;
+    let outcome = rt.block_on(command::execute(
+        &job,
+        &processor,
+        &corpus,
+        cli::shutdown_signal(),
+    ))?;
+    if let Some(scores) = &outcome.scores {
+        eprint!("{}", command::scores_text(scores));
+    }
+    eprintln!("{}", command::summary_text(&outcome.summary));
+    if outcome.summary.interrupted {
+        std::process::exit(130);
+    }
+    if outcome.summary.errors > 0 {
+        anyhow::bail!(
+            "{} rows failed; see their `error` in the output",
+            outcome.summary.errors
+        );
+    }
+    Ok(())
 }
 
 fn pull(args: PullArgs) -> Result<()> {

@@ -154,12 +154,23 @@ fn lines_key(corpus: &Corpus, source: &str, start: usize, end: usize) -> Option<
 /// The final check of a citation against the corpus: the file exists, the lines exist, and the
 /// quote (non-empty) stands in those lines after NFC and whitespace folding.
 pub fn verify_citation(corpus: &Corpus, c: &Citation) -> Result<(), RejectReason> {
-    let quote = comparable(&c.quote);
+    verify_quote(corpus, &c.source, c.start_line, c.end_line, &c.quote)
+}
+
+/// [`verify_citation`] on the parts of a citation (as read back from JSON, say).
+pub fn verify_quote(
+    corpus: &Corpus,
+    source: &str,
+    start_line: usize,
+    end_line: usize,
+    quote: &str,
+) -> Result<(), RejectReason> {
+    let quote = comparable(quote);
     if quote.is_empty() {
         return Err(RejectReason::QuoteNotInSource);
     }
-    let key = lines_key(corpus, &c.source, c.start_line, c.end_line)
-        .ok_or(RejectReason::UnknownPassage)?;
+    let key =
+        lines_key(corpus, source, start_line, end_line).ok_or(RejectReason::UnknownPassage)?;
     if key.contains(&quote) {
         Ok(())
     } else {

@@ -5,13 +5,13 @@
 //! every listed file must be covered), verdict accuracy on claims and abstention on unanswerable
 //! questions. The last two only mean something with a real model.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::citations::verify_citation;
 use super::{AnswerError, Answerer, Citation, Mode, Verdict};
-use crate::eval::{covers, EvalItem};
+use crate::eval::{evidence_covered, EvalItem};
 
 /// Coverage of the gold evidence for a group of items.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -56,21 +56,13 @@ pub struct AnswerReport {
     pub results: Vec<AnswerItem>,
 }
 
-/// Whether `citations` cover the item's evidence.
+/// Whether `citations` cover the item's evidence (see [`evidence_covered`]).
 pub fn citations_cover(item: &EvalItem, citations: &[Citation]) -> bool {
-    let covered: BTreeSet<&str> = item
-        .evidence
+    let cited: Vec<(&str, &str)> = citations
         .iter()
-        .filter(|e| citations.iter().any(|c| covers(&c.source, &c.quote, e)))
-        .map(|e| e.source.as_str())
+        .map(|c| (c.source.as_str(), c.quote.as_str()))
         .collect();
-    if item.need.as_deref() == Some("all") {
-        item.evidence
-            .iter()
-            .all(|e| covered.contains(e.source.as_str()))
-    } else {
-        !covered.is_empty()
-    }
+    evidence_covered(item, &cited)
 }
 
 /// Runs the pipeline over `items` (at most `top_k` passages each) and scores it.

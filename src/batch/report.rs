@@ -11,10 +11,9 @@ use std::fmt::Write;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::answer::citations::verify_quote;
 use crate::corpus::Corpus;
-use crate::eval::{
-    citation_valid, covers, judge_ranking, metrics, EvalItem, Evidence, ItemResult, Metrics,
-};
+use crate::eval::{evidence_covered, judge_ranking, metrics, EvalItem, ItemResult, Metrics};
 
 /// Every figure of a scored batch.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -90,13 +89,9 @@ pub fn score(rows: &[Value], gold: &[EvalItem], corpus: &Corpus) -> Scores {
         for c in citations(response) {
             s.citations_returned += 1;
             let (start, end) = (usize_of(c, "start_line"), usize_of(c, "end_line"));
-            s.citations_valid += usize::from(citation_valid(
-                corpus,
-                str_of(c, "source"),
-                start,
-                end,
-                str_of(c, "quote"),
-            ));
+            let (source, quote) = (str_of(c, "source"), str_of(c, "quote"));
+            s.citations_valid +=
+                usize::from(verify_quote(corpus, source, start, end, quote).is_ok());
         }
         let Some(item) = row["id"].as_str().and_then(|id| by_id.get(id)) else {
             continue;
@@ -140,12 +135,11 @@ fn score_item(s: &mut Scores, ranking: &mut Vec<ItemResult>, item: &EvalItem, re
         });
         s.evidence_items += 1;
         let cited = citations(response);
-        let covered = item.evidence.iter().any(|ev: &Evidence| {
-            cited
-                .iter()
-                .any(|c| covers(str_of(c, "source"), str_of(c, "quote"), ev))
-        });
-        s.evidence_covered += usize::from(covered);
+        let pairs: Vec<(&str, &str)> = cited
+            .iter()
+            .map(|c| (str_of(c, "source"), str_of(c, "quote")))
+            .collect();
+        s.evidence_covered += usize::from(evidence_covered(item, &pairs));
     }
     if let Some(label) = &item.label {
         s.verdict_items += 1;

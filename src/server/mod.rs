@@ -8,6 +8,7 @@ mod answers;
 mod error;
 pub mod guard;
 pub mod metrics;
+mod openai;
 mod page;
 mod routes;
 
@@ -118,6 +119,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/search", post(routes::search))
         .route("/v1/ask", post(answers::ask))
         .route("/v1/check", post(answers::check))
+        .route("/v1/models", get(openai::models))
+        .route("/v1/chat/completions", post(openai::chat_completions))
         .fallback(routes::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
