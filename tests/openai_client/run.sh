@@ -5,13 +5,13 @@ set -euo pipefail
 BIN=$(realpath "${1:?usage: run.sh BINARY}")
 cd "$(dirname "$0")/../.."
 LOG=$(mktemp)
-"$BIN" serve --addr 127.0.0.1:0 >"$LOG" 2>&1 &
+PORT_FILE=$(mktemp -u)
+"$BIN" serve --addr 127.0.0.1:0 --port-file "$PORT_FILE" >"$LOG" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null || true; rm -f "$LOG"' EXIT
+trap 'kill $PID 2>/dev/null || true; rm -f "$LOG" "$PORT_FILE"' EXIT
 ADDR=""
 for _ in $(seq 1 200); do
-  ADDR=$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$LOG" | head -1 | cut -d= -f2 || true)
-  [ -n "$ADDR" ] && break
+  [ -s "$PORT_FILE" ] && ADDR=$(cat "$PORT_FILE") && break
   sleep 0.1
 done
 [ -n "$ADDR" ] || { echo "server did not start:" >&2; cat "$LOG" >&2; exit 1; }
