@@ -21,12 +21,22 @@ pub fn render(rows: &[Value], scores: Option<&Scores>, corpus: &Corpus) -> Strin
     let mut h = String::new();
     let _ = write!(h, "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\"><title>factcheck batch report</title><style>{STYLE}</style></head><body>");
     let _ = write!(h, "<h1>factcheck batch report</h1>");
-    if let Some(p) = rows.iter().map(|r| &r["provenance"]).find(|p| !p.is_null()) {
-        let _ = write!(
-            h,
-            "<p>Provenance: <code>{}</code></p>",
-            escape(&p.to_string())
-        );
+    if let Some(p) = rows
+        .iter()
+        .map(|r| &r["provenance"])
+        .find(|p| p.is_object())
+    {
+        h.push_str("<h2>Provenance</h2><table>");
+        for (k, v) in p.as_object().into_iter().flatten() {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            let _ = write!(
+                h,
+                "<tr><th>{}</th><td><code>{}</code></td></tr>",
+                escape(k),
+                escape(&v)
+            );
+        }
+        h.push_str("</table>");
     }
     if let Some(s) = scores {
         h.push_str(&figures(s));
