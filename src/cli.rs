@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::answer::evaluate::score_answers;
-use crate::answer::{Answerer, Citation, Mode, RejectedCitations, Side};
+use crate::answer::{AnswerError, Answerer, Citation, Mode, RejectedCitations, Side};
 use crate::engine::pull::{self, PullOutcome, Verification};
 use crate::engine::{EngineHandle, EngineStatus};
 use crate::eval::{load_set, score_retrieval, EvalError, Metrics};
@@ -182,6 +182,20 @@ pub async fn shutdown_signal() {
 }
 
 /// Runs an answer-pipeline future to completion on a small runtime of its own (the CLI has none).
+/// Why an answer command could not print its result.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The answer pipeline failed.
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
+    /// The evaluation file is unusable.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
 fn block_on<F: std::future::Future>(f: F) -> std::io::Result<F::Output> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -265,7 +279,7 @@ pub fn ask_output(
     question: &str,
     top_k: usize,
     json: bool,
-) -> anyhow::Result<String> {
+) -> Result<String, CliError> {
     let resp = block_on(a.ask(question, top_k.clamp(1, MAX_TOP_K), &mut |_| {}))??;
     if json {
         return Ok(json_text(&resp));
@@ -290,7 +304,12 @@ pub fn ask_output(
 }
 
 /// `factcheck check`: the verdict, explanation, signals and citations, as text or JSON.
-pub fn check_output(a: &Answerer, claim: &str, top_k: usize, json: bool) -> anyhow::Result<String> {
+pub fn check_output(
+    a: &Answerer,
+    claim: &str,
+    top_k: usize,
+    json: bool,
+) -> Result<String, CliError> {
     let resp = block_on(a.check(claim, top_k.clamp(1, MAX_TOP_K), &mut |_| {}))??;
     if json {
         return Ok(json_text(&resp));
@@ -336,7 +355,7 @@ pub fn answers_eval_output(
     set: &Path,
     verbose: bool,
     json: bool,
-) -> anyhow::Result<String> {
+) -> Result<String, CliError> {
     let items = load_set(set)?;
     let report = block_on(score_answers(a, &items, 5))??;
     if json {
