@@ -167,3 +167,38 @@ async fn responses_carry_security_headers_and_metrics_count_them() {
     assert!(text.contains("factcheck_http_requests_total"), "{text}");
     assert!(text.contains(r#"route="/v1/search""#), "{text}");
 }
+
+#[tokio::test]
+async fn answer_figures_reach_the_metrics() {
+    let app = app(ServerOptions::default());
+    let ask = Request::post("/v1/ask")
+        .body(Body::from(
+            r#"{"question":"3월 말 기준 소프트뱅크의 현금 보유액은?"}"#,
+        ))
+        .unwrap();
+    assert_eq!(status(&app, ask).await, StatusCode::OK);
+    let abstain = Request::post("/v1/ask")
+        .body(Body::from(
+            r#"{"question":"What is the population of Arizona?"}"#,
+        ))
+        .unwrap();
+    assert_eq!(status(&app, abstain).await, StatusCode::OK);
+    let req = Request::get("/metrics").body(Body::empty()).unwrap();
+    let body = app
+        .oneshot(req)
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    for name in [
+        r#"factcheck_citations_total{result="returned"}"#,
+        r#"factcheck_answers_total{mode="extractive"}"#,
+        "factcheck_abstentions_total",
+    ] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+}

@@ -134,6 +134,7 @@ async fn attempt(
             )))));
         }
     };
+    let _in_flight = InFlight::new();
     let mut g = consume(&mut stream, task, ctx, a, progress)
         .await
         .map_err(|e| match e {
@@ -150,6 +151,23 @@ async fn attempt(
         })?;
     g.ms = start.elapsed().as_secs_f64() * 1000.0;
     Ok(g)
+}
+
+/// Counts a model job as in flight (queued or running) for as long as it is read, cancellation
+/// included: `factcheck_model_jobs_in_flight`, the queue depth seen from the server.
+struct InFlight;
+
+impl InFlight {
+    fn new() -> InFlight {
+        metrics::gauge!("factcheck_model_jobs_in_flight").increment(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("factcheck_model_jobs_in_flight").decrement(1.0);
+    }
 }
 
 /// Reads a job's events: passes deltas on, and verifies the citations of each sentence as soon
@@ -187,6 +205,11 @@ async fn consume(
                 }
             }
             Event::Done { timings: t, .. } => {
+                metrics::histogram!("factcheck_ttft_seconds").record(t.ttft_ms / 1000.0);
+                metrics::histogram!("factcheck_decode_tokens_per_second")
+                    .record(t.decode_tokens_per_s);
+                metrics::counter!("factcheck_generated_tokens_total")
+                    .increment(t.completion_tokens as u64);
                 timings = Some(t);
                 break;
             }

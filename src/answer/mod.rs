@@ -375,6 +375,10 @@ impl Answerer {
         };
         resp.timings.retrieval_ms = retrieval_ms;
         resp.timings.total_ms = ms(start);
+        record(&resp.citations, &resp.rejected_citations, resp.mode);
+        if resp.abstained {
+            metrics::counter!("factcheck_abstentions_total").increment(1);
+        }
         Ok(resp)
     }
 
@@ -406,6 +410,14 @@ impl Answerer {
         };
         resp.timings.retrieval_ms = retrieval_ms;
         resp.timings.total_ms = ms(start);
+        record(&resp.citations, &resp.rejected_citations, resp.mode);
+        let verdict = serde_json::to_value(resp.verdict).ok();
+        let verdict = verdict
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .unwrap_or("none")
+            .to_string();
+        metrics::counter!("factcheck_verdicts_total", "verdict" => verdict).increment(1);
         Ok(resp)
     }
 
@@ -415,6 +427,19 @@ impl Answerer {
             crate::engine::EngineStatus::Ready { .. }
         )
     }
+}
+
+/// Prometheus counters of one response: citations returned and rejected, answers by mode.
+fn record(citations: &[Citation], rejected: &RejectedCitations, mode: Mode) {
+    metrics::counter!("factcheck_citations_total", "result" => "returned")
+        .increment(citations.len() as u64);
+    metrics::counter!("factcheck_citations_total", "result" => "rejected")
+        .increment(rejected.count as u64);
+    let mode = match mode {
+        Mode::Extractive => "extractive",
+        Mode::Generative => "generative",
+    };
+    metrics::counter!("factcheck_answers_total", "mode" => mode).increment(1);
 }
 
 /// Why the generative path did not produce a response.

@@ -2,9 +2,10 @@
 //!
 //! Metric names: `factcheck_http_requests_total{route,method,status}`,
 //! `factcheck_http_request_duration_seconds{route}` (histogram), and the model and answer
-//! figures recorded where they happen (`factcheck_queue_depth`, `factcheck_ttft_seconds`,
-//! `factcheck_decode_tokens_per_second`, `factcheck_citations_total{result}`,
-//! `factcheck_abstentions_total`).
+//! figures recorded where they happen: `factcheck_model_jobs_in_flight` (queued or running model
+//! jobs), `factcheck_ttft_seconds` and `factcheck_decode_tokens_per_second` (histograms),
+//! `factcheck_generated_tokens_total`, `factcheck_citations_total{result=returned|rejected}`,
+//! `factcheck_answers_total{mode}`, `factcheck_abstentions_total`, `factcheck_verdicts_total{verdict}`.
 
 use std::sync::OnceLock;
 use std::time::Instant;
