@@ -158,7 +158,11 @@ fn main() -> Result<()> {
             command: DevCommand::RandomModel { preset, out, seed },
         } => {
             factcheck::engine::random::write_preset(&preset, &out, seed)?;
-            eprintln!("wrote {}", out.display());
+            let mut mix: Vec<_> = factcheck::engine::random::quant_mix(&out)?
+                .into_iter()
+                .collect();
+            mix.sort();
+            eprintln!("wrote {} (tensor types: {mix:?})", out.display());
             Ok(())
         }
     }
