@@ -233,7 +233,7 @@ impl TokenConstraint for ForceBrackets {
         self.step += 1;
         let inner = self.inner.allowed(generated, vocab);
         if inner.is_none() || matches!(inner, Some(TokenMask::Deny(_))) {
-            if self.step % 4 == 0 {
+            if self.step.is_multiple_of(4) {
                 let open: Vec<u32> = (0..vocab.len() as u32)
                     .filter(|&i| vocab.text(i) == "[")
                     .collect();

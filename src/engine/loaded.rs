@@ -112,14 +112,28 @@ impl LoadedModel {
             path: path.to_path_buf(),
         };
         let vocab = Arc::new(Vocab::from_pieces(codec.pieces(), codec.eos_ids()));
-        Ok(Self {
+        let mut lm = Self {
             model,
             codec,
             template,
             vocab,
             info,
             prefix: None,
-        })
+        };
+        lm.warm_up()?;
+        Ok(lm)
+    }
+
+    /// candle repacks each quantized matrix for its fast kernels on first use (one layout for
+    /// single-token products, one for batches); doing it here moves that cost (about a second
+    /// for a 0.6B model) from the first request into loading.
+    fn warm_up(&mut self) -> Result<()> {
+        let t = self.codec.eos_ids().first().copied().unwrap_or(0);
+        self.model.clear_cache();
+        self.model.forward(&[t; 8])?;
+        self.model.forward(&[t])?;
+        self.model.clear_cache();
+        Ok(())
     }
 
     /// Renders and tokenizes a chat, finding the fixed instruction prefix.

@@ -255,7 +255,7 @@ impl Model {
             None
         };
         let (window, rope) = match cfg.sliding_window {
-            Some((w, pattern)) if (i + 1) % pattern != 0 => (Some(w), 1),
+            Some((w, pattern)) if !(i + 1).is_multiple_of(pattern) => (Some(w), 1),
             _ => (None, 0),
         };
         let gemma = cfg.arch == Arch::Gemma3;
@@ -299,10 +299,8 @@ impl Model {
 
     /// Forgets every cached token.
     pub fn clear_cache(&mut self) {
-        for c in self.cache.iter_mut() {
-            if let Some(c) = c {
-                c.len = 0;
-            }
+        for c in self.cache.iter_mut().flatten() {
+            c.len = 0;
         }
         self.pos = 0;
     }
