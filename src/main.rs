@@ -12,6 +12,9 @@ use clap::{Parser, Subcommand};
     about = "Offline fact-check assistant with verified citations"
 )]
 struct Cli {
+    /// Compute threads for the model (default: candle's choice, one per core).
+    #[arg(long, global = true, env = "FACTCHECK_THREADS")]
+    threads: Option<usize>,
     /// Folder holding the corpus (*.txt files).
     #[arg(long, global = true, env = "FACTCHECK_SEEDS", default_value = "seeds")]
     seeds: PathBuf,
@@ -132,6 +135,9 @@ fn run_generate(a: GenerateArgs) -> Result<()> {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        factcheck::engine::set_threads(n);
+    }
     match cli.command {
         Command::Serve { .. } | Command::Search { .. } | Command::Eval { .. } => {
             anyhow::bail!("not implemented yet")

@@ -176,3 +176,25 @@ fn tiny_models_use_q8_0_weights() {
     let mix = quant_mix(&path).unwrap();
     assert!(mix.get("Q8_0").copied().unwrap_or(0) > 10, "{mix:?}");
 }
+
+#[test]
+fn tokenizer_json_beside_the_model_wins() {
+    use tokenizers::models::wordlevel::WordLevel;
+    let (dir, path) = tiny("tiny-qwen2");
+    let from_gguf = LoadedModel::load(&path).unwrap();
+    let before = from_gguf.codec.encode("hello").unwrap();
+    // A word-level tokenizer that maps every word to id 42.
+    let vocab: std::collections::HashMap<String, u32> =
+        [("hello".to_string(), 42), ("<unk>".to_string(), 41)].into();
+    let model = WordLevel::builder()
+        .vocab(vocab.into_iter().collect())
+        .unk_token("<unk>".into())
+        .build()
+        .unwrap();
+    let tk = tokenizers::Tokenizer::new(model);
+    tk.save(dir.path().join("tokenizer.json"), false).unwrap();
+    let overridden = LoadedModel::load(&path).unwrap();
+    let after = overridden.codec.encode("hello").unwrap();
+    assert_ne!(before, after);
+    assert_eq!(after, [42]);
+}

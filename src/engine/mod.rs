@@ -101,3 +101,15 @@ pub(crate) fn prevalidate(path: &Path) -> Result<()> {
     let _ = path;
     Ok(())
 }
+
+/// Sets how many threads candle's CPU kernels use (`CANDLE_NUM_THREADS` for the quantized
+/// matmul pool, `RAYON_NUM_THREADS` for the rest). Call it at the start of `main`, before any
+/// other thread exists and before the first model is loaded; later calls have no effect on
+/// pools that already exist. On a 2-core machine shared with other busy processes, 1 thread
+/// is much steadier than 2: candle's pool spins waiting for a descheduled worker (see
+/// BENCHMARKS.md).
+pub fn set_threads(n: usize) {
+    let n = n.max(1).to_string();
+    std::env::set_var("CANDLE_NUM_THREADS", &n);
+    std::env::set_var("RAYON_NUM_THREADS", &n);
+}
