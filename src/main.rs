@@ -12,7 +12,8 @@ use clap::{Parser, Subcommand};
     about = "Offline fact-check assistant with verified citations"
 )]
 struct Cli {
-    /// Compute threads for the model (default: candle's choice, one per core).
+    /// Compute threads for the model (default: one per core). Weight matrices are split
+    /// across them (see `engine::set_threads`).
     #[arg(long, global = true, env = "FACTCHECK_THREADS")]
     threads: Option<usize>,
     /// Folder holding the corpus (*.txt files).
@@ -135,9 +136,8 @@ fn run_generate(a: GenerateArgs) -> Result<()> {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    if let Some(n) = cli.threads {
-        factcheck::engine::set_threads(n);
-    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    factcheck::engine::set_threads(cli.threads.unwrap_or(cores));
     match cli.command {
         Command::Serve { .. } | Command::Search { .. } | Command::Eval { .. } => {
             anyhow::bail!("not implemented yet")

@@ -6,6 +6,7 @@
 //! - [`model`]: the decoder (qwen2, qwen3, llama, gemma3) on candle ops, with a snapshottable KV cache.
 //! - [`tokenizer`]: the tokenizer built from the GGUF metadata (or a `tokenizer.json` beside it).
 //! - [`template`]: chat templates rendered with minijinja, with a fallback per architecture.
+//! - [`linear`]: quantized weight matrices, optionally split for graceful multi-threading.
 //! - [`loaded`]: a model, its tokenizer and template loaded together from one file.
 //! - [`generate`]: the generation loop: sampling, stops, UTF-8-safe streaming, timings.
 //! - [`constraint`]: constrained decoding (`TokenConstraint`, `MarkerConstraint`).
@@ -22,6 +23,7 @@ pub mod config;
 pub mod constraint;
 pub mod generate;
 pub mod gguf_check;
+pub mod linear;
 pub mod loaded;
 pub mod model;
 pub mod pull;
@@ -102,14 +104,16 @@ pub(crate) fn prevalidate(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Sets how many threads candle's CPU kernels use (`CANDLE_NUM_THREADS` for the quantized
-/// matmul pool, `RAYON_NUM_THREADS` for the rest). Call it at the start of `main`, before any
-/// other thread exists and before the first model is loaded; later calls have no effect on
-/// pools that already exist. On a 2-core machine shared with other busy processes, 1 thread
-/// is much steadier than 2: candle's pool spins waiting for a descheduled worker (see
-/// BENCHMARKS.md).
+/// Sets how many threads the model uses. Call it at the start of `main`, before any other
+/// thread exists and before the first model is loaded.
+///
+/// With `n > 1`, candle's own CPU pool is set to one thread and each weight matrix is split
+/// into `n` row blocks computed in parallel on the rayon pool (see [`linear`] for why: candle's
+/// pool stalls when a worker is descheduled on a busy machine). `RAYON_NUM_THREADS` is set to
+/// `n`. Without a call, candle's defaults apply (one thread per core, its spinning pool).
 pub fn set_threads(n: usize) {
-    let n = n.max(1).to_string();
-    std::env::set_var("CANDLE_NUM_THREADS", &n);
-    std::env::set_var("RAYON_NUM_THREADS", &n);
+    let n = n.max(1);
+    std::env::set_var("CANDLE_NUM_THREADS", "1");
+    std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    linear::set_split(n);
 }

@@ -9,16 +9,17 @@
 //! ignores the sliding window during one-token decoding (so incremental and full computations
 //! disagree past the window). Writing the decoder once on candle ops gives one code path with
 //! a prefix cache, chunked prefill with correct masks at any offset, and grouped-query attention
-//! without copying K/V per head. The weights are the same `QMatMul`s the library uses, so the
+//! without copying K/V per head. The weights are the same `QMatMul`s the library uses (see [`super::linear`]), so the
 //! quantized kernels (and their speed) are unchanged.
 
 use std::sync::Arc;
 
 use candle_core::quantized::ggml_file::qtensor_from_ggml;
-use candle_core::quantized::{gguf_file, QMatMul, QTensor};
+use candle_core::quantized::{gguf_file, QTensor};
 use candle_core::{DType, Device, IndexOp, Module, Storage, Tensor};
 
 pub use super::config::{Arch, ModelConfig, MAX_CONTEXT};
+use super::linear::Linear;
 use super::EngineError;
 
 /// A growable per-layer K/V buffer written in place; `len` rows are valid.
@@ -124,10 +125,10 @@ impl Rope {
 }
 
 struct Layer {
-    wq: QMatMul,
-    wk: QMatMul,
-    wv: QMatMul,
-    wo: QMatMul,
+    wq: Linear,
+    wk: Linear,
+    wv: Linear,
+    wo: Linear,
     bias: Option<(Tensor, Tensor, Tensor)>,
     q_norm: Option<Tensor>,
     k_norm: Option<Tensor>,
@@ -135,9 +136,9 @@ struct Layer {
     post_attn_norm: Option<Tensor>,
     ffn_norm: Tensor,
     post_ffn_norm: Option<Tensor>,
-    gate: QMatMul,
-    up: QMatMul,
-    down: QMatMul,
+    gate: Linear,
+    up: Linear,
+    down: Linear,
     /// Index into `Model::ropes`.
     rope: usize,
     window: Option<usize>,
@@ -149,7 +150,7 @@ pub struct Model {
     embed: QEmbedding,
     layers: Vec<Layer>,
     norm: Tensor,
-    output: QMatMul,
+    output: Linear,
     ropes: Vec<Rope>,
     cache: Vec<Option<LayerCache>>,
     pos: usize,
@@ -171,8 +172,8 @@ impl<R: std::io::Read + std::io::Seek> Loader<'_, R> {
             .tensor(self.reader, name, self.device)
             .map_err(|e| EngineError::BadModel(format!("tensor `{name}`: {e}")))
     }
-    fn mm(&mut self, name: &str) -> Result<QMatMul, EngineError> {
-        Ok(QMatMul::from_qtensor(self.q(name)?)?)
+    fn mm(&mut self, name: &str) -> Result<Linear, EngineError> {
+        Linear::new(Arc::new(self.q(name)?))
     }
     fn f32(&mut self, name: &str) -> Result<Tensor, EngineError> {
         Ok(self.q(name)?.dequantize(self.device)?)
@@ -204,7 +205,7 @@ impl Model {
             ld.mm("output.weight")?
         } else {
             // Tied embeddings: the output projection shares the quantized table.
-            QMatMul::from_arc(Arc::clone(&embed.table))?
+            Linear::new(Arc::clone(&embed.table))?
         };
         let norm = ld.f32("output_norm.weight")?;
         let mut ropes = vec![Rope::new(
