@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     /// Compute threads for the model (default: one per core). Weight matrices are split
-    /// across them (see `engine::set_threads`).
+    /// across them (see `engine::set_threads`); 0 leaves candle's own thread pool in charge.
     #[arg(long, global = true, env = "FACTCHECK_THREADS")]
     threads: Option<usize>,
     /// Folder holding the corpus (*.txt files).
@@ -137,7 +137,10 @@ fn run_generate(a: GenerateArgs) -> Result<()> {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    factcheck::engine::set_threads(cli.threads.unwrap_or(cores));
+    match cli.threads.unwrap_or(cores) {
+        0 => {}
+        n => factcheck::engine::set_threads(n),
+    }
     match cli.command {
         Command::Serve { .. } | Command::Search { .. } | Command::Eval { .. } => {
             anyhow::bail!("not implemented yet")
