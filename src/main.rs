@@ -12,8 +12,10 @@ use clap::{Parser, Subcommand};
     about = "Offline fact-check assistant with verified citations"
 )]
 struct Cli {
-    /// Compute threads for the model (default: one per core). Weight matrices are split
-    /// across them (see `engine::set_threads`); 0 leaves candle's own thread pool in charge.
+    /// Compute threads for the model. Unset or 0: candle's own pool, one thread per core
+    /// (fastest on an otherwise idle machine). N: candle single-threaded and weight matrices
+    /// split across N rayon threads, which degrades gracefully when other processes compete
+    /// for the cores (see BENCHMARKS.md); 1 is the steadiest on a busy 2-core machine.
     #[arg(long, global = true, env = "FACTCHECK_THREADS")]
     threads: Option<usize>,
     /// Folder holding the corpus (*.txt files).
@@ -136,10 +138,8 @@ fn run_generate(a: GenerateArgs) -> Result<()> {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    match cli.threads.unwrap_or(cores) {
-        0 => {}
-        n => factcheck::engine::set_threads(n),
+    if let Some(n) = cli.threads.filter(|&n| n > 0) {
+        factcheck::engine::set_threads(n);
     }
     match cli.command {
         Command::Serve { .. } | Command::Search { .. } | Command::Eval { .. } => {
