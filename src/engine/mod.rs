@@ -34,10 +34,12 @@ pub mod worker;
 
 use std::path::{Path, PathBuf};
 
-pub use constraint::{MarkerConstraint, TokenConstraint};
+pub use constraint::{MarkerConstraint, TokenConstraint, TokenMask, Vocab};
 pub use generate::{ChatMessage, Event, FinishReason, GenerateRequest, SamplingParams, Timings};
-pub use loaded::LoadedModel;
-pub use worker::{Backend, CandleBackend, EngineConfig, EngineHandle, EngineStatus, Job};
+pub use loaded::{LoadedModel, ModelInfo};
+pub use worker::{
+    Backend, CandleBackend, EngineConfig, EngineHandle, EngineStatus, Job, JobStream,
+};
 
 /// Everything that can go wrong in the engine. Each message names the thing at fault.
 #[derive(Debug, thiserror::Error)]
