@@ -8,7 +8,16 @@ use factcheck::engine::{ChatMessage, EngineError, LoadedModel};
 
 const TINY: &[&str] = &["tiny-qwen2", "tiny-qwen3", "tiny-llama", "tiny-gemma3"];
 
+/// Tiny models gain nothing from threads, and candle's spinning pool makes parallel tests
+/// crawl on a busy 2-core machine: run the model single-threaded. Every test calls this
+/// before its first tensor operation, so no thread reads the environment meanwhile.
+fn setup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| factcheck::engine::set_threads(1));
+}
+
 fn tiny(preset: &str) -> (tempfile::TempDir, PathBuf) {
+    setup();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(format!("{preset}.gguf"));
     write_preset(preset, &path, 7).unwrap();

@@ -315,7 +315,13 @@ pub fn generate(
     }) {
         return Ok(());
     }
-    let (mut logits, cached) = lm.prefill(&prompt, req.use_prefix_cache)?;
+    let Some((mut logits, cached)) = lm.prefill(&prompt, req.use_prefix_cache, cancel)? else {
+        sink(Event::Done {
+            finish_reason: FinishReason::Cancelled,
+            timings,
+        });
+        return Ok(());
+    };
     timings.cached_prompt_tokens = cached;
     timings.prefill_ms = ms(start);
     let computed = (prompt.tokens.len() - cached) as f64;
