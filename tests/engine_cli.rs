@@ -24,6 +24,8 @@ fn random_model_then_generate_streams_text_and_timings() {
     );
     let out = factcheck()
         .args([
+            "--threads",
+            "1",
             "generate",
             "--max-tokens",
             "12",
