@@ -238,3 +238,12 @@ fn errors_arrive_as_events() {
         s => panic!("{s:?}"),
     }
 }
+
+#[test]
+fn handle_and_stream_can_cross_threads() {
+    fn send_sync<T: Send + Sync + Clone>() {}
+    fn send<T: Send + 'static>() {}
+    send_sync::<EngineHandle>();
+    send::<factcheck::engine::JobStream>();
+    send::<GenerateRequest>();
+}
