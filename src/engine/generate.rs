@@ -296,6 +296,11 @@ pub fn generate(
     sink: &mut dyn FnMut(Event) -> bool,
 ) -> Result<()> {
     req.sampling.validate()?;
+    if req.max_tokens == 0 {
+        return Err(EngineError::InvalidRequest(
+            "max_tokens must be at least 1".into(),
+        ));
+    }
     let start = Instant::now();
     let prompt = lm.prompt(&req.messages)?;
     let limit = lm.info.context_length;
