@@ -18,6 +18,12 @@ use factcheck::{cli, server};
     about = "Offline fact-check assistant with verified citations"
 )]
 struct Cli {
+    /// Compute threads for the model. Unset or 0: candle's own pool, one thread per core
+    /// (fastest on an otherwise idle machine). N: candle single-threaded and weight matrices
+    /// split across N rayon threads, which degrades gracefully when other processes compete
+    /// for the cores (see BENCHMARKS.md); 1 is the steadiest on a busy 2-core machine.
+    #[arg(long, global = true, env = "FACTCHECK_THREADS")]
+    threads: Option<usize>,
     /// Folder holding the corpus (*.txt files).
     #[arg(long, global = true, env = "FACTCHECK_SEEDS", default_value = "seeds")]
     seeds: PathBuf,
@@ -282,6 +288,9 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(n) = cli.threads.filter(|&n| n > 0) {
+        factcheck::engine::set_threads(n);
+    }
     match cli.command {
         Command::Serve(args) => serve(&cli.seeds, &cli.prompts, args),
         Command::Ask { question, opts } => {
@@ -343,7 +352,11 @@ fn main() -> Result<()> {
             command: DevCommand::RandomModel { preset, out, seed },
         } => {
             factcheck::engine::random::write_preset(&preset, &out, seed)?;
-            eprintln!("wrote {}", out.display());
+            let mut mix: Vec<_> = factcheck::engine::random::quant_mix(&out)?
+                .into_iter()
+                .collect();
+            mix.sort();
+            eprintln!("wrote {} (tensor types: {mix:?})", out.display());
             Ok(())
         }
     }
@@ -450,14 +463,9 @@ fn answerer(
     let prompts = prompts(prompt_dir)?;
     let retriever = Arc::new(load(seeds)?);
     let engine = match model {
-        Some(path) => {
-            // The engine thread does not survive a panic inside candle's loader (its status
-            // would stay `loading`), and its own pre-validation is not wired in yet: check the
-            // file with the safe validator first, so a bad file is an error naming it.
-            factcheck::engine::gguf_check::validate_file(&path)
-                .with_context(|| format!("model file {} is not usable", path.display()))?;
-            EngineHandle::start(path, EngineConfig::default())?
-        }
+        // The engine validates the file (gguf_check) before candle reads it; a bad file
+        // becomes `failed (reason)`, which `wait` turns into an error naming the file.
+        Some(path) => EngineHandle::start(path, EngineConfig::default())?,
         None => EngineHandle::none(),
     };
     if wait {

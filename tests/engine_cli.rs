@@ -24,6 +24,8 @@ fn random_model_then_generate_streams_text_and_timings() {
     );
     let out = factcheck()
         .args([
+            "--threads",
+            "1",
             "generate",
             "--max-tokens",
             "12",
@@ -65,7 +67,15 @@ fn bench_runs_on_a_tiny_model() {
     let model = dir.path().join("tiny.gguf");
     factcheck::engine::random::write_preset("tiny-qwen3", &model, 1).unwrap();
     let out = factcheck()
-        .args(["bench", "--json", "--decode-tokens", "4", "--model"])
+        .args([
+            "--threads",
+            "1",
+            "bench",
+            "--json",
+            "--decode-tokens",
+            "4",
+            "--model",
+        ])
         .arg(&model)
         .env("RAYON_NUM_THREADS", "1")
         .output()

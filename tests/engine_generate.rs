@@ -13,7 +13,16 @@ use factcheck::engine::{
 };
 use proptest::prelude::*;
 
+/// Tiny models gain nothing from threads, and candle's spinning pool makes parallel tests
+/// crawl on a busy 2-core machine: run the model single-threaded. Every test calls this
+/// before its first tensor operation, so no thread reads the environment meanwhile.
+fn setup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| factcheck::engine::set_threads(1));
+}
+
 fn tiny(preset: &str) -> (tempfile::TempDir, PathBuf) {
+    setup();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(format!("{preset}.gguf"));
     write_preset(preset, &path, 11).unwrap();
@@ -233,7 +242,7 @@ impl TokenConstraint for ForceBrackets {
         self.step += 1;
         let inner = self.inner.allowed(generated, vocab);
         if inner.is_none() || matches!(inner, Some(TokenMask::Deny(_))) {
-            if self.step % 4 == 0 {
+            if self.step.is_multiple_of(4) {
                 let open: Vec<u32> = (0..vocab.len() as u32)
                     .filter(|&i| vocab.text(i) == "[")
                     .collect();
@@ -370,4 +379,24 @@ proptest! {
         }
         prop_assert_eq!(out, text);
     }
+}
+
+#[test]
+fn cancel_flag_set_before_prefill_stops_at_once() {
+    let (_d, path) = tiny("tiny-qwen2");
+    let mut lm = LoadedModel::load(&path).unwrap();
+    let mut events = vec![];
+    let mut sink = |ev: Event| {
+        events.push(format!("{ev:?}"));
+        true
+    };
+    generate(
+        &mut lm,
+        request(50, SamplingParams::default()),
+        &AtomicBool::new(true),
+        &mut sink,
+    )
+    .unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events[1].contains("Cancelled"), "{events:?}");
 }

@@ -8,7 +8,16 @@ use factcheck::engine::{ChatMessage, EngineError, LoadedModel};
 
 const TINY: &[&str] = &["tiny-qwen2", "tiny-qwen3", "tiny-llama", "tiny-gemma3"];
 
+/// Tiny models gain nothing from threads, and candle's spinning pool makes parallel tests
+/// crawl on a busy 2-core machine: run the model single-threaded. Every test calls this
+/// before its first tensor operation, so no thread reads the environment meanwhile.
+fn setup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| factcheck::engine::set_threads(1));
+}
+
 fn tiny(preset: &str) -> (tempfile::TempDir, PathBuf) {
+    setup();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(format!("{preset}.gguf"));
     write_preset(preset, &path, 7).unwrap();
@@ -175,4 +184,26 @@ fn tiny_models_use_q8_0_weights() {
     let (_d, path) = tiny("tiny-qwen2");
     let mix = quant_mix(&path).unwrap();
     assert!(mix.get("Q8_0").copied().unwrap_or(0) > 10, "{mix:?}");
+}
+
+#[test]
+fn tokenizer_json_beside_the_model_wins() {
+    use tokenizers::models::wordlevel::WordLevel;
+    let (dir, path) = tiny("tiny-qwen2");
+    let from_gguf = LoadedModel::load(&path).unwrap();
+    let before = from_gguf.codec.encode("hello").unwrap();
+    // A word-level tokenizer that maps every word to id 42.
+    let vocab: std::collections::HashMap<String, u32> =
+        [("hello".to_string(), 42), ("<unk>".to_string(), 41)].into();
+    let model = WordLevel::builder()
+        .vocab(vocab.into_iter().collect())
+        .unk_token("<unk>".into())
+        .build()
+        .unwrap();
+    let tk = tokenizers::Tokenizer::new(model);
+    tk.save(dir.path().join("tokenizer.json"), false).unwrap();
+    let overridden = LoadedModel::load(&path).unwrap();
+    let after = overridden.codec.encode("hello").unwrap();
+    assert_ne!(before, after);
+    assert_eq!(after, [42]);
 }

@@ -67,6 +67,14 @@ fn fake(gate: Option<mpsc::Receiver<()>>) -> (Box<dyn Backend>, Arc<AtomicUsize>
     (Box::new(b), emitted, stopped)
 }
 
+/// Tiny models gain nothing from threads, and candle's spinning pool makes parallel tests
+/// crawl on a busy 2-core machine: run the model single-threaded. Every test calls this
+/// before its first tensor operation, so no thread reads the environment meanwhile.
+fn setup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| factcheck::engine::set_threads(1));
+}
+
 fn req(max_tokens: usize) -> GenerateRequest {
     let mut r = GenerateRequest::new(vec![ChatMessage::new("user", "hi")]);
     r.max_tokens = max_tokens;
@@ -177,6 +185,7 @@ fn dropping_the_stream_cancels_the_job() {
 
 #[tokio::test]
 async fn candle_backend_streams_from_async_code() {
+    setup();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.gguf");
     write_preset("tiny-qwen2", &path, 3).unwrap();
@@ -210,6 +219,7 @@ async fn candle_backend_streams_from_async_code() {
 
 #[test]
 fn errors_arrive_as_events() {
+    setup();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.gguf");
     write_preset("tiny-llama", &path, 3).unwrap();
@@ -227,4 +237,13 @@ fn errors_arrive_as_events() {
         EngineStatus::Failed { reason } => assert!(reason.contains("none.gguf"), "{reason}"),
         s => panic!("{s:?}"),
     }
+}
+
+#[test]
+fn handle_and_stream_can_cross_threads() {
+    fn send_sync<T: Send + Sync + Clone>() {}
+    fn send<T: Send + 'static>() {}
+    send_sync::<EngineHandle>();
+    send::<factcheck::engine::JobStream>();
+    send::<GenerateRequest>();
 }

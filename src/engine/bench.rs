@@ -41,8 +41,10 @@ pub struct BenchReport {
     pub load_s: f64,
     /// (prompt tokens, prefill tokens/s).
     pub prefill: Vec<(usize, f64)>,
-    /// Decode tokens/s after a 512-token prompt.
+    /// Decode tokens/s after a 512-token prompt, over all generated tokens.
     pub decode_tokens_per_s: f64,
+    /// Decode tokens/s of the fastest 16-token window (less sensitive to other processes).
+    pub decode_best_window_tokens_per_s: f64,
     /// Prompt tokens in the TTFT runs, and how many of them are the cached prefix.
     pub ttft_prompt_tokens: (usize, usize),
     /// Time to first token without the prefix cache.
@@ -95,6 +97,26 @@ fn ttft(
     Ok(out)
 }
 
+/// Greedy decoding after a 512-token prompt: overall tokens/s and the best 16-token window.
+fn decode_speed(lm: &mut LoadedModel, n: usize) -> Result<(f64, f64)> {
+    let toks = filler_tokens(lm, 512.min(lm.info.context_length / 2));
+    lm.model.clear_cache();
+    let mut logits = lm.model.forward_chunked(&toks, PREFILL_CHUNK)?;
+    let start = Instant::now();
+    let mut window = Instant::now();
+    let mut best = 0f64;
+    for i in 1..=n {
+        let next = logits.argmax(0)?.to_scalar::<u32>()?;
+        logits = lm.model.forward(&[next])?;
+        if i % 16 == 0 {
+            best = best.max(16.0 / window.elapsed().as_secs_f64());
+            window = Instant::now();
+        }
+    }
+    let overall = n as f64 / start.elapsed().as_secs_f64();
+    Ok((overall, best.max(overall)))
+}
+
 /// Loads `path` and measures it.
 pub fn run(path: &Path, opts: &BenchOptions) -> Result<BenchReport> {
     let t = Instant::now();
@@ -110,20 +132,18 @@ pub fn run(path: &Path, opts: &BenchOptions) -> Result<BenchReport> {
                     .saturating_sub(opts.decode_tokens + 1),
             ),
         );
-        lm.model.clear_cache();
-        let t = Instant::now();
-        lm.model.forward_chunked(&toks, PREFILL_CHUNK)?;
-        prefill.push((toks.len(), toks.len() as f64 / t.elapsed().as_secs_f64()));
+        // Best of two runs: other processes on a small machine make single runs noisy.
+        let mut best = 0f64;
+        for _ in 0..2 {
+            lm.model.clear_cache();
+            let t = Instant::now();
+            lm.model.forward_chunked(&toks, PREFILL_CHUNK)?;
+            best = best.max(toks.len() as f64 / t.elapsed().as_secs_f64());
+        }
+        prefill.push((toks.len(), best));
     }
-    let toks = filler_tokens(&lm, 512.min(lm.info.context_length / 2));
-    lm.model.clear_cache();
-    let mut logits = lm.model.forward_chunked(&toks, PREFILL_CHUNK)?;
-    let t = Instant::now();
-    for _ in 0..opts.decode_tokens {
-        let next = logits.argmax(0)?.to_scalar::<u32>()?;
-        logits = lm.model.forward(&[next])?;
-    }
-    let decode_tokens_per_s = opts.decode_tokens as f64 / t.elapsed().as_secs_f64();
+    let (decode_tokens_per_s, decode_best_window_tokens_per_s) =
+        decode_speed(&mut lm, opts.decode_tokens)?;
     let system = "당신은 한국어 뉴스 기사에 근거해서만 답하는 사실 확인 도우미입니다. 주어진 문단만 인용하고, \
                   각 문장 끝에 [P1] 같은 표시로 근거 문단을 밝히세요. 근거가 없으면 모른다고 답하세요. "
         .to_string();
@@ -132,14 +152,17 @@ pub fn run(path: &Path, opts: &BenchOptions) -> Result<BenchReport> {
         ChatMessage::new("user", "소프트뱅크는 무엇을 발표했나요?"),
     ];
     let (cold, prompt_tokens, _) = ttft(&mut lm, &messages, false)?;
+    let cold = cold.min(ttft(&mut lm, &messages, false)?.0);
     ttft(&mut lm, &messages, true)?;
     let (cached, _, cached_tokens) = ttft(&mut lm, &messages, true)?;
+    let cached = cached.min(ttft(&mut lm, &messages, true)?.0);
     Ok(BenchReport {
         model: lm.info.name.clone(),
         threads: candle_core::utils::get_num_threads(),
         load_s,
         prefill,
         decode_tokens_per_s,
+        decode_best_window_tokens_per_s,
         ttft_prompt_tokens: (prompt_tokens, cached_tokens),
         ttft_cold_ms: cold,
         ttft_cached_ms: cached,
@@ -165,7 +188,7 @@ impl std::fmt::Display for BenchReport {
         let (p, c) = self.ttft_prompt_tokens;
         writeln!(
             f,
-            "TTFT ({p} prompt tokens): {:.0} ms without prefix cache, {:.0} ms with ({c} cached)",
+            "TTFT ({p} prompt tokens, best of 2): {:.0} ms without prefix cache, {:.0} ms with ({c} cached)",
             self.ttft_cold_ms, self.ttft_cached_ms
         )?;
         match self.peak_rss_mib {

@@ -296,6 +296,11 @@ pub fn generate(
     sink: &mut dyn FnMut(Event) -> bool,
 ) -> Result<()> {
     req.sampling.validate()?;
+    if req.max_tokens == 0 {
+        return Err(EngineError::InvalidRequest(
+            "max_tokens must be at least 1".into(),
+        ));
+    }
     let start = Instant::now();
     let prompt = lm.prompt(&req.messages)?;
     let limit = lm.info.context_length;
@@ -315,7 +320,13 @@ pub fn generate(
     }) {
         return Ok(());
     }
-    let (mut logits, cached) = lm.prefill(&prompt, req.use_prefix_cache)?;
+    let Some((mut logits, cached)) = lm.prefill(&prompt, req.use_prefix_cache, cancel)? else {
+        sink(Event::Done {
+            finish_reason: FinishReason::Cancelled,
+            timings,
+        });
+        return Ok(());
+    };
     timings.cached_prompt_tokens = cached;
     timings.prefill_ms = ms(start);
     let computed = (prompt.tokens.len() - cached) as f64;

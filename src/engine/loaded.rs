@@ -8,6 +8,7 @@
 //! later prompt starting with the same tokens restores that state and prefills only the rest.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use candle_core::quantized::gguf_file;
@@ -112,14 +113,28 @@ impl LoadedModel {
             path: path.to_path_buf(),
         };
         let vocab = Arc::new(Vocab::from_pieces(codec.pieces(), codec.eos_ids()));
-        Ok(Self {
+        let mut lm = Self {
             model,
             codec,
             template,
             vocab,
             info,
             prefix: None,
-        })
+        };
+        lm.warm_up()?;
+        Ok(lm)
+    }
+
+    /// candle repacks each quantized matrix for its fast kernels on first use (one layout for
+    /// single-token products, one for batches); doing it here moves that cost (about a second
+    /// for a 0.6B model) from the first request into loading.
+    fn warm_up(&mut self) -> Result<()> {
+        let t = self.codec.eos_ids().first().copied().unwrap_or(0);
+        self.model.clear_cache();
+        self.model.forward(&[t; 8])?;
+        self.model.forward(&[t])?;
+        self.model.clear_cache();
+        Ok(())
     }
 
     /// Renders and tokenizes a chat, finding the fixed instruction prefix.
@@ -152,13 +167,18 @@ impl LoadedModel {
     }
 
     /// Prefills `prompt` and returns the logits of its last token and how many prompt tokens
-    /// came from the prefix cache.
-    pub fn prefill(&mut self, prompt: &Prompt, use_cache: bool) -> Result<(Tensor, usize)> {
+    /// came from the prefix cache; `None` when `cancel` was set (checked between chunks).
+    pub fn prefill(
+        &mut self,
+        prompt: &Prompt,
+        use_cache: bool,
+        cancel: &AtomicBool,
+    ) -> Result<Option<(Tensor, usize)>> {
         let toks = &prompt.tokens;
         let p = prompt.prefix_len;
         if !use_cache || p == 0 || p >= toks.len() {
             self.model.clear_cache();
-            return Ok((self.model.forward_chunked(toks, PREFILL_CHUNK)?, 0));
+            return Ok(self.run_chunks(toks, cancel)?.map(|l| (l, 0)));
         }
         let hit = matches!(&self.prefix, Some((cached, _)) if cached.as_slice() == &toks[..p]);
         let cached = if hit {
@@ -168,14 +188,28 @@ impl LoadedModel {
             p
         } else {
             self.model.clear_cache();
-            self.model.forward_chunked(&toks[..p], PREFILL_CHUNK)?;
+            if self.run_chunks(&toks[..p], cancel)?.is_none() {
+                return Ok(None);
+            }
             self.prefix = Some((toks[..p].to_vec(), self.model.snapshot()?));
             0
         };
-        Ok((
-            self.model.forward_chunked(&toks[p..], PREFILL_CHUNK)?,
-            cached,
-        ))
+        Ok(self.run_chunks(&toks[p..], cancel)?.map(|l| (l, cached)))
+    }
+
+    /// Runs `tokens` in chunks of [`PREFILL_CHUNK`], stopping early when `cancel` is set.
+    fn run_chunks(&mut self, tokens: &[u32], cancel: &AtomicBool) -> Result<Option<Tensor>> {
+        let mut last = None;
+        for chunk in tokens.chunks(PREFILL_CHUNK) {
+            if cancel.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            last = Some(self.model.forward(chunk)?);
+        }
+        match last {
+            Some(l) => Ok(Some(l)),
+            None => Err(EngineError::InvalidRequest("nothing to prefill".into())),
+        }
     }
 
     /// Drops the cached prefix state.

@@ -6,6 +6,7 @@
 //! - [`model`]: the decoder (qwen2, qwen3, llama, gemma3) on candle ops, with a snapshottable KV cache.
 //! - [`tokenizer`]: the tokenizer built from the GGUF metadata (or a `tokenizer.json` beside it).
 //! - [`template`]: chat templates rendered with minijinja, with a fallback per architecture.
+//! - [`linear`]: quantized weight matrices, optionally split for graceful multi-threading.
 //! - [`loaded`]: a model, its tokenizer and template loaded together from one file.
 //! - [`generate`]: the generation loop: sampling, stops, UTF-8-safe streaming, timings.
 //! - [`constraint`]: constrained decoding (`TokenConstraint`, `MarkerConstraint`).
@@ -22,6 +23,7 @@ pub mod config;
 pub mod constraint;
 pub mod generate;
 pub mod gguf_check;
+pub mod linear;
 pub mod loaded;
 pub mod model;
 pub mod pull;
@@ -32,10 +34,12 @@ pub mod worker;
 
 use std::path::{Path, PathBuf};
 
-pub use constraint::{MarkerConstraint, TokenConstraint};
+pub use constraint::{MarkerConstraint, TokenConstraint, TokenMask, Vocab};
 pub use generate::{ChatMessage, Event, FinishReason, GenerateRequest, SamplingParams, Timings};
-pub use loaded::LoadedModel;
-pub use worker::{Backend, CandleBackend, EngineConfig, EngineHandle, EngineStatus, Job};
+pub use loaded::{LoadedModel, ModelInfo};
+pub use worker::{
+    Backend, CandleBackend, EngineConfig, EngineHandle, EngineStatus, Job, JobStream,
+};
 
 /// Everything that can go wrong in the engine. Each message names the thing at fault.
 #[derive(Debug, thiserror::Error)]
@@ -94,10 +98,26 @@ pub enum EngineError {
 /// The engine's result type.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
-/// Checks a GGUF file with the safe validator before candle parses it.
+/// Checks a GGUF file with the safe validator before candle parses it: candle panics or aborts
+/// the process on crafted files (zero alignment, overflowing shapes, huge counts).
 pub(crate) fn prevalidate(path: &Path) -> Result<()> {
-    // TODO(gguf_check): call `gguf_check::validate_file(path)` here and map its error to
-    // `EngineError::BadModel`; candle panics or aborts on crafted files.
-    let _ = path;
+    if !path.exists() {
+        return Err(EngineError::ModelNotFound(path.to_path_buf()));
+    }
+    gguf_check::validate_file(path).map_err(|e| EngineError::BadModel(e.to_string()))?;
     Ok(())
+}
+
+/// Sets how many threads the model uses. Call it at the start of `main`, before any other
+/// thread exists and before the first model is loaded.
+///
+/// With `n > 1`, candle's own CPU pool is set to one thread and each weight matrix is split
+/// into `n` row blocks computed in parallel on the rayon pool (see [`linear`] for why: candle's
+/// pool stalls when a worker is descheduled on a busy machine). `RAYON_NUM_THREADS` is set to
+/// `n`. Without a call, candle's defaults apply (one thread per core, its spinning pool).
+pub fn set_threads(n: usize) {
+    let n = n.max(1);
+    std::env::set_var("CANDLE_NUM_THREADS", "1");
+    std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    linear::set_split(n);
 }

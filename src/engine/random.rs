@@ -129,7 +129,7 @@ fn spec(preset: &str) -> Result<Spec> {
 
 /// llama.cpp's choice of layers that get more bits in the `_M` mixes.
 fn use_more_bits(i: usize, n: usize) -> bool {
-    i < n / 8 || i >= 7 * n / 8 || (i >= n / 8 && (i - n / 8) % 3 == 2)
+    i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2
 }
 
 /// The storage type of a weight matrix with `cols` input columns.
@@ -137,7 +137,7 @@ fn pick(spec: &Spec, want_q6: bool, cols: usize) -> GgmlDType {
     if !spec.q4km {
         return GgmlDType::Q8_0;
     }
-    match (want_q6, cols % 256 == 0) {
+    match (want_q6, cols.is_multiple_of(256)) {
         (true, true) => GgmlDType::Q6K,
         (false, true) => GgmlDType::Q4K,
         (true, false) => GgmlDType::Q8_0,

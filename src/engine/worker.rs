@@ -238,7 +238,14 @@ fn engine_thread<F>(load: F, jobs: Receiver<Job>, status: Arc<RwLock<EngineStatu
 where
     F: FnOnce() -> Result<Box<dyn Backend>>,
 {
-    let mut backend = match load() {
+    // A panic inside candle's loader must not leave the status at `loading` forever.
+    let loaded =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).unwrap_or_else(|_| {
+            Err(EngineError::BadModel(
+                "loading the model panicked inside candle".into(),
+            ))
+        });
+    let mut backend = match loaded {
         Ok(b) => b,
         Err(e) => {
             tracing::error!("model loading failed: {e}");
