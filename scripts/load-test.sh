@@ -16,19 +16,10 @@ CONNS=${3:-32}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 [ -x "$BIN" ] || { echo "no server binary at $BIN (cargo build --release)" >&2; exit 2; }
 
-LOG=$(mktemp)
-PORT_FILE=$(mktemp -u)
-"$BIN" serve --addr 127.0.0.1:0 --port-file "$PORT_FILE" >"$LOG" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null || true; rm -f "$LOG" "$PORT_FILE"' EXIT
-ADDR=""
-for _ in $(seq 1 200); do
-  [ -s "$PORT_FILE" ] && ADDR=$(cat "$PORT_FILE") && break
-  sleep 0.1
-done
-[ -n "$ADDR" ] || { echo "server did not start:" >&2; cat "$LOG" >&2; exit 1; }
-rss() { awk '/^VmRSS/ {print $2}' /proc/$PID/status; }
-hwm() { awk '/^VmHWM/ {print $2}' /proc/$PID/status; }
+source scripts/lib-server.sh
+start_server "$BIN"
+rss() { awk '/^VmRSS/ {print $2}' /proc/$SERVER_PID/status; }
+hwm() { awk '/^VmHWM/ {print $2}' /proc/$SERVER_PID/status; }
 
 run() {
   local path=$1 field=$2

@@ -152,8 +152,8 @@ fn error_message(code: &str) -> &'static str {
     }
 }
 
-/// The receiver as a stream of SSE events.
-fn futures_stream(
+/// The receiver as a stream of SSE events (also used by the OpenAI-compatible stream).
+pub(super) fn futures_stream(
     rx: mpsc::UnboundedReceiver<Event>,
 ) -> impl futures_core::Stream<Item = Result<Event, Infallible>> {
     struct Rx(mpsc::UnboundedReceiver<Event>);

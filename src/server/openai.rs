@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use super::answers::futures_stream;
 use super::routes::validate_text;
 use super::{ApiError, ApiJson, AppState};
 use crate::answer::{AskResponse, Progress};
@@ -228,17 +229,5 @@ fn stream(
         }
         let _ = tx.send(Event::default().data("[DONE]"));
     });
-    Sse::new(Receiver(rx)).keep_alive(KeepAlive::default())
-}
-
-struct Receiver(mpsc::UnboundedReceiver<Event>);
-
-impl futures_core::Stream for Receiver {
-    type Item = Result<Event, Infallible>;
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx).map(|o| o.map(Ok))
-    }
+    Sse::new(futures_stream(rx)).keep_alive(KeepAlive::default())
 }
