@@ -322,15 +322,27 @@ impl Thesaurus {
         self.related(|m| m.contains(' ') && query.contains(m))
     }
 
+    /// The other members of each group with a member that `hit` accepts. A Korean word expands
+    /// only to Korean members: the corpus is Korean, and adding a name's English form would
+    /// double-count passages that print both (크리스탈 랜드(Crystal Land)).
     fn related(&self, hit: impl Fn(&str) -> bool) -> Vec<&str> {
         let mut out = Vec::new();
         for g in &self.groups {
             if let Some(found) = g.iter().find(|m| hit(m)) {
-                out.extend(g.iter().filter(|m| *m != found).map(String::as_str));
+                let korean = has_hangul(found);
+                out.extend(
+                    g.iter()
+                        .filter(|m| *m != found && (!korean || has_hangul(m)))
+                        .map(String::as_str),
+                );
             }
         }
         out
     }
+}
+
+fn has_hangul(s: &str) -> bool {
+    s.chars().any(|c| class(c) == Class::Hangul)
 }
 
 /// A Hangul member matches words it begins (a stem: 사들이 ~ 사들이기로); a Latin member matches
