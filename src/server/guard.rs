@@ -47,7 +47,7 @@ impl Access {
 
     fn host_allowed(&self, host: &str) -> bool {
         let name = host_name(host).to_ascii_lowercase();
-        self.allowed_hosts.iter().any(|h| *h == name)
+        self.allowed_hosts.contains(&name)
     }
 
     fn key_ok(&self, req: &Request<Body>) -> bool {
