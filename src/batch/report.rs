@@ -120,7 +120,9 @@ pub fn score(rows: &[Value], gold: &[EvalItem], corpus: &Corpus) -> Scores {
 
 fn score_item(s: &mut Scores, ranking: &mut Vec<ItemResult>, item: &EvalItem, response: &Value) {
     if !item.evidence.is_empty() {
-        let passages = response["passages"].as_array().cloned().unwrap_or_default();
+        let passages = response["passages"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice);
         let ranked: Vec<(&str, &str)> = passages
             .iter()
             .map(|p| (str_of(p, "source"), str_of(p, "text")))
