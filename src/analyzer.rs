@@ -218,6 +218,8 @@ pub fn query_words(query: &str, opts: Options) -> Vec<Vec<String>> {
 pub struct QueryWord {
     pub tokens: Vec<String>,
     pub expansions: Vec<Vec<String>>,
+    /// How much the word counts: 1, or [`FOCUS_WEIGHT`] for the question's focus.
+    pub weight: f32,
 }
 
 /// The content words of a query with their expansions. Words found in the
@@ -225,8 +227,9 @@ pub struct QueryWord {
 /// glossary entry (`data center`) becomes a word of its own.
 pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
     let norm = normalize(query);
+    let focus = crate::focus::focus(query).word;
     let mut plan: Vec<QueryWord> = Vec::new();
-    for word in norm.split_whitespace() {
+    for (i, word) in norm.split_whitespace().enumerate() {
         let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
         if KO_QUESTION_WORDS.iter().any(|q| bare.starts_with(q)) || EN_STOPWORDS.contains(&bare) {
             continue;
@@ -240,7 +243,12 @@ pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
             .into_iter()
             .map(|m| analyze(m, opts))
             .collect();
-        plan.push(QueryWord { tokens, expansions });
+        let weight = if focus == Some(i) { FOCUS_WEIGHT } else { 1.0 };
+        plan.push(QueryWord {
+            tokens,
+            expansions,
+            weight,
+        });
     }
     let phrases: Vec<Vec<String>> = THESAURUS
         .phrase_expansions(&norm)
@@ -251,6 +259,7 @@ pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
         plan.push(QueryWord {
             tokens: Vec::new(),
             expansions: phrases,
+            weight: 1.0,
         });
     }
     plan
@@ -271,9 +280,9 @@ pub fn weighted_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
         }
     };
     for word in plan {
-        add(&word.tokens, 1.0);
+        add(&word.tokens, word.weight);
         for e in &word.expansions {
-            add(e, EXPANSION_WEIGHT);
+            add(e, EXPANSION_WEIGHT * word.weight);
         }
     }
     out
@@ -281,6 +290,9 @@ pub fn weighted_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
 
 /// Exponent of the per-word token weight (0 = every token counts fully, 1 = a word counts once).
 pub const WORD_WEIGHT_EXP: f32 = 0.75;
+/// Weight of a question's focus word (`기업들은?`): answers name the companies rather than say
+/// 기업, so the word says less about which passage answers (see [`crate::focus`]).
+pub const FOCUS_WEIGHT: f32 = 0.5;
 /// Weight of a thesaurus expansion relative to the word it came from.
 pub const EXPANSION_WEIGHT: f32 = 0.5;
 

@@ -22,6 +22,7 @@ use crate::analyzer::{
     analyze, query_plan, weighted_query_tokens, KoTokenizer, Options, QueryWord,
 };
 use crate::corpus::Corpus;
+use crate::focus::has_form;
 use crate::segment::{segment_corpus, Passage};
 use crate::text::sentence_spans;
 
@@ -31,6 +32,9 @@ pub const ANALYZER: &str = "ko_bigram";
 pub const MAX_TOP_K: usize = 50;
 /// Candidates fetched from BM25 before re-scoring.
 const CANDIDATES: usize = 64;
+/// Score factor of a passage without the form of answer the question asks for: no list for
+/// `…기업들은?`, no number for `얼마`, no date for `언제` (see [`crate::focus`]).
+const MISSING_FORM: f32 = 0.4;
 /// Exponent of the coverage factor in the final score.
 const COVERAGE_EXP: f32 = 0.5;
 /// Hits whose token sets overlap a better hit's this much (Jaccard) are dropped as repeats.
@@ -142,6 +146,7 @@ impl Retriever {
     pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
         let top_k = top_k.clamp(1, MAX_TOP_K);
         let plan = query_plan(query, self.opts);
+        let expect = crate::focus::focus(query).expect;
         let weighted = weighted_query_tokens(&plan);
         if weighted.is_empty() {
             return Ok(Vec::new());
@@ -172,7 +177,10 @@ impl Retriever {
             };
             let i = i as usize;
             let cover = coverage(&plan, &self.token_sets[i], &idfs);
-            let score = bm25 * self.passages[i].kind.prior() * cover.powf(COVERAGE_EXP);
+            let mut score = bm25 * self.passages[i].kind.prior() * cover.powf(COVERAGE_EXP);
+            if !has_form(&self.passages[i].text, expect) {
+                score *= MISSING_FORM;
+            }
             scored.push((i, score, cover));
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -257,7 +265,7 @@ pub fn coverage(plan: &[QueryWord], passage: &HashSet<String>, idf: &HashMap<&st
     };
     let (mut got, mut total) = (0.0, 0.0);
     for word in plan.iter().filter(|w| !w.tokens.is_empty()) {
-        let w = weight(&word.tokens);
+        let w = weight(&word.tokens) * word.weight;
         total += w;
         if matched(&word.tokens) || word.expansions.iter().any(|e| matched(e)) {
             got += w;

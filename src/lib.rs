@@ -24,6 +24,7 @@ pub mod cli;
 pub mod corpus;
 pub mod engine;
 pub mod eval;
+pub mod focus;
 pub mod index;
 pub mod segment;
 pub mod server;

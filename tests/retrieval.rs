@@ -40,6 +40,38 @@ fn lists_rank_below_body_text_and_repeats_collapse() {
     assert_eq!(captions, 1, "the repeated caption appears once");
 }
 
+/// A question's focus decides the form of the answer: a list for a plural, a number for 얼마,
+/// a clock time for 시각. The passage that only repeats the question's words ranks lower.
+#[test]
+fn answers_of_the_asked_form_rank_first() {
+    let corpus = Corpus::from_files(vec![SourceFile::from_text(
+        "d.txt",
+        "우주 프로젝트에 참여하는 기업 오메가는 지난해 설립됐다.\n\
+         알파·베타·감마가 우주 프로젝트에 참여한다.\n\
+         우주 프로젝트 예산에 대해 장관은 말을 아꼈다.\n\
+         정부는 우주 프로젝트 예산을 3조 원으로 정했다.\n\
+         장관이 우주센터에 도착해 기자들을 만났다.\n\
+         장관은 오후 3시 20분 우주센터에 도착했다.\n\
+         중소 기업 지원책이 발표됐다.\n\
+         기업 투자가 늘었다고 정부는 밝혔다.\n\
+         대형 기업 실적은 시장 예상을 웃돌았다.\n\
+         날씨가 맑아 발사 준비가 순조롭다.\n",
+    )]);
+    let r = Retriever::new(corpus).unwrap();
+    assert_eq!(top_id(&r, "우주 프로젝트에 참여하는 기업들은?"), "d:2-2");
+    assert_eq!(
+        top_id(&r, "Which companies join the 우주 프로젝트?"),
+        "d:2-2"
+    );
+    assert_eq!(top_id(&r, "우주 프로젝트 예산은 얼마인가?"), "d:4-4");
+    assert_eq!(top_id(&r, "장관이 우주센터에 도착한 시각은?"), "d:6-6");
+    // A claim has no focus: the plain lexical match wins.
+    assert_eq!(
+        top_id(&r, "장관이 우주센터에 도착해 기자들을 만났다."),
+        "d:5-5"
+    );
+}
+
 #[test]
 fn highlight_is_a_sentence_of_the_passage() {
     let r = Retriever::new(common::fixture_corpus()).unwrap();

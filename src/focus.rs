@@ -1,0 +1,331 @@
+//! The question's focus: what form of answer a query asks for, and whether a passage has it.
+//!
+//! A factoid question names the thing it asks for (its *focus*: "…에 참여하는 **기업들**은?",
+//! "**which companies** …", "…의 **규모**는?"), and the passage that answers it rarely repeats
+//! that word: it names the companies, or gives the number. Retrieval uses the focus twice. The
+//! focus word counts less in the query (a passage that merely says 기업 is not an answer), and
+//! the form of answer is checked on each passage's surface: a plural focus wants a list
+//! (`오픈AI·오러클·소프트뱅크`, `OpenAI, 오라클, MGX`), 얼마/몇/규모/how much want a number,
+//! 언제/when want a date, 시각/what time a clock time. Passages without that form rank lower.
+//! Detection is deliberately narrow: claims and other statements have no focus and expect
+//! nothing, so their ranking does not change.
+
+use crate::analyzer::normalize;
+
+/// The form of answer a question asks for, as far as a passage's surface can show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Expect {
+    /// Nothing in particular (also every claim and every non-question).
+    #[default]
+    Anything,
+    /// Several things (`…기업들은?`, `which companies`): passages that enumerate.
+    List,
+    /// An amount or a count (`얼마`, `몇`, `규모는?`, `how much`): passages with numbers.
+    Number,
+    /// A date or a time of day (`언제`, `when`): passages with dates or times.
+    Time,
+    /// A time of day (`시각은?`, `몇 시`, `what time`): passages with clock times.
+    Clock,
+}
+
+/// What a query asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Focus {
+    /// Index, among the query's whitespace words, of the focus word (the asked-for noun).
+    pub word: Option<usize>,
+    /// The form of answer the question wants.
+    pub expect: Expect,
+}
+
+/// Korean plural endings on the focus noun, with the particle that follows them.
+const KO_PLURAL: &[&str] = &["들은", "들는", "들이", "들을", "들로", "들과", "들"];
+/// Korean determiners that ask which one(s): the next word is the focus.
+const KO_WHICH: &[&str] = &["어떤", "어느", "무슨"];
+/// English words that ask which one(s): the next word is the focus.
+const EN_WHICH: &[&str] = &["which", "what"];
+/// Korean question words that ask for an amount or a count, and focus nouns that do.
+const KO_NUMBER_ASK: &[&str] = &["얼마", "몇"];
+const KO_NUMBER_FOCUS: &[&str] = &[
+    "규모",
+    "가격",
+    "금액",
+    "액수",
+    "비용",
+    "비율",
+    "성장률",
+    "매출",
+    "인원",
+    "보유액",
+];
+const EN_NUMBER_ASK: &[&str] = &["how much", "how many", "how long"];
+/// Korean question words that ask for a date or a time, and focus nouns that do.
+const KO_TIME_ASK: &[&str] = &["언제"];
+const KO_TIME_FOCUS: &[&str] = &["날짜", "시점", "일자", "연도"];
+/// Focus nouns and English words that ask for a time of day.
+const KO_CLOCK_FOCUS: &[&str] = &["시각", "몇시"];
+const EN_CLOCK_ASK: &[&str] = &["what time"];
+const EN_TIME_ASK: &[&str] = &["when ", "what day", "what date", "what year"];
+
+/// The focus of `query`: the noun after a which-word (어떤 기업들이…, which companies…), or for a
+/// Korean question the last word when it is a noun with a topic particle (…기업들은?); and the
+/// form of answer it asks for.
+pub fn focus(query: &str) -> Focus {
+    let norm = normalize(query);
+    let words: Vec<&str> = norm
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .collect();
+    let word = words
+        .iter()
+        .position(|w| KO_WHICH.contains(w) || EN_WHICH.contains(w))
+        .filter(|i| i + 1 < words.len())
+        .map(|i| i + 1)
+        .or_else(|| {
+            let last = words.len().checked_sub(1)?;
+            (norm.trim_end().ends_with('?') && ends_with_topic(words[last])).then_some(last)
+        });
+    let expect = expect(&norm, &words, word.map(|i| words[i]));
+    Focus { word, expect }
+}
+
+fn expect(norm: &str, words: &[&str], focus: Option<&str>) -> Expect {
+    let asks = |ask: &[&str], nouns: &[&str], en: &[&str]| {
+        words.iter().any(|w| ask.iter().any(|k| w.starts_with(k)))
+            || focus.is_some_and(|f| nouns.iter().any(|k| f.starts_with(k)))
+            || en.iter().any(|e| norm.contains(e))
+    };
+    let clock = words
+        .windows(2)
+        .any(|w| w[0] == "몇" && w[1].starts_with('시'))
+        || words
+            .iter()
+            .any(|w| KO_CLOCK_FOCUS.iter().any(|k| w.starts_with(k)))
+        || EN_CLOCK_ASK.iter().any(|e| norm.contains(e));
+    if clock {
+        Expect::Clock
+    } else if asks(KO_NUMBER_ASK, KO_NUMBER_FOCUS, EN_NUMBER_ASK) {
+        Expect::Number
+    } else if asks(KO_TIME_ASK, KO_TIME_FOCUS, EN_TIME_ASK) {
+        Expect::Time
+    } else if focus.is_some_and(|f| is_ko_plural(f) || is_en_plural(f)) {
+        Expect::List
+    } else {
+        Expect::Anything
+    }
+}
+
+/// Whether `text` has the form `expect` asks for (always, for [`Expect::Anything`]).
+pub fn has_form(text: &str, expect: Expect) -> bool {
+    match expect {
+        Expect::Anything => true,
+        Expect::List => list_items(text) >= 3,
+        Expect::Number => text.chars().any(|c| c.is_ascii_digit()),
+        Expect::Time => has_time(text),
+        Expect::Clock => has_clock(text),
+    }
+}
+
+/// A time of day: 오전/오후, or digits followed by 시 (`2시 40분`), or `2:40`.
+fn has_clock(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    text.contains("오전")
+        || text.contains("오후")
+        || chars
+            .windows(2)
+            .any(|w| w[0].is_ascii_digit() && w[1] == '시')
+        || chars
+            .windows(3)
+            .any(|w| w[0].is_ascii_digit() && w[1] == ':' && w[2].is_ascii_digit())
+}
+
+/// A date or a time of day: digits followed by 년/월/일/시/분, or an English month name.
+fn has_time(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let korean = chars
+        .windows(2)
+        .any(|w| w[0].is_ascii_digit() && matches!(w[1], '년' | '월' | '일' | '시' | '분'));
+    const MONTHS: &[&str] = &[
+        "january",
+        "february",
+        "march",
+        "april",
+        "may ",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let lower = text.to_lowercase();
+    korean || MONTHS.iter().any(|m| lower.contains(m))
+}
+
+/// `기업들은`, `회사들이`: a noun of at least two syllables plus the plural marker.
+fn is_ko_plural(word: &str) -> bool {
+    KO_PLURAL.iter().any(|p| {
+        word.strip_suffix(p)
+            .is_some_and(|stem| stem.chars().count() >= 2 && stem.chars().all(is_hangul))
+    })
+}
+
+/// `companies`, `firms`: an English plural noun (not `is`, `was`, `has`…).
+fn is_en_plural(word: &str) -> bool {
+    word.len() > 3 && word.ends_with('s') && !word.ends_with("ss") && word.is_ascii()
+}
+
+/// A Hangul word ending in the topic particle 은/는: the shape of a Korean question's focus.
+fn ends_with_topic(word: &str) -> bool {
+    word.chars().count() >= 2
+        && word.chars().all(is_hangul)
+        && (word.ends_with('은') || word.ends_with('는'))
+        && !word.ends_with("하는")
+        && !word.ends_with("되는")
+}
+
+fn is_hangul(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
+}
+
+/// Longest enumeration in `text`, in items: names joined by a middle dot (`A·B·C`: 3) or by
+/// commas between short items (`A, B, C와`: 3). Digit groups (`1,720`) are not lists; a comma
+/// list needs three items, since two comma-joined parts are usually clauses.
+pub fn list_items(text: &str) -> usize {
+    dot_list(text).max(comma_list(text))
+}
+
+fn dot_list(text: &str) -> usize {
+    let chars: Vec<char> = text.chars().collect();
+    let (mut best, mut run) = (0, 1);
+    let mut since_sep = usize::MAX;
+    for (i, &c) in chars.iter().enumerate() {
+        let joins = matches!(c, '·' | 'ㆍ' | '・')
+            && i > 0
+            && i + 1 < chars.len()
+            && chars[i - 1].is_alphanumeric()
+            && chars[i + 1].is_alphanumeric();
+        if joins {
+            // A run goes on while the items between dots stay name-sized.
+            run = if since_sep <= 12 { run + 1 } else { 2 };
+            best = best.max(run);
+            since_sep = 0;
+        } else if c.is_whitespace() && since_sep != usize::MAX {
+            since_sep = usize::MAX;
+        } else if since_sep != usize::MAX {
+            since_sep += 1;
+        }
+    }
+    best
+}
+
+fn comma_list(text: &str) -> usize {
+    let parts: Vec<&str> = text.split(',').collect();
+    let short =
+        |item: &str| item.trim().chars().count() <= 15 && item.split_whitespace().count() <= 2;
+    let (mut best, mut commas) = (0, 0);
+    for k in 1..parts.len() {
+        let digit_group = parts[k - 1].ends_with(|c: char| c.is_ascii_digit())
+            && parts[k].starts_with(|c: char| c.is_ascii_digit());
+        if digit_group || !parts[k].starts_with(' ') {
+            commas = 0;
+            continue;
+        }
+        // Between two commas of one list stands one short item.
+        if commas > 0 && !short(parts[k - 1]) {
+            commas = 0;
+        }
+        commas += 1;
+        best = best.max(commas + 1);
+    }
+    if best >= 3 {
+        best
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plural_korean_question_wants_a_list() {
+        let f = focus("스타게이트 프로젝트에 참여하는 기업들은?");
+        assert_eq!(f.word, Some(3));
+        assert_eq!(f.expect, Expect::List);
+        let f = focus("어떤 회사들이 투자했나?");
+        assert_eq!(f.word, Some(1));
+        assert_eq!(f.expect, Expect::List);
+    }
+
+    #[test]
+    fn singular_and_non_questions() {
+        let f = focus("앱솔릭스가 추진하는 제2공장의 연간 규모는?");
+        assert_eq!(f.word, Some(4));
+        assert_eq!(f.expect, Expect::Number);
+        assert_eq!(
+            focus("소프트뱅크는 샤프 공장을 인수했다."),
+            Focus::default()
+        );
+        // 참여하는 is a verb form, not a topic-marked noun.
+        assert_eq!(focus("스타게이트에 참여하는?").word, None);
+        // 그들은: a pronoun, not a plural noun.
+        assert_eq!(focus("그들은?").expect, Expect::Anything);
+        assert_eq!(focus("독일 로봇 스타트업은?").expect, Expect::Anything);
+    }
+
+    #[test]
+    fn english_which_question() {
+        let f = focus("Which companies take part in Stargate?");
+        assert_eq!(f.word, Some(1));
+        assert_eq!(f.expect, Expect::List);
+        assert_eq!(
+            focus("Which company bought Ampere?").expect,
+            Expect::Anything
+        );
+        assert_eq!(
+            focus("How many jobs will it create?").expect,
+            Expect::Number
+        );
+        assert_eq!(focus("When did Musk post?").expect, Expect::Time);
+    }
+
+    #[test]
+    fn time_and_number_questions() {
+        assert_eq!(focus("회동이 열린 날짜는 언제인가?").expect, Expect::Time);
+        assert_eq!(focus("도착한 시각은 언제인가?").expect, Expect::Clock);
+        assert_eq!(focus("몇 시에 도착했나?").expect, Expect::Clock);
+        assert_eq!(focus("일자리가 몇 개 생기나?").expect, Expect::Number);
+        assert_eq!(focus("현금 보유액은 얼마였나?").expect, Expect::Number);
+        // A claim asks nothing.
+        assert_eq!(
+            focus("회동은 3시간 동안 진행됐다.").expect,
+            Expect::Anything
+        );
+    }
+
+    #[test]
+    fn forms_are_recognised() {
+        assert!(has_form("이날 오후 2시 40분경 도착", Expect::Time));
+        assert!(!has_form("서울 삼성전자 사옥에 도착", Expect::Time));
+        assert!(has_form("이날 오후 2시 40분경 도착", Expect::Clock));
+        assert!(!has_form("4일 서울에 도착", Expect::Clock));
+        assert!(has_form("10만 개", Expect::Number));
+        assert!(!has_form("일자리가 생긴다", Expect::Number));
+        assert!(has_form("아무 글", Expect::Anything));
+    }
+
+    #[test]
+    fn lists_are_counted() {
+        assert_eq!(list_items("오픈AI·오러클·소프트뱅크 투자사 참여"), 3);
+        assert_eq!(list_items("TSMC·삼성전자에 미국 제조기지"), 2);
+        assert_eq!(
+            list_items("또한 OpenAI, 오라클, 아랍에미리트 MGX와 함께"),
+            3
+        );
+        assert_eq!(list_items("약 1,720억 달러의 순자산"), 0);
+        assert_eq!(list_items("또한, 소프트뱅크는 대규모 설비 투자에 있어"), 0);
+        assert_eq!(list_items("소프트뱅크그룹 자회사인 기업 Arm은"), 0);
+    }
+}
