@@ -303,23 +303,50 @@ pub static THESAURUS: std::sync::LazyLock<Thesaurus> =
 /// Groups of interchangeable query words: Korean synonyms and English-to-Korean glossary entries.
 #[derive(Debug, Default)]
 pub struct Thesaurus {
-    groups: Vec<Vec<String>>,
+    groups: Vec<Group>,
+}
+
+/// One line of the thesaurus: its members, of which the first `triggers` expand to the others.
+#[derive(Debug)]
+struct Group {
+    members: Vec<String>,
+    triggers: usize,
 }
 
 impl Thesaurus {
-    /// Parses one group per line, members separated by `|`; `#` starts a comment line.
+    /// Parses one group per line, members separated by `|`; `#` starts a comment line. A line
+    /// `a|b > x|y` is one-way: `a` and `b` expand to `x` and `y`, never the reverse (a glossary
+    /// entry must not make its Korean translations synonyms of each other).
     pub fn parse(text: &str) -> Thesaurus {
+        let members = |side: &str| -> Vec<String> {
+            side.split('|')
+                .map(|m| normalize(m.trim()))
+                .filter(|m| !m.is_empty())
+                .collect()
+        };
         let groups = text
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| {
-                l.split('|')
-                    .map(|m| normalize(m.trim()))
-                    .filter(|m| !m.is_empty())
-                    .collect()
+            .map(|l| match l.split_once('>') {
+                Some((from, to)) => {
+                    let mut g = members(from);
+                    let triggers = g.len();
+                    g.extend(members(to));
+                    Group {
+                        members: g,
+                        triggers,
+                    }
+                }
+                None => {
+                    let g = members(l);
+                    Group {
+                        triggers: g.len(),
+                        members: g,
+                    }
+                }
             })
-            .filter(|g: &Vec<String>| g.len() > 1)
+            .filter(|g| g.members.len() > 1 && g.triggers > 0)
             .collect();
         Thesaurus { groups }
     }
@@ -340,10 +367,11 @@ impl Thesaurus {
     fn related(&self, hit: impl Fn(&str) -> bool) -> Vec<&str> {
         let mut out = Vec::new();
         for g in &self.groups {
-            if let Some(found) = g.iter().find(|m| hit(m)) {
+            if let Some(found) = g.members[..g.triggers].iter().find(|m| hit(m)) {
                 let korean = has_hangul(found);
                 out.extend(
-                    g.iter()
+                    g.members
+                        .iter()
                         .filter(|m| *m != found && (!korean || has_hangul(m)))
                         .map(String::as_str),
                 );
@@ -475,6 +503,17 @@ mod tests {
             t.phrase_expansions("new data center plans"),
             vec!["데이터센터"]
         );
+    }
+
+    #[test]
+    fn one_way_glossary_lines_do_not_join_their_translations() {
+        let t = Thesaurus::parse("project|projects > 프로젝트|사업\nreport > 보도\n");
+        assert_eq!(
+            t.expansions("projects"),
+            vec!["project", "프로젝트", "사업"]
+        );
+        assert!(t.expansions("프로젝트").is_empty());
+        assert!(t.expansions("사업").is_empty());
     }
 
     #[test]
