@@ -510,7 +510,7 @@ mod tests {
         let t = Thesaurus::parse("project|projects > 프로젝트|사업\nreport > 보도\n");
         assert_eq!(
             t.expansions("projects"),
-            vec!["project", "프로젝트", "사업"]
+            vec!["projects", "프로젝트", "사업"]
         );
         assert!(t.expansions("프로젝트").is_empty());
         assert!(t.expansions("사업").is_empty());
