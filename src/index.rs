@@ -22,7 +22,7 @@ use crate::analyzer::{
     analyze, query_plan, weighted_query_tokens, KoTokenizer, Options, QueryWord,
 };
 use crate::corpus::Corpus;
-use crate::focus::has_form;
+use crate::focus::{has_form, Expect};
 use crate::segment::{segment_corpus, Passage};
 use crate::text::sentence_spans;
 
@@ -191,7 +191,7 @@ impl Retriever {
                 passage,
                 score,
                 coverage,
-                highlight: best_sentence(&self.passages[passage].text, &weights, self.opts),
+                highlight: best_sentence(&self.passages[passage].text, &weights, expect, self.opts),
             })
             .collect())
     }
@@ -289,17 +289,27 @@ pub fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
     }
 }
 
-/// The sentence of `text` whose tokens carry the most query weight (the first on ties, the
-/// first sentence when nothing matches).
-pub fn best_sentence(text: &str, weights: &[(String, f32)], opts: Options) -> Range<usize> {
+/// The sentence of `text` whose tokens carry the most query weight, counting less when it lacks
+/// the form of answer the question expects (the first on ties, the first sentence when nothing
+/// matches).
+pub fn best_sentence(
+    text: &str,
+    weights: &[(String, f32)],
+    expect: Expect,
+    opts: Options,
+) -> Range<usize> {
     let mut best: Option<(f32, Range<usize>)> = None;
     for span in sentence_spans(text) {
-        let tokens: HashSet<String> = analyze(&text[span.clone()], opts).into_iter().collect();
-        let score: f32 = weights
+        let sentence = &text[span.clone()];
+        let tokens: HashSet<String> = analyze(sentence, opts).into_iter().collect();
+        let mut score: f32 = weights
             .iter()
             .filter(|(t, _)| tokens.contains(t))
             .map(|(_, w)| w)
             .sum();
+        if !has_form(sentence, expect) {
+            score *= MISSING_FORM;
+        }
         if best.as_ref().is_none_or(|(s, _)| score > *s) {
             best = Some((score, span));
         }
@@ -326,13 +336,27 @@ mod tests {
     }
 
     #[test]
+    fn best_sentence_prefers_the_expected_form() {
+        let text = "소프트뱅크가 공장 인수 가격을 공개했다. 금액은 12억 달러다.";
+        let w = vec![
+            ("인수".to_string(), 1.0),
+            ("가격".to_string(), 1.0),
+            ("금액".to_string(), 1.0),
+        ];
+        let any = best_sentence(text, &w, Expect::Anything, Options::default());
+        assert_eq!(&text[any], "소프트뱅크가 공장 인수 가격을 공개했다.");
+        let number = best_sentence(text, &w, Expect::Number, Options::default());
+        assert_eq!(&text[number], "금액은 12억 달러다.");
+    }
+
+    #[test]
     fn best_sentence_prefers_weighted_matches() {
         let text = "첫 문장이다. 소프트뱅크가 투자했다. 끝.";
         let w = vec![("투자".to_string(), 2.0)];
-        let r = best_sentence(text, &w, Options::default());
+        let r = best_sentence(text, &w, Expect::Anything, Options::default());
         assert_eq!(&text[r], "소프트뱅크가 투자했다.");
         assert_eq!(
-            &text[best_sentence(text, &[], Options::default())],
+            &text[best_sentence(text, &[], Expect::Anything, Options::default())],
             "첫 문장이다."
         );
     }
