@@ -228,6 +228,7 @@ pub struct QueryWord {
 pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
     let norm = normalize(query);
     let focus = crate::focus::focus(query).word;
+    let korean = has_hangul(&norm);
     let mut plan: Vec<QueryWord> = Vec::new();
     for (i, word) in norm.split_whitespace().enumerate() {
         let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
@@ -239,7 +240,7 @@ pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
             continue;
         }
         let expansions = THESAURUS
-            .expansions(bare)
+            .expansions(bare, korean)
             .into_iter()
             .map(|m| analyze(m, opts))
             .collect();
@@ -251,7 +252,7 @@ pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
         });
     }
     let phrases: Vec<Vec<String>> = THESAURUS
-        .phrase_expansions(&norm)
+        .phrase_expansions(&norm, korean)
         .into_iter()
         .map(|m| analyze(m, opts))
         .collect();
@@ -311,6 +312,8 @@ pub struct Thesaurus {
 struct Group {
     members: Vec<String>,
     triggers: usize,
+    /// Written `a|b > x|y`.
+    one_way: bool,
 }
 
 impl Thesaurus {
@@ -336,6 +339,7 @@ impl Thesaurus {
                     Group {
                         members: g,
                         triggers,
+                        one_way: true,
                     }
                 }
                 None => {
@@ -343,6 +347,7 @@ impl Thesaurus {
                     Group {
                         triggers: g.len(),
                         members: g,
+                        one_way: false,
                     }
                 }
             })
@@ -352,21 +357,27 @@ impl Thesaurus {
     }
 
     /// The other members of every group that one of whose single-word members `word` matches.
-    pub fn expansions<'a>(&'a self, word: &str) -> Vec<&'a str> {
-        self.related(|m| !m.contains(' ') && member_matches(m, word))
+    /// `korean_query`: the word comes from a query written in Korean (see [`Thesaurus::related`]).
+    pub fn expansions<'a>(&'a self, word: &str, korean_query: bool) -> Vec<&'a str> {
+        self.related(
+            |m| !m.contains(' ') && member_matches(m, word),
+            korean_query,
+        )
     }
 
     /// The other members of every group whose multi-word member occurs in the query.
-    pub fn phrase_expansions<'a>(&'a self, query: &str) -> Vec<&'a str> {
-        self.related(|m| m.contains(' ') && query.contains(m))
+    pub fn phrase_expansions<'a>(&'a self, query: &str, korean_query: bool) -> Vec<&'a str> {
+        self.related(|m| m.contains(' ') && query.contains(m), korean_query)
     }
 
     /// The other members of each group with a member that `hit` accepts. A Korean word expands
     /// only to Korean members: the corpus is Korean, and adding a name's English form would
-    /// double-count passages that print both (크리스탈 랜드(Crystal Land)).
-    fn related(&self, hit: impl Fn(&str) -> bool) -> Vec<&str> {
+    /// double-count passages that print both (크리스탈 랜드(Crystal Land)). One-way glossary
+    /// lines serve English queries only: in a Korean query a Latin word is an acronym or a name
+    /// the corpus prints as it is (AI, GPU), and translating it double-counts `AI(인공지능)`.
+    fn related(&self, hit: impl Fn(&str) -> bool, korean_query: bool) -> Vec<&str> {
         let mut out = Vec::new();
-        for g in &self.groups {
+        for g in self.groups.iter().filter(|g| !(korean_query && g.one_way)) {
             if let Some(found) = g.members[..g.triggers].iter().find(|m| hit(m)) {
                 let korean = has_hangul(found);
                 out.extend(
@@ -496,11 +507,11 @@ mod tests {
         let t = Thesaurus::parse(
             "# comment\n인수|사들이|매입\njob|jobs|일자리\ndata center|데이터센터\nx\n",
         );
-        assert_eq!(t.expansions("사들이기로"), vec!["인수", "매입"]);
-        assert_eq!(t.expansions("jobs"), vec!["job", "일자리"]);
-        assert!(t.expansions("jo").is_empty());
+        assert_eq!(t.expansions("사들이기로", true), vec!["인수", "매입"]);
+        assert_eq!(t.expansions("jobs", false), vec!["job", "일자리"]);
+        assert!(t.expansions("jo", false).is_empty());
         assert_eq!(
-            t.phrase_expansions("new data center plans"),
+            t.phrase_expansions("new data center plans", false),
             vec!["데이터센터"]
         );
     }
@@ -509,11 +520,13 @@ mod tests {
     fn one_way_glossary_lines_do_not_join_their_translations() {
         let t = Thesaurus::parse("project|projects > 프로젝트|사업\nreport > 보도\n");
         assert_eq!(
-            t.expansions("projects"),
+            t.expansions("projects", false),
             vec!["projects", "프로젝트", "사업"]
         );
-        assert!(t.expansions("프로젝트").is_empty());
-        assert!(t.expansions("사업").is_empty());
+        assert!(t.expansions("프로젝트", true).is_empty());
+        assert!(t.expansions("사업", true).is_empty());
+        // In a Korean query, an English word is not translated by a one-way line.
+        assert!(t.expansions("projects", true).is_empty());
     }
 
     #[test]
