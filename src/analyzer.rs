@@ -226,8 +226,13 @@ pub struct QueryWord {
 /// [thesaurus](THESAURUS) also search their synonyms or Korean translations; a multi-word
 /// glossary entry (`data center`) becomes a word of its own.
 pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
+    query_plan_with(query, &crate::focus::focus(query), opts)
+}
+
+/// [`query_plan`] for a query whose [focus](crate::focus::focus) is already known.
+pub fn query_plan_with(query: &str, focus: &crate::focus::Focus, opts: Options) -> Vec<QueryWord> {
     let norm = normalize(query);
-    let focus = crate::focus::focus(query).word;
+    let focus = focus.word;
     let korean = has_hangul(&norm);
     let mut plan: Vec<QueryWord> = Vec::new();
     for (i, word) in norm.split_whitespace().enumerate() {

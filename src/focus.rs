@@ -38,7 +38,7 @@ pub struct Focus {
 }
 
 /// Korean plural endings on the focus noun, with the particle that follows them.
-const KO_PLURAL: &[&str] = &["들은", "들는", "들이", "들을", "들로", "들과", "들"];
+const KO_PLURAL: &[&str] = &["들은", "들이", "들을", "들로", "들과", "들"];
 /// Korean determiners that ask which one(s): the next word is the focus.
 const KO_WHICH: &[&str] = &["어떤", "어느", "무슨"];
 /// English words that ask which one(s): the next word is the focus.
@@ -68,20 +68,26 @@ const EN_TIME_ASK: &[&str] = &["when ", "what day", "what date", "what year"];
 
 /// The focus of `query`: the noun after a which-word (어떤 기업들이…, which companies…), or for a
 /// Korean question the last word when it is a noun with a topic particle (…기업들은?); and the
-/// form of answer it asks for.
+/// form of answer it asks for. A Korean statement (ending in -다, as claims do) has none, even
+/// when it says 얼마 전 or 몇 년.
 pub fn focus(query: &str) -> Focus {
     let norm = normalize(query);
     let words: Vec<&str> = norm
         .split_whitespace()
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
         .collect();
+    // Indices stay those of the whitespace words (the query plan counts the same way).
+    let last = words.iter().rposition(|w| !w.is_empty());
+    if last.is_some_and(|i| words[i].ends_with('다')) {
+        return Focus::default();
+    }
     let word = words
         .iter()
         .position(|w| KO_WHICH.contains(w) || EN_WHICH.contains(w))
         .filter(|i| i + 1 < words.len())
         .map(|i| i + 1)
         .or_else(|| {
-            let last = words.len().checked_sub(1)?;
+            let last = last?;
             (norm.trim_end().ends_with('?') && ends_with_topic(words[last])).then_some(last)
         });
     let expect = expect(&norm, &words, word.map(|i| words[i]));
@@ -298,7 +304,14 @@ mod tests {
         assert_eq!(focus("몇 시에 도착했나?").expect, Expect::Clock);
         assert_eq!(focus("일자리가 몇 개 생기나?").expect, Expect::Number);
         assert_eq!(focus("현금 보유액은 얼마였나?").expect, Expect::Number);
-        // A claim asks nothing.
+        // A claim asks nothing, even with a question word in it.
+        assert_eq!(
+            focus("소프트뱅크는 얼마 전 공장을 샀다.").expect,
+            Expect::Anything
+        );
+        assert_eq!(focus("어떤 기업들이 참여했는지 공개되지 않았다").word, None);
+        // A stray mark does not move the focus off its word.
+        assert_eq!(focus("— 참여하는 기업들은 ?").word, Some(2));
         assert_eq!(
             focus("회동은 3시간 동안 진행됐다.").expect,
             Expect::Anything

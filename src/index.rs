@@ -19,7 +19,7 @@ use tantivy::schema::{
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::analyzer::{
-    analyze, query_plan, weighted_query_tokens, KoTokenizer, Options, QueryWord,
+    analyze, query_plan_with, weighted_query_tokens, KoTokenizer, Options, QueryWord,
 };
 use crate::corpus::Corpus;
 use crate::focus::{has_form, Expect};
@@ -145,8 +145,9 @@ impl Retriever {
     /// searchable words). `top_k` is clamped to `1..=MAX_TOP_K`.
     pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
         let top_k = top_k.clamp(1, MAX_TOP_K);
-        let plan = query_plan(query, self.opts);
-        let expect = crate::focus::focus(query).expect;
+        let focus = crate::focus::focus(query);
+        let expect = focus.expect;
+        let plan = query_plan_with(query, &focus, self.opts);
         let weighted = weighted_query_tokens(&plan);
         if weighted.is_empty() {
             return Ok(Vec::new());
