@@ -312,13 +312,18 @@ pub struct Thesaurus {
     groups: Vec<Group>,
 }
 
-/// One line of the thesaurus: its members, of which the first `triggers` expand to the others.
+/// One line of the thesaurus: its members, of which the first `triggers` expand to the others
+/// (all of them, except on a one-way line `a|b > x|y`).
 #[derive(Debug)]
 struct Group {
     members: Vec<String>,
     triggers: usize,
-    /// Written `a|b > x|y`.
-    one_way: bool,
+}
+
+impl Group {
+    fn one_way(&self) -> bool {
+        self.triggers < self.members.len()
+    }
 }
 
 impl Thesaurus {
@@ -344,7 +349,6 @@ impl Thesaurus {
                     Group {
                         members: g,
                         triggers,
-                        one_way: true,
                     }
                 }
                 None => {
@@ -352,7 +356,6 @@ impl Thesaurus {
                     Group {
                         triggers: g.len(),
                         members: g,
-                        one_way: false,
                     }
                 }
             })
@@ -382,7 +385,11 @@ impl Thesaurus {
     /// the corpus prints as it is (AI, GPU), and translating it double-counts `AI(인공지능)`.
     fn related(&self, hit: impl Fn(&str) -> bool, korean_query: bool) -> Vec<&str> {
         let mut out = Vec::new();
-        for g in self.groups.iter().filter(|g| !(korean_query && g.one_way)) {
+        for g in self
+            .groups
+            .iter()
+            .filter(|g| !(korean_query && g.one_way()))
+        {
             if let Some(found) = g.members[..g.triggers].iter().find(|m| hit(m)) {
                 let korean = has_hangul(found);
                 out.extend(
