@@ -87,7 +87,7 @@ const GLUED_PARTICLES: &[&str] = &[
 const KO_QUESTION_WORDS: &[&str] = &[
     "무엇", "무슨", "누구", "누가", "얼마", "언제", "어디", "어떤", "어떻", "어느", "몇", "왜",
 ];
-const EN_STOPWORDS: &[&str] = &[
+pub(crate) const EN_STOPWORDS: &[&str] = &[
     "a", "an", "the", "of", "to", "in", "on", "at", "for", "by", "with", "from", "and", "or", "is",
     "are", "was", "were", "be", "been", "did", "does", "do", "what", "which", "who", "whom",
     "when", "where", "why", "how", "much", "many", "that", "this", "it", "its", "as", "has",

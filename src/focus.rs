@@ -10,7 +10,7 @@
 //! Detection is deliberately narrow: claims and other statements have no focus and expect
 //! nothing, so their ranking does not change.
 
-use crate::analyzer::normalize;
+use crate::analyzer::{normalize, EN_STOPWORDS};
 
 /// The form of answer a question asks for, as far as a passage's surface can show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,8 +84,11 @@ pub fn focus(query: &str) -> Focus {
     let word = words
         .iter()
         .position(|w| KO_WHICH.contains(w) || EN_WHICH.contains(w))
-        .filter(|i| i + 1 < words.len())
-        .map(|i| i + 1)
+        .and_then(|i| {
+            // The noun after the which-word: `what does DNA…` asks about DNA, not `does`.
+            (i + 1..words.len().min(i + 4))
+                .find(|&j| !words[j].is_empty() && !EN_STOPWORDS.contains(&words[j]))
+        })
         .or_else(|| {
             let last = last?;
             (norm.trim_end().ends_with('?') && ends_with_topic(words[last])).then_some(last)
@@ -178,7 +181,14 @@ fn is_ko_plural(word: &str) -> bool {
 
 /// `companies`, `firms`: an English plural noun (not `is`, `was`, `has`…).
 fn is_en_plural(word: &str) -> bool {
-    word.len() > 3 && word.ends_with('s') && !word.ends_with("ss") && word.is_ascii()
+    const SINGULAR: &[&str] = &["news", "series", "lens", "this", "does", "gas"];
+    word.len() > 3
+        && word.ends_with('s')
+        && !word.ends_with("ss")
+        && !word.ends_with("us")
+        && !word.ends_with("is")
+        && !SINGULAR.contains(&word)
+        && word.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 /// A Hangul word ending in the topic particle 은/는: the shape of a Korean question's focus.
@@ -289,6 +299,17 @@ mod tests {
         assert_eq!(
             focus("Which company bought Ampere?").expect,
             Expect::Anything
+        );
+        assert_eq!(focus("What does DNA stand for?").word, Some(2));
+        assert_eq!(focus("What does DNA stand for?").expect, Expect::Anything);
+        assert_eq!(
+            focus("Which news outlet reported it?").expect,
+            Expect::Anything
+        );
+        assert_eq!(focus("What are the companies taking part?").word, Some(3));
+        assert_eq!(
+            focus("What are the companies taking part?").expect,
+            Expect::List
         );
         assert_eq!(
             focus("How many jobs will it create?").expect,
