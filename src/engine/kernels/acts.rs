@@ -20,7 +20,8 @@ fn round_i32(v: f32) -> i32 {
 }
 
 /// Quantized activations of `tokens` rows of `k` values, with per-sub-block summaries for one
-/// weight type.
+/// weight type. Rows are stored `kp` apart (`k` rounded up to 64, zero-padded) so that the
+/// 64-value decode kernels may read a whole last step.
 #[derive(Debug, Clone)]
 pub struct QActs {
     /// The weight type the summaries are for.
@@ -29,18 +30,25 @@ pub struct QActs {
     pub tokens: usize,
     /// Values per row.
     pub k: usize,
-    /// Codes, `tokens × k`.
+    /// Row stride of `q` (a multiple of 64); the lane arrays have stride `kp / 4`.
+    pub kp: usize,
+    /// Codes, `tokens × kp`.
     pub q: Vec<i8>,
     /// Scale of the activation block holding each weight sub-block, `tokens × nsub`.
     pub d: Vec<f32>,
     /// `d · Σq` over each sub-block (the Q8_1 value, f16-rounded, for Q4_1/Q5_1), `tokens × nsub`;
     /// only the types with a min use it.
     pub s: Vec<f32>,
-    /// `−bias · Σq` over each 4 consecutive codes, `tokens × k/4`: the integer bias correction,
-    /// kept per 4 codes so that every 32-bit lane of a few-token dot product holds an exact
-    /// small sum (one correction per sub-block would leave large partial sums in the lanes, and
-    /// f32 rounding relative to those).
+    /// `−bias · Σq` over each 4 consecutive codes (one 32-bit lane of a dot product),
+    /// `tokens × kp/4`: the integer bias correction, kept per lane so that every lane of a
+    /// few-token dot product holds an exact small sum (one correction per sub-block would
+    /// leave large partial sums in the lanes, and f32 rounding relative to those).
     pub bias: Vec<i32>,
+    /// `d` per lane (4 codes), `tokens × kp/4`.
+    pub d4: Vec<f32>,
+    /// `s` spread over the lanes of its sub-block (`s / lanes`, exact: a power of two),
+    /// `tokens × kp/4`; types with a min only.
+    pub s4: Vec<f32>,
 }
 
 impl QActs {
@@ -55,67 +63,89 @@ impl QActs {
         assert_eq!(x.len(), tokens * k);
         assert_eq!(k % ty.block_values(), 0);
         let nsub = k / ty.sub();
+        let kp = k.div_ceil(64) * 64;
         let mut me = QActs {
             ty,
             tokens,
             k,
-            q: vec![0; tokens * k],
+            kp,
+            q: vec![0; tokens * kp],
             d: vec![0.0; tokens * nsub],
             s: vec![0.0; tokens * nsub],
-            bias: vec![0; tokens * k / 4],
+            bias: vec![0; tokens * kp / 4],
+            d4: vec![0.0; tokens * kp / 4],
+            s4: if ty.has_min() {
+                vec![0.0; tokens * kp / 4]
+            } else {
+                Vec::new()
+            },
         };
         if tokens == 0 || k == 0 {
             return me;
         }
-        type Row<'a> = (
-            usize,
-            (
-                ((&'a mut [i8], &'a mut [f32]), &'a mut [f32]),
-                &'a mut [i32],
-            ),
-        );
-        let one = |(t, (((q, d), s), bias)): Row<'_>| {
-            quantize_row(ty, &x[t * k..(t + 1) * k], q, d, s, bias);
-        };
-        if tokens > 1 && tokens * k >= 1 << 15 {
-            me.q.par_chunks_mut(k)
-                .zip(me.d.par_chunks_mut(nsub))
-                .zip(me.s.par_chunks_mut(nsub))
-                .zip(me.bias.par_chunks_mut(k / 4))
-                .enumerate()
-                .for_each(one);
-        } else {
-            me.q.chunks_mut(k)
+        let s4_stride = if ty.has_min() { kp / 4 } else { 0 };
+        let rows: Vec<Row<'_>> =
+            me.q.chunks_mut(kp)
                 .zip(me.d.chunks_mut(nsub))
                 .zip(me.s.chunks_mut(nsub))
-                .zip(me.bias.chunks_mut(k / 4))
+                .zip(me.bias.chunks_mut(kp / 4))
+                .zip(me.d4.chunks_mut(kp / 4))
                 .enumerate()
-                .for_each(one);
+                .map(|(t, ((((q, d), s), bias), d4))| Row {
+                    t,
+                    q,
+                    d,
+                    s,
+                    bias,
+                    d4,
+                    s4: &mut [],
+                })
+                .collect();
+        let mut rows = rows;
+        if s4_stride > 0 {
+            for (r, s4) in rows.iter_mut().zip(me.s4.chunks_mut(s4_stride)) {
+                r.s4 = s4;
+            }
+        }
+        let one = |r: Row<'_>| quantize_row(ty, &x[r.t * k..(r.t + 1) * k], r);
+        if tokens > 1 && tokens * k >= 1 << 15 {
+            rows.into_par_iter().for_each(one);
+        } else {
+            rows.into_iter().for_each(one);
         }
         me
     }
 }
 
-/// Quantizes one row and fills its sub-block summaries.
-fn quantize_row(
-    ty: QType,
-    x: &[f32],
-    q: &mut [i8],
-    d: &mut [f32],
-    s: &mut [f32],
-    bias: &mut [i32],
-) {
+/// One token's slices of a [`QActs`].
+struct Row<'a> {
+    t: usize,
+    q: &'a mut [i8],
+    d: &'a mut [f32],
+    s: &'a mut [f32],
+    bias: &'a mut [i32],
+    d4: &'a mut [f32],
+    s4: &'a mut [f32],
+}
+
+/// Quantizes one row and fills its summaries.
+fn quantize_row(ty: QType, x: &[f32], r: Row<'_>) {
     let fmt = ty.act();
     let blk = fmt.block();
     let sub = ty.sub();
     let per = blk / sub;
     let b = ty.bias();
-    for (bi, (xs, qs)) in x.chunks_exact(blk).zip(q.chunks_exact_mut(blk)).enumerate() {
+    let lanes_per_sub = sub / 4;
+    for (bi, (xs, qs)) in x
+        .chunks_exact(blk)
+        .zip(r.q.chunks_exact_mut(blk))
+        .enumerate()
+    {
         let scale = match fmt {
             ActFormat::Q8_0 | ActFormat::Q8_1 => quantize_q8_0(xs, qs),
             ActFormat::Q8K => quantize_q8k(xs, qs),
         };
-        for (o, four) in bias[bi * blk / 4..(bi + 1) * blk / 4]
+        for (o, four) in r.bias[bi * blk / 4..(bi + 1) * blk / 4]
             .iter_mut()
             .zip(qs.chunks_exact(4))
         {
@@ -124,15 +154,21 @@ fn quantize_row(
         for j in 0..per {
             let at = bi * per + j;
             let sum: i32 = qs[j * sub..(j + 1) * sub].iter().map(|&v| v as i32).sum();
-            d[at] = match fmt {
+            let d = match fmt {
                 ActFormat::Q8K => scale,
                 _ => f16_to_f32(f32_to_f16(scale)),
             };
-            s[at] = match fmt {
+            r.d[at] = d;
+            r.s[at] = match fmt {
                 // ggml stores s = d·Σq (with the unrounded d) as f16.
                 ActFormat::Q8_1 => f16_to_f32(f32_to_f16(scale * sum as f32)),
-                _ => d[at] * sum as f32,
+                _ => d * sum as f32,
             };
+            r.d4[at * lanes_per_sub..(at + 1) * lanes_per_sub].fill(d);
+            if !r.s4.is_empty() {
+                r.s4[at * lanes_per_sub..(at + 1) * lanes_per_sub]
+                    .fill(r.s[at] / lanes_per_sub as f32);
+            }
         }
     }
 }
@@ -210,7 +246,7 @@ impl ActPanel {
         };
         let fill = |g: usize, y: &mut [u8]| {
             for l in 0..lanes.min(a.tokens - g * lanes) {
-                let row = &a.q[(g * lanes + l) * k..][..k];
+                let row = &a.q[(g * lanes + l) * a.kp..][..k];
                 for (kg, four) in row.chunks_exact(4).enumerate() {
                     let at = (kg * lanes + l) * 4;
                     for (o, &v) in y[at..at + 4].iter_mut().zip(four) {

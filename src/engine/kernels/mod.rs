@@ -18,6 +18,7 @@
 
 pub mod acts;
 pub mod blocks;
+pub mod gemv;
 pub mod simd256;
 pub mod simd512;
 pub mod unpack;
@@ -32,7 +33,8 @@ use rayon::prelude::*;
 
 use acts::{ActPanel, QActs};
 pub use blocks::{ActFormat, QType};
-use simd256::{RowArgs, TileOut};
+use gemv::TokActs;
+use simd256::TileOut;
 use unpack::{unpack_rows, WPanel};
 
 /// The instruction sets the kernels are written for.
@@ -40,7 +42,7 @@ use unpack::{unpack_rows, WPanel};
 pub enum Isa {
     /// Portable Rust, no SIMD intrinsics (the reference).
     Scalar,
-    /// AVX2 + FMA: `vpmaddubsw`/`vpmaddwd` integer dots.
+    /// AVX2 + FMA + F16C: `vpmaddubsw`/`vpmaddwd` integer dots.
     Avx2,
     /// AVX2 + AVX-VNNI: 256-bit `vpdpbusd`.
     AvxVnni,
@@ -54,7 +56,9 @@ impl Isa {
         let mut v = vec![Isa::Scalar];
         #[cfg(target_arch = "x86_64")]
         {
-            let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+            let avx2 = is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("fma")
+                && is_x86_feature_detected!("f16c");
             if avx2 {
                 v.push(Isa::Avx2);
                 if is_x86_feature_detected!("avxvnni") {
@@ -214,49 +218,98 @@ fn split_rows(rows: usize, align: usize, min_rows: usize, max_rows: usize) -> us
     per.div_ceil(align) * align
 }
 
-/// Few tokens: every weight row is unpacked once and dotted with each activation row.
+/// Few tokens: every weight row is read once per token from its blocks (in L1 after the first
+/// token) and dotted on the fly, [`gemv::NR`] rows at a time.
 fn few(isa: Isa, w: &QMatrix<'_>, a: &QActs, out: &mut [f32]) {
+    let (ty, k, rows) = (w.ty, w.cols, w.rows);
+    let rb = ty.row_bytes(k);
+    // Enough work per task to amortise scheduling (~64k weights).
+    let per = split_rows(rows, gemv::NR, (65_536 / k).max(1), usize::MAX);
+    let tasks = rows.div_ceil(per);
+    let o = SharedOut(out.as_mut_ptr());
+    let kp4 = a.kp / 4;
+    let tok = |t: usize| TokActs {
+        y: a.q[t * a.kp..].as_ptr(),
+        bias: a.bias[t * kp4..].as_ptr(),
+        d4: a.d4[t * kp4..].as_ptr(),
+        s4: if ty.has_min() {
+            a.s4[t * kp4..].as_ptr()
+        } else {
+            std::ptr::null()
+        },
+    };
+    let row = |n: usize| w.data[n * rb..].as_ptr();
+    for_tasks(tasks, |t| {
+        let o = o;
+        let (n0, n1) = (t * per, ((t + 1) * per).min(rows));
+        if isa == Isa::Scalar {
+            return few_scalar(w, a, n0, n1, o);
+        }
+        let mut n = n0;
+        while n < n1 {
+            if n + gemv::NR <= n1 {
+                let r = [row(n), row(n + 1), row(n + 2), row(n + 3)];
+                for tk in 0..a.tokens {
+                    // SAFETY: `isa` is available (checked by `matmul_with`); the rows hold `k`
+                    // weights; the activations cover `kp`; these outputs belong to this task.
+                    let v = unsafe { dot_rows::<{ gemv::NR }>(isa, ty, r, k, &tok(tk)) };
+                    for (i, v) in v.into_iter().enumerate() {
+                        unsafe { *o.0.add(tk * rows + n + i) = v };
+                    }
+                }
+                n += gemv::NR;
+            } else {
+                for tk in 0..a.tokens {
+                    // SAFETY: as above.
+                    let [v] = unsafe { dot_rows::<1>(isa, ty, [row(n)], k, &tok(tk)) };
+                    unsafe { *o.0.add(tk * rows + n) = v };
+                }
+                n += 1;
+            }
+        }
+    });
+}
+
+/// The portable few-token path: each row unpacked to bytes, then [`gemv::dot_row_scalar`].
+fn few_scalar(w: &QMatrix<'_>, a: &QActs, n0: usize, n1: usize, o: SharedOut) {
     let (ty, k, rows) = (w.ty, w.cols, w.rows);
     let nsub = k / ty.sub();
     let rb = ty.row_bytes(k);
-    // Enough work per task to amortise scheduling (~64k weights).
-    let per = split_rows(rows, 1, (65_536 / k).max(1), usize::MAX);
-    let tasks = rows.div_ceil(per);
-    let o = SharedOut(out.as_mut_ptr());
-    for_tasks(tasks, |t| {
-        let o = o;
-        SCRATCH.with(|s| {
-            let s = &mut *s.borrow_mut();
-            grow(&mut s.codes, k);
-            grow(&mut s.scale, nsub);
-            grow(&mut s.min, nsub);
-            for n in t * per..((t + 1) * per).min(rows) {
-                unpack_rows(
-                    isa,
-                    ty,
-                    &w.data[n * rb..(n + 1) * rb],
-                    k,
-                    &mut s.codes,
-                    &mut s.scale,
-                    &mut s.min,
-                );
-                for tok in 0..a.tokens {
-                    let args = RowArgs {
-                        nsub,
-                        codes: s.codes.as_ptr(),
-                        scale: s.scale.as_ptr(),
-                        min: s.min.as_ptr(),
-                        y: a.q[tok * k..].as_ptr(),
-                        d: a.d[tok * nsub..].as_ptr(),
-                        s: a.s[tok * nsub..].as_ptr(),
-                        bias: a.bias[tok * k / 4..].as_ptr(),
-                    };
-                    // SAFETY: `isa` is available (checked by `matmul_with`); the pointers cover
-                    // one row of `k` codes and `nsub` sub-blocks; `(tok, n)` belongs to this task.
-                    unsafe { *o.0.add(tok * rows + n) = dot_row(isa, ty, &args) };
-                }
+    let kp4 = a.kp / 4;
+    SCRATCH.with(|s| {
+        let s = &mut *s.borrow_mut();
+        grow(&mut s.codes, k);
+        grow(&mut s.scale, nsub);
+        grow(&mut s.min, nsub);
+        for n in n0..n1 {
+            unpack_rows(
+                Isa::Scalar,
+                ty,
+                &w.data[n * rb..(n + 1) * rb],
+                k,
+                &mut s.codes,
+                &mut s.scale,
+                &mut s.min,
+            );
+            for tk in 0..a.tokens {
+                let t = TokActs {
+                    y: a.q[tk * a.kp..].as_ptr(),
+                    bias: a.bias[tk * kp4..].as_ptr(),
+                    d4: a.d4[tk * kp4..].as_ptr(),
+                    s4: if ty.has_min() {
+                        a.s4[tk * kp4..].as_ptr()
+                    } else {
+                        std::ptr::null()
+                    },
+                };
+                // SAFETY: the unpacked row holds `k` codes, the activations cover `k`;
+                // `(tk, n)` belongs to this task.
+                unsafe {
+                    *o.0.add(tk * rows + n) =
+                        gemv::dot_row_scalar(ty, k, &s.codes, &s.scale, &s.min, &t)
+                };
             }
-        })
+        }
     });
 }
 
@@ -266,58 +319,41 @@ fn grow<T: Default + Clone>(v: &mut Vec<T>, n: usize) {
     }
 }
 
-/// One weight row · one activation row on `isa`.
+/// `N` weight rows · one token on `isa` (never `Scalar`).
 ///
 /// # Safety
-/// `isa` is available; the pointers in `a` cover `a.nsub` sub-blocks.
-unsafe fn dot_row(isa: Isa, ty: QType, a: &RowArgs) -> f32 {
+/// `isa` is available; each row holds `k` weights of `ty`; `a` covers `k` rounded up to 64.
+unsafe fn dot_rows<const N: usize>(
+    isa: Isa,
+    ty: QType,
+    rows: [*const u8; N],
+    k: usize,
+    a: &TokActs,
+) -> [f32; N] {
+    use gemv::ty as t;
     macro_rules! by_type {
-        ($m:path) => {{
-            use $m as k;
+        ($f:ident) => {
             match ty {
-                QType::Q4_0 | QType::Q5_0 => k::dot_row::<32, false, false>(a),
-                QType::Q8_0 => k::dot_row::<32, false, true>(a),
-                QType::Q4_1 | QType::Q5_1 | QType::Q4K | QType::Q5K => {
-                    k::dot_row::<32, true, false>(a)
-                }
-                QType::Q6K => k::dot_row::<16, false, false>(a),
+                QType::Q4_0 => gemv::$f::<t::Q4_0, N>(rows, k, a),
+                QType::Q4_1 => gemv::$f::<t::Q4_1, N>(rows, k, a),
+                QType::Q5_0 => gemv::$f::<t::Q5_0, N>(rows, k, a),
+                QType::Q5_1 => gemv::$f::<t::Q5_1, N>(rows, k, a),
+                QType::Q8_0 => gemv::$f::<t::Q8_0, N>(rows, k, a),
+                QType::Q4K => gemv::$f::<t::Q4K, N>(rows, k, a),
+                QType::Q5K => gemv::$f::<t::Q5K, N>(rows, k, a),
+                QType::Q6K => gemv::$f::<t::Q6K, N>(rows, k, a),
             }
-        }};
+        };
     }
     match isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => by_type!(simd256::avx2),
+        Isa::Avx512 => by_type!(dot512),
         #[cfg(target_arch = "x86_64")]
-        Isa::AvxVnni => by_type!(simd256::avxvnni),
+        Isa::AvxVnni => by_type!(dot_avxvnni256),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => by_type!(simd256::vnni_vl),
-        _ => dot_row_scalar(ty, a),
+        Isa::Avx2 => by_type!(dot_avx2),
+        _ => unreachable!("no SIMD kernel for {isa:?}"),
     }
-}
-
-/// The portable dot product and the reference for the SIMD ones: per sub-block the exact
-/// integer `Σ code·y − bias·Σy`, scaled by `weight scale · activation scale`, plus `min · s`.
-///
-/// # Safety
-/// The pointers in `a` cover `a.nsub` sub-blocks of `ty.sub()` values.
-unsafe fn dot_row_scalar(ty: QType, a: &RowArgs) -> f32 {
-    let sub = ty.sub();
-    let mut acc = 0f32;
-    let mut macc = 0f32;
-    for sb in 0..a.nsub {
-        let mut i = 0;
-        for j in sb * sub / 4..(sb + 1) * sub / 4 {
-            i += *a.bias.add(j);
-        }
-        for j in sb * sub..(sb + 1) * sub {
-            i += *a.codes.add(j) as i32 * *a.y.add(j) as i32;
-        }
-        acc += i as f32 * (*a.scale.add(sb) * *a.d.add(sb));
-        if ty.has_min() {
-            macc += *a.min.add(sb) * *a.s.add(sb);
-        }
-    }
-    acc + macc
 }
 
 /// Many tokens: panels of weight rows unpacked once, then register tiles of rows × tokens.

@@ -1,13 +1,11 @@
-//! The 256-bit kernels, stamped out for three ways of multiplying unsigned by signed bytes:
+//! The 256-bit many-token kernels, stamped out for three ways of multiplying unsigned by signed bytes:
 //! AVX2's `vpmaddubsw` + `vpmaddwd` (exact while the unsigned side stays ≤ 128 or the signed
 //! side ≤ 64), and the `vpdpbusd` of AVX-VNNI or of AVX-512 VNNI on ymm registers (exact always).
 //!
-//! Two kernels per flavour:
-//! - `dot_row`: one weight row (unpacked codes, see [`super::unpack`]) · one activation row,
-//!   32 codes per step (lanes run along the row), for decoding a few tokens;
-//! - `tile`: `R` panel rows × 8 tokens, lanes across tokens: each 4-code slice of a weight row is
-//!   broadcast and multiplied with the same slice of 8 activation rows, so every unpacked weight
-//!   serves 8 tokens per load and no horizontal sums are needed until the end of the row.
+//! The many-token kernel `tile`: `R` panel rows × 8 tokens, lanes across tokens: each 4-code
+//! slice of a weight row is broadcast and multiplied with the same slice of 8 activation rows,
+//! so every unpacked weight serves 8 tokens per load and no horizontal sums are needed until
+//! the end of the row.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
@@ -37,48 +35,6 @@ unsafe fn dot_vnni_vl(acc: __m256i, a: __m256i, b: __m256i) -> __m256i {
     _mm256_dpbusd_epi32(acc, a, b)
 }
 
-/// `acc + Σ₄ (c − 128)·y` for codes `c` up to 255 through `maddubs`: |c − 128| and the sign moved
-/// onto `y` keep every pair sum within i16 (ggml's sign trick).
-#[cfg(target_arch = "x86_64")]
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_signed_maddubs(acc: __m256i, codes: __m256i, y: __m256i) -> __m256i {
-    let w = _mm256_xor_si256(codes, _mm256_set1_epi8(-128));
-    let p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w));
-    _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)))
-}
-
-#[cfg(target_arch = "x86_64")]
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn hsum(v: __m256) -> f32 {
-    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    _mm_cvtss_f32(s)
-}
-
-/// Pointers into one unpacked weight row and one quantized activation row.
-#[derive(Clone, Copy)]
-pub struct RowArgs {
-    /// Sub-blocks in the row.
-    pub nsub: usize,
-    /// Unsigned codes of the weight row.
-    pub codes: *const u8,
-    /// Weight sub-block scales.
-    pub scale: *const f32,
-    /// Weight sub-block mins (read only for types with a min).
-    pub min: *const f32,
-    /// Activation codes.
-    pub y: *const i8,
-    /// Activation scale per sub-block.
-    pub d: *const f32,
-    /// Activation `d·Σq` per sub-block.
-    pub s: *const f32,
-    /// Activation `−bias·Σq` per 4 codes.
-    pub bias: *const i32,
-}
-
 /// Where a tile's results go: `out[token · ld + row]`.
 #[derive(Clone, Copy)]
 pub struct TileOut {
@@ -105,57 +61,6 @@ macro_rules! simd256 {
             use super::super::acts::ActPanel;
             use super::super::unpack::WPanel;
             use super::*;
-
-            /// One weight row · one activation row (see the module doc). `WIDE`: codes may
-            /// exceed 127 (Q8_0).
-            ///
-            /// # Safety
-            /// The CPU has the features in this module's name; every pointer in `a` covers
-            /// `a.nsub` sub-blocks of `SUB` values.
-            #[target_feature(enable = $features)]
-            pub unsafe fn dot_row<const SUB: usize, const MIN: bool, const WIDE: bool>(
-                a: &RowArgs,
-            ) -> f32 {
-                let signed = WIDE && !$exact255;
-                let mut acc = _mm256_setzero_ps();
-                let mut macc = 0f32;
-                let mut sb = 0;
-                while sb < a.nsub {
-                    let cv = _mm256_loadu_si256(a.codes.add(sb * SUB) as *const __m256i);
-                    let yv = _mm256_loadu_si256(a.y.add(sb * SUB) as *const __m256i);
-                    if SUB == 32 {
-                        let i = if signed {
-                            dot_signed_maddubs(_mm256_setzero_si256(), cv, yv)
-                        } else {
-                            $dot(
-                                _mm256_loadu_si256(a.bias.add(sb * 8) as *const __m256i),
-                                cv,
-                                yv,
-                            )
-                        };
-                        let sc = _mm256_set1_ps(*a.scale.add(sb) * *a.d.add(sb));
-                        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), sc, acc);
-                        if MIN {
-                            macc += *a.min.add(sb) * *a.s.add(sb);
-                        }
-                        sb += 1;
-                    } else {
-                        let init = _mm256_loadu_si256(a.bias.add(sb * 4) as *const __m256i);
-                        let i = $dot(init, cv, yv);
-                        let sc = _mm256_set_m128(
-                            _mm_set1_ps(*a.scale.add(sb + 1) * *a.d.add(sb + 1)),
-                            _mm_set1_ps(*a.scale.add(sb) * *a.d.add(sb)),
-                        );
-                        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), sc, acc);
-                        if MIN {
-                            macc += *a.min.add(sb) * *a.s.add(sb)
-                                + *a.min.add(sb + 1) * *a.s.add(sb + 1);
-                        }
-                        sb += 2;
-                    }
-                }
-                hsum(acc) + macc
-            }
 
             /// `R` panel rows from `r0` × the 8 tokens of group `g`, written through `o`.
             /// `SPLIT`: the panel holds each code as two halves (`codes`, `codes2`).
