@@ -170,10 +170,14 @@ pub fn matmul_with(isa: Isa, w: &QMatrix<'_>, x: &[f32], tokens: usize, out: &mu
     if tokens == 0 || w.rows == 0 {
         return;
     }
-    let acts = QActs::quantize(w.ty, x, tokens, w.cols);
     if isa != Isa::Scalar && tokens >= MANY_TOKENS {
-        many(isa, w, &acts, out);
+        PANEL.with(|p| {
+            let p = &mut *p.borrow_mut();
+            p.quantize(isa, w.ty, x, tokens, w.cols, isa.lanes());
+            many(isa, w, p, tokens, out);
+        });
     } else {
+        let acts = QActs::quantize(isa, w.ty, x, tokens, w.cols);
         few(isa, w, &acts, out);
     }
 }
@@ -189,6 +193,8 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::default();
+    /// The calling thread's activation panel, reused across products.
+    static PANEL: RefCell<ActPanel> = RefCell::default();
 }
 
 /// The output matrix shared by the tasks of one product; each writes only its own rows.
@@ -357,12 +363,11 @@ unsafe fn dot_rows<const N: usize>(
 }
 
 /// Many tokens: panels of weight rows unpacked once, then register tiles of rows × tokens.
-fn many(isa: Isa, w: &QMatrix<'_>, a: &QActs, out: &mut [f32]) {
+fn many(isa: Isa, w: &QMatrix<'_>, p: &ActPanel, tokens: usize, out: &mut [f32]) {
     let (ty, k, rows) = (w.ty, w.cols, w.rows);
     let rb = ty.row_bytes(k);
     let lanes = isa.lanes();
     let rt = isa.tile_rows();
-    let p = ActPanel::new(a, lanes);
     // A panel of about 192 KiB of unpacked weights stays in L2 while every token group passes.
     let per = split_rows(rows, rt, rt, (196_608 / k).max(rt));
     let tasks = rows.div_ceil(per);
@@ -385,11 +390,11 @@ fn many(isa: Isa, w: &QMatrix<'_>, a: &QActs, out: &mut [f32]) {
                         row0: n0 + r0,
                         rows: n - r0.min(n),
                         tok0: g * lanes,
-                        toks: lanes.min(a.tokens - g * lanes),
+                        toks: lanes.min(tokens - g * lanes),
                     };
                     // SAFETY: `isa` is available; the panel holds `padded` rows; the tile's
                     // real rows and tokens lie inside `out` and belong to this task.
-                    unsafe { tile(isa, ty, &s.panel, r0, &p, g, &to, split) };
+                    unsafe { tile(isa, ty, &s.panel, r0, p, g, &to, split) };
                 }
             }
         })

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::acts::QActs;
+use super::acts::{ActPanel, QActs};
 use super::blocks::{dequantize_row, f16_to_f32, f32_to_f16, QType};
 use super::unpack::{unpack_rows, WPanel};
 use super::{matmul_with, Isa, QMatrix};
@@ -278,33 +278,74 @@ unsafe fn f16c_convert(f: f32) -> u16 {
 
 #[test]
 fn activations_quantize_as_ggml_does() {
-    // Q8_0: d = amax/127 (stored as f16), codes rounded half to even.
-    let mut x = vec![0f32; 32];
-    x[0] = 127.0;
-    x[1] = 2.5;
-    x[2] = 3.5;
-    x[3] = -2.5;
-    x[4] = -0.4;
-    let a = QActs::quantize(QType::Q8_0, &x, 1, 32);
-    assert_eq!(&a.q[..5], &[127, 2, 4, -2, 0]);
-    assert_eq!(a.d[0], 1.0);
-    assert_eq!(a.bias[0], -128 * (127 + 2 + 4 - 2));
-    assert_eq!(a.bias[1], 0);
-    // Q8_1 (for Q4_1): s = f16(d · Σq).
-    let a = QActs::quantize(QType::Q4_1, &x, 1, 32);
-    assert_eq!(a.s[0], 131.0);
-    assert_eq!(a.bias[0], 0);
-    // Q8_K: scaled by −127/max with max the signed value of largest magnitude.
-    let mut x = vec![0f32; 256];
-    x[0] = 1.0;
-    x[1] = -2.0;
-    let a = QActs::quantize(QType::Q4K, &x, 1, 256);
-    assert_eq!(&a.q[..2], &[64, -127]);
-    assert_eq!(a.d[0], -2.0 / -127.0 * -1.0 * -1.0);
-    assert!((a.d[0] - 1.0 / 63.5).abs() < 1e-9);
-    // An all-zero block has scale 0 and zero codes.
-    let a = QActs::quantize(QType::Q6K, &[0.0; 256], 1, 256);
-    assert!(a.q.iter().all(|&q| q == 0) && a.d.iter().all(|&d| d == 0.0));
+    for isa in Isa::available() {
+        // Q8_0: d = amax/127 (stored as f16), codes rounded half to even.
+        let mut x = vec![0f32; 32];
+        x[0] = 127.0;
+        x[1] = 2.5;
+        x[2] = 3.5;
+        x[3] = -2.5;
+        x[4] = -0.4;
+        let a = QActs::quantize(isa, QType::Q8_0, &x, 1, 32);
+        assert_eq!(&a.q[..5], &[127, 2, 4, -2, 0], "{isa:?}");
+        assert_eq!(a.d4[0], 1.0);
+        assert_eq!(a.bias[0], -128 * (127 + 2 + 4 - 2));
+        assert_eq!(a.bias[1], 0);
+        // Q8_1 (for Q4_1): s = f16(d · Σq), spread over 8 lanes.
+        let a = QActs::quantize(isa, QType::Q4_1, &x, 1, 32);
+        assert_eq!(a.s4[0] * 8.0, 131.0);
+        assert_eq!(a.bias[0], 0);
+        // Q8_K: scaled by −127/max with max the signed value of largest magnitude.
+        let mut x = vec![0f32; 256];
+        x[0] = 1.0;
+        x[1] = -2.0;
+        let a = QActs::quantize(isa, QType::Q4K, &x, 1, 256);
+        assert_eq!(&a.q[..2], &[64, -127], "{isa:?}");
+        assert_eq!(a.d4[0], 1.0 / 63.5);
+        // An all-zero block has scale 0 and zero codes.
+        let a = QActs::quantize(isa, QType::Q6K, &[0.0; 256], 1, 256);
+        assert!(a.q.iter().all(|&q| q == 0) && a.d4.iter().all(|&d| d == 0.0));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Every instruction set quantizes activations to the same codes and scales, and the
+    /// many-token panel holds the same values as the row layout.
+    #[test]
+    fn activation_layouts_agree(ty in qtype(), tokens in 1usize..20, blocks in 1usize..3, seed: u64, m in 0u8..4) {
+        let k = blocks * ty.act().block().max(ty.block_values());
+        let mut rng = StdRng::seed_from_u64(seed);
+        let x = gen_acts(tokens, k, mode(m), &mut rng);
+        let base = QActs::quantize(Isa::Scalar, ty, &x, tokens, k);
+        for isa in Isa::available() {
+            let a = QActs::quantize(isa, ty, &x, tokens, k);
+            prop_assert_eq!(&a.q, &base.q);
+            prop_assert_eq!(&a.bias, &base.bias);
+            prop_assert_eq!(&a.d4, &base.d4);
+            prop_assert_eq!(&a.s4, &base.s4);
+            let lanes = if isa == Isa::Avx512 { 16 } else { 8 };
+            let mut p = ActPanel::default();
+            p.quantize(isa, ty, &x, tokens, k, lanes);
+            let lanes_per_sub = ty.sub() / 4;
+            for t in 0..tokens {
+                let (g, l) = (t / lanes, t % lanes);
+                for i in 0..k {
+                    let y = p.y[((g * k / 4 + i / 4) * lanes + l) * 4 + i % 4];
+                    prop_assert_eq!(y ^ 0x80, base.q[t * base.kp + i] as u8);
+                }
+                for sb in 0..k / ty.sub() {
+                    let at = (g * p.nsub + sb) * lanes + l;
+                    let lane = t * base.kp / 4 + sb * lanes_per_sub;
+                    prop_assert_eq!(p.d[at], base.d4[lane]);
+                    if ty.has_min() {
+                        prop_assert_eq!(p.s[at], base.s4[lane] * lanes_per_sub as f32);
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[test]

@@ -169,10 +169,19 @@ fn sign_codes(codes: &mut [u8], corr: &mut [i32], sub: usize, bias: i32) {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::super::blocks::{f16_at, QType};
+    use super::super::blocks::QType;
+
+    /// The f16 at `p` as f32 (F16C).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn h(p: *const u8) -> f32 {
+        _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(
+            std::ptr::read_unaligned(p as *const u16) as i32,
+        )))
+    }
 
     /// Codes minus `bias` in place, and `−128 · Σ` of each `sub` codes into `corr`.
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn sign_codes(codes: &mut [u8], corr: &mut [i32], sub: usize, bias: i32) {
         let b = _mm256_set1_epi8(bias as u8 as i8);
         let zero = _mm256_setzero_si256();
@@ -207,7 +216,7 @@ mod avx2 {
     }
 
     #[inline]
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     unsafe fn nibbles(qs: *const u8) -> __m256i {
         let x = _mm_loadu_si128(qs as *const __m128i);
         let m4 = _mm_set1_epi8(0x0f);
@@ -218,7 +227,7 @@ mod avx2 {
 
     /// Byte `j` of the result is 0x10 when bit `j` of `bits` is set.
     #[inline]
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     unsafe fn bits_to_0x10(bits: u32) -> __m256i {
         let v = _mm256_set1_epi32(bits as i32);
         let shuf = _mm256_setr_epi8(
@@ -233,27 +242,27 @@ mod avx2 {
 
     /// Bits `shift..shift+width` of every byte of `v`, moved to bit 4 upward.
     #[inline]
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     unsafe fn high_bits(v: __m256i, shift: i32, mask: i8) -> __m256i {
         let s = _mm256_srl_epi16(v, _mm_cvtsi32_si128(shift));
         _mm256_slli_epi16(_mm256_and_si256(s, _mm256_set1_epi8(mask)), 4)
     }
 
     #[inline]
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     unsafe fn store(p: *mut u8, v: __m256i) {
         _mm256_storeu_si256(p as *mut __m256i, v)
     }
 
     /// Eight u8 (low 8 bytes of `x`) times `d` as f32, stored at `out`.
     #[inline]
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     unsafe fn u8x8_scaled(x: u64, d: f32, out: *mut f32) {
         let v = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(x as i64));
         _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(d)));
     }
 
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn unpack_rows(
         ty: QType,
         src: &[u8],
@@ -274,22 +283,22 @@ mod avx2 {
             QType::Q4_0 => {
                 for i in 0..nblk {
                     let p = b.add(i * bb);
-                    *s.add(i) = f16_at(src, i * bb);
+                    *s.add(i) = h(p);
                     store(c.add(32 * i), nibbles(p.add(2)));
                 }
             }
             QType::Q4_1 => {
                 for i in 0..nblk {
                     let p = b.add(i * bb);
-                    *s.add(i) = f16_at(src, i * bb);
-                    *m.add(i) = f16_at(src, i * bb + 2);
+                    *s.add(i) = h(p);
+                    *m.add(i) = h(p.add(2));
                     store(c.add(32 * i), nibbles(p.add(4)));
                 }
             }
             QType::Q5_0 => {
                 for i in 0..nblk {
                     let p = b.add(i * bb);
-                    *s.add(i) = f16_at(src, i * bb);
+                    *s.add(i) = h(p);
                     let qh = std::ptr::read_unaligned(p.add(2) as *const u32);
                     store(
                         c.add(32 * i),
@@ -300,8 +309,8 @@ mod avx2 {
             QType::Q5_1 => {
                 for i in 0..nblk {
                     let p = b.add(i * bb);
-                    *s.add(i) = f16_at(src, i * bb);
-                    *m.add(i) = f16_at(src, i * bb + 2);
+                    *s.add(i) = h(p);
+                    *m.add(i) = h(p.add(2));
                     let qh = std::ptr::read_unaligned(p.add(4) as *const u32);
                     store(
                         c.add(32 * i),
@@ -313,7 +322,7 @@ mod avx2 {
                 let flip = _mm256_set1_epi8(-128);
                 for i in 0..nblk {
                     let p = b.add(i * bb);
-                    *s.add(i) = f16_at(src, i * bb);
+                    *s.add(i) = h(p);
                     let v = _mm256_loadu_si256(p.add(2) as *const __m256i);
                     store(c.add(32 * i), _mm256_xor_si256(v, flip));
                 }
@@ -323,8 +332,8 @@ mod avx2 {
                 let m4 = _mm256_set1_epi8(0x0f);
                 for i in 0..nblk {
                     let p = b.add(i * bb);
-                    let d = f16_at(src, i * bb);
-                    let dmin = f16_at(src, i * bb + 2);
+                    let d = h(p);
+                    let dmin = h(p.add(2));
                     let a = std::ptr::read_unaligned(p.add(4) as *const u32);
                     let bq = std::ptr::read_unaligned(p.add(8) as *const u32);
                     let cq = std::ptr::read_unaligned(p.add(12) as *const u32);
@@ -364,7 +373,7 @@ mod avx2 {
                 let m4 = _mm256_set1_epi8(0x0f);
                 for i in 0..nblk {
                     let p = b.add(i * bb);
-                    let d = f16_at(src, i * bb + 208);
+                    let d = h(p.add(208));
                     let sc = _mm_loadu_si128(p.add(192) as *const __m128i);
                     let dv = _mm256_set1_ps(d);
                     let s0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc));
