@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 
 use super::blocks::{f16_to_f32, f32_to_f16, ActFormat, QType};
+use super::gemv::TokActs;
 use super::Isa;
 
 /// Adding this to an f32 of magnitude below 2^22 rounds it to an integer (ties to even) in the
@@ -140,9 +141,23 @@ pub struct QActs {
     /// `s` spread over the lanes of its sub-block (`s / lanes`, exact: a power of two),
     /// `tokens × kp/4`; types with a min only.
     pub s4: Vec<f32>,
+    /// `s = d·Σq` per sub-block, `tokens × kp/sub`; types with a min only.
+    pub s: Vec<f32>,
 }
 
 impl QActs {
+    /// Pointers to token `t`'s arrays for the few-token kernels.
+    pub fn token(&self, t: usize) -> TokActs {
+        let (kp, min) = (self.kp, self.ty.has_min());
+        TokActs {
+            y: self.q[t * kp..].as_ptr(),
+            bias: self.bias[t * kp / 4..].as_ptr(),
+            d4: self.d4[t * kp / 4..].as_ptr(),
+            s4: if min { self.s4[t * kp / 4..].as_ptr() } else { std::ptr::null() },
+            s: if min { self.s[t * kp / self.ty.sub()..].as_ptr() } else { std::ptr::null() },
+        }
+    }
+
     /// Quantizes `x` (`tokens × k`, row-major) for weights of type `ty`; `k` must be a multiple
     /// of the type's block size.
     pub fn quantize(isa: Isa, ty: QType, x: &[f32], tokens: usize, k: usize) -> Self {
@@ -159,6 +174,11 @@ impl QActs {
             d4: vec![0.0; tokens * kp / 4],
             s4: if ty.has_min() {
                 vec![0.0; tokens * kp / 4]
+            } else {
+                Vec::new()
+            },
+            s: if ty.has_min() {
+                vec![0.0; tokens * kp / ty.sub()]
             } else {
                 Vec::new()
             },
@@ -187,6 +207,7 @@ impl QActs {
                     if ty.has_min() {
                         let at = t * kp / 4 + l0 + j * lanes;
                         me.s4[at..at + lanes].fill(s[j] / lanes as f32);
+                        me.s[t * kp / sub + bi * blk / sub + j] = s[j];
                     }
                 }
             }

@@ -25,6 +25,8 @@ pub struct TokActs {
     pub d4: *const f32,
     /// `s / lanes` per lane (types with a min only).
     pub s4: *const f32,
+    /// `s` per sub-block (types with a min only).
+    pub s: *const f32,
 }
 
 /// The portable kernel and the reference for the SIMD ones: per sub-block the exact integer
@@ -69,14 +71,20 @@ pub trait Dec512 {
     const GROUP: usize;
     /// Bytes per group.
     const BYTES: usize;
-    /// Whether lanes carry a min.
+    /// Whether sub-blocks carry a min (all such types have 32-value sub-blocks).
     const MIN: bool;
+    /// Whether `chunk`'s lane scales already include the activation scale (the k-quants,
+    /// whose activation block is the whole group).
+    const SCALED: bool;
     /// What a group decodes once for all its chunks.
     type State: Copy;
-    /// Decodes the per-group part at `p`.
-    unsafe fn group(p: *const u8) -> Self::State;
-    /// Chunk `j`: codes, scale per lane, min per lane.
-    unsafe fn chunk(st: &Self::State, p: *const u8, j: usize) -> (__m512i, __m512, __m512);
+    /// Decodes the per-group part at `p`; `d` is the group's activation scale when `SCALED`.
+    unsafe fn group(p: *const u8, d: f32) -> Self::State;
+    /// Chunk `j`: codes and the scale of every lane.
+    unsafe fn chunk(st: &Self::State, p: *const u8, j: usize) -> (__m512i, __m512);
+    /// The group's min terms `Σ min · s` spread over lanes (`s`: the activation's `d·Σq` per
+    /// sub-block of the group); zero for types without a min.
+    unsafe fn mins(st: &Self::State, p: *const u8, s: *const f32) -> __m512;
 }
 
 /// A weight type's decoder for the 256-bit kernels: groups of one block or super-block, chunks
@@ -160,30 +168,47 @@ mod dec512 {
         _mm512_mask_add_epi8(codes, m, codes, _mm512_set1_epi8(16))
     }
 
+    /// 32 code bytes at `p` as [low nibbles, high nibbles].
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn nibbles32(p: *const u8) -> __m512i {
+        let x = _mm512_broadcast_i64x4(_mm256_loadu_si256(p as *const __m256i));
+        let cnt = _mm512_inserti64x4::<1>(_mm512_setzero_si512(), _mm256_set1_epi16(4));
+        _mm512_and_si512(_mm512_srlv_epi16(x, cnt), _mm512_set1_epi8(0x0f))
+    }
+
     macro_rules! legacy {
         ($t:ty, $bb:expr, $min:expr, $five:expr, $qs:expr) => {
             impl Dec512 for $t {
                 const GROUP: usize = 64;
                 const BYTES: usize = 2 * $bb;
                 const MIN: bool = $min;
+                const SCALED: bool = false;
                 type State = ();
                 #[inline]
                 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-                unsafe fn group(_: *const u8) {}
+                unsafe fn group(_: *const u8, _: f32) {}
                 #[inline]
                 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-                unsafe fn chunk(_: &(), p: *const u8, _: usize) -> (__m512i, __m512, __m512) {
+                unsafe fn chunk(_: &(), p: *const u8, _: usize) -> (__m512i, __m512) {
                     let q = p.add($bb);
                     let mut c = nibbles2(p.add($qs), q.add($qs));
                     if $five {
                         c = fifth_bits(c, p.add($qs - 4), q.add($qs - 4));
                     }
-                    let m = if $min {
-                        f16_pair(p.add(2), q.add(2))
-                    } else {
-                        _mm512_setzero_ps()
-                    };
-                    (c, f16_pair(p, q), m)
+                    (c, f16_pair(p, q))
+                }
+                #[inline]
+                #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+                unsafe fn mins(_: &(), p: *const u8, s: *const f32) -> __m512 {
+                    if !$min {
+                        return _mm512_setzero_ps();
+                    }
+                    let bits = std::ptr::read_unaligned(p.add(2) as *const u16) as i32
+                        | (std::ptr::read_unaligned(p.add($bb + 2) as *const u16) as i32) << 16;
+                    let m = _mm_cvtph_ps(_mm_cvtsi32_si128(bits));
+                    let sv = _mm_castpd_ps(_mm_load_sd(s as *const f64));
+                    _mm512_zextps128_ps512(_mm_mul_ps(_mm_movelh_ps(m, _mm_setzero_ps()), sv))
                 }
             }
         };
@@ -197,73 +222,79 @@ mod dec512 {
         const GROUP: usize = 64;
         const BYTES: usize = 68;
         const MIN: bool = false;
+        const SCALED: bool = false;
         type State = ();
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-        unsafe fn group(_: *const u8) {}
+        unsafe fn group(_: *const u8, _: f32) {}
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-        unsafe fn chunk(_: &(), p: *const u8, _: usize) -> (__m512i, __m512, __m512) {
+        unsafe fn chunk(_: &(), p: *const u8, _: usize) -> (__m512i, __m512) {
             let a = _mm256_loadu_si256(p.add(2) as *const __m256i);
             let b = _mm256_loadu_si256(p.add(36) as *const __m256i);
             let c = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(a), b);
-            (
-                _mm512_xor_si512(c, _mm512_set1_epi8(-128)),
-                f16_pair(p, p.add(34)),
-                _mm512_setzero_ps(),
-            )
+            (_mm512_xor_si512(c, _mm512_set1_epi8(-128)), f16_pair(p, p.add(34)))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+        unsafe fn mins(_: &(), _: *const u8, _: *const f32) -> __m512 {
+            _mm512_setzero_ps()
         }
     }
 
-    /// Q4_K/Q5_K: the eight sub-block scales (`d·sc`, lanes 0–7) and mins (`−dmin·m`, 8–15).
+    /// Q4_K/Q5_K: the eight sub-block scales times the activation scale (`d·sc·dy`, lanes
+    /// 0–7) and the mins (`−dmin·m`, lanes 8–15).
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-    unsafe fn k4_scales(p: *const u8) -> __m512 {
+    unsafe fn k4_scales(p: *const u8, dy: f32) -> __m512 {
         let a = std::ptr::read_unaligned(p.add(4) as *const u32);
         let b = std::ptr::read_unaligned(p.add(8) as *const u32);
         let c = std::ptr::read_unaligned(p.add(12) as *const u32);
-        let sc = (a & 0x3f3f_3f3f) as u64
-            | (((c & 0x0f0f_0f0f) | ((a >> 2) & 0x3030_3030)) as u64) << 32;
-        let mn = (b & 0x3f3f_3f3f) as u64
-            | ((((c >> 4) & 0x0f0f_0f0f) | ((b >> 2) & 0x3030_3030)) as u64) << 32;
+        // Sub-blocks 0..4 keep the low 6 bits of bytes 0..4 (scales) and 4..8 (mins); 4..8
+        // take 4 bits from bytes 8..12 and their top 2 bits from the top of bytes 0..4 / 4..8.
+        let sc = (a & 0x3f3f_3f3f) as u64 | (((c & 0x0f0f_0f0f) | ((a >> 2) & 0x3030_3030)) as u64) << 32;
+        let mn = (b & 0x3f3f_3f3f) as u64 | ((((c >> 4) & 0x0f0f_0f0f) | ((b >> 2) & 0x3030_3030)) as u64) << 32;
         let v = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_set_epi64x(mn as i64, sc as i64)));
-        let dm = _mm512_mul_ps(
-            f16_pair(p, p.add(2)),
-            _mm512_setr_ps(
-                1., 1., 1., 1., 1., 1., 1., 1., -1., -1., -1., -1., -1., -1., -1., -1.,
-            ),
-        );
-        _mm512_mul_ps(v, dm)
+        let f = _mm512_mask_mov_ps(_mm512_set1_ps(dy), 0xff00, _mm512_set1_ps(-1.0));
+        _mm512_mul_ps(v, _mm512_mul_ps(f16_pair(p, p.add(2)), f))
     }
 
     /// Lanes 0–7 take element `a` of `v`, lanes 8–15 element `b`.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
     unsafe fn pick2(v: __m512, a: i32, b: i32) -> __m512 {
-        _mm512_permutexvar_ps(
-            _mm512_setr_epi32(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b),
-            v,
-        )
+        _mm512_permutexvar_ps(_mm512_setr_epi32(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b), v)
+    }
+
+    /// The min terms of a Q4_K/Q5_K super-block: lanes 8–15 of `st` times `s`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn k4_mins(st: __m512, s: *const f32) -> __m512 {
+        let sv = _mm512_insertf32x8::<1>(_mm512_setzero_ps(), _mm256_loadu_ps(s));
+        _mm512_mul_ps(st, sv)
     }
 
     impl Dec512 for Q4K {
         const GROUP: usize = 256;
         const BYTES: usize = 144;
         const MIN: bool = true;
+        const SCALED: bool = true;
         type State = __m512;
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-        unsafe fn group(p: *const u8) -> __m512 {
-            k4_scales(p)
+        unsafe fn group(p: *const u8, d: f32) -> __m512 {
+            k4_scales(p, d)
         }
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-        unsafe fn chunk(st: &__m512, p: *const u8, j: usize) -> (__m512i, __m512, __m512) {
-            let x = _mm256_loadu_si256(p.add(16 + 32 * j) as *const __m256i);
-            let c = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(x), _mm256_srli_epi16(x, 4));
-            let c = _mm512_and_si512(c, _mm512_set1_epi8(0x0f));
-            let j = 2 * j as i32;
-            (c, pick2(*st, j, j + 1), pick2(*st, j + 8, j + 9))
+        unsafe fn chunk(st: &__m512, p: *const u8, j: usize) -> (__m512i, __m512) {
+            let j2 = 2 * j as i32;
+            (nibbles32(p.add(16 + 32 * j)), pick2(*st, j2, j2 + 1))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+        unsafe fn mins(st: &__m512, _: *const u8, s: *const f32) -> __m512 {
+            k4_mins(*st, s)
         }
     }
 
@@ -271,30 +302,27 @@ mod dec512 {
         const GROUP: usize = 256;
         const BYTES: usize = 176;
         const MIN: bool = true;
+        const SCALED: bool = true;
         type State = (__m512, __m256i);
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-        unsafe fn group(p: *const u8) -> (__m512, __m256i) {
-            (
-                k4_scales(p),
-                _mm256_loadu_si256(p.add(16) as *const __m256i),
-            )
+        unsafe fn group(p: *const u8, d: f32) -> (__m512, __m256i) {
+            (k4_scales(p, d), _mm256_loadu_si256(p.add(16) as *const __m256i))
         }
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-        unsafe fn chunk(
-            st: &(__m512, __m256i),
-            p: *const u8,
-            j: usize,
-        ) -> (__m512i, __m512, __m512) {
-            let x = _mm256_loadu_si256(p.add(48 + 32 * j) as *const __m256i);
-            let c = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(x), _mm256_srli_epi16(x, 4));
-            let c = _mm512_and_si512(c, _mm512_set1_epi8(0x0f));
+        unsafe fn chunk(st: &(__m512, __m256i), p: *const u8, j: usize) -> (__m512i, __m512) {
+            let c = nibbles32(p.add(48 + 32 * j));
             let lo = _mm256_test_epi8_mask(st.1, _mm256_set1_epi8((1u8 << (2 * j)) as i8));
             let hi = _mm256_test_epi8_mask(st.1, _mm256_set1_epi8((2u8 << (2 * j)) as i8));
             let c = _mm512_mask_add_epi8(c, lo as u64 | (hi as u64) << 32, c, _mm512_set1_epi8(16));
-            let j = 2 * j as i32;
-            (c, pick2(st.0, j, j + 1), pick2(st.0, j + 8, j + 9))
+            let j2 = 2 * j as i32;
+            (c, pick2(st.0, j2, j2 + 1))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+        unsafe fn mins(st: &(__m512, __m256i), _: *const u8, s: *const f32) -> __m512 {
+            k4_mins(st.0, s)
         }
     }
 
@@ -302,57 +330,38 @@ mod dec512 {
         const GROUP: usize = 256;
         const BYTES: usize = 210;
         const MIN: bool = false;
+        const SCALED: bool = true;
         type State = __m512;
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-        unsafe fn group(p: *const u8) -> __m512 {
-            let sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(
-                p.add(192) as *const __m128i
-            )));
-            let d = _mm_cvtph_ps(_mm_cvtsi32_si128(
-                std::ptr::read_unaligned(p.add(208) as *const u16) as i32,
-            ));
-            _mm512_mul_ps(sc, _mm512_broadcastss_ps(d))
+        unsafe fn group(p: *const u8, dy: f32) -> __m512 {
+            let sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p.add(192) as *const __m128i)));
+            let d = _mm_cvtph_ps(_mm_cvtsi32_si128(std::ptr::read_unaligned(p.add(208) as *const u16) as i32));
+            _mm512_mul_ps(sc, _mm512_set1_ps(_mm_cvtss_f32(d) * dy))
         }
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-        unsafe fn chunk(st: &__m512, p: *const u8, j: usize) -> (__m512i, __m512, __m512) {
+        unsafe fn chunk(st: &__m512, p: *const u8, j: usize) -> (__m512i, __m512) {
             // Chunk j: half n = j/2 of the super-block; quarter 0 takes the low nibbles
             // (values l and 32 + l), quarter 1 the high ones (64 + l, 96 + l).
             let (n, q) = (j / 2, j % 2);
-            let a = _mm256_loadu_si256(p.add(64 * n) as *const __m256i);
-            let b = _mm256_loadu_si256(p.add(64 * n + 32) as *const __m256i);
-            let h = _mm256_loadu_si256(p.add(128 + 32 * n) as *const __m256i);
-            let x = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(a), b);
-            let h = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(h), h);
+            let x = _mm512_loadu_si512(p.add(64 * n) as *const _);
+            let h = _mm512_broadcast_i64x4(_mm256_loadu_si256(p.add(128 + 32 * n) as *const __m256i));
             let (lo_shift, hi_shift) = if q == 0 { (0, 2) } else { (4, 6) };
-            let cnt =
-                _mm512_inserti64x4::<1>(_mm512_set1_epi16(lo_shift), _mm256_set1_epi16(hi_shift));
-            let x = _mm512_srl_epi16(x, _mm_cvtsi32_si128(4 * q as i32));
+            let cnt = _mm512_inserti64x4::<1>(_mm512_set1_epi16(lo_shift), _mm256_set1_epi16(hi_shift));
+            let x = if q == 1 { _mm512_srli_epi16::<4>(x) } else { x };
             let lo = _mm512_and_si512(x, _mm512_set1_epi8(0x0f));
             let hb = _mm512_and_si512(_mm512_srlv_epi16(h, cnt), _mm512_set1_epi8(3));
-            let c = _mm512_or_si512(lo, _mm512_slli_epi16(hb, 4));
+            let c = _mm512_or_si512(lo, _mm512_slli_epi16::<4>(hb));
             // Sub-blocks of 16: bytes 0–31 are values 128n + 64q + 0..32, bytes 32–63 the next 32.
             let s = 8 * n as i32 + 4 * q as i32;
-            let idx = _mm512_setr_epi32(
-                s,
-                s,
-                s,
-                s,
-                s + 1,
-                s + 1,
-                s + 1,
-                s + 1,
-                s + 2,
-                s + 2,
-                s + 2,
-                s + 2,
-                s + 3,
-                s + 3,
-                s + 3,
-                s + 3,
-            );
-            (c, _mm512_permutexvar_ps(idx, *st), _mm512_setzero_ps())
+            let idx = _mm512_setr_epi32(s, s, s, s, s + 1, s + 1, s + 1, s + 1, s + 2, s + 2, s + 2, s + 2, s + 3, s + 3, s + 3, s + 3);
+            (c, _mm512_permutexvar_ps(idx, *st))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+        unsafe fn mins(_: &__m512, _: *const u8, _: *const f32) -> __m512 {
+            _mm512_setzero_ps()
         }
     }
 }
@@ -583,18 +592,14 @@ mod dec256 {
 /// Rows handled together by one kernel call.
 pub const NR: usize = 4;
 
-/// The AVX-512 kernel: `NR` rows (pointers to their first block) · one token.
+/// The AVX-512 kernel: `N` rows (pointers to their first block) · one token.
 ///
 /// # Safety
 /// The CPU has AVX-512 F/BW/VL/VNNI and F16C; each row holds `k` weights of `T`'s type;
 /// `a` covers `k` rounded up to 64 (zero-padded).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-pub unsafe fn dot512<T: Dec512, const N: usize>(
-    rows: [*const u8; N],
-    k: usize,
-    a: &TokActs,
-) -> [f32; N] {
+pub unsafe fn dot512<T: Dec512, const N: usize>(rows: [*const u8; N], k: usize, a: &TokActs) -> [f32; N] {
     let mut acc = [_mm512_setzero_ps(); N];
     let groups = k / T::GROUP;
     for g in 0..groups {
@@ -602,28 +607,17 @@ pub unsafe fn dot512<T: Dec512, const N: usize>(
         for b in base.iter_mut() {
             *b = b.add(g * T::BYTES);
         }
-        let mut st = [T::group(base[0]); N];
-        for r in 1..N {
-            st[r] = T::group(base[r]);
-        }
-        for j in 0..T::GROUP / 64 {
-            step512::<T, N>(&mut acc, &st, base, g * T::GROUP + 64 * j, j, a);
-        }
+        group512::<T, N>(&mut acc, base, g * T::GROUP, a);
     }
     if groups * T::GROUP < k {
         // A last lone legacy block: decode it from a copy followed by a zero block.
         let mut pad = [[0u8; 68]; N];
         let mut base = rows;
         for r in 0..N {
-            std::ptr::copy_nonoverlapping(
-                rows[r].add(groups * T::BYTES),
-                pad[r].as_mut_ptr(),
-                T::BYTES / 2,
-            );
+            std::ptr::copy_nonoverlapping(rows[r].add(groups * T::BYTES), pad[r].as_mut_ptr(), T::BYTES / 2);
             base[r] = pad[r].as_ptr();
         }
-        let st = [T::group(base[0]); N];
-        step512::<T, N>(&mut acc, &st, base, groups * T::GROUP, 0, a);
+        group512::<T, N>(&mut acc, base, groups * T::GROUP, a);
     }
     let mut out = [0f32; N];
     for r in 0..N {
@@ -632,32 +626,31 @@ pub unsafe fn dot512<T: Dec512, const N: usize>(
     out
 }
 
-/// One 64-value step of [`dot512`] for every row.
+/// One group of [`dot512`] for every row; `off`: the group's first value.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-unsafe fn step512<T: Dec512, const N: usize>(
-    acc: &mut [__m512; N],
-    st: &[T::State; N],
-    base: [*const u8; N],
-    off: usize,
-    j: usize,
-    a: &TokActs,
-) {
-    let y = _mm512_loadu_si512(a.y.add(off) as *const _);
-    let init = _mm512_loadu_si512(a.bias.add(off / 4) as *const _);
-    let d = _mm512_loadu_ps(a.d4.add(off / 4));
-    let s = if T::MIN {
-        _mm512_loadu_ps(a.s4.add(off / 4))
-    } else {
-        d
-    };
-    for r in 0..N {
-        let (c, sw, mw) = T::chunk(&st[r], base[r], j);
-        let i = _mm512_dpbusd_epi32(init, c, y);
-        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(sw, d), acc[r]);
-        if T::MIN {
-            acc[r] = _mm512_fmadd_ps(mw, s, acc[r]);
+unsafe fn group512<T: Dec512, const N: usize>(acc: &mut [__m512; N], base: [*const u8; N], off: usize, a: &TokActs) {
+    let dg = if T::SCALED { *a.d4.add(off / 4) } else { 0.0 };
+    let mut st = [T::group(base[0], dg); N];
+    for r in 1..N {
+        st[r] = T::group(base[r], dg);
+    }
+    for j in 0..T::GROUP / 64 {
+        let o = off + 64 * j;
+        let y = _mm512_loadu_si512(a.y.add(o) as *const _);
+        let init = _mm512_loadu_si512(a.bias.add(o / 4) as *const _);
+        let d = if T::SCALED { _mm512_setzero_ps() } else { _mm512_loadu_ps(a.d4.add(o / 4)) };
+        for r in 0..N {
+            let (c, sw) = T::chunk(&st[r], base[r], j);
+            let i = _mm512_dpbusd_epi32(init, c, y);
+            let sw = if T::SCALED { sw } else { _mm512_mul_ps(sw, d) };
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), sw, acc[r]);
+        }
+    }
+    if T::MIN {
+        for r in 0..N {
+            acc[r] = _mm512_add_ps(acc[r], T::mins(&st[r], base[r], a.s.add(off / 32)));
         }
     }
 }

@@ -11,8 +11,10 @@
 //!   weight slice broadcast against that slice of every token ([`simd512`], [`simd256`]'s
 //!   `tile`), so a weight is read from memory once per product, not once per token.
 //!
-//! Work is split over output rows on the rayon pool in many small tasks: a thread that the OS
-//! deschedules delays only its own task, the others take the rest (see [`super::linear`]).
+//! Work is split over output rows into small tasks that the calling thread and helpers on the
+//! rayon pool take from one counter ([`run_tasks`]): a thread that the OS deschedules delays
+//! only the task it holds, the others take the rest, and the caller never waits for a helper
+//! that has not started (see [`super::linear`]).
 //! The instruction set is chosen once from the CPU's features ([`Isa::best`]): AVX-512 VNNI,
 //! AVX-VNNI, AVX2, or the portable scalar code that is also the reference in the tests.
 
@@ -27,9 +29,8 @@ pub mod unpack;
 mod tests;
 
 use std::cell::RefCell;
-use std::sync::OnceLock;
-
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use acts::{ActPanel, QActs};
 pub use blocks::{ActFormat, QType};
@@ -205,12 +206,76 @@ struct SharedOut(*mut f32);
 unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
 
-/// Runs `task(i)` for `i < n` on the rayon pool (inline when there is a single task).
-fn for_tasks(n: usize, task: impl Fn(usize) + Sync + Send) {
-    if n <= 1 {
+/// Runs `task(i)` for every `i < n`: the calling thread works through the tasks itself while
+/// helper jobs on the rayon pool take tasks from the same counter. The caller never waits for
+/// a helper that has not started (a descheduled thread delays only a task it already took),
+/// and a product small enough to finish before a helper wakes up runs entirely on the caller.
+fn run_tasks(n: usize, task: &(dyn Fn(usize) + Sync)) {
+    let helpers = rayon::current_num_threads().saturating_sub(1).min(n.saturating_sub(1));
+    if helpers == 0 {
         (0..n).for_each(task);
-    } else {
-        (0..n).into_par_iter().for_each(task);
+        return;
+    }
+    // SAFETY: `task` is only called for indices below `n` claimed from `next`, and this
+    // function returns only after all `n` of those calls have finished (`done == n`); a helper
+    // starting later claims nothing and never touches the pointer.
+    let task: *const (dyn Fn(usize) + Sync + 'static) =
+        unsafe { std::mem::transmute(task as *const (dyn Fn(usize) + Sync + '_)) };
+    let shared = Arc::new(TaskQueue {
+        next: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+        n,
+        task,
+        panic: Mutex::new(None),
+    });
+    for _ in 0..helpers {
+        let s = Arc::clone(&shared);
+        rayon::spawn(move || s.work());
+    }
+    shared.work();
+    let mut spins = 0u32;
+    while shared.done.load(Ordering::Acquire) < n {
+        spins += 1;
+        if spins < 1 << 12 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    let payload = shared.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(p) = payload {
+        std::panic::resume_unwind(p);
+    }
+}
+
+/// The shared state of one [`run_tasks`] call.
+struct TaskQueue {
+    next: AtomicUsize,
+    done: AtomicUsize,
+    n: usize,
+    task: *const (dyn Fn(usize) + Sync + 'static),
+    /// The first panic of a task, re-raised on the calling thread.
+    panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
+}
+
+// SAFETY: `task` points to a `Sync` closure, called only as described in `run_tasks`.
+unsafe impl Send for TaskQueue {}
+unsafe impl Sync for TaskQueue {}
+
+impl TaskQueue {
+    fn work(&self) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::AcqRel);
+            if i >= self.n {
+                return;
+            }
+            // SAFETY: `i < n` was claimed, so the caller of `run_tasks` is still waiting.
+            let task = unsafe { &*self.task };
+            if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(i))) {
+                self.panic.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(p);
+            }
+            self.done.fetch_add(1, Ordering::Release);
+        }
     }
 }
 
@@ -233,19 +298,9 @@ fn few(isa: Isa, w: &QMatrix<'_>, a: &QActs, out: &mut [f32]) {
     let per = split_rows(rows, gemv::NR, (65_536 / k).max(1), usize::MAX);
     let tasks = rows.div_ceil(per);
     let o = SharedOut(out.as_mut_ptr());
-    let kp4 = a.kp / 4;
-    let tok = |t: usize| TokActs {
-        y: a.q[t * a.kp..].as_ptr(),
-        bias: a.bias[t * kp4..].as_ptr(),
-        d4: a.d4[t * kp4..].as_ptr(),
-        s4: if ty.has_min() {
-            a.s4[t * kp4..].as_ptr()
-        } else {
-            std::ptr::null()
-        },
-    };
+    let tok = |t: usize| a.token(t);
     let row = |n: usize| w.data[n * rb..].as_ptr();
-    for_tasks(tasks, |t| {
+    run_tasks(tasks, &|t| {
         let o = o;
         let (n0, n1) = (t * per, ((t + 1) * per).min(rows));
         if isa == Isa::Scalar {
@@ -281,7 +336,6 @@ fn few_scalar(w: &QMatrix<'_>, a: &QActs, n0: usize, n1: usize, o: SharedOut) {
     let (ty, k, rows) = (w.ty, w.cols, w.rows);
     let nsub = k / ty.sub();
     let rb = ty.row_bytes(k);
-    let kp4 = a.kp / 4;
     SCRATCH.with(|s| {
         let s = &mut *s.borrow_mut();
         grow(&mut s.codes, k);
@@ -298,16 +352,7 @@ fn few_scalar(w: &QMatrix<'_>, a: &QActs, n0: usize, n1: usize, o: SharedOut) {
                 &mut s.min,
             );
             for tk in 0..a.tokens {
-                let t = TokActs {
-                    y: a.q[tk * a.kp..].as_ptr(),
-                    bias: a.bias[tk * kp4..].as_ptr(),
-                    d4: a.d4[tk * kp4..].as_ptr(),
-                    s4: if ty.has_min() {
-                        a.s4[tk * kp4..].as_ptr()
-                    } else {
-                        std::ptr::null()
-                    },
-                };
+                let t = a.token(tk);
                 // SAFETY: the unpacked row holds `k` codes, the activations cover `k`;
                 // `(tk, n)` belongs to this task.
                 unsafe {
@@ -373,7 +418,7 @@ fn many(isa: Isa, w: &QMatrix<'_>, p: &ActPanel, tokens: usize, out: &mut [f32])
     let tasks = rows.div_ceil(per);
     let split = isa == Isa::Avx2 && ty == QType::Q8_0;
     let o = SharedOut(out.as_mut_ptr());
-    for_tasks(tasks, |t| {
+    run_tasks(tasks, &|t| {
         let o = o;
         let n0 = t * per;
         let n = per.min(rows - n0);
