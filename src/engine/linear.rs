@@ -146,14 +146,17 @@ fn kernel_forward(
     let tokens = x.elem_count() / cols;
     let data = w.data()?;
     let m = QMatrix::new(ty, rows, cols, &data).map_err(candle_core::Error::msg)?;
-    let mut out = vec![0f32; tokens * rows];
+    let mut out = Vec::with_capacity(tokens * rows);
     {
         let (storage, layout) = x.storage_and_layout();
         let Storage::Cpu(cpu) = &*storage else {
             candle_core::bail!("linear: the quantized kernels run on the CPU only");
         };
         let xs = &cpu.as_slice::<f32>()?[layout.start_offset()..][..tokens * cols];
-        kernels::matmul(&m, xs, tokens, &mut out);
+        let spare = &mut out.spare_capacity_mut()[..tokens * rows];
+        kernels::matmul_into(kernels::Isa::best(), &m, xs, tokens, spare);
+        // SAFETY: `matmul_into` wrote every one of the `tokens × rows` elements.
+        unsafe { out.set_len(tokens * rows) };
     }
     let mut shape = dims.to_vec();
     *shape.last_mut().expect("non-empty dims") = rows;

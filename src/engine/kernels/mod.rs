@@ -29,6 +29,7 @@ pub mod unpack;
 mod tests;
 
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -162,8 +163,17 @@ pub fn matmul(w: &QMatrix<'_>, x: &[f32], tokens: usize, out: &mut [f32]) {
 
 /// [`matmul`] with a chosen instruction set (it must be one of [`Isa::available`]).
 pub fn matmul_with(isa: Isa, w: &QMatrix<'_>, x: &[f32], tokens: usize, out: &mut [f32]) {
+    // SAFETY: `f32` and `MaybeUninit<f32>` have the same layout, and the kernels only write.
+    let out = unsafe { &mut *(out as *mut [f32] as *mut [MaybeUninit<f32>]) };
+    matmul_into(isa, w, x, tokens, out)
+}
+
+/// [`matmul_with`] into uninitialised memory: every element of `out` is written (so a fresh
+/// output buffer needs no zeroing).
+pub fn matmul_into(isa: Isa, w: &QMatrix<'_>, x: &[f32], tokens: usize, out: &mut [MaybeUninit<f32>]) {
+    static AVAILABLE: OnceLock<Vec<Isa>> = OnceLock::new();
     assert!(
-        Isa::available().contains(&isa),
+        AVAILABLE.get_or_init(Isa::available).contains(&isa),
         "{isa:?} is not available on this CPU"
     );
     assert_eq!(x.len(), tokens * w.cols);
@@ -171,6 +181,7 @@ pub fn matmul_with(isa: Isa, w: &QMatrix<'_>, x: &[f32], tokens: usize, out: &mu
     if tokens == 0 || w.rows == 0 {
         return;
     }
+    let out = SharedOut(out.as_mut_ptr() as *mut f32);
     if isa != Isa::Scalar && tokens >= MANY_TOKENS {
         PANEL.with(|p| {
             let p = &mut *p.borrow_mut();
@@ -198,7 +209,8 @@ thread_local! {
     static PANEL: RefCell<ActPanel> = RefCell::default();
 }
 
-/// The output matrix shared by the tasks of one product; each writes only its own rows.
+/// The output matrix (`tokens × rows`) shared by the tasks of one product; each writes only its
+/// own rows.
 #[derive(Clone, Copy)]
 struct SharedOut(*mut f32);
 // SAFETY: tasks write disjoint elements (distinct output rows), and the product waits for all
@@ -291,13 +303,12 @@ fn split_rows(rows: usize, align: usize, min_rows: usize, max_rows: usize) -> us
 
 /// Few tokens: every weight row is read once per token from its blocks (in L1 after the first
 /// token) and dotted on the fly, [`gemv::NR`] rows at a time.
-fn few(isa: Isa, w: &QMatrix<'_>, a: &QActs, out: &mut [f32]) {
+fn few(isa: Isa, w: &QMatrix<'_>, a: &QActs, o: SharedOut) {
     let (ty, k, rows) = (w.ty, w.cols, w.rows);
     let rb = ty.row_bytes(k);
     // Enough work per task to amortise scheduling (~64k weights).
     let per = split_rows(rows, gemv::NR, (65_536 / k).max(1), usize::MAX);
     let tasks = rows.div_ceil(per);
-    let o = SharedOut(out.as_mut_ptr());
     let tok = |t: usize| a.token(t);
     let row = |n: usize| w.data[n * rb..].as_ptr();
     run_tasks(tasks, &|t| {
@@ -408,7 +419,7 @@ unsafe fn dot_rows<const N: usize>(
 }
 
 /// Many tokens: panels of weight rows unpacked once, then register tiles of rows × tokens.
-fn many(isa: Isa, w: &QMatrix<'_>, p: &ActPanel, tokens: usize, out: &mut [f32]) {
+fn many(isa: Isa, w: &QMatrix<'_>, p: &ActPanel, tokens: usize, o: SharedOut) {
     let (ty, k, rows) = (w.ty, w.cols, w.rows);
     let rb = ty.row_bytes(k);
     let lanes = isa.lanes();
@@ -417,7 +428,6 @@ fn many(isa: Isa, w: &QMatrix<'_>, p: &ActPanel, tokens: usize, out: &mut [f32])
     let per = split_rows(rows, rt, rt, (196_608 / k).max(rt));
     let tasks = rows.div_ceil(per);
     let split = isa == Isa::Avx2 && ty == QType::Q8_0;
-    let o = SharedOut(out.as_mut_ptr());
     run_tasks(tasks, &|t| {
         let o = o;
         let n0 = t * per;

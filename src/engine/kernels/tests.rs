@@ -349,6 +349,24 @@ proptest! {
 }
 
 #[test]
+fn every_output_is_written() {
+    for &ty in &QType::ALL {
+        let (rows, cols) = (13, 2 * ty.block_values());
+        let mut rng = StdRng::seed_from_u64(9);
+        let w = gen_weights(ty, rows, cols, Mode::Random, &mut rng);
+        let q = QMatrix::new(ty, rows, cols, &w).unwrap();
+        for isa in Isa::available() {
+            for tokens in [1, 3, 7, 17] {
+                let x = gen_acts(tokens, cols, Mode::Random, &mut rng);
+                let mut out = vec![f32::NAN; tokens * rows];
+                matmul_with(isa, &q, &x, tokens, &mut out);
+                assert!(out.iter().all(|v| v.is_finite()), "{ty:?} {isa:?} {tokens}");
+            }
+        }
+    }
+}
+
+#[test]
 fn mismatched_shapes_are_refused() {
     assert!(QMatrix::new(QType::Q4K, 2, 896, &[0; 2 * 3 * 144]).is_err());
     assert!(QMatrix::new(QType::Q8_0, 2, 64, &[0; 100]).is_err());
