@@ -153,8 +153,16 @@ impl QActs {
             y: self.q[t * kp..].as_ptr(),
             bias: self.bias[t * kp / 4..].as_ptr(),
             d4: self.d4[t * kp / 4..].as_ptr(),
-            s4: if min { self.s4[t * kp / 4..].as_ptr() } else { std::ptr::null() },
-            s: if min { self.s[t * kp / self.ty.sub()..].as_ptr() } else { std::ptr::null() },
+            s4: if min {
+                self.s4[t * kp / 4..].as_ptr()
+            } else {
+                std::ptr::null()
+            },
+            s: if min {
+                self.s[t * kp / self.ty.sub()..].as_ptr()
+            } else {
+                std::ptr::null()
+            },
         }
     }
 

@@ -233,7 +233,10 @@ mod dec512 {
             let a = _mm256_loadu_si256(p.add(2) as *const __m256i);
             let b = _mm256_loadu_si256(p.add(36) as *const __m256i);
             let c = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(a), b);
-            (_mm512_xor_si512(c, _mm512_set1_epi8(-128)), f16_pair(p, p.add(34)))
+            (
+                _mm512_xor_si512(c, _mm512_set1_epi8(-128)),
+                f16_pair(p, p.add(34)),
+            )
         }
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
@@ -252,8 +255,10 @@ mod dec512 {
         let c = std::ptr::read_unaligned(p.add(12) as *const u32);
         // Sub-blocks 0..4 keep the low 6 bits of bytes 0..4 (scales) and 4..8 (mins); 4..8
         // take 4 bits from bytes 8..12 and their top 2 bits from the top of bytes 0..4 / 4..8.
-        let sc = (a & 0x3f3f_3f3f) as u64 | (((c & 0x0f0f_0f0f) | ((a >> 2) & 0x3030_3030)) as u64) << 32;
-        let mn = (b & 0x3f3f_3f3f) as u64 | ((((c >> 4) & 0x0f0f_0f0f) | ((b >> 2) & 0x3030_3030)) as u64) << 32;
+        let sc = (a & 0x3f3f_3f3f) as u64
+            | (((c & 0x0f0f_0f0f) | ((a >> 2) & 0x3030_3030)) as u64) << 32;
+        let mn = (b & 0x3f3f_3f3f) as u64
+            | ((((c >> 4) & 0x0f0f_0f0f) | ((b >> 2) & 0x3030_3030)) as u64) << 32;
         let v = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_set_epi64x(mn as i64, sc as i64)));
         let f = _mm512_mask_mov_ps(_mm512_set1_ps(dy), 0xff00, _mm512_set1_ps(-1.0));
         _mm512_mul_ps(v, _mm512_mul_ps(f16_pair(p, p.add(2)), f))
@@ -263,7 +268,10 @@ mod dec512 {
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
     unsafe fn pick2(v: __m512, a: i32, b: i32) -> __m512 {
-        _mm512_permutexvar_ps(_mm512_setr_epi32(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b), v)
+        _mm512_permutexvar_ps(
+            _mm512_setr_epi32(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b),
+            v,
+        )
     }
 
     /// The min terms of a Q4_K/Q5_K super-block: lanes 8–15 of `st` times `s`.
@@ -307,7 +315,10 @@ mod dec512 {
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
         unsafe fn group(p: *const u8, d: f32) -> (__m512, __m256i) {
-            (k4_scales(p, d), _mm256_loadu_si256(p.add(16) as *const __m256i))
+            (
+                k4_scales(p, d),
+                _mm256_loadu_si256(p.add(16) as *const __m256i),
+            )
         }
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
@@ -335,8 +346,12 @@ mod dec512 {
         #[inline]
         #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
         unsafe fn group(p: *const u8, dy: f32) -> __m512 {
-            let sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p.add(192) as *const __m128i)));
-            let d = _mm_cvtph_ps(_mm_cvtsi32_si128(std::ptr::read_unaligned(p.add(208) as *const u16) as i32));
+            let sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(
+                p.add(192) as *const __m128i
+            )));
+            let d = _mm_cvtph_ps(_mm_cvtsi32_si128(
+                std::ptr::read_unaligned(p.add(208) as *const u16) as i32,
+            ));
             _mm512_mul_ps(sc, _mm512_set1_ps(_mm_cvtss_f32(d) * dy))
         }
         #[inline]
@@ -346,16 +361,35 @@ mod dec512 {
             // (values l and 32 + l), quarter 1 the high ones (64 + l, 96 + l).
             let (n, q) = (j / 2, j % 2);
             let x = _mm512_loadu_si512(p.add(64 * n) as *const _);
-            let h = _mm512_broadcast_i64x4(_mm256_loadu_si256(p.add(128 + 32 * n) as *const __m256i));
+            let h =
+                _mm512_broadcast_i64x4(_mm256_loadu_si256(p.add(128 + 32 * n) as *const __m256i));
             let (lo_shift, hi_shift) = if q == 0 { (0, 2) } else { (4, 6) };
-            let cnt = _mm512_inserti64x4::<1>(_mm512_set1_epi16(lo_shift), _mm256_set1_epi16(hi_shift));
+            let cnt =
+                _mm512_inserti64x4::<1>(_mm512_set1_epi16(lo_shift), _mm256_set1_epi16(hi_shift));
             let x = if q == 1 { _mm512_srli_epi16::<4>(x) } else { x };
             let lo = _mm512_and_si512(x, _mm512_set1_epi8(0x0f));
             let hb = _mm512_and_si512(_mm512_srlv_epi16(h, cnt), _mm512_set1_epi8(3));
             let c = _mm512_or_si512(lo, _mm512_slli_epi16::<4>(hb));
             // Sub-blocks of 16: bytes 0–31 are values 128n + 64q + 0..32, bytes 32–63 the next 32.
             let s = 8 * n as i32 + 4 * q as i32;
-            let idx = _mm512_setr_epi32(s, s, s, s, s + 1, s + 1, s + 1, s + 1, s + 2, s + 2, s + 2, s + 2, s + 3, s + 3, s + 3, s + 3);
+            let idx = _mm512_setr_epi32(
+                s,
+                s,
+                s,
+                s,
+                s + 1,
+                s + 1,
+                s + 1,
+                s + 1,
+                s + 2,
+                s + 2,
+                s + 2,
+                s + 2,
+                s + 3,
+                s + 3,
+                s + 3,
+                s + 3,
+            );
             (c, _mm512_permutexvar_ps(idx, *st))
         }
         #[inline]
@@ -599,7 +633,11 @@ pub const NR: usize = 4;
 /// `a` covers `k` rounded up to 64 (zero-padded).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-pub unsafe fn dot512<T: Dec512, const N: usize>(rows: [*const u8; N], k: usize, a: &TokActs) -> [f32; N] {
+pub unsafe fn dot512<T: Dec512, const N: usize>(
+    rows: [*const u8; N],
+    k: usize,
+    a: &TokActs,
+) -> [f32; N] {
     let mut acc = [_mm512_setzero_ps(); N];
     let groups = k / T::GROUP;
     for g in 0..groups {
@@ -614,7 +652,11 @@ pub unsafe fn dot512<T: Dec512, const N: usize>(rows: [*const u8; N], k: usize, 
         let mut pad = [[0u8; 68]; N];
         let mut base = rows;
         for r in 0..N {
-            std::ptr::copy_nonoverlapping(rows[r].add(groups * T::BYTES), pad[r].as_mut_ptr(), T::BYTES / 2);
+            std::ptr::copy_nonoverlapping(
+                rows[r].add(groups * T::BYTES),
+                pad[r].as_mut_ptr(),
+                T::BYTES / 2,
+            );
             base[r] = pad[r].as_ptr();
         }
         group512::<T, N>(&mut acc, base, groups * T::GROUP, a);
@@ -630,7 +672,12 @@ pub unsafe fn dot512<T: Dec512, const N: usize>(rows: [*const u8; N], k: usize, 
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-unsafe fn group512<T: Dec512, const N: usize>(acc: &mut [__m512; N], base: [*const u8; N], off: usize, a: &TokActs) {
+unsafe fn group512<T: Dec512, const N: usize>(
+    acc: &mut [__m512; N],
+    base: [*const u8; N],
+    off: usize,
+    a: &TokActs,
+) {
     let dg = if T::SCALED { *a.d4.add(off / 4) } else { 0.0 };
     let mut st = [T::group(base[0], dg); N];
     for r in 1..N {
@@ -640,7 +687,11 @@ unsafe fn group512<T: Dec512, const N: usize>(acc: &mut [__m512; N], base: [*con
         let o = off + 64 * j;
         let y = _mm512_loadu_si512(a.y.add(o) as *const _);
         let init = _mm512_loadu_si512(a.bias.add(o / 4) as *const _);
-        let d = if T::SCALED { _mm512_setzero_ps() } else { _mm512_loadu_ps(a.d4.add(o / 4)) };
+        let d = if T::SCALED {
+            _mm512_setzero_ps()
+        } else {
+            _mm512_loadu_ps(a.d4.add(o / 4))
+        };
         for r in 0..N {
             let (c, sw) = T::chunk(&st[r], base[r], j);
             let i = _mm512_dpbusd_epi32(init, c, y);

@@ -170,7 +170,13 @@ pub fn matmul_with(isa: Isa, w: &QMatrix<'_>, x: &[f32], tokens: usize, out: &mu
 
 /// [`matmul_with`] into uninitialised memory: every element of `out` is written (so a fresh
 /// output buffer needs no zeroing).
-pub fn matmul_into(isa: Isa, w: &QMatrix<'_>, x: &[f32], tokens: usize, out: &mut [MaybeUninit<f32>]) {
+pub fn matmul_into(
+    isa: Isa,
+    w: &QMatrix<'_>,
+    x: &[f32],
+    tokens: usize,
+    out: &mut [MaybeUninit<f32>],
+) {
     static AVAILABLE: OnceLock<Vec<Isa>> = OnceLock::new();
     assert!(
         AVAILABLE.get_or_init(Isa::available).contains(&isa),
@@ -223,7 +229,9 @@ unsafe impl Sync for SharedOut {}
 /// a helper that has not started (a descheduled thread delays only a task it already took),
 /// and a product small enough to finish before a helper wakes up runs entirely on the caller.
 fn run_tasks(n: usize, task: &(dyn Fn(usize) + Sync)) {
-    let helpers = rayon::current_num_threads().saturating_sub(1).min(n.saturating_sub(1));
+    let helpers = rayon::current_num_threads()
+        .saturating_sub(1)
+        .min(n.saturating_sub(1));
     if helpers == 0 {
         (0..n).for_each(task);
         return;
@@ -254,7 +262,11 @@ fn run_tasks(n: usize, task: &(dyn Fn(usize) + Sync)) {
             std::thread::yield_now();
         }
     }
-    let payload = shared.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let payload = shared
+        .panic
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
     if let Some(p) = payload {
         std::panic::resume_unwind(p);
     }
@@ -284,7 +296,10 @@ impl TaskQueue {
             // SAFETY: `i < n` was claimed, so the caller of `run_tasks` is still waiting.
             let task = unsafe { &*self.task };
             if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(i))) {
-                self.panic.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(p);
+                self.panic
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(p);
             }
             self.done.fetch_add(1, Ordering::Release);
         }
