@@ -55,6 +55,10 @@ fn main() {
         (QType::Q5_1, 4864, 896),
         (QType::Q5K, 8960, 1536),
         (QType::Q8_0, 32768, 640),
+        // Bigger than any cache: decoding streams weights from memory.
+        (QType::Q8_0, 262144, 640),
+        (QType::Q5_0, 65536, 896),
+        (QType::Q4K, 65536, 1536),
     ];
     let isas = Isa::available();
     println!("threads: {}", rayon::current_num_threads());
