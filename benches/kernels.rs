@@ -68,6 +68,11 @@ fn main() {
             continue;
         }
         let w = weights(ty, rows, cols);
+        if std::env::var("KERNEL_BENCH_HUGE").is_ok() {
+            let t = Instant::now();
+            let ok = factcheck::engine::kernels::prefer_huge_pages(&w);
+            println!("huge pages: {ok} in {:.3} s", t.elapsed().as_secs_f64());
+        }
         let m = QMatrix::new(ty, rows, cols, &w).unwrap();
         for &isa in &isas[1..] {
             if std::env::var("KERNEL_BENCH_ISA")

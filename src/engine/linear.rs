@@ -1,7 +1,8 @@
 //! Weight matrices `(out, in)` and their products with activations. Quantized types our
 //! kernels know (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) go through
 //! [`super::kernels`], straight from the tensor's GGUF bytes (shared, never copied: the tied
-//! output projection reads the embedding table itself). Anything else (F32, F16, the rarer
+//! output projection reads the embedding table itself), backed by huge pages where the OS
+//! allows (see [`kernels::prefer_huge_pages`]). Anything else (F32, F16, the rarer
 //! quant types) stays on candle's `QMatMul`, optionally split by output rows into parts that
 //! run in parallel on the rayon pool.
 //!
@@ -99,6 +100,8 @@ impl Linear {
                     "weight matrix has an unexpected size".into(),
                 ));
             }
+            // Decoding streams these bytes once per token: huge pages nearly double the rate.
+            kernels::prefer_huge_pages(&q.data()?);
             return Ok(Self {
                 inner: Inner::Kernel {
                     w: q,

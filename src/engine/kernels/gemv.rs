@@ -278,7 +278,8 @@ mod dec512 {
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
     unsafe fn k4_mins(st: __m512, s: *const f32) -> __m512 {
-        let sv = _mm512_insertf32x8::<1>(_mm512_setzero_ps(), _mm256_loadu_ps(s));
+        let s8 = _mm256_castps_pd(_mm256_loadu_ps(s));
+        let sv = _mm512_castpd_ps(_mm512_insertf64x4::<1>(_mm512_setzero_pd(), s8));
         _mm512_mul_ps(st, sv)
     }
 
@@ -644,6 +645,7 @@ pub unsafe fn dot512<T: Dec512, const N: usize>(
         let mut base = rows;
         for b in base.iter_mut() {
             *b = b.add(g * T::BYTES);
+            prefetch_ahead(*b, T::BYTES);
         }
         group512::<T, N>(&mut acc, base, g * T::GROUP, a);
     }
@@ -726,6 +728,7 @@ macro_rules! dot256 {
                 let mut base = rows;
                 for b in base.iter_mut() {
                     *b = b.add(g * T::BYTES);
+                    prefetch_ahead(*b, T::BYTES);
                 }
                 let mut st = [T::group(base[0]); N];
                 for r in 1..N {
@@ -763,6 +766,23 @@ macro_rules! dot256 {
             out
         }
     };
+}
+
+/// How far ahead of the bytes being decoded to prefetch. Decoding streams each weight once
+/// per token, and the hardware prefetcher alone kept one core at about half its streaming
+/// rate (Q4_K: 8 → 16 GB/s single-threaded with this, on huge pages); 4–16 KiB all did well.
+const PREFETCH_AHEAD: usize = 8192;
+
+/// Prefetches the cache lines `PREFETCH_AHEAD` past `bytes` bytes at `p` (never faults).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn prefetch_ahead(p: *const u8, bytes: usize) {
+    let mut o = 0;
+    while o < bytes {
+        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(PREFETCH_AHEAD + o) as *const i8);
+        o += 64;
+    }
 }
 
 /// AVX2: `acc + Σ₄ a·b` through 16-bit pair sums (exact: `a` ≤ 63 here).

@@ -511,3 +511,46 @@ unsafe fn tile(
         _ => unreachable!("no many-token kernel for {isa:?}"),
     }
 }
+
+/// Asks the kernel to back the 2 MiB-aligned interior of `data` with huge pages, now
+/// (`MADV_COLLAPSE`, Linux 6.1+) and for the future (`MADV_HUGEPAGE`). Decoding streams every
+/// weight once per token; with 4 KiB pages each page costs a TLB miss and a page walk, and one
+/// core streamed weights at about half the rate it reaches on huge pages (7 vs 15 GB/s here).
+/// The memory stays where it is (same addresses, same owner); failures are ignored (older
+/// kernels, THP disabled): it is only an optimisation. `FACTCHECK_HUGE_PAGES=0` turns it off.
+/// Returns whether the collapse succeeded.
+pub fn prefer_huge_pages(data: &[u8]) -> bool {
+    static OFF: OnceLock<bool> = OnceLock::new();
+    if *OFF.get_or_init(|| std::env::var("FACTCHECK_HUGE_PAGES").is_ok_and(|v| v == "0")) {
+        return false;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        const MADV_HUGEPAGE: std::ffi::c_int = 14;
+        const MADV_COLLAPSE: std::ffi::c_int = 25;
+        extern "C" {
+            fn madvise(
+                addr: *mut std::ffi::c_void,
+                len: usize,
+                advice: std::ffi::c_int,
+            ) -> std::ffi::c_int;
+        }
+        let start = (data.as_ptr() as usize).next_multiple_of(HUGE);
+        let end = (data.as_ptr() as usize + data.len()) / HUGE * HUGE;
+        if end <= start {
+            return false;
+        }
+        // SAFETY: advice on pages of a live allocation we borrow; it does not change their
+        // contents or addresses.
+        unsafe {
+            madvise(start as *mut _, end - start, MADV_HUGEPAGE);
+            madvise(start as *mut _, end - start, MADV_COLLAPSE) == 0
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = data;
+        false
+    }
+}
