@@ -6,10 +6,11 @@
 //! many-token kernels: groups of `lanes` tokens, each 4-value slice of the row stored for all
 //! tokens of the group side by side, offset by +128.
 
-use rayon::prelude::*;
+use std::sync::Mutex;
 
 use super::blocks::{f16_to_f32, f32_to_f16, ActFormat, QType};
 use super::gemv::TokActs;
+use super::tasks::run_tasks;
 use super::Isa;
 
 /// Adding this to an f32 of magnitude below 2^22 rounds it to an integer (ties to even) in the
@@ -276,7 +277,7 @@ impl ActPanel {
         let blk = ty.act().block();
         let per = blk / ty.sub();
         let has_min = ty.has_min();
-        let fill = |(g, ((y, d), s)): (usize, ((&mut [u8], &mut [f32]), &mut [f32]))| {
+        let fill = |(g, ((y, d), s)): Part<'_>| {
             let real = lanes.min(tokens - g * lanes);
             if real < lanes {
                 // Padding tokens: zero codes (128) and zero scales.
@@ -310,25 +311,30 @@ impl ActPanel {
             }
         };
         let s_chunk = if has_min { nsub * lanes } else { 0 };
-        let mut s_parts: Vec<&mut [f32]> = if has_min {
+        let s_parts: Vec<&mut [f32]> = if has_min {
             self.s.chunks_mut(s_chunk).collect()
         } else {
             (0..groups).map(|_| <&mut [f32]>::default()).collect()
         };
-        let parts: Vec<_> = self
+        let parts: Vec<Mutex<Option<Part<'_>>>> = self
             .y
             .chunks_mut(k * lanes)
             .zip(self.d.chunks_mut(nsub * lanes))
-            .zip(s_parts.drain(..))
+            .zip(s_parts)
             .enumerate()
+            .map(|p| Mutex::new(Some(p)))
             .collect();
-        if groups > 1 {
-            parts.into_par_iter().for_each(fill);
-        } else {
-            parts.into_iter().for_each(fill);
-        }
+        run_tasks(groups, &|g| {
+            let part = parts[g].lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(part) = part {
+                fill(part);
+            }
+        });
     }
 }
+
+/// One group's slices of an [`ActPanel`]: (group, ((codes, scales), s)).
+type Part<'a> = (usize, ((&'a mut [u8], &'a mut [f32]), &'a mut [f32]));
 
 fn resize<T: Default + Clone>(v: &mut Vec<T>, n: usize) {
     if v.len() != n {

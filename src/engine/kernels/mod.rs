@@ -11,10 +11,10 @@
 //!   weight slice broadcast against that slice of every token ([`simd512`], [`simd256`]'s
 //!   `tile`), so a weight is read from memory once per product, not once per token.
 //!
-//! Work is split over output rows into small tasks that the calling thread and helpers on the
-//! rayon pool take from one counter ([`run_tasks`]): a thread that the OS deschedules delays
-//! only the task it holds, the others take the rest, and the caller never waits for a helper
-//! that has not started (see [`super::linear`]).
+//! Work is split over output rows into small tasks that the calling thread and helper threads
+//! take from one counter ([`tasks`]): a thread that the OS deschedules delays only the task it
+//! holds, the others take the rest, and the caller never waits for a helper that has not
+//! started (see [`super::linear`]).
 //! The instruction set is chosen once from the CPU's features ([`Isa::best`]): AVX-512 VNNI,
 //! AVX-VNNI, AVX2, or the portable scalar code that is also the reference in the tests.
 
@@ -23,6 +23,7 @@ pub mod blocks;
 pub mod gemv;
 pub mod simd256;
 pub mod simd512;
+pub mod tasks;
 pub mod unpack;
 
 #[cfg(test)]
@@ -30,13 +31,13 @@ mod tests;
 
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use acts::{ActPanel, QActs};
 pub use blocks::{ActFormat, QType};
 use gemv::TokActs;
 use simd256::TileOut;
+use tasks::run_tasks;
 use unpack::{unpack_rows, WPanel};
 
 /// The instruction sets the kernels are written for.
@@ -224,92 +225,10 @@ struct SharedOut(*mut f32);
 unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
 
-/// Runs `task(i)` for every `i < n`: the calling thread works through the tasks itself while
-/// helper jobs on the rayon pool take tasks from the same counter. The caller never waits for
-/// a helper that has not started (a descheduled thread delays only a task it already took),
-/// and a product small enough to finish before a helper wakes up runs entirely on the caller.
-fn run_tasks(n: usize, task: &(dyn Fn(usize) + Sync)) {
-    let helpers = rayon::current_num_threads()
-        .saturating_sub(1)
-        .min(n.saturating_sub(1));
-    if helpers == 0 {
-        (0..n).for_each(task);
-        return;
-    }
-    // SAFETY: `task` is only called for indices below `n` claimed from `next`, and this
-    // function returns only after all `n` of those calls have finished (`done == n`); a helper
-    // starting later claims nothing and never touches the pointer.
-    let task: *const (dyn Fn(usize) + Sync + 'static) =
-        unsafe { std::mem::transmute(task as *const (dyn Fn(usize) + Sync + '_)) };
-    let shared = Arc::new(TaskQueue {
-        next: AtomicUsize::new(0),
-        done: AtomicUsize::new(0),
-        n,
-        task,
-        panic: Mutex::new(None),
-    });
-    for _ in 0..helpers {
-        let s = Arc::clone(&shared);
-        rayon::spawn(move || s.work());
-    }
-    shared.work();
-    let mut spins = 0u32;
-    while shared.done.load(Ordering::Acquire) < n {
-        spins += 1;
-        if spins < 1 << 12 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-        }
-    }
-    let payload = shared
-        .panic
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take();
-    if let Some(p) = payload {
-        std::panic::resume_unwind(p);
-    }
-}
-
-/// The shared state of one [`run_tasks`] call.
-struct TaskQueue {
-    next: AtomicUsize,
-    done: AtomicUsize,
-    n: usize,
-    task: *const (dyn Fn(usize) + Sync + 'static),
-    /// The first panic of a task, re-raised on the calling thread.
-    panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
-}
-
-// SAFETY: `task` points to a `Sync` closure, called only as described in `run_tasks`.
-unsafe impl Send for TaskQueue {}
-unsafe impl Sync for TaskQueue {}
-
-impl TaskQueue {
-    fn work(&self) {
-        loop {
-            let i = self.next.fetch_add(1, Ordering::AcqRel);
-            if i >= self.n {
-                return;
-            }
-            // SAFETY: `i < n` was claimed, so the caller of `run_tasks` is still waiting.
-            let task = unsafe { &*self.task };
-            if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(i))) {
-                self.panic
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get_or_insert(p);
-            }
-            self.done.fetch_add(1, Ordering::Release);
-        }
-    }
-}
-
 /// Splits `rows` into tasks of a multiple of `align` rows: about four per thread so a slow
 /// thread holds up little, none with fewer than `min_rows` rows.
 fn split_rows(rows: usize, align: usize, min_rows: usize, max_rows: usize) -> usize {
-    let threads = rayon::current_num_threads().max(1);
+    let threads = tasks::threads();
     let per = rows
         .div_ceil(threads * 4)
         .clamp(min_rows, max_rows.max(min_rows));
