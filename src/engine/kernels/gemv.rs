@@ -184,31 +184,44 @@ mod dec512 {
                 const BYTES: usize = 2 * $bb;
                 const MIN: bool = $min;
                 const SCALED: bool = false;
-                type State = ();
+                /// The two blocks' f16 header as f32: `[d0, m0, d1, m1]` with a min, else
+                /// `[d0, d1, 0, 0]`.
+                type State = __m128;
                 #[inline]
                 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-                unsafe fn group(_: *const u8, _: f32) {}
+                unsafe fn group(p: *const u8, _: f32) -> __m128 {
+                    let q = p.add($bb);
+                    if $min {
+                        let a = std::ptr::read_unaligned(p as *const i32);
+                        let b = std::ptr::read_unaligned(q as *const i32);
+                        _mm_cvtph_ps(_mm_set_epi32(0, 0, b, a))
+                    } else {
+                        let bits = std::ptr::read_unaligned(p as *const u16) as i32
+                            | (std::ptr::read_unaligned(q as *const u16) as i32) << 16;
+                        _mm_cvtph_ps(_mm_cvtsi32_si128(bits))
+                    }
+                }
                 #[inline]
                 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-                unsafe fn chunk(_: &(), p: *const u8, _: usize) -> (__m512i, __m512) {
+                unsafe fn chunk(st: &__m128, p: *const u8, _: usize) -> (__m512i, __m512) {
                     let q = p.add($bb);
                     let mut c = nibbles2(p.add($qs), q.add($qs));
                     if $five {
                         c = fifth_bits(c, p.add($qs - 4), q.add($qs - 4));
                     }
-                    (c, f16_pair(p, q))
+                    let b = if $min { 2 } else { 1 };
+                    let idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, b, b, b, b, b, b, b, b);
+                    (c, _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(*st)))
                 }
                 #[inline]
                 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-                unsafe fn mins(_: &(), p: *const u8, s: *const f32) -> __m512 {
+                unsafe fn mins(st: &__m128, _: *const u8, s: *const f32) -> __m512 {
                     if !$min {
                         return _mm512_setzero_ps();
                     }
-                    let bits = std::ptr::read_unaligned(p.add(2) as *const u16) as i32
-                        | (std::ptr::read_unaligned(p.add($bb + 2) as *const u16) as i32) << 16;
-                    let m = _mm_cvtph_ps(_mm_cvtsi32_si128(bits));
+                    // [d0, m0, d1, m1] · [0, s0, 0, s1]
                     let sv = _mm_castpd_ps(_mm_load_sd(s as *const f64));
-                    _mm512_zextps128_ps512(_mm_mul_ps(_mm_movelh_ps(m, _mm_setzero_ps()), sv))
+                    _mm512_zextps128_ps512(_mm_mul_ps(*st, _mm_unpacklo_ps(_mm_setzero_ps(), sv)))
                 }
             }
         };

@@ -240,8 +240,9 @@ fn split_rows(rows: usize, align: usize, min_rows: usize, max_rows: usize) -> us
 fn few(isa: Isa, w: &QMatrix<'_>, a: &QActs, o: SharedOut) {
     let (ty, k, rows) = (w.ty, w.cols, w.rows);
     let rb = ty.row_bytes(k);
-    // Enough work per task to amortise scheduling (~64k weights).
-    let per = split_rows(rows, gemv::NR, (65_536 / k).max(1), usize::MAX);
+    // Enough work per task to be worth handing to another thread (~128k weights, a few
+    // microseconds).
+    let per = split_rows(rows, gemv::NR, (131_072 / k).max(1), usize::MAX);
     let tasks = rows.div_ceil(per);
     let tok = |t: usize| a.token(t);
     let row = |n: usize| w.data[n * rb..].as_ptr();
