@@ -79,11 +79,20 @@ pub trait Dec512 {
     /// What a group decodes once for all its chunks.
     type State: Copy;
     /// Decodes the per-group part at `p`; `d` is the group's activation scale when `SCALED`.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F/BW/VL/VNNI and F16C; `p` points to `BYTES` readable bytes.
     unsafe fn group(p: *const u8, d: f32) -> Self::State;
     /// Chunk `j`: codes and the scale of every lane.
+    ///
+    /// # Safety
+    /// As for [`Dec512::group`], with `st` from the same `p` and `j < GROUP / 64`.
     unsafe fn chunk(st: &Self::State, p: *const u8, j: usize) -> (__m512i, __m512);
     /// The group's min terms `Σ min · s` spread over lanes (`s`: the activation's `d·Σq` per
     /// sub-block of the group); zero for types without a min.
+    ///
+    /// # Safety
+    /// As for [`Dec512::chunk`]; `s` points to `GROUP / 32` readable values.
     unsafe fn mins(st: &Self::State, p: *const u8, s: *const f32) -> __m512;
 }
 
@@ -102,8 +111,14 @@ pub trait Dec256 {
     /// What a group decodes once for all its chunks.
     type State: Copy;
     /// Decodes the per-group part at `p`.
+    ///
+    /// # Safety
+    /// The CPU has AVX2, FMA and F16C; `p` points to `BYTES` readable bytes.
     unsafe fn group(p: *const u8) -> Self::State;
     /// Chunk `j`: codes, scale per lane, min per lane.
+    ///
+    /// # Safety
+    /// As for [`Dec256::group`], with `st` from the same `p` and `j < GROUP / 32`.
     unsafe fn chunk(st: &Self::State, p: *const u8, j: usize) -> (__m256i, __m256, __m256);
 }
 

@@ -134,7 +134,7 @@ pub struct QMatrix<'a> {
 impl<'a> QMatrix<'a> {
     /// Checks the shape against the data.
     pub fn new(ty: QType, rows: usize, cols: usize, data: &'a [u8]) -> Result<Self, String> {
-        if cols == 0 || cols % ty.block_values() != 0 {
+        if cols == 0 || !cols.is_multiple_of(ty.block_values()) {
             return Err(format!("{ty:?} rows of {cols} values are not whole blocks"));
         }
         if data.len() != rows * ty.row_bytes(cols) {
@@ -225,6 +225,13 @@ struct SharedOut(*mut f32);
 unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
 
+impl SharedOut {
+    /// The base pointer (a method, so closures capture the whole `Sync` wrapper).
+    fn ptr(&self) -> *mut f32 {
+        self.0
+    }
+}
+
 /// Splits `rows` into tasks of a multiple of `align` rows: about four per thread so a slow
 /// thread holds up little, none with fewer than `min_rows` rows.
 fn split_rows(rows: usize, align: usize, min_rows: usize, max_rows: usize) -> usize {
@@ -247,7 +254,6 @@ fn few(isa: Isa, w: &QMatrix<'_>, a: &QActs, o: SharedOut) {
     let tok = |t: usize| a.token(t);
     let row = |n: usize| w.data[n * rb..].as_ptr();
     run_tasks(tasks, &|t| {
-        let o = o;
         let (n0, n1) = (t * per, ((t + 1) * per).min(rows));
         if isa == Isa::Scalar {
             return few_scalar(w, a, n0, n1, o);
@@ -261,7 +267,7 @@ fn few(isa: Isa, w: &QMatrix<'_>, a: &QActs, o: SharedOut) {
                     // weights; the activations cover `kp`; these outputs belong to this task.
                     let v = unsafe { dot_rows::<{ gemv::NR }>(isa, ty, r, k, &tok(tk)) };
                     for (i, v) in v.into_iter().enumerate() {
-                        unsafe { *o.0.add(tk * rows + n + i) = v };
+                        unsafe { *o.ptr().add(tk * rows + n + i) = v };
                     }
                 }
                 n += gemv::NR;
@@ -269,7 +275,7 @@ fn few(isa: Isa, w: &QMatrix<'_>, a: &QActs, o: SharedOut) {
                 for tk in 0..a.tokens {
                     // SAFETY: as above.
                     let [v] = unsafe { dot_rows::<1>(isa, ty, [row(n)], k, &tok(tk)) };
-                    unsafe { *o.0.add(tk * rows + n) = v };
+                    unsafe { *o.ptr().add(tk * rows + n) = v };
                 }
                 n += 1;
             }
@@ -302,7 +308,7 @@ fn few_scalar(w: &QMatrix<'_>, a: &QActs, n0: usize, n1: usize, o: SharedOut) {
                 // SAFETY: the unpacked row holds `k` codes, the activations cover `k`;
                 // `(tk, n)` belongs to this task.
                 unsafe {
-                    *o.0.add(tk * rows + n) =
+                    *o.ptr().add(tk * rows + n) =
                         gemv::dot_row_scalar(ty, k, &s.codes, &s.scale, &s.min, &t)
                 };
             }
@@ -364,7 +370,6 @@ fn many(isa: Isa, w: &QMatrix<'_>, p: &ActPanel, tokens: usize, o: SharedOut) {
     let tasks = rows.div_ceil(per);
     let split = isa == Isa::Avx2 && ty == QType::Q8_0;
     run_tasks(tasks, &|t| {
-        let o = o;
         let n0 = t * per;
         let n = per.min(rows - n0);
         let padded = n.div_ceil(rt) * rt;
@@ -375,7 +380,7 @@ fn many(isa: Isa, w: &QMatrix<'_>, p: &ActPanel, tokens: usize, o: SharedOut) {
             for g in 0..p.groups {
                 for r0 in (0..padded).step_by(rt) {
                     let to = TileOut {
-                        ptr: o.0,
+                        ptr: o.ptr(),
                         ld: rows,
                         row0: n0 + r0,
                         rows: n - r0.min(n),

@@ -7,6 +7,8 @@
 pub use imp::*;
 
 #[cfg(target_arch = "x86_64")]
+// Index loops over the rows of the register tile read as the maths does (acc[r], row r).
+#[allow(clippy::needless_range_loop)]
 mod imp {
     use std::arch::x86_64::*;
 

@@ -118,7 +118,7 @@ fn helper_loop(parked: &AtomicBool) {
                 break;
             }
             spins = spins.wrapping_add(1);
-            if spins % 256 == 0 && start.elapsed() > SPIN {
+            if spins.is_multiple_of(256) && start.elapsed() > SPIN {
                 parked.store(true, Ordering::SeqCst);
                 if pool.generation.load(Ordering::SeqCst) == seen {
                     std::thread::park();
