@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # factcheck and llama.cpp side by side on the real GGUF files (issue 10). For each file, in one
-# run and interleaved: llama.cpp's `llama-bench -t 2 -p 512 -n 64`, then
-# `factcheck --threads 2 bench`; then a table of prefill-512 and decode tok/s with the
-# factcheck/llama.cpp ratios and factcheck's peak RSS.
+# run and interleaved: llama.cpp's `llama-bench -t 2 -p 512 -n 64` (and `-p 0 -n 64 -d 512`,
+# decoding after 512 tokens of context), then `factcheck --threads 2 bench`; then a table of
+# prefill-512 and decode tok/s with the factcheck/llama.cpp ratios and factcheck's peak RSS.
 #
 # Usage: scripts/bench-vs-llama.sh [ROUNDS]   (default 1; with more rounds every figure is the
 #        best of its rounds, since other processes on a shared machine only ever slow a run down)
@@ -11,9 +11,9 @@
 # Needs: ../shared/tools/build-llama-cpp.sh and ../shared/models/fetch.sh beside the repository,
 #        jq. Builds factcheck in release mode first.
 #
-# Note: llama-bench's decode figure (tg64) starts from an empty context, factcheck's from a
-# 512-token prompt (its `bench` measures decoding after the prefill), so the decode ratio is
-# slightly unfavourable to factcheck.
+# Note: llama-bench's headline decode figure (tg64) starts from an empty context, factcheck's
+# from a 512-token prompt (its `bench` measures decoding after the prefill); the "@512" columns
+# compare like with like (llama-bench `-d 512`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-1}
@@ -44,21 +44,25 @@ for ((r = 1; r <= rounds; r++)); do
     echo "== round $r: $name" >&2
     LD_LIBRARY_PATH=$bin "$bin/llama-bench" -m "$path" -t "$threads" -p 512 -n 64 -o json \
       >"$out/$name.llama.$r.json" 2>"$out/$name.llama.$r.log"
+    LD_LIBRARY_PATH=$bin "$bin/llama-bench" -m "$path" -t "$threads" -p 0 -n 64 -d 512 -o json \
+      >"$out/$name.llama-d512.$r.json" 2>"$out/$name.llama-d512.$r.log"
     "$fc" --threads "$threads" bench --json --model "$path" \
       >"$out/$name.factcheck.$r.json" 2>"$out/$name.factcheck.$r.log"
   done
 done
 
 best() { sort -g | tail -1; }
-printf '| file | llama.cpp prefill 512 | factcheck | ratio | llama.cpp decode | factcheck | ratio | factcheck peak RSS |\n'
-printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+printf '| file | llama.cpp prefill 512 | factcheck | ratio | llama.cpp decode | factcheck decode @512 | ratio | llama.cpp decode @512 | ratio @512 | factcheck peak RSS |\n'
+printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 for name in "${names[@]}"; do
   lp=$(cat "$out/$name".llama.*.json | jq -r '.[] | select(.n_prompt == 512 and .n_gen == 0) | .avg_ts' | best)
   lg=$(cat "$out/$name".llama.*.json | jq -r '.[] | select(.n_gen == 64 and .n_prompt == 0) | .avg_ts' | best)
+  ld=$(cat "$out/$name".llama-d512.*.json | jq -r '.[] | select(.n_gen == 64) | .avg_ts' | best)
   fp=$(cat "$out/$name".factcheck.*.json | jq -r '.prefill[] | select(.[0] == 512) | .[1]' | best)
   fg=$(cat "$out/$name".factcheck.*.json | jq -r '.decode_tokens_per_s' | best)
   rss=$(cat "$out/$name".factcheck.*.json | jq -r '.peak_rss_mib // 0' | sort -g | head -1)
-  awk -v n="$name" -v lp="$lp" -v fp="$fp" -v lg="$lg" -v fg="$fg" -v rss="$rss" 'BEGIN {
-    printf "| %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.0f MiB |\n", n, lp, fp, fp / lp, lg, fg, fg / lg, rss }'
+  awk -v n="$name" -v lp="$lp" -v fp="$fp" -v lg="$lg" -v fg="$fg" -v ld="$ld" -v rss="$rss" 'BEGIN {
+    printf "| %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.1f | %.2f | %.0f MiB |\n",
+      n, lp, fp, fp / lp, lg, fg, fg / lg, ld, fg / ld, rss }'
 done
 echo "raw results: $out" >&2

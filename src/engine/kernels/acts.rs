@@ -170,28 +170,50 @@ impl QActs {
     /// Quantizes `x` (`tokens × k`, row-major) for weights of type `ty`; `k` must be a multiple
     /// of the type's block size.
     pub fn quantize(isa: Isa, ty: QType, x: &[f32], tokens: usize, k: usize) -> Self {
+        let mut me = QActs {
+            ty,
+            tokens: 0,
+            k: 0,
+            kp: 0,
+            q: Vec::new(),
+            bias: Vec::new(),
+            d4: Vec::new(),
+            s4: Vec::new(),
+            s: Vec::new(),
+        };
+        me.quantize_into(isa, ty, x, tokens, k);
+        me
+    }
+
+    /// [`QActs::quantize`] into this value, reusing its buffers (decoding calls this ~200 times
+    /// per token).
+    pub fn quantize_into(&mut self, isa: Isa, ty: QType, x: &[f32], tokens: usize, k: usize) {
         assert_eq!(x.len(), tokens * k);
         assert_eq!(k % ty.block_values(), 0);
         let kp = k.div_ceil(64) * 64;
-        let mut me = QActs {
-            ty,
-            tokens,
-            k,
-            kp,
-            q: vec![0; tokens * kp],
-            bias: vec![0; tokens * kp / 4],
-            d4: vec![0.0; tokens * kp / 4],
-            s4: if ty.has_min() {
-                vec![0.0; tokens * kp / 4]
-            } else {
-                Vec::new()
-            },
-            s: if ty.has_min() {
-                vec![0.0; tokens * kp / ty.sub()]
-            } else {
-                Vec::new()
-            },
-        };
+        let me = self;
+        me.ty = ty;
+        me.tokens = tokens;
+        me.k = k;
+        me.kp = kp;
+        let min = ty.has_min();
+        resize(&mut me.q, tokens * kp);
+        resize(&mut me.bias, tokens * kp / 4);
+        resize(&mut me.d4, tokens * kp / 4);
+        resize(&mut me.s4, if min { tokens * kp / 4 } else { 0 });
+        resize(&mut me.s, if min { tokens * kp / ty.sub() } else { 0 });
+        if kp > k {
+            // The padding of every row reads as zero codes with zero scale.
+            for t in 0..tokens {
+                me.q[t * kp + k..(t + 1) * kp].fill(0);
+                me.bias[(t * kp + k) / 4..(t + 1) * kp / 4].fill(0);
+                me.d4[(t * kp + k) / 4..(t + 1) * kp / 4].fill(0.0);
+                if min {
+                    me.s4[(t * kp + k) / 4..(t + 1) * kp / 4].fill(0.0);
+                    me.s[(t * kp + k) / ty.sub()..(t + 1) * kp / ty.sub()].fill(0.0);
+                }
+            }
+        }
         let blk = ty.act().block();
         let (sub, b) = (ty.sub(), ty.bias());
         let lanes = sub / 4;
@@ -221,7 +243,6 @@ impl QActs {
                 }
             }
         }
-        me
     }
 }
 

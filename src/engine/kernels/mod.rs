@@ -196,8 +196,11 @@ pub fn matmul_into(
             many(isa, w, p, tokens, out);
         });
     } else {
-        let acts = QActs::quantize(isa, w.ty, x, tokens, w.cols);
-        few(isa, w, &acts, out);
+        ACTS.with(|a| {
+            let a = &mut *a.borrow_mut();
+            a.quantize_into(isa, w.ty, x, tokens, w.cols);
+            few(isa, w, a, out);
+        });
     }
 }
 
@@ -214,6 +217,8 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::default();
     /// The calling thread's activation panel, reused across products.
     static PANEL: RefCell<ActPanel> = RefCell::default();
+    /// The calling thread's few-token activations, reused across products.
+    static ACTS: RefCell<QActs> = RefCell::new(QActs::quantize(Isa::Scalar, QType::Q8_0, &[], 0, 32));
 }
 
 /// The output matrix (`tokens × rows`) shared by the tasks of one product; each writes only its

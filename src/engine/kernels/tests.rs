@@ -349,6 +349,27 @@ proptest! {
 }
 
 #[test]
+fn reused_activation_buffers_match_fresh_ones() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut reused = QActs::quantize(Isa::Scalar, QType::Q8_0, &[], 0, 32);
+    for round in 0..24 {
+        let ty = QType::ALL[round % 8];
+        // Row lengths that leave padding (32 · odd) and bigger ones before smaller ones.
+        let k = ty.block_values() * [3, 1, 5, 2][round % 4];
+        let tokens = 1 + round % 3;
+        let x = gen_acts(tokens, k, Mode::Random, &mut rng);
+        let isa = *Isa::available().last().unwrap();
+        reused.quantize_into(isa, ty, &x, tokens, k);
+        let fresh = QActs::quantize(isa, ty, &x, tokens, k);
+        assert_eq!(reused.q, fresh.q, "{ty:?} {k}");
+        assert_eq!(reused.bias, fresh.bias);
+        assert_eq!(reused.d4, fresh.d4);
+        assert_eq!(reused.s4, fresh.s4);
+        assert_eq!(reused.s, fresh.s);
+    }
+}
+
+#[test]
 fn every_output_is_written() {
     for &ty in &QType::ALL {
         let (rows, cols) = (13, 2 * ty.block_values());
