@@ -60,10 +60,14 @@ enum Inner {
 /// defaults multi-megabyte buffers are mapped and unmapped per op, so a prefill spent ~15% of
 /// its time in page faults (2.5 M faults for one `bench` of the 0.5B model; 0.2 M with this,
 /// and 14% less CPU time). Peak memory is unchanged; memory freed after a peak stays with the
-/// process (up to 1 GiB) instead of going back to the system. Done once, at the first load.
+/// process (up to 1 GiB) instead of going back to the system. Done once, at the first load;
+/// `FACTCHECK_MALLOC_TUNE=0` leaves glibc's defaults.
 fn tune_allocator() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        if std::env::var("FACTCHECK_MALLOC_TUNE").is_ok_and(|v| v == "0") {
+            return;
+        }
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         {
             extern "C" {
