@@ -113,10 +113,12 @@ pub(crate) fn prevalidate(path: &Path) -> Result<()> {
 /// Sets how many threads the model uses. Call it at the start of `main`, before any other
 /// thread exists and before the first model is loaded.
 ///
-/// With `n > 1`, candle's own CPU pool is set to one thread and each weight matrix is split
-/// into `n` row blocks computed in parallel on the rayon pool (see [`linear`] for why: candle's
-/// pool stalls when a worker is descheduled on a busy machine). `RAYON_NUM_THREADS` is set to
-/// `n`. Without a call, candle's defaults apply (one thread per core, its spinning pool).
+/// Candle's own CPU pool is set to one thread (see [`linear`] for why: it stalls when a worker
+/// is descheduled on a busy machine) and `RAYON_NUM_THREADS` to `n`: the quantized products
+/// ([`kernels`]) run on the calling thread plus `n − 1` helper threads, and matrices candle
+/// still multiplies are split into `n` row blocks on the rayon pool. Without a call, candle's
+/// defaults apply to its own ops (one thread per core, its spinning pool) and the kernels use
+/// one thread per core.
 pub fn set_threads(n: usize) {
     let n = n.max(1);
     std::env::set_var("CANDLE_NUM_THREADS", "1");
