@@ -1,28 +1,31 @@
 //! Quantized matrix × f32-activation products for the GGUF weight types of common files
 //! (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K), computed the way ggml computes them:
-//! each activation row is quantized once to 8-bit blocks ([`acts`]), weight blocks are
-//! unpacked to bytes ([`unpack`]), and the products are exact integer sums scaled in f32.
+//! each activation row is quantized once to 8-bit blocks ([`acts`]) and the products are exact
+//! integer sums of weight codes × activation codes, scaled in f32 ([`blocks`] defines the
+//! common form every type is read as).
 //!
 //! Two shapes of work:
-//! - **few tokens** (decoding): each weight row is unpacked once into a small buffer and dotted
-//!   with every activation row, 32 values per SIMD step ([`simd256`]'s `dot_row`);
-//! - **many tokens** (prefill): a panel of weight rows is unpacked once into signed bytes, then
-//!   tiles of `R` weight rows × one SIMD register of tokens are computed with each 4-byte
-//!   weight slice broadcast against that slice of every token ([`simd512`], [`simd256`]'s
-//!   `tile`), so a weight is read from memory once per product, not once per token.
+//! - **few tokens** (decoding, [`gemv`]): weight rows are read straight from their GGUF blocks,
+//!   decoded in registers and dotted with each activation row, 64 weights per step on AVX-512,
+//!   four rows at a time, prefetching ahead — decoding streams every weight once per token;
+//! - **many tokens** (prefill, [`gemm512`], [`gemm256`]): a panel of weight rows is unpacked
+//!   once into signed bytes ([`unpack`]), then tiles of `R` weight rows × one register of
+//!   tokens are computed with each 4-byte weight slice broadcast against that slice of every
+//!   token, so a weight is decoded once per product, not once per token.
 //!
-//! Work is split over output rows into small tasks that the calling thread and helper threads
-//! take from one counter ([`tasks`]): a thread that the OS deschedules delays only the task it
-//! holds, the others take the rest, and the caller never waits for a helper that has not
-//! started (see [`super::linear`]).
+//! The weights are never copied: the kernels read the tensor's GGUF bytes in place (asking the
+//! OS for huge pages under them, [`prefer_huge_pages`]). Work is split over output rows into
+//! small tasks that the calling thread and helper threads take from one counter ([`tasks`]): a
+//! thread that the OS deschedules delays only the task it holds, the others take the rest, and
+//! the caller never waits for a helper that has not started (see [`super::linear`]).
 //! The instruction set is chosen once from the CPU's features ([`Isa::best`]): AVX-512 VNNI,
 //! AVX-VNNI, AVX2, or the portable scalar code that is also the reference in the tests.
 
 pub mod acts;
 pub mod blocks;
+pub mod gemm256;
+pub mod gemm512;
 pub mod gemv;
-pub mod simd256;
-pub mod simd512;
 pub mod tasks;
 pub mod unpack;
 
@@ -35,8 +38,8 @@ use std::sync::OnceLock;
 
 use acts::{ActPanel, QActs};
 pub use blocks::{ActFormat, QType};
+use gemm256::TileOut;
 use gemv::TokActs;
-use simd256::TileOut;
 use tasks::run_tasks;
 use unpack::{unpack_rows, WPanel};
 
@@ -404,7 +407,7 @@ fn many(isa: Isa, w: &QMatrix<'_>, p: &ActPanel, tokens: usize, o: SharedOut) {
 /// One many-token tile on `isa` (never `Scalar`).
 ///
 /// # Safety
-/// As for the `tile` functions of [`simd512`] and [`simd256`].
+/// As for the `tile` functions of [`gemm512`] and [`gemm256`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile(
     isa: Isa,
@@ -430,14 +433,14 @@ unsafe fn tile(
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => match ty {
-            QType::Q6K => simd512::tile::<8, 16, false>(w, r0, p, g, o),
-            _ if ty.has_min() => simd512::tile::<8, 32, true>(w, r0, p, g, o),
-            _ => simd512::tile::<8, 32, false>(w, r0, p, g, o),
+            QType::Q6K => gemm512::tile::<8, 16, false>(w, r0, p, g, o),
+            _ if ty.has_min() => gemm512::tile::<8, 32, true>(w, r0, p, g, o),
+            _ => gemm512::tile::<8, 32, false>(w, r0, p, g, o),
         },
         #[cfg(target_arch = "x86_64")]
-        Isa::AvxVnni => by_type!(simd256::avxvnni, 4),
+        Isa::AvxVnni => by_type!(gemm256::avxvnni, 4),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => by_type!(simd256::avx2, 4),
+        Isa::Avx2 => by_type!(gemm256::avx2, 4),
         _ => unreachable!("no many-token kernel for {isa:?}"),
     }
 }

@@ -52,7 +52,7 @@ pub struct TileOut {
     pub toks: usize,
 }
 
-macro_rules! simd256 {
+macro_rules! gemm256 {
     ($name:ident, $features:literal, $dot:ident, $exact255:expr) => {
         #[cfg(target_arch = "x86_64")]
         pub mod $name {
@@ -153,9 +153,9 @@ macro_rules! simd256 {
     };
 }
 
-simd256!(avx2, "avx2,fma", dot_maddubs, false);
-simd256!(avxvnni, "avx2,fma,avxvnni", dot_avxvnni, true);
-simd256!(
+gemm256!(avx2, "avx2,fma", dot_maddubs, false);
+gemm256!(avxvnni, "avx2,fma,avxvnni", dot_avxvnni, true);
+gemm256!(
     vnni_vl,
     "avx2,fma,avx512f,avx512vl,avx512vnni",
     dot_vnni_vl,

@@ -13,7 +13,7 @@ mod imp {
     use std::arch::x86_64::*;
 
     use super::super::acts::ActPanel;
-    use super::super::simd256::TileOut;
+    use super::super::gemm256::TileOut;
     use super::super::unpack::WPanel;
 
     /// `R` panel rows from `r0` × the 16 tokens of group `g`, written through `o`.
