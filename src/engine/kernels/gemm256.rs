@@ -1,6 +1,7 @@
-//! The 256-bit many-token kernels, stamped out for three ways of multiplying unsigned by signed bytes:
-//! AVX2's `vpmaddubsw` + `vpmaddwd` (exact while the unsigned side stays ≤ 128 or the signed
-//! side ≤ 64), and the `vpdpbusd` of AVX-VNNI or of AVX-512 VNNI on ymm registers (exact always).
+//! The 256-bit many-token kernels, stamped out for two ways of multiplying unsigned by signed
+//! bytes: AVX2's `vpmaddubsw` + `vpmaddwd` (exact while the unsigned side stays ≤ 128 or the
+//! signed side ≤ 64; Q8_0 codes are therefore split in halves) and AVX-VNNI's `vpdpbusd`
+//! (exact always). CPUs with AVX-512 use [`super::gemm512`].
 //!
 //! The many-token kernel `tile`: `R` panel rows × 8 tokens, lanes across tokens: each 4-code
 //! slice of a weight row is broadcast and multiplied with the same slice of 8 activation rows,

@@ -8,7 +8,7 @@
 //! already on its way) and only then parks. Graceful under contention, as the engine needs
 //! (see [`super::super::linear`]): the caller works through the tasks itself and never waits
 //! for a helper that has not started, so a descheduled helper delays at most the one task it
-//! holds, and a spinning helper gives its core back after [`SPIN`].
+//! holds, and a spinning helper gives its core back after 300 µs.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
