@@ -28,14 +28,6 @@ unsafe fn dot_avxvnni(acc: __m256i, a: __m256i, b: __m256i) -> __m256i {
     _mm256_dpbusd_avx_epi32(acc, a, b)
 }
 
-/// AVX-512 VNNI `vpdpbusd` on ymm registers.
-#[cfg(target_arch = "x86_64")]
-#[inline]
-#[target_feature(enable = "avx2,fma,avx512f,avx512vl,avx512vnni")]
-unsafe fn dot_vnni_vl(acc: __m256i, a: __m256i, b: __m256i) -> __m256i {
-    _mm256_dpbusd_epi32(acc, a, b)
-}
-
 /// Where a tile's results go: `out[token · ld + row]`.
 #[derive(Clone, Copy)]
 pub struct TileOut {
@@ -156,9 +148,3 @@ macro_rules! gemm256 {
 
 gemm256!(avx2, "avx2,fma", dot_maddubs, false);
 gemm256!(avxvnni, "avx2,fma,avxvnni", dot_avxvnni, true);
-gemm256!(
-    vnni_vl,
-    "avx2,fma,avx512f,avx512vl,avx512vnni",
-    dot_vnni_vl,
-    true
-);
