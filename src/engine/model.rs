@@ -339,6 +339,15 @@ impl Model {
     /// Runs `tokens` at the current position and returns the logits of the last one
     /// (shape `[vocab]`). The tokens are added to the KV cache.
     pub fn forward(&mut self, tokens: &[u32]) -> Result<Tensor, EngineError> {
+        self.check_tokens(tokens)?;
+        let end = self.pos + tokens.len();
+        let logits = self.forward_inner(tokens, false)?;
+        self.pos = end;
+        Ok(logits)
+    }
+
+    /// Refuses an empty batch, one that overflows the context, and ids outside the vocabulary.
+    fn check_tokens(&self, tokens: &[u32]) -> Result<(), EngineError> {
         if tokens.is_empty() {
             return Err(EngineError::Internal(
                 "forward called with no tokens".into(),
@@ -357,8 +366,16 @@ impl Model {
                 "token id {bad} outside vocabulary {vocab}"
             )));
         }
-        let logits = self.forward_inner(tokens)?;
-        self.pos = end;
+        Ok(())
+    }
+
+    /// Like [`Model::forward`] but returns the logits of every token, shape `[tokens, vocab]`
+    /// (row `i` predicts the token after `tokens[i]`): teacher-forced scoring and the
+    /// agreement tests against llama.cpp use it.
+    pub fn forward_all(&mut self, tokens: &[u32]) -> Result<Tensor, EngineError> {
+        self.check_tokens(tokens)?;
+        let logits = self.forward_inner(tokens, true)?;
+        self.pos += tokens.len();
         Ok(logits)
     }
 
@@ -372,7 +389,7 @@ impl Model {
         last.ok_or_else(|| EngineError::Internal("forward called with no tokens".into()))
     }
 
-    fn forward_inner(&mut self, tokens: &[u32]) -> Result<Tensor, EngineError> {
+    fn forward_inner(&mut self, tokens: &[u32], all: bool) -> Result<Tensor, EngineError> {
         let l = tokens.len();
         let mut x = self.embed.lookup(tokens)?.unsqueeze(0)?;
         if self.cfg.arch == Arch::Gemma3 {
@@ -401,9 +418,14 @@ impl Model {
             }
             x = (x + h)?;
         }
-        let last = x.i((0, l - 1))?.unsqueeze(0)?;
-        let last = candle_nn::ops::rms_norm(&last, &self.norm, eps)?;
-        Ok(self.output.forward(&last)?.squeeze(0)?)
+        let rows = if all {
+            x.squeeze(0)?
+        } else {
+            x.i((0, l - 1))?.unsqueeze(0)?
+        };
+        let rows = candle_nn::ops::rms_norm(&rows, &self.norm, eps)?;
+        let logits = self.output.forward(&rows)?;
+        Ok(if all { logits } else { logits.squeeze(0)? })
     }
 
     fn attention(&mut self, i: usize, x: &Tensor) -> Result<Tensor, EngineError> {

@@ -24,8 +24,11 @@ use tokenizers::{AddedToken, DecoderWrapper, NormalizerWrapper, Tokenizer};
 
 use super::{EngineError, Result};
 
-/// Token names that end an assistant turn in the families we support.
+/// Token names that end an assistant turn in the families we support. As in llama.cpp, a
+/// user-defined token with one of these names is a control token (`</s>` in Gemma's and Qwen's
+/// vocabularies): never matched in text encoded without special-token parsing, never shown.
 const TURN_ENDS: &[&str] = &[
+    "</s>",
     "<|im_end|>",
     "<|endoftext|>",
     "<|eot_id|>",
@@ -47,6 +50,8 @@ enum Style {
 /// A tokenizer plus per-token facts used by generation.
 pub struct TextCodec {
     tokenizer: Tokenizer,
+    /// The same tokenizer with control-token text read as ordinary characters (made on first use).
+    plain: std::sync::OnceLock<Tokenizer>,
     /// Bytes each token id stands for when generated (empty for control tokens).
     pieces: Vec<Vec<u8>>,
     /// Control/special tokens: never shown as text.
@@ -221,6 +226,12 @@ pub fn normalize_pre(ct: &mut Content) {
 }
 
 impl TextCodec {
+    /// The tokenizer of a model file alone (no weights are read).
+    pub fn open(model_path: &Path) -> Result<Self> {
+        let (ct, _) = super::loaded::read_gguf(model_path)?;
+        Self::load(&ct, model_path)
+    }
+
     /// Builds the tokenizer for a model file: `tokenizer.json` beside it wins, else the GGUF
     /// metadata.
     pub fn load(ct: &Content, model_path: &Path) -> Result<Self> {
@@ -242,13 +253,21 @@ impl TextCodec {
                 "gpt2" => Tokenizer::from_gguf(ct).map_err(tok_err)?,
                 "llama" => {
                     let mut tk = sentencepiece_from_gguf(ct, &tokens, &types)?;
-                    let specials: Vec<AddedToken> = tokens
+                    let (specials, user): (Vec<AddedToken>, Vec<AddedToken>) = tokens
                         .iter()
                         .enumerate()
-                        .filter(|(i, _)| matches!(types.get(*i), Some(&t) if t == 3.0 || t == 4.0))
-                        .map(|(_, t)| AddedToken::from(t.clone(), true))
-                        .collect();
+                        .filter_map(|(i, t)| match types.get(i) {
+                            Some(&ty) if ty == 3.0 => Some(AddedToken::from(t.clone(), true)),
+                            Some(&ty) if ty == 4.0 => Some(if TURN_ENDS.contains(&t.as_str()) {
+                                AddedToken::from(t.clone(), true)
+                            } else {
+                                AddedToken::from(t.clone(), false).normalized(false)
+                            }),
+                            _ => None,
+                        })
+                        .partition(|t| t.special);
                     tk.add_special_tokens(specials).map_err(tok_err)?;
+                    tk.add_tokens(user).map_err(tok_err)?;
                     tk
                 }
                 other => return Err(tok_err(format!("unsupported tokenizer model `{other}`"))),
@@ -314,6 +333,7 @@ impl TextCodec {
             .unwrap_or(false);
         Self {
             tokenizer,
+            plain: std::sync::OnceLock::new(),
             pieces,
             special,
             eos_ids,
@@ -333,6 +353,29 @@ impl TextCodec {
                 ids.insert(0, *bos);
             }
         }
+        Ok(ids)
+    }
+
+    /// Encodes `text` the way llama.cpp's `llama_tokenize` does: with `add_special`, BOS is
+    /// prepended when the model asks for it (even before a BOS the text already holds); with
+    /// `parse_special`, control-token text (`<|im_end|>`) becomes the control token, without it
+    /// that text is ordinary characters (the safe way to encode user-supplied text).
+    pub fn encode_with(&self, text: &str, add_special: bool, parse_special: bool) -> Result<Vec<u32>> {
+        let tokenizer = if parse_special {
+            &self.tokenizer
+        } else {
+            self.plain.get_or_init(|| {
+                let mut t = self.tokenizer.clone();
+                t.set_encode_special_tokens(true);
+                t
+            })
+        };
+        let enc = tokenizer.encode(text, false).map_err(tok_err)?;
+        let mut ids = Vec::with_capacity(enc.get_ids().len() + 1);
+        if let (true, true, Some((bos, _))) = (add_special, self.add_bos, &self.bos) {
+            ids.push(*bos);
+        }
+        ids.extend_from_slice(enc.get_ids());
         Ok(ids)
     }
 

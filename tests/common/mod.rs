@@ -32,3 +32,4 @@ pub fn fixture_corpus() -> Corpus {
         ),
     ])
 }
+pub mod real;
