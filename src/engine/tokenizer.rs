@@ -20,6 +20,9 @@ use tokenizers::decoders::sequence::Sequence as DecoderSequence;
 use tokenizers::decoders::strip::Strip;
 use tokenizers::models::bpe::BPE;
 use tokenizers::normalizers::{Prepend, Replace, Sequence as NormSequence};
+use tokenizers::pre_tokenizers::byte_level::ByteLevel as ByteLevelPre;
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::sequence::Sequence as PreSequence;
 use tokenizers::{AddedToken, DecoderWrapper, NormalizerWrapper, Tokenizer};
 
 use super::{EngineError, Result};
@@ -217,6 +220,39 @@ fn sentencepiece_from_gguf(ct: &Content, tokens: &[String], types: &[f64]) -> Re
     Ok(tk)
 }
 
+/// Builds a GPT-2-style byte-level BPE tokenizer with candle, then puts right what it gets
+/// wrong against llama.cpp: for a `tokenizer.ggml.pre` it has no pipeline for (SmolLM's
+/// `smollm`, StarCoder's…) candle adds a leading space to the text; llama.cpp never does, and
+/// splits digits one by one for these vocabularies. A turn-end name that the vocabulary holds as
+/// an ordinary token (`</s>` in Qwen's) is made a control token, as llama.cpp does.
+fn byte_level_from_gguf(ct: &Content) -> Result<Tokenizer> {
+    let mut tk = Tokenizer::from_gguf(ct).map_err(tok_err)?;
+    let pre = md_str(ct, "tokenizer.ggml.pre").unwrap_or("default");
+    let candle_knows = ["qwen2", "llama3", "smaug-bpe", "lfm2"];
+    if !candle_knows.contains(&pre) {
+        let gpt2 = ByteLevelPre::new(false, true, true).into();
+        let digits_apart = ["smollm", "starcoder", "refact", "codeshell"];
+        let seq = if digits_apart.contains(&pre) {
+            PreSequence::new(vec![Digits::new(true).into(), gpt2])
+        } else {
+            PreSequence::new(vec![gpt2])
+        };
+        tk.with_pre_tokenizer(Some(seq));
+    }
+    let added = tk.get_added_tokens_decoder();
+    let control: Vec<AddedToken> = TURN_ENDS
+        .iter()
+        .filter_map(|name| tk.token_to_id(name))
+        .filter(|id| !added.get(id).is_some_and(|t| t.special))
+        .filter_map(|id| tk.id_to_token(id))
+        .map(|t| AddedToken::from(t, true))
+        .collect();
+    if !control.is_empty() {
+        tk.add_special_tokens(control).map_err(tok_err)?;
+    }
+    Ok(tk)
+}
+
 /// candle knows llama.cpp's `llama-bpe` pre-tokenizer under the name `llama3`.
 pub fn normalize_pre(ct: &mut Content) {
     if md_str(ct, "tokenizer.ggml.pre") == Some("llama-bpe") {
@@ -250,7 +286,7 @@ impl TextCodec {
             Tokenizer::from_file(&side).map_err(|e| tok_err(format!("{}: {e}", side.display())))?
         } else {
             match kind.as_str() {
-                "gpt2" => Tokenizer::from_gguf(ct).map_err(tok_err)?,
+                "gpt2" => byte_level_from_gguf(ct)?,
                 "llama" => {
                     let mut tk = sentencepiece_from_gguf(ct, &tokens, &types)?;
                     let (specials, user): (Vec<AddedToken>, Vec<AddedToken>) = tokens
@@ -360,7 +396,12 @@ impl TextCodec {
     /// prepended when the model asks for it (even before a BOS the text already holds); with
     /// `parse_special`, control-token text (`<|im_end|>`) becomes the control token, without it
     /// that text is ordinary characters (the safe way to encode user-supplied text).
-    pub fn encode_with(&self, text: &str, add_special: bool, parse_special: bool) -> Result<Vec<u32>> {
+    pub fn encode_with(
+        &self,
+        text: &str,
+        add_special: bool,
+        parse_special: bool,
+    ) -> Result<Vec<u32>> {
         let tokenizer = if parse_special {
             &self.tokenizer
         } else {

@@ -13,7 +13,9 @@ use crate::greedy::greedy;
 use crate::topk::{compare, compare_incremental};
 
 fn local(name: &str) -> serde_json::Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/reference")
+        .join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -21,11 +23,16 @@ fn local(name: &str) -> serde_json::Value {
 
 #[test]
 fn gemma3_past_the_sliding_window_agrees_with_llama_cpp() {
-    let Some(path) = real::model("gemma3-270m") else { return };
+    let Some(path) = real::model("gemma3-270m") else {
+        return;
+    };
     let mut lm = LoadedModel::load(&path).expect("model loads");
     let reference = local("topk-gemma3-270m-long.json");
     let ids = real::ids(&reference["ids"]);
-    assert!(ids.len() > 1100, "the text must pass the 512-token window twice");
+    assert!(
+        ids.len() > 1100,
+        "the text must pass the 512-token window twice"
+    );
     let positions = reference["positions"].as_array().expect("positions");
     compare(&mut lm, &ids, positions, 512).assert_bounds("gemma3 long, chunks of 512");
     compare(&mut lm, &ids, positions, 300).assert_bounds("gemma3 long, chunks of 300");
@@ -35,7 +42,9 @@ fn gemma3_past_the_sliding_window_agrees_with_llama_cpp() {
 
 #[test]
 fn qwen2_1_5b_over_one_chunk_agrees_with_llama_cpp() {
-    let Some(path) = real::model("qwen2.5-coder-1.5b") else { return };
+    let Some(path) = real::model("qwen2.5-coder-1.5b") else {
+        return;
+    };
     let mut lm = LoadedModel::load(&path).expect("model loads");
     let reference = local("topk-qwen2.5-coder-1.5b-mid.json");
     let ids = real::ids(&reference["ids"]);
@@ -46,7 +55,9 @@ fn qwen2_1_5b_over_one_chunk_agrees_with_llama_cpp() {
 
 #[test]
 fn qwen2_1_5b_grounded_answers_equal_llama_cpp() {
-    let Some(path) = real::model("qwen2.5-coder-1.5b") else { return };
+    let Some(path) = real::model("qwen2.5-coder-1.5b") else {
+        return;
+    };
     let mut lm = LoadedModel::load(&path).expect("model loads");
     let reference = local("greedy-qwen2.5-coder-1.5b-grounded.json");
     for r in reference["results"].as_array().expect("results") {
@@ -63,7 +74,10 @@ fn qwen2_1_5b_grounded_answers_equal_llama_cpp() {
             "{name}: differs from llama.cpp within its stable prefix"
         );
         if r["output_text"].as_str().unwrap_or("").contains("애리조나") {
-            assert!(text.contains("애리조나"), "{name}: llama.cpp names 애리조나, we do not");
+            assert!(
+                text.contains("애리조나"),
+                "{name}: llama.cpp names 애리조나, we do not"
+            );
         }
     }
 }

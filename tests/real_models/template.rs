@@ -22,7 +22,11 @@ fn check(key: &str) {
             chats += 1;
         }
         let ids = codec.encode(prompt).expect("encodes");
-        assert_eq!(ids, real::ids(&r["prompt_ids"]), "{key} {name}: prompt ids differ");
+        assert_eq!(
+            ids,
+            real::ids(&r["prompt_ids"]),
+            "{key} {name}: prompt ids differ"
+        );
     }
     eprintln!("{key}: {chats} chat prompts rendered byte for byte");
 }
