@@ -204,10 +204,7 @@ pub fn query_tokens(query: &str, opts: Options) -> Vec<String> {
 pub fn query_words(query: &str, opts: Options) -> Vec<Vec<String>> {
     normalize(query)
         .split_whitespace()
-        .filter(|word| {
-            let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
-            !(KO_QUESTION_WORDS.iter().any(|q| bare.starts_with(q)) || EN_STOPWORDS.contains(&bare))
-        })
+        .filter(|word| !is_stopword(word.trim_matches(|c: char| !c.is_alphanumeric())))
         .map(|word| analyze(word, opts))
         .filter(|tokens| !tokens.is_empty())
         .collect()
@@ -222,33 +219,68 @@ pub struct QueryWord {
     pub weight: f32,
 }
 
+/// How a query becomes [`QueryWord`]s: which of the optional steps run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Analyzer options (the same as the passages were indexed with).
+    pub analyzer: Options,
+    /// Drop interrogative words (무엇, 얼마…) and English function words (the, of, how…).
+    pub stopwords: bool,
+    /// Expand words with the [thesaurus](THESAURUS).
+    pub thesaurus: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            analyzer: Options::default(),
+            stopwords: true,
+            thesaurus: true,
+        }
+    }
+}
+
 /// The content words of a query with their expansions. Words found in the
 /// [thesaurus](THESAURUS) also search their synonyms or Korean translations; a multi-word
 /// glossary entry (`data center`) becomes a word of its own.
 pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
-    query_plan_with(query, &crate::focus::focus(query), opts)
+    let plan = PlanOptions {
+        analyzer: opts,
+        ..PlanOptions::default()
+    };
+    query_plan_with(query, &crate::focus::focus(query), plan)
 }
 
-/// [`query_plan`] for a query whose [focus](crate::focus::focus) is already known.
-pub fn query_plan_with(query: &str, focus: &crate::focus::Focus, opts: Options) -> Vec<QueryWord> {
+/// [`query_plan`] for a query whose [focus](crate::focus::focus) is already known, with the
+/// optional steps chosen by `plan`.
+pub fn query_plan_with(
+    query: &str,
+    focus: &crate::focus::Focus,
+    plan_opts: PlanOptions,
+) -> Vec<QueryWord> {
+    let opts = plan_opts.analyzer;
     let norm = normalize(query);
     let focus = focus.word;
     let korean = has_hangul(&norm);
     let mut plan: Vec<QueryWord> = Vec::new();
     for (i, word) in norm.split_whitespace().enumerate() {
         let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
-        if KO_QUESTION_WORDS.iter().any(|q| bare.starts_with(q)) || EN_STOPWORDS.contains(&bare) {
+        if plan_opts.stopwords && is_stopword(bare) {
             continue;
         }
         let tokens = analyze(word, opts);
         if tokens.is_empty() {
             continue;
         }
-        let expansions = THESAURUS
-            .expansions(bare, korean)
-            .into_iter()
-            .map(|m| analyze(m, opts))
-            .collect();
+        let expansions = if plan_opts.thesaurus {
+            THESAURUS
+                .expansions(bare, korean)
+                .into_iter()
+                .map(|m| analyze(m, opts))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let weight = if focus == Some(i) { FOCUS_WEIGHT } else { 1.0 };
         plan.push(QueryWord {
             tokens,
@@ -256,11 +288,15 @@ pub fn query_plan_with(query: &str, focus: &crate::focus::Focus, opts: Options) 
             weight,
         });
     }
-    let phrases: Vec<Vec<String>> = THESAURUS
-        .phrase_expansions(&norm, korean)
-        .into_iter()
-        .map(|m| analyze(m, opts))
-        .collect();
+    let phrases: Vec<Vec<String>> = if plan_opts.thesaurus {
+        THESAURUS
+            .phrase_expansions(&norm, korean)
+            .into_iter()
+            .map(|m| analyze(m, opts))
+            .collect()
+    } else {
+        Vec::new()
+    };
     if !phrases.is_empty() {
         plan.push(QueryWord {
             tokens: Vec::new(),
@@ -269,6 +305,24 @@ pub fn query_plan_with(query: &str, focus: &crate::focus::Focus, opts: Options) 
         });
     }
     plan
+}
+
+/// An interrogative (무엇, 얼마…) or an English function word: carries no content.
+fn is_stopword(bare: &str) -> bool {
+    KO_QUESTION_WORDS.iter().any(|q| bare.starts_with(q)) || EN_STOPWORDS.contains(&bare)
+}
+
+/// Query tokens with weight 1 each, every distinct token once (plain BM25's query).
+pub fn flat_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
+    let mut out: Vec<(String, f32)> = Vec::new();
+    for word in plan {
+        for t in word.tokens.iter().chain(word.expansions.iter().flatten()) {
+            if !out.iter().any(|(x, _)| x == t) {
+                out.push((t.clone(), 1.0));
+            }
+        }
+    }
+    out
 }
 
 /// Query tokens with weights: the tokens of one word share that word's weight, so a long name

@@ -19,10 +19,11 @@ use tantivy::schema::{
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::analyzer::{
-    analyze, query_plan_with, weighted_query_tokens, KoTokenizer, Options, QueryWord,
+    analyze, flat_query_tokens, query_plan_with, weighted_query_tokens, KoTokenizer, Options,
+    PlanOptions, QueryWord,
 };
 use crate::corpus::Corpus;
-use crate::focus::{has_form, Expect};
+use crate::focus::{has_form, Expect, Focus};
 use crate::segment::{segment_corpus, Passage};
 use crate::text::sentence_spans;
 
@@ -77,11 +78,139 @@ pub struct HitView<'a> {
     pub highlight: &'a str,
 }
 
+/// The parts of the ranking, each of which can be switched off to measure what it adds. Plain
+/// BM25 over Hangul bigrams is [`Pipeline::PLAIN`]; everything on is [`Pipeline::LAYER`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pipeline {
+    /// Strip one particle or 하다-ending from Hangul runs (passages and queries alike).
+    pub particles: bool,
+    /// Drop interrogatives and English function words from queries.
+    pub stopwords: bool,
+    /// The tokens of one query word share its weight (`1 / n^0.75` each) instead of each
+    /// counting 1, so a long name does not outweigh the rest of the question.
+    pub word_weights: bool,
+    /// Expand query words with the thesaurus (synonyms, English-to-Korean glossary).
+    pub thesaurus: bool,
+    /// Question focus: the asked-for noun counts half, passages without the asked form of
+    /// answer score less (see [`crate::focus`]).
+    pub focus: bool,
+    /// Multiply the score by the square root of the passage's query coverage.
+    pub coverage: bool,
+    /// Multiply the score by the passage kind's prior (lists and fragments count less).
+    pub priors: bool,
+    /// Drop hits that nearly repeat a better one.
+    pub near_repeats: bool,
+}
+
+/// The switchable parts by name, for [`Pipeline::parse`].
+const PARTS: &[&str] = &[
+    "particles",
+    "stopwords",
+    "word_weights",
+    "thesaurus",
+    "focus",
+    "coverage",
+    "priors",
+    "near_repeats",
+];
+
+impl Pipeline {
+    /// BM25 over the analyzer's tokens, each distinct query token once: nothing else.
+    pub const PLAIN: Pipeline = Pipeline {
+        particles: false,
+        stopwords: false,
+        word_weights: false,
+        thesaurus: false,
+        focus: false,
+        coverage: false,
+        priors: false,
+        near_repeats: false,
+    };
+
+    /// Every part on: the hand-made layer as it was before the out-of-domain sets.
+    pub const LAYER: Pipeline = Pipeline {
+        particles: true,
+        stopwords: true,
+        word_weights: true,
+        thesaurus: true,
+        focus: true,
+        coverage: true,
+        priors: true,
+        near_repeats: true,
+    };
+
+    /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
+    /// switches (`default-thesaurus`, `plain+particles+priors`). Parts: particles, stopwords,
+    /// word_weights, thesaurus, focus, coverage, priors, near_repeats.
+    pub fn parse(spec: &str) -> Result<Pipeline, String> {
+        let spec = spec.trim();
+        let cut = spec.find(['+', '-']).unwrap_or(spec.len());
+        let mut p = match &spec[..cut] {
+            "plain" => Pipeline::PLAIN,
+            "layer" => Pipeline::LAYER,
+            "default" | "" => Pipeline::default(),
+            other => {
+                return Err(format!(
+                    "unknown retrieval pipeline `{other}` (plain, layer or default)"
+                ))
+            }
+        };
+        let mut rest = &spec[cut..];
+        while let Some(sign) = rest.chars().next() {
+            let body = &rest[1..];
+            let end = body.find(['+', '-']).unwrap_or(body.len());
+            let part = &body[..end];
+            *p.part_mut(part).ok_or_else(|| {
+                format!("unknown retrieval part `{part}` ({})", PARTS.join(", "))
+            })? = sign == '+';
+            rest = &body[end..];
+        }
+        Ok(p)
+    }
+
+    fn part_mut(&mut self, name: &str) -> Option<&mut bool> {
+        Some(match name {
+            "particles" => &mut self.particles,
+            "stopwords" => &mut self.stopwords,
+            "word_weights" => &mut self.word_weights,
+            "thesaurus" => &mut self.thesaurus,
+            "focus" => &mut self.focus,
+            "coverage" => &mut self.coverage,
+            "priors" => &mut self.priors,
+            "near_repeats" => &mut self.near_repeats,
+            _ => return None,
+        })
+    }
+
+    /// The analyzer options this pipeline indexes and queries with.
+    pub fn analyzer(&self) -> Options {
+        Options {
+            strip_particles: self.particles,
+        }
+    }
+
+    fn plan(&self) -> PlanOptions {
+        PlanOptions {
+            analyzer: self.analyzer(),
+            stopwords: self.stopwords,
+            thesaurus: self.thesaurus,
+        }
+    }
+}
+
+impl Default for Pipeline {
+    /// The pipeline the product runs.
+    fn default() -> Self {
+        Pipeline::LAYER
+    }
+}
+
 /// The corpus, its passages and their index.
 pub struct Retriever {
     corpus: Corpus,
     passages: Vec<Passage>,
     token_sets: Vec<HashSet<String>>,
+    pipeline: Pipeline,
     opts: Options,
     body: Field,
     pid: Field,
@@ -91,11 +220,12 @@ pub struct Retriever {
 impl Retriever {
     /// Segments the corpus and indexes every passage that is not a repeat of an earlier one.
     pub fn new(corpus: Corpus) -> Result<Retriever, IndexError> {
-        Retriever::with_options(corpus, Options::default())
+        Retriever::with_pipeline(corpus, Pipeline::default())
     }
 
-    /// Like [`Retriever::new`] with explicit analyzer options.
-    pub fn with_options(corpus: Corpus, opts: Options) -> Result<Retriever, IndexError> {
+    /// Like [`Retriever::new`] with a chosen ranking pipeline.
+    pub fn with_pipeline(corpus: Corpus, pipeline: Pipeline) -> Result<Retriever, IndexError> {
+        let opts = pipeline.analyzer();
         let passages = segment_corpus(&corpus);
         let mut schema = Schema::builder();
         let indexing = TextFieldIndexing::default()
@@ -124,6 +254,7 @@ impl Retriever {
             corpus,
             passages,
             token_sets,
+            pipeline,
             opts,
             body,
             pid,
@@ -136,6 +267,11 @@ impl Retriever {
         &self.corpus
     }
 
+    /// The ranking pipeline this retriever runs.
+    pub fn pipeline(&self) -> Pipeline {
+        self.pipeline
+    }
+
     /// Every passage, in file and line order.
     pub fn passages(&self) -> &[Passage] {
         &self.passages
@@ -145,10 +281,19 @@ impl Retriever {
     /// searchable words). `top_k` is clamped to `1..=MAX_TOP_K`.
     pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
         let top_k = top_k.clamp(1, MAX_TOP_K);
-        let focus = crate::focus::focus(query);
+        let pipe = self.pipeline;
+        let focus = if pipe.focus {
+            crate::focus::focus(query)
+        } else {
+            Focus::default()
+        };
         let expect = focus.expect;
-        let plan = query_plan_with(query, &focus, self.opts);
-        let weighted = weighted_query_tokens(&plan);
+        let plan = query_plan_with(query, &focus, pipe.plan());
+        let weighted = if pipe.word_weights {
+            weighted_query_tokens(&plan)
+        } else {
+            flat_query_tokens(&plan)
+        };
         if weighted.is_empty() {
             return Ok(Vec::new());
         }
@@ -178,14 +323,25 @@ impl Retriever {
             };
             let i = i as usize;
             let cover = coverage(&plan, &self.token_sets[i], &idfs);
-            let mut score = bm25 * self.passages[i].kind.prior() * cover.powf(COVERAGE_EXP);
+            let mut score = bm25;
+            if pipe.priors {
+                score *= self.passages[i].kind.prior();
+            }
+            if pipe.coverage {
+                score *= cover.powf(COVERAGE_EXP);
+            }
             if !has_form(&self.passages[i].text, expect) {
                 score *= MISSING_FORM;
             }
             scored.push((i, score, cover));
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let kept = self.drop_near_repeats(scored, top_k);
+        let kept = if pipe.near_repeats {
+            self.drop_near_repeats(scored, top_k)
+        } else {
+            scored.truncate(top_k);
+            scored
+        };
         Ok(kept
             .into_iter()
             .map(|(passage, score, coverage)| Hit {
