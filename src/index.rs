@@ -40,6 +40,16 @@ const MISSING_FORM: f32 = 0.4;
 const COVERAGE_EXP: f32 = 0.5;
 /// Hits whose token sets overlap a better hit's this much (Jaccard) are dropped as repeats.
 const NEAR_REPEAT: f32 = 0.8;
+/// Weight of a query token matched in a passage's context (title, section heading) relative to
+/// one matched in its text.
+pub const CONTEXT_WEIGHT: f32 = 0.5;
+
+fn context_weight() -> f32 {
+    std::env::var("FC_CTX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CONTEXT_WEIGHT)
+}
 
 /// Errors from building or searching the index.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +110,12 @@ pub struct Pipeline {
     pub priors: bool,
     /// Drop hits that nearly repeat a better one.
     pub near_repeats: bool,
+    /// The file's title and the passage's section heading count for it, at
+    /// [`CONTEXT_WEIGHT`] of its own words (see [`Passage::context`]).
+    pub context: bool,
+    /// Heading lines are not retrieved on their own (their words count for their section when
+    /// `context` is on).
+    pub skip_headings: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -112,6 +128,8 @@ const PARTS: &[&str] = &[
     "coverage",
     "priors",
     "near_repeats",
+    "context",
+    "skip_headings",
 ];
 
 impl Pipeline {
@@ -125,6 +143,8 @@ impl Pipeline {
         coverage: false,
         priors: false,
         near_repeats: false,
+        context: false,
+        skip_headings: false,
     };
 
     /// Every part on: the hand-made layer as it was before the out-of-domain sets.
@@ -137,6 +157,8 @@ impl Pipeline {
         coverage: true,
         priors: true,
         near_repeats: true,
+        context: false,
+        skip_headings: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -178,6 +200,8 @@ impl Pipeline {
             "coverage" => &mut self.coverage,
             "priors" => &mut self.priors,
             "near_repeats" => &mut self.near_repeats,
+            "context" => &mut self.context,
+            "skip_headings" => &mut self.skip_headings,
             _ => return None,
         })
     }
@@ -210,9 +234,12 @@ pub struct Retriever {
     corpus: Corpus,
     passages: Vec<Passage>,
     token_sets: Vec<HashSet<String>>,
+    /// Tokens of each passage's context (empty sets unless the pipeline uses context).
+    context_sets: Vec<HashSet<String>>,
     pipeline: Pipeline,
     opts: Options,
     body: Field,
+    context: Field,
     pid: Field,
     reader: IndexReader,
 }
@@ -233,6 +260,10 @@ impl Retriever {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let body = schema.add_text_field(
             "body",
+            TextOptions::default().set_indexing_options(indexing.clone()),
+        );
+        let context = schema.add_text_field(
+            "context",
             TextOptions::default().set_indexing_options(indexing),
         );
         let pid = schema.add_u64_field("pid", NumericOptions::default().set_stored());
@@ -240,8 +271,10 @@ impl Retriever {
         index.tokenizers().register(ANALYZER, KoTokenizer { opts });
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
         for (i, p) in passages.iter().enumerate() {
-            if p.duplicate_of.is_none() {
-                writer.add_document(doc!(body => p.text.as_str(), pid => i as u64))?;
+            let skipped = pipeline.skip_headings && p.heading;
+            if p.duplicate_of.is_none() && !skipped {
+                let ctx = if pipeline.context { p.context.as_str() } else { "" };
+                writer.add_document(doc!(body => p.text.as_str(), context => ctx, pid => i as u64))?;
             }
         }
         writer.commit()?;
@@ -250,13 +283,22 @@ impl Retriever {
             .iter()
             .map(|p| analyze(&p.text, opts).into_iter().collect())
             .collect();
+        let context_sets = passages
+            .iter()
+            .map(|p| match pipeline.context {
+                true => analyze(&p.context, opts).into_iter().collect(),
+                false => HashSet::new(),
+            })
+            .collect();
         Ok(Retriever {
             corpus,
             passages,
             token_sets,
+            context_sets,
             pipeline,
             opts,
             body,
+            context,
             pid,
             reader,
         })
@@ -299,15 +341,23 @@ impl Retriever {
         }
         let tokens: Vec<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
         let searcher = self.reader.searcher();
-        let clauses: Vec<(Occur, Box<dyn Query>)> = weighted
+        let term_query = |field: Field, t: &str, w: f32| -> (Occur, Box<dyn Query>) {
+            let term = Term::from_field_text(field, t);
+            let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), w)))
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = weighted
             .iter()
-            .map(|(t, w)| {
-                let term = Term::from_field_text(self.body, t);
-                let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(q), *w));
-                (Occur::Should, q)
-            })
+            .map(|(t, w)| term_query(self.body, t, *w))
             .collect();
+        if pipe.context {
+            let cw = context_weight();
+            clauses.extend(
+                weighted
+                    .iter()
+                    .map(|(t, w)| term_query(self.context, t, *w * cw)),
+            );
+        }
         let limit = CANDIDATES.max(top_k * 2);
         let found = searcher.search(
             &BooleanQuery::new(clauses),
@@ -322,7 +372,8 @@ impl Retriever {
                 continue;
             };
             let i = i as usize;
-            let cover = coverage(&plan, &self.token_sets[i], &idfs);
+            let (text, ctx) = (&self.token_sets[i], &self.context_sets[i]);
+            let cover = coverage(&plan, |t| text.contains(t) || ctx.contains(t), &idfs);
             let mut score = bm25;
             if pipe.priors {
                 score *= self.passages[i].kind.prior();
@@ -405,13 +456,16 @@ pub fn idf(docs: f32, df: f32) -> f32 {
     (1.0 + (docs - df + 0.5) / (df + 0.5)).ln()
 }
 
-/// The idf-weighted share of the query's words that a passage matches, in `(0, 1]`. A word
-/// matches when at least half of its tokens, or of one of its expansions' tokens, occur in the
+/// The idf-weighted share of the query's words that a passage matches (`has`: whether the
+/// passage, or its context, holds a token), in `(0, 1]`. A word matches when at least half of its tokens, or of one of its expansions' tokens, occur in the
 /// passage; a word's weight is the mean idf of its tokens. Queries without weighted words give 1.
-pub fn coverage(plan: &[QueryWord], passage: &HashSet<String>, idf: &HashMap<&str, f32>) -> f32 {
+pub fn coverage(
+    plan: &[QueryWord],
+    has: impl Fn(&str) -> bool,
+    idf: &HashMap<&str, f32>,
+) -> f32 {
     let matched = |tokens: &[String]| {
-        !tokens.is_empty()
-            && 2 * tokens.iter().filter(|t| passage.contains(*t)).count() >= tokens.len()
+        !tokens.is_empty() && 2 * tokens.iter().filter(|t| has(t)).count() >= tokens.len()
     };
     let weight = |tokens: &[String]| {
         tokens
