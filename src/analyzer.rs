@@ -99,12 +99,17 @@ pub(crate) const EN_STOPWORDS: &[&str] = &[
 pub struct Options {
     /// Strip one trailing particle from each Hangul run of three or more syllables.
     pub strip_particles: bool,
+    /// Also emit the first syllable of each Hangul run of two or more syllables as a token of
+    /// its own: a verb stem keeps its first syllable through conjugation (눕혀서 / 눕히거나,
+    /// 옮겼는데 / 옮긴), where the two share no bigram.
+    pub lead_syllable: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             strip_particles: true,
+            lead_syllable: false,
         }
     }
 }
@@ -188,7 +193,7 @@ fn hangul_tokens(run: &str, opts: Options, out: &mut Vec<String>) {
             }
         }
     }
-    if syllables.len() == 1 {
+    if syllables.len() == 1 || opts.lead_syllable {
         out.push(syllables[0].to_string());
     }
     out.extend(syllables.windows(2).map(|w| w.iter().collect::<String>()));
@@ -228,6 +233,8 @@ pub struct PlanOptions {
     pub stopwords: bool,
     /// Expand words with the [thesaurus](THESAURUS).
     pub thesaurus: bool,
+    /// Drop question-final light predicates (하나, 있나요, 인가…).
+    pub ko_endings: bool,
 }
 
 impl Default for PlanOptions {
@@ -236,6 +243,7 @@ impl Default for PlanOptions {
             analyzer: Options::default(),
             stopwords: true,
             thesaurus: true,
+            ko_endings: false,
         }
     }
 }
@@ -248,15 +256,16 @@ pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
         analyzer: opts,
         ..PlanOptions::default()
     };
-    query_plan_with(query, &crate::focus::focus(query), plan)
+    query_plan_with(query, &crate::focus::focus(query), plan, &THESAURUS)
 }
 
 /// [`query_plan`] for a query whose [focus](crate::focus::focus) is already known, with the
-/// optional steps chosen by `plan`.
+/// optional steps chosen by `plan` and expansions from `thesaurus`.
 pub fn query_plan_with(
     query: &str,
     focus: &crate::focus::Focus,
     plan_opts: PlanOptions,
+    thesaurus: &Thesaurus,
 ) -> Vec<QueryWord> {
     let opts = plan_opts.analyzer;
     let norm = normalize(query);
@@ -265,7 +274,9 @@ pub fn query_plan_with(
     let mut plan: Vec<QueryWord> = Vec::new();
     for (i, word) in norm.split_whitespace().enumerate() {
         let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
-        if plan_opts.stopwords && is_stopword(bare) {
+        if (plan_opts.stopwords && is_stopword(bare))
+            || (plan_opts.ko_endings && is_light_predicate(bare))
+        {
             continue;
         }
         let tokens = analyze(word, opts);
@@ -273,7 +284,7 @@ pub fn query_plan_with(
             continue;
         }
         let expansions = if plan_opts.thesaurus {
-            THESAURUS
+            thesaurus
                 .expansions(bare, korean)
                 .into_iter()
                 .map(|m| analyze(m, opts))
@@ -289,7 +300,7 @@ pub fn query_plan_with(
         });
     }
     let phrases: Vec<Vec<String>> = if plan_opts.thesaurus {
-        THESAURUS
+        thesaurus
             .phrase_expansions(&norm, korean)
             .into_iter()
             .map(|m| analyze(m, opts))
@@ -310,6 +321,21 @@ pub fn query_plan_with(
 /// An interrogative (무엇, 얼마…) or an English function word: carries no content.
 fn is_stopword(bare: &str) -> bool {
     KO_QUESTION_WORDS.iter().any(|q| bare.starts_with(q)) || EN_STOPWORDS.contains(&bare)
+}
+
+/// Question-final predicates that carry no content: a light verb (하다, 되다, 있다, 없다, the
+/// copula) in a question or request ending (…만들어야 하나?, …수 있나요?, …몇 개인가?).
+const KO_LIGHT_PREDICATES: &[&str] = &[
+    "하나", "하나요", "합니까", "해", "해요", "할까", "할까요", "하지", "하죠", "되나", "되나요",
+    "됩니까", "돼", "돼요", "될까", "될까요", "있나", "있나요", "있어", "있어요", "있습니까",
+    "있을까", "없나", "없나요", "없어", "없어요", "인가", "인가요", "인지", "일까", "일까요",
+    "이야", "야", "이에요", "예요", "입니까", "건가", "건가요", "거야", "걸까", "뭐야", "뭔가요",
+    "뭐예요", "뭐지", "뭘까",
+];
+
+/// A question-final light predicate (see [`KO_LIGHT_PREDICATES`]).
+fn is_light_predicate(bare: &str) -> bool {
+    KO_LIGHT_PREDICATES.contains(&bare)
 }
 
 /// Query tokens with weight 1 each, every distinct token once (plain BM25's query).
@@ -333,6 +359,9 @@ pub fn weighted_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
     let mut add = |tokens: &[String], scale: f32| {
         let w = scale / (tokens.len().max(1) as f32).powf(WORD_WEIGHT_EXP);
         for t in tokens {
+            // A lead syllable (see `Options::lead_syllable`) says less than a bigram.
+            let lead = tokens.len() > 1 && t.chars().count() == 1 && has_hangul(t);
+            let w = if lead { w * lead_weight() } else { w };
             match out.iter_mut().find(|(x, _)| x == t) {
                 Some((_, acc)) => *acc += w,
                 None => out.push((t.clone(), w)),
@@ -348,6 +377,16 @@ pub fn weighted_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
     out
 }
 
+/// Weight of a word's lead syllable relative to its bigrams.
+pub const LEAD_WEIGHT: f32 = 0.3;
+
+fn lead_weight() -> f32 {
+    std::env::var("FC_LEAD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(LEAD_WEIGHT)
+}
+
 /// Exponent of the per-word token weight (0 = every token counts fully, 1 = a word counts once).
 pub const WORD_WEIGHT_EXP: f32 = 0.75;
 /// Weight of a question's focus word (`기업들은?`): answers name the companies rather than say
@@ -356,9 +395,12 @@ pub const FOCUS_WEIGHT: f32 = 0.5;
 /// Weight of a thesaurus expansion relative to the word it came from.
 pub const EXPANSION_WEIGHT: f32 = 0.5;
 
-/// The built-in expansion groups (`data/thesaurus.txt`).
+/// The built-in glossary's text (`data/thesaurus.txt`): general vocabulary only.
+pub const BUILTIN_GLOSSARY: &str = include_str!("../data/thesaurus.txt");
+
+/// The built-in expansion groups ([`BUILTIN_GLOSSARY`]).
 pub static THESAURUS: std::sync::LazyLock<Thesaurus> =
-    std::sync::LazyLock::new(|| Thesaurus::parse(include_str!("../data/thesaurus.txt")));
+    std::sync::LazyLock::new(|| Thesaurus::parse(BUILTIN_GLOSSARY));
 
 /// Groups of interchangeable query words: Korean synonyms and English-to-Korean glossary entries.
 #[derive(Debug, Default)]
@@ -416,6 +458,11 @@ impl Thesaurus {
             .filter(|g| g.members.len() > 1 && g.triggers > 0)
             .collect();
         Thesaurus { groups }
+    }
+
+    /// The built-in groups plus those of a user's glossary (same format).
+    pub fn with_extra(extra: &str) -> Thesaurus {
+        Thesaurus::parse(&format!("{BUILTIN_GLOSSARY}\n{extra}"))
     }
 
     /// The other members of every group that one of whose single-word members `word` matches.
@@ -525,6 +572,7 @@ mod tests {
 
     const PLAIN: Options = Options {
         strip_particles: false,
+        lead_syllable: false,
     };
 
     #[test]

@@ -20,12 +20,25 @@ use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::analyzer::{
     analyze, flat_query_tokens, query_plan_with, weighted_query_tokens, KoTokenizer, Options,
-    PlanOptions, QueryWord,
+    PlanOptions, QueryWord, Thesaurus, THESAURUS,
 };
 use crate::corpus::Corpus;
 use crate::focus::{has_form, Expect, Focus};
 use crate::segment::{segment_corpus, Passage};
 use crate::text::sentence_spans;
+
+/// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
+/// corpus's own names and phrases, user-editable. Not a `*.txt` file, so it is not indexed.
+pub const GLOSSARY_FILE: &str = "glossary.thesaurus";
+
+/// The text of `dir`'s [`GLOSSARY_FILE`], if the folder has one.
+pub fn corpus_glossary(dir: &std::path::Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(dir.join(GLOSSARY_FILE)) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
 
 /// Name under which the Korean analyzer is registered with tantivy.
 pub const ANALYZER: &str = "ko_bigram";
@@ -116,6 +129,10 @@ pub struct Pipeline {
     /// Heading lines are not retrieved on their own (their words count for their section when
     /// `context` is on).
     pub skip_headings: bool,
+    /// Drop question-final light predicates from queries (하나, 있나요, 인가…).
+    pub ko_endings: bool,
+    /// Index the first syllable of each Hangul run as a token too (conjugated stems).
+    pub lead_syllable: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -130,6 +147,8 @@ const PARTS: &[&str] = &[
     "near_repeats",
     "context",
     "skip_headings",
+    "ko_endings",
+    "lead_syllable",
 ];
 
 impl Pipeline {
@@ -145,6 +164,8 @@ impl Pipeline {
         near_repeats: false,
         context: false,
         skip_headings: false,
+        ko_endings: false,
+        lead_syllable: false,
     };
 
     /// Every part on: the hand-made layer as it was before the out-of-domain sets.
@@ -159,6 +180,8 @@ impl Pipeline {
         near_repeats: true,
         context: false,
         skip_headings: false,
+        ko_endings: false,
+        lead_syllable: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -202,6 +225,8 @@ impl Pipeline {
             "near_repeats" => &mut self.near_repeats,
             "context" => &mut self.context,
             "skip_headings" => &mut self.skip_headings,
+            "ko_endings" => &mut self.ko_endings,
+            "lead_syllable" => &mut self.lead_syllable,
             _ => return None,
         })
     }
@@ -210,6 +235,7 @@ impl Pipeline {
     pub fn analyzer(&self) -> Options {
         Options {
             strip_particles: self.particles,
+            lead_syllable: self.lead_syllable,
         }
     }
 
@@ -218,6 +244,7 @@ impl Pipeline {
             analyzer: self.analyzer(),
             stopwords: self.stopwords,
             thesaurus: self.thesaurus,
+            ko_endings: self.ko_endings,
         }
     }
 }
@@ -237,6 +264,8 @@ pub struct Retriever {
     /// Tokens of each passage's context (empty sets unless the pipeline uses context).
     context_sets: Vec<HashSet<String>>,
     pipeline: Pipeline,
+    /// The built-in glossary plus the corpus's own, when it has one.
+    glossary: Option<Thesaurus>,
     opts: Options,
     body: Field,
     context: Field,
@@ -296,6 +325,7 @@ impl Retriever {
             token_sets,
             context_sets,
             pipeline,
+            glossary: None,
             opts,
             body,
             context,
@@ -307,6 +337,16 @@ impl Retriever {
     /// The corpus this retriever was built from.
     pub fn corpus(&self) -> &Corpus {
         &self.corpus
+    }
+
+    /// Adds a user glossary (the thesaurus format) to the built-in one for query expansion.
+    pub fn with_glossary(mut self, text: &str) -> Retriever {
+        self.glossary = Some(Thesaurus::with_extra(text));
+        self
+    }
+
+    fn thesaurus(&self) -> &Thesaurus {
+        self.glossary.as_ref().unwrap_or(&THESAURUS)
     }
 
     /// The ranking pipeline this retriever runs.
@@ -330,7 +370,7 @@ impl Retriever {
             Focus::default()
         };
         let expect = focus.expect;
-        let plan = query_plan_with(query, &focus, pipe.plan());
+        let plan = query_plan_with(query, &focus, pipe.plan(), self.thesaurus());
         let weighted = if pipe.word_weights {
             weighted_query_tokens(&plan)
         } else {
