@@ -184,19 +184,40 @@ fn continues(chars: &[char], j: usize, c: Class) -> bool {
 }
 
 fn hangul_tokens(run: &str, opts: Options, out: &mut Vec<String>) {
-    let mut syllables: Vec<char> = run.chars().collect();
-    if opts.strip_particles && syllables.len() >= 3 {
-        if let Some(p) = PARTICLES.iter().find(|p| run.ends_with(**p)) {
-            let keep = syllables.len() - p.chars().count();
-            if keep >= 2 {
-                syllables.truncate(keep);
-            }
-        }
-    }
+    let syllables: Vec<char> = if opts.strip_particles {
+        strip_particle(run).chars().collect()
+    } else {
+        run.chars().collect()
+    };
     if syllables.len() == 1 || opts.lead_syllable {
         out.push(syllables[0].to_string());
     }
     out.extend(syllables.windows(2).map(|w| w.iter().collect::<String>()));
+}
+
+/// `run` without one trailing particle or 하다-ending, when at least two syllables remain
+/// (runs of fewer than three syllables are kept whole).
+fn strip_particle(run: &str) -> &str {
+    if run.chars().count() >= 3 {
+        for p in PARTICLES {
+            if let Some(stem) = run.strip_suffix(p) {
+                if stem.chars().count() >= 2 {
+                    return stem;
+                }
+                break;
+            }
+        }
+    }
+    run
+}
+
+/// The Hangul words of `text` (NFKC), each without its particle: 한라산은 → 한라산.
+pub fn hangul_words(text: &str) -> Vec<String> {
+    normalize(text)
+        .split(|c: char| class(c) != Class::Hangul)
+        .filter(|w| !w.is_empty())
+        .map(|w| strip_particle(w).to_string())
+        .collect()
 }
 
 /// Tokens of a query: like [`analyze`], minus interrogative words and English function words.
@@ -218,6 +239,8 @@ pub fn query_words(query: &str, opts: Options) -> Vec<Vec<String>> {
 /// One content word of a query: its tokens, and the tokens of its thesaurus expansions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryWord {
+    /// The word as written (normalised, punctuation trimmed); empty for a glossary phrase.
+    pub word: String,
     pub tokens: Vec<String>,
     pub expansions: Vec<Vec<String>>,
     /// How much the word counts: 1, or [`FOCUS_WEIGHT`] for the question's focus.
@@ -294,6 +317,7 @@ pub fn query_plan_with(
         };
         let weight = if focus == Some(i) { FOCUS_WEIGHT } else { 1.0 };
         plan.push(QueryWord {
+            word: bare.to_string(),
             tokens,
             expansions,
             weight,
@@ -310,6 +334,7 @@ pub fn query_plan_with(
     };
     if !phrases.is_empty() {
         plan.push(QueryWord {
+            word: String::new(),
             tokens: Vec::new(),
             expansions: phrases,
             weight: 1.0,

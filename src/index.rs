@@ -20,8 +20,9 @@ use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::analyzer::{
     analyze, flat_query_tokens, query_plan_with, weighted_query_tokens, KoTokenizer, Options,
-    PlanOptions, QueryWord, Thesaurus, THESAURUS,
+    PlanOptions, QueryWord, Thesaurus, THESAURUS, hangul_words,
 };
+use crate::translit::Transliterations;
 use crate::corpus::Corpus;
 use crate::focus::{has_form, Expect, Focus};
 use crate::segment::{segment_corpus, Passage};
@@ -133,6 +134,9 @@ pub struct Pipeline {
     pub ko_endings: bool,
     /// Index the first syllable of each Hangul run as a token too (conjugated stems).
     pub lead_syllable: bool,
+    /// A Latin query word also searches the corpus's Hangul words with its consonant skeleton
+    /// (Hallasan → 한라산; see [`crate::translit`]).
+    pub transliterate: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -149,6 +153,7 @@ const PARTS: &[&str] = &[
     "skip_headings",
     "ko_endings",
     "lead_syllable",
+    "transliterate",
 ];
 
 impl Pipeline {
@@ -166,6 +171,7 @@ impl Pipeline {
         skip_headings: false,
         ko_endings: false,
         lead_syllable: false,
+        transliterate: false,
     };
 
     /// Every part on: the hand-made layer as it was before the out-of-domain sets.
@@ -182,6 +188,7 @@ impl Pipeline {
         skip_headings: false,
         ko_endings: false,
         lead_syllable: false,
+        transliterate: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -227,6 +234,7 @@ impl Pipeline {
             "skip_headings" => &mut self.skip_headings,
             "ko_endings" => &mut self.ko_endings,
             "lead_syllable" => &mut self.lead_syllable,
+            "transliterate" => &mut self.transliterate,
             _ => return None,
         })
     }
@@ -266,6 +274,8 @@ pub struct Retriever {
     pipeline: Pipeline,
     /// The built-in glossary plus the corpus's own, when it has one.
     glossary: Option<Thesaurus>,
+    /// The corpus's Hangul words by consonant skeleton (empty unless the pipeline transliterates).
+    translit: Transliterations,
     opts: Options,
     body: Field,
     context: Field,
@@ -312,6 +322,12 @@ impl Retriever {
             .iter()
             .map(|p| analyze(&p.text, opts).into_iter().collect())
             .collect();
+        let translit = if pipeline.transliterate {
+            let words: Vec<String> = passages.iter().flat_map(|p| hangul_words(&p.text)).collect();
+            Transliterations::new(words.iter().map(String::as_str))
+        } else {
+            Transliterations::default()
+        };
         let context_sets = passages
             .iter()
             .map(|p| match pipeline.context {
@@ -326,6 +342,7 @@ impl Retriever {
             context_sets,
             pipeline,
             glossary: None,
+            translit,
             opts,
             body,
             context,
@@ -370,7 +387,10 @@ impl Retriever {
             Focus::default()
         };
         let expect = focus.expect;
-        let plan = query_plan_with(query, &focus, pipe.plan(), self.thesaurus());
+        let mut plan = query_plan_with(query, &focus, pipe.plan(), self.thesaurus());
+        if pipe.transliterate {
+            self.transliterate(query, &mut plan);
+        }
         let weighted = if pipe.word_weights {
             weighted_query_tokens(&plan)
         } else {
@@ -442,6 +462,37 @@ impl Retriever {
                 highlight: best_sentence(&self.passages[passage].text, &weights, expect, self.opts),
             })
             .collect())
+    }
+
+    /// Adds to each capitalised Latin word of `plan` (a name, as `query` writes it) the corpus's
+    /// Hangul words it may name, as expansions; two such words in a row are also tried as one
+    /// (`Samguk Sagi` → 삼국사기). Lowercase words are left alone: an ordinary English word's
+    /// skeleton (lasted: l-s-t) meets unrelated Korean words.
+    fn transliterate(&self, query: &str, plan: &mut [QueryWord]) {
+        let names: HashSet<String> = query
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(crate::analyzer::normalize)
+            .collect();
+        let latin = |w: &QueryWord| {
+            names.contains(&w.word) && w.word.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+        };
+        for i in 0..plan.len() {
+            if !latin(&plan[i]) {
+                continue;
+            }
+            let mut found: Vec<&str> = self.translit.lookup(&plan[i].word);
+            if let Some(next) = plan.get(i + 1).filter(|w| latin(w)) {
+                found.extend(self.translit.lookup(&format!("{}{}", plan[i].word, next.word)));
+            }
+            for w in found {
+                let tokens = analyze(w, self.opts);
+                if !tokens.is_empty() && !plan[i].expansions.contains(&tokens) {
+                    plan[i].expansions.push(tokens);
+                }
+            }
+        }
     }
 
     /// A hit as shown to clients.

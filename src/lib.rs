@@ -9,6 +9,7 @@
 //! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, Latin/digit words) used by the index.
 //! - [`index`]: the tantivy BM25 index over passages and the search API.
+//! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
 //! - [`eval`]: scoring retrieval against an evaluation file (the answers: [`answer::evaluate`]).
 //! - [`answer`]: grounded answers and claim verdicts: prompts, passage selection, generation or
 //!   evidence mode, citation markers verified against the corpus, numeric signals.
@@ -29,3 +30,4 @@ pub mod index;
 pub mod segment;
 pub mod server;
 pub mod text;
+pub mod translit;
