@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Retrieval figures for every evaluation set under each pipeline, as a markdown table.
 #
-#   scripts/retrieval-table.sh [--heldout] [PIPELINE...]     (default: plain layer default)
+#   scripts/retrieval-table.sh [--heldout] [PIPELINE[:GLOSSARY]...]
 #
-# Needs a release build (cargo build --release) and jq. Each row is
-# `factcheck eval --set SET --seeds CORPUS --retrieval PIPELINE --json`: overall, then per language.
+# Default pipelines: plain, previous (the layer with the seed glossary built in, as main had it:
+# `layer:seeds/glossary.thesaurus`) and default. Needs a release build (cargo build --release)
+# and jq. Each row is `factcheck eval --set SET --seeds CORPUS --retrieval PIPELINE [--glossary
+# GLOSSARY] --json`: overall, then per language. Without `:GLOSSARY` the corpus folder's own
+# glossary.thesaurus is read if it has one (seeds/ does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${FACTCHECK_BIN:-target/release/factcheck}
@@ -22,15 +25,18 @@ if [[ ${1:-} == --heldout ]]; then
   )
 fi
 pipelines=("$@")
-[[ ${#pipelines[@]} -gt 0 ]] || pipelines=(plain layer default)
+[[ ${#pipelines[@]} -gt 0 ]] || pipelines=(plain layer:seeds/glossary.thesaurus default)
 echo "| set | pipeline | group | items | hit@1 | hit@3 | hit@5 | MRR |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for entry in "${sets[@]}"; do
   IFS='|' read -r name set corpus <<<"$entry"
   [[ -f $set ]] || { echo "missing $set" >&2; continue; }
-  for p in "${pipelines[@]}"; do
-    "$bin" eval --set "$set" --seeds "$corpus" --retrieval "$p" --json |
-      jq -r --arg name "$name" --arg p "$p" '
+  for spec in "${pipelines[@]}"; do
+    p=${spec%%:*}
+    glossary=()
+    [[ $spec == *:* ]] && glossary=(--glossary "${spec#*:}")
+    "$bin" eval --set "$set" --seeds "$corpus" --retrieval "$p" "${glossary[@]}" --json |
+      jq -r --arg name "$name" --arg p "$spec" '
         def row(g; m): "| \($name) | \($p) | \(g) | \(m.items) | \(m.hit_at_1*1000|round/1000) | \(m.hit_at_3*1000|round/1000) | \(m.hit_at_5*1000|round/1000) | \(m.mrr*1000|round/1000) |";
         row("all"; .overall), (.by_lang | to_entries[] | row(.key; .value))'
   done

@@ -386,7 +386,7 @@ pub fn weighted_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
         for t in tokens {
             // A lead syllable (see `Options::lead_syllable`) says less than a bigram.
             let lead = tokens.len() > 1 && t.chars().count() == 1 && has_hangul(t);
-            let w = if lead { w * lead_weight() } else { w };
+            let w = if lead { w * LEAD_WEIGHT } else { w };
             match out.iter_mut().find(|(x, _)| x == t) {
                 Some((_, acc)) => *acc += w,
                 None => out.push((t.clone(), w)),
@@ -404,13 +404,6 @@ pub fn weighted_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
 
 /// Weight of a word's lead syllable relative to its bigrams.
 pub const LEAD_WEIGHT: f32 = 0.3;
-
-fn lead_weight() -> f32 {
-    std::env::var("FC_LEAD")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(LEAD_WEIGHT)
-}
 
 /// Exponent of the per-word token weight (0 = every token counts fully, 1 = a word counts once).
 pub const WORD_WEIGHT_EXP: f32 = 0.75;
