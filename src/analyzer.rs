@@ -670,6 +670,56 @@ mod tests {
     }
 
     #[test]
+    fn question_final_light_predicates_can_be_dropped() {
+        let with = PlanOptions {
+            ko_endings: true,
+            ..PlanOptions::default()
+        };
+        let focus = crate::focus::Focus::default();
+        let words = |q: &str, o: PlanOptions| -> Vec<String> {
+            query_plan_with(q, &focus, o, &THESAURUS)
+                .into_iter()
+                .map(|w| w.word)
+                .collect()
+        };
+        let q = "비밀번호는 최소 몇 자리로 만들어야 하나?";
+        assert_eq!(words(q, with), vec!["비밀번호는", "최소", "자리로", "만들어야"]);
+        assert!(words(q, PlanOptions::default()).contains(&"하나".to_string()));
+        assert_eq!(words("반품할 수 있나요?", with), vec!["반품할", "수"]);
+    }
+
+    #[test]
+    fn lead_syllables_join_conjugated_stems() {
+        let lead = Options {
+            lead_syllable: true,
+            ..Options::default()
+        };
+        let a = analyze("눕혀서", lead);
+        let b = analyze("눕히거나", lead);
+        assert!(a.contains(&"눕".to_string()) && b.contains(&"눕".to_string()));
+        assert!(!analyze("눕혀서", Options::default()).contains(&"눕".to_string()));
+        // A lead syllable weighs less than the word's bigrams.
+        let plan = vec![QueryWord {
+            word: "눕혀서".into(),
+            tokens: a,
+            expansions: vec![],
+            weight: 1.0,
+        }];
+        let w = weighted_query_tokens(&plan);
+        let lead_w = w.iter().find(|(t, _)| t == "눕").unwrap().1;
+        let bigram_w = w.iter().find(|(t, _)| t == "눕혀").unwrap().1;
+        assert!(lead_w < bigram_w);
+    }
+
+    #[test]
+    fn hangul_words_lose_their_particles() {
+        assert_eq!(
+            hangul_words("한라산은 1,947m로 Jeju의 산이다"),
+            vec!["한라산", "로", "의", "산이다"]
+        );
+    }
+
+    #[test]
     fn tantivy_stream_has_increasing_positions() {
         let mut tok = KoTokenizer::default();
         let mut stream = tok.token_stream("삼성전자 회장");

@@ -626,6 +626,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pipelines_parse_with_part_switches() {
+        assert_eq!(Pipeline::parse("plain"), Ok(Pipeline::PLAIN));
+        assert_eq!(Pipeline::parse("layer"), Ok(Pipeline::LAYER));
+        assert_eq!(Pipeline::parse("default"), Ok(Pipeline::default()));
+        let p = Pipeline::parse("default-thesaurus+context").unwrap();
+        assert!(!p.thesaurus && p.context && p.coverage && p.transliterate);
+        let p = Pipeline::parse("plain+particles+word_weights").unwrap();
+        assert!(p.particles && p.word_weights && !p.coverage);
+        assert!(Pipeline::parse("fancy").is_err());
+        assert!(Pipeline::parse("plain+nothing").unwrap_err().contains("nothing"));
+        // Every named part can be switched.
+        for part in PARTS {
+            let on = Pipeline::parse(&format!("plain+{part}")).unwrap();
+            assert_ne!(on, Pipeline::PLAIN, "{part}");
+        }
+    }
+
+    #[test]
+    fn context_lets_a_section_answer_for_its_title() {
+        use crate::corpus::SourceFile;
+        let manual = |name: &str, model: &str, period: &str| {
+            let text = format!(
+                "{model} 청소기 설명서\n\n필터 관리\n필터는 {period}마다 새것으로 바꾸어 주십시오.\n"
+            );
+            SourceFile::from_text(name, &text)
+        };
+        let files = vec![manual("a.txt", "알파", "여섯 달"), manual("b.txt", "베타", "일 년")];
+        let query = "베타 청소기 필터 교체 주기";
+        // Without context the two filter lines tie, and neither says 베타.
+        let r = Retriever::new(Corpus::from_files(files.clone())).unwrap();
+        let top = &r.passages()[r.search(query, 1).unwrap()[0].passage];
+        assert_ne!((top.source.as_str(), top.start_line), ("b.txt", 4));
+        let pipeline = Pipeline::parse("default+context+skip_headings").unwrap();
+        let r = Retriever::with_pipeline(Corpus::from_files(files), pipeline).unwrap();
+        let hits = r.search(query, 5).unwrap();
+        let top = &r.passages()[hits[0].passage];
+        assert_eq!((top.source.as_str(), top.start_line), ("b.txt", 4));
+        // Heading lines are not hits of their own.
+        assert!(hits.iter().all(|h| r.passages()[h.passage].start_line != 3));
+    }
+
+    #[test]
     fn idf_falls_with_document_frequency() {
         assert!(idf(100.0, 1.0) > idf(100.0, 50.0));
         assert!(idf(100.0, 100.0) > 0.0);

@@ -9,6 +9,8 @@
 //! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, Latin/digit words) used by the index.
 //! - [`index`]: the tantivy BM25 index over passages and the search API.
+//! - [`rerank`]: the optional second stage (`"rerank": true`): a [`rerank::Reranker`] re-orders
+//!   the first stage's best candidates.
 //! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
 //! - [`eval`]: scoring retrieval against an evaluation file (the answers: [`answer::evaluate`]).
 //! - [`answer`]: grounded answers and claim verdicts: prompts, passage selection, generation or
@@ -27,6 +29,7 @@ pub mod engine;
 pub mod eval;
 pub mod focus;
 pub mod index;
+pub mod rerank;
 pub mod segment;
 pub mod server;
 pub mod text;

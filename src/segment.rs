@@ -325,6 +325,27 @@ mod tests {
     }
 
     #[test]
+    fn headings_give_their_section_context() {
+        let f = file(
+            "청정기 설명서\n1. 제품 사양\n모델명: A-1\n무게: 5kg\n2. 필터 관리\n\
+             필터는 여섯 달마다 바꾸십시오. 물로 씻지 마십시오.\nQ. 소음이 큰가요?\n\
+             A. 가장 약한 바람에서는 22dB로 조용합니다.",
+        );
+        let lines: Vec<bool> = heading_lines(&f.lines);
+        assert_eq!(
+            lines,
+            vec![false, true, false, false, true, false, true, false],
+            "the title runs into a heading; key: value lines are items"
+        );
+        let p = segment_file(&f);
+        let by_line = |n: usize| p.iter().find(|x| x.start_line == n).unwrap();
+        assert_eq!(by_line(6).context, "청정기 설명서\n2. 필터 관리");
+        assert_eq!(by_line(8).context, "청정기 설명서\nQ. 소음이 큰가요?");
+        assert_eq!(by_line(1).context, "");
+        assert!(by_line(5).heading && !by_line(6).heading);
+    }
+
+    #[test]
     fn a_giant_sentence_is_cut_at_spaces() {
         let words = "단어 ".repeat(1000);
         let pieces = pack_sentences(words.trim());
