@@ -19,14 +19,14 @@ use tantivy::schema::{
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::analyzer::{
-    analyze, flat_query_tokens, query_plan_with, weighted_query_tokens, KoTokenizer, Options,
-    PlanOptions, QueryWord, Thesaurus, THESAURUS, hangul_words,
+    analyze, flat_query_tokens, hangul_words, query_plan_with, weighted_query_tokens, KoTokenizer,
+    Options, PlanOptions, QueryWord, Thesaurus, THESAURUS,
 };
-use crate::translit::Transliterations;
 use crate::corpus::Corpus;
 use crate::focus::{has_form, Expect, Focus};
 use crate::segment::{segment_corpus, Passage};
 use crate::text::sentence_spans;
+use crate::translit::Transliterations;
 
 /// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
 /// corpus's own names and phrases, user-editable. Not a `*.txt` file, so it is not indexed.
@@ -314,8 +314,13 @@ impl Retriever {
         for (i, p) in passages.iter().enumerate() {
             let skipped = pipeline.skip_headings && p.heading;
             if p.duplicate_of.is_none() && !skipped {
-                let ctx = if pipeline.context { p.context.as_str() } else { "" };
-                writer.add_document(doc!(body => p.text.as_str(), context => ctx, pid => i as u64))?;
+                let ctx = if pipeline.context {
+                    p.context.as_str()
+                } else {
+                    ""
+                };
+                writer
+                    .add_document(doc!(body => p.text.as_str(), context => ctx, pid => i as u64))?;
             }
         }
         writer.commit()?;
@@ -325,7 +330,10 @@ impl Retriever {
             .map(|p| analyze(&p.text, opts).into_iter().collect())
             .collect();
         let translit = if pipeline.transliterate {
-            let words: Vec<String> = passages.iter().flat_map(|p| hangul_words(&p.text)).collect();
+            let words: Vec<String> = passages
+                .iter()
+                .flat_map(|p| hangul_words(&p.text))
+                .collect();
             Transliterations::new(words.iter().map(String::as_str))
         } else {
             Transliterations::default()
@@ -502,7 +510,10 @@ impl Retriever {
             }
             let mut found: Vec<&str> = self.translit.lookup(&plan[i].word);
             if let Some(next) = plan.get(i + 1).filter(|w| latin(w)) {
-                found.extend(self.translit.lookup(&format!("{}{}", plan[i].word, next.word)));
+                found.extend(
+                    self.translit
+                        .lookup(&format!("{}{}", plan[i].word, next.word)),
+                );
             }
             for w in found {
                 let tokens = analyze(w, self.opts);
@@ -568,11 +579,7 @@ pub fn idf(docs: f32, df: f32) -> f32 {
 /// The idf-weighted share of the query's words that a passage matches (`has`: whether the
 /// passage, or its context, holds a token), in `(0, 1]`. A word matches when at least half of its tokens, or of one of its expansions' tokens, occur in the
 /// passage; a word's weight is the mean idf of its tokens. Queries without weighted words give 1.
-pub fn coverage(
-    plan: &[QueryWord],
-    has: impl Fn(&str) -> bool,
-    idf: &HashMap<&str, f32>,
-) -> f32 {
+pub fn coverage(plan: &[QueryWord], has: impl Fn(&str) -> bool, idf: &HashMap<&str, f32>) -> f32 {
     let matched = |tokens: &[String]| {
         !tokens.is_empty() && 2 * tokens.iter().filter(|t| has(t)).count() >= tokens.len()
     };
@@ -651,7 +658,9 @@ mod tests {
         let p = Pipeline::parse("plain+particles+word_weights").unwrap();
         assert!(p.particles && p.word_weights && !p.coverage);
         assert!(Pipeline::parse("fancy").is_err());
-        assert!(Pipeline::parse("plain+nothing").unwrap_err().contains("nothing"));
+        assert!(Pipeline::parse("plain+nothing")
+            .unwrap_err()
+            .contains("nothing"));
         // Every named part can be switched.
         for part in PARTS {
             let on = Pipeline::parse(&format!("plain+{part}")).unwrap();
@@ -668,7 +677,10 @@ mod tests {
             );
             SourceFile::from_text(name, &text)
         };
-        let files = vec![manual("a.txt", "알파", "여섯 달"), manual("b.txt", "베타", "일 년")];
+        let files = vec![
+            manual("a.txt", "알파", "여섯 달"),
+            manual("b.txt", "베타", "일 년"),
+        ];
         let query = "베타 필터 교체 주기";
         // Without context the two filter lines tie, and neither says 베타.
         let r = Retriever::new(Corpus::from_files(files.clone())).unwrap();

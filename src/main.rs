@@ -399,7 +399,13 @@ fn batch(seeds: &Path, prompt_dir: &Path, retrieval: &Retrieval, args: BatchArgs
             progress: Progress::auto(),
         },
     };
-    let answerer = Arc::new(answerer(seeds, prompt_dir, retrieval, args.model.clone(), true)?);
+    let answerer = Arc::new(answerer(
+        seeds,
+        prompt_dir,
+        retrieval,
+        args.model.clone(),
+        true,
+    )?);
     let processor = PipelineProcessor::new(answerer.clone(), args.model.as_deref())
         .context("cannot hash the model file")?;
     let corpus = answerer.retriever().corpus().clone();

@@ -300,19 +300,33 @@ async fn search_reranks_on_request() {
     let (status, plain) = call(&app(), post("/v1/search", body)).await;
     assert_eq!(status, StatusCode::OK, "{plain}");
     assert_eq!(plain["rerank"]["applied"], false);
-    assert!(plain["rerank"]["reason"].as_str().unwrap().contains("no reranker"));
+    assert!(plain["rerank"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no reranker"));
 
-    let reranking = router(AppState::new(common::seed_retriever()).with_reranker(Arc::new(Prefers)));
+    let reranking =
+        router(AppState::new(common::seed_retriever()).with_reranker(Arc::new(Prefers)));
     let (status, v) = call(&reranking, post("/v1/search", body)).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["rerank"], json!({"applied": true, "reranker": "prefers"}));
     let passages = v["passages"].as_array().unwrap();
     assert_eq!(passages.len(), 3);
-    assert!(passages[0]["text"].as_str().unwrap().contains("올트먼"), "{v}");
+    assert!(
+        passages[0]["text"].as_str().unwrap().contains("올트먼"),
+        "{v}"
+    );
     assert_ne!(passages[0], plain["passages"][0]);
 
     // Not asked: the first stage's order, even on a server with a reranker.
-    let (_, v) = call(&reranking, post("/v1/search", r#"{"query": "스타게이트 프로젝트", "top_k": 3}"#)).await;
+    let (_, v) = call(
+        &reranking,
+        post(
+            "/v1/search",
+            r#"{"query": "스타게이트 프로젝트", "top_k": 3}"#,
+        ),
+    )
+    .await;
     assert_eq!(v["rerank"]["applied"], false);
     assert_eq!(v["passages"], plain["passages"]);
 }

@@ -245,7 +245,10 @@ fn retrieval_quality_holds_on_both_evaluation_sets() {
 /// The out-of-domain sets (issue 12): each set with the corpus it is scored on.
 const OUT_OF_DOMAIN: &[(&str, &str)] = &[
     ("eval/encyclopedia.jsonl", "eval/corpora/encyclopedia"),
-    ("eval/encyclopedia.heldout.jsonl", "eval/corpora/encyclopedia"),
+    (
+        "eval/encyclopedia.heldout.jsonl",
+        "eval/corpora/encyclopedia",
+    ),
     ("eval/company.jsonl", "eval/corpora/company"),
     ("eval/company.heldout.jsonl", "eval/corpora/company"),
 ];
@@ -256,7 +259,11 @@ fn repo(path: &str) -> std::path::PathBuf {
 
 /// Retrieval figures of a set on a corpus folder under a pipeline (the folder's glossary read as
 /// the command line reads it).
-fn score(set: &str, corpus: &str, pipeline: factcheck::index::Pipeline) -> factcheck::eval::Metrics {
+fn score(
+    set: &str,
+    corpus: &str,
+    pipeline: factcheck::index::Pipeline,
+) -> factcheck::eval::Metrics {
     use factcheck::eval::{load_set, score_retrieval};
     use factcheck::index::corpus_glossary;
     let dir = repo(corpus);
@@ -304,7 +311,12 @@ fn every_eval_quote_stands_at_its_line() {
 #[test]
 fn retrieval_holds_on_the_out_of_domain_sets() {
     use factcheck::index::Pipeline;
-    let floors = [(0.62, 0.72, 0.69), (0.76, 0.86, 0.82), (0.5, 0.64, 0.6), (0.4, 0.54, 0.51)];
+    let floors = [
+        (0.62, 0.72, 0.69),
+        (0.76, 0.86, 0.82),
+        (0.5, 0.64, 0.6),
+        (0.4, 0.54, 0.51),
+    ];
     for (&(set, corpus), (h1, h3, mrr)) in OUT_OF_DOMAIN.iter().zip(floors) {
         let got = score(set, corpus, Pipeline::default());
         let plain = score(set, corpus, Pipeline::PLAIN);
@@ -314,7 +326,9 @@ fn retrieval_holds_on_the_out_of_domain_sets() {
             "{set}: {got:?} under the floors {h1} / {h3} / MRR {mrr}"
         );
         assert!(
-            got.hit_at_1 >= plain.hit_at_1 && got.hit_at_3 >= plain.hit_at_3 && got.mrr >= plain.mrr,
+            got.hit_at_1 >= plain.hit_at_1
+                && got.hit_at_3 >= plain.hit_at_3
+                && got.mrr >= plain.mrr,
             "{set}: {got:?} below plain BM25 {plain:?}"
         );
     }
@@ -325,8 +339,18 @@ fn retrieval_holds_on_the_out_of_domain_sets() {
 #[test]
 fn the_builtin_glossary_knows_nothing_of_the_seed_articles() {
     use factcheck::analyzer::BUILTIN_GLOSSARY;
-    for name in ["손정의", "소프트뱅크", "앤트로픽", "앱솔릭스", "크리스탈 랜드", "콴다"] {
-        assert!(!BUILTIN_GLOSSARY.contains(name), "{name} in data/thesaurus.txt");
+    for name in [
+        "손정의",
+        "소프트뱅크",
+        "앤트로픽",
+        "앱솔릭스",
+        "크리스탈 랜드",
+        "콴다",
+    ] {
+        assert!(
+            !BUILTIN_GLOSSARY.contains(name),
+            "{name} in data/thesaurus.txt"
+        );
     }
     let seeds = factcheck::index::corpus_glossary(&common::seeds_dir())
         .unwrap()
