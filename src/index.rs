@@ -54,6 +54,11 @@ const MISSING_FORM: f32 = 0.4;
 const COVERAGE_EXP: f32 = 0.5;
 /// Hits whose token sets overlap a better hit's this much (Jaccard) are dropped as repeats.
 const NEAR_REPEAT: f32 = 0.8;
+/// Largest distance, in tokens, at which two query words count as near each other.
+pub const PROXIMITY_WINDOW: usize = 6;
+/// Score bonus when every adjacent pair of query words stands near each other.
+pub const PROXIMITY_BONUS: f32 = 0.3;
+
 /// Weight of a query token matched in a passage's context (title, section heading) relative to
 /// one matched in its text.
 pub const CONTEXT_WEIGHT: f32 = 0.5;
@@ -131,6 +136,9 @@ pub struct Pipeline {
     /// A Latin query word also searches the corpus's Hangul words with its consonant skeleton
     /// (Hallasan → 한라산; see [`crate::translit`]).
     pub transliterate: bool,
+    /// Multiply the score by `1 + PROXIMITY_BONUS × share of adjacent query-word pairs found
+    /// within [`PROXIMITY_WINDOW`] tokens of each other in the passage`.
+    pub proximity: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -148,6 +156,7 @@ const PARTS: &[&str] = &[
     "ko_endings",
     "lead_syllable",
     "transliterate",
+    "proximity",
 ];
 
 impl Pipeline {
@@ -166,6 +175,7 @@ impl Pipeline {
         ko_endings: false,
         lead_syllable: false,
         transliterate: false,
+        proximity: false,
     };
 
     /// The hand-made layer as it was before the out-of-domain sets (issue 12): every part that
@@ -184,6 +194,7 @@ impl Pipeline {
         ko_endings: false,
         lead_syllable: false,
         transliterate: false,
+        proximity: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -230,6 +241,7 @@ impl Pipeline {
             "ko_endings" => &mut self.ko_endings,
             "lead_syllable" => &mut self.lead_syllable,
             "transliterate" => &mut self.transliterate,
+            "proximity" => &mut self.proximity,
             _ => return None,
         })
     }
@@ -451,6 +463,10 @@ impl Retriever {
             if !has_form(&self.passages[i].text, expect) {
                 score *= MISSING_FORM;
             }
+            if pipe.proximity {
+                let tokens = analyze(&self.passages[i].text, self.opts);
+                score *= 1.0 + PROXIMITY_BONUS * proximity(&plan, &tokens);
+            }
             scored.push((i, score, cover));
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -605,6 +621,33 @@ pub fn coverage(plan: &[QueryWord], has: impl Fn(&str) -> bool, idf: &HashMap<&s
     }
 }
 
+/// The share of adjacent pairs of query words (in query order, words with tokens) that stand
+/// within [`PROXIMITY_WINDOW`] tokens of each other in `passage` (its tokens in order); 0 for a
+/// query of one word. A word stands where any of its tokens or its expansions' tokens does.
+pub fn proximity(plan: &[QueryWord], passage: &[String]) -> f32 {
+    let words: Vec<&QueryWord> = plan.iter().filter(|w| !w.tokens.is_empty()).collect();
+    if words.len() < 2 {
+        return 0.0;
+    }
+    let positions = |w: &QueryWord| -> Vec<usize> {
+        passage
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| w.tokens.contains(t) || w.expansions.iter().any(|e| e.contains(t)))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let at: Vec<Vec<usize>> = words.iter().map(|w| positions(w)).collect();
+    let near = at
+        .windows(2)
+        .filter(|p| {
+            p[0].iter()
+                .any(|&a| p[1].iter().any(|&b| a.abs_diff(b) <= PROXIMITY_WINDOW))
+        })
+        .count();
+    near as f32 / (words.len() - 1) as f32
+}
+
 /// Jaccard similarity of two token sets (0 when both are empty).
 pub fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
     let inter = a.intersection(b).count();
@@ -693,6 +736,19 @@ mod tests {
         assert_eq!((top.source.as_str(), top.start_line), ("b.txt", 4));
         // Heading lines are not hits of their own.
         assert!(hits.iter().all(|h| r.passages()[h.passage].start_line != 3));
+    }
+
+    #[test]
+    fn proximity_counts_adjacent_query_words_near_each_other() {
+        let plan = crate::analyzer::query_plan("한라산 높이 백록담", Options::default());
+        let near = analyze("한라산 높이는 1,947m이고 백록담이 있다", Options::default());
+        assert_eq!(proximity(&plan, &near), 1.0);
+        let far = analyze(
+            "한라산은 제주에 있다. 여러 오름과 숲과 들판과 바다를 지나 멀리 보이는 높이 그리고 백록담",
+            Options::default(),
+        );
+        assert_eq!(proximity(&plan, &far), 0.5);
+        assert_eq!(proximity(&plan[..1], &near), 0.0);
     }
 
     #[test]
