@@ -136,8 +136,8 @@ pub struct Pipeline {
     /// A Latin query word also searches the corpus's Hangul words with its consonant skeleton
     /// (Hallasan → 한라산; see [`crate::translit`]).
     pub transliterate: bool,
-    /// Multiply the score by `1 + PROXIMITY_BONUS × share of adjacent query-word pairs found
-    /// within [`PROXIMITY_WINDOW`] tokens of each other in the passage`.
+    /// Multiply the score by 1 + [`PROXIMITY_BONUS`] × the share of adjacent query-word pairs
+    /// that stand within [`PROXIMITY_WINDOW`] tokens of each other in the passage.
     pub proximity: bool,
 }
 
