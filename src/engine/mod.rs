@@ -6,7 +6,8 @@
 //! - [`model`]: the decoder (qwen2, qwen3, llama, gemma3) on candle ops, with a snapshottable KV cache.
 //! - [`tokenizer`]: the tokenizer built from the GGUF metadata (or a `tokenizer.json` beside it).
 //! - [`template`]: chat templates rendered with minijinja, with a fallback per architecture.
-//! - [`linear`]: quantized weight matrices, optionally split for graceful multi-threading.
+//! - [`kernels`]: quantized matrix products (AVX-512 VNNI / AVX-VNNI / AVX2 / portable).
+//! - [`linear`]: weight matrices: our kernels for quantized types, candle for the rest.
 //! - [`loaded`]: a model, its tokenizer and template loaded together from one file.
 //! - [`generate`]: the generation loop: sampling, stops, UTF-8-safe streaming, timings.
 //! - [`constraint`]: constrained decoding (`TokenConstraint`, `MarkerConstraint`).
@@ -23,6 +24,7 @@ pub mod config;
 pub mod constraint;
 pub mod generate;
 pub mod gguf_check;
+pub mod kernels;
 pub mod linear;
 pub mod loaded;
 pub mod model;
