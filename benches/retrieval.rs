@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use factcheck::corpus::Corpus;
-use factcheck::index::Retriever;
+use factcheck::index::{Pipeline, Retriever};
 
 const QUERIES: &[&str] = &[
     "3월 말 기준 소프트뱅크의 현금 보유액과 순자산은 얼마였나?",
@@ -15,8 +15,18 @@ const QUERIES: &[&str] = &[
 ];
 
 fn corpus() -> Corpus {
-    Corpus::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")).expect("seeds load")
+    load("seeds")
 }
+
+fn load(dir: &str) -> Corpus {
+    Corpus::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)).expect("corpus loads")
+}
+
+/// Questions on the encyclopedia corpus (22 articles, the larger out-of-domain corpus).
+const ENCYCLOPEDIA: &[&str] = &[
+    "백두산 천지의 가장 깊은 곳은 수심이 얼마야?",
+    "When was Hunminjeongeum officially proclaimed?",
+];
 
 fn index_build(c: &mut Criterion) {
     let corpus = corpus();
@@ -35,6 +45,26 @@ fn search(c: &mut Criterion) {
     let mut group = c.benchmark_group("search_top5");
     for (i, q) in QUERIES.iter().enumerate() {
         group.bench_function(format!("q{i}"), |b| b.iter(|| r.search(q, 5).unwrap()));
+    }
+    group.finish();
+
+    // BM25 alone: plain Hangul-bigram BM25, no layer.
+    let plain = Retriever::with_pipeline(corpus(), Pipeline::PLAIN).expect("index builds");
+    let top = &plain.passages()[plain.search(QUERIES[0], 5).unwrap()[0].passage];
+    assert_eq!(top.source, "000_e75c928bc0077ff5.txt");
+    let mut group = c.benchmark_group("search_plain_top5");
+    for (i, q) in QUERIES.iter().enumerate() {
+        group.bench_function(format!("q{i}"), |b| b.iter(|| plain.search(q, 5).unwrap()));
+    }
+    group.finish();
+
+    // The default pipeline on the larger out-of-domain corpus.
+    let enc = Retriever::new(load("eval/corpora/encyclopedia")).expect("index builds");
+    let top = &enc.passages()[enc.search(ENCYCLOPEDIA[0], 5).unwrap()[0].passage];
+    assert_eq!((top.source.as_str(), top.start_line), ("baekdusan.txt", 16));
+    let mut group = c.benchmark_group("search_encyclopedia_top5");
+    for (i, q) in ENCYCLOPEDIA.iter().enumerate() {
+        group.bench_function(format!("q{i}"), |b| b.iter(|| enc.search(q, 5).unwrap()));
     }
     group.finish();
 }

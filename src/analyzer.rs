@@ -99,12 +99,17 @@ pub(crate) const EN_STOPWORDS: &[&str] = &[
 pub struct Options {
     /// Strip one trailing particle from each Hangul run of three or more syllables.
     pub strip_particles: bool,
+    /// Also emit the first syllable of each Hangul run of two or more syllables as a token of
+    /// its own: a verb stem keeps its first syllable through conjugation (눕혀서 / 눕히거나,
+    /// 옮겼는데 / 옮긴), where the two share no bigram.
+    pub lead_syllable: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             strip_particles: true,
+            lead_syllable: false,
         }
     }
 }
@@ -179,19 +184,40 @@ fn continues(chars: &[char], j: usize, c: Class) -> bool {
 }
 
 fn hangul_tokens(run: &str, opts: Options, out: &mut Vec<String>) {
-    let mut syllables: Vec<char> = run.chars().collect();
-    if opts.strip_particles && syllables.len() >= 3 {
-        if let Some(p) = PARTICLES.iter().find(|p| run.ends_with(**p)) {
-            let keep = syllables.len() - p.chars().count();
-            if keep >= 2 {
-                syllables.truncate(keep);
-            }
-        }
-    }
-    if syllables.len() == 1 {
+    let syllables: Vec<char> = if opts.strip_particles {
+        strip_particle(run).chars().collect()
+    } else {
+        run.chars().collect()
+    };
+    if syllables.len() == 1 || opts.lead_syllable {
         out.push(syllables[0].to_string());
     }
     out.extend(syllables.windows(2).map(|w| w.iter().collect::<String>()));
+}
+
+/// `run` without one trailing particle or 하다-ending, when at least two syllables remain
+/// (runs of fewer than three syllables are kept whole).
+fn strip_particle(run: &str) -> &str {
+    if run.chars().count() >= 3 {
+        for p in PARTICLES {
+            if let Some(stem) = run.strip_suffix(p) {
+                if stem.chars().count() >= 2 {
+                    return stem;
+                }
+                break;
+            }
+        }
+    }
+    run
+}
+
+/// The Hangul words of `text` (NFKC), each without its particle: 한라산은 → 한라산.
+pub fn hangul_words(text: &str) -> Vec<String> {
+    normalize(text)
+        .split(|c: char| class(c) != Class::Hangul)
+        .filter(|w| !w.is_empty())
+        .map(|w| strip_particle(w).to_string())
+        .collect()
 }
 
 /// Tokens of a query: like [`analyze`], minus interrogative words and English function words.
@@ -204,10 +230,7 @@ pub fn query_tokens(query: &str, opts: Options) -> Vec<String> {
 pub fn query_words(query: &str, opts: Options) -> Vec<Vec<String>> {
     normalize(query)
         .split_whitespace()
-        .filter(|word| {
-            let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
-            !(KO_QUESTION_WORDS.iter().any(|q| bare.starts_with(q)) || EN_STOPWORDS.contains(&bare))
-        })
+        .filter(|word| !is_stopword(word.trim_matches(|c: char| !c.is_alphanumeric())))
         .map(|word| analyze(word, opts))
         .filter(|tokens| !tokens.is_empty())
         .collect()
@@ -216,59 +239,181 @@ pub fn query_words(query: &str, opts: Options) -> Vec<Vec<String>> {
 /// One content word of a query: its tokens, and the tokens of its thesaurus expansions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryWord {
+    /// The word as written (normalised, punctuation trimmed); empty for a glossary phrase.
+    pub word: String,
     pub tokens: Vec<String>,
     pub expansions: Vec<Vec<String>>,
     /// How much the word counts: 1, or [`FOCUS_WEIGHT`] for the question's focus.
     pub weight: f32,
 }
 
+/// How a query becomes [`QueryWord`]s: which of the optional steps run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Analyzer options (the same as the passages were indexed with).
+    pub analyzer: Options,
+    /// Drop interrogative words (무엇, 얼마…) and English function words (the, of, how…).
+    pub stopwords: bool,
+    /// Expand words with the [thesaurus](THESAURUS).
+    pub thesaurus: bool,
+    /// Drop question-final light predicates (하나, 있나요, 인가…).
+    pub ko_endings: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            analyzer: Options::default(),
+            stopwords: true,
+            thesaurus: true,
+            ko_endings: false,
+        }
+    }
+}
+
 /// The content words of a query with their expansions. Words found in the
 /// [thesaurus](THESAURUS) also search their synonyms or Korean translations; a multi-word
 /// glossary entry (`data center`) becomes a word of its own.
 pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
-    query_plan_with(query, &crate::focus::focus(query), opts)
+    let plan = PlanOptions {
+        analyzer: opts,
+        ..PlanOptions::default()
+    };
+    query_plan_with(query, &crate::focus::focus(query), plan, &THESAURUS)
 }
 
-/// [`query_plan`] for a query whose [focus](crate::focus::focus) is already known.
-pub fn query_plan_with(query: &str, focus: &crate::focus::Focus, opts: Options) -> Vec<QueryWord> {
+/// [`query_plan`] for a query whose [focus](crate::focus::focus) is already known, with the
+/// optional steps chosen by `plan` and expansions from `thesaurus`.
+pub fn query_plan_with(
+    query: &str,
+    focus: &crate::focus::Focus,
+    plan_opts: PlanOptions,
+    thesaurus: &Thesaurus,
+) -> Vec<QueryWord> {
+    let opts = plan_opts.analyzer;
     let norm = normalize(query);
     let focus = focus.word;
     let korean = has_hangul(&norm);
     let mut plan: Vec<QueryWord> = Vec::new();
     for (i, word) in norm.split_whitespace().enumerate() {
         let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
-        if KO_QUESTION_WORDS.iter().any(|q| bare.starts_with(q)) || EN_STOPWORDS.contains(&bare) {
+        if (plan_opts.stopwords && is_stopword(bare))
+            || (plan_opts.ko_endings && is_light_predicate(bare))
+        {
             continue;
         }
         let tokens = analyze(word, opts);
         if tokens.is_empty() {
             continue;
         }
-        let expansions = THESAURUS
-            .expansions(bare, korean)
-            .into_iter()
-            .map(|m| analyze(m, opts))
-            .collect();
+        let expansions = if plan_opts.thesaurus {
+            thesaurus
+                .expansions(bare, korean)
+                .into_iter()
+                .map(|m| analyze(m, opts))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let weight = if focus == Some(i) { FOCUS_WEIGHT } else { 1.0 };
         plan.push(QueryWord {
+            word: bare.to_string(),
             tokens,
             expansions,
             weight,
         });
     }
-    let phrases: Vec<Vec<String>> = THESAURUS
-        .phrase_expansions(&norm, korean)
-        .into_iter()
-        .map(|m| analyze(m, opts))
-        .collect();
+    let phrases: Vec<Vec<String>> = if plan_opts.thesaurus {
+        thesaurus
+            .phrase_expansions(&norm, korean)
+            .into_iter()
+            .map(|m| analyze(m, opts))
+            .collect()
+    } else {
+        Vec::new()
+    };
     if !phrases.is_empty() {
         plan.push(QueryWord {
+            word: String::new(),
             tokens: Vec::new(),
             expansions: phrases,
             weight: 1.0,
         });
     }
     plan
+}
+
+/// An interrogative (무엇, 얼마…) or an English function word: carries no content.
+fn is_stopword(bare: &str) -> bool {
+    KO_QUESTION_WORDS.iter().any(|q| bare.starts_with(q)) || EN_STOPWORDS.contains(&bare)
+}
+
+/// Question-final predicates that carry no content: a light verb (하다, 되다, 있다, 없다, the
+/// copula) in a question or request ending (…만들어야 하나?, …수 있나요?, …몇 개인가?).
+const KO_LIGHT_PREDICATES: &[&str] = &[
+    "하나",
+    "하나요",
+    "합니까",
+    "해",
+    "해요",
+    "할까",
+    "할까요",
+    "하지",
+    "하죠",
+    "되나",
+    "되나요",
+    "됩니까",
+    "돼",
+    "돼요",
+    "될까",
+    "될까요",
+    "있나",
+    "있나요",
+    "있어",
+    "있어요",
+    "있습니까",
+    "있을까",
+    "없나",
+    "없나요",
+    "없어",
+    "없어요",
+    "인가",
+    "인가요",
+    "인지",
+    "일까",
+    "일까요",
+    "이야",
+    "야",
+    "이에요",
+    "예요",
+    "입니까",
+    "건가",
+    "건가요",
+    "거야",
+    "걸까",
+    "뭐야",
+    "뭔가요",
+    "뭐예요",
+    "뭐지",
+    "뭘까",
+];
+
+/// A question-final light predicate (see [`KO_LIGHT_PREDICATES`]).
+fn is_light_predicate(bare: &str) -> bool {
+    KO_LIGHT_PREDICATES.contains(&bare)
+}
+
+/// Query tokens with weight 1 each, every distinct token once (plain BM25's query).
+pub fn flat_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
+    let mut out: Vec<(String, f32)> = Vec::new();
+    for word in plan {
+        for t in word.tokens.iter().chain(word.expansions.iter().flatten()) {
+            if !out.iter().any(|(x, _)| x == t) {
+                out.push((t.clone(), 1.0));
+            }
+        }
+    }
+    out
 }
 
 /// Query tokens with weights: the tokens of one word share that word's weight, so a long name
@@ -279,6 +424,9 @@ pub fn weighted_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
     let mut add = |tokens: &[String], scale: f32| {
         let w = scale / (tokens.len().max(1) as f32).powf(WORD_WEIGHT_EXP);
         for t in tokens {
+            // A lead syllable (see `Options::lead_syllable`) says less than a bigram.
+            let lead = tokens.len() > 1 && t.chars().count() == 1 && has_hangul(t);
+            let w = if lead { w * LEAD_WEIGHT } else { w };
             match out.iter_mut().find(|(x, _)| x == t) {
                 Some((_, acc)) => *acc += w,
                 None => out.push((t.clone(), w)),
@@ -294,6 +442,9 @@ pub fn weighted_query_tokens(plan: &[QueryWord]) -> Vec<(String, f32)> {
     out
 }
 
+/// Weight of a word's lead syllable relative to its bigrams.
+pub const LEAD_WEIGHT: f32 = 0.3;
+
 /// Exponent of the per-word token weight (0 = every token counts fully, 1 = a word counts once).
 pub const WORD_WEIGHT_EXP: f32 = 0.75;
 /// Weight of a question's focus word (`기업들은?`): answers name the companies rather than say
@@ -302,9 +453,12 @@ pub const FOCUS_WEIGHT: f32 = 0.5;
 /// Weight of a thesaurus expansion relative to the word it came from.
 pub const EXPANSION_WEIGHT: f32 = 0.5;
 
-/// The built-in expansion groups (`data/thesaurus.txt`).
+/// The built-in glossary's text (`data/thesaurus.txt`): general vocabulary only.
+pub const BUILTIN_GLOSSARY: &str = include_str!("../data/thesaurus.txt");
+
+/// The built-in expansion groups ([`BUILTIN_GLOSSARY`]).
 pub static THESAURUS: std::sync::LazyLock<Thesaurus> =
-    std::sync::LazyLock::new(|| Thesaurus::parse(include_str!("../data/thesaurus.txt")));
+    std::sync::LazyLock::new(|| Thesaurus::parse(BUILTIN_GLOSSARY));
 
 /// Groups of interchangeable query words: Korean synonyms and English-to-Korean glossary entries.
 #[derive(Debug, Default)]
@@ -362,6 +516,11 @@ impl Thesaurus {
             .filter(|g| g.members.len() > 1 && g.triggers > 0)
             .collect();
         Thesaurus { groups }
+    }
+
+    /// The built-in groups plus those of a user's glossary (same format).
+    pub fn with_extra(extra: &str) -> Thesaurus {
+        Thesaurus::parse(&format!("{BUILTIN_GLOSSARY}\n{extra}"))
     }
 
     /// The other members of every group that one of whose single-word members `word` matches.
@@ -471,6 +630,7 @@ mod tests {
 
     const PLAIN: Options = Options {
         strip_particles: false,
+        lead_syllable: false,
     };
 
     #[test]
@@ -547,6 +707,59 @@ mod tests {
         let own = w.iter().find(|(t, _)| t == "jobs").unwrap().1;
         let ko = w.iter().find(|(t, _)| t == "일자").unwrap().1;
         assert!(ko < own);
+    }
+
+    #[test]
+    fn question_final_light_predicates_can_be_dropped() {
+        let with = PlanOptions {
+            ko_endings: true,
+            ..PlanOptions::default()
+        };
+        let focus = crate::focus::Focus::default();
+        let words = |q: &str, o: PlanOptions| -> Vec<String> {
+            query_plan_with(q, &focus, o, &THESAURUS)
+                .into_iter()
+                .map(|w| w.word)
+                .collect()
+        };
+        let q = "비밀번호는 최소 몇 자리로 만들어야 하나?";
+        assert_eq!(
+            words(q, with),
+            vec!["비밀번호는", "최소", "자리로", "만들어야"]
+        );
+        assert!(words(q, PlanOptions::default()).contains(&"하나".to_string()));
+        assert_eq!(words("반품할 수 있나요?", with), vec!["반품할", "수"]);
+    }
+
+    #[test]
+    fn lead_syllables_join_conjugated_stems() {
+        let lead = Options {
+            lead_syllable: true,
+            ..Options::default()
+        };
+        let a = analyze("눕혀서", lead);
+        let b = analyze("눕히거나", lead);
+        assert!(a.contains(&"눕".to_string()) && b.contains(&"눕".to_string()));
+        assert!(!analyze("눕혀서", Options::default()).contains(&"눕".to_string()));
+        // A lead syllable weighs less than the word's bigrams.
+        let plan = vec![QueryWord {
+            word: "눕혀서".into(),
+            tokens: a,
+            expansions: vec![],
+            weight: 1.0,
+        }];
+        let w = weighted_query_tokens(&plan);
+        let lead_w = w.iter().find(|(t, _)| t == "눕").unwrap().1;
+        let bigram_w = w.iter().find(|(t, _)| t == "눕혀").unwrap().1;
+        assert!(lead_w < bigram_w);
+    }
+
+    #[test]
+    fn hangul_words_lose_their_particles() {
+        assert_eq!(
+            hangul_words("한라산은 1,947m로 Jeju의 산이다"),
+            vec!["한라산", "로", "의", "산이다"]
+        );
     }
 
     #[test]

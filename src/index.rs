@@ -19,12 +19,27 @@ use tantivy::schema::{
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::analyzer::{
-    analyze, query_plan_with, weighted_query_tokens, KoTokenizer, Options, QueryWord,
+    analyze, flat_query_tokens, hangul_words, query_plan_with, weighted_query_tokens, KoTokenizer,
+    Options, PlanOptions, QueryWord, Thesaurus, THESAURUS,
 };
 use crate::corpus::Corpus;
-use crate::focus::{has_form, Expect};
+use crate::focus::{has_form, Expect, Focus};
 use crate::segment::{segment_corpus, Passage};
 use crate::text::sentence_spans;
+use crate::translit::Transliterations;
+
+/// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
+/// corpus's own names and phrases, user-editable. Not a `*.txt` file, so it is not indexed.
+pub const GLOSSARY_FILE: &str = "glossary.thesaurus";
+
+/// The text of `dir`'s [`GLOSSARY_FILE`], if the folder has one.
+pub fn corpus_glossary(dir: &std::path::Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(dir.join(GLOSSARY_FILE)) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
 
 /// Name under which the Korean analyzer is registered with tantivy.
 pub const ANALYZER: &str = "ko_bigram";
@@ -39,6 +54,14 @@ const MISSING_FORM: f32 = 0.4;
 const COVERAGE_EXP: f32 = 0.5;
 /// Hits whose token sets overlap a better hit's this much (Jaccard) are dropped as repeats.
 const NEAR_REPEAT: f32 = 0.8;
+/// Largest distance, in tokens, at which two query words count as near each other.
+pub const PROXIMITY_WINDOW: usize = 6;
+/// Score bonus when every adjacent pair of query words stands near each other.
+pub const PROXIMITY_BONUS: f32 = 0.3;
+
+/// Weight of a query token matched in a passage's context (title, section heading) relative to
+/// one matched in its text.
+pub const CONTEXT_WEIGHT: f32 = 0.5;
 
 /// Errors from building or searching the index.
 #[derive(Debug, thiserror::Error)]
@@ -77,13 +100,199 @@ pub struct HitView<'a> {
     pub highlight: &'a str,
 }
 
+/// The parts of the ranking, each of which can be switched off to measure what it adds. Plain
+/// BM25 over Hangul bigrams is [`Pipeline::PLAIN`]; the layer as it was before issue 12 is
+/// [`Pipeline::LAYER`]; the product runs [`Pipeline::default`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pipeline {
+    /// Strip one particle or 하다-ending from Hangul runs (passages and queries alike).
+    pub particles: bool,
+    /// Drop interrogatives and English function words from queries.
+    pub stopwords: bool,
+    /// The tokens of one query word share its weight (`1 / n^0.75` each) instead of each
+    /// counting 1, so a long name does not outweigh the rest of the question.
+    pub word_weights: bool,
+    /// Expand query words with the thesaurus (synonyms, English-to-Korean glossary).
+    pub thesaurus: bool,
+    /// Question focus: the asked-for noun counts half, passages without the asked form of
+    /// answer score less (see [`crate::focus`]).
+    pub focus: bool,
+    /// Multiply the score by the square root of the passage's query coverage.
+    pub coverage: bool,
+    /// Multiply the score by the passage kind's prior (lists and fragments count less).
+    pub priors: bool,
+    /// Drop hits that nearly repeat a better one.
+    pub near_repeats: bool,
+    /// The file's title and the passage's section heading count for it, at
+    /// [`CONTEXT_WEIGHT`] of its own words (see [`Passage::context`]).
+    pub context: bool,
+    /// Heading lines are not retrieved on their own (their words count for their section when
+    /// `context` is on).
+    pub skip_headings: bool,
+    /// Drop question-final light predicates from queries (하나, 있나요, 인가…).
+    pub ko_endings: bool,
+    /// Index the first syllable of each Hangul run as a token too (conjugated stems).
+    pub lead_syllable: bool,
+    /// A Latin query word also searches the corpus's Hangul words with its consonant skeleton
+    /// (Hallasan → 한라산; see [`crate::translit`]).
+    pub transliterate: bool,
+    /// Multiply the score by 1 + [`PROXIMITY_BONUS`] × the share of adjacent query-word pairs
+    /// that stand within [`PROXIMITY_WINDOW`] tokens of each other in the passage.
+    pub proximity: bool,
+}
+
+/// The switchable parts by name, for [`Pipeline::parse`].
+const PARTS: &[&str] = &[
+    "particles",
+    "stopwords",
+    "word_weights",
+    "thesaurus",
+    "focus",
+    "coverage",
+    "priors",
+    "near_repeats",
+    "context",
+    "skip_headings",
+    "ko_endings",
+    "lead_syllable",
+    "transliterate",
+    "proximity",
+];
+
+impl Pipeline {
+    /// BM25 over the analyzer's tokens, each distinct query token once: nothing else.
+    pub const PLAIN: Pipeline = Pipeline {
+        particles: false,
+        stopwords: false,
+        word_weights: false,
+        thesaurus: false,
+        focus: false,
+        coverage: false,
+        priors: false,
+        near_repeats: false,
+        context: false,
+        skip_headings: false,
+        ko_endings: false,
+        lead_syllable: false,
+        transliterate: false,
+        proximity: false,
+    };
+
+    /// The hand-made layer as it was before the out-of-domain sets (issue 12): every part that
+    /// existed then on, the parts added since off.
+    pub const LAYER: Pipeline = Pipeline {
+        particles: true,
+        stopwords: true,
+        word_weights: true,
+        thesaurus: true,
+        focus: true,
+        coverage: true,
+        priors: true,
+        near_repeats: true,
+        context: false,
+        skip_headings: false,
+        ko_endings: false,
+        lead_syllable: false,
+        transliterate: false,
+        proximity: false,
+    };
+
+    /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
+    /// switches (`default-thesaurus`, `plain+particles+priors`). Parts: particles, stopwords,
+    /// word_weights, thesaurus, focus, coverage, priors, near_repeats.
+    pub fn parse(spec: &str) -> Result<Pipeline, String> {
+        let spec = spec.trim();
+        let cut = spec.find(['+', '-']).unwrap_or(spec.len());
+        let mut p = match &spec[..cut] {
+            "plain" => Pipeline::PLAIN,
+            "layer" => Pipeline::LAYER,
+            "default" | "" => Pipeline::default(),
+            other => {
+                return Err(format!(
+                    "unknown retrieval pipeline `{other}` (plain, layer or default)"
+                ))
+            }
+        };
+        let mut rest = &spec[cut..];
+        while let Some(sign) = rest.chars().next() {
+            let body = &rest[1..];
+            let end = body.find(['+', '-']).unwrap_or(body.len());
+            let part = &body[..end];
+            *p.part_mut(part).ok_or_else(|| {
+                format!("unknown retrieval part `{part}` ({})", PARTS.join(", "))
+            })? = sign == '+';
+            rest = &body[end..];
+        }
+        Ok(p)
+    }
+
+    fn part_mut(&mut self, name: &str) -> Option<&mut bool> {
+        Some(match name {
+            "particles" => &mut self.particles,
+            "stopwords" => &mut self.stopwords,
+            "word_weights" => &mut self.word_weights,
+            "thesaurus" => &mut self.thesaurus,
+            "focus" => &mut self.focus,
+            "coverage" => &mut self.coverage,
+            "priors" => &mut self.priors,
+            "near_repeats" => &mut self.near_repeats,
+            "context" => &mut self.context,
+            "skip_headings" => &mut self.skip_headings,
+            "ko_endings" => &mut self.ko_endings,
+            "lead_syllable" => &mut self.lead_syllable,
+            "transliterate" => &mut self.transliterate,
+            "proximity" => &mut self.proximity,
+            _ => return None,
+        })
+    }
+
+    /// The analyzer options this pipeline indexes and queries with.
+    pub fn analyzer(&self) -> Options {
+        Options {
+            strip_particles: self.particles,
+            lead_syllable: self.lead_syllable,
+        }
+    }
+
+    fn plan(&self) -> PlanOptions {
+        PlanOptions {
+            analyzer: self.analyzer(),
+            stopwords: self.stopwords,
+            thesaurus: self.thesaurus,
+            ko_endings: self.ko_endings,
+        }
+    }
+}
+
+impl Default for Pipeline {
+    /// The pipeline the product runs: the layer, plus question-final light predicates dropped
+    /// and English names matched to the corpus's Hangul words, the two additions that cost no
+    /// evaluation set anything (BENCHMARKS.md). `context`, `skip_headings` and `lead_syllable`
+    /// lift the out-of-domain sets but each costs a seed set an item, so they stay off.
+    fn default() -> Self {
+        Pipeline {
+            ko_endings: true,
+            transliterate: true,
+            ..Pipeline::LAYER
+        }
+    }
+}
+
 /// The corpus, its passages and their index.
 pub struct Retriever {
     corpus: Corpus,
     passages: Vec<Passage>,
     token_sets: Vec<HashSet<String>>,
+    /// Tokens of each passage's context (empty sets unless the pipeline uses context).
+    context_sets: Vec<HashSet<String>>,
+    pipeline: Pipeline,
+    /// The built-in glossary plus the corpus's own, when it has one.
+    glossary: Option<Thesaurus>,
+    /// The corpus's Hangul words by consonant skeleton (empty unless the pipeline transliterates).
+    translit: Transliterations,
     opts: Options,
     body: Field,
+    context: Field,
     pid: Field,
     reader: IndexReader,
 }
@@ -91,11 +300,12 @@ pub struct Retriever {
 impl Retriever {
     /// Segments the corpus and indexes every passage that is not a repeat of an earlier one.
     pub fn new(corpus: Corpus) -> Result<Retriever, IndexError> {
-        Retriever::with_options(corpus, Options::default())
+        Retriever::with_pipeline(corpus, Pipeline::default())
     }
 
-    /// Like [`Retriever::new`] with explicit analyzer options.
-    pub fn with_options(corpus: Corpus, opts: Options) -> Result<Retriever, IndexError> {
+    /// Like [`Retriever::new`] with a chosen ranking pipeline.
+    pub fn with_pipeline(corpus: Corpus, pipeline: Pipeline) -> Result<Retriever, IndexError> {
+        let opts = pipeline.analyzer();
         let passages = segment_corpus(&corpus);
         let mut schema = Schema::builder();
         let indexing = TextFieldIndexing::default()
@@ -103,6 +313,10 @@ impl Retriever {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let body = schema.add_text_field(
             "body",
+            TextOptions::default().set_indexing_options(indexing.clone()),
+        );
+        let context = schema.add_text_field(
+            "context",
             TextOptions::default().set_indexing_options(indexing),
         );
         let pid = schema.add_u64_field("pid", NumericOptions::default().set_stored());
@@ -110,8 +324,15 @@ impl Retriever {
         index.tokenizers().register(ANALYZER, KoTokenizer { opts });
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
         for (i, p) in passages.iter().enumerate() {
-            if p.duplicate_of.is_none() {
-                writer.add_document(doc!(body => p.text.as_str(), pid => i as u64))?;
+            let skipped = pipeline.skip_headings && p.heading;
+            if p.duplicate_of.is_none() && !skipped {
+                let ctx = if pipeline.context {
+                    p.context.as_str()
+                } else {
+                    ""
+                };
+                writer
+                    .add_document(doc!(body => p.text.as_str(), context => ctx, pid => i as u64))?;
             }
         }
         writer.commit()?;
@@ -120,12 +341,33 @@ impl Retriever {
             .iter()
             .map(|p| analyze(&p.text, opts).into_iter().collect())
             .collect();
+        let translit = if pipeline.transliterate {
+            let words: Vec<String> = passages
+                .iter()
+                .flat_map(|p| hangul_words(&p.text))
+                .collect();
+            Transliterations::new(words.iter().map(String::as_str))
+        } else {
+            Transliterations::default()
+        };
+        let context_sets = passages
+            .iter()
+            .map(|p| match pipeline.context {
+                true => analyze(&p.context, opts).into_iter().collect(),
+                false => HashSet::new(),
+            })
+            .collect();
         Ok(Retriever {
             corpus,
             passages,
             token_sets,
+            context_sets,
+            pipeline,
+            glossary: None,
+            translit,
             opts,
             body,
+            context,
             pid,
             reader,
         })
@@ -134,6 +376,21 @@ impl Retriever {
     /// The corpus this retriever was built from.
     pub fn corpus(&self) -> &Corpus {
         &self.corpus
+    }
+
+    /// Adds a user glossary (the thesaurus format) to the built-in one for query expansion.
+    pub fn with_glossary(mut self, text: &str) -> Retriever {
+        self.glossary = Some(Thesaurus::with_extra(text));
+        self
+    }
+
+    fn thesaurus(&self) -> &Thesaurus {
+        self.glossary.as_ref().unwrap_or(&THESAURUS)
+    }
+
+    /// The ranking pipeline this retriever runs.
+    pub fn pipeline(&self) -> Pipeline {
+        self.pipeline
     }
 
     /// Every passage, in file and line order.
@@ -145,24 +402,41 @@ impl Retriever {
     /// searchable words). `top_k` is clamped to `1..=MAX_TOP_K`.
     pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
         let top_k = top_k.clamp(1, MAX_TOP_K);
-        let focus = crate::focus::focus(query);
+        let pipe = self.pipeline;
+        let focus = if pipe.focus {
+            crate::focus::focus(query)
+        } else {
+            Focus::default()
+        };
         let expect = focus.expect;
-        let plan = query_plan_with(query, &focus, self.opts);
-        let weighted = weighted_query_tokens(&plan);
+        let plan = self.plan_with(query, &focus);
+        let weighted = if pipe.word_weights {
+            weighted_query_tokens(&plan)
+        } else {
+            flat_query_tokens(&plan)
+        };
         if weighted.is_empty() {
             return Ok(Vec::new());
         }
         let tokens: Vec<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
         let searcher = self.reader.searcher();
-        let clauses: Vec<(Occur, Box<dyn Query>)> = weighted
+        let term_query = |field: Field, t: &str, w: f32| -> (Occur, Box<dyn Query>) {
+            let term = Term::from_field_text(field, t);
+            let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), w)))
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = weighted
             .iter()
-            .map(|(t, w)| {
-                let term = Term::from_field_text(self.body, t);
-                let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(q), *w));
-                (Occur::Should, q)
-            })
+            .map(|(t, w)| term_query(self.body, t, *w))
             .collect();
+        if pipe.context {
+            let cw = CONTEXT_WEIGHT;
+            clauses.extend(
+                weighted
+                    .iter()
+                    .map(|(t, w)| term_query(self.context, t, *w * cw)),
+            );
+        }
         let limit = CANDIDATES.max(top_k * 2);
         let found = searcher.search(
             &BooleanQuery::new(clauses),
@@ -177,15 +451,31 @@ impl Retriever {
                 continue;
             };
             let i = i as usize;
-            let cover = coverage(&plan, &self.token_sets[i], &idfs);
-            let mut score = bm25 * self.passages[i].kind.prior() * cover.powf(COVERAGE_EXP);
+            let (text, ctx) = (&self.token_sets[i], &self.context_sets[i]);
+            let cover = coverage(&plan, |t| text.contains(t) || ctx.contains(t), &idfs);
+            let mut score = bm25;
+            if pipe.priors {
+                score *= self.passages[i].kind.prior();
+            }
+            if pipe.coverage {
+                score *= cover.powf(COVERAGE_EXP);
+            }
             if !has_form(&self.passages[i].text, expect) {
                 score *= MISSING_FORM;
+            }
+            if pipe.proximity {
+                let tokens = analyze(&self.passages[i].text, self.opts);
+                score *= 1.0 + PROXIMITY_BONUS * proximity(&plan, &tokens);
             }
             scored.push((i, score, cover));
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let kept = self.drop_near_repeats(scored, top_k);
+        let kept = if pipe.near_repeats {
+            self.drop_near_repeats(scored, top_k)
+        } else {
+            scored.truncate(top_k);
+            scored
+        };
         Ok(kept
             .into_iter()
             .map(|(passage, score, coverage)| Hit {
@@ -195,6 +485,59 @@ impl Retriever {
                 highlight: best_sentence(&self.passages[passage].text, &weights, expect, self.opts),
             })
             .collect())
+    }
+
+    /// The content words of `query` with their expansions, as this retriever searches them (its
+    /// pipeline, the corpus's glossary, English names in the corpus's Hangul spelling).
+    pub fn query_plan(&self, query: &str) -> Vec<QueryWord> {
+        let focus = if self.pipeline.focus {
+            crate::focus::focus(query)
+        } else {
+            Focus::default()
+        };
+        self.plan_with(query, &focus)
+    }
+
+    fn plan_with(&self, query: &str, focus: &Focus) -> Vec<QueryWord> {
+        let mut plan = query_plan_with(query, focus, self.pipeline.plan(), self.thesaurus());
+        if self.pipeline.transliterate {
+            self.transliterate(query, &mut plan);
+        }
+        plan
+    }
+
+    /// Adds to each capitalised Latin word of `plan` (a name, as `query` writes it) the corpus's
+    /// Hangul words it may name, as expansions; two such words in a row are also tried as one
+    /// (`Samguk Sagi` → 삼국사기). Lowercase words are left alone: an ordinary English word's
+    /// skeleton (lasted: l-s-t) meets unrelated Korean words.
+    fn transliterate(&self, query: &str, plan: &mut [QueryWord]) {
+        let names: HashSet<String> = query
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(crate::analyzer::normalize)
+            .collect();
+        let latin = |w: &QueryWord| {
+            names.contains(&w.word) && w.word.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+        };
+        for i in 0..plan.len() {
+            if !latin(&plan[i]) {
+                continue;
+            }
+            let mut found: Vec<&str> = self.translit.lookup(&plan[i].word);
+            if let Some(next) = plan.get(i + 1).filter(|w| latin(w)) {
+                found.extend(
+                    self.translit
+                        .lookup(&format!("{}{}", plan[i].word, next.word)),
+                );
+            }
+            for w in found {
+                let tokens = analyze(w, self.opts);
+                if !tokens.is_empty() && !plan[i].expansions.contains(&tokens) {
+                    plan[i].expansions.push(tokens);
+                }
+            }
+        }
     }
 
     /// A hit as shown to clients.
@@ -249,13 +592,12 @@ pub fn idf(docs: f32, df: f32) -> f32 {
     (1.0 + (docs - df + 0.5) / (df + 0.5)).ln()
 }
 
-/// The idf-weighted share of the query's words that a passage matches, in `(0, 1]`. A word
-/// matches when at least half of its tokens, or of one of its expansions' tokens, occur in the
+/// The idf-weighted share of the query's words that a passage matches (`has`: whether the
+/// passage, or its context, holds a token), in `(0, 1]`. A word matches when at least half of its tokens, or of one of its expansions' tokens, occur in the
 /// passage; a word's weight is the mean idf of its tokens. Queries without weighted words give 1.
-pub fn coverage(plan: &[QueryWord], passage: &HashSet<String>, idf: &HashMap<&str, f32>) -> f32 {
+pub fn coverage(plan: &[QueryWord], has: impl Fn(&str) -> bool, idf: &HashMap<&str, f32>) -> f32 {
     let matched = |tokens: &[String]| {
-        !tokens.is_empty()
-            && 2 * tokens.iter().filter(|t| passage.contains(*t)).count() >= tokens.len()
+        !tokens.is_empty() && 2 * tokens.iter().filter(|t| has(t)).count() >= tokens.len()
     };
     let weight = |tokens: &[String]| {
         tokens
@@ -277,6 +619,33 @@ pub fn coverage(plan: &[QueryWord], passage: &HashSet<String>, idf: &HashMap<&st
     } else {
         (got / total).max(0.05)
     }
+}
+
+/// The share of adjacent pairs of query words (in query order, words with tokens) that stand
+/// within [`PROXIMITY_WINDOW`] tokens of each other in `passage` (its tokens in order); 0 for a
+/// query of one word. A word stands where any of its tokens or its expansions' tokens does.
+pub fn proximity(plan: &[QueryWord], passage: &[String]) -> f32 {
+    let words: Vec<&QueryWord> = plan.iter().filter(|w| !w.tokens.is_empty()).collect();
+    if words.len() < 2 {
+        return 0.0;
+    }
+    let positions = |w: &QueryWord| -> Vec<usize> {
+        passage
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| w.tokens.contains(t) || w.expansions.iter().any(|e| e.contains(t)))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let at: Vec<Vec<usize>> = words.iter().map(|w| positions(w)).collect();
+    let near = at
+        .windows(2)
+        .filter(|p| {
+            p[0].iter()
+                .any(|&a| p[1].iter().any(|&b| a.abs_diff(b) <= PROXIMITY_WINDOW))
+        })
+        .count();
+    near as f32 / (words.len() - 1) as f32
 }
 
 /// Jaccard similarity of two token sets (0 when both are empty).
@@ -321,6 +690,66 @@ pub fn best_sentence(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pipelines_parse_with_part_switches() {
+        assert_eq!(Pipeline::parse("plain"), Ok(Pipeline::PLAIN));
+        assert_eq!(Pipeline::parse("layer"), Ok(Pipeline::LAYER));
+        assert_eq!(Pipeline::parse("default"), Ok(Pipeline::default()));
+        let p = Pipeline::parse("default-thesaurus+context").unwrap();
+        assert!(!p.thesaurus && p.context && p.coverage && p.transliterate);
+        let p = Pipeline::parse("plain+particles+word_weights").unwrap();
+        assert!(p.particles && p.word_weights && !p.coverage);
+        assert!(Pipeline::parse("fancy").is_err());
+        assert!(Pipeline::parse("plain+nothing")
+            .unwrap_err()
+            .contains("nothing"));
+        // Every named part can be switched.
+        for part in PARTS {
+            let on = Pipeline::parse(&format!("plain+{part}")).unwrap();
+            assert_ne!(on, Pipeline::PLAIN, "{part}");
+        }
+    }
+
+    #[test]
+    fn context_lets_a_section_answer_for_its_title() {
+        use crate::corpus::SourceFile;
+        let manual = |name: &str, model: &str, period: &str| {
+            let text = format!(
+                "{model} 청소기 설명서\n\n필터 관리\n필터는 {period}마다 새것으로 바꾸어 주십시오.\n"
+            );
+            SourceFile::from_text(name, &text)
+        };
+        let files = vec![
+            manual("a.txt", "알파", "여섯 달"),
+            manual("b.txt", "베타", "일 년"),
+        ];
+        let query = "베타 필터 교체 주기";
+        // Without context the two filter lines tie, and neither says 베타.
+        let r = Retriever::new(Corpus::from_files(files.clone())).unwrap();
+        let top = &r.passages()[r.search(query, 1).unwrap()[0].passage];
+        assert_ne!((top.source.as_str(), top.start_line), ("b.txt", 4));
+        let pipeline = Pipeline::parse("default+context+skip_headings").unwrap();
+        let r = Retriever::with_pipeline(Corpus::from_files(files), pipeline).unwrap();
+        let hits = r.search(query, 5).unwrap();
+        let top = &r.passages()[hits[0].passage];
+        assert_eq!((top.source.as_str(), top.start_line), ("b.txt", 4));
+        // Heading lines are not hits of their own.
+        assert!(hits.iter().all(|h| r.passages()[h.passage].start_line != 3));
+    }
+
+    #[test]
+    fn proximity_counts_adjacent_query_words_near_each_other() {
+        let plan = crate::analyzer::query_plan("한라산 높이 백록담", Options::default());
+        let near = analyze("한라산 높이는 1,947m이고 백록담이 있다", Options::default());
+        assert_eq!(proximity(&plan, &near), 1.0);
+        let far = analyze(
+            "한라산은 제주에 있다. 여러 오름과 숲과 들판과 바다를 지나 멀리 보이는 높이 그리고 백록담",
+            Options::default(),
+        );
+        assert_eq!(proximity(&plan, &far), 0.5);
+        assert_eq!(proximity(&plan[..1], &near), 0.0);
+    }
 
     #[test]
     fn idf_falls_with_document_frequency() {

@@ -9,6 +9,9 @@
 //! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, Latin/digit words) used by the index.
 //! - [`index`]: the tantivy BM25 index over passages and the search API.
+//! - [`rerank`]: the optional second stage (`"rerank": true`): a [`rerank::Reranker`] re-orders
+//!   the first stage's best candidates.
+//! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
 //! - [`eval`]: scoring retrieval against an evaluation file (the answers: [`answer::evaluate`]).
 //! - [`answer`]: grounded answers and claim verdicts: prompts, passage selection, generation or
 //!   evidence mode, citation markers verified against the corpus, numeric signals.
@@ -26,6 +29,8 @@ pub mod engine;
 pub mod eval;
 pub mod focus;
 pub mod index;
+pub mod rerank;
 pub mod segment;
 pub mod server;
 pub mod text;
+pub mod translit;

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use factcheck::answer::{Answerer, Prompts};
 use factcheck::corpus::Corpus;
 use factcheck::engine::{EngineConfig, EngineHandle};
-use factcheck::index::Retriever;
+use factcheck::index::{corpus_glossary, Pipeline, Retriever, GLOSSARY_FILE};
 use factcheck::{cli, server};
 
 #[derive(Parser)]
@@ -35,6 +35,16 @@ struct Cli {
         default_value = "prompts"
     )]
     prompts: PathBuf,
+    /// The retrieval pipeline: `default`, `plain` (Hangul-bigram BM25 alone) or `layer` (every
+    /// part on), each optionally followed by `+part` / `-part` (`default-thesaurus`). Parts:
+    /// particles, stopwords, word_weights, thesaurus, focus, coverage, priors, near_repeats.
+    #[arg(long, global = true, env = "FACTCHECK_RETRIEVAL", default_value = "default", value_parser = Pipeline::parse)]
+    retrieval: Pipeline,
+    /// A glossary (query expansion lines, data/thesaurus.txt's format) read on top of the
+    /// built-in one; default: the corpus folder's glossary.thesaurus if it has one; `none`: no
+    /// glossary of the corpus.
+    #[arg(long, global = true, env = "FACTCHECK_GLOSSARY")]
+    glossary: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -291,20 +301,24 @@ fn main() -> Result<()> {
     if let Some(n) = cli.threads.filter(|&n| n > 0) {
         factcheck::engine::set_threads(n);
     }
+    let retrieval = Retrieval {
+        pipeline: cli.retrieval,
+        glossary: cli.glossary.clone(),
+    };
     match cli.command {
-        Command::Serve(args) => serve(&cli.seeds, &cli.prompts, args),
+        Command::Serve(args) => serve(&cli.seeds, &cli.prompts, &retrieval, args),
         Command::Ask { question, opts } => {
-            let a = answerer(&cli.seeds, &cli.prompts, opts.model, true)?;
+            let a = answerer(&cli.seeds, &cli.prompts, &retrieval, opts.model, true)?;
             print!("{}", cli::ask_output(&a, &question, opts.top_k, opts.json)?);
             Ok(())
         }
         Command::Check { claim, opts } => {
-            let a = answerer(&cli.seeds, &cli.prompts, opts.model, true)?;
+            let a = answerer(&cli.seeds, &cli.prompts, &retrieval, opts.model, true)?;
             print!("{}", cli::check_output(&a, &claim, opts.top_k, opts.json)?);
             Ok(())
         }
         Command::Search { query, top_k, json } => {
-            let r = load(&cli.seeds)?;
+            let r = load(&cli.seeds, &retrieval)?;
             print!("{}", cli::search_output(&r, &query, top_k, json)?);
             Ok(())
         }
@@ -316,19 +330,19 @@ fn main() -> Result<()> {
             model,
         } => {
             if answers {
-                let a = answerer(&cli.seeds, &cli.prompts, model, true)?;
+                let a = answerer(&cli.seeds, &cli.prompts, &retrieval, model, true)?;
                 if !json {
                     print!("{}", cli::eval_output(a.retriever(), &set, verbose, false)?);
                     println!();
                 }
                 print!("{}", cli::answers_eval_output(&a, &set, verbose, json)?);
             } else {
-                let r = load(&cli.seeds)?;
+                let r = load(&cli.seeds, &retrieval)?;
                 print!("{}", cli::eval_output(&r, &set, verbose, json)?);
             }
             Ok(())
         }
-        Command::Batch(args) => batch(&cli.seeds, &cli.prompts, args),
+        Command::Batch(args) => batch(&cli.seeds, &cli.prompts, &retrieval, args),
         Command::Pull(args) => pull(args),
         Command::Generate(args) => run_generate(args),
         Command::Bench {
@@ -362,7 +376,7 @@ fn main() -> Result<()> {
     }
 }
 
-fn batch(seeds: &Path, prompt_dir: &Path, args: BatchArgs) -> Result<()> {
+fn batch(seeds: &Path, prompt_dir: &Path, retrieval: &Retrieval, args: BatchArgs) -> Result<()> {
     use factcheck::batch::command::{self, BatchJob};
     use factcheck::batch::input::Format;
     use factcheck::batch::pipeline::PipelineProcessor;
@@ -385,7 +399,13 @@ fn batch(seeds: &Path, prompt_dir: &Path, args: BatchArgs) -> Result<()> {
             progress: Progress::auto(),
         },
     };
-    let answerer = Arc::new(answerer(seeds, prompt_dir, args.model.clone(), true)?);
+    let answerer = Arc::new(answerer(
+        seeds,
+        prompt_dir,
+        retrieval,
+        args.model.clone(),
+        true,
+    )?);
     let processor = PipelineProcessor::new(answerer.clone(), args.model.as_deref())
         .context("cannot hash the model file")?;
     let corpus = answerer.retriever().corpus().clone();
@@ -431,7 +451,13 @@ fn pull(args: PullArgs) -> Result<()> {
     Ok(())
 }
 
-fn load(seeds: &Path) -> Result<Retriever> {
+/// How to retrieve: the ranking pipeline and the glossary choice (`--retrieval`, `--glossary`).
+struct Retrieval {
+    pipeline: Pipeline,
+    glossary: Option<PathBuf>,
+}
+
+fn load(seeds: &Path, retrieval: &Retrieval) -> Result<Retriever> {
     let corpus = Corpus::load(seeds)?;
     if corpus.files.is_empty() {
         anyhow::bail!(
@@ -439,7 +465,20 @@ fn load(seeds: &Path) -> Result<Retriever> {
             seeds.display()
         );
     }
-    Ok(Retriever::new(corpus)?)
+    let glossary = match &retrieval.glossary {
+        Some(path) if path.as_os_str() == "none" => None,
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the glossary {}", path.display()))?,
+        ),
+        None => corpus_glossary(seeds)
+            .with_context(|| format!("cannot read {}", seeds.join(GLOSSARY_FILE).display()))?,
+    };
+    let retriever = Retriever::with_pipeline(corpus, retrieval.pipeline)?;
+    Ok(match glossary {
+        Some(text) => retriever.with_glossary(&text),
+        None => retriever,
+    })
 }
 
 /// Loads the prompt templates: from `dir`, or the built-in copies when the default folder is
@@ -457,11 +496,12 @@ fn prompts(dir: &Path) -> Result<Prompts> {
 fn answerer(
     seeds: &Path,
     prompt_dir: &Path,
+    retrieval: &Retrieval,
     model: Option<PathBuf>,
     wait: bool,
 ) -> Result<Answerer> {
     let prompts = prompts(prompt_dir)?;
-    let retriever = Arc::new(load(seeds)?);
+    let retriever = Arc::new(load(seeds, retrieval)?);
     let engine = match model {
         // The engine validates the file (gguf_check) before candle reads it; a bad file
         // becomes `failed (reason)`, which `wait` turns into an error naming the file.
@@ -474,8 +514,8 @@ fn answerer(
     Ok(Answerer::new(retriever, engine, prompts))
 }
 
-fn serve(seeds: &Path, prompt_dir: &Path, args: ServeArgs) -> Result<()> {
-    let answerer = answerer(seeds, prompt_dir, args.model, false)?;
+fn serve(seeds: &Path, prompt_dir: &Path, retrieval: &Retrieval, args: ServeArgs) -> Result<()> {
+    let answerer = answerer(seeds, prompt_dir, retrieval, args.model, false)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.addr)

@@ -73,6 +73,14 @@ pub struct Passage {
     /// Index of an earlier passage with the same text; repeats are not indexed.
     #[serde(skip)]
     pub duplicate_of: Option<usize>,
+    /// The file's title and the heading of the section the passage stands in, joined by a
+    /// newline (empty when there are none): words that say what the passage is about without
+    /// standing in it (a manual's filter section never repeats the model name).
+    #[serde(skip)]
+    pub context: String,
+    /// Whether the line is a section heading (see [`heading_lines`]).
+    #[serde(skip)]
+    pub heading: bool,
 }
 
 /// Cuts every file of the corpus into passages, in file and line order, and marks repeats.
@@ -96,15 +104,65 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
     let stem = file.name.strip_suffix(".txt").unwrap_or(&file.name);
     let lens: Vec<usize> = file.lines.iter().map(|l| char_len(l.trim())).collect();
     let in_list = list_lines(&lens);
+    let headings = heading_lines(&file.lines);
+    let title = lens.iter().position(|&n| n > 0);
     let mut out = Vec::new();
+    let mut section: Option<usize> = None;
     for (i, &len) in lens.iter().enumerate() {
-        if len > SPLIT_OVER {
-            out.extend(line_pieces(file, stem, i));
-        } else if len > 0 {
-            out.push(whole_line(file, stem, i, in_list[i]));
+        if len == 0 {
+            continue;
+        }
+        let mut context = Vec::new();
+        if let Some(t) = title.filter(|&t| t != i) {
+            context.push(file.lines[t].trim());
+        }
+        if let Some(h) = section.filter(|&h| Some(h) != title && h != i) {
+            context.push(file.lines[h].trim());
+        }
+        let context = context.join("\n");
+        let mut pieces = if len > SPLIT_OVER {
+            line_pieces(file, stem, i)
+        } else {
+            vec![whole_line(file, stem, i, in_list[i])]
+        };
+        for p in &mut pieces {
+            p.context.clone_from(&context);
+            p.heading = headings[i];
+        }
+        out.extend(pieces);
+        if headings[i] {
+            section = Some(i);
         }
     }
     out
+}
+
+/// Longest line, in characters, that can be a heading.
+const HEADING_MAX: usize = 40;
+
+/// Marks the section headings of a file: short lines that do not read as a sentence or an
+/// item (no final `.`, `,`, `:` or `다`, no `key: value`), followed by a line that is not such a
+/// short line itself (so the items of a list are not headings of each other). Titles of
+/// articles, numbered sections (`5. 필터 관리`), articles of a regulation (`제3조(재택근무 일수)`)
+/// and FAQ questions (`Q. …?`) qualify.
+pub fn heading_lines(lines: &[String]) -> Vec<bool> {
+    let candidate = |line: &str| {
+        let t = line.trim();
+        let n = char_len(t);
+        n > 0
+            && n <= HEADING_MAX
+            && !t.ends_with(['.', ',', ':', ';', '다', '。'])
+            && !t.contains(": ")
+    };
+    let mut marks = vec![false; lines.len()];
+    for i in 0..lines.len() {
+        if !candidate(&lines[i]) {
+            continue;
+        }
+        let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty());
+        marks[i] = next.is_some_and(|l| !candidate(l));
+    }
+    marks
 }
 
 /// Marks lines that belong to a run of at least [`LIST_RUN`] consecutive short lines.
@@ -142,6 +200,8 @@ fn whole_line(file: &SourceFile, stem: &str, idx: usize, list: bool) -> Passage 
         span: None,
         kind,
         duplicate_of: None,
+        context: String::new(),
+        heading: false,
     }
 }
 
@@ -160,6 +220,8 @@ fn line_pieces(file: &SourceFile, stem: &str, idx: usize) -> Vec<Passage> {
             span: Some((r.start, r.end)),
             kind: PassageKind::Body,
             duplicate_of: None,
+            context: String::new(),
+            heading: false,
         })
         .collect()
 }
@@ -260,6 +322,27 @@ mod tests {
         let p = segment_corpus(&corpus);
         assert_eq!(p[0].duplicate_of, None);
         assert_eq!(p[1].duplicate_of, Some(0));
+    }
+
+    #[test]
+    fn headings_give_their_section_context() {
+        let f = file(
+            "청정기 설명서\n1. 제품 사양\n모델명: A-1\n무게: 5kg\n2. 필터 관리\n\
+             필터는 여섯 달마다 바꾸십시오. 물로 씻지 마십시오.\nQ. 소음이 큰가요?\n\
+             A. 가장 약한 바람에서는 22dB로 조용합니다.",
+        );
+        let lines: Vec<bool> = heading_lines(&f.lines);
+        assert_eq!(
+            lines,
+            vec![false, true, false, false, true, false, true, false],
+            "the title runs into a heading; key: value lines are items"
+        );
+        let p = segment_file(&f);
+        let by_line = |n: usize| p.iter().find(|x| x.start_line == n).unwrap();
+        assert_eq!(by_line(6).context, "청정기 설명서\n2. 필터 관리");
+        assert_eq!(by_line(8).context, "청정기 설명서\nQ. 소음이 큰가요?");
+        assert_eq!(by_line(1).context, "");
+        assert!(by_line(5).heading && !by_line(6).heading);
     }
 
     #[test]

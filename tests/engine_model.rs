@@ -69,7 +69,10 @@ fn incremental_decoding_matches_full_recompute() {
         }
         let inc = last.unwrap().to_vec1::<f32>().unwrap();
         let d = max_rel_diff(&full, &inc);
-        assert!(d < 1e-3, "{preset}: incremental differs by {d}");
+        // K/V/Q are rounded to f16 and one-token attention sums values into an f16 accumulator,
+        // as llama.cpp does (closer to it on the real-model tests); on these random weights the
+        // two paths then part by up to about 3 %.
+        assert!(d < 5e-2, "{preset}: incremental differs by {d}");
         lm.model.clear_cache();
         let chunked = lm
             .model
@@ -78,7 +81,7 @@ fn incremental_decoding_matches_full_recompute() {
             .to_vec1::<f32>()
             .unwrap();
         let d = max_rel_diff(&full, &chunked);
-        assert!(d < 1e-3, "{preset}: chunked differs by {d}");
+        assert!(d < 5e-2, "{preset}: chunked differs by {d}");
     }
 }
 

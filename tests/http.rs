@@ -184,6 +184,12 @@ async fn search_errors_name_the_problem() {
             "invalid_request",
             "",
         ),
+        (
+            r#"{"query": "a", "rerank": "yes"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            "rerank",
+        ),
     ];
     for (body, status, code, needle) in cases {
         let (got, v) = call(&app, post("/v1/search", body)).await;
@@ -267,4 +273,60 @@ async fn serves_on_an_ephemeral_port() {
     assert!(buf.starts_with("HTTP/1.1 200"), "{buf}");
     tx.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+/// `"rerank": true` re-orders the best candidates with the server's reranker; without one the
+/// first stage's order comes back, and the response says which happened.
+#[tokio::test]
+async fn search_reranks_on_request() {
+    use factcheck::rerank::{RerankError, Reranker};
+    use std::sync::Arc;
+
+    /// A stand-in for a model: prefers passages that mention 올트먼.
+    struct Prefers;
+    impl Reranker for Prefers {
+        fn name(&self) -> &str {
+            "prefers"
+        }
+        fn score(&self, _q: &str, passages: &[&str]) -> Result<Vec<f32>, RerankError> {
+            Ok(passages
+                .iter()
+                .map(|p| f32::from(u8::from(p.contains("올트먼"))))
+                .collect())
+        }
+    }
+
+    let body = r#"{"query": "스타게이트 프로젝트", "top_k": 3, "rerank": true}"#;
+    let (status, plain) = call(&app(), post("/v1/search", body)).await;
+    assert_eq!(status, StatusCode::OK, "{plain}");
+    assert_eq!(plain["rerank"]["applied"], false);
+    assert!(plain["rerank"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no reranker"));
+
+    let reranking =
+        router(AppState::new(common::seed_retriever()).with_reranker(Arc::new(Prefers)));
+    let (status, v) = call(&reranking, post("/v1/search", body)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["rerank"], json!({"applied": true, "reranker": "prefers"}));
+    let passages = v["passages"].as_array().unwrap();
+    assert_eq!(passages.len(), 3);
+    assert!(
+        passages[0]["text"].as_str().unwrap().contains("올트먼"),
+        "{v}"
+    );
+    assert_ne!(passages[0], plain["passages"][0]);
+
+    // Not asked: the first stage's order, even on a server with a reranker.
+    let (_, v) = call(
+        &reranking,
+        post(
+            "/v1/search",
+            r#"{"query": "스타게이트 프로젝트", "top_k": 3}"#,
+        ),
+    )
+    .await;
+    assert_eq!(v["rerank"]["applied"], false);
+    assert_eq!(v["passages"], plain["passages"]);
 }

@@ -7,6 +7,8 @@
 //! prefix of that rendering and the full prompt is prefilled once and its KV state kept. A
 //! later prompt starting with the same tokens restores that state and prefills only the rest.
 
+use std::fs::File;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -22,6 +24,24 @@ use super::{prevalidate, EngineError, Result};
 
 /// Longest prefill chunk: bounds the attention matrices on long prompts.
 pub const PREFILL_CHUNK: usize = 512;
+
+/// Opens a GGUF file: checks it with the safe validator, then parses its header (metadata and
+/// tensor table) with candle, leaving the reader for the tensor data.
+pub fn read_gguf(path: &Path) -> Result<(gguf_file::Content, BufReader<File>)> {
+    if !path.is_file() {
+        return Err(EngineError::ModelNotFound(path.to_path_buf()));
+    }
+    prevalidate(path)?;
+    let io = |source| EngineError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = BufReader::new(File::open(path).map_err(io)?);
+    let mut ct = gguf_file::Content::read(&mut file)
+        .map_err(|e| EngineError::BadModel(format!("{}: {e}", path.display())))?;
+    super::tokenizer::normalize_pre(&mut ct);
+    Ok((ct, file))
+}
 
 /// What the server shows about the loaded model.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -64,17 +84,7 @@ pub struct Prompt {
 impl LoadedModel {
     /// Loads a GGUF model file.
     pub fn load(path: &Path) -> Result<Self> {
-        if !path.is_file() {
-            return Err(EngineError::ModelNotFound(path.to_path_buf()));
-        }
-        prevalidate(path)?;
-        let io = |source| EngineError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
-        let mut ct = gguf_file::Content::read(&mut file)
-            .map_err(|e| EngineError::BadModel(format!("{}: {e}", path.display())))?;
+        let (ct, mut file) = read_gguf(path)?;
         let arch_name = ct
             .metadata
             .get("general.architecture")
@@ -83,7 +93,6 @@ impl LoadedModel {
             .ok_or_else(|| EngineError::BadModel("missing `general.architecture`".into()))?;
         let arch = Arch::parse(&arch_name)?;
         let cfg = ModelConfig::from_gguf(&ct, arch)?;
-        super::tokenizer::normalize_pre(&mut ct);
         let codec = TextCodec::load(&ct, path)?;
         let chat = ct
             .metadata

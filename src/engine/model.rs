@@ -339,6 +339,15 @@ impl Model {
     /// Runs `tokens` at the current position and returns the logits of the last one
     /// (shape `[vocab]`). The tokens are added to the KV cache.
     pub fn forward(&mut self, tokens: &[u32]) -> Result<Tensor, EngineError> {
+        self.check_tokens(tokens)?;
+        let end = self.pos + tokens.len();
+        let logits = self.forward_inner(tokens, false)?;
+        self.pos = end;
+        Ok(logits)
+    }
+
+    /// Refuses an empty batch, one that overflows the context, and ids outside the vocabulary.
+    fn check_tokens(&self, tokens: &[u32]) -> Result<(), EngineError> {
         if tokens.is_empty() {
             return Err(EngineError::Internal(
                 "forward called with no tokens".into(),
@@ -357,8 +366,16 @@ impl Model {
                 "token id {bad} outside vocabulary {vocab}"
             )));
         }
-        let logits = self.forward_inner(tokens)?;
-        self.pos = end;
+        Ok(())
+    }
+
+    /// Like [`Model::forward`] but returns the logits of every token, shape `[tokens, vocab]`
+    /// (row `i` predicts the token after `tokens[i]`): teacher-forced scoring and the
+    /// agreement tests against llama.cpp use it.
+    pub fn forward_all(&mut self, tokens: &[u32]) -> Result<Tensor, EngineError> {
+        self.check_tokens(tokens)?;
+        let logits = self.forward_inner(tokens, true)?;
+        self.pos += tokens.len();
         Ok(logits)
     }
 
@@ -372,7 +389,7 @@ impl Model {
         last.ok_or_else(|| EngineError::Internal("forward called with no tokens".into()))
     }
 
-    fn forward_inner(&mut self, tokens: &[u32]) -> Result<Tensor, EngineError> {
+    fn forward_inner(&mut self, tokens: &[u32], all: bool) -> Result<Tensor, EngineError> {
         let l = tokens.len();
         let mut x = self.embed.lookup(tokens)?.unsqueeze(0)?;
         if self.cfg.arch == Arch::Gemma3 {
@@ -391,7 +408,7 @@ impl Model {
             let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, eps)?;
             let gate = layer.gate.forward(&h)?;
             let gate = if self.cfg.arch == Arch::Gemma3 {
-                gate.gelu()?
+                gelu_as_ggml(&gate)?
             } else {
                 candle_nn::ops::silu(&gate)?
             };
@@ -401,9 +418,14 @@ impl Model {
             }
             x = (x + h)?;
         }
-        let last = x.i((0, l - 1))?.unsqueeze(0)?;
-        let last = candle_nn::ops::rms_norm(&last, &self.norm, eps)?;
-        Ok(self.output.forward(&last)?.squeeze(0)?)
+        let rows = if all {
+            x.squeeze(0)?
+        } else {
+            x.i((0, l - 1))?.unsqueeze(0)?
+        };
+        let rows = candle_nn::ops::rms_norm(&rows, &self.norm, eps)?;
+        let logits = self.output.forward(&rows)?;
+        Ok(if all { logits } else { logits.squeeze(0)? })
     }
 
     fn attention(&mut self, i: usize, x: &Tensor) -> Result<Tensor, EngineError> {
@@ -439,7 +461,10 @@ impl Model {
             Arch::Llama => candle_nn::rotary_emb::rope_i(t, &cos, &sin),
             _ => candle_nn::rotary_emb::rope(t, &cos, &sin),
         };
-        let (q, k) = (rot(&q)?, rot(&k)?);
+        // llama.cpp keeps K and V in an f16 cache and feeds Q to its attention as f16; rounding
+        // them the same way keeps the scores where llama.cpp's are (measured on real files: it
+        // matters at near-ties).
+        let (q, k, v) = (round_f16(&rot(&q)?)?, round_f16(&rot(&k)?)?, round_f16(&v)?);
         let window = layer.window;
         append(&mut self.cache[i], &k, &v)?;
         let c = self.cache[i]
@@ -480,6 +505,17 @@ impl Model {
     }
 }
 
+/// Rounds every value to the nearest f16 (kept as f32).
+fn round_f16(t: &Tensor) -> candle_core::Result<Tensor> {
+    t.to_dtype(DType::F16)?.to_dtype(DType::F32)
+}
+
+/// GELU (tanh form) as ggml's CPU backend computes it: through a table indexed by the input
+/// rounded to f16, so input and output carry f16 precision.
+fn gelu_as_ggml(x: &Tensor) -> candle_core::Result<Tensor> {
+    round_f16(&round_f16(x)?.gelu()?)
+}
+
 /// One query token attending over cache rows `start..len`, computed directly on the cache
 /// buffers. Going through candle's matmul here costs far more than the arithmetic: the score
 /// and value products are tiny GEMMs on strided views, and each one wakes the thread pools
@@ -501,29 +537,38 @@ fn decode_attention(
     let vs = &v_cpu.as_slice::<f32>()?[v_layout.start_offset()..];
     let rep = nh / nkv;
     let scale = 1.0 / (hd as f32).sqrt();
-    let n = c.len - start;
     let mut out = vec![0f32; nh * hd];
-    let mut scores = vec![0f32; n];
+    // As llama.cpp's CPU flash attention does it: one pass over the keys with a running maximum
+    // (online softmax), the weighted values summed into an f16 accumulator. The f16 sums are
+    // less exact than f32 ones, but they are what llama.cpp computes, and matching it keeps
+    // near-ties going the same way.
+    let mut acc = vec![half::f16::ZERO; hd];
     for h in 0..nh {
         let base = (h / rep) * cap * hd;
         let qh = &q[h * hd..(h + 1) * hd];
-        for (j, s) in scores.iter_mut().enumerate() {
-            let row = base + (start + j) * hd;
-            *s = dot(qh, &ks[row..row + hd]) * scale;
-        }
-        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0.0;
-        for s in scores.iter_mut() {
-            *s = (*s - max).exp();
-            sum += *s;
-        }
-        let oh = &mut out[h * hd..(h + 1) * hd];
-        for (j, &p) in scores.iter().enumerate() {
-            let row = base + (start + j) * hd;
-            let w = p / sum;
-            for (o, &x) in oh.iter_mut().zip(&vs[row..row + hd]) {
-                *o += w * x;
+        acc.fill(half::f16::ZERO);
+        let (mut max, mut sum) = (f32::NEG_INFINITY, 0f32);
+        for j in start..c.len {
+            let row = base + j * hd;
+            let s = dot(qh, &ks[row..row + hd]) * scale;
+            let mut weight = 1.0;
+            if s > max {
+                let shrink = (max - s).exp();
+                for a in acc.iter_mut() {
+                    *a = half::f16::from_f32(a.to_f32() * shrink);
+                }
+                sum *= shrink;
+                max = s;
+            } else {
+                weight = (s - max).exp();
             }
+            for (a, &x) in acc.iter_mut().zip(&vs[row..row + hd]) {
+                *a = half::f16::from_f32(a.to_f32() + x * weight);
+            }
+            sum += weight;
+        }
+        for (o, a) in out[h * hd..(h + 1) * hd].iter_mut().zip(&acc) {
+            *o = a.to_f32() / sum;
         }
     }
     Ok(Tensor::from_vec(out, (1, 1, nh * hd), &Device::Cpu)?)

@@ -20,12 +20,18 @@ use tokenizers::decoders::sequence::Sequence as DecoderSequence;
 use tokenizers::decoders::strip::Strip;
 use tokenizers::models::bpe::BPE;
 use tokenizers::normalizers::{Prepend, Replace, Sequence as NormSequence};
+use tokenizers::pre_tokenizers::byte_level::ByteLevel as ByteLevelPre;
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::sequence::Sequence as PreSequence;
 use tokenizers::{AddedToken, DecoderWrapper, NormalizerWrapper, Tokenizer};
 
 use super::{EngineError, Result};
 
-/// Token names that end an assistant turn in the families we support.
+/// Token names that end an assistant turn in the families we support. As in llama.cpp, a
+/// user-defined token with one of these names is a control token (`</s>` in Gemma's and Qwen's
+/// vocabularies): never matched in text encoded without special-token parsing, never shown.
 const TURN_ENDS: &[&str] = &[
+    "</s>",
     "<|im_end|>",
     "<|endoftext|>",
     "<|eot_id|>",
@@ -47,6 +53,8 @@ enum Style {
 /// A tokenizer plus per-token facts used by generation.
 pub struct TextCodec {
     tokenizer: Tokenizer,
+    /// The same tokenizer with control-token text read as ordinary characters (made on first use).
+    plain: std::sync::OnceLock<Tokenizer>,
     /// Bytes each token id stands for when generated (empty for control tokens).
     pieces: Vec<Vec<u8>>,
     /// Control/special tokens: never shown as text.
@@ -212,6 +220,39 @@ fn sentencepiece_from_gguf(ct: &Content, tokens: &[String], types: &[f64]) -> Re
     Ok(tk)
 }
 
+/// Builds a GPT-2-style byte-level BPE tokenizer with candle, then puts right what it gets
+/// wrong against llama.cpp: for a `tokenizer.ggml.pre` it has no pipeline for (SmolLM's
+/// `smollm`, StarCoder's…) candle adds a leading space to the text; llama.cpp never does, and
+/// splits digits one by one for these vocabularies. A turn-end name that the vocabulary holds as
+/// an ordinary token (`</s>` in Qwen's) is made a control token, as llama.cpp does.
+fn byte_level_from_gguf(ct: &Content) -> Result<Tokenizer> {
+    let mut tk = Tokenizer::from_gguf(ct).map_err(tok_err)?;
+    let pre = md_str(ct, "tokenizer.ggml.pre").unwrap_or("default");
+    let candle_knows = ["qwen2", "llama3", "smaug-bpe", "lfm2"];
+    if !candle_knows.contains(&pre) {
+        let gpt2 = ByteLevelPre::new(false, true, true).into();
+        let digits_apart = ["smollm", "starcoder", "refact", "codeshell"];
+        let seq = if digits_apart.contains(&pre) {
+            PreSequence::new(vec![Digits::new(true).into(), gpt2])
+        } else {
+            PreSequence::new(vec![gpt2])
+        };
+        tk.with_pre_tokenizer(Some(seq));
+    }
+    let added = tk.get_added_tokens_decoder();
+    let control: Vec<AddedToken> = TURN_ENDS
+        .iter()
+        .filter_map(|name| tk.token_to_id(name))
+        .filter(|id| !added.get(id).is_some_and(|t| t.special))
+        .filter_map(|id| tk.id_to_token(id))
+        .map(|t| AddedToken::from(t, true))
+        .collect();
+    if !control.is_empty() {
+        tk.add_special_tokens(control).map_err(tok_err)?;
+    }
+    Ok(tk)
+}
+
 /// candle knows llama.cpp's `llama-bpe` pre-tokenizer under the name `llama3`.
 pub fn normalize_pre(ct: &mut Content) {
     if md_str(ct, "tokenizer.ggml.pre") == Some("llama-bpe") {
@@ -221,6 +262,12 @@ pub fn normalize_pre(ct: &mut Content) {
 }
 
 impl TextCodec {
+    /// The tokenizer of a model file alone (no weights are read).
+    pub fn open(model_path: &Path) -> Result<Self> {
+        let (ct, _) = super::loaded::read_gguf(model_path)?;
+        Self::load(&ct, model_path)
+    }
+
     /// Builds the tokenizer for a model file: `tokenizer.json` beside it wins, else the GGUF
     /// metadata.
     pub fn load(ct: &Content, model_path: &Path) -> Result<Self> {
@@ -239,16 +286,24 @@ impl TextCodec {
             Tokenizer::from_file(&side).map_err(|e| tok_err(format!("{}: {e}", side.display())))?
         } else {
             match kind.as_str() {
-                "gpt2" => Tokenizer::from_gguf(ct).map_err(tok_err)?,
+                "gpt2" => byte_level_from_gguf(ct)?,
                 "llama" => {
                     let mut tk = sentencepiece_from_gguf(ct, &tokens, &types)?;
-                    let specials: Vec<AddedToken> = tokens
+                    let (specials, user): (Vec<AddedToken>, Vec<AddedToken>) = tokens
                         .iter()
                         .enumerate()
-                        .filter(|(i, _)| matches!(types.get(*i), Some(&t) if t == 3.0 || t == 4.0))
-                        .map(|(_, t)| AddedToken::from(t.clone(), true))
-                        .collect();
+                        .filter_map(|(i, t)| match types.get(i) {
+                            Some(&ty) if ty == 3.0 => Some(AddedToken::from(t.clone(), true)),
+                            Some(&ty) if ty == 4.0 => Some(if TURN_ENDS.contains(&t.as_str()) {
+                                AddedToken::from(t.clone(), true)
+                            } else {
+                                AddedToken::from(t.clone(), false).normalized(false)
+                            }),
+                            _ => None,
+                        })
+                        .partition(|t| t.special);
                     tk.add_special_tokens(specials).map_err(tok_err)?;
+                    tk.add_tokens(user).map_err(tok_err)?;
                     tk
                 }
                 other => return Err(tok_err(format!("unsupported tokenizer model `{other}`"))),
@@ -314,6 +369,7 @@ impl TextCodec {
             .unwrap_or(false);
         Self {
             tokenizer,
+            plain: std::sync::OnceLock::new(),
             pieces,
             special,
             eos_ids,
@@ -333,6 +389,34 @@ impl TextCodec {
                 ids.insert(0, *bos);
             }
         }
+        Ok(ids)
+    }
+
+    /// Encodes `text` the way llama.cpp's `llama_tokenize` does: with `add_special`, BOS is
+    /// prepended when the model asks for it (even before a BOS the text already holds); with
+    /// `parse_special`, control-token text (`<|im_end|>`) becomes the control token, without it
+    /// that text is ordinary characters (the safe way to encode user-supplied text).
+    pub fn encode_with(
+        &self,
+        text: &str,
+        add_special: bool,
+        parse_special: bool,
+    ) -> Result<Vec<u32>> {
+        let tokenizer = if parse_special {
+            &self.tokenizer
+        } else {
+            self.plain.get_or_init(|| {
+                let mut t = self.tokenizer.clone();
+                t.set_encode_special_tokens(true);
+                t
+            })
+        };
+        let enc = tokenizer.encode(text, false).map_err(tok_err)?;
+        let mut ids = Vec::with_capacity(enc.get_ids().len() + 1);
+        if let (true, true, Some((bos, _))) = (add_special, self.add_bos, &self.bos) {
+            ids.push(*bos);
+        }
+        ids.extend_from_slice(enc.get_ids());
         Ok(ids)
     }
 

@@ -34,6 +34,7 @@ pub use guard::Access;
 use crate::answer::{Answerer, Prompts};
 use crate::engine::EngineHandle;
 use crate::index::Retriever;
+use crate::rerank::Reranker;
 
 /// Largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub answerer: Arc<Answerer>,
     /// Operator settings.
     pub options: Arc<ServerOptions>,
+    /// The second retrieval stage for `"rerank": true`, when the server has one.
+    pub reranker: Option<Arc<dyn Reranker>>,
 }
 
 impl AppState {
@@ -95,7 +98,14 @@ impl AppState {
             retriever: answerer.retriever().clone(),
             answerer,
             options: Arc::new(ServerOptions::default()),
+            reranker: None,
         }
+    }
+
+    /// Serves `"rerank": true` searches with `reranker`.
+    pub fn with_reranker(mut self, reranker: Arc<dyn Reranker>) -> AppState {
+        self.reranker = Some(reranker);
+        self
     }
 
     /// Replaces the operator settings.

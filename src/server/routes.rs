@@ -104,6 +104,9 @@ pub struct SearchRequest {
     query: String,
     #[serde(default = "default_top_k")]
     top_k: i64,
+    /// Re-order the best candidates with the server's reranker, if it has one.
+    #[serde(default)]
+    rerank: bool,
 }
 
 fn default_top_k() -> i64 {
@@ -142,11 +145,25 @@ pub async fn search(
     validate_text("query", &req.query)?;
     let top_k = validate_top_k(req.top_k)?;
     let r = state.retriever.clone();
-    let hits = r
-        .search(&req.query, top_k)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (hits, rerank) = match (req.rerank, &state.reranker) {
+        (true, Some(reranker)) => {
+            let hits = crate::rerank::search_reranked(&r, &req.query, top_k, reranker.as_ref())
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            (hits, json!({"applied": true, "reranker": reranker.name()}))
+        }
+        (asked, _) => {
+            let hits = r
+                .search(&req.query, top_k)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let rerank = match asked {
+                true => json!({"applied": false, "reason": "this server has no reranker"}),
+                false => json!({"applied": false}),
+            };
+            (hits, rerank)
+        }
+    };
     let passages: Vec<_> = hits.iter().map(|h| r.view(h)).collect();
-    Ok(Json(json!({ "passages": passages })))
+    Ok(Json(json!({ "passages": passages, "rerank": rerank })))
 }
 
 pub async fn not_found(method: Method, uri: Uri) -> ApiError {

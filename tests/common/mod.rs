@@ -11,8 +11,13 @@ pub fn seeds_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds")
 }
 
+/// The seed corpus with its own glossary (`seeds/glossary.thesaurus`), as `factcheck` reads it.
 pub fn seed_retriever() -> Retriever {
-    Retriever::new(Corpus::load(&seeds_dir()).expect("seeds load")).expect("index builds")
+    let r = Retriever::new(Corpus::load(&seeds_dir()).expect("seeds load")).expect("index builds");
+    match factcheck::index::corpus_glossary(&seeds_dir()).expect("glossary readable") {
+        Some(text) => r.with_glossary(&text),
+        None => r,
+    }
 }
 
 /// A small fixture corpus about invented companies.
@@ -32,3 +37,4 @@ pub fn fixture_corpus() -> Corpus {
         ),
     ])
 }
+pub mod real;

@@ -1,0 +1,138 @@
+//! The second retrieval stage: a [`Reranker`] re-scores the first stage's best candidates.
+//!
+//! Lexical retrieval (the [`index`](crate::index)) finds passages that share words with the
+//! question; a reranker judges the few best of them by meaning. The planned scorer is the local
+//! model: the likelihood of the question given each passage (query likelihood, one forward pass
+//! per candidate, no generation). Anything that scores a (query, passage) pair plugs in through
+//! the trait; the API asks for it with `"rerank": true`, and a server without one answers with
+//! the first stage's order and says so.
+
+use crate::index::{Hit, IndexError, Retriever};
+
+/// First-stage candidates a reranker looks at (it re-orders within them only).
+pub const RERANK_DEPTH: usize = 20;
+
+/// Errors from a reranker.
+#[derive(Debug, thiserror::Error)]
+pub enum RerankError {
+    /// The scorer failed (the model is not ready, its thread is gone…).
+    #[error("reranker failed: {0}")]
+    Scorer(String),
+    /// The scorer returned a number of scores other than the number of passages.
+    #[error("reranker returned {got} scores for {want} passages")]
+    Count { got: usize, want: usize },
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// Scores passages for a query; higher is better. Scores need only be comparable within one
+/// call (log-likelihoods, probabilities, similarities).
+pub trait Reranker: Send + Sync {
+    /// A short name for logs and responses (`query-likelihood:qwen3-0.6b`).
+    fn name(&self) -> &str;
+    /// One score per passage, in the order given.
+    fn score(&self, query: &str, passages: &[&str]) -> Result<Vec<f32>, RerankError>;
+}
+
+/// The `top_k` best passages for `query`: the first stage's best [`RERANK_DEPTH`] (or `top_k`,
+/// if more) re-ordered by `reranker` (ties keep the first stage's order). Each hit's `score`
+/// becomes the reranker's; coverage and highlight stay the first stage's.
+pub fn search_reranked(
+    retriever: &Retriever,
+    query: &str,
+    top_k: usize,
+    reranker: &dyn Reranker,
+) -> Result<Vec<Hit>, RerankError> {
+    let hits = retriever.search(query, RERANK_DEPTH.max(top_k))?;
+    if hits.is_empty() {
+        return Ok(hits);
+    }
+    let texts: Vec<&str> = hits
+        .iter()
+        .map(|h| retriever.passages()[h.passage].text.as_str())
+        .collect();
+    let scores = reranker.score(query, &texts)?;
+    if scores.len() != hits.len() {
+        return Err(RerankError::Count {
+            got: scores.len(),
+            want: hits.len(),
+        });
+    }
+    let mut ranked: Vec<(usize, Hit)> = hits
+        .into_iter()
+        .zip(scores)
+        .map(|(mut h, s)| {
+            h.score = s;
+            h
+        })
+        .enumerate()
+        .collect();
+    ranked.sort_by(|(ia, a), (ib, b)| b.score.total_cmp(&a.score).then(ia.cmp(ib)));
+    Ok(ranked
+        .into_iter()
+        .map(|(_, h)| h)
+        .take(top_k.clamp(1, crate::index::MAX_TOP_K))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Corpus, SourceFile};
+
+    /// Scores a passage by whether it holds a word: a stand-in for a model.
+    struct Holds(&'static str);
+
+    impl Reranker for Holds {
+        fn name(&self) -> &str {
+            "holds"
+        }
+        fn score(&self, _query: &str, passages: &[&str]) -> Result<Vec<f32>, RerankError> {
+            Ok(passages
+                .iter()
+                .map(|p| if p.contains(self.0) { 1.0 } else { 0.0 })
+                .collect())
+        }
+    }
+
+    struct Broken;
+
+    impl Reranker for Broken {
+        fn name(&self) -> &str {
+            "broken"
+        }
+        fn score(&self, _query: &str, _passages: &[&str]) -> Result<Vec<f32>, RerankError> {
+            Ok(vec![1.0])
+        }
+    }
+
+    fn retriever() -> Retriever {
+        Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
+            "r.txt",
+            "한라산 높이는 1,947m이다.\n한라산 정상에는 백록담이 있다.\n한라산 등산로는 두 곳이다.\n",
+        )]))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_reranker_orders_the_first_stage_candidates() {
+        let r = retriever();
+        let first = r.search("한라산 높이", 3).unwrap();
+        assert_eq!(r.passages()[first[0].passage].start_line, 1);
+        let hits = search_reranked(&r, "한라산 높이", 2, &Holds("백록담")).unwrap();
+        assert_eq!(hits.len(), 2);
+        assert_eq!(r.passages()[hits[0].passage].start_line, 2);
+        assert_eq!(hits[0].score, 1.0);
+        // Ties keep the first stage's order.
+        assert_eq!(r.passages()[hits[1].passage].start_line, 1);
+    }
+
+    #[test]
+    fn a_scorer_that_miscounts_is_an_error() {
+        let err = search_reranked(&retriever(), "한라산", 3, &Broken).unwrap_err();
+        assert!(matches!(err, RerankError::Count { got: 1, want: 3 }));
+        assert!(search_reranked(&retriever(), "무엇?", 3, &Broken)
+            .unwrap()
+            .is_empty());
+    }
+}

@@ -1,0 +1,168 @@
+//! Real GGUF models and llama.cpp's reference outputs on them, for the agreement tests.
+//!
+//! The models are fetched once by `../shared/models/fetch.sh` into a cache folder
+//! (`FACTCHECK_TEST_MODELS`, default `~/.cache/factcheck-test-models`) and checked by sha256; the
+//! references live in `../shared/reference/` (the README there gives their format). When either
+//! cannot be had, [`model`] says why and the test skips, unless `FACTCHECK_REQUIRE_MODELS=1`
+//! (set by `.ci/run`, which fetches the models first), where a missing model fails the test.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+use sha2::{Digest, Sha256};
+
+/// The folder beside the repository with the models script and the references.
+pub fn shared_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
+/// `../shared/reference/<rel>`.
+pub fn reference(rel: &str) -> PathBuf {
+    shared_dir().join("reference").join(rel)
+}
+
+/// File name and sha256 of each model `fetch.sh` knows.
+fn spec(name: &str) -> (&'static str, &'static str) {
+    match name {
+        "qwen2.5-coder-0.5b" => (
+            "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        ),
+        "qwen2.5-coder-1.5b" => (
+            "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        ),
+        "gemma3-270m" => (
+            "gemma-3-270m-q4_k_m.gguf",
+            "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+        ),
+        "smollm2-135m" => (
+            "SmolLM2-135M-Instruct.Q4_1.gguf",
+            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        ),
+        other => panic!("no such test model: {other}"),
+    }
+}
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("FACTCHECK_TEST_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/factcheck-test-models")
+        })
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// Resolves one model, fetching it when it is not cached yet.
+fn resolve(name: &str) -> Result<PathBuf, String> {
+    let (file, sha) = spec(name);
+    let dir = cache_dir();
+    let path = dir.join(file);
+    if !path.is_file() {
+        let script = shared_dir().join("models/fetch.sh");
+        if !script.is_file() {
+            return Err(format!("{} is absent", script.display()));
+        }
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg(&dir)
+            .arg(name)
+            .output()
+            .map_err(|e| format!("cannot run fetch.sh: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "fetch.sh {name} failed (no network?): {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    let got = sha256_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if got != sha {
+        return Err(format!("{}: sha256 {got}, expected {sha}", path.display()));
+    }
+    Ok(path)
+}
+
+/// The path of real model `name`, or `None` after printing why it cannot be had (a failure
+/// instead when `FACTCHECK_REQUIRE_MODELS=1`). Fetched and checked once per test process.
+pub fn model(name: &str) -> Option<PathBuf> {
+    static FOUND: OnceLock<Mutex<HashMap<String, Result<PathBuf, String>>>> = OnceLock::new();
+    let found = FOUND.get_or_init(Default::default);
+    // One fetch at a time: two tests asking for the same file must not write it together.
+    let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
+    let got = found
+        .entry(name.to_string())
+        .or_insert_with(|| {
+            if !reference("README.md").is_file() {
+                return Err(format!("{} is absent", reference("").display()));
+            }
+            resolve(name)
+        })
+        .clone();
+    match got {
+        Ok(path) => Some(path),
+        Err(why) if std::env::var("FACTCHECK_REQUIRE_MODELS").as_deref() == Ok("1") => {
+            panic!("real model {name} is required (FACTCHECK_REQUIRE_MODELS=1): {why}")
+        }
+        Err(why) => {
+            eprintln!("skipped: real model {name} unavailable: {why}");
+            None
+        }
+    }
+}
+
+/// Reads a JSON reference file.
+pub fn json(rel: &str) -> serde_json::Value {
+    let path = reference(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Reads a JSON-lines reference file.
+pub fn jsonl(rel: &str) -> Vec<serde_json::Value> {
+    let path = reference(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .collect()
+}
+
+/// A JSON array of token ids.
+pub fn ids(v: &serde_json::Value) -> Vec<u32> {
+    v.as_array()
+        .expect("an array of ids")
+        .iter()
+        .map(|x| x.as_u64().expect("an id") as u32)
+        .collect()
+}
+
+/// Natural-log softmax of a logits row.
+pub fn log_softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f64 = logits.iter().map(|&x| f64::from(x - max).exp()).sum();
+    let lse = max + sum.ln() as f32;
+    logits.iter().map(|&x| x - lse).collect()
+}
+
+/// Index of the largest value.
+pub fn argmax(row: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, &x) in row.iter().enumerate() {
+        if x > row[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
