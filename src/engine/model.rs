@@ -17,6 +17,7 @@ use std::sync::Arc;
 use candle_core::quantized::ggml_file::qtensor_from_ggml;
 use candle_core::quantized::{gguf_file, QTensor};
 use candle_core::{DType, Device, IndexOp, Module, Storage, Tensor};
+use half::slice::HalfFloatSliceExt;
 
 pub use super::config::{Arch, ModelConfig, MAX_CONTEXT};
 use super::linear::Linear;
@@ -464,9 +465,14 @@ impl Model {
         // llama.cpp keeps K and V in an f16 cache and feeds Q to its attention as f16; rounding
         // them the same way keeps the scores where llama.cpp's are (measured on real files: it
         // matters at near-ties).
-        let (q, k, v) = (round_f16(&rot(&q)?)?, round_f16(&rot(&k)?)?, round_f16(&v)?);
+        let q = round_f16(&rot(&q)?)?;
         let window = layer.window;
-        append(&mut self.cache[i], &k, &v)?;
+        // The cache holds K and V as f16 (what the rounding above would give anyway).
+        append(
+            &mut self.cache[i],
+            &rot(&k)?.to_dtype(DType::F16)?,
+            &v.to_dtype(DType::F16)?,
+        )?;
         let c = self.cache[i]
             .as_ref()
             .ok_or_else(|| EngineError::Internal("no cache".into()))?;
@@ -480,30 +486,43 @@ impl Model {
             let y = decode_attention(&q, c, start, (nh, nkv, hd))?;
             return Ok(layer.wo.forward(&y)?);
         }
-        let k = c.k.narrow(2, start, total - start)?;
-        let v = c.v.narrow(2, start, total - start)?;
+        let cols = total - start;
+        let k = c.k.narrow(2, start, cols)?.to_dtype(DType::F32)?;
+        let v = c.v.narrow(2, start, cols)?.to_dtype(DType::F32)?;
+        let kt = k.t()?;
         let rep = nh / nkv;
-        // Grouped-query attention without copying K/V: the `rep` query heads that share a
-        // key/value head are stacked along the row dimension.
-        let q = q.reshape((1, nkv, rep * l, hd))?;
-        let att = (q.matmul(&k.t()?)? * (1.0 / (hd as f64).sqrt()))?;
-        let att = if l > 1 {
-            let mask = causal_mask(l, pos, start, total, window, &self.device)?;
-            att.reshape((1, nkv, rep, l, total - start))?
-                .broadcast_add(&mask)?
-                .reshape((1, nkv, rep * l, total - start))?
+        let mask = causal_mask(l, pos, start, total, window, &self.device)?;
+        // Queries in blocks of rows, so the score matrix (`heads × rows × cols` f32, then its
+        // masked and softmaxed copies) stays within `SCORE_BUDGET` however long the context:
+        // 512 queries over 4k keys would otherwise take ~300 MB on a 12-head model.
+        let block = (SCORE_BUDGET / (nh * cols * 4)).clamp(1, l);
+        let mut parts = Vec::with_capacity(l.div_ceil(block));
+        for r0 in (0..l).step_by(block) {
+            let n = block.min(l - r0);
+            // Grouped-query attention without copying K/V: the `rep` query heads that share a
+            // key/value head are stacked along the row dimension.
+            let qb = q.narrow(2, r0, n)?.reshape((1, nkv, rep * n, hd))?;
+            let att = (qb.matmul(&kt)? * (1.0 / (hd as f64).sqrt()))?;
+            let att = att
+                .reshape((1, nkv, rep, n, cols))?
+                .broadcast_add(&mask.narrow(0, r0, n)?)?
+                .reshape((1, nkv, rep * n, cols))?;
+            let att = candle_nn::ops::softmax_last_dim(&att)?;
+            let y = att.matmul(&v)?; // (1, nkv, rep*n, hd)
+            parts.push(y.reshape((1, nh, n, hd))?);
+        }
+        let y = if parts.len() == 1 {
+            parts.pop().expect("one part")
         } else {
-            att
+            Tensor::cat(&parts, 2)?
         };
-        let att = candle_nn::ops::softmax_last_dim(&att)?;
-        let y = att.matmul(&v)?; // (1, nkv, rep*l, hd)
-        let y = y
-            .reshape((1, nh, l, hd))?
-            .transpose(1, 2)?
-            .reshape((1, l, nh * hd))?;
+        let y = y.transpose(1, 2)?.reshape((1, l, nh * hd))?;
         Ok(layer.wo.forward(&y)?)
     }
 }
+
+/// Bytes of attention scores one block of prefill queries may take (see [`Model::attention`]).
+const SCORE_BUDGET: usize = 32 << 20;
 
 /// Rounds every value to the nearest f16 (kept as f32).
 fn round_f16(t: &Tensor) -> candle_core::Result<Tensor> {
@@ -533,8 +552,8 @@ fn decode_attention(
     let (Storage::Cpu(k_cpu), Storage::Cpu(v_cpu)) = (&*k_store, &*v_store) else {
         return Err(EngineError::Internal("KV cache is not on the CPU".into()));
     };
-    let ks = &k_cpu.as_slice::<f32>()?[k_layout.start_offset()..];
-    let vs = &v_cpu.as_slice::<f32>()?[v_layout.start_offset()..];
+    let ks = &k_cpu.as_slice::<half::f16>()?[k_layout.start_offset()..];
+    let vs = &v_cpu.as_slice::<half::f16>()?[v_layout.start_offset()..];
     let rep = nh / nkv;
     let scale = 1.0 / (hd as f32).sqrt();
     let mut out = vec![0f32; nh * hd];
@@ -543,6 +562,7 @@ fn decode_attention(
     // less exact than f32 ones, but they are what llama.cpp computes, and matching it keeps
     // near-ties going the same way.
     let mut acc = vec![half::f16::ZERO; hd];
+    let (mut krow, mut vrow) = (vec![0f32; hd], vec![0f32; hd]);
     for h in 0..nh {
         let base = (h / rep) * cap * hd;
         let qh = &q[h * hd..(h + 1) * hd];
@@ -550,7 +570,8 @@ fn decode_attention(
         let (mut max, mut sum) = (f32::NEG_INFINITY, 0f32);
         for j in start..c.len {
             let row = base + j * hd;
-            let s = dot(qh, &ks[row..row + hd]) * scale;
+            ks[row..row + hd].convert_to_f32_slice(&mut krow);
+            let s = dot(qh, &krow) * scale;
             let mut weight = 1.0;
             if s > max {
                 let shrink = (max - s).exp();
@@ -562,7 +583,8 @@ fn decode_attention(
             } else {
                 weight = (s - max).exp();
             }
-            for (a, &x) in acc.iter_mut().zip(&vs[row..row + hd]) {
+            vs[row..row + hd].convert_to_f32_slice(&mut vrow);
+            for (a, &x) in acc.iter_mut().zip(&vrow) {
                 *a = half::f16::from_f32(a.to_f32() + x * weight);
             }
             sum += weight;

@@ -46,7 +46,9 @@ mod imp {
         } else {
             scale
         };
+        // Min terms summed apart and added at the end, as ggml does (see `gemv::dot512`).
         let mut accf = [_mm512_setzero_ps(); R];
+        let mut accm = [_mm512_setzero_ps(); R];
         for sb in 0..nsub {
             let mut acci = [_mm512_setzero_si512(); R];
             for r in 0..R {
@@ -70,13 +72,18 @@ mod imp {
             if MIN {
                 let sv = _mm512_loadu_ps(s.add(sb * L));
                 for r in 0..R {
-                    accf[r] = _mm512_fmadd_ps(_mm512_set1_ps(*min.add(r * nsub + sb)), sv, accf[r]);
+                    accm[r] = _mm512_fmadd_ps(_mm512_set1_ps(*min.add(r * nsub + sb)), sv, accm[r]);
                 }
             }
         }
         let mut lanes = [0f32; L];
         for r in 0..R.min(o.rows) {
-            _mm512_storeu_ps(lanes.as_mut_ptr(), accf[r]);
+            let v = if MIN {
+                _mm512_add_ps(accf[r], accm[r])
+            } else {
+                accf[r]
+            };
+            _mm512_storeu_ps(lanes.as_mut_ptr(), v);
             for (l, v) in lanes.iter().enumerate().take(o.toks) {
                 *o.ptr.add((o.tok0 + l) * o.ld + o.row0 + r) = *v;
             }

@@ -667,7 +667,10 @@ pub unsafe fn dot512<T: Dec512, const N: usize>(
     k: usize,
     a: &TokActs,
 ) -> [f32; N] {
+    // The min terms are summed apart from the products and added at the end, as ggml does:
+    // they largely cancel against the products, so the order of the sums shows in the result.
     let mut acc = [_mm512_setzero_ps(); N];
+    let mut macc = [_mm512_setzero_ps(); N];
     let groups = k / T::GROUP;
     for g in 0..groups {
         let mut base = rows;
@@ -675,7 +678,7 @@ pub unsafe fn dot512<T: Dec512, const N: usize>(
             *b = b.add(g * T::BYTES);
             prefetch_ahead(*b, T::BYTES);
         }
-        group512::<T, N>(&mut acc, base, g * T::GROUP, a);
+        group512::<T, N>(&mut acc, &mut macc, base, g * T::GROUP, a);
     }
     if groups * T::GROUP < k {
         // A last lone legacy block: decode it from a copy followed by a zero block.
@@ -689,11 +692,14 @@ pub unsafe fn dot512<T: Dec512, const N: usize>(
             );
             base[r] = pad[r].as_ptr();
         }
-        group512::<T, N>(&mut acc, base, groups * T::GROUP, a);
+        group512::<T, N>(&mut acc, &mut macc, base, groups * T::GROUP, a);
     }
     let mut out = [0f32; N];
     for r in 0..N {
         out[r] = _mm512_reduce_add_ps(acc[r]);
+        if T::MIN {
+            out[r] += _mm512_reduce_add_ps(macc[r]);
+        }
     }
     out
 }
@@ -704,6 +710,7 @@ pub unsafe fn dot512<T: Dec512, const N: usize>(
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
 unsafe fn group512<T: Dec512, const N: usize>(
     acc: &mut [__m512; N],
+    macc: &mut [__m512; N],
     base: [*const u8; N],
     off: usize,
     a: &TokActs,
@@ -731,7 +738,7 @@ unsafe fn group512<T: Dec512, const N: usize>(
     }
     if T::MIN {
         for r in 0..N {
-            acc[r] = _mm512_add_ps(acc[r], T::mins(&st[r], base[r], a.s.add(off / 32)));
+            macc[r] = _mm512_add_ps(macc[r], T::mins(&st[r], base[r], a.s.add(off / 32)));
         }
     }
 }
@@ -750,7 +757,9 @@ macro_rules! dot256 {
             k: usize,
             a: &TokActs,
         ) -> [f32; N] {
+            // Min terms apart, added at the end (see `dot512`).
             let mut acc = [_mm256_setzero_ps(); N];
+            let mut macc = [_mm256_setzero_ps(); N];
             let signed = T::WIDE && !$exact255;
             for g in 0..k / T::GROUP {
                 let mut base = rows;
@@ -782,7 +791,7 @@ macro_rules! dot256 {
                         acc[r] =
                             _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), _mm256_mul_ps(sw, d), acc[r]);
                         if T::MIN {
-                            acc[r] = _mm256_fmadd_ps(mw, s, acc[r]);
+                            macc[r] = _mm256_fmadd_ps(mw, s, macc[r]);
                         }
                     }
                 }
@@ -790,6 +799,9 @@ macro_rules! dot256 {
             let mut out = [0f32; N];
             for r in 0..N {
                 out[r] = hsum256(acc[r]);
+                if T::MIN {
+                    out[r] += hsum256(macc[r]);
+                }
             }
             out
         }
