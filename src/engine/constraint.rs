@@ -9,6 +9,7 @@ use std::collections::HashSet;
 #[derive(Debug, Clone)]
 pub struct Vocab {
     texts: Vec<String>,
+    pieces: Vec<Vec<u8>>,
     eos: HashSet<u32>,
 }
 
@@ -21,8 +22,21 @@ impl Vocab {
                 .iter()
                 .map(|p| String::from_utf8_lossy(p).into_owned())
                 .collect(),
+            pieces: pieces.to_vec(),
             eos: eos.iter().copied().collect(),
         }
+    }
+
+    /// The raw bytes of token `id` (part of a character for some byte-level tokens).
+    pub fn bytes(&self, id: u32) -> &[u8] {
+        self.pieces.get(id as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// The ids that end generation, sorted.
+    pub fn eos_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.eos.iter().copied().collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Number of token ids.
@@ -59,6 +73,18 @@ pub enum TokenMask {
 pub trait TokenConstraint {
     /// The tokens allowed after `generated` (the text produced so far in this answer).
     fn allowed(&mut self, generated: &str, vocab: &Vocab) -> Option<TokenMask>;
+
+    /// Like [`TokenConstraint::allowed`], also given the bytes of a character the last tokens
+    /// began but did not finish (byte-level vocabularies split rare characters). By default
+    /// they are ignored.
+    fn allowed_after(
+        &mut self,
+        generated: &str,
+        _pending: &[u8],
+        vocab: &Vocab,
+    ) -> Option<TokenMask> {
+        self.allowed(generated, vocab)
+    }
 }
 
 /// Allows `[label]` markers only for the given labels.

@@ -203,6 +203,11 @@ impl TextStream {
         &self.text
     }
 
+    /// Bytes of a character begun but not finished (not yet in [`TextStream::text`]).
+    pub fn pending(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// Adds a token's bytes. Returns the text now safe to emit and whether a stop string was
     /// reached (the text is then cut before it).
     pub fn push(&mut self, piece: &[u8]) -> (String, bool) {
@@ -341,14 +346,7 @@ pub fn generate(
             finish = FinishReason::Cancelled;
             break;
         }
-        let token = next_token(
-            lm,
-            &logits,
-            &mut req,
-            &recent,
-            stream.text(),
-            &mut processor,
-        )?;
+        let token = next_token(lm, &logits, &mut req, &recent, &stream, &mut processor)?;
         if step == 0 {
             timings.ttft_ms = ms(start);
             first_token_at = Some(Instant::now());
@@ -399,7 +397,7 @@ fn next_token(
     logits: &Tensor,
     req: &mut GenerateRequest,
     recent: &[u32],
-    text: &str,
+    text: &TextStream,
     processor: &mut LogitsProcessor,
 ) -> Result<u32> {
     let mut logits = logits.to_dtype(candle_core::DType::F32)?;
@@ -412,7 +410,7 @@ fn next_token(
         )?;
     }
     if let Some(c) = req.constraint.as_mut() {
-        if let Some(mask) = c.allowed(text, &lm.vocab) {
+        if let Some(mask) = c.allowed_after(text.text(), text.pending(), &lm.vocab) {
             let mut v = logits.to_vec1::<f32>()?;
             if apply_mask(&mut v, &mask) {
                 logits = Tensor::from_vec(v, logits.shape(), logits.device())?;

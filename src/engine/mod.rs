@@ -29,6 +29,7 @@ pub mod linear;
 pub mod loaded;
 pub mod model;
 pub mod pull;
+pub mod quote_first;
 pub mod random;
 pub mod template;
 pub mod tokenizer;
@@ -39,6 +40,7 @@ use std::path::{Path, PathBuf};
 pub use constraint::{MarkerConstraint, TokenConstraint, TokenMask, Vocab};
 pub use generate::{ChatMessage, Event, FinishReason, GenerateRequest, SamplingParams, Timings};
 pub use loaded::{LoadedModel, ModelInfo};
+pub use quote_first::{QuoteFirst, QuoteFirstForm, QuoteFirstOutput, Quoted};
 pub use worker::{
     Backend, CandleBackend, EngineConfig, EngineHandle, EngineStatus, Job, JobStream,
 };

@@ -1,0 +1,545 @@
+//! The quote-first answer form, enforced token by token. A small model asked to answer and cite
+//! in free text cites the wrong passage, puts markers where none are needed or none at all, and
+//! paraphrases what it calls a quote. Here it must first copy its evidence, then answer:
+//!
+//! ```text
+//! 근거: [P2] "words copied from passage P2"
+//! 답: the short answer
+//! ```
+//!
+//! [`QuoteFirst`] allows, at each step, only the tokens that keep the output a prefix of that
+//! form: fixed words are spelt out, the label names a given passage, every byte between the
+//! quotation marks continues a verbatim run of that passage's text (one line of it, no `"`),
+//! and the answer line holds no brackets. So every quote is a substring of its passage by
+//! construction. The model may instead write the "no evidence" word after the opener (an
+//! abstention), and may give up to [`QuoteFirstForm::max_quotes`] quotes. For a claim the
+//! answer line is one of a fixed set of verdict words.
+//!
+//! The automaton works on bytes: a byte-level vocabulary splits rare Hangul syllables into
+//! tokens that are not valid UTF-8 alone, and those must be copyable too.
+
+use std::collections::HashMap;
+
+use super::constraint::{TokenConstraint, TokenMask, Vocab};
+
+/// The words and passages of one quote-first answer.
+#[derive(Debug, Clone)]
+pub struct QuoteFirstForm {
+    /// Written first, e.g. `근거: `.
+    pub opener: String,
+    /// Written instead of a quote when no passage holds the evidence, e.g. `없음`.
+    pub none: String,
+    /// Each passage's label (e.g. `P1`) and text.
+    pub passages: Vec<(String, String)>,
+    /// Most quotes before the answer line.
+    pub max_quotes: usize,
+    /// Starts the answer line after the quotes, e.g. `\n답: `.
+    pub answer: String,
+    /// When not empty, the answer line is exactly one of these words (claim verdicts).
+    pub choices: Vec<String>,
+    /// Fewest characters in a quote.
+    pub min_quote_chars: usize,
+    /// Most bytes in a quote.
+    pub max_quote_bytes: usize,
+}
+
+/// What the text generated so far leaves open.
+#[derive(Debug, PartialEq, Eq)]
+enum State {
+    /// Inside one of several fixed strings; `typed` bytes of it written.
+    Literal {
+        alts: Vec<(Vec<u8>, Next)>,
+        typed: Vec<u8>,
+    },
+    /// Inside a quote of passage `passage`, `typed` bytes so far.
+    Quote { passage: usize, typed: Vec<u8> },
+    /// In the free answer line; `typed` bytes so far.
+    Answer { typed: Vec<u8> },
+    /// Done: only an end-of-generation token.
+    End,
+    /// The text left the form (cannot happen when every token went through the constraint).
+    Broken,
+}
+
+/// Where a fixed string leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// To the choice between a quote and the no-evidence word.
+    Evidence,
+    /// Into a quote of this passage.
+    Quote(usize),
+    /// Into the answer line.
+    Answer,
+    /// To the end, as an abstention.
+    NoEvidence,
+    /// To the end.
+    End,
+}
+
+/// The constraint; see the module doc.
+#[derive(Debug, Clone)]
+pub struct QuoteFirst {
+    form: QuoteFirstForm,
+    /// Token ids by their bytes (built on first use).
+    by_bytes: Option<HashMap<Vec<u8>, Vec<u32>>>,
+    /// Longest token, in bytes.
+    longest: usize,
+    /// Tokens holding `[` or `]` (kept out of the answer line).
+    brackets: Vec<u32>,
+    /// Other tokens holding a line break (the answer line ends with one).
+    newline: Vec<u32>,
+}
+
+/// A quote taken from the generated text: the passage index and the quoted text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quoted {
+    pub passage: usize,
+    pub text: String,
+}
+
+/// The parts of a finished quote-first answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuoteFirstOutput {
+    /// The quotes, in order.
+    pub quotes: Vec<Quoted>,
+    /// True when the model wrote the no-evidence word.
+    pub no_evidence: bool,
+    /// The answer line (trimmed), empty when none was written.
+    pub answer: String,
+}
+
+impl QuoteFirstForm {
+    fn label_alts(&self, lead: &str) -> Vec<(Vec<u8>, Next)> {
+        self.passages
+            .iter()
+            .enumerate()
+            .map(|(i, (label, _))| (format!("{lead}[{label}] \"").into_bytes(), Next::Quote(i)))
+            .collect()
+    }
+
+    /// Walks `g` (the bytes generated so far) through the form.
+    fn state(&self, g: &[u8]) -> (State, QuoteFirstOutput) {
+        let mut out = QuoteFirstOutput::default();
+        let mut pos = 0;
+        let mut alts: Vec<(Vec<u8>, Next)> =
+            vec![(self.opener.as_bytes().to_vec(), Next::Evidence)];
+        loop {
+            let rest = &g[pos..];
+            let Some((len, next)) = alts
+                .iter()
+                .find(|(a, _)| rest.starts_with(a))
+                .map(|(a, n)| (a.len(), *n))
+            else {
+                if alts.iter().any(|(a, _)| a.starts_with(rest)) {
+                    return (
+                        State::Literal {
+                            alts,
+                            typed: rest.to_vec(),
+                        },
+                        out,
+                    );
+                }
+                return (State::Broken, out);
+            };
+            pos += len;
+            let rest = &g[pos..];
+            match next {
+                Next::Evidence => {
+                    alts = self.label_alts("");
+                    alts.push((self.none.as_bytes().to_vec(), Next::NoEvidence));
+                }
+                Next::NoEvidence => {
+                    out.no_evidence = true;
+                    return (State::End, out);
+                }
+                Next::Quote(p) => match rest.iter().position(|&b| b == b'"') {
+                    None => {
+                        return (
+                            State::Quote {
+                                passage: p,
+                                typed: rest.to_vec(),
+                            },
+                            out,
+                        )
+                    }
+                    Some(j) => {
+                        out.quotes.push(Quoted {
+                            passage: p,
+                            text: String::from_utf8_lossy(&rest[..j]).into_owned(),
+                        });
+                        pos += j + 1;
+                        alts = if out.quotes.len() < self.max_quotes {
+                            self.label_alts("\n")
+                        } else {
+                            Vec::new()
+                        };
+                        alts.push((self.answer.as_bytes().to_vec(), Next::Answer));
+                    }
+                },
+                Next::Answer => {
+                    if !self.choices.is_empty() {
+                        alts = self
+                            .choices
+                            .iter()
+                            .map(|c| (c.as_bytes().to_vec(), Next::End))
+                            .collect();
+                        if let Some(c) =
+                            self.choices.iter().find(|c| rest.starts_with(c.as_bytes()))
+                        {
+                            out.answer = c.clone();
+                        }
+                        continue;
+                    }
+                    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+                    out.answer = String::from_utf8_lossy(line).trim().to_string();
+                    if line.len() < rest.len() {
+                        return (State::End, out);
+                    }
+                    return (
+                        State::Answer {
+                            typed: rest.to_vec(),
+                        },
+                        out,
+                    );
+                }
+                Next::End => return (State::End, out),
+            }
+        }
+    }
+}
+
+impl QuoteFirst {
+    /// A constraint for `form`.
+    pub fn new(form: QuoteFirstForm) -> Self {
+        Self {
+            form,
+            by_bytes: None,
+            longest: 0,
+            brackets: Vec::new(),
+            newline: Vec::new(),
+        }
+    }
+
+    /// Reads a finished (or cut-off) output back into its parts.
+    pub fn parse(form: &QuoteFirstForm, text: &str) -> QuoteFirstOutput {
+        form.state(text.as_bytes()).1
+    }
+
+    fn index(&mut self, vocab: &Vocab) {
+        if self.by_bytes.is_some() {
+            return;
+        }
+        let mut map: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
+        for id in 0..vocab.len() as u32 {
+            let b = vocab.bytes(id);
+            if b.is_empty() || vocab.is_eos(id) {
+                continue;
+            }
+            self.longest = self.longest.max(b.len());
+            if b.iter().any(|&c| c == b'[' || c == b']') {
+                self.brackets.push(id);
+            } else if b.contains(&b'\n') {
+                self.newline.push(id);
+            }
+            map.entry(b.to_vec()).or_default().push(id);
+        }
+        self.by_bytes = Some(map);
+    }
+
+    /// Tokens that continue `typed` as a verbatim run of passage `p` within one line, plus the
+    /// closing mark when `typed` is long enough and ends on a character boundary.
+    fn quote_tokens(&self, p: usize, typed: &[u8]) -> Vec<u32> {
+        let map = self.by_bytes.as_ref().expect("indexed");
+        let text = self.form.passages[p].1.as_bytes();
+        let mut allow = Vec::new();
+        let ok_char = |b: u8| b != b'\n' && b != b'"' && b != b'\r';
+        if typed.len() < self.form.max_quote_bytes {
+            let starts: Vec<usize> = if typed.is_empty() {
+                // A quote starts at a character (not a space) of the passage.
+                (0..text.len())
+                    .filter(|&i| (text[i] & 0xC0) != 0x80 && !text[i].is_ascii_whitespace())
+                    .collect()
+            } else {
+                (0..text.len().saturating_sub(typed.len() - 1))
+                    .filter(|&i| text[i..].starts_with(typed))
+                    .map(|i| i + typed.len())
+                    .collect()
+            };
+            let mut seen = std::collections::HashSet::new();
+            for e in starts {
+                for l in 1..=self.longest.min(text.len() - e) {
+                    let piece = &text[e..e + l];
+                    if !ok_char(piece[l - 1]) {
+                        break;
+                    }
+                    if let Some(ids) = map.get(piece) {
+                        for &id in ids {
+                            if seen.insert(id) {
+                                allow.push(id);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let chars = std::str::from_utf8(typed).map(|s| s.chars().count());
+        if chars.is_ok_and(|n| n >= self.form.min_quote_chars) {
+            if let Some(ids) = map.get(b"\"".as_slice()) {
+                allow.extend(ids);
+            }
+        }
+        allow
+    }
+}
+
+impl TokenConstraint for QuoteFirst {
+    fn allowed(&mut self, generated: &str, vocab: &Vocab) -> Option<TokenMask> {
+        self.allowed_after(generated, &[], vocab)
+    }
+
+    fn allowed_after(
+        &mut self,
+        generated: &str,
+        pending: &[u8],
+        vocab: &Vocab,
+    ) -> Option<TokenMask> {
+        self.index(vocab);
+        let mut g = generated.as_bytes().to_vec();
+        g.extend_from_slice(pending);
+        let (state, _) = self.form.state(&g);
+        match state {
+            State::Literal { alts, typed } => {
+                let map = self.by_bytes.as_ref().expect("indexed");
+                let n = typed.len();
+                let mut allow = Vec::new();
+                for (piece, ids) in map {
+                    let fits = |a: &Vec<u8>| a.starts_with(&typed) && a[n..].starts_with(piece);
+                    if alts.iter().any(|(a, _)| fits(a)) {
+                        allow.extend(ids);
+                    }
+                }
+                allow.sort_unstable();
+                Some(TokenMask::Allow(allow))
+            }
+            State::Quote { passage, typed } => {
+                Some(TokenMask::Allow(self.quote_tokens(passage, &typed)))
+            }
+            State::Answer { typed } => {
+                // A line break ends a non-empty answer; then only the end token may follow.
+                let started = std::str::from_utf8(&typed).is_ok_and(|s| !s.trim().is_empty());
+                let mut deny = self.brackets.clone();
+                if !started {
+                    deny.extend(&self.newline);
+                    deny.extend(vocab.eos_ids());
+                }
+                Some(TokenMask::Deny(deny))
+            }
+            State::End => Some(TokenMask::Allow(vocab.eos_ids())),
+            State::Broken => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> Vocab {
+        let mut pieces: Vec<Vec<u8>> = Vec::new();
+        for w in [
+            "근거",
+            ":",
+            " ",
+            "[",
+            "P",
+            "1",
+            "2",
+            "]",
+            "\"",
+            "\n",
+            "답",
+            "없음",
+            "애리조나",
+            "에",
+            " 설립",
+            "미국",
+            "한다",
+            "서울",
+            "[P1]",
+            "supported",
+            "refuted",
+            "sup",
+            "x",
+        ] {
+            pieces.push(w.as_bytes().to_vec());
+        }
+        // Byte tokens for Hangul split mid-character.
+        let han = "주".as_bytes();
+        pieces.push(han[..1].to_vec());
+        pieces.push(han[1..].to_vec());
+        pieces.push(Vec::new()); // the end token
+        let eos = (pieces.len() - 1) as u32;
+        Vocab::from_pieces(&pieces, &[eos])
+    }
+
+    fn form() -> QuoteFirstForm {
+        QuoteFirstForm {
+            opener: "근거: ".into(),
+            none: "없음".into(),
+            passages: vec![
+                ("P1".into(), "미국 애리조나주에 설립한다\n서울".into()),
+                ("P2".into(), "서울에".into()),
+            ],
+            max_quotes: 2,
+            answer: "\n답: ".into(),
+            choices: Vec::new(),
+            min_quote_chars: 2,
+            max_quote_bytes: 200,
+        }
+    }
+
+    fn allowed_texts(c: &mut QuoteFirst, g: &str, pending: &[u8], v: &Vocab) -> Vec<Vec<u8>> {
+        let mask = c.allowed_after(g, pending, v).expect("a mask");
+        let ids: Vec<u32> = match mask {
+            TokenMask::Allow(ids) => ids,
+            TokenMask::Deny(d) => (0..v.len() as u32).filter(|i| !d.contains(i)).collect(),
+        };
+        let mut t: Vec<Vec<u8>> = ids.iter().map(|&i| v.bytes(i).to_vec()).collect();
+        t.sort();
+        t
+    }
+
+    #[test]
+    fn opener_is_spelt_out() {
+        let v = vocab();
+        let mut c = QuoteFirst::new(form());
+        assert_eq!(
+            allowed_texts(&mut c, "", &[], &v),
+            vec!["근거".as_bytes().to_vec()]
+        );
+        assert_eq!(allowed_texts(&mut c, "근거", &[], &v), vec![b":".to_vec()]);
+    }
+
+    #[test]
+    fn evidence_is_a_label_or_none() {
+        let v = vocab();
+        let mut c = QuoteFirst::new(form());
+        let t = allowed_texts(&mut c, "근거: ", &[], &v);
+        assert!(t.contains(&b"[".to_vec()) && t.contains(&"[P1]".as_bytes().to_vec()));
+        assert!(t.contains(&"없음".as_bytes().to_vec()));
+        assert!(!t.contains(&b"x".to_vec()));
+        assert_eq!(
+            allowed_texts(&mut c, "근거: [P", &[], &v),
+            vec![b"1".to_vec(), b"2".to_vec()]
+        );
+        assert_eq!(
+            allowed_texts(&mut c, "근거: 없음", &[], &v),
+            vec![Vec::<u8>::new()]
+        );
+    }
+
+    #[test]
+    fn quotes_stay_verbatim_within_a_line() {
+        let v = vocab();
+        let mut c = QuoteFirst::new(form());
+        let t = allowed_texts(&mut c, "근거: [P1] \"", &[], &v);
+        assert!(t.contains(&"미국".as_bytes().to_vec()));
+        assert!(t.contains(&"애리조나".as_bytes().to_vec()));
+        assert!(
+            t.contains(&"서울".as_bytes().to_vec()),
+            "the second line may start a quote"
+        );
+        assert!(!t.contains(&b"\"".to_vec()), "no empty quote");
+        assert!(!t.contains(&"답".as_bytes().to_vec()));
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나", &[], &v);
+        // The next byte is the first of 주: its split byte token continues the quote.
+        assert!(t.contains(&"주".as_bytes()[..1].to_vec()));
+        assert!(t.contains(&b"\"".to_vec()));
+        assert!(!t.contains(&" 설립".as_bytes().to_vec()));
+        // Mid-character: only the rest of that character, and no closing mark.
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나", &"주".as_bytes()[..1], &v);
+        assert_eq!(t, vec!["주".as_bytes()[1..].to_vec()]);
+        // A line break never enters a quote.
+        let t = allowed_texts(&mut c, "근거: [P1] \"설립한다", &[], &v);
+        assert!(!t.contains(&b"\n".to_vec()));
+        assert!(t.contains(&b"\"".to_vec()));
+    }
+
+    #[test]
+    fn after_a_quote_another_or_the_answer() {
+        let v = vocab();
+        let mut c = QuoteFirst::new(form());
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"", &[], &v);
+        assert_eq!(t, vec![b"\n".to_vec()]);
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n", &[], &v);
+        assert!(t.contains(&b"[".to_vec()) && t.contains(&"답".as_bytes().to_vec()));
+        // Answer line: free, but no brackets, and not empty.
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: ", &[], &v);
+        assert!(t.contains(&"애리조나".as_bytes().to_vec()));
+        assert!(!t.contains(&b"[".to_vec()) && !t.contains(&"[P1]".as_bytes().to_vec()));
+        assert!(!t.contains(&Vec::new()), "no end before an answer");
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 애리조나", &[], &v);
+        assert!(t.contains(&Vec::new()) && t.contains(&b"\n".to_vec()));
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 애리조나\n", &[], &v);
+        assert_eq!(t, vec![Vec::<u8>::new()]);
+    }
+
+    #[test]
+    fn quote_count_is_bounded() {
+        let v = vocab();
+        let mut f = form();
+        f.max_quotes = 1;
+        let mut c = QuoteFirst::new(f);
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n", &[], &v);
+        assert_eq!(t, vec!["답".as_bytes().to_vec()]);
+    }
+
+    #[test]
+    fn verdicts_are_chosen_from_the_list() {
+        let v = vocab();
+        let mut f = form();
+        f.answer = "\n판정: ".into();
+        f.choices = vec!["supported".into(), "refuted".into()];
+        let mut c = QuoteFirst::new(f.clone());
+        let g = "근거: [P2] \"서울에\"\n판정: ";
+        let t = allowed_texts(&mut c, g, &[], &v);
+        assert_eq!(
+            t,
+            vec![b"refuted".to_vec(), b"sup".to_vec(), b"supported".to_vec()]
+        );
+        let done = format!("{g}refuted");
+        assert_eq!(
+            allowed_texts(&mut c, &done, &[], &v),
+            vec![Vec::<u8>::new()]
+        );
+        let out = QuoteFirst::parse(&f, &done);
+        assert_eq!(out.answer, "refuted");
+        assert_eq!(
+            out.quotes,
+            vec![Quoted {
+                passage: 1,
+                text: "서울에".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn parse_reads_quotes_answer_and_abstention() {
+        let f = form();
+        let out = QuoteFirst::parse(
+            &f,
+            "근거: [P1] \"미국 애리조나\"\n[P2] \"서울\"\n답: 애리조나주\n",
+        );
+        assert_eq!(out.quotes.len(), 2);
+        assert_eq!(
+            out.quotes[0],
+            Quoted {
+                passage: 0,
+                text: "미국 애리조나".into()
+            }
+        );
+        assert_eq!(out.answer, "애리조나주");
+        assert!(!out.no_evidence);
+        assert!(QuoteFirst::parse(&f, "근거: 없음").no_evidence);
+    }
+}
