@@ -22,6 +22,7 @@
 
 pub mod analyzer;
 pub mod answer;
+pub mod answer_match;
 pub mod batch;
 pub mod cli;
 pub mod corpus;

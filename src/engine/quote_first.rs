@@ -31,6 +31,9 @@ pub struct QuoteFirstForm {
     pub none: String,
     /// Each passage's label (e.g. `P1`) and text.
     pub passages: Vec<(String, String)>,
+    /// Where a quote may start in each passage (byte offsets, e.g. its sentences' starts);
+    /// empty: at any character.
+    pub starts: Vec<Vec<usize>>,
     /// Most quotes before the answer line.
     pub max_quotes: usize,
     /// Starts the answer line after the quotes, e.g. `\n답: `.
@@ -253,17 +256,29 @@ impl QuoteFirst {
         let text = self.form.passages[p].1.as_bytes();
         let mut allow = Vec::new();
         let ok_char = |b: u8| b != b'\n' && b != b'"' && b != b'\r';
-        if typed.len() < self.form.max_quote_bytes {
-            let starts: Vec<usize> = if typed.is_empty() {
+        let ends: Vec<usize> = (0..text.len().saturating_sub(typed.len().max(1) - 1))
+            .filter(|&i| !typed.is_empty() && text[i..].starts_with(typed))
+            .map(|i| i + typed.len())
+            .collect();
+        // A quote ends with its sentence: after `.`, `!` or `?` followed by a space or the end
+        // of the line (not the point of `1.5`), only the closing mark may follow.
+        let sentence_done = typed
+            .last()
+            .is_some_and(|b| matches!(b, b'.' | b'!' | b'?'))
+            && ends
+                .iter()
+                .all(|&e| e == text.len() || text[e].is_ascii_whitespace());
+        if typed.len() < self.form.max_quote_bytes && !sentence_done {
+            let given = self.form.starts.get(p).filter(|s| !s.is_empty());
+            let starts: Vec<usize> = if let (true, Some(given)) = (typed.is_empty(), given) {
+                given.iter().copied().filter(|&i| i < text.len()).collect()
+            } else if typed.is_empty() {
                 // A quote starts at a character (not a space) of the passage.
                 (0..text.len())
                     .filter(|&i| (text[i] & 0xC0) != 0x80 && !text[i].is_ascii_whitespace())
                     .collect()
             } else {
-                (0..text.len().saturating_sub(typed.len() - 1))
-                    .filter(|&i| text[i..].starts_with(typed))
-                    .map(|i| i + typed.len())
-                    .collect()
+                ends
             };
             let mut seen = std::collections::HashSet::new();
             for e in starts {
@@ -370,6 +385,12 @@ mod tests {
             "refuted",
             "sup",
             "x",
+            "3",
+            "값은",
+            " 1",
+            ".",
+            "5",
+            "다",
         ] {
             pieces.push(w.as_bytes().to_vec());
         }
@@ -389,7 +410,9 @@ mod tests {
             passages: vec![
                 ("P1".into(), "미국 애리조나주에 설립한다\n서울".into()),
                 ("P2".into(), "서울에".into()),
+                ("P3".into(), "값은 1.5다. 다음".into()),
             ],
+            starts: Vec::new(),
             max_quotes: 2,
             answer: "\n답: ".into(),
             choices: Vec::new(),
@@ -430,7 +453,7 @@ mod tests {
         assert!(!t.contains(&b"x".to_vec()));
         assert_eq!(
             allowed_texts(&mut c, "근거: [P", &[], &v),
-            vec![b"1".to_vec(), b"2".to_vec()]
+            vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]
         );
         assert_eq!(
             allowed_texts(&mut c, "근거: 없음", &[], &v),
@@ -459,6 +482,14 @@ mod tests {
         // Mid-character: only the rest of that character, and no closing mark.
         let t = allowed_texts(&mut c, "근거: [P1] \"애리조나", &"주".as_bytes()[..1], &v);
         assert_eq!(t, vec!["주".as_bytes()[1..].to_vec()]);
+        // A finished sentence closes the quote.
+        let t = allowed_texts(&mut c, "근거: [P3] \"값은 1.", &[], &v);
+        assert!(
+            t.contains(&b"5".to_vec()),
+            "a decimal point is not a sentence end: {t:?}"
+        );
+        let t = allowed_texts(&mut c, "근거: [P3] \"값은 1.5다.", &[], &v);
+        assert_eq!(t, vec![b"\"".to_vec()]);
         // A line break never enters a quote.
         let t = allowed_texts(&mut c, "근거: [P1] \"설립한다", &[], &v);
         assert!(!t.contains(&b"\n".to_vec()));
@@ -482,6 +513,18 @@ mod tests {
         assert!(t.contains(&Vec::new()) && t.contains(&b"\n".to_vec()));
         let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 애리조나\n", &[], &v);
         assert_eq!(t, vec![Vec::<u8>::new()]);
+    }
+
+    #[test]
+    fn quotes_start_where_told() {
+        let v = vocab();
+        let mut f = form();
+        f.starts = vec![vec![0], vec![], vec![]];
+        let mut c = QuoteFirst::new(f);
+        let t = allowed_texts(&mut c, "근거: [P1] \"", &[], &v);
+        assert!(t.contains(&"미국".as_bytes().to_vec()));
+        assert!(!t.contains(&"애리조나".as_bytes().to_vec()));
+        assert!(!t.contains(&"서울".as_bytes().to_vec()));
     }
 
     #[test]

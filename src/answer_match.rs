@@ -1,0 +1,235 @@
+//! Whether an answer contains a reference answer, as a reader would judge it: Unicode NFC,
+//! case and spacing aside; numbers compared by value (`5,000억 달러`, `5000억 달러` and
+//! `$500 billion` are one amount; `10만 개` and `100,000`); hedges (`약`, `about`) and
+//! parenthesised asides of the reference optional; a list reference (`A, B, C`) needs every
+//! item. Each item's words must each appear in the answer (so Korean particles and word order do
+//! not matter), and each of its quantities must have an equal one in the answer.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::answer::quantity::{extract, Quantity};
+
+/// Words a reference may use that an answer need not repeat.
+const HEDGES: &[&str] = &[
+    "약",
+    "대략",
+    "이상",
+    "이하",
+    "정도",
+    "가량",
+    "about",
+    "around",
+    "approximately",
+    "roughly",
+    "nearly",
+    "over",
+    "more",
+    "than",
+    "some",
+    "the",
+    "a",
+    "an",
+    "및",
+    "and",
+    "or",
+    "또는",
+];
+
+/// True when `answer` contains `reference` in the sense of the module doc.
+pub fn answer_matches(answer: &str, reference: &str) -> bool {
+    let items = reference_items(reference);
+    !items.is_empty() && items.iter().all(|item| item_matches(answer, item))
+}
+
+/// The items of a reference answer: split on list separators (`, ` but not `1,720`; `·`; `/`;
+/// `;`), with parenthesised asides removed.
+pub fn reference_items(reference: &str) -> Vec<String> {
+    let text: String = reference.nfc().collect();
+    let mut plain = String::new();
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let mut items = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = plain.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let next_digit = chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
+        let prev_digit = i > 0 && chars[i - 1].is_ascii_digit();
+        let sep = matches!(c, '·' | ';' | '、' | '/') || (c == ',' && !(prev_digit && next_digit));
+        if sep {
+            items.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+    }
+    items.push(cur);
+    items
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Lower-cased NFC text without whitespace, for substring tests.
+fn squeeze(s: &str) -> String {
+    s.nfc()
+        .flat_map(char::to_lowercase)
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// How well `text` (a sentence of the corpus) supports `answer`: `None` when a quantity of the
+/// answer has no equal in `text`; else the share of the answer's words (outside its
+/// quantities, hedges aside) that appear in `text`, or 1 when it has no such words.
+pub fn support(text: &str, answer: &str) -> Option<f32> {
+    let (quantities, words) = parts(answer);
+    let have = extract(&text.nfc().collect::<String>());
+    if !quantities
+        .iter()
+        .all(|q| have.iter().any(|h| h.same_value(q) == Some(true)))
+    {
+        return None;
+    }
+    if words.is_empty() {
+        return Some(1.0);
+    }
+    let hay = squeeze(text);
+    let found = words.iter().filter(|w| hay.contains(w.as_str())).count();
+    Some(found as f32 / words.len() as f32)
+}
+
+/// The quantities of `text` and its other words (squeezed, hedges and quote marks aside).
+fn parts(text: &str) -> (Vec<Quantity>, Vec<String>) {
+    let nfc: String = text.nfc().collect();
+    let quantities = extract(&nfc);
+    let mut rest = String::new();
+    let mut at = 0;
+    for q in &quantities {
+        if q.span.start >= at {
+            rest.push_str(&nfc[at..q.span.start]);
+            rest.push(' ');
+            at = q.span.end;
+        }
+    }
+    rest.push_str(&nfc[at..]);
+    let words = rest
+        .split(|c: char| c.is_whitespace() || is_mark(c))
+        .map(squeeze)
+        .filter(|w| !w.is_empty() && !HEDGES.contains(&w.as_str()))
+        .collect();
+    (quantities, words)
+}
+
+/// Punctuation that never decides whether words match.
+fn is_mark(c: char) -> bool {
+    matches!(
+        c,
+        ',' | '.'
+            | '"'
+            | '\''
+            | '“'
+            | '”'
+            | '‘'
+            | '’'
+            | '「'
+            | '」'
+            | '『'
+            | '』'
+            | '!'
+            | '?'
+            | ':'
+            | '·'
+    )
+}
+
+fn item_matches(answer: &str, item: &str) -> bool {
+    let (want, words) = parts(item);
+    let have = extract(&answer.nfc().collect::<String>());
+    if !want
+        .iter()
+        .all(|q| have.iter().any(|h| h.same_value(q) == Some(true)))
+    {
+        return false;
+    }
+    let hay = squeeze(answer);
+    if want.is_empty() && words.is_empty() {
+        // Only hedges: fall back to the whole item.
+        return hay.contains(&squeeze(item));
+    }
+    words.iter().all(|w| hay.contains(w.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_split_on_list_separators_not_on_thousands() {
+        assert_eq!(
+            reference_items("현금 약 230억 달러, 순자산 약 1,720억 달러"),
+            vec!["현금 약 230억 달러", "순자산 약 1,720억 달러"]
+        );
+        assert_eq!(
+            reference_items("OpenAI, 오라클, 소프트뱅크 (및 MGX)"),
+            vec!["OpenAI", "오라클", "소프트뱅크"]
+        );
+        assert_eq!(reference_items("1조 달러(이상)"), vec!["1조 달러"]);
+    }
+
+    #[test]
+    fn numbers_compare_by_value() {
+        assert!(answer_matches("약 5000억 달러입니다", "5,000억 달러"));
+        assert!(answer_matches("It is $500 billion.", "5,000억 달러"));
+        assert!(answer_matches("100,000 jobs", "10만 개"));
+        assert!(answer_matches("10만 개의 일자리", "100,000"));
+        assert!(answer_matches("7만2000㎡ 규모", "72,000㎡"));
+        assert!(!answer_matches("100억 달러", "65억 달러"));
+        assert!(!answer_matches("100 days", "10 days"));
+    }
+
+    #[test]
+    fn words_in_any_order_with_particles() {
+        assert!(answer_matches(
+            "샤프의 사카이 공장을 인수했다",
+            "샤프 사카이 공장"
+        ));
+        assert!(answer_matches(
+            "현금은 약 230억 달러, 순자산은 1,720억 달러",
+            "현금 약 230억 달러, 순자산 약 1,720억 달러"
+        ));
+        assert!(!answer_matches(
+            "230억 달러, 1,720억 달러",
+            "현금 약 230억 달러, 순자산 약 1,720억 달러"
+        ));
+        assert!(answer_matches("Agile Robots SE입니다", "Agile Robots SE"));
+        assert!(answer_matches("the tariffs of Trump", "트럼프의 관세 영향") == false);
+        assert!(answer_matches(
+            "OpenAI, Oracle과 오라클, 소프트뱅크",
+            "OpenAI, 오라클, 소프트뱅크 (및 MGX)"
+        ));
+        assert!(!answer_matches(
+            "OpenAI와 소프트뱅크",
+            "OpenAI, 오라클, 소프트뱅크"
+        ));
+    }
+
+    #[test]
+    fn support_needs_every_quantity_and_counts_words() {
+        let s = "소프트뱅크는 샤프 ‘사카이 공장’을 인수해 AI 데이터 센터 거점으로 삼았다.";
+        assert_eq!(support(s, "샤프 ‘사카이 공장’"), Some(1.0));
+        assert_eq!(support(s, "샤프 공장 100곳"), None);
+        assert_eq!(support("인구는 1,000만 명이다", "10,000,000"), Some(1.0));
+        assert!(support(s, "도요타 공장").is_some_and(|v| v < 0.6));
+    }
+
+    #[test]
+    fn empty_reference_never_matches() {
+        assert!(!answer_matches("anything", ""));
+    }
+}
