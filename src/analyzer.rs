@@ -124,7 +124,7 @@ enum Class {
 
 fn class(c: char) -> Class {
     match c {
-        '\u{AC00}'..='\u{D7A3}' => Class::Hangul,
+        c if crate::text::is_hangul_syllable(c) => Class::Hangul,
         '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => Class::Ideograph,
         c if c.is_alphanumeric() => Class::Word,
         _ => Class::Other,

@@ -5,12 +5,13 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::answer::evaluate::score_answers;
-use crate::answer::{AnswerError, Answerer, Citation, Mode, RejectedCitations, Side};
+use crate::answer::{
+    AnswerError, Answerer, AskResponse, CheckResponse, Citation, RejectedCitations, Request,
+    Response, Side,
+};
 use crate::engine::pull::{self, PullOutcome, Verification};
-use crate::engine::{EngineHandle, EngineStatus};
-use crate::eval::{load_set, score_retrieval, EvalError, Metrics};
-use crate::index::{IndexError, Retriever, MAX_TOP_K};
+use crate::eval::{load_set, score_answers, score_retrieval, text, EvalError};
+use crate::index::{IndexError, Retriever, DEFAULT_TOP_K, MAX_TOP_K};
 
 /// Search results for `query`, as numbered text blocks or as the API's JSON.
 pub fn search_output(
@@ -62,42 +63,7 @@ pub fn eval_output(
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ));
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<10} {:>5} {:>6} {:>6} {:>6} {:>6}",
-        "group", "items", "hit@1", "hit@3", "hit@5", "MRR"
-    );
-    let mut row = |name: &str, m: &Metrics| {
-        let _ = writeln!(
-            out,
-            "{:<10} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
-            name, m.items, m.hit_at_1, m.hit_at_3, m.hit_at_5, m.mrr
-        );
-    };
-    row("overall", &report.overall);
-    for (lang, m) in &report.by_lang {
-        row(lang, m);
-    }
-    let _ = writeln!(
-        out,
-        "({} items without evidence not scored)",
-        report.skipped
-    );
-    if verbose {
-        for res in &report.results {
-            let rank = res.first_hit.map_or("-".to_string(), |k| k.to_string());
-            let _ = writeln!(
-                out,
-                "{:<6} {:<3} rank {:<2} top: {}",
-                res.id,
-                res.lang,
-                rank,
-                res.top.join(", ")
-            );
-        }
-    }
-    Ok(out)
+    Ok(text::retrieval_text(&report, verbose))
 }
 
 /// The `pull --list` text: every preset with its repository and file.
@@ -203,21 +169,6 @@ fn block_on<F: std::future::Future>(f: F) -> std::io::Result<F::Output> {
     Ok(rt.block_on(f))
 }
 
-/// Waits until the engine has finished loading; an error names why loading failed.
-pub fn wait_for_model(engine: &EngineHandle) -> Result<(), String> {
-    loop {
-        match engine.status() {
-            EngineStatus::Loading { .. } => {
-                std::thread::sleep(std::time::Duration::from_millis(50))
-            }
-            EngineStatus::Failed { reason } => {
-                return Err(format!("the model failed to load: {reason}"))
-            }
-            _ => return Ok(()),
-        }
-    }
-}
-
 fn json_text<T: serde::Serialize>(v: &T) -> String {
     format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default())
 }
@@ -266,30 +217,31 @@ fn rejected_line(out: &mut String, r: &RejectedCitations) {
     }
 }
 
-fn mode_name(m: Mode) -> &'static str {
-    match m {
-        Mode::Extractive => "extractive (evidence only)",
-        Mode::Generative => "generative",
-    }
-}
-
-/// `factcheck ask`: the answer with its citations, as text or as the API's JSON.
-pub fn ask_output(
+/// `factcheck ask` and `factcheck check`: the answer or verdict with its citations, as text or
+/// as the API's JSON.
+pub fn answer_output(
     a: &Answerer,
-    question: &str,
+    request: &Request,
     top_k: usize,
     json: bool,
 ) -> Result<String, CliError> {
-    let resp = block_on(a.ask(question, top_k.clamp(1, MAX_TOP_K), &mut |_| {}))??;
+    let resp = block_on(a.run(request, top_k.clamp(1, MAX_TOP_K), &mut |_| {}))??;
     if json {
         return Ok(json_text(&resp));
     }
+    Ok(match &resp {
+        Response::Answer(r) => answer_text(r),
+        Response::Verdict(r) => verdict_text(r),
+    })
+}
+
+fn answer_text(resp: &AskResponse) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}\n", resp.answer);
     let _ = writeln!(
         out,
         "mode: {}{}",
-        mode_name(resp.mode),
+        resp.mode.describe(),
         if resp.abstained { ", abstained" } else { "" }
     );
     if let Some(n) = &resp.notice {
@@ -300,25 +252,14 @@ pub fn ask_output(
         citation_lines(&mut out, &resp.citations);
     }
     rejected_line(&mut out, &resp.rejected_citations);
-    Ok(out)
+    out
 }
 
-/// `factcheck check`: the verdict, explanation, signals and citations, as text or JSON.
-pub fn check_output(
-    a: &Answerer,
-    claim: &str,
-    top_k: usize,
-    json: bool,
-) -> Result<String, CliError> {
-    let resp = block_on(a.check(claim, top_k.clamp(1, MAX_TOP_K), &mut |_| {}))??;
-    if json {
-        return Ok(json_text(&resp));
-    }
+fn verdict_text(resp: &CheckResponse) -> String {
     let mut out = String::new();
-    let verdict = serde_json::to_value(resp.verdict).unwrap_or_default();
-    let _ = writeln!(out, "verdict: {}", verdict.as_str().unwrap_or(""));
+    let _ = writeln!(out, "verdict: {}", resp.verdict.name());
     let _ = writeln!(out, "{}\n", resp.explanation);
-    let _ = writeln!(out, "mode: {}", mode_name(resp.mode));
+    let _ = writeln!(out, "mode: {}", resp.mode.describe());
     if let Some(n) = &resp.notice {
         let _ = writeln!(out, "note: {n}");
     }
@@ -346,7 +287,7 @@ pub fn check_output(
         citation_lines(&mut out, &resp.citations);
     }
     rejected_line(&mut out, &resp.rejected_citations);
-    Ok(out)
+    out
 }
 
 /// `factcheck eval --answers`: the answer-pipeline report, as a table or JSON.
@@ -357,49 +298,9 @@ pub fn answers_eval_output(
     json: bool,
 ) -> Result<String, CliError> {
     let items = load_set(set)?;
-    let report = block_on(score_answers(a, &items, 5))??;
+    let report = block_on(score_answers(a, &items, DEFAULT_TOP_K))??;
     if json {
         return Ok(json_text(&report));
     }
-    let mut out = String::new();
-    let mode = report.results.first().map_or("none", |r| mode_name(r.mode));
-    let _ = writeln!(out, "answers ({} items, mode {mode})", report.items);
-    let _ = writeln!(
-        out,
-        "citation validity   {:.3} ({}/{} valid; {} rejected before returning)",
-        report.citation_validity,
-        report.valid_citations,
-        report.citations,
-        report.rejected_citations
-    );
-    for (group, c) in &report.coverage {
-        let _ = writeln!(
-            out,
-            "evidence coverage   {group:<8} {:.3} ({}/{})",
-            c.share, c.covered, c.items
-        );
-    }
-    let _ = writeln!(
-        out,
-        "verdict accuracy    {:.3} over {} claims (meaningful with a model)",
-        report.verdict_accuracy, report.claims
-    );
-    let _ = writeln!(
-        out,
-        "abstention          {:.3} of {} unanswerable questions; {} answerable questions abstained",
-        report.abstention_on_unanswerable, report.unanswerable, report.abstained_on_answerable
-    );
-    if verbose {
-        for r in &report.results {
-            let covered = r
-                .covered
-                .map_or("-", |c| if c { "covered" } else { "MISSED" });
-            let _ = writeln!(
-                out,
-                "{:<6} {:<3} {:<6} citations {} invalid {} {covered}",
-                r.id, r.lang, r.kind, r.citations, r.invalid_citations
-            );
-        }
-    }
-    Ok(out)
+    Ok(text::answers_text(&report, verbose))
 }

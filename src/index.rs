@@ -45,6 +45,8 @@ pub fn corpus_glossary(dir: &std::path::Path) -> std::io::Result<Option<String>>
 pub const ANALYZER: &str = "ko_bigram";
 /// Largest `top_k` a search accepts.
 pub const MAX_TOP_K: usize = 50;
+/// Passages retrieved when a request does not say (API, batch, command line, evaluation).
+pub const DEFAULT_TOP_K: usize = 5;
 /// Candidates fetched from BM25 before re-scoring.
 const CANDIDATES: usize = 64;
 /// Score factor of a passage without the form of answer the question asks for: no list for

@@ -12,9 +12,12 @@
 //! - [`rerank`]: the optional second stage (`"rerank": true`): a [`rerank::Reranker`] re-orders
 //!   the first stage's best candidates.
 //! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
-//! - [`eval`]: scoring retrieval against an evaluation file (the answers: [`answer::evaluate`]).
-//! - [`answer`]: grounded answers and claim verdicts: prompts, passage selection, generation or
-//!   evidence mode, citation markers verified against the corpus, numeric signals.
+//! - [`answer`]: grounded answers and claim verdicts: one [`answer::Request`] (a question or a
+//!   claim) in, one [`answer::Response`] out of [`answer::Answerer::run`]; prompts, passage
+//!   selection, generation or evidence mode, citation markers verified against the corpus,
+//!   numeric signals.
+//! - [`eval`]: the evaluation set and every figure scored against it (retrieval, answers, batch
+//!   outputs) with their text output.
 //! - [`batch`]: batch runs over JSONL/CSV input, resumable, in input order.
 //! - [`cli`]: the text and JSON output of the command-line subcommands.
 //! - [`server`]: the HTTP API (axum).

@@ -72,7 +72,7 @@ enum Command {
         /// The query text.
         query: String,
         /// Number of passages to return (1..=50).
-        #[arg(long, env = "FACTCHECK_TOP_K", default_value_t = 5)]
+        #[arg(long, env = "FACTCHECK_TOP_K", default_value_t = factcheck::index::DEFAULT_TOP_K)]
         top_k: usize,
         /// Print JSON instead of text.
         #[arg(long, env = "FACTCHECK_JSON")]
@@ -189,7 +189,7 @@ struct BatchArgs {
 #[derive(clap::Args)]
 struct AnswerArgs {
     /// Passages to retrieve (1..=50).
-    #[arg(long, env = "FACTCHECK_TOP_K", default_value_t = 5)]
+    #[arg(long, env = "FACTCHECK_TOP_K", default_value_t = factcheck::index::DEFAULT_TOP_K)]
     top_k: usize,
     /// A GGUF model (without one: evidence mode).
     #[arg(long, env = "FACTCHECK_MODEL")]
@@ -309,12 +309,14 @@ fn main() -> Result<()> {
         Command::Serve(args) => serve(&cli.seeds, &cli.prompts, &retrieval, args),
         Command::Ask { question, opts } => {
             let a = answerer(&cli.seeds, &cli.prompts, &retrieval, opts.model, true)?;
-            print!("{}", cli::ask_output(&a, &question, opts.top_k, opts.json)?);
+            let request = factcheck::answer::Request::question(question);
+            print!("{}", cli::answer_output(&a, &request, opts.top_k, opts.json)?);
             Ok(())
         }
         Command::Check { claim, opts } => {
             let a = answerer(&cli.seeds, &cli.prompts, &retrieval, opts.model, true)?;
-            print!("{}", cli::check_output(&a, &claim, opts.top_k, opts.json)?);
+            let request = factcheck::answer::Request::claim(claim);
+            print!("{}", cli::answer_output(&a, &request, opts.top_k, opts.json)?);
             Ok(())
         }
         Command::Search { query, top_k, json } => {
@@ -417,7 +419,7 @@ fn batch(seeds: &Path, prompt_dir: &Path, retrieval: &Retrieval, args: BatchArgs
         cli::shutdown_signal(),
     ))?;
     if let Some(scores) = &outcome.scores {
-        eprint!("{}", command::scores_text(scores));
+        eprint!("{}", factcheck::eval::text::batch_text(scores));
     }
     eprintln!("{}", command::summary_text(&outcome.summary));
     if outcome.summary.interrupted {
@@ -509,7 +511,7 @@ fn answerer(
         None => EngineHandle::none(),
     };
     if wait {
-        cli::wait_for_model(&engine).map_err(anyhow::Error::msg)?;
+        engine.wait_loaded().map_err(anyhow::Error::msg)?;
     }
     Ok(Answerer::new(retriever, engine, prompts))
 }

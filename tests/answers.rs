@@ -514,7 +514,7 @@ fn evidence_mode_meets_the_dev_set_targets() {
         .build()
         .unwrap();
     let report = rt
-        .block_on(factcheck::answer::evaluate::score_answers(&a, &items, 5))
+        .block_on(factcheck::eval::score_answers(&a, &items, 5))
         .unwrap();
     assert_eq!(report.citation_validity, 1.0);
     assert!(report.coverage["ko"].share >= 0.9, "{:?}", report.coverage);
@@ -524,28 +524,25 @@ fn evidence_mode_meets_the_dev_set_targets() {
 
 #[test]
 fn cli_prints_answers_checks_and_the_answer_eval() {
+    use factcheck::answer::Request;
     use factcheck::cli;
     let a = Answerer::new(
         Arc::new(common::seed_retriever()),
         EngineHandle::none(),
         Prompts::builtin(),
     );
-    let out = cli::ask_output(&a, Q_CASH, 5, false).unwrap();
+    let question = Request::question(Q_CASH);
+    let out = cli::answer_output(&a, &question, 5, false).unwrap();
     assert!(out.contains("mode: extractive (evidence only)"), "{out}");
     assert!(
         out.contains("000_e75c928bc0077ff5.txt lines 27-27"),
         "{out}"
     );
     let json: serde_json::Value =
-        serde_json::from_str(&cli::ask_output(&a, Q_CASH, 5, true).unwrap()).unwrap();
+        serde_json::from_str(&cli::answer_output(&a, &question, 5, true).unwrap()).unwrap();
     assert_eq!(json["mode"], "extractive");
-    let out = cli::check_output(
-        &a,
-        "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.",
-        5,
-        false,
-    )
-    .unwrap();
+    let claim = Request::claim("소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.");
+    let out = cli::answer_output(&a, &claim, 5, false).unwrap();
     assert!(out.starts_with("verdict: unverified"), "{out}");
     assert!(
         out.contains("100억 달러 (USD): mismatch 65억 달러"),

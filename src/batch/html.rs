@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::report::{escape, Scores};
+use crate::eval::Scores;
 use crate::corpus::Corpus;
 
 const STYLE: &str = "body{font-family:system-ui,'Apple SD Gothic Neo','Malgun Gothic','Noto Sans CJK KR',sans-serif;margin:2rem;line-height:1.55;word-break:keep-all;color:#1d1d1f}\
@@ -286,6 +286,22 @@ fn highlight(line: &str, quote: &str) -> String {
         ),
         None => escape(line),
     }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

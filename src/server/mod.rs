@@ -38,8 +38,7 @@ use crate::rerank::Reranker;
 
 /// Largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
-/// Longest query or claim accepted, in characters.
-pub const MAX_QUERY_CHARS: usize = 4000;
+pub use crate::answer::MAX_QUERY_CHARS;
 
 /// Default per-request deadline (until the response headers; streams keep their own).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
