@@ -19,19 +19,24 @@
 //! - [`eval`]: the evaluation set and every figure scored against it (retrieval, answers, batch
 //!   outputs) with their text output.
 //! - [`batch`]: batch runs over JSONL/CSV input, resumable, in input order.
-//! - [`cli`]: the text and JSON output of the command-line subcommands.
-//! - [`server`]: the HTTP API (axum).
-//! - [`engine`]: the local model engine (GGUF loading, generation, the model's owner thread).
+//! - [`commands`]: each subcommand's arguments, wiring and text or JSON output (`main.rs` only
+//!   parses and dispatches).
+//! - [`server`]: the HTTP API (axum), the OpenAI-compatible endpoint and the chat page.
+//! - [`engine`]: the local model runtime (GGUF loading, generation, the model's owner thread).
+//! - [`pull`]: downloading GGUF models from the Hugging Face hub.
+//! - [`devtools`]: the throughput benchmark and GGUF files with random weights (tests, benches).
 
 pub mod analyzer;
 pub mod answer;
 pub mod batch;
-pub mod cli;
+pub mod commands;
 pub mod corpus;
+pub mod devtools;
 pub mod engine;
 pub mod eval;
 pub mod focus;
 pub mod index;
+pub mod pull;
 pub mod rerank;
 pub mod segment;
 pub mod server;

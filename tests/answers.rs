@@ -525,24 +525,24 @@ fn evidence_mode_meets_the_dev_set_targets() {
 #[test]
 fn cli_prints_answers_checks_and_the_answer_eval() {
     use factcheck::answer::Request;
-    use factcheck::cli;
+    use factcheck::commands::{answer, eval};
     let a = Answerer::new(
         Arc::new(common::seed_retriever()),
         EngineHandle::none(),
         Prompts::builtin(),
     );
     let question = Request::question(Q_CASH);
-    let out = cli::answer_output(&a, &question, 5, false).unwrap();
+    let out = answer::answer_output(&a, &question, 5, false).unwrap();
     assert!(out.contains("mode: extractive (evidence only)"), "{out}");
     assert!(
         out.contains("000_e75c928bc0077ff5.txt lines 27-27"),
         "{out}"
     );
     let json: serde_json::Value =
-        serde_json::from_str(&cli::answer_output(&a, &question, 5, true).unwrap()).unwrap();
+        serde_json::from_str(&answer::answer_output(&a, &question, 5, true).unwrap()).unwrap();
     assert_eq!(json["mode"], "extractive");
     let claim = Request::claim("소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.");
-    let out = cli::answer_output(&a, &claim, 5, false).unwrap();
+    let out = answer::answer_output(&a, &claim, 5, false).unwrap();
     assert!(out.starts_with("verdict: unverified"), "{out}");
     assert!(
         out.contains("100억 달러 (USD): mismatch 65억 달러"),
@@ -557,7 +557,7 @@ fn cli_prints_answers_checks_and_the_answer_eval() {
 "#,
     )
     .unwrap();
-    let out = cli::answers_eval_output(&a, &set, true, false).unwrap();
+    let out = eval::answers_eval_output(&a, &set, true, false).unwrap();
     assert!(out.contains("citation validity   1.000"), "{out}");
     assert!(
         out.contains("evidence coverage   ko       1.000 (1/1)"),

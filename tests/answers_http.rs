@@ -16,7 +16,7 @@ use factcheck::answer::citations::verify_citation;
 use factcheck::answer::{AnswerConfig, Answerer, Budget, Citation, Prompts};
 use factcheck::corpus::{Corpus, SourceFile};
 use factcheck::engine::loaded::ModelInfo;
-use factcheck::engine::random::write_preset;
+use factcheck::devtools::random::write_preset;
 use factcheck::engine::{
     Backend, EngineConfig, EngineError, EngineHandle, EngineStatus, Event, FinishReason,
     GenerateRequest, Timings,

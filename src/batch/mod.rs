@@ -6,9 +6,9 @@
 //! output row is written whole and flushed before the next; a re-run with the same output file
 //! skips the ids already there. Bad rows become error rows and the run goes on.
 
-pub mod command;
 pub mod html;
 pub mod input;
+pub mod job;
 pub mod output;
 pub mod pipeline;
 

@@ -1,4 +1,4 @@
-//! The whole `factcheck batch` command as library code: load and check the input (and the gold
+//! A whole batch job: load and check the input (and the gold
 //! file) before any work, resume into the output file, run, then score and write the reports.
 
 use std::path::{Path, PathBuf};
@@ -97,17 +97,4 @@ fn write(path: &Path, text: &str) -> Result<(), BatchError> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })
-}
-
-/// The closing summary printed on stderr.
-pub fn summary_text(s: &Summary) -> String {
-    let state = if s.interrupted {
-        "interrupted (run again to resume)"
-    } else {
-        "done"
-    };
-    format!(
-        "batch {state}: {} rows, {} already done, {} answered, {} errors, {:.1} s",
-        s.rows, s.skipped, s.answered, s.errors, s.seconds
-    )
 }

@@ -24,7 +24,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::gguf_check::{validate_file, GgufError, GgufSummary};
+use crate::engine::gguf_check::{validate_file, GgufError, GgufSummary};
 
 use checksum::{expected_sha256, parse_sha256, verify};
 use http::Client;
