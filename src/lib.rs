@@ -5,13 +5,11 @@
 //! every citation is checked against the exact lines of the corpus file it names.
 //!
 //! Module map:
-//! - [`corpus`]: loading the seed files, keeping original lines, reporting bad files.
-//! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
-//! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, Latin/digit words) used by the index.
-//! - [`index`]: the tantivy BM25 index over passages and the search API.
-//! - [`rerank`]: the optional second stage (`"rerank": true`): a [`rerank::Reranker`] re-orders
-//!   the first stage's best candidates.
-//! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
+//! - [`retrieval`]: the corpus, passages, the Korean-aware analyzer, the question's focus, the
+//!   BM25 index and search, the optional reranker, English names in Hangul.
+//! - [`markers`]: the citation-marker grammar (`[P3]`), shared by the model constraint and the
+//!   parser.
+//! - [`text`]: text helpers: normalisation, sentence boundaries, Hangul detection.
 //! - [`answer`]: grounded answers and claim verdicts: one [`answer::Request`] (a question or a
 //!   claim) in, one [`answer::Response`] out of [`answer::Answerer::run`]; prompts, passage
 //!   selection, generation or evidence mode, citation markers verified against the corpus,
@@ -26,19 +24,14 @@
 //! - [`pull`]: downloading GGUF models from the Hugging Face hub.
 //! - [`devtools`]: the throughput benchmark and GGUF files with random weights (tests, benches).
 
-pub mod analyzer;
 pub mod answer;
 pub mod batch;
 pub mod commands;
-pub mod corpus;
 pub mod devtools;
 pub mod engine;
 pub mod eval;
-pub mod focus;
-pub mod index;
+pub mod markers;
 pub mod pull;
-pub mod rerank;
-pub mod segment;
+pub mod retrieval;
 pub mod server;
 pub mod text;
-pub mod translit;

@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 use factcheck::answer::citations::verify_citation;
 use factcheck::answer::signals::Status;
 use factcheck::answer::{Answerer, Mode, Progress, Prompts, RejectReason, Side, Verdict};
-use factcheck::corpus::{Corpus, SourceFile};
 use factcheck::engine::constraint::{TokenMask, Vocab};
 use factcheck::engine::loaded::ModelInfo;
 use factcheck::engine::{
     Backend, EngineConfig, EngineError, EngineHandle, EngineStatus, Event, FinishReason,
     GenerateRequest, Timings,
 };
-use factcheck::index::Retriever;
+use factcheck::retrieval::corpus::{Corpus, SourceFile};
+use factcheck::retrieval::index::Retriever;
 
 /// What the scripted generator saw of one request.
 #[derive(Debug, Clone)]

@@ -14,14 +14,14 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use factcheck::answer::citations::verify_citation;
 use factcheck::answer::{AnswerConfig, Answerer, Budget, Citation, Prompts};
-use factcheck::corpus::{Corpus, SourceFile};
-use factcheck::engine::loaded::ModelInfo;
 use factcheck::devtools::random::write_preset;
+use factcheck::engine::loaded::ModelInfo;
 use factcheck::engine::{
     Backend, EngineConfig, EngineError, EngineHandle, EngineStatus, Event, FinishReason,
     GenerateRequest, Timings,
 };
-use factcheck::index::Retriever;
+use factcheck::retrieval::corpus::{Corpus, SourceFile};
+use factcheck::retrieval::index::Retriever;
 use factcheck::server::{router, AppState};
 use http_body_util::BodyExt;
 use serde_json::Value;

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use factcheck::batch::input::{self, Format};
 use factcheck::answer::Kind;
+use factcheck::batch::input::{self, Format};
 use factcheck::batch::{open_for_resume, run, BatchOptions, BatchRow, Processor, Progress};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
@@ -202,8 +202,8 @@ async fn a_stop_signal_ends_the_run_with_finished_rows_written() {
 fn gold_scores_match_a_hand_computed_case() {
     use factcheck::eval::batch::score;
     use factcheck::eval::text::batch_text as text;
-    use factcheck::corpus::{Corpus, SourceFile};
     use factcheck::eval::EvalItem;
+    use factcheck::retrieval::corpus::{Corpus, SourceFile};
     let corpus = Corpus::from_files(vec![SourceFile::from_text(
         "a.txt",
         "알파는 2020년에 설립됐다.\n알파의 매출은 3조 원이다.\n베타는 알파를 인수했다.\n",

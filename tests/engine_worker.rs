@@ -7,8 +7,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use factcheck::engine::loaded::ModelInfo;
 use factcheck::devtools::random::write_preset;
+use factcheck::engine::loaded::ModelInfo;
 use factcheck::engine::{
     Backend, ChatMessage, EngineConfig, EngineError, EngineHandle, EngineStatus, Event,
     FinishReason, GenerateRequest, Timings,

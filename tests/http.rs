@@ -237,9 +237,9 @@ async fn a_corpus_with_a_bad_file_is_degraded_but_serves() {
     )
     .unwrap();
     std::fs::write(dir.path().join("bad.txt"), b"\xff\xfe broken").unwrap();
-    let corpus = factcheck::corpus::Corpus::load(dir.path()).unwrap();
+    let corpus = factcheck::retrieval::corpus::Corpus::load(dir.path()).unwrap();
     let app = router(AppState::new(
-        factcheck::index::Retriever::new(corpus).unwrap(),
+        factcheck::retrieval::index::Retriever::new(corpus).unwrap(),
     ));
     let (status, v) = call(&app, get("/health")).await;
     assert_eq!(status, StatusCode::OK);
@@ -279,7 +279,7 @@ async fn serves_on_an_ephemeral_port() {
 /// first stage's order comes back, and the response says which happened.
 #[tokio::test]
 async fn search_reranks_on_request() {
-    use factcheck::rerank::{RerankError, Reranker};
+    use factcheck::retrieval::rerank::{RerankError, Reranker};
     use std::sync::Arc;
 
     /// A stand-in for a model: prefers passages that mention 올트먼.

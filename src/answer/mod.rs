@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::EngineError;
-use crate::index::IndexError;
+use crate::retrieval::index::IndexError;
 pub use crate::text::is_korean;
 pub use context::{Budget, ContextPassage};
 pub(crate) use pipeline::Fallback;
@@ -250,7 +250,6 @@ pub enum Progress {
     /// A citation that has just been verified.
     Citation(Citation),
 }
-
 
 /// What is asked: a question to answer or a claim to check.
 ///

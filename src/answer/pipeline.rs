@@ -10,7 +10,7 @@ use super::{
     ContextPassage, Kind, Mode, Progress, Prompts, RejectedCitations, Request, Response,
 };
 use crate::engine::EngineHandle;
-use crate::index::Retriever;
+use crate::retrieval::index::Retriever;
 
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
@@ -49,17 +49,24 @@ impl Default for AnswerConfig {
 /// many content words the question has. A question whose best passage matches a single one of
 /// several words (`population` unmatched, `Arizona` matched) is not answered by it.
 pub fn matched_words(question: &str, passage: &str) -> (usize, usize) {
-    let plan = crate::analyzer::query_plan(question, crate::analyzer::Options::default());
+    let plan = crate::retrieval::analyzer::query_plan(
+        question,
+        crate::retrieval::analyzer::Options::default(),
+    );
     matched_plan_words(&plan, passage)
 }
 
-/// [`matched_words`] for a query already planned (by [`crate::index::Retriever::query_plan`], which knows the
+/// [`matched_words`] for a query already planned (by [`crate::retrieval::index::Retriever::query_plan`], which knows the
 /// corpus's glossary and its Hangul spellings of English names).
-pub fn matched_plan_words(plan: &[crate::analyzer::QueryWord], passage: &str) -> (usize, usize) {
-    let opts = crate::analyzer::Options::default();
-    let have: std::collections::HashSet<String> = crate::analyzer::analyze(passage, opts)
-        .into_iter()
-        .collect();
+pub fn matched_plan_words(
+    plan: &[crate::retrieval::analyzer::QueryWord],
+    passage: &str,
+) -> (usize, usize) {
+    let opts = crate::retrieval::analyzer::Options::default();
+    let have: std::collections::HashSet<String> =
+        crate::retrieval::analyzer::analyze(passage, opts)
+            .into_iter()
+            .collect();
     let hit = |tokens: &[String]| {
         !tokens.is_empty()
             && 2 * tokens.iter().filter(|t| have.contains(*t)).count() >= tokens.len()
@@ -136,7 +143,7 @@ impl Answerer {
         &self,
         text: &str,
         top_k: usize,
-    ) -> Result<(Vec<crate::index::Hit>, Vec<ContextPassage>, bool), AnswerError> {
+    ) -> Result<(Vec<crate::retrieval::index::Hit>, Vec<ContextPassage>, bool), AnswerError> {
         let hits = self.retriever.search(text, top_k)?;
         let ctx = context::select(&self.retriever, &hits, self.config.budget);
         let plan = self.retriever.query_plan(text);

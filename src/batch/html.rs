@@ -8,7 +8,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::eval::Scores;
-use crate::corpus::Corpus;
+use crate::retrieval::corpus::Corpus;
 
 const STYLE: &str = "body{font-family:system-ui,'Apple SD Gothic Neo','Malgun Gothic','Noto Sans CJK KR',sans-serif;margin:2rem;line-height:1.55;word-break:keep-all;color:#1d1d1f}\
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;vertical-align:top;text-align:left}\
@@ -307,7 +307,7 @@ pub fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::SourceFile;
+    use crate::retrieval::corpus::SourceFile;
     use serde_json::json;
 
     #[test]

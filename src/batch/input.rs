@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::BatchError;
-use crate::index::MAX_TOP_K;
 use crate::answer::{Request, MAX_QUERY_CHARS};
+use crate::retrieval::index::MAX_TOP_K;
 use crate::text::char_len;
 
 /// A valid input row.

@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::input::{self, Format};
 use super::{html, open_for_resume, run, BatchError, BatchOptions, Processor, Sink, Summary};
-use crate::corpus::Corpus;
 use crate::eval::{self, load_set, EvalItem, Scores};
+use crate::retrieval::corpus::Corpus;
 
 /// What to run and where the results go.
 #[derive(Debug, Clone)]
@@ -67,7 +67,9 @@ pub async fn execute(
     let mut scores = None;
     if !to_stdout && (gold.is_some() || job.report.is_some() || job.html.is_some()) {
         let written = read_output(&job.output)?;
-        let s = gold.as_ref().map(|g| eval::batch::score(&written, g, corpus));
+        let s = gold
+            .as_ref()
+            .map(|g| eval::batch::score(&written, g, corpus));
         if let (Some(path), Some(s)) = (&job.report, &s) {
             let json = serde_json::to_string_pretty(s).unwrap_or_default();
             write(path, &json)?;

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{BatchRow, Processor};
 use crate::answer::{AnswerError, Answerer, Request};
-use crate::index::DEFAULT_TOP_K;
+use crate::retrieval::index::DEFAULT_TOP_K;
 
 /// Answers rows with an [`Answerer`].
 pub struct PipelineProcessor {

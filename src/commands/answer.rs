@@ -8,7 +8,7 @@ use super::{block_on, json_text, CommandError, CorpusArgs};
 use crate::answer::{
     Answerer, AskResponse, CheckResponse, Citation, RejectedCitations, Request, Response, Side,
 };
-use crate::index::{DEFAULT_TOP_K, MAX_TOP_K};
+use crate::retrieval::index::{DEFAULT_TOP_K, MAX_TOP_K};
 
 /// Options of `ask` and `check`.
 #[derive(clap::Args, Debug)]
@@ -148,4 +148,3 @@ fn rejected_line(out: &mut String, r: &RejectedCitations) {
         );
     }
 }
-

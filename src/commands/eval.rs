@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::{block_on, json_text, CommandError, CorpusArgs};
 use crate::answer::Answerer;
 use crate::eval::{load_set, score_answers, score_retrieval, text, EvalError};
-use crate::index::{Retriever, DEFAULT_TOP_K};
+use crate::retrieval::index::{Retriever, DEFAULT_TOP_K};
 
 /// Options of `eval`.
 #[derive(clap::Args, Debug)]

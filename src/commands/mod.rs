@@ -25,10 +25,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::answer::{AnswerError, Answerer, Prompts};
-use crate::corpus::{Corpus, CorpusError};
 use crate::engine::{EngineConfig, EngineError, EngineHandle};
 use crate::eval::EvalError;
-use crate::index::{corpus_glossary, IndexError, Pipeline, Retriever, GLOSSARY_FILE};
+use crate::retrieval::corpus::{Corpus, CorpusError};
+use crate::retrieval::index::{corpus_glossary, IndexError, Pipeline, Retriever, GLOSSARY_FILE};
 
 /// Why a subcommand failed.
 #[derive(Debug, thiserror::Error)]

@@ -109,4 +109,3 @@ pub fn pull_report(outcome: &PullOutcome) -> String {
     );
     out
 }
-

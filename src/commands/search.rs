@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::{CommandError, CorpusArgs};
-use crate::index::{IndexError, Retriever, DEFAULT_TOP_K, MAX_TOP_K};
+use crate::retrieval::index::{IndexError, Retriever, DEFAULT_TOP_K, MAX_TOP_K};
 
 /// Options of `search`.
 #[derive(clap::Args, Debug)]
@@ -60,4 +60,3 @@ pub fn search_output(
     }
     Ok(out)
 }
-

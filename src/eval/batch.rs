@@ -10,13 +10,13 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::answer::citations::verify_quote;
-use crate::answer::Kind;
-use crate::corpus::Corpus;
 use super::{
     citation_validity, evidence_covered, judge_ranking, metrics, share, EvalItem, ItemResult,
     Metrics,
 };
+use crate::answer::citations::verify_quote;
+use crate::answer::Kind;
+use crate::retrieval::corpus::Corpus;
 
 /// Every figure of a scored batch.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -154,4 +154,3 @@ fn score_item(s: &mut Scores, ranking: &mut Vec<ItemResult>, item: &EvalItem, re
         }
     }
 }
-

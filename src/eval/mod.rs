@@ -17,7 +17,7 @@ pub mod text;
 
 use std::path::PathBuf;
 
-use crate::index::IndexError;
+use crate::retrieval::index::IndexError;
 pub use answers::{score_answers, AnswerReport};
 pub use batch::Scores;
 pub use retrieval::{

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::{EvalError, EvalItem, Evidence};
-use crate::index::Retriever;
+use crate::retrieval::index::Retriever;
 use crate::text::{char_len, comparable, longest_common_run};
 
 /// Passages looked at for MRR.

@@ -117,4 +117,3 @@ pub fn load_set(path: &Path) -> Result<Vec<EvalItem>, EvalError> {
     }
     Ok(items)
 }
-

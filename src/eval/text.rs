@@ -142,4 +142,3 @@ pub fn batch_text(s: &Scores) -> String {
     );
     out
 }
-

@@ -41,7 +41,6 @@ pub struct CheckRequest {
     stream: bool,
 }
 
-
 impl From<AnswerError> for ApiError {
     fn from(e: AnswerError) -> Self {
         match e {
@@ -57,7 +56,13 @@ pub async fn ask(
 ) -> Result<Response, ApiError> {
     validate_text("question", &req.question)?;
     let top_k = validate_top_k(req.top_k)?;
-    run(state.answerer, Request::question(req.question), top_k, req.stream).await
+    run(
+        state.answerer,
+        Request::question(req.question),
+        top_k,
+        req.stream,
+    )
+    .await
 }
 
 pub async fn check(

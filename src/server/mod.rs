@@ -34,8 +34,8 @@ pub use guard::Access;
 
 use crate::answer::{Answerer, Prompts};
 use crate::engine::EngineHandle;
-use crate::index::Retriever;
-use crate::rerank::Reranker;
+use crate::retrieval::index::Retriever;
+use crate::retrieval::rerank::Reranker;
 
 /// Largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;

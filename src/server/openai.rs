@@ -23,7 +23,7 @@ use super::routes::validate_text;
 use super::{ApiError, ApiJson, AppState};
 use crate::answer::{AnswerError, AskResponse, Progress, Request};
 use crate::engine::EngineStatus;
-use crate::index::DEFAULT_TOP_K;
+use crate::retrieval::index::DEFAULT_TOP_K;
 
 /// Answers the chat's question with the grounded pipeline, as `/v1/ask` would.
 async fn answer(
@@ -32,7 +32,10 @@ async fn answer(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<AskResponse, AnswerError> {
     let request = Request::question(question);
-    let response = state.answerer.run(&request, DEFAULT_TOP_K, progress).await?;
+    let response = state
+        .answerer
+        .run(&request, DEFAULT_TOP_K, progress)
+        .await?;
     Ok(response
         .into_answer()
         .expect("a question is answered with an AskResponse"))

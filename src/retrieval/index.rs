@@ -18,15 +18,15 @@ use tantivy::schema::{
 };
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
-use crate::analyzer::{
+use crate::retrieval::analyzer::{
     analyze, flat_query_tokens, hangul_words, query_plan_with, weighted_query_tokens, KoTokenizer,
     Options, PlanOptions, QueryWord, Thesaurus, THESAURUS,
 };
-use crate::corpus::Corpus;
-use crate::focus::{has_form, Expect, Focus};
-use crate::segment::{segment_corpus, Passage};
+use crate::retrieval::corpus::Corpus;
+use crate::retrieval::focus::{has_form, Expect, Focus};
+use crate::retrieval::segment::{segment_corpus, Passage};
+use crate::retrieval::translit::Transliterations;
 use crate::text::sentence_spans;
-use crate::translit::Transliterations;
 
 /// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
 /// corpus's own names and phrases, user-editable. Not a `*.txt` file, so it is not indexed.
@@ -50,7 +50,7 @@ pub const DEFAULT_TOP_K: usize = 5;
 /// Candidates fetched from BM25 before re-scoring.
 const CANDIDATES: usize = 64;
 /// Score factor of a passage without the form of answer the question asks for: no list for
-/// `…기업들은?`, no number for `얼마`, no date for `언제` (see [`crate::focus`]).
+/// `…기업들은?`, no number for `얼마`, no date for `언제` (see [`crate::retrieval::focus`]).
 const MISSING_FORM: f32 = 0.4;
 /// Exponent of the coverage factor in the final score.
 const COVERAGE_EXP: f32 = 0.5;
@@ -117,7 +117,7 @@ pub struct Pipeline {
     /// Expand query words with the thesaurus (synonyms, English-to-Korean glossary).
     pub thesaurus: bool,
     /// Question focus: the asked-for noun counts half, passages without the asked form of
-    /// answer score less (see [`crate::focus`]).
+    /// answer score less (see [`crate::retrieval::focus`]).
     pub focus: bool,
     /// Multiply the score by the square root of the passage's query coverage.
     pub coverage: bool,
@@ -136,7 +136,7 @@ pub struct Pipeline {
     /// Index the first syllable of each Hangul run as a token too (conjugated stems).
     pub lead_syllable: bool,
     /// A Latin query word also searches the corpus's Hangul words with its consonant skeleton
-    /// (Hallasan → 한라산; see [`crate::translit`]).
+    /// (Hallasan → 한라산; see [`crate::retrieval::translit`]).
     pub transliterate: bool,
     /// Multiply the score by 1 + [`PROXIMITY_BONUS`] × the share of adjacent query-word pairs
     /// that stand within [`PROXIMITY_WINDOW`] tokens of each other in the passage.
@@ -406,7 +406,7 @@ impl Retriever {
         let top_k = top_k.clamp(1, MAX_TOP_K);
         let pipe = self.pipeline;
         let focus = if pipe.focus {
-            crate::focus::focus(query)
+            crate::retrieval::focus::focus(query)
         } else {
             Focus::default()
         };
@@ -493,7 +493,7 @@ impl Retriever {
     /// pipeline, the corpus's glossary, English names in the corpus's Hangul spelling).
     pub fn query_plan(&self, query: &str) -> Vec<QueryWord> {
         let focus = if self.pipeline.focus {
-            crate::focus::focus(query)
+            crate::retrieval::focus::focus(query)
         } else {
             Focus::default()
         };
@@ -517,7 +517,7 @@ impl Retriever {
             .split_whitespace()
             .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
             .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
-            .map(crate::analyzer::normalize)
+            .map(crate::retrieval::analyzer::normalize)
             .collect();
         let latin = |w: &QueryWord| {
             names.contains(&w.word) && w.word.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
@@ -715,7 +715,7 @@ mod tests {
 
     #[test]
     fn context_lets_a_section_answer_for_its_title() {
-        use crate::corpus::SourceFile;
+        use crate::retrieval::corpus::SourceFile;
         let manual = |name: &str, model: &str, period: &str| {
             let text = format!(
                 "{model} 청소기 설명서\n\n필터 관리\n필터는 {period}마다 새것으로 바꾸어 주십시오.\n"
@@ -742,7 +742,7 @@ mod tests {
 
     #[test]
     fn proximity_counts_adjacent_query_words_near_each_other() {
-        let plan = crate::analyzer::query_plan("한라산 높이 백록담", Options::default());
+        let plan = crate::retrieval::analyzer::query_plan("한라산 높이 백록담", Options::default());
         let near = analyze("한라산 높이는 1,947m이고 백록담이 있다", Options::default());
         assert_eq!(proximity(&plan, &near), 1.0);
         let far = analyze(

@@ -279,14 +279,19 @@ pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
         analyzer: opts,
         ..PlanOptions::default()
     };
-    query_plan_with(query, &crate::focus::focus(query), plan, &THESAURUS)
+    query_plan_with(
+        query,
+        &crate::retrieval::focus::focus(query),
+        plan,
+        &THESAURUS,
+    )
 }
 
-/// [`query_plan`] for a query whose [focus](crate::focus::focus) is already known, with the
+/// [`query_plan`] for a query whose [focus](crate::retrieval::focus::focus) is already known, with the
 /// optional steps chosen by `plan` and expansions from `thesaurus`.
 pub fn query_plan_with(
     query: &str,
-    focus: &crate::focus::Focus,
+    focus: &crate::retrieval::focus::Focus,
     plan_opts: PlanOptions,
     thesaurus: &Thesaurus,
 ) -> Vec<QueryWord> {
@@ -448,13 +453,13 @@ pub const LEAD_WEIGHT: f32 = 0.3;
 /// Exponent of the per-word token weight (0 = every token counts fully, 1 = a word counts once).
 pub const WORD_WEIGHT_EXP: f32 = 0.75;
 /// Weight of a question's focus word (`기업들은?`): answers name the companies rather than say
-/// 기업, so the word says less about which passage answers (see [`crate::focus`]).
+/// 기업, so the word says less about which passage answers (see [`crate::retrieval::focus`]).
 pub const FOCUS_WEIGHT: f32 = 0.5;
 /// Weight of a thesaurus expansion relative to the word it came from.
 pub const EXPANSION_WEIGHT: f32 = 0.5;
 
 /// The built-in glossary's text (`data/thesaurus.txt`): general vocabulary only.
-pub const BUILTIN_GLOSSARY: &str = include_str!("../data/thesaurus.txt");
+pub const BUILTIN_GLOSSARY: &str = include_str!("../../data/thesaurus.txt");
 
 /// The built-in expansion groups ([`BUILTIN_GLOSSARY`]).
 pub static THESAURUS: std::sync::LazyLock<Thesaurus> =
@@ -578,7 +583,7 @@ fn member_matches(member: &str, word: &str) -> bool {
     word.starts_with(member) && ((hangul && n >= 2) || (!hangul && n >= 5))
 }
 
-/// The analyzer as a tantivy tokenizer (registered under [`crate::index::ANALYZER`]).
+/// The analyzer as a tantivy tokenizer (registered under [`crate::retrieval::index::ANALYZER`]).
 #[derive(Clone, Default)]
 pub struct KoTokenizer {
     pub opts: Options,
@@ -715,7 +720,7 @@ mod tests {
             ko_endings: true,
             ..PlanOptions::default()
         };
-        let focus = crate::focus::Focus::default();
+        let focus = crate::retrieval::focus::Focus::default();
         let words = |q: &str, o: PlanOptions| -> Vec<String> {
             query_plan_with(q, &focus, o, &THESAURUS)
                 .into_iter()

@@ -1,0 +1,22 @@
+//! Retrieval: from a folder of Korean (and English) news articles to the passages that bear on a
+//! question or a claim.
+//!
+//! Module map, in the order the data flows:
+//! - [`corpus`]: loading the seed files, keeping original lines, reporting bad files.
+//! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
+//! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, particles, Latin/digit words) for
+//!   passages and queries alike.
+//! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
+//! - [`focus`]: the question's focus (what form of answer it asks for) and whether a passage has
+//!   that form.
+//! - [`index`]: the tantivy BM25 index over passages, the ranking pipeline and the search API.
+//! - [`rerank`]: the optional second stage (`"rerank": true`): a [`rerank::Reranker`] re-orders
+//!   the first stage's best candidates.
+
+pub mod analyzer;
+pub mod corpus;
+pub mod focus;
+pub mod index;
+pub mod rerank;
+pub mod segment;
+pub mod translit;
