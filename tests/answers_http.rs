@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::Router;
+use common::http::{call, get, post};
 use factcheck::answer::citations::verify_citation;
 use factcheck::answer::{AnswerConfig, Answerer, Budget, Citation, Prompts};
 use factcheck::devtools::random::write_preset;
@@ -123,23 +123,6 @@ fn with_fake(reply: &str, delay_ms: u64, gate: Option<mpsc::Receiver<()>>, queue
         running,
         cancelled,
     }
-}
-
-fn post(uri: &str, body: &str) -> Request<Body> {
-    Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
-async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 /// The events of an SSE body: (event name, data).
@@ -465,7 +448,7 @@ async fn a_full_queue_is_503_with_retry_after() {
 #[tokio::test]
 async fn health_reports_the_engine() {
     let s = with_fake("NO_ANSWER", 0, None, 4);
-    let (_, v) = call(&s.app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    let (_, v) = call(&s.app, get("/health")).await;
     assert_eq!(v["model"]["status"], "ready", "{v}");
     assert_eq!(v["model"]["name"], "scripted");
     assert_eq!(v["prompts"]["version"].as_str().unwrap().len(), 64);
@@ -624,7 +607,7 @@ async fn while_the_model_loads_health_says_so_and_answers_come_from_the_evidence
         Prompts::builtin(),
     );
     let app = router(AppState::with_answerer(Arc::new(answerer)));
-    let health = || Request::get("/health").body(Body::empty()).unwrap();
+    let health = || get("/health");
     let (_, v) = call(&app, health()).await;
     assert_eq!(v["model"]["status"], "loading", "{v}");
     let (status, v) = call(

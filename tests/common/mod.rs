@@ -37,4 +37,5 @@ pub fn fixture_corpus() -> Corpus {
         ),
     ])
 }
+pub mod http;
 pub mod real;
