@@ -169,7 +169,7 @@ async fn ask_and_check_in_evidence_mode() {
     let app = router(AppState::new(common::seed_retriever()));
     let (status, v) = call(
         &app,
-        post("/v1/ask", &format!(r#"{{"question": "{Q_CASH}"}}"#)),
+        post("/v1/ask", format!(r#"{{"question": "{Q_CASH}"}}"#)),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -293,7 +293,7 @@ async fn request_errors_name_the_problem() {
     let long = "가".repeat(4001);
     let (s, v) = call(
         &app,
-        post("/v1/check", &format!(r#"{{"claim": "{long}"}}"#)),
+        post("/v1/check", format!(r#"{{"claim": "{long}"}}"#)),
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -308,7 +308,7 @@ async fn streaming_sends_deltas_citations_then_the_whole_response() {
         .clone()
         .oneshot(post(
             "/v1/ask",
-            &format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
+            format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
         ))
         .await
         .unwrap();
@@ -375,7 +375,7 @@ async fn check_streams_and_evidence_mode_streams_too() {
     let resp = plain
         .oneshot(post(
             "/v1/ask",
-            &format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
+            format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
         ))
         .await
         .unwrap();
@@ -397,7 +397,7 @@ async fn a_client_that_goes_away_cancels_generation() {
         .clone()
         .oneshot(post(
             "/v1/ask",
-            &format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
+            format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
         ))
         .await
         .unwrap();
@@ -612,7 +612,7 @@ async fn while_the_model_loads_health_says_so_and_answers_come_from_the_evidence
     assert_eq!(v["model"]["status"], "loading", "{v}");
     let (status, v) = call(
         &app,
-        post("/v1/ask", &format!(r#"{{"question": "{Q_CASH}"}}"#)),
+        post("/v1/ask", format!(r#"{{"question": "{Q_CASH}"}}"#)),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
