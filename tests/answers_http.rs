@@ -4,9 +4,10 @@
 
 mod common;
 
-use std::path::PathBuf;
+use common::fake::{FakeModel, Script};
+
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use axum::http::{header, StatusCode};
@@ -15,63 +16,13 @@ use common::http::{call, get, post};
 use factcheck::answer::citations::verify_citation;
 use factcheck::answer::{AnswerConfig, Answerer, Budget, Citation, Prompts};
 use factcheck::devtools::random::write_preset;
-use factcheck::engine::loaded::ModelInfo;
-use factcheck::engine::{
-    Backend, EngineConfig, EngineError, EngineHandle, EngineStatus, Event, FinishReason,
-    GenerateRequest, Timings,
-};
+use factcheck::engine::{Backend, EngineConfig, EngineError, EngineHandle, EngineStatus};
 use factcheck::retrieval::corpus::{Corpus, SourceFile};
 use factcheck::retrieval::index::Retriever;
 use factcheck::server::{router, AppState};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
-
-/// Emits `reply` four characters at a time, `delay` apart, optionally waiting on a gate first.
-struct Fake {
-    reply: String,
-    delay: Duration,
-    gate: Option<Arc<Mutex<mpsc::Receiver<()>>>>,
-    running: Arc<AtomicBool>,
-    cancelled: Arc<AtomicBool>,
-}
-
-impl Backend for Fake {
-    fn info(&self) -> ModelInfo {
-        ModelInfo {
-            name: "scripted".into(),
-            architecture: "scripted".into(),
-            context_length: 4096,
-            path: PathBuf::new(),
-        }
-    }
-
-    fn run(
-        &mut self,
-        _req: GenerateRequest,
-        cancel: &AtomicBool,
-        sink: &mut dyn FnMut(Event) -> bool,
-    ) -> Result<(), EngineError> {
-        self.running.store(true, Ordering::SeqCst);
-        if let Some(g) = &self.gate {
-            let _ = g.lock().unwrap().recv();
-        }
-        sink(Event::Started { prompt_tokens: 7 });
-        let chars: Vec<char> = self.reply.chars().collect();
-        for chunk in chars.chunks(4) {
-            if cancel.load(Ordering::Relaxed) || !sink(Event::Delta(chunk.iter().collect())) {
-                self.cancelled.store(true, Ordering::SeqCst);
-                return Ok(());
-            }
-            std::thread::sleep(self.delay);
-        }
-        sink(Event::Done {
-            finish_reason: FinishReason::Stop,
-            timings: Timings::default(),
-        });
-        Ok(())
-    }
-}
 
 struct Setup {
     app: Router,
@@ -96,15 +47,12 @@ fn wait_ready(engine: &EngineHandle) {
 }
 
 fn with_fake(reply: &str, delay_ms: u64, gate: Option<mpsc::Receiver<()>>, queue: usize) -> Setup {
-    let running = Arc::new(AtomicBool::new(false));
-    let cancelled = Arc::new(AtomicBool::new(false));
-    let fake = Fake {
-        reply: reply.to_string(),
+    let fake = FakeModel {
         delay: Duration::from_millis(delay_ms),
-        gate: gate.map(|g| Arc::new(Mutex::new(g))),
-        running: running.clone(),
-        cancelled: cancelled.clone(),
-    };
+        ..FakeModel::new(Script::Fixed(reply.to_string()))
+    }
+    .gated(gate);
+    let (running, cancelled) = (fake.probe.running.clone(), fake.probe.cancelled.clone());
     let engine = EngineHandle::with_loader(
         EngineConfig {
             queue_capacity: queue,
@@ -291,11 +239,7 @@ async fn request_errors_name_the_problem() {
         );
     }
     let long = "가".repeat(4001);
-    let (s, v) = call(
-        &app,
-        post("/v1/check", format!(r#"{{"claim": "{long}"}}"#)),
-    )
-    .await;
+    let (s, v) = call(&app, post("/v1/check", format!(r#"{{"claim": "{long}"}}"#))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
 }
 

@@ -37,5 +37,6 @@ pub fn fixture_corpus() -> Corpus {
         ),
     ])
 }
+pub mod fake;
 pub mod http;
 pub mod real;
