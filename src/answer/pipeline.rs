@@ -67,14 +67,10 @@ pub fn matched_plan_words(
         crate::retrieval::analyzer::analyze(passage, opts)
             .into_iter()
             .collect();
-    let hit = |tokens: &[String]| {
-        !tokens.is_empty()
-            && 2 * tokens.iter().filter(|t| have.contains(*t)).count() >= tokens.len()
-    };
     let words: Vec<_> = plan.iter().filter(|w| !w.tokens.is_empty()).collect();
     let matched = words
         .iter()
-        .filter(|w| hit(&w.tokens) || w.expansions.iter().any(|e| hit(e)))
+        .filter(|w| w.matched_by(|t| have.contains(t)))
         .count();
     (matched, words.len())
 }
@@ -144,9 +140,8 @@ impl Answerer {
         text: &str,
         top_k: usize,
     ) -> Result<(Vec<crate::retrieval::index::Hit>, Vec<ContextPassage>, bool), AnswerError> {
-        let hits = self.retriever.search(text, top_k)?;
+        let (hits, plan) = self.retriever.search_planned(text, top_k)?;
         let ctx = context::select(&self.retriever, &hits, self.config.budget);
-        let plan = self.retriever.query_plan(text);
         let weak = hits.first().is_none_or(|h| {
             let passage = &self.retriever.passages()[h.passage].text;
             let (matched, words) = matched_plan_words(&plan, passage);

@@ -1,16 +1,15 @@
 //! The batch processor backed by the answer pipeline ([`Answerer::run`]),
 //! and every row carries the same provenance (model file and sha256, corpus hash, prompt version).
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::{BatchRow, Processor};
 use crate::answer::{AnswerError, Answerer, Request};
+use crate::pull::sha256_file;
 use crate::retrieval::index::DEFAULT_TOP_K;
 
 /// Answers rows with an [`Answerer`].
@@ -45,21 +44,6 @@ impl PipelineProcessor {
             provenance,
         })
     }
-}
-
-/// SHA-256 of a file, read in 1 MiB blocks.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 impl PipelineProcessor {

@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use crate::engine::gguf_check::{validate_file, GgufError, GgufSummary};
 
+pub use checksum::sha256_file;
 use checksum::{expected_sha256, parse_sha256, verify};
 use http::Client;
 use presets::preset_names;

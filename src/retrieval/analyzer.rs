@@ -247,6 +247,18 @@ pub struct QueryWord {
     pub weight: f32,
 }
 
+impl QueryWord {
+    /// Whether a text says this word, `has` telling whether it holds a token: at least half of
+    /// the word's tokens, or of one of its expansions' tokens, occur. The one rule behind the
+    /// ranking's coverage and the answer pipeline's abstention test.
+    pub fn matched_by(&self, has: impl Fn(&str) -> bool) -> bool {
+        let hit = |tokens: &[String]| {
+            !tokens.is_empty() && 2 * tokens.iter().filter(|t| has(t)).count() >= tokens.len()
+        };
+        hit(&self.tokens) || self.expansions.iter().any(|e| hit(e))
+    }
+}
+
 /// How a query becomes [`QueryWord`]s: which of the optional steps run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanOptions {

@@ -403,6 +403,17 @@ impl Retriever {
     /// The `top_k` best passages for `query` (fewer when fewer match; none for a query without
     /// searchable words). `top_k` is clamped to `1..=MAX_TOP_K`.
     pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
+        Ok(self.search_planned(query, top_k)?.0)
+    }
+
+    /// [`Retriever::search`], also returning the query plan it searched with (what
+    /// [`Retriever::query_plan`] gives), so that a caller needing both computes the question's
+    /// focus and plan once.
+    pub fn search_planned(
+        &self,
+        query: &str,
+        top_k: usize,
+    ) -> Result<(Vec<Hit>, Vec<QueryWord>), IndexError> {
         let top_k = top_k.clamp(1, MAX_TOP_K);
         let pipe = self.pipeline;
         let focus = if pipe.focus {
@@ -418,7 +429,7 @@ impl Retriever {
             flat_query_tokens(&plan)
         };
         if weighted.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), plan));
         }
         let tokens: Vec<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
         let searcher = self.reader.searcher();
@@ -478,7 +489,7 @@ impl Retriever {
             scored.truncate(top_k);
             scored
         };
-        Ok(kept
+        let hits = kept
             .into_iter()
             .map(|(passage, score, coverage)| Hit {
                 passage,
@@ -486,7 +497,8 @@ impl Retriever {
                 coverage,
                 highlight: best_sentence(&self.passages[passage].text, &weights, expect, self.opts),
             })
-            .collect())
+            .collect();
+        Ok((hits, plan))
     }
 
     /// The content words of `query` with their expansions, as this retriever searches them (its
@@ -595,12 +607,9 @@ pub fn idf(docs: f32, df: f32) -> f32 {
 }
 
 /// The idf-weighted share of the query's words that a passage matches (`has`: whether the
-/// passage, or its context, holds a token), in `(0, 1]`. A word matches when at least half of its tokens, or of one of its expansions' tokens, occur in the
-/// passage; a word's weight is the mean idf of its tokens. Queries without weighted words give 1.
+/// passage, or its context, holds a token), in `(0, 1]`. A word matches by
+/// [`QueryWord::matched_by`]; a word's weight is the mean idf of its tokens. Queries without weighted words give 1.
 pub fn coverage(plan: &[QueryWord], has: impl Fn(&str) -> bool, idf: &HashMap<&str, f32>) -> f32 {
-    let matched = |tokens: &[String]| {
-        !tokens.is_empty() && 2 * tokens.iter().filter(|t| has(t)).count() >= tokens.len()
-    };
     let weight = |tokens: &[String]| {
         tokens
             .iter()
@@ -612,7 +621,7 @@ pub fn coverage(plan: &[QueryWord], has: impl Fn(&str) -> bool, idf: &HashMap<&s
     for word in plan.iter().filter(|w| !w.tokens.is_empty()) {
         let w = weight(&word.tokens) * word.weight;
         total += w;
-        if matched(&word.tokens) || word.expansions.iter().any(|e| matched(e)) {
+        if word.matched_by(&has) {
             got += w;
         }
     }
