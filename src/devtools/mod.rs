@@ -1,5 +1,5 @@
 //! Developer tools beside the model runtime, not part of serving:
-//! - [`bench`]: the throughput benchmark behind `factcheck bench`.
+//! - [`bench`](mod@bench): the throughput benchmark behind `factcheck bench`.
 //! - [`random`]: GGUF files with random weights and real shapes (`factcheck dev random-model`),
 //!   for tests and benchmarks.
 

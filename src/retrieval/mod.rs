@@ -9,7 +9,9 @@
 //! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
 //! - [`focus`]: the question's focus (what form of answer it asks for) and whether a passage has
 //!   that form.
-//! - [`index`]: the tantivy BM25 index over passages, the ranking pipeline and the search API.
+//! - [`pipeline`]: which parts of the ranking are on (`--retrieval`).
+//! - [`score`]: the scoring formulas (idf, coverage, proximity, overlap, the quoted sentence).
+//! - [`index`]: the tantivy BM25 index over passages and the search API.
 //! - [`rerank`]: the optional second stage (`"rerank": true`): a [`rerank::Reranker`] re-orders
 //!   the first stage's best candidates.
 
@@ -17,6 +19,8 @@ pub mod analyzer;
 pub mod corpus;
 pub mod focus;
 pub mod index;
+pub mod pipeline;
 pub mod rerank;
+pub mod score;
 pub mod segment;
 pub mod translit;
