@@ -11,6 +11,8 @@
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::text::is_hangul_syllable;
+
 /// Endings stripped from a Hangul run when [`Options::strip_particles`] is on: the first that
 /// matches is removed when at least two syllables remain.
 const PARTICLES: &[&str] = &[
@@ -124,7 +126,7 @@ enum Class {
 
 fn class(c: char) -> Class {
     match c {
-        c if crate::text::is_hangul_syllable(c) => Class::Hangul,
+        c if is_hangul_syllable(c) => Class::Hangul,
         '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => Class::Ideograph,
         c if c.is_alphanumeric() => Class::Word,
         _ => Class::Other,
@@ -581,7 +583,7 @@ impl Thesaurus {
 }
 
 fn has_hangul(s: &str) -> bool {
-    s.chars().any(|c| class(c) == Class::Hangul)
+    s.chars().any(is_hangul_syllable)
 }
 
 /// A Hangul member matches words it begins (a stem: 사들이 ~ 사들이기로); a Latin member matches
@@ -590,7 +592,7 @@ fn member_matches(member: &str, word: &str) -> bool {
     if word == member {
         return true;
     }
-    let hangul = member.chars().all(|c| class(c) == Class::Hangul);
+    let hangul = member.chars().all(is_hangul_syllable);
     let n = member.chars().count();
     word.starts_with(member) && ((hangul && n >= 2) || (!hangul && n >= 5))
 }
