@@ -14,6 +14,11 @@ pub fn is_hangul_syllable(c: char) -> bool {
     ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
 
+/// True when the text contains a Hangul syllable (the analyzer's and the glossary's test).
+pub fn has_hangul(text: &str) -> bool {
+    text.chars().any(is_hangul_syllable)
+}
+
 /// True when the text contains Hangul (syllables or conjoining jamo): the answer is then written
 /// in Korean.
 pub fn is_korean(text: &str) -> bool {

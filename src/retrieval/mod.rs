@@ -6,6 +6,7 @@
 //! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, particles, Latin/digit words) for
 //!   passages and queries alike.
+//! - [`thesaurus`]: the glossary that expands query words (built in, plus the corpus's own).
 //! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
 //! - [`focus`]: the question's focus (what form of answer it asks for) and whether a passage has
 //!   that form.
@@ -23,4 +24,5 @@ pub mod pipeline;
 pub mod rerank;
 pub mod score;
 pub mod segment;
+pub mod thesaurus;
 pub mod translit;
