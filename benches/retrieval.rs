@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use factcheck::corpus::Corpus;
-use factcheck::index::{Pipeline, Retriever};
+use factcheck::retrieval::corpus::Corpus;
+use factcheck::retrieval::index::{Pipeline, Retriever};
 
 const QUERIES: &[&str] = &[
     "3월 말 기준 소프트뱅크의 현금 보유액과 순자산은 얼마였나?",

@@ -1,5 +1,5 @@
 //! Text helpers shared by segmentation, retrieval, citation checks and evaluation: Unicode
-//! normalisation with whitespace folding, sentence boundaries for Korean and English, and the
+//! normalisation with whitespace folding, Hangul detection, sentence boundaries for Korean and English, and the
 //! longest common run of characters between two strings.
 //!
 //! Original corpus text is never rewritten; these functions produce comparison keys and spans.
@@ -7,6 +7,24 @@
 use std::ops::Range;
 
 use unicode_normalization::UnicodeNormalization;
+
+/// True for a precomposed Hangul syllable (가..힣), the unit of Korean words in the corpus.
+#[inline]
+pub fn is_hangul_syllable(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
+}
+
+/// True when the text contains a Hangul syllable (the analyzer's and the glossary's test).
+pub fn has_hangul(text: &str) -> bool {
+    text.chars().any(is_hangul_syllable)
+}
+
+/// True when the text contains Hangul (syllables or conjoining jamo): the answer is then written
+/// in Korean.
+pub fn is_korean(text: &str) -> bool {
+    text.chars()
+        .any(|c| is_hangul_syllable(c) || ('\u{1100}'..='\u{11ff}').contains(&c))
+}
 
 /// Collapses every run of whitespace to one space and trims both ends.
 pub fn fold_whitespace(s: &str) -> String {

@@ -4,130 +4,34 @@
 
 mod common;
 
-use std::collections::VecDeque;
+use common::fake::{FakeModel, Probe, Script, Seen};
+
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use factcheck::answer::citations::verify_citation;
 use factcheck::answer::signals::Status;
 use factcheck::answer::{Answerer, Mode, Progress, Prompts, RejectReason, Side, Verdict};
-use factcheck::corpus::{Corpus, SourceFile};
-use factcheck::engine::constraint::{TokenMask, Vocab};
-use factcheck::engine::loaded::ModelInfo;
-use factcheck::engine::{
-    Backend, EngineConfig, EngineError, EngineHandle, EngineStatus, Event, FinishReason,
-    GenerateRequest, Timings,
-};
-use factcheck::index::Retriever;
-
-/// What the scripted generator saw of one request.
-#[derive(Debug, Clone)]
-struct Seen {
-    system: String,
-    user: String,
-    /// Labels the request's constraint allows right after `[`.
-    allowed_labels: Vec<String>,
-}
-
-/// Emits the queued replies in small pieces, one reply per job.
-struct Scripted {
-    replies: Arc<Mutex<VecDeque<String>>>,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    /// A context length in characters (one token per character); longer prompts overflow.
-    context: Arc<Mutex<Option<usize>>>,
-}
-
-impl Backend for Scripted {
-    fn info(&self) -> ModelInfo {
-        ModelInfo {
-            name: "scripted".into(),
-            architecture: "scripted".into(),
-            context_length: 4096,
-            path: PathBuf::new(),
-        }
-    }
-
-    fn run(
-        &mut self,
-        mut req: GenerateRequest,
-        _cancel: &AtomicBool,
-        sink: &mut dyn FnMut(Event) -> bool,
-    ) -> Result<(), EngineError> {
-        let words: Vec<String> = ["[", "]", "P1", "P2", "P3", "P4", "P5", "P6", "P9"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let pieces: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
-        let vocab = Vocab::from_pieces(&pieces, &[]);
-        let allowed_labels = match req
-            .constraint
-            .as_mut()
-            .and_then(|c| c.allowed("x [", &vocab))
-        {
-            Some(TokenMask::Allow(ids)) => ids.iter().map(|&i| vocab.text(i).to_string()).collect(),
-            _ => Vec::new(),
-        };
-        let prompt =
-            req.messages[0].content.chars().count() + req.messages[1].content.chars().count();
-        if let Some(limit) = *self.context.lock().unwrap() {
-            if prompt + req.max_tokens > limit {
-                return Err(EngineError::ContextOverflow {
-                    needed: prompt + req.max_tokens,
-                    limit,
-                });
-            }
-        }
-        self.seen.lock().unwrap().push(Seen {
-            system: req.messages[0].content.clone(),
-            user: req.messages[1].content.clone(),
-            allowed_labels,
-        });
-        let reply = self
-            .replies
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or_else(|| "NO_ANSWER".into());
-        sink(Event::Started { prompt_tokens: 42 });
-        let chars: Vec<char> = reply.chars().collect();
-        for chunk in chars.chunks(3) {
-            if !sink(Event::Delta(chunk.iter().collect())) {
-                return Ok(());
-            }
-        }
-        sink(Event::Done {
-            finish_reason: FinishReason::Stop,
-            timings: Timings {
-                prompt_tokens: 42,
-                completion_tokens: chars.len(),
-                ..Timings::default()
-            },
-        });
-        Ok(())
-    }
-}
+use factcheck::engine::{Backend, EngineConfig, EngineError, EngineHandle, EngineStatus};
+use factcheck::retrieval::corpus::{Corpus, SourceFile};
+use factcheck::retrieval::index::Retriever;
 
 struct Harness {
     answerer: Answerer,
-    replies: Arc<Mutex<VecDeque<String>>>,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    context: Arc<Mutex<Option<usize>>>,
+    probe: Probe,
 }
 
 impl Harness {
     fn new(retriever: Retriever) -> Harness {
-        let replies = Arc::new(Mutex::new(VecDeque::new()));
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let context = Arc::new(Mutex::new(None));
-        let backend = Scripted {
-            replies: replies.clone(),
-            seen: seen.clone(),
-            context: context.clone(),
+        let model = FakeModel {
+            chunk: 3,
+            prompt_tokens: 42,
+            ..FakeModel::new(Script::Queue)
         };
+        let probe = model.probe.clone();
         let engine = EngineHandle::with_loader(EngineConfig::default(), move || {
-            Ok(Box::new(backend) as Box<dyn Backend>)
+            Ok(Box::new(model) as Box<dyn Backend>)
         })
         .unwrap();
         let start = Instant::now();
@@ -137,23 +41,16 @@ impl Harness {
         }
         Harness {
             answerer: Answerer::new(Arc::new(retriever), engine, Prompts::builtin()),
-            replies,
-            seen,
-            context,
+            probe,
         }
     }
 
     fn reply(&self, text: &str) {
-        self.replies.lock().unwrap().push_back(text.to_string());
+        self.probe.reply(text);
     }
 
     fn last_seen(&self) -> Seen {
-        self.seen
-            .lock()
-            .unwrap()
-            .last()
-            .cloned()
-            .expect("a job ran")
+        self.probe.last_seen()
     }
 }
 
@@ -276,7 +173,7 @@ async fn weak_retrieval_abstains_before_generating() {
         "The corpus does not contain an answer to this question."
     );
     assert!(
-        h.seen.lock().unwrap().is_empty(),
+        h.probe.seen.lock().unwrap().is_empty(),
         "no generation was started"
     );
 }
@@ -514,7 +411,7 @@ fn evidence_mode_meets_the_dev_set_targets() {
         .build()
         .unwrap();
     let report = rt
-        .block_on(factcheck::answer::evaluate::score_answers(&a, &items, 5))
+        .block_on(factcheck::eval::score_answers(&a, &items, 5))
         .unwrap();
     assert_eq!(report.citation_validity, 1.0);
     assert!(report.coverage["ko"].share >= 0.9, "{:?}", report.coverage);
@@ -524,28 +421,25 @@ fn evidence_mode_meets_the_dev_set_targets() {
 
 #[test]
 fn cli_prints_answers_checks_and_the_answer_eval() {
-    use factcheck::cli;
+    use factcheck::answer::Request;
+    use factcheck::commands::{answer, eval};
     let a = Answerer::new(
         Arc::new(common::seed_retriever()),
         EngineHandle::none(),
         Prompts::builtin(),
     );
-    let out = cli::ask_output(&a, Q_CASH, 5, false).unwrap();
+    let question = Request::question(Q_CASH);
+    let out = answer::answer_output(&a, &question, 5, false).unwrap();
     assert!(out.contains("mode: extractive (evidence only)"), "{out}");
     assert!(
         out.contains("000_e75c928bc0077ff5.txt lines 27-27"),
         "{out}"
     );
     let json: serde_json::Value =
-        serde_json::from_str(&cli::ask_output(&a, Q_CASH, 5, true).unwrap()).unwrap();
+        serde_json::from_str(&answer::answer_output(&a, &question, 5, true).unwrap()).unwrap();
     assert_eq!(json["mode"], "extractive");
-    let out = cli::check_output(
-        &a,
-        "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.",
-        5,
-        false,
-    )
-    .unwrap();
+    let claim = Request::claim("소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.");
+    let out = answer::answer_output(&a, &claim, 5, false).unwrap();
     assert!(out.starts_with("verdict: unverified"), "{out}");
     assert!(
         out.contains("100억 달러 (USD): mismatch 65억 달러"),
@@ -560,7 +454,7 @@ fn cli_prints_answers_checks_and_the_answer_eval() {
 "#,
     )
     .unwrap();
-    let out = cli::answers_eval_output(&a, &set, true, false).unwrap();
+    let out = eval::answers_eval_output(&a, &set, true, false).unwrap();
     assert!(out.contains("citation validity   1.000"), "{out}");
     assert!(
         out.contains("evidence coverage   ko       1.000 (1/1)"),
@@ -617,14 +511,14 @@ async fn a_prompt_too_long_for_the_model_is_retried_with_less_context() {
         .sum();
     // Room for the fixed part, the first passage and the answer, but not for the others.
     let limit = prompt_chars - rest + 200 + (first / 2) + 60;
-    *h.context.lock().unwrap() = Some(limit);
+    *h.probe.context.lock().unwrap() = Some(limit);
     h.reply("소프트뱅크는 약 230억 달러의 현금을 보유했다 [P1].");
     let r = h.answerer.ask(Q_CASH, 5, &mut |_| {}).await.unwrap();
     assert_eq!(r.mode, Mode::Generative, "{:?}", r.notice);
     assert!(r.passages.len() < full.passages.len());
     assert_eq!(r.citations.len(), 1);
     // A context too small for anything falls back to evidence mode with a notice.
-    *h.context.lock().unwrap() = Some(100);
+    *h.probe.context.lock().unwrap() = Some(100);
     let r = h.answerer.ask(Q_CASH, 5, &mut |_| {}).await.unwrap();
     assert_eq!(r.mode, Mode::Extractive);
     assert!(r.notice.unwrap().contains("context"));

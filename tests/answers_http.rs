@@ -4,74 +4,25 @@
 
 mod common;
 
-use std::path::PathBuf;
+use common::fake::{FakeModel, Script};
+
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::Router;
+use common::http::{call, get, post};
 use factcheck::answer::citations::verify_citation;
 use factcheck::answer::{AnswerConfig, Answerer, Budget, Citation, Prompts};
-use factcheck::corpus::{Corpus, SourceFile};
-use factcheck::engine::loaded::ModelInfo;
-use factcheck::engine::random::write_preset;
-use factcheck::engine::{
-    Backend, EngineConfig, EngineError, EngineHandle, EngineStatus, Event, FinishReason,
-    GenerateRequest, Timings,
-};
-use factcheck::index::Retriever;
+use factcheck::devtools::random::write_preset;
+use factcheck::engine::{Backend, EngineConfig, EngineError, EngineHandle, EngineStatus};
+use factcheck::retrieval::corpus::{Corpus, SourceFile};
+use factcheck::retrieval::index::Retriever;
 use factcheck::server::{router, AppState};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
-
-/// Emits `reply` four characters at a time, `delay` apart, optionally waiting on a gate first.
-struct Fake {
-    reply: String,
-    delay: Duration,
-    gate: Option<Arc<Mutex<mpsc::Receiver<()>>>>,
-    running: Arc<AtomicBool>,
-    cancelled: Arc<AtomicBool>,
-}
-
-impl Backend for Fake {
-    fn info(&self) -> ModelInfo {
-        ModelInfo {
-            name: "scripted".into(),
-            architecture: "scripted".into(),
-            context_length: 4096,
-            path: PathBuf::new(),
-        }
-    }
-
-    fn run(
-        &mut self,
-        _req: GenerateRequest,
-        cancel: &AtomicBool,
-        sink: &mut dyn FnMut(Event) -> bool,
-    ) -> Result<(), EngineError> {
-        self.running.store(true, Ordering::SeqCst);
-        if let Some(g) = &self.gate {
-            let _ = g.lock().unwrap().recv();
-        }
-        sink(Event::Started { prompt_tokens: 7 });
-        let chars: Vec<char> = self.reply.chars().collect();
-        for chunk in chars.chunks(4) {
-            if cancel.load(Ordering::Relaxed) || !sink(Event::Delta(chunk.iter().collect())) {
-                self.cancelled.store(true, Ordering::SeqCst);
-                return Ok(());
-            }
-            std::thread::sleep(self.delay);
-        }
-        sink(Event::Done {
-            finish_reason: FinishReason::Stop,
-            timings: Timings::default(),
-        });
-        Ok(())
-    }
-}
 
 struct Setup {
     app: Router,
@@ -96,15 +47,12 @@ fn wait_ready(engine: &EngineHandle) {
 }
 
 fn with_fake(reply: &str, delay_ms: u64, gate: Option<mpsc::Receiver<()>>, queue: usize) -> Setup {
-    let running = Arc::new(AtomicBool::new(false));
-    let cancelled = Arc::new(AtomicBool::new(false));
-    let fake = Fake {
-        reply: reply.to_string(),
+    let fake = FakeModel {
         delay: Duration::from_millis(delay_ms),
-        gate: gate.map(|g| Arc::new(Mutex::new(g))),
-        running: running.clone(),
-        cancelled: cancelled.clone(),
-    };
+        ..FakeModel::new(Script::Fixed(reply.to_string()))
+    }
+    .gated(gate);
+    let (running, cancelled) = (fake.probe.running.clone(), fake.probe.cancelled.clone());
     let engine = EngineHandle::with_loader(
         EngineConfig {
             queue_capacity: queue,
@@ -123,23 +71,6 @@ fn with_fake(reply: &str, delay_ms: u64, gate: Option<mpsc::Receiver<()>>, queue
         running,
         cancelled,
     }
-}
-
-fn post(uri: &str, body: &str) -> Request<Body> {
-    Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
-async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 /// The events of an SSE body: (event name, data).
@@ -186,7 +117,7 @@ async fn ask_and_check_in_evidence_mode() {
     let app = router(AppState::new(common::seed_retriever()));
     let (status, v) = call(
         &app,
-        post("/v1/ask", &format!(r#"{{"question": "{Q_CASH}"}}"#)),
+        post("/v1/ask", format!(r#"{{"question": "{Q_CASH}"}}"#)),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -308,11 +239,7 @@ async fn request_errors_name_the_problem() {
         );
     }
     let long = "가".repeat(4001);
-    let (s, v) = call(
-        &app,
-        post("/v1/check", &format!(r#"{{"claim": "{long}"}}"#)),
-    )
-    .await;
+    let (s, v) = call(&app, post("/v1/check", format!(r#"{{"claim": "{long}"}}"#))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
 }
 
@@ -325,7 +252,7 @@ async fn streaming_sends_deltas_citations_then_the_whole_response() {
         .clone()
         .oneshot(post(
             "/v1/ask",
-            &format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
+            format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
         ))
         .await
         .unwrap();
@@ -392,7 +319,7 @@ async fn check_streams_and_evidence_mode_streams_too() {
     let resp = plain
         .oneshot(post(
             "/v1/ask",
-            &format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
+            format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
         ))
         .await
         .unwrap();
@@ -414,7 +341,7 @@ async fn a_client_that_goes_away_cancels_generation() {
         .clone()
         .oneshot(post(
             "/v1/ask",
-            &format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
+            format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
         ))
         .await
         .unwrap();
@@ -465,7 +392,7 @@ async fn a_full_queue_is_503_with_retry_after() {
 #[tokio::test]
 async fn health_reports_the_engine() {
     let s = with_fake("NO_ANSWER", 0, None, 4);
-    let (_, v) = call(&s.app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    let (_, v) = call(&s.app, get("/health")).await;
     assert_eq!(v["model"]["status"], "ready", "{v}");
     assert_eq!(v["model"]["name"], "scripted");
     assert_eq!(v["prompts"]["version"].as_str().unwrap().len(), 64);
@@ -624,12 +551,12 @@ async fn while_the_model_loads_health_says_so_and_answers_come_from_the_evidence
         Prompts::builtin(),
     );
     let app = router(AppState::with_answerer(Arc::new(answerer)));
-    let health = || Request::get("/health").body(Body::empty()).unwrap();
+    let health = || get("/health");
     let (_, v) = call(&app, health()).await;
     assert_eq!(v["model"]["status"], "loading", "{v}");
     let (status, v) = call(
         &app,
-        post("/v1/ask", &format!(r#"{{"question": "{Q_CASH}"}}"#)),
+        post("/v1/ask", format!(r#"{{"question": "{Q_CASH}"}}"#)),
     )
     .await;
     assert_eq!(status, StatusCode::OK);

@@ -3,8 +3,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use factcheck::answer::Kind;
 use factcheck::batch::input::{self, Format};
-use factcheck::batch::{open_for_resume, run, BatchOptions, BatchRow, Processor, Progress, Task};
+use factcheck::batch::{open_for_resume, run, BatchOptions, BatchRow, Processor, Progress};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
 
@@ -19,14 +20,14 @@ impl Processor for Fake {
                 30u64.saturating_sub(row.line as u64 * 3),
             ))
             .await;
-            if row.task.text().contains("fail") {
+            if row.request.text.contains("fail") {
                 return Err("the model failed".into());
             }
-            let kind = match &row.task {
-                Task::Question(_) => "answer",
-                Task::Claim(_) => "verdict",
+            let kind = match row.request.kind {
+                Kind::Question => "answer",
+                Kind::Claim => "verdict",
             };
-            Ok(json!({ kind: row.task.text().to_uppercase() }))
+            Ok(json!({ kind: row.request.text.to_uppercase() }))
         })
     }
 
@@ -199,9 +200,10 @@ async fn a_stop_signal_ends_the_run_with_finished_rows_written() {
 
 #[test]
 fn gold_scores_match_a_hand_computed_case() {
-    use factcheck::batch::report::{score, text};
-    use factcheck::corpus::{Corpus, SourceFile};
+    use factcheck::eval::batch::score;
+    use factcheck::eval::text::batch_text as text;
     use factcheck::eval::EvalItem;
+    use factcheck::retrieval::corpus::{Corpus, SourceFile};
     let corpus = Corpus::from_files(vec![SourceFile::from_text(
         "a.txt",
         "알파는 2020년에 설립됐다.\n알파의 매출은 3조 원이다.\n베타는 알파를 인수했다.\n",

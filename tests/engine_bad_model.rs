@@ -38,7 +38,7 @@ fn bad_magic_fails_with_a_reason() {
 fn a_truncated_model_fails_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("tiny.gguf");
-    factcheck::engine::random::write_preset("tiny-qwen3", &good, 1).unwrap();
+    factcheck::devtools::random::write_preset("tiny-qwen3", &good, 1).unwrap();
     let bytes = std::fs::read(&good).unwrap();
     let cut = dir.path().join("cut.gguf");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();

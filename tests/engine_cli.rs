@@ -65,7 +65,7 @@ fn generate_with_a_missing_model_names_the_path() {
 fn bench_runs_on_a_tiny_model() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("tiny.gguf");
-    factcheck::engine::random::write_preset("tiny-qwen3", &model, 1).unwrap();
+    factcheck::devtools::random::write_preset("tiny-qwen3", &model, 1).unwrap();
     let out = factcheck()
         .args([
             "--threads",

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
+use factcheck::devtools::random::write_preset;
 use factcheck::engine::constraint::{TokenMask, Vocab};
 use factcheck::engine::generate::{generate, TextStream};
-use factcheck::engine::random::write_preset;
 use factcheck::engine::{
     ChatMessage, EngineError, Event, FinishReason, GenerateRequest, LoadedModel, MarkerConstraint,
     SamplingParams, Timings, TokenConstraint,

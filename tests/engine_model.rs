@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use factcheck::engine::random::{quant_mix, write_preset};
+use factcheck::devtools::random::{quant_mix, write_preset};
 use factcheck::engine::{ChatMessage, EngineError, LoadedModel};
 
 const TINY: &[&str] = &["tiny-qwen2", "tiny-qwen3", "tiny-llama", "tiny-gemma3"];

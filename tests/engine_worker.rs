@@ -1,69 +1,32 @@
 //! The engine thread: status transitions, a full queue, cancellation by dropping the stream,
 //! and the real candle backend behind the handle.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use factcheck::engine::loaded::ModelInfo;
-use factcheck::engine::random::write_preset;
+use common::fake::{FakeModel, Script};
+use factcheck::devtools::random::write_preset;
 use factcheck::engine::{
     Backend, ChatMessage, EngineConfig, EngineError, EngineHandle, EngineStatus, Event,
-    FinishReason, GenerateRequest, Timings,
+    GenerateRequest,
 };
 
-/// A scripted generator: emits "tok " until told to stop, optionally waiting on a gate first.
-struct Fake {
-    gate: Option<Arc<Mutex<mpsc::Receiver<()>>>>,
-    emitted: Arc<AtomicUsize>,
-    stopped: Arc<AtomicBool>,
-}
-
-impl Backend for Fake {
-    fn info(&self) -> ModelInfo {
-        ModelInfo {
-            name: "fake".into(),
-            architecture: "fake".into(),
-            context_length: 100,
-            path: PathBuf::new(),
-        }
-    }
-    fn run(
-        &mut self,
-        req: GenerateRequest,
-        cancel: &AtomicBool,
-        sink: &mut dyn FnMut(Event) -> bool,
-    ) -> Result<(), EngineError> {
-        if let Some(g) = &self.gate {
-            let _ = g.lock().unwrap().recv();
-        }
-        sink(Event::Started { prompt_tokens: 1 });
-        for _ in 0..req.max_tokens {
-            if cancel.load(Ordering::Relaxed) || !sink(Event::Delta("tok ".into())) {
-                self.stopped.store(true, Ordering::SeqCst);
-                return Ok(());
-            }
-            self.emitted.fetch_add(1, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        sink(Event::Done {
-            finish_reason: FinishReason::Length,
-            timings: Timings::default(),
-        });
-        Ok(())
-    }
-}
-
+/// The shared fake writing `tok ` until `max_tokens`, optionally waiting on a gate first; with
+/// the count of pieces written and the flag set when it stops early.
 fn fake(gate: Option<mpsc::Receiver<()>>) -> (Box<dyn Backend>, Arc<AtomicUsize>, Arc<AtomicBool>) {
-    let emitted = Arc::new(AtomicUsize::new(0));
-    let stopped = Arc::new(AtomicBool::new(false));
-    let b = Fake {
-        gate: gate.map(|g| Arc::new(Mutex::new(g))),
-        emitted: emitted.clone(),
-        stopped: stopped.clone(),
-    };
+    let b = FakeModel {
+        name: "fake",
+        context_length: 100,
+        delay: Duration::from_millis(2),
+        prompt_tokens: 1,
+        ..FakeModel::new(Script::Tokens)
+    }
+    .gated(gate);
+    let (emitted, stopped) = (b.probe.emitted.clone(), b.probe.cancelled.clone());
     (Box::new(b), emitted, stopped)
 }
 

@@ -2,35 +2,14 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
+use common::http::{call, get, post};
 use factcheck::server::{router, AppState, BODY_LIMIT};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 fn app() -> Router {
     router(AppState::new(common::seed_retriever()))
-}
-
-async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, value)
-}
-
-fn get(uri: &str) -> Request<Body> {
-    Request::get(uri).body(Body::empty()).unwrap()
-}
-
-fn post(uri: &str, body: impl Into<Body>) -> Request<Body> {
-    Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.into())
-        .unwrap()
 }
 
 fn error_code(v: &Value) -> &str {
@@ -237,9 +216,9 @@ async fn a_corpus_with_a_bad_file_is_degraded_but_serves() {
     )
     .unwrap();
     std::fs::write(dir.path().join("bad.txt"), b"\xff\xfe broken").unwrap();
-    let corpus = factcheck::corpus::Corpus::load(dir.path()).unwrap();
+    let corpus = factcheck::retrieval::corpus::Corpus::load(dir.path()).unwrap();
     let app = router(AppState::new(
-        factcheck::index::Retriever::new(corpus).unwrap(),
+        factcheck::retrieval::index::Retriever::new(corpus).unwrap(),
     ));
     let (status, v) = call(&app, get("/health")).await;
     assert_eq!(status, StatusCode::OK);
@@ -279,7 +258,7 @@ async fn serves_on_an_ephemeral_port() {
 /// first stage's order comes back, and the response says which happened.
 #[tokio::test]
 async fn search_reranks_on_request() {
-    use factcheck::rerank::{RerankError, Reranker};
+    use factcheck::retrieval::rerank::{RerankError, Reranker};
     use std::sync::Arc;
 
     /// A stand-in for a model: prefers passages that mention 올트먼.

@@ -4,29 +4,18 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use axum::Router;
+use common::http::{call_text as call, post};
 use factcheck::server::{router, AppState};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 fn app() -> Router {
     router(AppState::new(common::seed_retriever()))
 }
 
-async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
-}
-
 fn chat(body: Value) -> Request<Body> {
-    Request::post("/v1/chat/completions")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
+    post("/v1/chat/completions", body.to_string())
 }
 
 const QUESTION: &str = "3월 말 기준 소프트뱅크의 현금 보유액과 순자산은 얼마였나?";

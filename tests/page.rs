@@ -7,7 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use factcheck::index::Retriever;
+use factcheck::retrieval::index::Retriever;
 use factcheck::server::{router, Access, AppState, ServerOptions};
 use http_body_util::BodyExt;
 use tower::ServiceExt;

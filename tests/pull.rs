@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use factcheck::engine::pull::{
+use factcheck::pull::{
     find_preset, partial_path, pull, resolve, ProgressStyle, PullError, PullOptions, PullRequest,
     Verification, DEFAULT_PRESET, PRESETS,
 };

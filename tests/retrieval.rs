@@ -5,9 +5,9 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
 
-use factcheck::corpus::{Corpus, SourceFile};
-use factcheck::index::Retriever;
-use factcheck::segment::{segment_corpus, segment_file};
+use factcheck::retrieval::corpus::{Corpus, SourceFile};
+use factcheck::retrieval::index::Retriever;
+use factcheck::retrieval::segment::{segment_corpus, segment_file};
 use proptest::prelude::*;
 
 fn top_id(r: &Retriever, q: &str) -> String {
@@ -262,10 +262,10 @@ fn repo(path: &str) -> std::path::PathBuf {
 fn score(
     set: &str,
     corpus: &str,
-    pipeline: factcheck::index::Pipeline,
+    pipeline: factcheck::retrieval::index::Pipeline,
 ) -> factcheck::eval::Metrics {
     use factcheck::eval::{load_set, score_retrieval};
-    use factcheck::index::corpus_glossary;
+    use factcheck::retrieval::index::corpus_glossary;
     let dir = repo(corpus);
     let mut r = Retriever::with_pipeline(Corpus::load(&dir).unwrap(), pipeline).unwrap();
     if let Some(text) = corpus_glossary(&dir).unwrap() {
@@ -310,7 +310,7 @@ fn every_eval_quote_stands_at_its_line() {
 /// BENCHMARKS.md (hit@1, hit@3, MRR), and never below plain bigram BM25.
 #[test]
 fn retrieval_holds_on_the_out_of_domain_sets() {
-    use factcheck::index::Pipeline;
+    use factcheck::retrieval::index::Pipeline;
     let floors = [
         (0.62, 0.72, 0.69),
         (0.76, 0.86, 0.82),
@@ -338,7 +338,7 @@ fn retrieval_holds_on_the_out_of_domain_sets() {
 /// folder's own glossary, which the seed corpus reads.
 #[test]
 fn the_builtin_glossary_knows_nothing_of_the_seed_articles() {
-    use factcheck::analyzer::BUILTIN_GLOSSARY;
+    use factcheck::retrieval::analyzer::BUILTIN_GLOSSARY;
     for name in [
         "손정의",
         "소프트뱅크",
@@ -352,7 +352,7 @@ fn the_builtin_glossary_knows_nothing_of_the_seed_articles() {
             "{name} in data/thesaurus.txt"
         );
     }
-    let seeds = factcheck::index::corpus_glossary(&common::seeds_dir())
+    let seeds = factcheck::retrieval::index::corpus_glossary(&common::seeds_dir())
         .unwrap()
         .expect("seeds/glossary.thesaurus");
     assert!(seeds.contains("softbank|소프트뱅크"));
@@ -362,7 +362,7 @@ fn the_builtin_glossary_knows_nothing_of_the_seed_articles() {
 /// with no glossary line for it.
 #[test]
 fn english_names_find_their_hangul_spelling() {
-    use factcheck::index::Pipeline;
+    use factcheck::retrieval::index::Pipeline;
     let corpus = Corpus::from_files(vec![SourceFile::from_text(
         "m.txt",
         "한라산은 제주도에 있는 산이다. 높이는 1,947m이다.\n\

@@ -1,7 +1,7 @@
 //! Citation markers in model output and their verification against the corpus.
 //!
 //! The model writes `[P3]` after the sentence it supports (several allowed: `[P1][P3]`, or
-//! `[P1, P3]`). [`resolve`] splits the answer into sentences, attaches each marker to the sentence
+//! `[P1, P3]`; the grammar is [`crate::markers`]). [`resolve`] splits the answer into sentences, attaches each marker to the sentence
 //! before it and turns each (sentence, marker) pair into a [`Citation`] or a [`Rejected`] entry:
 //! - a label that was not given to the model → `unknown_passage`;
 //! - a sentence with a quoted span (`“…”`, `‘…’`, `"…"`, `'…'`, 4+ characters) whose quote is not
@@ -18,8 +18,9 @@ use std::collections::HashSet;
 
 use super::context::ContextPassage;
 use super::{Citation, RejectReason, Rejected, SentenceView};
-use crate::analyzer::{analyze, Options};
-use crate::corpus::Corpus;
+use crate::markers;
+use crate::retrieval::analyzer::{analyze, Options};
+use crate::retrieval::corpus::Corpus;
 use crate::text::{char_len, comparable, fold_whitespace, sentence_spans};
 
 /// Shortest quoted span (in characters) that must be found in the source.
@@ -34,37 +35,21 @@ pub struct Marked {
     pub markers: Vec<String>,
 }
 
-/// Whether bracket content looks like a passage label (`P3`, `X12`).
-fn is_label(s: &str) -> bool {
-    let letters = s.chars().take_while(|c| c.is_ascii_alphabetic()).count();
-    let digits = s[letters..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .count();
-    (1..=2).contains(&letters) && (1..=3).contains(&digits) && letters + digits == s.len()
-}
-
-/// The labels inside a `[...]` body, or `None` when it is not a marker.
-fn marker_labels(body: &str) -> Option<Vec<String>> {
-    let labels: Vec<String> = body
-        .split([',', ';'])
-        .map(|l| l.trim().to_string())
-        .collect();
-    labels.iter().all(|l| is_label(l)).then_some(labels)
-}
-
 /// Splits `answer` into sentences with their markers. A marker belongs to the last sentence
 /// that starts before it (the first sentence when it comes first).
 pub fn split_marked(answer: &str) -> Vec<Marked> {
     let mut clean = String::with_capacity(answer.len());
     let mut markers: Vec<(usize, String)> = Vec::new();
     let mut rest = answer;
-    while let Some(open) = rest.find('[') {
+    while let Some(open) = rest.find(markers::OPEN) {
         let after = &rest[open + 1..];
-        match after.find(']').filter(|&close| close <= 40) {
-            Some(close) if marker_labels(&after[..close]).is_some() => {
+        match after
+            .find(markers::CLOSE)
+            .filter(|&close| close <= markers::MAX_BODY)
+        {
+            Some(close) if markers::labels(&after[..close]).is_some() => {
                 clean.push_str(&rest[..open]);
-                for l in marker_labels(&after[..close]).unwrap_or_default() {
+                for l in markers::labels(&after[..close]).unwrap_or_default() {
                     markers.push((clean.len(), l));
                 }
                 clean.push(' ');
@@ -246,7 +231,7 @@ pub fn resolve_marked(marked: &[Marked], ctx: &[ContextPassage], corpus: &Corpus
                 Ok(c) => c,
                 Err(reason) => {
                     out.rejected.push(Rejected {
-                        marker: format!("[{label}]"),
+                        marker: markers::marker(label),
                         reason,
                         sentence: n,
                     });
@@ -375,7 +360,7 @@ fn html_tag(s: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::SourceFile;
+    use crate::retrieval::corpus::SourceFile;
 
     fn corpus() -> Corpus {
         Corpus::from_files(vec![SourceFile::from_text(

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::index::{Hit, Retriever};
+use crate::retrieval::index::{Hit, Retriever};
 use crate::text::{char_len, sentence_spans};
 
 /// Budget settings for the context.
@@ -69,7 +69,7 @@ pub fn select(retriever: &Retriever, hits: &[Hit], budget: Budget) -> Vec<Contex
         }
         used += n;
         out.push(ContextPassage {
-            label: format!("P{}", out.len() + 1),
+            label: crate::markers::label(out.len() + 1),
             id: p.id.clone(),
             source: p.source.clone(),
             start_line: p.start_line,

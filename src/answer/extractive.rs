@@ -10,7 +10,7 @@ use super::{
     abstention_text, is_korean, Answerer, AskResponse, CheckResponse, Citation, Mode, Progress,
     RejectedCitations, SentenceView, Side, Timings, Verdict,
 };
-use crate::index::Hit;
+use crate::retrieval::index::Hit;
 
 /// The response that says the corpus does not answer.
 pub fn abstain(question: &str, mode: Mode, passages: Vec<ContextPassage>) -> AskResponse {
@@ -49,7 +49,7 @@ fn label_for(a: &Answerer, hit: &Hit, ctx: &mut Vec<ContextPassage>) -> String {
         return p.label.clone();
     }
     let mut extra = context::select(a.retriever(), std::slice::from_ref(hit), a.config().budget);
-    let label = format!("P{}", ctx.len() + 1);
+    let label = crate::markers::label(ctx.len() + 1);
     if let Some(mut p) = extra.pop() {
         p.label = label.clone();
         ctx.push(p);

@@ -20,10 +20,10 @@ use std::time::Instant;
 use super::citations::{resolve, resolve_marked, sanitize, split_marked};
 use super::context::{self, ContextPassage};
 use super::extractive::{abstain, describe_signals, side_from_signals};
-use super::prompts::{Task, NO_ANSWER};
+use super::prompts::NO_ANSWER;
 use super::signals::{summary, Signal, Status};
 use super::{
-    is_korean, AnswerError, Answerer, AskResponse, CheckResponse, Citation, Fallback, Mode,
+    is_korean, AnswerError, Answerer, AskResponse, CheckResponse, Citation, Fallback, Kind, Mode,
     Progress, RejectedCitations, Side, Timings, Verdict,
 };
 use crate::engine::worker::JobStream;
@@ -61,7 +61,7 @@ enum Stop {
 /// passages to an estimated fit and tries once more.
 async fn generate(
     a: &Answerer,
-    task: Task,
+    kind: Kind,
     input: &str,
     signals: &str,
     ctx: &mut Vec<ContextPassage>,
@@ -70,10 +70,10 @@ async fn generate(
     for _ in 0..2 {
         let (system, user) = a
             .prompts()
-            .render(task, input, language(input), signals, ctx)
+            .render(kind, input, language(input), signals, ctx)
             .map_err(Fallback::Error)?;
         let prompt_chars = char_len(&system) + char_len(&user);
-        match attempt(a, task, system, user, ctx, progress).await {
+        match attempt(a, kind, system, user, ctx, progress).await {
             Ok(g) => return Ok(g),
             Err(Stop::Fallback(f)) => return Err(f),
             Err(Stop::Overflow {
@@ -101,7 +101,7 @@ async fn generate(
 /// Submits one job and reads it.
 async fn attempt(
     a: &Answerer,
-    task: Task,
+    kind: Kind,
     system: String,
     user: String,
     ctx: &[ContextPassage],
@@ -112,9 +112,9 @@ async fn attempt(
         ChatMessage::new("system", &system),
         ChatMessage::new("user", &user),
     ]);
-    req.max_tokens = match task {
-        Task::Answer => a.config().max_answer_tokens,
-        Task::Check => a.config().max_check_tokens,
+    req.max_tokens = match kind {
+        Kind::Question => a.config().max_answer_tokens,
+        Kind::Claim => a.config().max_check_tokens,
     };
     let max_tokens = req.max_tokens;
     req.constraint = Some(Box::new(MarkerConstraint::new(&labels)));
@@ -135,7 +135,7 @@ async fn attempt(
         }
     };
     let _in_flight = InFlight::new();
-    let mut g = consume(&mut stream, task, ctx, a, progress)
+    let mut g = consume(&mut stream, kind, ctx, a, progress)
         .await
         .map_err(|e| match e {
             EngineError::ContextOverflow { needed, limit } => Stop::Overflow {
@@ -174,7 +174,7 @@ impl Drop for InFlight {
 /// as the next sentence starts (so they can be streamed before the answer is finished).
 async fn consume(
     stream: &mut JobStream,
-    task: Task,
+    kind: Kind,
     ctx: &[ContextPassage],
     a: &Answerer,
     progress: &mut (dyn FnMut(Progress) + Send),
@@ -189,9 +189,9 @@ async fn consume(
             Event::Delta(d) => {
                 text.push_str(&d);
                 progress(Progress::Delta(d));
-                let body = match task {
-                    Task::Check => split_verdict(&text).1,
-                    Task::Answer => text.clone(),
+                let body = match kind {
+                    Kind::Claim => split_verdict(&text).1,
+                    Kind::Question => text.clone(),
                 };
                 let marked = split_marked(&sanitize(&body));
                 if marked.len() > 1 {
@@ -240,7 +240,7 @@ pub(crate) async fn ask(
     mut ctx: Vec<ContextPassage>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<AskResponse, Fallback> {
-    let g = generate(a, Task::Answer, question, "", &mut ctx, progress).await?;
+    let g = generate(a, Kind::Question, question, "", &mut ctx, progress).await?;
     let clean = sanitize(&g.text);
     let resolved = resolve(&clean, &ctx, a.retriever().corpus());
     let rejected = RejectedCitations::from(resolved.rejected);
@@ -325,7 +325,7 @@ pub(crate) async fn check(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<CheckResponse, Fallback> {
     let figures = describe_signals(&signals, false);
-    let g = generate(a, Task::Check, claim, &figures, &mut ctx, progress).await?;
+    let g = generate(a, Kind::Claim, claim, &figures, &mut ctx, progress).await?;
     let (model_verdict, body) = split_verdict(&sanitize(&g.text));
     let resolved = resolve(&body, &ctx, a.retriever().corpus());
     let model_verdict = model_verdict.unwrap_or(Verdict::NotEnoughInfo);

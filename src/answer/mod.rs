@@ -1,11 +1,17 @@
 //! Grounded answers and claim verdicts with verified citations.
 //!
+//! A [`Request`] (a question or a claim) goes to [`Answerer::run`], the one entry point the
+//! server, the OpenAI endpoint, batch runs, the evaluation and the command line all call; a
+//! [`Response`] comes back. This file holds those types and the rest of what a response is made
+//! of; the orchestration lives in [`pipeline`].
+//!
 //! The pipeline: retrieve → choose the passages that fit a budget ([`context`]) → generate with
 //! the local model ([`generative`]) or, without one, quote the best evidence sentences
 //! ([`extractive`]) → parse the citation markers and verify every citation against the corpus
 //! lines ([`citations`]) → respond. Claims also get numeric consistency signals ([`signals`],
-//! built on [`quantity`] and [`dates`]) that need no model. Prompts come from templates
-//! ([`prompts`]); [`evaluate`] scores the whole pipeline against an evaluation set.
+//! built on [`quantity`] and [`dates`]) that need no model; [`matching`] says whether a text contains
+//! an answer (for scoring answers and for finding the sentence that supports one). Prompts come from templates
+//! ([`prompts`]); [`crate::eval`] scores the whole pipeline against an evaluation set.
 //!
 //! Retrieval that is too weak (the best hit covers too little of the question) abstains before
 //! any generation; so does a model answer left without a valid citation.
@@ -13,22 +19,24 @@
 pub mod citations;
 pub mod context;
 pub mod dates;
-pub mod evaluate;
 pub mod extractive;
 pub mod generative;
+pub mod matching;
+pub mod pipeline;
 pub mod prompts;
 pub mod quantity;
 pub mod signals;
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::engine::{EngineError, EngineHandle};
-use crate::index::{IndexError, Retriever};
+use crate::engine::EngineError;
+use crate::retrieval::index::IndexError;
+pub use crate::text::is_korean;
 pub use context::{Budget, ContextPassage};
+pub(crate) use pipeline::Fallback;
+pub use pipeline::{matched_plan_words, matched_words, AnswerConfig, Answerer};
 pub use prompts::Prompts;
 pub use signals::Signal;
 
@@ -59,8 +67,26 @@ pub enum Mode {
     Generative,
 }
 
-/// The verdict on a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+impl Mode {
+    /// `extractive` or `generative` (the API's word).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Extractive => "extractive",
+            Mode::Generative => "generative",
+        }
+    }
+
+    /// How the command line describes it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mode::Extractive => "extractive (evidence only)",
+            Mode::Generative => "generative",
+        }
+    }
+}
+
+/// The verdict on a claim (also the evaluation file's `label`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Supported,
@@ -73,6 +99,17 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict's word in the API (`supported`, `not_enough_info`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Supported => "supported",
+            Verdict::Refuted => "refuted",
+            Verdict::NotEnoughInfo => "not_enough_info",
+            Verdict::Disputed => "disputed",
+            Verdict::Unverified => "unverified",
+        }
+    }
+
     /// Parses a verdict word (`supported`, `not enough info`, …); unknown words give `None`.
     pub fn parse(word: &str) -> Option<Verdict> {
         let w: String = word
@@ -216,42 +253,104 @@ pub enum Progress {
     Citation(Citation),
 }
 
-/// Tuning of the pipeline.
-#[derive(Debug, Clone)]
-pub struct AnswerConfig {
-    /// Passage selection for the prompt.
-    pub budget: Budget,
-    /// Abstain without generating when the best hit's coverage is below this.
-    pub abstain_coverage: f32,
-    /// Evidence sentences quoted in evidence mode.
-    pub extractive_sentences: usize,
-    /// Evidence mode quotes only hits with at least this coverage…
-    pub extractive_min_coverage: f32,
-    /// …and at least this share of the best hit's coverage.
-    pub extractive_relative: f32,
-    /// Most tokens of an answer / of a verdict.
-    pub max_answer_tokens: usize,
-    pub max_check_tokens: usize,
+/// What is asked: a question to answer or a claim to check.
+///
+/// Serialized as the evaluation file spells it (`qa`, `claim`); [`Kind::name`] is the word the
+/// API and the batch output use (`question`, `claim`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A question, answered from the corpus (`answer.jinja`).
+    #[serde(rename = "qa")]
+    Question,
+    /// A claim, checked against the corpus (`check.jinja`).
+    Claim,
 }
 
-impl Default for AnswerConfig {
-    fn default() -> Self {
-        AnswerConfig {
-            budget: Budget::default(),
-            abstain_coverage: 0.34,
-            extractive_sentences: 3,
-            extractive_min_coverage: 0.3,
-            extractive_relative: 0.5,
-            max_answer_tokens: 200,
-            max_check_tokens: 200,
+impl Kind {
+    /// `question` or `claim`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Question => "question",
+            Kind::Claim => "claim",
         }
     }
 }
 
-/// True when the text contains Hangul (the answer is then written in Korean).
-pub fn is_korean(text: &str) -> bool {
-    text.chars()
-        .any(|c| ('\u{ac00}'..='\u{d7a3}').contains(&c) || ('\u{1100}'..='\u{11ff}').contains(&c))
+/// Longest question or claim accepted (API, batch), in characters.
+pub const MAX_QUERY_CHARS: usize = 4000;
+
+/// One request to the pipeline: its kind and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub kind: Kind,
+    pub text: String,
+}
+
+impl Request {
+    /// A question to answer.
+    pub fn question(text: impl Into<String>) -> Request {
+        Request {
+            kind: Kind::Question,
+            text: text.into(),
+        }
+    }
+
+    /// A claim to check.
+    pub fn claim(text: impl Into<String>) -> Request {
+        Request {
+            kind: Kind::Claim,
+            text: text.into(),
+        }
+    }
+}
+
+/// What [`Answerer::run`] returns: an answer to a question or a verdict on a claim. Serializes
+/// as the inner response (the API's JSON).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    Answer(AskResponse),
+    Verdict(CheckResponse),
+}
+
+impl Response {
+    /// The response as the API's JSON value.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_else(|e| serde_json::json!({"error": e.to_string()}))
+    }
+
+    /// The answer, when the request was a question.
+    pub fn into_answer(self) -> Option<AskResponse> {
+        match self {
+            Response::Answer(r) => Some(r),
+            Response::Verdict(_) => None,
+        }
+    }
+
+    /// How it was produced.
+    pub fn mode(&self) -> Mode {
+        match self {
+            Response::Answer(r) => r.mode,
+            Response::Verdict(r) => r.mode,
+        }
+    }
+
+    /// The verified citations.
+    pub fn citations(&self) -> &[Citation] {
+        match self {
+            Response::Answer(r) => &r.citations,
+            Response::Verdict(r) => &r.citations,
+        }
+    }
+
+    /// The citations that were not returned.
+    pub fn rejected_citations(&self) -> &RejectedCitations {
+        match self {
+            Response::Answer(r) => &r.rejected_citations,
+            Response::Verdict(r) => &r.rejected_citations,
+        }
+    }
 }
 
 /// The plain statement that the corpus does not answer, in the question's language.
@@ -261,202 +360,6 @@ pub fn abstention_text(question: &str) -> &'static str {
     } else {
         "The corpus does not contain an answer to this question."
     }
-}
-
-/// How many content words of `question` the passage matches (a word matches when at least half
-/// of its tokens, or of one of its thesaurus expansions' tokens, occur in the passage), and how
-/// many content words the question has. A question whose best passage matches a single one of
-/// several words (`population` unmatched, `Arizona` matched) is not answered by it.
-pub fn matched_words(question: &str, passage: &str) -> (usize, usize) {
-    let plan = crate::analyzer::query_plan(question, crate::analyzer::Options::default());
-    matched_plan_words(&plan, passage)
-}
-
-/// [`matched_words`] for a query already planned (by [`crate::index::Retriever::query_plan`], which knows the
-/// corpus's glossary and its Hangul spellings of English names).
-pub fn matched_plan_words(plan: &[crate::analyzer::QueryWord], passage: &str) -> (usize, usize) {
-    let opts = crate::analyzer::Options::default();
-    let have: std::collections::HashSet<String> = crate::analyzer::analyze(passage, opts)
-        .into_iter()
-        .collect();
-    let hit = |tokens: &[String]| {
-        !tokens.is_empty()
-            && 2 * tokens.iter().filter(|t| have.contains(*t)).count() >= tokens.len()
-    };
-    let words: Vec<_> = plan.iter().filter(|w| !w.tokens.is_empty()).collect();
-    let matched = words
-        .iter()
-        .filter(|w| hit(&w.tokens) || w.expansions.iter().any(|e| hit(e)))
-        .count();
-    (matched, words.len())
-}
-
-fn ms(since: Instant) -> f64 {
-    since.elapsed().as_secs_f64() * 1000.0
-}
-
-/// The answer pipeline: the retriever, the model engine and the prompts.
-pub struct Answerer {
-    retriever: Arc<Retriever>,
-    engine: EngineHandle,
-    prompts: Prompts,
-    config: AnswerConfig,
-}
-
-impl Answerer {
-    pub fn new(retriever: Arc<Retriever>, engine: EngineHandle, prompts: Prompts) -> Answerer {
-        Answerer {
-            retriever,
-            engine,
-            prompts,
-            config: AnswerConfig::default(),
-        }
-    }
-
-    /// Replaces the tuning.
-    pub fn with_config(mut self, config: AnswerConfig) -> Answerer {
-        self.config = config;
-        self
-    }
-
-    pub fn retriever(&self) -> &Arc<Retriever> {
-        &self.retriever
-    }
-
-    pub fn engine(&self) -> &EngineHandle {
-        &self.engine
-    }
-
-    pub fn prompts(&self) -> &Prompts {
-        &self.prompts
-    }
-
-    pub fn config(&self) -> &AnswerConfig {
-        &self.config
-    }
-
-    /// Retrieval and passage selection; whether the evidence is too weak to answer.
-    fn retrieve(
-        &self,
-        text: &str,
-        top_k: usize,
-    ) -> Result<(Vec<crate::index::Hit>, Vec<ContextPassage>, bool), AnswerError> {
-        let hits = self.retriever.search(text, top_k)?;
-        let ctx = context::select(&self.retriever, &hits, self.config.budget);
-        let plan = self.retriever.query_plan(text);
-        let weak = hits.first().is_none_or(|h| {
-            let passage = &self.retriever.passages()[h.passage].text;
-            let (matched, words) = matched_plan_words(&plan, passage);
-            h.coverage < self.config.abstain_coverage || matched < words.min(2)
-        });
-        Ok((hits, ctx, weak))
-    }
-
-    /// Answers `question` from the `top_k` best passages. `progress` sees text deltas and each
-    /// citation as soon as it is verified.
-    pub async fn ask(
-        &self,
-        question: &str,
-        top_k: usize,
-        progress: &mut (dyn FnMut(Progress) + Send),
-    ) -> Result<AskResponse, AnswerError> {
-        let start = Instant::now();
-        let (hits, ctx, weak) = self.retrieve(question, top_k)?;
-        let retrieval_ms = ms(start);
-        let mut resp = if weak {
-            let mode = if self.model_ready() {
-                Mode::Generative
-            } else {
-                Mode::Extractive
-            };
-            extractive::abstain(question, mode, ctx)
-        } else {
-            match generative::ask(self, question, ctx.clone(), progress).await {
-                Ok(r) => r,
-                Err(Fallback::Extractive(notice)) => {
-                    let mut r = extractive::ask(self, question, &hits, ctx, progress);
-                    r.notice = notice;
-                    r
-                }
-                Err(Fallback::Error(e)) => return Err(e),
-            }
-        };
-        resp.timings.retrieval_ms = retrieval_ms;
-        resp.timings.total_ms = ms(start);
-        record(&resp.citations, &resp.rejected_citations, resp.mode);
-        if resp.abstained {
-            metrics::counter!("factcheck_abstentions_total").increment(1);
-        }
-        Ok(resp)
-    }
-
-    /// Checks `claim` against the `top_k` best passages.
-    pub async fn check(
-        &self,
-        claim: &str,
-        top_k: usize,
-        progress: &mut (dyn FnMut(Progress) + Send),
-    ) -> Result<CheckResponse, AnswerError> {
-        let start = Instant::now();
-        let (hits, ctx, weak) = self.retrieve(claim, top_k)?;
-        let retrieval_ms = ms(start);
-        let signals = extractive::signals_for(self, claim, &ctx);
-        let mut resp = if weak && self.model_ready() {
-            generative::not_enough_info(claim, ctx, signals)
-        } else if weak {
-            extractive::check(self, claim, &[], ctx, signals, progress)
-        } else {
-            match generative::check(self, claim, ctx.clone(), signals.clone(), progress).await {
-                Ok(r) => r,
-                Err(Fallback::Extractive(notice)) => {
-                    let mut r = extractive::check(self, claim, &hits, ctx, signals, progress);
-                    r.notice = notice;
-                    r
-                }
-                Err(Fallback::Error(e)) => return Err(e),
-            }
-        };
-        resp.timings.retrieval_ms = retrieval_ms;
-        resp.timings.total_ms = ms(start);
-        record(&resp.citations, &resp.rejected_citations, resp.mode);
-        let verdict = serde_json::to_value(resp.verdict).ok();
-        let verdict = verdict
-            .as_ref()
-            .and_then(|v| v.as_str())
-            .unwrap_or("none")
-            .to_string();
-        metrics::counter!("factcheck_verdicts_total", "verdict" => verdict).increment(1);
-        Ok(resp)
-    }
-
-    fn model_ready(&self) -> bool {
-        matches!(
-            self.engine.status(),
-            crate::engine::EngineStatus::Ready { .. }
-        )
-    }
-}
-
-/// Prometheus counters of one response: citations returned and rejected, answers by mode.
-fn record(citations: &[Citation], rejected: &RejectedCitations, mode: Mode) {
-    metrics::counter!("factcheck_citations_total", "result" => "returned")
-        .increment(citations.len() as u64);
-    metrics::counter!("factcheck_citations_total", "result" => "rejected")
-        .increment(rejected.count as u64);
-    let mode = match mode {
-        Mode::Extractive => "extractive",
-        Mode::Generative => "generative",
-    };
-    metrics::counter!("factcheck_answers_total", "mode" => mode).increment(1);
-}
-
-/// Why the generative path did not produce a response.
-pub(crate) enum Fallback {
-    /// No model (or it failed): answer in evidence mode, with a notice saying why when a model
-    /// was configured.
-    Extractive(Option<String>),
-    /// An error the caller must see (busy).
-    Error(AnswerError),
 }
 
 #[cfg(test)]
@@ -472,21 +375,15 @@ mod tests {
         );
         assert_eq!(Verdict::parse("DISPUTED"), Some(Verdict::Disputed));
         assert_eq!(Verdict::parse("maybe"), None);
-    }
-
-    #[test]
-    fn matched_words_counts_content_words() {
-        // `population` reaches 인구 through the built-in glossary; Arizona has no line there.
-        let (m, n) = matched_words(
-            "What is the population of Arizona?",
-            "미국 인구는 3억 명을 넘었다",
-        );
-        assert_eq!((m, n), (1, 2));
-        let (m, n) = matched_words(
-            "소프트뱅크의 현금은?",
-            "소프트뱅크는 현금 230억 달러를 보유",
-        );
-        assert_eq!((m, n), (2, 2));
+        for v in [
+            Verdict::Supported,
+            Verdict::Refuted,
+            Verdict::NotEnoughInfo,
+            Verdict::Disputed,
+            Verdict::Unverified,
+        ] {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.name());
+        }
     }
 
     #[test]

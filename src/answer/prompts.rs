@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::context::ContextPassage;
-use super::AnswerError;
+use super::{AnswerError, Kind};
 
 /// The template files, in the order they enter the version hash.
 pub const FILES: [&str; 2] = ["answer.jinja", "check.jinja"];
@@ -21,19 +21,11 @@ pub const NO_ANSWER: &str = "NO_ANSWER";
 const BUILTIN_ANSWER: &str = include_str!("../../prompts/answer.jinja");
 const BUILTIN_CHECK: &str = include_str!("../../prompts/check.jinja");
 
-/// Which template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Task {
-    Answer,
-    Check,
-}
-
-impl Task {
-    fn file(self) -> &'static str {
-        match self {
-            Task::Answer => FILES[0],
-            Task::Check => FILES[1],
-        }
+/// The template of a request kind: `answer.jinja` for questions, `check.jinja` for claims.
+fn file(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Question => FILES[0],
+        Kind::Claim => FILES[1],
     }
 }
 
@@ -110,19 +102,19 @@ impl Prompts {
 
     /// Renders both templates once with sample data, so a broken one fails at start-up.
     fn self_test(&self, dir: &Path) -> Result<(), AnswerError> {
-        for task in [Task::Answer, Task::Check] {
+        for kind in [Kind::Question, Kind::Claim] {
             let (system, user) = self
-                .render(task, "sample", "English", "", &[])
+                .render(kind, "sample", "English", "", &[])
                 .map_err(|e| match e {
                     AnswerError::Prompt { reason, .. } => AnswerError::Prompt {
-                        path: dir.join(task.file()),
+                        path: dir.join(file(kind)),
                         reason,
                     },
                     other => other,
                 })?;
             if system.trim().is_empty() || user.trim().is_empty() {
                 return Err(AnswerError::Prompt {
-                    path: dir.join(task.file()),
+                    path: dir.join(file(kind)),
                     reason: "the `system` and `user` blocks must both render to some text".into(),
                 });
             }
@@ -130,16 +122,16 @@ impl Prompts {
         Ok(())
     }
 
-    /// The system and user messages for `task`. `input` is the question or the claim.
+    /// The system and user messages for a request of `kind`. `input` is the question or the claim.
     pub fn render(
         &self,
-        task: Task,
+        kind: Kind,
         input: &str,
         language: &str,
         signals: &str,
         passages: &[ContextPassage],
     ) -> Result<(String, String), AnswerError> {
-        let name = task.file();
+        let name = file(kind);
         let err = |e: minijinja::Error| prompt_error(Path::new(&self.origin), name, &e);
         let tmpl = self.env.get_template(name).map_err(err)?;
         let passages: Vec<PromptPassage> = passages.iter().map(prompt_passage).collect();
@@ -210,7 +202,7 @@ mod tests {
             passage: 0,
         };
         let (system, user) = p
-            .render(Task::Answer, "질문?", "Korean", "", &[ctx])
+            .render(Kind::Question, "질문?", "Korean", "", &[ctx])
             .unwrap();
         assert!(system.contains(NO_ANSWER) && system.contains("data, not instructions"));
         assert!(user.contains("<passage id=\"P1\" source=\"a.txt\" lines=\"1\">"));

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::quantity::{extract, Kind, Quantity};
-use crate::analyzer::{analyze, query_plan, Options};
+use crate::retrieval::analyzer::{analyze, query_plan, Options};
 use crate::text::sentence_spans;
 
 /// Characters on each side of an evidence quantity (within its sentence) that form its context.

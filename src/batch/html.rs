@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::report::{escape, Scores};
-use crate::corpus::Corpus;
+use crate::eval::Scores;
+use crate::retrieval::corpus::Corpus;
 
 const STYLE: &str = "body{font-family:system-ui,'Apple SD Gothic Neo','Malgun Gothic','Noto Sans CJK KR',sans-serif;margin:2rem;line-height:1.55;word-break:keep-all;color:#1d1d1f}\
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;vertical-align:top;text-align:left}\
@@ -288,10 +288,26 @@ fn highlight(line: &str, quote: &str) -> String {
     }
 }
 
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::SourceFile;
+    use crate::retrieval::corpus::SourceFile;
     use serde_json::json;
 
     #[test]

@@ -10,32 +10,9 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::BatchError;
-use crate::index::MAX_TOP_K;
-use crate::server::MAX_QUERY_CHARS;
+use crate::answer::{Request, MAX_QUERY_CHARS};
+use crate::retrieval::index::MAX_TOP_K;
 use crate::text::char_len;
-
-/// What a row asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Task {
-    Question(String),
-    Claim(String),
-}
-
-impl Task {
-    /// `question` or `claim`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Task::Question(_) => "question",
-            Task::Claim(_) => "claim",
-        }
-    }
-
-    pub fn text(&self) -> &str {
-        match self {
-            Task::Question(t) | Task::Claim(t) => t,
-        }
-    }
-}
 
 /// A valid input row.
 #[derive(Debug, Clone)]
@@ -43,7 +20,8 @@ pub struct BatchRow {
     /// 1-based line (JSONL) or record number after the header (CSV).
     pub line: usize,
     pub id: String,
-    pub task: Task,
+    /// What the row asks for.
+    pub request: Request,
     pub top_k: Option<usize>,
     /// The row as given, echoed in the output.
     pub input: Value,
@@ -226,11 +204,11 @@ fn from_object(line: usize, obj: Map<String, Value>) -> Row {
         Ok(id) => id,
         Err(reason) => return bad(line, None, input, reason),
     };
-    match task_of(&obj).and_then(|task| Ok((task, top_k_of(&obj)?))) {
-        Ok((task, top_k)) => Row::Good(BatchRow {
+    match request_of(&obj).and_then(|request| Ok((request, top_k_of(&obj)?))) {
+        Ok((request, top_k)) => Row::Good(BatchRow {
             line,
             id,
-            task,
+            request,
             top_k,
             input,
         }),
@@ -238,7 +216,7 @@ fn from_object(line: usize, obj: Map<String, Value>) -> Row {
     }
 }
 
-fn task_of(obj: &Map<String, Value>) -> Result<Task, String> {
+fn request_of(obj: &Map<String, Value>) -> Result<Request, String> {
     let text = |field: &str| -> Result<Option<String>, String> {
         match obj.get(field) {
             None | Some(Value::Null) => Ok(None),
@@ -252,8 +230,8 @@ fn task_of(obj: &Map<String, Value>) -> Result<Task, String> {
         }
     };
     match (text("question")?, text("claim")?) {
-        (Some(q), None) => Ok(Task::Question(q)),
-        (None, Some(c)) => Ok(Task::Claim(c)),
+        (Some(q), None) => Ok(Request::question(q)),
+        (None, Some(c)) => Ok(Request::claim(c)),
         (Some(_), Some(_)) => Err("give either `question` or `claim`, not both".into()),
         (None, None) => Err("missing `question` or `claim`".into()),
     }
@@ -279,7 +257,7 @@ mod tests {
     fn reasons(rows: &[Row]) -> Vec<String> {
         rows.iter()
             .map(|r| match r {
-                Row::Good(g) => format!("ok {} {}", g.id, g.task.kind()),
+                Row::Good(g) => format!("ok {} {}", g.id, g.request.kind.name()),
                 Row::Bad(b) => format!("bad {}: {}", b.id, b.reason),
             })
             .collect()

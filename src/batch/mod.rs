@@ -6,12 +6,11 @@
 //! output row is written whole and flushed before the next; a re-run with the same output file
 //! skips the ids already there. Bad rows become error rows and the run goes on.
 
-pub mod command;
 pub mod html;
 pub mod input;
+pub mod job;
 pub mod output;
 pub mod pipeline;
-pub mod report;
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -23,7 +22,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-pub use input::{BatchRow, Row, Task};
+pub use input::{BatchRow, Row};
 pub use output::{open_for_resume, Sink};
 
 /// Errors that stop a batch run.
@@ -162,7 +161,7 @@ pub fn output_row(
     match (row, result) {
         (Row::Good(r), Some(Ok(response))) => (
             json!({
-                "id": r.id, "line": r.line, "kind": r.task.kind(), "input": r.input,
+                "id": r.id, "line": r.line, "kind": r.request.kind.name(), "input": r.input,
                 "response": response, "provenance": provenance, "error": null,
             }),
             false,
@@ -174,7 +173,7 @@ pub fn output_row(
             };
             (
                 json!({
-                    "id": r.id, "line": r.line, "kind": r.task.kind(), "input": r.input,
+                    "id": r.id, "line": r.line, "kind": r.request.kind.name(), "input": r.input,
                     "provenance": provenance,
                     "error": {"code": "failed", "message": message},
                 }),

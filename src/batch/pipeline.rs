@@ -1,19 +1,16 @@
-//! The batch processor backed by the answer pipeline: questions go to `ask`, claims to `check`,
+//! The batch processor backed by the answer pipeline ([`Answerer::run`]),
 //! and every row carries the same provenance (model file and sha256, corpus hash, prompt version).
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
-use super::{BatchRow, Processor, Task};
-use crate::answer::{AnswerError, Answerer};
-
-/// Passages retrieved per row unless the row sets `top_k`.
-pub const DEFAULT_TOP_K: usize = 5;
+use super::{BatchRow, Processor};
+use crate::answer::{AnswerError, Answerer, Request};
+use crate::pull::sha256_file;
+use crate::retrieval::index::DEFAULT_TOP_K;
 
 /// Answers rows with an [`Answerer`].
 pub struct PipelineProcessor {
@@ -49,39 +46,13 @@ impl PipelineProcessor {
     }
 }
 
-/// SHA-256 of a file, read in 1 MiB blocks.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(format!("{:x}", hasher.finalize()))
-}
-
 impl PipelineProcessor {
     /// Runs one row, waiting and retrying while the model's queue is full: rows go to the model
     /// as fast as it takes them, never failing for being early.
-    async fn answer(&self, task: &Task, top_k: usize) -> Result<Value, AnswerError> {
+    async fn answer(&self, request: &Request, top_k: usize) -> Result<Value, AnswerError> {
         loop {
-            let result = match task {
-                Task::Question(q) => self
-                    .answerer
-                    .ask(q, top_k, &mut |_| {})
-                    .await
-                    .map(|r| to_value(&r)),
-                Task::Claim(c) => self
-                    .answerer
-                    .check(c, top_k, &mut |_| {})
-                    .await
-                    .map(|r| to_value(&r)),
-            };
-            match result {
+            let result = self.answerer.run(request, top_k, &mut |_| {}).await;
+            match result.map(|r| r.to_json()) {
                 Err(AnswerError::Busy) => tokio::time::sleep(BUSY_RETRY).await,
                 other => return other,
             }
@@ -92,15 +63,11 @@ impl PipelineProcessor {
 /// Pause before offering a row again to a full model queue.
 const BUSY_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
 
-fn to_value<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or_else(|e| json!({"error": e.to_string()}))
-}
-
 impl Processor for PipelineProcessor {
     fn process<'a>(&'a self, row: &'a BatchRow) -> BoxFuture<'a, Result<Value, String>> {
         Box::pin(async move {
             let top_k = row.top_k.unwrap_or(DEFAULT_TOP_K);
-            self.answer(&row.task, top_k)
+            self.answer(&row.request, top_k)
                 .await
                 .map_err(|e| e.to_string())
         })

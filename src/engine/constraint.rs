@@ -1,9 +1,12 @@
 //! Constrained decoding. Before each token is sampled the engine asks the request's
 //! [`TokenConstraint`] which tokens may come next given the text generated so far, and masks
 //! the others out. [`MarkerConstraint`] keeps citation markers honest: once the model opens a
-//! `[`, only tokens that keep the text a prefix of `[<allowed label>]` are allowed until the `]`.
+//! `[`, only tokens that keep the text a prefix of `[<allowed label>]` are allowed until the `]`
+//! (the marker grammar is [`crate::markers`]).
 
 use std::collections::HashSet;
+
+use crate::markers;
 
 /// Token id → the text it adds, computed once per model.
 #[derive(Debug, Clone)]
@@ -115,7 +118,10 @@ impl MarkerConstraint {
     /// A constraint allowing markers `[l]` for each `l` in `labels`.
     pub fn new<S: AsRef<str>>(labels: &[S]) -> Self {
         Self {
-            closings: labels.iter().map(|l| format!("{}]", l.as_ref())).collect(),
+            closings: labels
+                .iter()
+                .map(|l| markers::closing(l.as_ref()))
+                .collect(),
             index: None,
         }
     }
@@ -129,14 +135,14 @@ impl MarkerConstraint {
         let mut open = open.map(str::to_string);
         for ch in text.chars() {
             match (&mut open, ch) {
-                (None, '[') => open = Some(String::new()),
+                (None, markers::OPEN) => open = Some(String::new()),
                 (None, _) => {}
                 (Some(content), c) => {
                     content.push(c);
                     if !self.valid_partial(content) {
                         return Feed::Bad;
                     }
-                    if c == ']' {
+                    if c == markers::CLOSE {
                         open = None;
                     }
                 }
@@ -152,7 +158,7 @@ impl MarkerConstraint {
             let mut marker_chars = Vec::new();
             for id in 0..vocab.len() as u32 {
                 let t = vocab.text(id);
-                if t.contains('[') || t.contains(']') {
+                if t.contains(markers::OPEN) || t.contains(markers::CLOSE) {
                     bracket.push(id);
                 }
                 if !t.is_empty() && t.chars().next().is_some_and(|c| chars.contains(&c)) {

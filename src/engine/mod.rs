@@ -1,5 +1,6 @@
 //! The local model engine: validating and loading GGUF models with candle, generating text, and
-//! the dedicated thread that owns the model.
+//! the dedicated thread that owns the model. Only the model runtime lives here: downloading
+//! models is [`crate::pull`], the benchmark and the random-weight fixtures [`crate::devtools`].
 //!
 //! Module map:
 //! - [`config`]: model hyper-parameters read from the GGUF metadata.
@@ -11,15 +12,11 @@
 //! - [`loaded`]: a model, its tokenizer and template loaded together from one file.
 //! - [`generate`]: the generation loop: sampling, stops, UTF-8-safe streaming, timings.
 //! - [`constraint`]: constrained decoding (`TokenConstraint`, `MarkerConstraint`).
-//! - [`worker`]: the thread that owns the model, its job queue, and `EngineHandle`.
-//! - [`random`]: GGUF files with random weights and real shapes, for tests and benchmarks.
-//! - [`bench`]: the throughput benchmark behind `factcheck bench`.
-//! - [`cli`]: the `generate` subcommand (stream one completion to stdout).
+//! - [`quote_first`]: the quote-first answer form as a constraint (quotes verbatim by construction).
+//! - [`worker`]: the thread that owns the model, its job queue, and `EngineHandle` (with
+//!   `wait_loaded`, which sleeps until loading ends).
 //! - [`gguf_check`]: safe pre-validation of GGUF files before candle reads them.
-//! - [`pull`]: downloading GGUF models.
 
-pub mod bench;
-pub mod cli;
 pub mod config;
 pub mod constraint;
 pub mod generate;
@@ -28,9 +25,7 @@ pub mod kernels;
 pub mod linear;
 pub mod loaded;
 pub mod model;
-pub mod pull;
 pub mod quote_first;
-pub mod random;
 pub mod template;
 pub mod tokenizer;
 pub mod worker;

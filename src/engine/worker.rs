@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -138,7 +138,23 @@ impl Drop for JobStream {
 #[derive(Clone)]
 pub struct EngineHandle {
     jobs: SyncSender<Job>,
-    status: Arc<RwLock<EngineStatus>>,
+    status: Arc<StatusCell>,
+}
+
+/// The engine's status, shared by the handles and the engine thread, with a condition variable
+/// so that [`EngineHandle::wait_loaded`] sleeps until loading ends rather than polling.
+struct StatusCell {
+    value: Mutex<EngineStatus>,
+    changed: Condvar,
+}
+
+impl StatusCell {
+    fn new(value: EngineStatus) -> Arc<StatusCell> {
+        Arc::new(StatusCell {
+            value: Mutex::new(value),
+            changed: Condvar::new(),
+        })
+    }
 }
 
 impl EngineHandle {
@@ -170,7 +186,7 @@ impl EngineHandle {
         let (jobs, _) = sync_channel(0);
         Self {
             jobs,
-            status: Arc::new(RwLock::new(EngineStatus::None)),
+            status: StatusCell::new(EngineStatus::None),
         }
     }
 
@@ -179,7 +195,7 @@ impl EngineHandle {
         F: FnOnce() -> Result<Box<dyn Backend>> + Send + 'static,
     {
         let (jobs, rx) = sync_channel(config.queue_capacity);
-        let status = Arc::new(RwLock::new(initial));
+        let status = StatusCell::new(initial);
         let thread_status = Arc::clone(&status);
         std::thread::Builder::new()
             .name("factcheck-engine".into())
@@ -191,11 +207,31 @@ impl EngineHandle {
     /// The current status.
     pub fn status(&self) -> EngineStatus {
         self.status
-            .read()
+            .value
+            .lock()
             .map(|s| s.clone())
             .unwrap_or(EngineStatus::Failed {
                 reason: "status lock poisoned".into(),
             })
+    }
+
+    /// Blocks until loading has ended (at once when there is no model); an error says why
+    /// loading failed.
+    pub fn wait_loaded(&self) -> std::result::Result<(), String> {
+        let Ok(guard) = self.status.value.lock() else {
+            return Err("the model failed to load: status lock poisoned".into());
+        };
+        let loaded = self
+            .status
+            .changed
+            .wait_while(guard, |s| matches!(s, EngineStatus::Loading { .. }));
+        match loaded.as_deref() {
+            Ok(EngineStatus::Failed { reason }) => {
+                Err(format!("the model failed to load: {reason}"))
+            }
+            Ok(_) => Ok(()),
+            Err(_) => Err("the model failed to load: status lock poisoned".into()),
+        }
     }
 
     /// Queues a job. Fails at once with `NotReady` unless the model is ready, and with `Busy`
@@ -228,13 +264,14 @@ impl EngineHandle {
     }
 }
 
-fn set(status: &RwLock<EngineStatus>, value: EngineStatus) {
-    if let Ok(mut s) = status.write() {
+fn set(status: &StatusCell, value: EngineStatus) {
+    if let Ok(mut s) = status.value.lock() {
         *s = value;
     }
+    status.changed.notify_all();
 }
 
-fn engine_thread<F>(load: F, jobs: Receiver<Job>, status: Arc<RwLock<EngineStatus>>)
+fn engine_thread<F>(load: F, jobs: Receiver<Job>, status: Arc<StatusCell>)
 where
     F: FnOnce() -> Result<Box<dyn Backend>>,
 {

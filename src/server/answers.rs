@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::routes::{validate_text, validate_top_k};
+use super::routes::{default_top_k, validate_text, validate_top_k};
 use super::{ApiError, ApiJson, AppState};
-use crate::answer::{AnswerError, Answerer, Progress};
+use crate::answer::{AnswerError, Answerer, Progress, Request};
 
 /// Body of `POST /v1/ask`.
 #[derive(Deserialize)]
@@ -41,10 +41,6 @@ pub struct CheckRequest {
     stream: bool,
 }
 
-fn default_top_k() -> i64 {
-    5
-}
-
 impl From<AnswerError> for ApiError {
     fn from(e: AnswerError) -> Self {
         match e {
@@ -54,19 +50,19 @@ impl From<AnswerError> for ApiError {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Task {
-    Ask,
-    Check,
-}
-
 pub async fn ask(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<AskRequest>,
 ) -> Result<Response, ApiError> {
     validate_text("question", &req.question)?;
     let top_k = validate_top_k(req.top_k)?;
-    run(state.answerer, Task::Ask, req.question, top_k, req.stream).await
+    run(
+        state.answerer,
+        Request::question(req.question),
+        top_k,
+        req.stream,
+    )
+    .await
 }
 
 pub async fn check(
@@ -75,21 +71,7 @@ pub async fn check(
 ) -> Result<Response, ApiError> {
     validate_text("claim", &req.claim)?;
     let top_k = validate_top_k(req.top_k)?;
-    run(state.answerer, Task::Check, req.claim, top_k, req.stream).await
-}
-
-/// Runs one task to its JSON value.
-async fn execute(
-    a: &Answerer,
-    task: Task,
-    text: &str,
-    top_k: usize,
-    progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<serde_json::Value, AnswerError> {
-    Ok(match task {
-        Task::Ask => to_json(&a.ask(text, top_k, progress).await?),
-        Task::Check => to_json(&a.check(text, top_k, progress).await?),
-    })
+    run(state.answerer, Request::claim(req.claim), top_k, req.stream).await
 }
 
 fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
@@ -98,13 +80,12 @@ fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
 
 async fn run(
     a: Arc<Answerer>,
-    task: Task,
-    text: String,
+    request: Request,
     top_k: usize,
     stream: bool,
 ) -> Result<Response, ApiError> {
     if !stream {
-        let value = execute(&a, task, &text, top_k, &mut |_| {}).await?;
+        let value = a.run(&request, top_k, &mut |_| {}).await?.to_json();
         return Ok(Json(value).into_response());
     }
     let (tx, rx) = mpsc::unbounded_channel::<Event>();
@@ -119,14 +100,14 @@ async fn run(
             };
             let _ = progress_tx.send(ev);
         };
-        let work = execute(&a, task, &text, top_k, &mut progress);
+        let work = a.run(&request, top_k, &mut progress);
         tokio::select! {
             _ = tx.closed() => {
                 tracing::info!("client disconnected; generation cancelled");
             }
             result = work => {
                 let ev = match result {
-                    Ok(v) => Event::default().event("done").data(v.to_string()),
+                    Ok(r) => Event::default().event("done").data(r.to_json().to_string()),
                     Err(e) => {
                         tracing::error!("streamed request failed: {e}");
                         let (_, code) = ApiError::from(e).status_and_code();

@@ -2,7 +2,8 @@
 //!
 //! [`router`] builds the whole app from its state without binding anything, so tests call it
 //! directly (`tower::ServiceExt::oneshot`) or serve it on port 0; [`serve`] runs it on a listener
-//! the caller bound, with graceful shutdown when the given future completes.
+//! the caller bound, with graceful shutdown when the given future completes ([`shutdown_signal`]:
+//! Ctrl-C or SIGTERM).
 
 mod answers;
 mod error;
@@ -33,13 +34,12 @@ pub use guard::Access;
 
 use crate::answer::{Answerer, Prompts};
 use crate::engine::EngineHandle;
-use crate::index::Retriever;
-use crate::rerank::Reranker;
+use crate::retrieval::index::Retriever;
+use crate::retrieval::rerank::Reranker;
 
 /// Largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
-/// Longest query or claim accepted, in characters.
-pub const MAX_QUERY_CHARS: usize = 4000;
+pub use crate::answer::MAX_QUERY_CHARS;
 
 /// Default per-request deadline (until the response headers; streams keep their own).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -180,6 +180,29 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
 }
 
 /// Writes the bound address (`127.0.0.1:41234`, with a newline) to `path`, for scripts that

@@ -21,11 +21,25 @@ use tokio::sync::mpsc;
 use super::answers::futures_stream;
 use super::routes::validate_text;
 use super::{ApiError, ApiJson, AppState};
-use crate::answer::{AskResponse, Progress};
+use crate::answer::{AnswerError, AskResponse, Progress, Request};
 use crate::engine::EngineStatus;
+use crate::retrieval::index::DEFAULT_TOP_K;
 
-/// Passages retrieved for a chat question.
-const CHAT_TOP_K: usize = 5;
+/// Answers the chat's question with the grounded pipeline, as `/v1/ask` would.
+async fn answer(
+    state: &AppState,
+    question: &str,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<AskResponse, AnswerError> {
+    let request = Request::question(question);
+    let response = state
+        .answerer
+        .run(&request, DEFAULT_TOP_K, progress)
+        .await?;
+    Ok(response
+        .into_answer()
+        .expect("a question is answered with an AskResponse"))
+}
 
 /// Body of `POST /v1/chat/completions` (the fields we read; others are ignored).
 #[derive(Deserialize)]
@@ -159,10 +173,7 @@ pub async fn chat_completions(
     let model = req.model.clone().unwrap_or_else(|| model_id(&state));
     let id = format!("chatcmpl-{:x}{:08x}", now(), rand::random::<u32>());
     if !req.stream {
-        let resp = state
-            .answerer
-            .ask(&question, CHAT_TOP_K, &mut |_| {})
-            .await?;
+        let resp = answer(&state, &question, &mut |_| {}).await?;
         return Ok(Json(json!({
             "id": id, "object": "chat.completion", "created": now(), "model": model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": resp.answer},
@@ -201,7 +212,7 @@ fn stream(
                 let _ = delta_tx.send(data(chunk(&cid, &cmodel, json!({"content": d}), None)));
             }
         };
-        let work = state.answerer.ask(&question, CHAT_TOP_K, &mut progress);
+        let work = answer(&state, &question, &mut progress);
         let result = tokio::select! {
             _ = tx.closed() => return,
             r = work => r,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{ApiError, ApiJson, AppState, MAX_QUERY_CHARS};
-use crate::index::MAX_TOP_K;
+use crate::retrieval::index::{DEFAULT_TOP_K, MAX_TOP_K};
 use crate::text::char_len;
 
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
@@ -109,8 +109,9 @@ pub struct SearchRequest {
     rerank: bool,
 }
 
-fn default_top_k() -> i64 {
-    5
+/// [`DEFAULT_TOP_K`] as a serde default.
+pub(super) fn default_top_k() -> i64 {
+    DEFAULT_TOP_K as i64
 }
 
 /// Checks a query or claim text: not blank, at most [`MAX_QUERY_CHARS`] characters.
@@ -147,8 +148,9 @@ pub async fn search(
     let r = state.retriever.clone();
     let (hits, rerank) = match (req.rerank, &state.reranker) {
         (true, Some(reranker)) => {
-            let hits = crate::rerank::search_reranked(&r, &req.query, top_k, reranker.as_ref())
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let hits =
+                crate::retrieval::rerank::search_reranked(&r, &req.query, top_k, reranker.as_ref())
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
             (hits, json!({"applied": true, "reranker": reranker.name()}))
         }
         (asked, _) => {

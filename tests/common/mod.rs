@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use factcheck::corpus::{Corpus, SourceFile};
-use factcheck::index::Retriever;
+use factcheck::retrieval::corpus::{Corpus, SourceFile};
+use factcheck::retrieval::index::Retriever;
 
 /// The real seed corpus of the repository.
 pub fn seeds_dir() -> PathBuf {
@@ -14,7 +14,7 @@ pub fn seeds_dir() -> PathBuf {
 /// The seed corpus with its own glossary (`seeds/glossary.thesaurus`), as `factcheck` reads it.
 pub fn seed_retriever() -> Retriever {
     let r = Retriever::new(Corpus::load(&seeds_dir()).expect("seeds load")).expect("index builds");
-    match factcheck::index::corpus_glossary(&seeds_dir()).expect("glossary readable") {
+    match factcheck::retrieval::index::corpus_glossary(&seeds_dir()).expect("glossary readable") {
         Some(text) => r.with_glossary(&text),
         None => r,
     }
@@ -37,4 +37,6 @@ pub fn fixture_corpus() -> Corpus {
         ),
     ])
 }
+pub mod fake;
+pub mod http;
 pub mod real;

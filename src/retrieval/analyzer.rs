@@ -11,6 +11,9 @@
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
 
+pub use crate::retrieval::thesaurus::{Thesaurus, BUILTIN_GLOSSARY, THESAURUS};
+use crate::text::{has_hangul, is_hangul_syllable};
+
 /// Endings stripped from a Hangul run when [`Options::strip_particles`] is on: the first that
 /// matches is removed when at least two syllables remain.
 const PARTICLES: &[&str] = &[
@@ -124,7 +127,7 @@ enum Class {
 
 fn class(c: char) -> Class {
     match c {
-        '\u{AC00}'..='\u{D7A3}' => Class::Hangul,
+        c if is_hangul_syllable(c) => Class::Hangul,
         '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => Class::Ideograph,
         c if c.is_alphanumeric() => Class::Word,
         _ => Class::Other,
@@ -247,6 +250,18 @@ pub struct QueryWord {
     pub weight: f32,
 }
 
+impl QueryWord {
+    /// Whether a text says this word, `has` telling whether it holds a token: at least half of
+    /// the word's tokens, or of one of its expansions' tokens, occur. The one rule behind the
+    /// ranking's coverage and the answer pipeline's abstention test.
+    pub fn matched_by(&self, has: impl Fn(&str) -> bool) -> bool {
+        let hit = |tokens: &[String]| {
+            !tokens.is_empty() && 2 * tokens.iter().filter(|t| has(t)).count() >= tokens.len()
+        };
+        hit(&self.tokens) || self.expansions.iter().any(|e| hit(e))
+    }
+}
+
 /// How a query becomes [`QueryWord`]s: which of the optional steps run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanOptions {
@@ -279,14 +294,19 @@ pub fn query_plan(query: &str, opts: Options) -> Vec<QueryWord> {
         analyzer: opts,
         ..PlanOptions::default()
     };
-    query_plan_with(query, &crate::focus::focus(query), plan, &THESAURUS)
+    query_plan_with(
+        query,
+        &crate::retrieval::focus::focus(query),
+        plan,
+        &THESAURUS,
+    )
 }
 
-/// [`query_plan`] for a query whose [focus](crate::focus::focus) is already known, with the
+/// [`query_plan`] for a query whose [focus](crate::retrieval::focus::focus) is already known, with the
 /// optional steps chosen by `plan` and expansions from `thesaurus`.
 pub fn query_plan_with(
     query: &str,
-    focus: &crate::focus::Focus,
+    focus: &crate::retrieval::focus::Focus,
     plan_opts: PlanOptions,
     thesaurus: &Thesaurus,
 ) -> Vec<QueryWord> {
@@ -448,137 +468,12 @@ pub const LEAD_WEIGHT: f32 = 0.3;
 /// Exponent of the per-word token weight (0 = every token counts fully, 1 = a word counts once).
 pub const WORD_WEIGHT_EXP: f32 = 0.75;
 /// Weight of a question's focus word (`기업들은?`): answers name the companies rather than say
-/// 기업, so the word says less about which passage answers (see [`crate::focus`]).
+/// 기업, so the word says less about which passage answers (see [`crate::retrieval::focus`]).
 pub const FOCUS_WEIGHT: f32 = 0.5;
 /// Weight of a thesaurus expansion relative to the word it came from.
 pub const EXPANSION_WEIGHT: f32 = 0.5;
 
-/// The built-in glossary's text (`data/thesaurus.txt`): general vocabulary only.
-pub const BUILTIN_GLOSSARY: &str = include_str!("../data/thesaurus.txt");
-
-/// The built-in expansion groups ([`BUILTIN_GLOSSARY`]).
-pub static THESAURUS: std::sync::LazyLock<Thesaurus> =
-    std::sync::LazyLock::new(|| Thesaurus::parse(BUILTIN_GLOSSARY));
-
-/// Groups of interchangeable query words: Korean synonyms and English-to-Korean glossary entries.
-#[derive(Debug, Default)]
-pub struct Thesaurus {
-    groups: Vec<Group>,
-}
-
-/// One line of the thesaurus: its members, of which the first `triggers` expand to the others
-/// (all of them, except on a one-way line `a|b > x|y`).
-#[derive(Debug)]
-struct Group {
-    members: Vec<String>,
-    triggers: usize,
-}
-
-impl Group {
-    fn one_way(&self) -> bool {
-        self.triggers < self.members.len()
-    }
-}
-
-impl Thesaurus {
-    /// Parses one group per line, members separated by `|`; `#` starts a comment line. A line
-    /// `a|b > x|y` is one-way: `a` and `b` expand to `x` and `y`, never the reverse (a glossary
-    /// entry must not make its Korean translations synonyms of each other).
-    pub fn parse(text: &str) -> Thesaurus {
-        let members = |side: &str| -> Vec<String> {
-            side.split('|')
-                .map(|m| normalize(m.trim()))
-                .filter(|m| !m.is_empty())
-                .collect()
-        };
-        let groups = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| match l.split_once('>') {
-                Some((from, to)) => {
-                    let mut g = members(from);
-                    let triggers = g.len();
-                    g.extend(members(to));
-                    Group {
-                        members: g,
-                        triggers,
-                    }
-                }
-                None => {
-                    let g = members(l);
-                    Group {
-                        triggers: g.len(),
-                        members: g,
-                    }
-                }
-            })
-            .filter(|g| g.members.len() > 1 && g.triggers > 0)
-            .collect();
-        Thesaurus { groups }
-    }
-
-    /// The built-in groups plus those of a user's glossary (same format).
-    pub fn with_extra(extra: &str) -> Thesaurus {
-        Thesaurus::parse(&format!("{BUILTIN_GLOSSARY}\n{extra}"))
-    }
-
-    /// The other members of every group that one of whose single-word members `word` matches.
-    /// `korean_query`: the word comes from a query written in Korean (see [`Thesaurus::related`]).
-    pub fn expansions<'a>(&'a self, word: &str, korean_query: bool) -> Vec<&'a str> {
-        self.related(
-            |m| !m.contains(' ') && member_matches(m, word),
-            korean_query,
-        )
-    }
-
-    /// The other members of every group whose multi-word member occurs in the query.
-    pub fn phrase_expansions<'a>(&'a self, query: &str, korean_query: bool) -> Vec<&'a str> {
-        self.related(|m| m.contains(' ') && query.contains(m), korean_query)
-    }
-
-    /// The other members of each group with a member that `hit` accepts. A Korean word expands
-    /// only to Korean members: the corpus is Korean, and adding a name's English form would
-    /// double-count passages that print both (크리스탈 랜드(Crystal Land)). One-way glossary
-    /// lines serve English queries only: in a Korean query a Latin word is an acronym or a name
-    /// the corpus prints as it is (AI, GPU), and translating it double-counts `AI(인공지능)`.
-    fn related(&self, hit: impl Fn(&str) -> bool, korean_query: bool) -> Vec<&str> {
-        let mut out = Vec::new();
-        for g in self
-            .groups
-            .iter()
-            .filter(|g| !(korean_query && g.one_way()))
-        {
-            if let Some(found) = g.members[..g.triggers].iter().find(|m| hit(m)) {
-                let korean = has_hangul(found);
-                out.extend(
-                    g.members
-                        .iter()
-                        .filter(|m| *m != found && (!korean || has_hangul(m)))
-                        .map(String::as_str),
-                );
-            }
-        }
-        out
-    }
-}
-
-fn has_hangul(s: &str) -> bool {
-    s.chars().any(|c| class(c) == Class::Hangul)
-}
-
-/// A Hangul member matches words it begins (a stem: 사들이 ~ 사들이기로); a Latin member matches
-/// itself, or begins the word when it is at least five letters long.
-fn member_matches(member: &str, word: &str) -> bool {
-    if word == member {
-        return true;
-    }
-    let hangul = member.chars().all(|c| class(c) == Class::Hangul);
-    let n = member.chars().count();
-    word.starts_with(member) && ((hangul && n >= 2) || (!hangul && n >= 5))
-}
-
-/// The analyzer as a tantivy tokenizer (registered under [`crate::index::ANALYZER`]).
+/// The analyzer as a tantivy tokenizer (registered under [`crate::retrieval::index::ANALYZER`]).
 #[derive(Clone, Default)]
 pub struct KoTokenizer {
     pub opts: Options,
@@ -715,7 +610,7 @@ mod tests {
             ko_endings: true,
             ..PlanOptions::default()
         };
-        let focus = crate::focus::Focus::default();
+        let focus = crate::retrieval::focus::Focus::default();
         let words = |q: &str, o: PlanOptions| -> Vec<String> {
             query_plan_with(q, &focus, o, &THESAURUS)
                 .into_iter()

@@ -7,7 +7,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::answer::quantity::{extract, Quantity};
+use super::quantity::{extract, Quantity};
 
 /// Words a reference may use that an answer need not repeat.
 const HEDGES: &[&str] = &[

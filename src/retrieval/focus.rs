@@ -10,7 +10,8 @@
 //! Detection is deliberately narrow: claims and other statements have no focus and expect
 //! nothing, so their ranking does not change.
 
-use crate::analyzer::{normalize, EN_STOPWORDS};
+use crate::retrieval::analyzer::{normalize, EN_STOPWORDS};
+use crate::text::is_hangul_syllable;
 
 /// The form of answer a question asks for, as far as a passage's surface can show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -175,7 +176,7 @@ fn has_time(text: &str) -> bool {
 fn is_ko_plural(word: &str) -> bool {
     KO_PLURAL.iter().any(|p| {
         word.strip_suffix(p)
-            .is_some_and(|stem| stem.chars().count() >= 2 && stem.chars().all(is_hangul))
+            .is_some_and(|stem| stem.chars().count() >= 2 && stem.chars().all(is_hangul_syllable))
     })
 }
 
@@ -194,14 +195,10 @@ fn is_en_plural(word: &str) -> bool {
 /// A Hangul word ending in the topic particle 은/는: the shape of a Korean question's focus.
 fn ends_with_topic(word: &str) -> bool {
     word.chars().count() >= 2
-        && word.chars().all(is_hangul)
+        && word.chars().all(is_hangul_syllable)
         && (word.ends_with('은') || word.ends_with('는'))
         && !word.ends_with("하는")
         && !word.ends_with("되는")
-}
-
-fn is_hangul(c: char) -> bool {
-    ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
 
 /// Longest enumeration in `text`, in items: names joined by a middle dot (`A·B·C`: 3) or by

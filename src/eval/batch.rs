@@ -1,4 +1,4 @@
-//! Scoring a batch output against a gold file, and the self-contained HTML report.
+//! Scoring a batch output against a gold set.
 //!
 //! The figures are those of the eval command, computed from what the batch returned: retrieval
 //! hit@k over each row's `passages`, citation validity (every citation re-checked against the
@@ -6,14 +6,17 @@
 //! with a confusion table, and abstention on unanswerable questions.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::{
+    citation_validity, evidence_covered, judge_ranking, metrics, share, EvalItem, ItemResult,
+    Metrics,
+};
 use crate::answer::citations::verify_quote;
-use crate::corpus::Corpus;
-use crate::eval::{evidence_covered, judge_ranking, metrics, EvalItem, ItemResult, Metrics};
+use crate::answer::Kind;
+use crate::retrieval::corpus::Corpus;
 
 /// Every figure of a scored batch.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -46,14 +49,6 @@ pub struct Scores {
     pub latency_ms_p50: f64,
     pub latency_ms_p90: f64,
     pub latency_ms_max: f64,
-}
-
-fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
 }
 
 fn citations(response: &Value) -> Vec<&Value> {
@@ -99,13 +94,9 @@ pub fn score(rows: &[Value], gold: &[EvalItem], corpus: &Corpus) -> Scores {
         s.matched += 1;
         score_item(&mut s, &mut ranking, item, response);
     }
-    s.citation_validity = if s.citations_returned == 0 {
-        1.0
-    } else {
-        ratio(s.citations_valid, s.citations_returned)
-    };
-    s.evidence_coverage = ratio(s.evidence_covered, s.evidence_items);
-    s.verdict_accuracy = ratio(s.verdict_correct, s.verdict_items);
+    s.citation_validity = citation_validity(s.citations_valid, s.citations_returned);
+    s.evidence_coverage = share(s.evidence_covered, s.evidence_items);
+    s.verdict_accuracy = share(s.verdict_correct, s.verdict_items);
     s.retrieval = metrics(&ranking.iter().collect::<Vec<_>>());
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| {
@@ -143,91 +134,23 @@ fn score_item(s: &mut Scores, ranking: &mut Vec<ItemResult>, item: &EvalItem, re
             .collect();
         s.evidence_covered += usize::from(evidence_covered(item, &pairs));
     }
-    if let Some(label) = &item.label {
+    if let Some(label) = item.label {
         s.verdict_items += 1;
         let predicted = response["verdict"].as_str().unwrap_or("none").to_string();
-        s.verdict_correct += usize::from(&predicted == label);
+        s.verdict_correct += usize::from(predicted == label.name());
         *s.confusion
-            .entry(label.clone())
+            .entry(label.name().to_string())
             .or_default()
             .entry(predicted)
             .or_default() += 1;
     }
-    if item.kind == "qa" {
+    if item.kind == Kind::Question {
         let abstained = response["abstained"].as_bool().unwrap_or(false);
-        if item.answerable == Some(false) {
+        if item.unanswerable() {
             s.unanswerable += 1;
             s.abstained_on_unanswerable += usize::from(abstained);
         } else if abstained {
             s.abstained_on_answerable += 1;
         }
     }
-}
-
-/// The figures as plain text (what `batch --gold` prints).
-pub fn text(s: &Scores) -> String {
-    let mut out = String::new();
-    let m = &s.retrieval;
-    let _ = writeln!(
-        out,
-        "rows {} (matched to gold {}, error rows {})",
-        s.rows, s.matched, s.error_rows
-    );
-    let _ = writeln!(
-        out,
-        "retrieval: {} items, hit@1 {:.3}, hit@3 {:.3}, hit@5 {:.3}, MRR {:.3}",
-        m.items, m.hit_at_1, m.hit_at_3, m.hit_at_5, m.mrr
-    );
-    let _ = writeln!(
-        out,
-        "citations: {} returned, {} valid ({:.1}%)",
-        s.citations_returned,
-        s.citations_valid,
-        100.0 * s.citation_validity
-    );
-    let _ = writeln!(
-        out,
-        "evidence coverage: {}/{} ({:.1}%)",
-        s.evidence_covered,
-        s.evidence_items,
-        100.0 * s.evidence_coverage
-    );
-    let _ = writeln!(
-        out,
-        "verdicts: {}/{} correct ({:.1}%)",
-        s.verdict_correct,
-        s.verdict_items,
-        100.0 * s.verdict_accuracy
-    );
-    for (gold, row) in &s.confusion {
-        let cells: Vec<String> = row.iter().map(|(p, n)| format!("{p}={n}")).collect();
-        let _ = writeln!(out, "  gold {gold:<16} -> {}", cells.join(", "));
-    }
-    let _ = writeln!(
-        out,
-        "abstention: {}/{} unanswerable abstained; {} answerable abstained",
-        s.abstained_on_unanswerable, s.unanswerable, s.abstained_on_answerable
-    );
-    let _ = writeln!(
-        out,
-        "latency ms: p50 {:.1}, p90 {:.1}, max {:.1}",
-        s.latency_ms_p50, s.latency_ms_p90, s.latency_ms_max
-    );
-    out
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -1,4 +1,4 @@
-//! Scoring retrieval against an evaluation file (the `shared/eval` JSONL format).
+//! Scoring retrieval against an evaluation set.
 //!
 //! A passage covers an evidence quote when it comes from the same file and its text, compared
 //! after NFC and whitespace folding, contains the quote or shares a contiguous run of at least 60%
@@ -7,108 +7,15 @@
 //! of the first covering passage. Items without evidence are not scored for retrieval.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::index::{IndexError, Retriever};
+use super::{EvalError, EvalItem, Evidence};
+use crate::retrieval::index::Retriever;
 use crate::text::{char_len, comparable, longest_common_run};
 
 /// Passages looked at for MRR.
 const DEPTH: usize = 10;
-
-/// Errors reading an evaluation set.
-#[derive(Debug, thiserror::Error)]
-pub enum EvalError {
-    #[error("cannot read evaluation file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}, line {line}: {reason}")]
-    Row {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
-    #[error(transparent)]
-    Index(#[from] IndexError),
-}
-
-/// One evidence quote.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Evidence {
-    pub source: String,
-    pub quote: String,
-    #[serde(default)]
-    pub line: Option<usize>,
-}
-
-/// One row of an evaluation file.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct EvalItem {
-    pub id: String,
-    pub kind: String,
-    #[serde(default)]
-    pub lang: String,
-    #[serde(default)]
-    pub question: Option<String>,
-    #[serde(default)]
-    pub claim: Option<String>,
-    #[serde(default)]
-    pub answer: Option<String>,
-    #[serde(default)]
-    pub answerable: Option<bool>,
-    #[serde(default)]
-    pub need: Option<String>,
-    #[serde(default)]
-    pub label: Option<String>,
-    #[serde(default)]
-    pub evidence: Vec<Evidence>,
-}
-
-impl EvalItem {
-    /// The text sent to retrieval: the question or the claim.
-    pub fn text(&self) -> &str {
-        self.question
-            .as_deref()
-            .or(self.claim.as_deref())
-            .unwrap_or("")
-    }
-
-    fn needs_all(&self) -> bool {
-        self.need.as_deref() == Some("all")
-    }
-}
-
-/// Reads a JSONL evaluation set; blank lines are skipped, a bad row is an error naming its line.
-pub fn load_set(path: &Path) -> Result<Vec<EvalItem>, EvalError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut items = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let item: EvalItem = serde_json::from_str(line).map_err(|e| EvalError::Row {
-            path: path.to_path_buf(),
-            line: n + 1,
-            reason: e.to_string(),
-        })?;
-        if item.text().trim().is_empty() {
-            return Err(EvalError::Row {
-                path: path.to_path_buf(),
-                line: n + 1,
-                reason: "row has neither `question` nor `claim`".into(),
-            });
-        }
-        items.push(item);
-    }
-    Ok(items)
-}
 
 /// Whether a passage (or citation) from `source` with `text` covers the evidence quote.
 pub fn covers(source: &str, text: &str, ev: &Evidence) -> bool {

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::corpus::{Corpus, SourceFile};
+use crate::retrieval::corpus::{Corpus, SourceFile};
 use crate::text::{char_len, comparable, sentence_spans};
 
 /// Lines shorter than this (in characters) count as short (list candidates).

@@ -69,13 +69,22 @@ pub(super) fn verify(
 
 /// Feeds the first `len` bytes of `path` into `hasher`.
 pub(super) fn hash_file(path: &Path, hasher: &mut Sha256, len: u64) -> Result<(), PullError> {
-    let file = File::open(path).map_err(io_error("cannot read", path))?;
-    let mut reader = file.take(len);
+    hash_prefix(path, hasher, len).map_err(io_error("cannot read", path))
+}
+
+/// The SHA-256 of a whole file, in lower-case hex (model downloads, batch provenance).
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    hash_prefix(path, &mut hasher, u64::MAX)?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// The one reading loop: feeds the first `len` bytes of `path` into `hasher`.
+fn hash_prefix(path: &Path, hasher: &mut Sha256, len: u64) -> std::io::Result<()> {
+    let mut reader = File::open(path)?.take(len);
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = reader
-            .read(&mut buf)
-            .map_err(io_error("cannot read", path))?;
+        let n = reader.read(&mut buf)?;
         if n == 0 {
             return Ok(());
         }

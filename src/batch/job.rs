@@ -1,4 +1,4 @@
-//! The whole `factcheck batch` command as library code: load and check the input (and the gold
+//! A whole batch job: load and check the input (and the gold
 //! file) before any work, resume into the output file, run, then score and write the reports.
 
 use std::path::{Path, PathBuf};
@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::input::{self, Format};
-use super::report::{self, Scores};
 use super::{html, open_for_resume, run, BatchError, BatchOptions, Processor, Sink, Summary};
-use crate::corpus::Corpus;
-use crate::eval::{load_set, EvalItem};
+use crate::eval::{self, load_set, EvalItem, Scores};
+use crate::retrieval::corpus::Corpus;
 
 /// What to run and where the results go.
 #[derive(Debug, Clone)]
@@ -68,7 +67,9 @@ pub async fn execute(
     let mut scores = None;
     if !to_stdout && (gold.is_some() || job.report.is_some() || job.html.is_some()) {
         let written = read_output(&job.output)?;
-        let s = gold.as_ref().map(|g| report::score(&written, g, corpus));
+        let s = gold
+            .as_ref()
+            .map(|g| eval::batch::score(&written, g, corpus));
         if let (Some(path), Some(s)) = (&job.report, &s) {
             let json = serde_json::to_string_pretty(s).unwrap_or_default();
             write(path, &json)?;
@@ -98,22 +99,4 @@ fn write(path: &Path, text: &str) -> Result<(), BatchError> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })
-}
-
-/// The closing summary printed on stderr.
-pub fn summary_text(s: &Summary) -> String {
-    let state = if s.interrupted {
-        "interrupted (run again to resume)"
-    } else {
-        "done"
-    };
-    format!(
-        "batch {state}: {} rows, {} already done, {} answered, {} errors, {:.1} s",
-        s.rows, s.skipped, s.answered, s.errors, s.seconds
-    )
-}
-
-/// The figures as text, for printing.
-pub fn scores_text(s: &Scores) -> String {
-    report::text(s)
 }

@@ -24,8 +24,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::gguf_check::{validate_file, GgufError, GgufSummary};
+use crate::engine::gguf_check::{validate_file, GgufError, GgufSummary};
 
+pub use checksum::sha256_file;
 use checksum::{expected_sha256, parse_sha256, verify};
 use http::Client;
 use presets::preset_names;

@@ -15,8 +15,8 @@ use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
 use rand::{Rng, SeedableRng};
 
-use super::model::Arch;
-use super::{EngineError, Result};
+use crate::engine::model::Arch;
+use crate::engine::{EngineError, Result};
 
 /// Preset names accepted by [`write_preset`].
 pub const PRESETS: &[&str] = &[

@@ -18,15 +18,18 @@ use tantivy::schema::{
 };
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
-use crate::analyzer::{
+use crate::retrieval::analyzer::{
     analyze, flat_query_tokens, hangul_words, query_plan_with, weighted_query_tokens, KoTokenizer,
-    Options, PlanOptions, QueryWord, Thesaurus, THESAURUS,
+    Options, QueryWord, Thesaurus, THESAURUS,
 };
-use crate::corpus::Corpus;
-use crate::focus::{has_form, Expect, Focus};
-use crate::segment::{segment_corpus, Passage};
-use crate::text::sentence_spans;
-use crate::translit::Transliterations;
+use crate::retrieval::corpus::Corpus;
+use crate::retrieval::focus::{has_form, Focus};
+pub use crate::retrieval::pipeline::Pipeline;
+pub use crate::retrieval::score::{
+    best_sentence, coverage, idf, jaccard, proximity, PROXIMITY_WINDOW,
+};
+use crate::retrieval::segment::{segment_corpus, Passage};
+use crate::retrieval::translit::Transliterations;
 
 /// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
 /// corpus's own names and phrases, user-editable. Not a `*.txt` file, so it is not indexed.
@@ -45,17 +48,17 @@ pub fn corpus_glossary(dir: &std::path::Path) -> std::io::Result<Option<String>>
 pub const ANALYZER: &str = "ko_bigram";
 /// Largest `top_k` a search accepts.
 pub const MAX_TOP_K: usize = 50;
+/// Passages retrieved when a request does not say (API, batch, command line, evaluation).
+pub const DEFAULT_TOP_K: usize = 5;
 /// Candidates fetched from BM25 before re-scoring.
 const CANDIDATES: usize = 64;
 /// Score factor of a passage without the form of answer the question asks for: no list for
-/// `…기업들은?`, no number for `얼마`, no date for `언제` (see [`crate::focus`]).
-const MISSING_FORM: f32 = 0.4;
+/// `…기업들은?`, no number for `얼마`, no date for `언제` (see [`crate::retrieval::focus`]).
+pub(crate) const MISSING_FORM: f32 = 0.4;
 /// Exponent of the coverage factor in the final score.
 const COVERAGE_EXP: f32 = 0.5;
 /// Hits whose token sets overlap a better hit's this much (Jaccard) are dropped as repeats.
 const NEAR_REPEAT: f32 = 0.8;
-/// Largest distance, in tokens, at which two query words count as near each other.
-pub const PROXIMITY_WINDOW: usize = 6;
 /// Score bonus when every adjacent pair of query words stands near each other.
 pub const PROXIMITY_BONUS: f32 = 0.3;
 
@@ -98,184 +101,6 @@ pub struct HitView<'a> {
     pub text: &'a str,
     pub score: f32,
     pub highlight: &'a str,
-}
-
-/// The parts of the ranking, each of which can be switched off to measure what it adds. Plain
-/// BM25 over Hangul bigrams is [`Pipeline::PLAIN`]; the layer as it was before issue 12 is
-/// [`Pipeline::LAYER`]; the product runs [`Pipeline::default`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pipeline {
-    /// Strip one particle or 하다-ending from Hangul runs (passages and queries alike).
-    pub particles: bool,
-    /// Drop interrogatives and English function words from queries.
-    pub stopwords: bool,
-    /// The tokens of one query word share its weight (`1 / n^0.75` each) instead of each
-    /// counting 1, so a long name does not outweigh the rest of the question.
-    pub word_weights: bool,
-    /// Expand query words with the thesaurus (synonyms, English-to-Korean glossary).
-    pub thesaurus: bool,
-    /// Question focus: the asked-for noun counts half, passages without the asked form of
-    /// answer score less (see [`crate::focus`]).
-    pub focus: bool,
-    /// Multiply the score by the square root of the passage's query coverage.
-    pub coverage: bool,
-    /// Multiply the score by the passage kind's prior (lists and fragments count less).
-    pub priors: bool,
-    /// Drop hits that nearly repeat a better one.
-    pub near_repeats: bool,
-    /// The file's title and the passage's section heading count for it, at
-    /// [`CONTEXT_WEIGHT`] of its own words (see [`Passage::context`]).
-    pub context: bool,
-    /// Heading lines are not retrieved on their own (their words count for their section when
-    /// `context` is on).
-    pub skip_headings: bool,
-    /// Drop question-final light predicates from queries (하나, 있나요, 인가…).
-    pub ko_endings: bool,
-    /// Index the first syllable of each Hangul run as a token too (conjugated stems).
-    pub lead_syllable: bool,
-    /// A Latin query word also searches the corpus's Hangul words with its consonant skeleton
-    /// (Hallasan → 한라산; see [`crate::translit`]).
-    pub transliterate: bool,
-    /// Multiply the score by 1 + [`PROXIMITY_BONUS`] × the share of adjacent query-word pairs
-    /// that stand within [`PROXIMITY_WINDOW`] tokens of each other in the passage.
-    pub proximity: bool,
-}
-
-/// The switchable parts by name, for [`Pipeline::parse`].
-const PARTS: &[&str] = &[
-    "particles",
-    "stopwords",
-    "word_weights",
-    "thesaurus",
-    "focus",
-    "coverage",
-    "priors",
-    "near_repeats",
-    "context",
-    "skip_headings",
-    "ko_endings",
-    "lead_syllable",
-    "transliterate",
-    "proximity",
-];
-
-impl Pipeline {
-    /// BM25 over the analyzer's tokens, each distinct query token once: nothing else.
-    pub const PLAIN: Pipeline = Pipeline {
-        particles: false,
-        stopwords: false,
-        word_weights: false,
-        thesaurus: false,
-        focus: false,
-        coverage: false,
-        priors: false,
-        near_repeats: false,
-        context: false,
-        skip_headings: false,
-        ko_endings: false,
-        lead_syllable: false,
-        transliterate: false,
-        proximity: false,
-    };
-
-    /// The hand-made layer as it was before the out-of-domain sets (issue 12): every part that
-    /// existed then on, the parts added since off.
-    pub const LAYER: Pipeline = Pipeline {
-        particles: true,
-        stopwords: true,
-        word_weights: true,
-        thesaurus: true,
-        focus: true,
-        coverage: true,
-        priors: true,
-        near_repeats: true,
-        context: false,
-        skip_headings: false,
-        ko_endings: false,
-        lead_syllable: false,
-        transliterate: false,
-        proximity: false,
-    };
-
-    /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
-    /// switches (`default-thesaurus`, `plain+particles+priors`). Parts: particles, stopwords,
-    /// word_weights, thesaurus, focus, coverage, priors, near_repeats.
-    pub fn parse(spec: &str) -> Result<Pipeline, String> {
-        let spec = spec.trim();
-        let cut = spec.find(['+', '-']).unwrap_or(spec.len());
-        let mut p = match &spec[..cut] {
-            "plain" => Pipeline::PLAIN,
-            "layer" => Pipeline::LAYER,
-            "default" | "" => Pipeline::default(),
-            other => {
-                return Err(format!(
-                    "unknown retrieval pipeline `{other}` (plain, layer or default)"
-                ))
-            }
-        };
-        let mut rest = &spec[cut..];
-        while let Some(sign) = rest.chars().next() {
-            let body = &rest[1..];
-            let end = body.find(['+', '-']).unwrap_or(body.len());
-            let part = &body[..end];
-            *p.part_mut(part).ok_or_else(|| {
-                format!("unknown retrieval part `{part}` ({})", PARTS.join(", "))
-            })? = sign == '+';
-            rest = &body[end..];
-        }
-        Ok(p)
-    }
-
-    fn part_mut(&mut self, name: &str) -> Option<&mut bool> {
-        Some(match name {
-            "particles" => &mut self.particles,
-            "stopwords" => &mut self.stopwords,
-            "word_weights" => &mut self.word_weights,
-            "thesaurus" => &mut self.thesaurus,
-            "focus" => &mut self.focus,
-            "coverage" => &mut self.coverage,
-            "priors" => &mut self.priors,
-            "near_repeats" => &mut self.near_repeats,
-            "context" => &mut self.context,
-            "skip_headings" => &mut self.skip_headings,
-            "ko_endings" => &mut self.ko_endings,
-            "lead_syllable" => &mut self.lead_syllable,
-            "transliterate" => &mut self.transliterate,
-            "proximity" => &mut self.proximity,
-            _ => return None,
-        })
-    }
-
-    /// The analyzer options this pipeline indexes and queries with.
-    pub fn analyzer(&self) -> Options {
-        Options {
-            strip_particles: self.particles,
-            lead_syllable: self.lead_syllable,
-        }
-    }
-
-    fn plan(&self) -> PlanOptions {
-        PlanOptions {
-            analyzer: self.analyzer(),
-            stopwords: self.stopwords,
-            thesaurus: self.thesaurus,
-            ko_endings: self.ko_endings,
-        }
-    }
-}
-
-impl Default for Pipeline {
-    /// The pipeline the product runs: the layer, plus question-final light predicates dropped
-    /// and English names matched to the corpus's Hangul words, the two additions that cost no
-    /// evaluation set anything (BENCHMARKS.md). `context`, `skip_headings` and `lead_syllable`
-    /// lift the out-of-domain sets but each costs a seed set an item, so they stay off.
-    fn default() -> Self {
-        Pipeline {
-            ko_endings: true,
-            transliterate: true,
-            ..Pipeline::LAYER
-        }
-    }
 }
 
 /// The corpus, its passages and their index.
@@ -401,10 +226,21 @@ impl Retriever {
     /// The `top_k` best passages for `query` (fewer when fewer match; none for a query without
     /// searchable words). `top_k` is clamped to `1..=MAX_TOP_K`.
     pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
+        Ok(self.search_planned(query, top_k)?.0)
+    }
+
+    /// [`Retriever::search`], also returning the query plan it searched with (what
+    /// [`Retriever::query_plan`] gives), so that a caller needing both computes the question's
+    /// focus and plan once.
+    pub fn search_planned(
+        &self,
+        query: &str,
+        top_k: usize,
+    ) -> Result<(Vec<Hit>, Vec<QueryWord>), IndexError> {
         let top_k = top_k.clamp(1, MAX_TOP_K);
         let pipe = self.pipeline;
         let focus = if pipe.focus {
-            crate::focus::focus(query)
+            crate::retrieval::focus::focus(query)
         } else {
             Focus::default()
         };
@@ -416,7 +252,7 @@ impl Retriever {
             flat_query_tokens(&plan)
         };
         if weighted.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), plan));
         }
         let tokens: Vec<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
         let searcher = self.reader.searcher();
@@ -476,7 +312,7 @@ impl Retriever {
             scored.truncate(top_k);
             scored
         };
-        Ok(kept
+        let hits = kept
             .into_iter()
             .map(|(passage, score, coverage)| Hit {
                 passage,
@@ -484,14 +320,15 @@ impl Retriever {
                 coverage,
                 highlight: best_sentence(&self.passages[passage].text, &weights, expect, self.opts),
             })
-            .collect())
+            .collect();
+        Ok((hits, plan))
     }
 
     /// The content words of `query` with their expansions, as this retriever searches them (its
     /// pipeline, the corpus's glossary, English names in the corpus's Hangul spelling).
     pub fn query_plan(&self, query: &str) -> Vec<QueryWord> {
         let focus = if self.pipeline.focus {
-            crate::focus::focus(query)
+            crate::retrieval::focus::focus(query)
         } else {
             Focus::default()
         };
@@ -515,7 +352,7 @@ impl Retriever {
             .split_whitespace()
             .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
             .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
-            .map(crate::analyzer::normalize)
+            .map(crate::retrieval::analyzer::normalize)
             .collect();
         let latin = |w: &QueryWord| {
             names.contains(&w.word) && w.word.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
@@ -587,133 +424,13 @@ impl Retriever {
     }
 }
 
-/// BM25's inverse document frequency.
-pub fn idf(docs: f32, df: f32) -> f32 {
-    (1.0 + (docs - df + 0.5) / (df + 0.5)).ln()
-}
-
-/// The idf-weighted share of the query's words that a passage matches (`has`: whether the
-/// passage, or its context, holds a token), in `(0, 1]`. A word matches when at least half of its tokens, or of one of its expansions' tokens, occur in the
-/// passage; a word's weight is the mean idf of its tokens. Queries without weighted words give 1.
-pub fn coverage(plan: &[QueryWord], has: impl Fn(&str) -> bool, idf: &HashMap<&str, f32>) -> f32 {
-    let matched = |tokens: &[String]| {
-        !tokens.is_empty() && 2 * tokens.iter().filter(|t| has(t)).count() >= tokens.len()
-    };
-    let weight = |tokens: &[String]| {
-        tokens
-            .iter()
-            .map(|t| idf.get(t.as_str()).copied().unwrap_or(0.0))
-            .sum::<f32>()
-            / tokens.len().max(1) as f32
-    };
-    let (mut got, mut total) = (0.0, 0.0);
-    for word in plan.iter().filter(|w| !w.tokens.is_empty()) {
-        let w = weight(&word.tokens) * word.weight;
-        total += w;
-        if matched(&word.tokens) || word.expansions.iter().any(|e| matched(e)) {
-            got += w;
-        }
-    }
-    if total <= 0.0 {
-        1.0
-    } else {
-        (got / total).max(0.05)
-    }
-}
-
-/// The share of adjacent pairs of query words (in query order, words with tokens) that stand
-/// within [`PROXIMITY_WINDOW`] tokens of each other in `passage` (its tokens in order); 0 for a
-/// query of one word. A word stands where any of its tokens or its expansions' tokens does.
-pub fn proximity(plan: &[QueryWord], passage: &[String]) -> f32 {
-    let words: Vec<&QueryWord> = plan.iter().filter(|w| !w.tokens.is_empty()).collect();
-    if words.len() < 2 {
-        return 0.0;
-    }
-    let positions = |w: &QueryWord| -> Vec<usize> {
-        passage
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| w.tokens.contains(t) || w.expansions.iter().any(|e| e.contains(t)))
-            .map(|(i, _)| i)
-            .collect()
-    };
-    let at: Vec<Vec<usize>> = words.iter().map(|w| positions(w)).collect();
-    let near = at
-        .windows(2)
-        .filter(|p| {
-            p[0].iter()
-                .any(|&a| p[1].iter().any(|&b| a.abs_diff(b) <= PROXIMITY_WINDOW))
-        })
-        .count();
-    near as f32 / (words.len() - 1) as f32
-}
-
-/// Jaccard similarity of two token sets (0 when both are empty).
-pub fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
-    let inter = a.intersection(b).count();
-    let union = a.len() + b.len() - inter;
-    if union == 0 {
-        0.0
-    } else {
-        inter as f32 / union as f32
-    }
-}
-
-/// The sentence of `text` whose tokens carry the most query weight, counting less when it lacks
-/// the form of answer the question expects (the first on ties, the first sentence when nothing
-/// matches).
-pub fn best_sentence(
-    text: &str,
-    weights: &[(String, f32)],
-    expect: Expect,
-    opts: Options,
-) -> Range<usize> {
-    let mut best: Option<(f32, Range<usize>)> = None;
-    for span in sentence_spans(text) {
-        let sentence = &text[span.clone()];
-        let tokens: HashSet<String> = analyze(sentence, opts).into_iter().collect();
-        let mut score: f32 = weights
-            .iter()
-            .filter(|(t, _)| tokens.contains(t))
-            .map(|(_, w)| w)
-            .sum();
-        if !has_form(sentence, expect) {
-            score *= MISSING_FORM;
-        }
-        if best.as_ref().is_none_or(|(s, _)| score > *s) {
-            best = Some((score, span));
-        }
-    }
-    best.map_or(0..text.len(), |(_, r)| r)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn pipelines_parse_with_part_switches() {
-        assert_eq!(Pipeline::parse("plain"), Ok(Pipeline::PLAIN));
-        assert_eq!(Pipeline::parse("layer"), Ok(Pipeline::LAYER));
-        assert_eq!(Pipeline::parse("default"), Ok(Pipeline::default()));
-        let p = Pipeline::parse("default-thesaurus+context").unwrap();
-        assert!(!p.thesaurus && p.context && p.coverage && p.transliterate);
-        let p = Pipeline::parse("plain+particles+word_weights").unwrap();
-        assert!(p.particles && p.word_weights && !p.coverage);
-        assert!(Pipeline::parse("fancy").is_err());
-        assert!(Pipeline::parse("plain+nothing")
-            .unwrap_err()
-            .contains("nothing"));
-        // Every named part can be switched.
-        for part in PARTS {
-            let on = Pipeline::parse(&format!("plain+{part}")).unwrap();
-            assert_ne!(on, Pipeline::PLAIN, "{part}");
-        }
-    }
-
-    #[test]
     fn context_lets_a_section_answer_for_its_title() {
-        use crate::corpus::SourceFile;
+        use crate::retrieval::corpus::SourceFile;
         let manual = |name: &str, model: &str, period: &str| {
             let text = format!(
                 "{model} 청소기 설명서\n\n필터 관리\n필터는 {period}마다 새것으로 바꾸어 주십시오.\n"
@@ -736,58 +453,5 @@ mod tests {
         assert_eq!((top.source.as_str(), top.start_line), ("b.txt", 4));
         // Heading lines are not hits of their own.
         assert!(hits.iter().all(|h| r.passages()[h.passage].start_line != 3));
-    }
-
-    #[test]
-    fn proximity_counts_adjacent_query_words_near_each_other() {
-        let plan = crate::analyzer::query_plan("한라산 높이 백록담", Options::default());
-        let near = analyze("한라산 높이는 1,947m이고 백록담이 있다", Options::default());
-        assert_eq!(proximity(&plan, &near), 1.0);
-        let far = analyze(
-            "한라산은 제주에 있다. 여러 오름과 숲과 들판과 바다를 지나 멀리 보이는 높이 그리고 백록담",
-            Options::default(),
-        );
-        assert_eq!(proximity(&plan, &far), 0.5);
-        assert_eq!(proximity(&plan[..1], &near), 0.0);
-    }
-
-    #[test]
-    fn idf_falls_with_document_frequency() {
-        assert!(idf(100.0, 1.0) > idf(100.0, 50.0));
-        assert!(idf(100.0, 100.0) > 0.0);
-    }
-
-    #[test]
-    fn jaccard_of_sets() {
-        let a: HashSet<String> = ["x", "y"].iter().map(|s| s.to_string()).collect();
-        let b: HashSet<String> = ["y", "z"].iter().map(|s| s.to_string()).collect();
-        assert!((jaccard(&a, &b) - 1.0 / 3.0).abs() < 1e-6);
-        assert_eq!(jaccard(&HashSet::new(), &HashSet::new()), 0.0);
-    }
-
-    #[test]
-    fn best_sentence_prefers_the_expected_form() {
-        let text = "소프트뱅크가 공장 인수 가격을 공개했다. 금액은 12억 달러다.";
-        let w = vec![
-            ("인수".to_string(), 1.0),
-            ("가격".to_string(), 1.0),
-            ("금액".to_string(), 1.0),
-        ];
-        let any = best_sentence(text, &w, Expect::Anything, Options::default());
-        assert_eq!(&text[any], "소프트뱅크가 공장 인수 가격을 공개했다.");
-        let number = best_sentence(text, &w, Expect::Number, Options::default());
-        assert_eq!(&text[number], "금액은 12억 달러다.");
-    }
-
-    #[test]
-    fn best_sentence_prefers_weighted_matches() {
-        let text = "첫 문장이다. 소프트뱅크가 투자했다. 끝.";
-        let w = vec![("투자".to_string(), 2.0)];
-        let r = best_sentence(text, &w, Expect::Anything, Options::default());
-        assert_eq!(&text[r], "소프트뱅크가 투자했다.");
-        assert_eq!(
-            &text[best_sentence(text, &[], Expect::Anything, Options::default())],
-            "첫 문장이다."
-        );
     }
 }

@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::generate::{generate, ChatMessage, Event, GenerateRequest};
-use super::loaded::{LoadedModel, PREFILL_CHUNK};
-use super::Result;
+use crate::engine::generate::{generate, ChatMessage, Event, GenerateRequest};
+use crate::engine::loaded::{LoadedModel, PREFILL_CHUNK};
+use crate::engine::Result;
 
 /// Benchmark settings.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! Self-scoring of the answer pipeline (`factcheck eval --answers`): runs `ask` over the
+//! Scoring of the answer pipeline (`factcheck eval --answers`): runs `ask` over the
 //! questions and `check` over the claims of an evaluation set and reports citation validity
 //! (every returned citation re-verified with [`verify_citation`]), the share of items with
 //! evidence whose citations cover the gold evidence (overall and per language; for `need: all`
@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::citations::verify_citation;
-use super::{AnswerError, Answerer, Citation, Mode, Verdict};
-use crate::eval::{evidence_covered, EvalItem};
+use super::{citation_validity, evidence_covered, share, EvalItem};
+use crate::answer::citations::verify_citation;
+use crate::answer::{AnswerError, Answerer, Citation, Kind, Mode, Response, Verdict};
 
 /// Coverage of the gold evidence for a group of items.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -26,7 +26,7 @@ pub struct Coverage {
 pub struct AnswerItem {
     pub id: String,
     pub lang: String,
-    pub kind: String,
+    pub kind: Kind,
     pub mode: Mode,
     pub citations: usize,
     pub invalid_citations: usize,
@@ -35,7 +35,7 @@ pub struct AnswerItem {
     pub covered: Option<bool>,
     pub abstained: Option<bool>,
     pub verdict: Option<Verdict>,
-    pub label: Option<String>,
+    pub label: Option<Verdict>,
 }
 
 /// The whole report.
@@ -74,16 +74,13 @@ pub async fn score_answers(
     let corpus = a.retriever().corpus();
     let mut results = Vec::new();
     for item in items {
-        let mut ignore = |_| {};
-        let (mode, citations, rejected, abstained, verdict) = if item.kind == "claim" {
-            let r = a.check(item.text(), top_k, &mut ignore).await?;
-            let n = r.rejected_citations.count;
-            (r.mode, r.citations, n, None, Some(r.verdict))
-        } else {
-            let r = a.ask(item.text(), top_k, &mut ignore).await?;
-            let n = r.rejected_citations.count;
-            (r.mode, r.citations, n, Some(r.abstained), None)
+        let response = a.run(&item.request(), top_k, &mut |_| {}).await?;
+        let (abstained, verdict) = match &response {
+            Response::Answer(r) => (Some(r.abstained), None),
+            Response::Verdict(r) => (None, Some(r.verdict)),
         };
+        let (mode, citations) = (response.mode(), response.citations());
+        let rejected = response.rejected_citations().count;
         let invalid = citations
             .iter()
             .filter(|c| verify_citation(corpus, c).is_err())
@@ -91,26 +88,18 @@ pub async fn score_answers(
         results.push(AnswerItem {
             id: item.id.clone(),
             lang: item.lang.clone(),
-            kind: item.kind.clone(),
+            kind: item.kind,
             mode,
             citations: citations.len(),
             invalid_citations: invalid,
             rejected_citations: rejected,
-            covered: (!item.evidence.is_empty()).then(|| citations_cover(item, &citations)),
+            covered: (!item.evidence.is_empty()).then(|| citations_cover(item, citations)),
             abstained,
             verdict,
-            label: item.label.clone(),
+            label: item.label,
         });
     }
     Ok(report(items, results))
-}
-
-fn share(n: usize, d: usize) -> f64 {
-    if d == 0 {
-        0.0
-    } else {
-        n as f64 / d as f64
-    }
 }
 
 fn report(items: &[EvalItem], results: Vec<AnswerItem>) -> AnswerReport {
@@ -128,17 +117,14 @@ fn report(items: &[EvalItem], results: Vec<AnswerItem>) -> AnswerReport {
     for c in coverage.values_mut() {
         c.share = share(c.covered, c.items);
     }
-    let claims: Vec<&AnswerItem> = results.iter().filter(|r| r.kind == "claim").collect();
+    let claims: Vec<&AnswerItem> = results.iter().filter(|r| r.kind == Kind::Claim).collect();
     let correct = claims
         .iter()
-        .filter(|r| match (r.verdict, r.label.as_deref()) {
-            (Some(v), Some(l)) => Verdict::parse(l) == Some(v),
-            _ => false,
-        })
+        .filter(|r| r.verdict.is_some() && r.verdict == r.label)
         .count();
     let unanswerable: Vec<&str> = items
         .iter()
-        .filter(|i| i.kind != "claim" && i.answerable == Some(false))
+        .filter(|i| i.unanswerable())
         .map(|i| i.id.as_str())
         .collect();
     let abstained_unanswerable = results
@@ -153,11 +139,7 @@ fn report(items: &[EvalItem], results: Vec<AnswerItem>) -> AnswerReport {
         items: results.len(),
         citations,
         valid_citations: citations - invalid,
-        citation_validity: if citations == 0 {
-            1.0
-        } else {
-            share(citations - invalid, citations)
-        },
+        citation_validity: citation_validity(citations - invalid, citations),
         rejected_citations: results.iter().map(|r| r.rejected_citations).sum(),
         coverage,
         claims: claims.len(),

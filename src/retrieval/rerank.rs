@@ -1,13 +1,13 @@
 //! The second retrieval stage: a [`Reranker`] re-scores the first stage's best candidates.
 //!
-//! Lexical retrieval (the [`index`](crate::index)) finds passages that share words with the
+//! Lexical retrieval (the [`index`](crate::retrieval::index)) finds passages that share words with the
 //! question; a reranker judges the few best of them by meaning. The planned scorer is the local
 //! model: the likelihood of the question given each passage (query likelihood, one forward pass
 //! per candidate, no generation). Anything that scores a (query, passage) pair plugs in through
 //! the trait; the API asks for it with `"rerank": true`, and a server without one answers with
 //! the first stage's order and says so.
 
-use crate::index::{Hit, IndexError, Retriever};
+use crate::retrieval::index::{Hit, IndexError, Retriever};
 
 /// First-stage candidates a reranker looks at (it re-orders within them only).
 pub const RERANK_DEPTH: usize = 20;
@@ -71,14 +71,14 @@ pub fn search_reranked(
     Ok(ranked
         .into_iter()
         .map(|(_, h)| h)
-        .take(top_k.clamp(1, crate::index::MAX_TOP_K))
+        .take(top_k.clamp(1, crate::retrieval::index::MAX_TOP_K))
         .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::{Corpus, SourceFile};
+    use crate::retrieval::corpus::{Corpus, SourceFile};
 
     /// Scores a passage by whether it holds a word: a stand-in for a model.
     struct Holds(&'static str);

@@ -1,0 +1,269 @@
+//! The answer pipeline: [`Answerer`] holds the retriever, the model engine and the prompts;
+//! [`Answerer::run`] takes a [`Request`] through retrieval, the abstention test, generation or
+//! evidence mode, and returns a [`Response`].
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{
+    context, extractive, generative, AnswerError, AskResponse, Budget, CheckResponse, Citation,
+    ContextPassage, Kind, Mode, Progress, Prompts, RejectedCitations, Request, Response,
+};
+use crate::engine::EngineHandle;
+use crate::retrieval::index::Retriever;
+
+/// Tuning of the pipeline.
+#[derive(Debug, Clone)]
+pub struct AnswerConfig {
+    /// Passage selection for the prompt.
+    pub budget: Budget,
+    /// Abstain without generating when the best hit's coverage is below this.
+    pub abstain_coverage: f32,
+    /// Evidence sentences quoted in evidence mode.
+    pub extractive_sentences: usize,
+    /// Evidence mode quotes only hits with at least this coverage…
+    pub extractive_min_coverage: f32,
+    /// …and at least this share of the best hit's coverage.
+    pub extractive_relative: f32,
+    /// Most tokens of an answer / of a verdict.
+    pub max_answer_tokens: usize,
+    pub max_check_tokens: usize,
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        AnswerConfig {
+            budget: Budget::default(),
+            abstain_coverage: 0.34,
+            extractive_sentences: 3,
+            extractive_min_coverage: 0.3,
+            extractive_relative: 0.5,
+            max_answer_tokens: 200,
+            max_check_tokens: 200,
+        }
+    }
+}
+
+/// How many content words of `question` the passage matches (a word matches when at least half
+/// of its tokens, or of one of its thesaurus expansions' tokens, occur in the passage), and how
+/// many content words the question has. A question whose best passage matches a single one of
+/// several words (`population` unmatched, `Arizona` matched) is not answered by it.
+pub fn matched_words(question: &str, passage: &str) -> (usize, usize) {
+    let plan = crate::retrieval::analyzer::query_plan(
+        question,
+        crate::retrieval::analyzer::Options::default(),
+    );
+    matched_plan_words(&plan, passage)
+}
+
+/// [`matched_words`] for a query already planned (by [`crate::retrieval::index::Retriever::query_plan`], which knows the
+/// corpus's glossary and its Hangul spellings of English names).
+pub fn matched_plan_words(
+    plan: &[crate::retrieval::analyzer::QueryWord],
+    passage: &str,
+) -> (usize, usize) {
+    let opts = crate::retrieval::analyzer::Options::default();
+    let have: std::collections::HashSet<String> =
+        crate::retrieval::analyzer::analyze(passage, opts)
+            .into_iter()
+            .collect();
+    let words: Vec<_> = plan.iter().filter(|w| !w.tokens.is_empty()).collect();
+    let matched = words
+        .iter()
+        .filter(|w| w.matched_by(|t| have.contains(t)))
+        .count();
+    (matched, words.len())
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The answer pipeline: the retriever, the model engine and the prompts.
+pub struct Answerer {
+    retriever: Arc<Retriever>,
+    engine: EngineHandle,
+    prompts: Prompts,
+    config: AnswerConfig,
+}
+
+impl Answerer {
+    pub fn new(retriever: Arc<Retriever>, engine: EngineHandle, prompts: Prompts) -> Answerer {
+        Answerer {
+            retriever,
+            engine,
+            prompts,
+            config: AnswerConfig::default(),
+        }
+    }
+
+    /// Replaces the tuning.
+    pub fn with_config(mut self, config: AnswerConfig) -> Answerer {
+        self.config = config;
+        self
+    }
+
+    pub fn retriever(&self) -> &Arc<Retriever> {
+        &self.retriever
+    }
+
+    pub fn engine(&self) -> &EngineHandle {
+        &self.engine
+    }
+
+    pub fn prompts(&self) -> &Prompts {
+        &self.prompts
+    }
+
+    pub fn config(&self) -> &AnswerConfig {
+        &self.config
+    }
+
+    /// Answers a question or checks a claim from the `top_k` best passages: the one entry point
+    /// of the server, the OpenAI endpoint, batch runs, the evaluation and the command line.
+    /// `progress` sees text deltas and each citation as soon as it is verified.
+    pub async fn run(
+        &self,
+        request: &Request,
+        top_k: usize,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<Response, AnswerError> {
+        Ok(match request.kind {
+            Kind::Question => Response::Answer(self.ask(&request.text, top_k, progress).await?),
+            Kind::Claim => Response::Verdict(self.check(&request.text, top_k, progress).await?),
+        })
+    }
+
+    /// Retrieval and passage selection; whether the evidence is too weak to answer.
+    fn retrieve(
+        &self,
+        text: &str,
+        top_k: usize,
+    ) -> Result<(Vec<crate::retrieval::index::Hit>, Vec<ContextPassage>, bool), AnswerError> {
+        let (hits, plan) = self.retriever.search_planned(text, top_k)?;
+        let ctx = context::select(&self.retriever, &hits, self.config.budget);
+        let weak = hits.first().is_none_or(|h| {
+            let passage = &self.retriever.passages()[h.passage].text;
+            let (matched, words) = matched_plan_words(&plan, passage);
+            h.coverage < self.config.abstain_coverage || matched < words.min(2)
+        });
+        Ok((hits, ctx, weak))
+    }
+
+    /// Answers `question` from the `top_k` best passages. `progress` sees text deltas and each
+    /// citation as soon as it is verified.
+    pub async fn ask(
+        &self,
+        question: &str,
+        top_k: usize,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<AskResponse, AnswerError> {
+        let start = Instant::now();
+        let (hits, ctx, weak) = self.retrieve(question, top_k)?;
+        let retrieval_ms = ms(start);
+        let mut resp = if weak {
+            let mode = if self.model_ready() {
+                Mode::Generative
+            } else {
+                Mode::Extractive
+            };
+            extractive::abstain(question, mode, ctx)
+        } else {
+            match generative::ask(self, question, ctx.clone(), progress).await {
+                Ok(r) => r,
+                Err(Fallback::Extractive(notice)) => {
+                    let mut r = extractive::ask(self, question, &hits, ctx, progress);
+                    r.notice = notice;
+                    r
+                }
+                Err(Fallback::Error(e)) => return Err(e),
+            }
+        };
+        resp.timings.retrieval_ms = retrieval_ms;
+        resp.timings.total_ms = ms(start);
+        record(&resp.citations, &resp.rejected_citations, resp.mode);
+        if resp.abstained {
+            metrics::counter!("factcheck_abstentions_total").increment(1);
+        }
+        Ok(resp)
+    }
+
+    /// Checks `claim` against the `top_k` best passages.
+    pub async fn check(
+        &self,
+        claim: &str,
+        top_k: usize,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<CheckResponse, AnswerError> {
+        let start = Instant::now();
+        let (hits, ctx, weak) = self.retrieve(claim, top_k)?;
+        let retrieval_ms = ms(start);
+        let signals = extractive::signals_for(self, claim, &ctx);
+        let mut resp = if weak && self.model_ready() {
+            generative::not_enough_info(claim, ctx, signals)
+        } else if weak {
+            extractive::check(self, claim, &[], ctx, signals, progress)
+        } else {
+            match generative::check(self, claim, ctx.clone(), signals.clone(), progress).await {
+                Ok(r) => r,
+                Err(Fallback::Extractive(notice)) => {
+                    let mut r = extractive::check(self, claim, &hits, ctx, signals, progress);
+                    r.notice = notice;
+                    r
+                }
+                Err(Fallback::Error(e)) => return Err(e),
+            }
+        };
+        resp.timings.retrieval_ms = retrieval_ms;
+        resp.timings.total_ms = ms(start);
+        record(&resp.citations, &resp.rejected_citations, resp.mode);
+        metrics::counter!("factcheck_verdicts_total", "verdict" => resp.verdict.name())
+            .increment(1);
+        Ok(resp)
+    }
+
+    fn model_ready(&self) -> bool {
+        matches!(
+            self.engine.status(),
+            crate::engine::EngineStatus::Ready { .. }
+        )
+    }
+}
+
+/// Prometheus counters of one response: citations returned and rejected, answers by mode.
+fn record(citations: &[Citation], rejected: &RejectedCitations, mode: Mode) {
+    metrics::counter!("factcheck_citations_total", "result" => "returned")
+        .increment(citations.len() as u64);
+    metrics::counter!("factcheck_citations_total", "result" => "rejected")
+        .increment(rejected.count as u64);
+    metrics::counter!("factcheck_answers_total", "mode" => mode.name()).increment(1);
+}
+
+/// Why the generative path did not produce a response.
+pub(crate) enum Fallback {
+    /// No model (or it failed): answer in evidence mode, with a notice saying why when a model
+    /// was configured.
+    Extractive(Option<String>),
+    /// An error the caller must see (busy).
+    Error(AnswerError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matched_words_counts_content_words() {
+        // `population` reaches 인구 through the built-in glossary; Arizona has no line there.
+        let (m, n) = matched_words(
+            "What is the population of Arizona?",
+            "미국 인구는 3억 명을 넘었다",
+        );
+        assert_eq!((m, n), (1, 2));
+        let (m, n) = matched_words(
+            "소프트뱅크의 현금은?",
+            "소프트뱅크는 현금 230억 달러를 보유",
+        );
+        assert_eq!((m, n), (2, 2));
+    }
+}

@@ -1,0 +1,150 @@
+//! `factcheck ask` and `factcheck check`: one request through the answer pipeline, printed as
+//! text (the answer or verdict, the numeric signals, the citations) or as the API's JSON.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use super::{block_on, json_text, CommandError, CorpusArgs};
+use crate::answer::{
+    Answerer, AskResponse, CheckResponse, Citation, RejectedCitations, Request, Response, Side,
+};
+use crate::retrieval::index::{DEFAULT_TOP_K, MAX_TOP_K};
+
+/// Options of `ask` and `check`.
+#[derive(clap::Args, Debug)]
+pub struct AnswerArgs {
+    /// Passages to retrieve (1..=50).
+    #[arg(long, env = "FACTCHECK_TOP_K", default_value_t = DEFAULT_TOP_K)]
+    pub top_k: usize,
+    /// A GGUF model (without one: evidence mode).
+    #[arg(long, env = "FACTCHECK_MODEL")]
+    pub model: Option<PathBuf>,
+    /// Print the API's JSON instead of text.
+    #[arg(long, env = "FACTCHECK_JSON")]
+    pub json: bool,
+}
+
+/// `factcheck ask` / `factcheck check`: loads the pipeline (waiting for the model) and prints the
+/// response to `request`.
+pub fn run(corpus: &CorpusArgs, request: Request, args: AnswerArgs) -> Result<(), CommandError> {
+    let a = corpus.answerer(args.model, true)?;
+    print!("{}", answer_output(&a, &request, args.top_k, args.json)?);
+    Ok(())
+}
+
+/// `factcheck ask` and `factcheck check`: the answer or verdict with its citations, as text or
+/// as the API's JSON.
+pub fn answer_output(
+    a: &Answerer,
+    request: &Request,
+    top_k: usize,
+    json: bool,
+) -> Result<String, CommandError> {
+    let resp = block_on(a.run(request, top_k.clamp(1, MAX_TOP_K), &mut |_| {}))??;
+    if json {
+        return Ok(json_text(&resp));
+    }
+    Ok(match &resp {
+        Response::Answer(r) => answer_text(r),
+        Response::Verdict(r) => verdict_text(r),
+    })
+}
+
+fn answer_text(resp: &AskResponse) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}\n", resp.answer);
+    let _ = writeln!(
+        out,
+        "mode: {}{}",
+        resp.mode.describe(),
+        if resp.abstained { ", abstained" } else { "" }
+    );
+    if let Some(n) = &resp.notice {
+        let _ = writeln!(out, "note: {n}");
+    }
+    if !resp.citations.is_empty() {
+        let _ = writeln!(out, "citations:");
+        citation_lines(&mut out, &resp.citations);
+    }
+    rejected_line(&mut out, &resp.rejected_citations);
+    out
+}
+
+fn verdict_text(resp: &CheckResponse) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "verdict: {}", resp.verdict.name());
+    let _ = writeln!(out, "{}\n", resp.explanation);
+    let _ = writeln!(out, "mode: {}", resp.mode.describe());
+    if let Some(n) = &resp.notice {
+        let _ = writeln!(out, "note: {n}");
+    }
+    if !resp.signals.is_empty() {
+        let _ = writeln!(out, "signals:");
+        for s in &resp.signals {
+            let status = serde_json::to_value(s.status).unwrap_or_default();
+            let ev: Vec<String> = s
+                .evidence
+                .iter()
+                .map(|e| format!("{} [{}]", e.text, e.passage))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {} ({}): {} {}",
+                s.claim_text,
+                s.unit,
+                status.as_str().unwrap_or(""),
+                ev.join(", ")
+            );
+        }
+    }
+    if !resp.citations.is_empty() {
+        let _ = writeln!(out, "citations:");
+        citation_lines(&mut out, &resp.citations);
+    }
+    rejected_line(&mut out, &resp.rejected_citations);
+    out
+}
+
+fn citation_lines(out: &mut String, citations: &[Citation]) {
+    for (i, c) in citations.iter().enumerate() {
+        let side = match c.side {
+            Some(Side::Supports) => " (supports)",
+            Some(Side::Refutes) => " (refutes)",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "  [{}] {} lines {}-{}{side}: “{}”",
+            i + 1,
+            c.source,
+            c.start_line,
+            c.end_line,
+            c.quote
+        );
+    }
+}
+
+fn rejected_line(out: &mut String, r: &RejectedCitations) {
+    if r.count > 0 {
+        let items: Vec<String> = r
+            .items
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} {}",
+                    x.marker,
+                    serde_json::to_value(x.reason)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or("")
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "rejected citations: {} ({})",
+            r.count,
+            items.join(", ")
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! `factcheck eval`: retrieval figures on an evaluation set and, with `--answers`, the answer
+//! pipeline's figures (see [`crate::eval`]), as text or JSON.
+
+use std::path::{Path, PathBuf};
+
+use super::{block_on, json_text, CommandError, CorpusArgs};
+use crate::answer::Answerer;
+use crate::eval::{load_set, score_answers, score_retrieval, text, EvalError};
+use crate::retrieval::index::{Retriever, DEFAULT_TOP_K};
+
+/// Options of `eval`.
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// The evaluation set.
+    #[arg(long, env = "FACTCHECK_EVAL_SET")]
+    pub set: PathBuf,
+    /// Also list every item with its rank.
+    #[arg(long, env = "FACTCHECK_VERBOSE")]
+    pub verbose: bool,
+    /// Print the report as JSON.
+    #[arg(long, env = "FACTCHECK_JSON")]
+    pub json: bool,
+    /// Also run ask/check over the set and score the answers and their citations.
+    #[arg(long, env = "FACTCHECK_EVAL_ANSWERS")]
+    pub answers: bool,
+    /// A GGUF model for --answers (without one: evidence mode).
+    #[arg(long, env = "FACTCHECK_MODEL")]
+    pub model: Option<PathBuf>,
+}
+
+/// `factcheck eval`.
+pub fn run(corpus: &CorpusArgs, args: EvalArgs) -> Result<(), CommandError> {
+    let EvalArgs {
+        set,
+        verbose,
+        json,
+        answers,
+        model,
+    } = args;
+    if answers {
+        let a = corpus.answerer(model, true)?;
+        if !json {
+            print!("{}", eval_output(a.retriever(), &set, verbose, false)?);
+            println!();
+        }
+        print!("{}", answers_eval_output(&a, &set, verbose, json)?);
+    } else {
+        let r = corpus.retriever()?;
+        print!("{}", eval_output(&r, &set, verbose, json)?);
+    }
+    Ok(())
+}
+
+/// The retrieval report for an evaluation file: a table, or JSON.
+pub fn eval_output(
+    r: &Retriever,
+    set: &Path,
+    verbose: bool,
+    json: bool,
+) -> Result<String, EvalError> {
+    let items = load_set(set)?;
+    let report = score_retrieval(r, &items)?;
+    if json {
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ));
+    }
+    Ok(text::retrieval_text(&report, verbose))
+}
+
+/// `factcheck eval --answers`: the answer-pipeline report, as a table or JSON.
+pub fn answers_eval_output(
+    a: &Answerer,
+    set: &Path,
+    verbose: bool,
+    json: bool,
+) -> Result<String, CommandError> {
+    let items = load_set(set)?;
+    let report = block_on(score_answers(a, &items, DEFAULT_TOP_K))??;
+    if json {
+        return Ok(json_text(&report));
+    }
+    Ok(text::answers_text(&report, verbose))
+}

@@ -1,0 +1,179 @@
+//! The subcommands of the `factcheck` binary, one file each: its arguments (clap), its wiring
+//! and its output, as library code so that it can be tested. `src/main.rs` parses the command
+//! line and calls the `run` of one of these.
+//!
+//! - [`answer`]: `ask` and `check` (one [`crate::answer::Request`] each).
+//! - [`search`]: `search`, the best passages for a query.
+//! - [`eval`]: `eval`, retrieval (and, with `--answers`, answer) figures on an evaluation set.
+//! - [`batch`]: `batch`, many requests from a file, resumable.
+//! - [`serve`]: `serve`, the HTTP server.
+//! - [`pull`]: `pull`, a GGUF model from the Hugging Face hub.
+//! - [`model`]: `generate`, `bench` and `dev random-model`, the model tools.
+//!
+//! This file holds what they share: the corpus options ([`CorpusArgs`]), loading the retriever,
+//! the prompts and the answer pipeline, and the error type.
+
+pub mod answer;
+pub mod batch;
+pub mod eval;
+pub mod model;
+pub mod pull;
+pub mod search;
+pub mod serve;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::answer::{AnswerError, Answerer, Prompts};
+use crate::engine::{EngineConfig, EngineError, EngineHandle};
+use crate::eval::EvalError;
+use crate::retrieval::corpus::{Corpus, CorpusError};
+use crate::retrieval::index::{corpus_glossary, IndexError, Pipeline, Retriever, GLOSSARY_FILE};
+
+/// Why a subcommand failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The corpus folder cannot be read.
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    /// The corpus folder holds no usable file.
+    #[error("no usable *.txt files in the corpus folder {0}")]
+    EmptyCorpus(PathBuf),
+    /// A glossary file cannot be read.
+    #[error("cannot read {0}")]
+    Glossary(PathBuf, #[source] std::io::Error),
+    /// The glossary named by `--glossary` cannot be read.
+    #[error("cannot read the glossary {0}")]
+    GlossaryArg(PathBuf, #[source] std::io::Error),
+    /// Indexing or searching failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// The answer pipeline failed.
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
+    /// The evaluation file is unusable.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// The model engine failed (to start, or to generate).
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The model failed to load (`--model` with a command that needs it loaded).
+    #[error("{0}")]
+    ModelLoad(String),
+    /// A batch run cannot start or finish.
+    #[error(transparent)]
+    Batch(#[from] crate::batch::BatchError),
+    /// Some batch rows failed.
+    #[error("{0} rows failed; see their `error` in the output")]
+    RowsFailed(usize),
+    /// Downloading a model failed.
+    #[error(transparent)]
+    Pull(#[from] crate::pull::PullError),
+    /// The model file cannot be hashed for provenance.
+    #[error("cannot hash the model file")]
+    HashModel(#[source] std::io::Error),
+    /// The server cannot bind its address.
+    #[error("cannot bind {0}")]
+    Bind(String, #[source] std::io::Error),
+    /// A file cannot be written.
+    #[error("cannot write {0}")]
+    Write(PathBuf, #[source] std::io::Error),
+    /// Other input/output (the async runtime, the server, stdout).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// Output cannot be serialized.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+/// Options every corpus command shares (global on the command line).
+#[derive(clap::Args, Debug, Clone)]
+pub struct CorpusArgs {
+    /// Folder holding the corpus (*.txt files).
+    #[arg(long, global = true, env = "FACTCHECK_SEEDS", default_value = "seeds")]
+    pub seeds: PathBuf,
+    /// Folder holding the prompt templates (answer.jinja, check.jinja).
+    #[arg(
+        long,
+        global = true,
+        env = "FACTCHECK_PROMPTS",
+        default_value = "prompts"
+    )]
+    pub prompts: PathBuf,
+    /// The retrieval pipeline: `default`, `plain` (Hangul-bigram BM25 alone) or `layer` (every
+    /// part on), each optionally followed by `+part` / `-part` (`default-thesaurus`). Parts:
+    /// particles, stopwords, word_weights, thesaurus, focus, coverage, priors, near_repeats.
+    #[arg(long, global = true, env = "FACTCHECK_RETRIEVAL", default_value = "default", value_parser = Pipeline::parse)]
+    pub retrieval: Pipeline,
+    /// A glossary (query expansion lines, data/thesaurus.txt's format) read on top of the
+    /// built-in one; default: the corpus folder's glossary.thesaurus if it has one; `none`: no
+    /// glossary of the corpus.
+    #[arg(long, global = true, env = "FACTCHECK_GLOSSARY")]
+    pub glossary: Option<PathBuf>,
+}
+
+impl CorpusArgs {
+    /// Loads the corpus and indexes it with the chosen pipeline and glossary.
+    pub fn retriever(&self) -> Result<Retriever, CommandError> {
+        let seeds = &self.seeds;
+        let corpus = Corpus::load(seeds)?;
+        if corpus.files.is_empty() {
+            return Err(CommandError::EmptyCorpus(seeds.clone()));
+        }
+        let glossary = match &self.glossary {
+            Some(path) if path.as_os_str() == "none" => None,
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| CommandError::GlossaryArg(path.clone(), e))?,
+            ),
+            None => corpus_glossary(seeds)
+                .map_err(|e| CommandError::Glossary(seeds.join(GLOSSARY_FILE), e))?,
+        };
+        let retriever = Retriever::with_pipeline(corpus, self.retrieval)?;
+        Ok(match glossary {
+            Some(text) => retriever.with_glossary(&text),
+            None => retriever,
+        })
+    }
+
+    /// Loads the prompt templates: from the folder, or the built-in copies when the default
+    /// folder is absent (running outside the repository).
+    pub fn prompts(&self) -> Result<Prompts, CommandError> {
+        let dir = &self.prompts;
+        if dir == Path::new("prompts") && !dir.exists() {
+            tracing::info!("no prompts/ folder here; using the built-in prompt templates");
+            return Ok(Prompts::builtin());
+        }
+        Ok(Prompts::load(dir)?)
+    }
+
+    /// The answer pipeline over the corpus, with the model at `model` if given. With `wait`,
+    /// loading finishes first and a failure is an error.
+    pub fn answerer(&self, model: Option<PathBuf>, wait: bool) -> Result<Answerer, CommandError> {
+        let prompts = self.prompts()?;
+        let retriever = Arc::new(self.retriever()?);
+        let engine = match model {
+            // The engine validates the file (gguf_check) before candle reads it; a bad file
+            // becomes `failed (reason)`, which `wait` turns into an error naming the file.
+            Some(path) => EngineHandle::start(path, EngineConfig::default())?,
+            None => EngineHandle::none(),
+        };
+        if wait {
+            engine.wait_loaded().map_err(CommandError::ModelLoad)?;
+        }
+        Ok(Answerer::new(retriever, engine, prompts))
+    }
+}
+
+/// Runs a future to completion on a small runtime of its own (the one-shot commands have none).
+fn block_on<F: std::future::Future>(f: F) -> std::io::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(f))
+}
+
+/// Pretty JSON with a final newline.
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default())
+}

@@ -1,0 +1,28 @@
+//! Retrieval: from a folder of Korean (and English) news articles to the passages that bear on a
+//! question or a claim.
+//!
+//! Module map, in the order the data flows:
+//! - [`corpus`]: loading the seed files, keeping original lines, reporting bad files.
+//! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
+//! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, particles, Latin/digit words) for
+//!   passages and queries alike.
+//! - [`thesaurus`]: the glossary that expands query words (built in, plus the corpus's own).
+//! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
+//! - [`focus`]: the question's focus (what form of answer it asks for) and whether a passage has
+//!   that form.
+//! - [`pipeline`]: which parts of the ranking are on (`--retrieval`).
+//! - [`score`]: the scoring formulas (idf, coverage, proximity, overlap, the quoted sentence).
+//! - [`index`]: the tantivy BM25 index over passages and the search API.
+//! - [`rerank`]: the optional second stage (`"rerank": true`): a [`rerank::Reranker`] re-orders
+//!   the first stage's best candidates.
+
+pub mod analyzer;
+pub mod corpus;
+pub mod focus;
+pub mod index;
+pub mod pipeline;
+pub mod rerank;
+pub mod score;
+pub mod segment;
+pub mod thesaurus;
+pub mod translit;
