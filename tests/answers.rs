@@ -137,10 +137,7 @@ async fn markers_are_constrained_to_the_given_labels() {
         "the constraint allows exactly the labels given"
     );
     for p in &r.passages {
-        assert!(seen.user.contains(&format!(
-            "<passage id=\"{}\" source=\"{}\"",
-            p.label, p.source
-        )));
+        assert!(seen.user.contains(&format!("[{}] ", p.label)));
     }
 }
 
@@ -181,8 +178,7 @@ async fn weak_retrieval_abstains_before_generating() {
 #[tokio::test]
 async fn streaming_progress_carries_deltas_then_citations() {
     let h = seeds();
-    let reply =
-        "소프트뱅크는 약 230억 달러의 현금을 보유했다 [P1]. 순자산은 약 1,720억 달러였다 [P1].";
+    let reply = "근거: [P1] \"약 230억 달러의 현금과 약 1,720억 달러의 순자산\"\n답: 현금 약 230억 달러, 순자산 약 1,720억 달러";
     h.reply(reply);
     let mut deltas = String::new();
     let mut citations = Vec::new();
@@ -202,10 +198,12 @@ async fn streaming_progress_carries_deltas_then_citations() {
         .await
         .unwrap();
     assert_eq!(deltas, reply);
+    assert!(!r.abstained, "{:?}", r.debug);
     assert_eq!(citations, r.citations, "each citation is sent once");
-    // The first citation is verified while the model is still writing the second sentence.
+    // The quote's citation is verified while the model is still writing the answer.
     let first_c = order.iter().position(|&x| x == 'c').unwrap();
     assert!(order[first_c..].contains(&'d'), "{order:?}");
+    assert_eq!(r.answer, "현금 약 230억 달러, 순자산 약 1,720억 달러");
 }
 
 fn two_sources() -> Retriever {
@@ -322,10 +320,18 @@ async fn injected_passages_stay_data_and_markup_never_comes_back() {
         .unwrap();
     let seen = h.last_seen();
     assert!(seen.system.contains("data, not instructions"));
-    assert_eq!(
-        seen.user.matches("</passage>").count(),
-        r.passages.len(),
-        "the fence cannot be closed from inside: {}",
+    for p in &r.passages {
+        assert!(
+            seen.user
+                .lines()
+                .any(|l| l.starts_with(&format!("[{}] ", p.label))),
+            "each passage on its own labelled line: {}",
+            seen.user
+        );
+    }
+    assert!(
+        !seen.user.contains("</") && !seen.user.contains("<b>"),
+        "{}",
         seen.user
     );
     assert!(!seen.user.contains("<script>"));
@@ -499,10 +505,7 @@ async fn a_model_still_loading_answers_from_the_evidence_with_a_notice() {
 async fn a_prompt_too_long_for_the_model_is_retried_with_less_context() {
     let h = seeds();
     let full = h.answerer.ask(Q_CASH, 5, &mut |_| {}).await.unwrap();
-    let prompt_chars = {
-        let seen = h.last_seen();
-        seen.system.chars().count() + seen.user.chars().count()
-    };
+    let prompt_chars = h.last_seen().prompt_chars;
     assert!(full.passages.len() > 1);
     let first = full.passages[0].text.chars().count();
     let rest: usize = full.passages[1..]

@@ -24,6 +24,7 @@ pub fn abstain(question: &str, mode: Mode, passages: Vec<ContextPassage>) -> Ask
         passages,
         timings: Timings::default(),
         notice: None,
+        debug: None,
     }
 }
 
@@ -130,6 +131,7 @@ pub fn ask(
         passages: ctx,
         timings: Timings::default(),
         notice: None,
+        debug: None,
     }
 }
 
@@ -229,5 +231,6 @@ pub fn check(
         passages: ctx,
         timings: Timings::default(),
         notice: None,
+        debug: None,
     }
 }

@@ -1,6 +1,6 @@
-//! The model-driven path: render the prompt, submit a constrained generation job to the engine
-//! (citation markers may only name the labels given), stream its text, verify citations as
-//! soon as their sentence is complete, and build the response.
+//! The model-driven path: render the prompt (with its worked examples), submit a generation job
+//! held to the quote-first form ([`super::quoted`]: the model copies its evidence verbatim, then
+//! answers or gives a verdict), stream its text, and build the response from verified citations.
 //!
 //! Policies:
 //! - The engine not ready (no model, loading, failed) or failing mid-job → evidence mode, with a
@@ -9,26 +9,28 @@
 //!   mode.
 //! - A full queue → [`AnswerError::Busy`] (503 for HTTP clients).
 //! - The answer is sanitised (markdown images/links and HTML removed) before parsing.
-//! - `NO_ANSWER`, or an answer left without a valid citation → abstention.
-//! - Claim verdicts: `VERDICT: …` on the first line (unknown → `not_enough_info`), then the
+//! - `NO_ANSWER`, an answer left without a valid citation, or an answer whose figures no passage
+//!   holds → abstention.
+//! - Claim verdicts: the form's verdict word (`unknown` → `not_enough_info`), then the
 //!   signals adjust it: a `conflicting` figure makes any firm verdict `disputed`; a `mismatch`
-//!   (and no match) turns `supported` into `refuted`; a firm verdict without a valid citation
+//!   (and no match) turns `supported` or `unknown` (with a citation) into `refuted`; a firm verdict without a valid citation
 //!   becomes `not_enough_info`.
 
 use std::time::Instant;
 
-use super::citations::{resolve, resolve_marked, sanitize, split_marked};
+use super::citations::{resolve, sanitize};
 use super::context::{self, ContextPassage};
 use super::extractive::{abstain, describe_signals, side_from_signals};
 use super::prompts::NO_ANSWER;
+use super::quoted;
 use super::signals::{summary, Signal, Status};
 use super::{
     is_korean, AnswerError, Answerer, AskResponse, CheckResponse, Citation, Fallback, Kind, Mode,
-    Progress, RejectedCitations, Side, Timings, Verdict,
+    ModelDebug, Progress, RejectedCitations, SentenceView, Side, Timings, Verdict,
 };
 use crate::engine::worker::JobStream;
 use crate::engine::{
-    ChatMessage, EngineError, Event, GenerateRequest, MarkerConstraint, Timings as EngineTimings,
+    ChatMessage, EngineError, Event, GenerateRequest, QuoteFirst, Timings as EngineTimings,
 };
 use crate::text::char_len;
 
@@ -37,6 +39,8 @@ struct Generated {
     text: String,
     timings: Option<EngineTimings>,
     ms: f64,
+    /// The form the model followed.
+    form: crate::engine::QuoteFirstForm,
     /// Citations already sent to `progress` while streaming.
     emitted: Vec<Citation>,
 }
@@ -72,8 +76,17 @@ async fn generate(
             .prompts()
             .render(kind, input, language(input), signals, ctx)
             .map_err(Fallback::Error)?;
-        let prompt_chars = char_len(&system) + char_len(&user);
-        match attempt(a, kind, system, user, ctx, progress).await {
+        let examples = a
+            .prompts()
+            .examples(kind, language(input))
+            .map_err(Fallback::Error)?;
+        let prompt_chars = char_len(&system)
+            + char_len(&user)
+            + examples
+                .iter()
+                .map(|(u, r)| char_len(u) + char_len(r))
+                .sum::<usize>();
+        match attempt(a, kind, system, examples, user, ctx, progress).await {
             Ok(g) => return Ok(g),
             Err(Stop::Fallback(f)) => return Err(f),
             Err(Stop::Overflow {
@@ -103,21 +116,25 @@ async fn attempt(
     a: &Answerer,
     kind: Kind,
     system: String,
+    examples: Vec<(String, String)>,
     user: String,
     ctx: &[ContextPassage],
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Generated, Stop> {
-    let labels: Vec<&str> = ctx.iter().map(|p| p.label.as_str()).collect();
-    let mut req = GenerateRequest::new(vec![
-        ChatMessage::new("system", &system),
-        ChatMessage::new("user", &user),
-    ]);
+    let mut messages = vec![ChatMessage::new("system", &system)];
+    for (u, answer) in examples {
+        messages.push(ChatMessage::new("user", &u));
+        messages.push(ChatMessage::new("assistant", &answer));
+    }
+    messages.push(ChatMessage::new("user", &user));
+    let mut req = GenerateRequest::new(messages);
     req.max_tokens = match kind {
         Kind::Question => a.config().max_answer_tokens,
         Kind::Claim => a.config().max_check_tokens,
     };
     let max_tokens = req.max_tokens;
-    req.constraint = Some(Box::new(MarkerConstraint::new(&labels)));
+    let form = quoted::form(kind, ctx);
+    req.constraint = Some(Box::new(QuoteFirst::new(form.clone())));
     let start = Instant::now();
     let mut stream = match a.engine().submit(req) {
         Ok(s) => s,
@@ -135,7 +152,8 @@ async fn attempt(
         }
     };
     let _in_flight = InFlight::new();
-    let mut g = consume(&mut stream, kind, ctx, a, progress)
+    let corpus = a.retriever().corpus();
+    let mut g = consume(&mut stream, form, ctx, corpus, progress)
         .await
         .map_err(|e| match e {
             EngineError::ContextOverflow { needed, limit } => Stop::Overflow {
@@ -170,33 +188,27 @@ impl Drop for InFlight {
     }
 }
 
-/// Reads a job's events: passes deltas on, and verifies the citations of each sentence as soon
-/// as the next sentence starts (so they can be streamed before the answer is finished).
+/// Reads a job's events, passing the text on as it comes, and each quote's citation as soon
+/// as its closing mark arrives (before the answer is written).
 async fn consume(
     stream: &mut JobStream,
-    kind: Kind,
+    form: crate::engine::QuoteFirstForm,
     ctx: &[ContextPassage],
-    a: &Answerer,
+    corpus: &crate::retrieval::corpus::Corpus,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Generated, EngineError> {
-    let corpus = a.retriever().corpus();
     let mut text = String::new();
-    let mut emitted: Vec<Citation> = Vec::new();
     let mut timings = None;
+    let mut emitted: Vec<Citation> = Vec::new();
     while let Some(ev) = stream.recv().await {
         match ev {
             Event::Started { .. } => {}
             Event::Delta(d) => {
+                let closes = d.contains('"');
                 text.push_str(&d);
                 progress(Progress::Delta(d));
-                let body = match kind {
-                    Kind::Claim => split_verdict(&text).1,
-                    Kind::Question => text.clone(),
-                };
-                let marked = split_marked(&sanitize(&body));
-                if marked.len() > 1 {
-                    let done = resolve_marked(&marked[..marked.len() - 1], ctx, corpus);
-                    for c in done.citations {
+                if closes && text.starts_with(form.opener.as_str()) {
+                    for c in quoted::read(&form, &text, ctx, corpus).citations {
                         if !emitted.contains(&c) {
                             progress(Progress::Citation(c.clone()));
                             emitted.push(c);
@@ -220,7 +232,17 @@ async fn consume(
         text,
         timings,
         ms: 0.0,
+        form,
         emitted,
+    })
+}
+
+/// What the model wrote and why parts of it were not kept.
+fn debug(g: &Generated, notes: Vec<String>) -> Option<ModelDebug> {
+    Some(ModelDebug {
+        output: g.text.clone(),
+        prompt_tokens: g.timings.as_ref().map(|t| t.prompt_tokens),
+        notes,
     })
 }
 
@@ -241,20 +263,80 @@ pub(crate) async fn ask(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<AskResponse, Fallback> {
     let g = generate(a, Kind::Question, question, "", &mut ctx, progress).await?;
+    let corpus = a.retriever().corpus();
+    if !g.text.starts_with(g.form.opener.as_str()) {
+        return Ok(ask_marked(question, ctx, &g, corpus, progress));
+    }
+    let mut read = quoted::read(&g.form, &g.text, &ctx, corpus);
+    let grounded = !read.no_evidence && quoted::ground(&mut read, &ctx, corpus);
+    if !grounded || read.citations.is_empty() {
+        if read.no_evidence {
+            read.notes
+                .push("the model found no passage that answers".into());
+        } else if read.citations.is_empty() {
+            read.notes.push("no verified citation".into());
+        }
+        let mut r = abstain(question, Mode::Generative, ctx);
+        r.timings = timings(&g);
+        r.debug = debug(&g, read.notes);
+        return Ok(r);
+    }
+    for c in read.citations.iter().filter(|c| !g.emitted.contains(c)) {
+        progress(Progress::Citation(c.clone()));
+    }
+    let answer = if read.answer.is_empty() {
+        read.citations[0].quote.clone()
+    } else {
+        read.answer.clone()
+    };
+    let sentences = vec![SentenceView {
+        text: answer.clone(),
+        supported: true,
+        citations: (0..read.citations.len()).collect(),
+    }];
+    Ok(AskResponse {
+        answer,
+        abstained: false,
+        mode: Mode::Generative,
+        citations: read.citations,
+        rejected_citations: RejectedCitations::default(),
+        sentences,
+        passages: ctx,
+        timings: timings(&g),
+        notice: None,
+        debug: debug(&g, read.notes),
+    })
+}
+
+/// An answer written without the quote-first form (a backend that does not apply constraints,
+/// or templates of the earlier style): sentences with `[Pn]` markers, each verified.
+fn ask_marked(
+    question: &str,
+    ctx: Vec<ContextPassage>,
+    g: &Generated,
+    corpus: &crate::retrieval::corpus::Corpus,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> AskResponse {
     let clean = sanitize(&g.text);
-    let resolved = resolve(&clean, &ctx, a.retriever().corpus());
+    let resolved = resolve(&clean, &ctx, corpus);
     let rejected = RejectedCitations::from(resolved.rejected);
     if clean.contains(NO_ANSWER) || resolved.citations.is_empty() {
         let mut r = abstain(question, Mode::Generative, ctx);
         r.rejected_citations = rejected;
-        r.timings = timings(&g);
-        return Ok(r);
+        r.timings = timings(g);
+        r.debug = debug(g, vec!["no answer or no verified citation".into()]);
+        return r;
     }
-    for c in resolved.citations.iter().filter(|c| !g.emitted.contains(c)) {
+    for c in &resolved.citations {
         progress(Progress::Citation(c.clone()));
     }
-    let answer = join_sentences(&resolved.sentences);
-    Ok(AskResponse {
+    let answer = resolved
+        .sentences
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    AskResponse {
         answer,
         abstained: false,
         mode: Mode::Generative,
@@ -262,15 +344,37 @@ pub(crate) async fn ask(
         rejected_citations: rejected,
         sentences: resolved.sentences,
         passages: ctx,
-        timings: timings(&g),
+        timings: timings(g),
         notice: None,
-    })
+        debug: debug(g, Vec::new()),
+    }
 }
 
-fn join_sentences(sentences: &[super::SentenceView]) -> String {
-    sentences
+/// A verdict written without the quote-first form: `VERDICT: …`, then sentences with markers.
+fn read_marked_check(
+    text: &str,
+    ctx: &[ContextPassage],
+    corpus: &crate::retrieval::corpus::Corpus,
+) -> quoted::Read {
+    let (verdict, body) = split_verdict(&sanitize(text));
+    let resolved = resolve(&body, ctx, corpus);
+    quoted::Read {
+        citations: resolved.citations,
+        verdict,
+        notes: resolved
+            .rejected
+            .iter()
+            .map(|r| format!("{} rejected: {:?}", r.marker, r.reason))
+            .collect(),
+        ..quoted::Read::default()
+    }
+}
+
+/// The cited sentences as an explanation: `“…” [P2]`.
+fn quoted_text(citations: &[Citation]) -> String {
+    citations
         .iter()
-        .map(|s| s.text.as_str())
+        .map(|c| format!("“{}” [{}]", c.quote, c.label))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -312,6 +416,7 @@ pub fn decide(model: Verdict, signals: &[Signal], has_citations: bool) -> Verdic
     match (model, summary(signals)) {
         (m, Some(Status::Conflicting)) if firm && m != Verdict::Disputed => Verdict::Disputed,
         (Verdict::Supported, Some(Status::Mismatch)) => Verdict::Refuted,
+        (Verdict::NotEnoughInfo, Some(Status::Mismatch)) if has_citations => Verdict::Refuted,
         (m, _) => m,
     }
 }
@@ -326,27 +431,33 @@ pub(crate) async fn check(
 ) -> Result<CheckResponse, Fallback> {
     let figures = describe_signals(&signals, false);
     let g = generate(a, Kind::Claim, claim, &figures, &mut ctx, progress).await?;
-    let (model_verdict, body) = split_verdict(&sanitize(&g.text));
-    let resolved = resolve(&body, &ctx, a.retriever().corpus());
-    let model_verdict = model_verdict.unwrap_or(Verdict::NotEnoughInfo);
-    let verdict = decide(model_verdict, &signals, !resolved.citations.is_empty());
-    let mut citations = resolved.citations;
+    let mut read = if g.text.starts_with(g.form.opener.as_str()) {
+        quoted::read(&g.form, &g.text, &ctx, a.retriever().corpus())
+    } else {
+        read_marked_check(&g.text, &ctx, a.retriever().corpus())
+    };
+    let model_verdict = read.verdict.unwrap_or(Verdict::NotEnoughInfo);
+    let verdict = decide(model_verdict, &signals, !read.citations.is_empty());
+    if verdict != model_verdict {
+        read.notes.push(format!(
+            "the model's verdict {} became {} (numeric signals or no verified citation)",
+            model_verdict.name(),
+            verdict.name()
+        ));
+    }
+    let mut citations = read.citations;
     for c in &mut citations {
+        let plain = c.clone();
         c.side = match verdict {
             Verdict::Supported => Some(Side::Supports),
             Verdict::Refuted => side_from_signals(c, &signals).or(Some(Side::Refutes)),
-            Verdict::Disputed => side_from_signals(c, &signals),
             _ => side_from_signals(c, &signals),
-        };
-        let plain = Citation {
-            side: None,
-            ..c.clone()
         };
         if !g.emitted.contains(&plain) {
             progress(Progress::Citation(c.clone()));
         }
     }
-    let mut explanation = join_sentences(&resolved.sentences);
+    let mut explanation = quoted_text(&citations);
     if explanation.is_empty() || verdict != model_verdict {
         let note = verdict_note(verdict, model_verdict, is_korean(claim));
         explanation = format!("{note} {explanation}").trim().to_string();
@@ -355,12 +466,13 @@ pub(crate) async fn check(
         verdict,
         explanation,
         citations,
-        rejected_citations: RejectedCitations::from(resolved.rejected),
+        rejected_citations: RejectedCitations::default(),
         signals,
         mode: Mode::Generative,
         passages: ctx,
         timings: timings(&g),
         notice: None,
+        debug: debug(&g, read.notes),
     })
 }
 
@@ -403,6 +515,7 @@ pub fn not_enough_info(
         passages,
         timings: Timings::default(),
         notice: None,
+        debug: None,
     }
 }
 

@@ -25,6 +25,7 @@ pub mod matching;
 pub mod pipeline;
 pub mod prompts;
 pub mod quantity;
+pub mod quoted;
 pub mod signals;
 
 use std::path::PathBuf;
@@ -226,6 +227,21 @@ pub struct AskResponse {
     /// Why a configured model did not write this answer (loading, failed, error), if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// What the model wrote, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug: Option<ModelDebug>,
+}
+
+/// What the model wrote and how it was read: for users who must see why an answer abstained
+/// or a citation was not kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelDebug {
+    /// The generated text, as written.
+    pub output: String,
+    /// Tokens in the prompt.
+    pub prompt_tokens: Option<usize>,
+    /// Why parts of the output were not kept or were changed.
+    pub notes: Vec<String>,
 }
 
 /// The verdict on a claim.
@@ -242,6 +258,9 @@ pub struct CheckResponse {
     /// Why a configured model did not judge this claim (loading, failed, error), if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// What the model wrote, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug: Option<ModelDebug>,
 }
 
 /// What a streaming caller sees before the final response.

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::{citation_validity, evidence_covered, share, EvalItem};
 use crate::answer::citations::verify_citation;
+use crate::answer::matching::answer_matches;
 use crate::answer::{AnswerError, Answerer, Citation, Kind, Mode, Response, Verdict};
 
 /// Coverage of the gold evidence for a group of items.
@@ -36,6 +37,15 @@ pub struct AnswerItem {
     pub abstained: Option<bool>,
     pub verdict: Option<Verdict>,
     pub label: Option<Verdict>,
+    /// Answerable questions with a reference answer: whether the answer contains it
+    /// ([`answer_matches`]).
+    pub answer_right: Option<bool>,
+    /// The answer or the verdict's explanation, as returned.
+    pub answer: String,
+    /// End-to-end time for the item, milliseconds.
+    pub ms: f64,
+    /// Time to the first generated token, milliseconds (with a model).
+    pub ttft_ms: Option<f64>,
 }
 
 /// The whole report.
@@ -53,6 +63,15 @@ pub struct AnswerReport {
     pub unanswerable: usize,
     pub abstention_on_unanswerable: f64,
     pub abstained_on_answerable: usize,
+    /// Answerable questions whose answer contains the reference: `overall`, then per language.
+    pub answers_right: BTreeMap<String, Coverage>,
+    /// Claims by `label -> verdict`.
+    pub verdict_confusion: BTreeMap<String, usize>,
+    /// End-to-end time per item, milliseconds: median and 90th percentile.
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    /// Time to the first token (items where a model generated): median, milliseconds.
+    pub ttft_p50_ms: Option<f64>,
     pub results: Vec<AnswerItem>,
 }
 
@@ -74,10 +93,25 @@ pub async fn score_answers(
     let corpus = a.retriever().corpus();
     let mut results = Vec::new();
     for item in items {
-        let response = a.run(&item.request(), top_k, &mut |_| {}).await?;
-        let (abstained, verdict) = match &response {
-            Response::Answer(r) => (Some(r.abstained), None),
-            Response::Verdict(r) => (None, Some(r.verdict)),
+        let start = std::time::Instant::now();
+        let mut first: Option<f64> = None;
+        let response = a
+            .run(&item.request(), top_k, &mut |p| {
+                if first.is_none() && matches!(p, crate::answer::Progress::Delta(_)) {
+                    first = Some(start.elapsed().as_secs_f64() * 1000.0);
+                }
+            })
+            .await?;
+        let ms = start.elapsed().as_secs_f64() * 1000.0;
+        let (abstained, verdict, answer) = match &response {
+            Response::Answer(r) => (Some(r.abstained), None, r.answer.clone()),
+            Response::Verdict(r) => (None, Some(r.verdict), r.explanation.clone()),
+        };
+        let answer_right = match (&item.answer, abstained) {
+            (Some(reference), Some(abstained)) if item.answerable == Some(true) => {
+                Some(!abstained && answer_matches(&answer, reference))
+            }
+            _ => None,
         };
         let (mode, citations) = (response.mode(), response.citations());
         let rejected = response.rejected_citations().count;
@@ -97,6 +131,10 @@ pub async fn score_answers(
             abstained,
             verdict,
             label: item.label,
+            answer_right,
+            answer,
+            ms,
+            ttft_ms: first,
         });
     }
     Ok(report(items, results))
@@ -135,7 +173,43 @@ fn report(items: &[EvalItem], results: Vec<AnswerItem>) -> AnswerReport {
         .iter()
         .filter(|r| !unanswerable.contains(&r.id.as_str()) && r.abstained == Some(true))
         .count();
+    let mut answers_right: BTreeMap<String, Coverage> = BTreeMap::new();
+    for r in &results {
+        let Some(right) = r.answer_right else {
+            continue;
+        };
+        for key in ["overall".to_string(), r.lang.clone()] {
+            let c = answers_right.entry(key).or_default();
+            c.items += 1;
+            c.covered += usize::from(right);
+        }
+    }
+    for c in answers_right.values_mut() {
+        c.share = share(c.covered, c.items);
+    }
+    let mut verdict_confusion = BTreeMap::new();
+    for r in &claims {
+        let key = format!(
+            "{} -> {}",
+            r.label.map_or("?", |v| v.name()),
+            r.verdict.map_or("?", |v| v.name())
+        );
+        *verdict_confusion.entry(key).or_insert(0) += 1;
+    }
+    let mut times: Vec<f64> = results.iter().map(|r| r.ms).collect();
+    let mut ttfts: Vec<f64> = results.iter().filter_map(|r| r.ttft_ms).collect();
+    times.sort_by(f64::total_cmp);
+    ttfts.sort_by(f64::total_cmp);
+    let pick = |v: &[f64], q: f64| {
+        v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+    };
     AnswerReport {
+        answers_right,
+        verdict_confusion,
+        p50_ms: pick(&times, 0.5).unwrap_or(0.0),
+        p90_ms: pick(&times, 0.9).unwrap_or(0.0),
+        ttft_p50_ms: pick(&ttfts, 0.5),
         items: results.len(),
         citations,
         valid_citations: citations - invalid,

@@ -65,15 +65,39 @@ pub fn answers_text(report: &AnswerReport, verbose: bool) -> String {
             c.share, c.covered, c.items
         );
     }
+    for (group, c) in &report.answers_right {
+        let _ = writeln!(
+            out,
+            "answers right       {group:<8} {:.3} ({}/{} answerable questions)",
+            c.share, c.covered, c.items
+        );
+    }
     let _ = writeln!(
         out,
         "verdict accuracy    {:.3} over {} claims (meaningful with a model)",
         report.verdict_accuracy, report.claims
     );
+    if !report.verdict_confusion.is_empty() {
+        let cells: Vec<String> = report
+            .verdict_confusion
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect();
+        let _ = writeln!(out, "verdicts (label -> verdict)  {}", cells.join(", "));
+    }
     let _ = writeln!(
         out,
         "abstention          {:.3} of {} unanswerable questions; {} answerable questions abstained",
         report.abstention_on_unanswerable, report.unanswerable, report.abstained_on_answerable
+    );
+    let ttft = report.ttft_p50_ms.map_or(String::new(), |t| {
+        format!("; first token p50 {:.1} s", t / 1000.0)
+    });
+    let _ = writeln!(
+        out,
+        "latency per item    p50 {:.1} s, p90 {:.1} s{ttft}",
+        report.p50_ms / 1000.0,
+        report.p90_ms / 1000.0
     );
     if verbose {
         for r in &report.results {
@@ -81,10 +105,22 @@ pub fn answers_text(report: &AnswerReport, verbose: bool) -> String {
                 .covered
                 .map_or("-", |c| if c { "covered" } else { "MISSED" });
             let kind = super::set::file_word(r.kind);
+            let right = match (r.answer_right, r.verdict, r.label) {
+                (Some(true), _, _) => "right".to_string(),
+                (Some(false), _, _) => "WRONG".to_string(),
+                (None, Some(v), Some(l)) => format!("{} (label {})", v.name(), l.name()),
+                _ => "-".to_string(),
+            };
             let _ = writeln!(
                 out,
-                "{:<6} {:<3} {:<6} citations {} invalid {} {covered}",
-                r.id, r.lang, kind, r.citations, r.invalid_citations
+                "{:<6} {:<3} {:<6} citations {} invalid {} {covered} {right} {:.1}s  {}",
+                r.id,
+                r.lang,
+                kind,
+                r.citations,
+                r.invalid_citations,
+                r.ms / 1000.0,
+                r.answer.replace('\n', " ")
             );
         }
     }

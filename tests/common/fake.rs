@@ -27,7 +27,10 @@ pub enum Script {
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub system: String,
+    /// The last user message (the request; worked examples come before it).
     pub user: String,
+    /// Characters in all the messages.
+    pub prompt_chars: usize,
     /// Labels the request's constraint allows right after `[`.
     pub allowed_labels: Vec<String>,
 }
@@ -107,14 +110,17 @@ impl FakeModel {
         let words = ["[", "]", "P1", "P2", "P3", "P4", "P5", "P6", "P9"];
         let pieces: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
         let vocab = Vocab::from_pieces(&pieces, &[]);
-        match req
-            .constraint
-            .as_mut()
-            .and_then(|c| c.allowed("x [", &vocab))
-        {
-            Some(TokenMask::Allow(ids)) => ids.iter().map(|&i| vocab.text(i).to_string()).collect(),
-            _ => Vec::new(),
+        // The quote-first form opens a label after `근거: [`; a marker constraint after any `[`.
+        for generated in ["근거: [", "x ["] {
+            if let Some(TokenMask::Allow(ids)) = req
+                .constraint
+                .as_mut()
+                .and_then(|c| c.allowed(generated, &vocab))
+            {
+                return ids.iter().map(|&i| vocab.text(i).to_string()).collect();
+            }
         }
+        Vec::new()
     }
 }
 
@@ -141,7 +147,8 @@ impl Backend for FakeModel {
         }
         let allowed_labels = Self::allowed_labels(&mut req);
         let text = |i: usize| req.messages.get(i).map_or("", |m| m.content.as_str());
-        let prompt = text(0).chars().count() + text(1).chars().count();
+        let prompt: usize = req.messages.iter().map(|m| m.content.chars().count()).sum();
+        let last = req.messages.len().saturating_sub(1);
         if let Some(limit) = *probe.context.lock().unwrap() {
             if prompt + req.max_tokens > limit {
                 return Err(EngineError::ContextOverflow {
@@ -152,7 +159,8 @@ impl Backend for FakeModel {
         }
         probe.seen.lock().unwrap().push(Seen {
             system: text(0).to_string(),
-            user: text(1).to_string(),
+            user: text(last).to_string(),
+            prompt_chars: prompt,
             allowed_labels,
         });
         let (pieces, finish_reason) = match &self.script {

@@ -1,0 +1,215 @@
+//! Both ends of the quote-first form ([`crate::engine::quote_first`]) for a request: the form
+//! the model must follow (its passages, where a quote may start, the verdict words) and the
+//! reading of what it wrote into verified citations, an answer and a verdict.
+//!
+//! A quote becomes the citation of the whole sentence it was copied from (readers see the
+//! context; the quote is verbatim either way). An answer is then held to its evidence: when the
+//! cited sentence does not carry the answer's figures and most of its words, the sentence of the
+//! given passages that does is cited instead; when no sentence carries the answer's figures, the
+//! answer is not returned (a number the passages do not hold is the invention users fear most).
+
+use super::citations::{quote_lines, verify_citation};
+use super::context::ContextPassage;
+use super::matching::support;
+use super::prompts::NO_ANSWER;
+use super::{Citation, Kind, Verdict};
+use crate::engine::{QuoteFirst, QuoteFirstForm};
+use crate::retrieval::corpus::Corpus;
+use crate::text::{comparable, sentence_spans};
+
+/// The verdict words of the form, and what each means.
+pub const VERDICTS: [(&str, Verdict); 3] = [
+    ("supported", Verdict::Supported),
+    ("refuted", Verdict::Refuted),
+    ("unknown", Verdict::NotEnoughInfo),
+];
+
+/// Least share of an answer's words a cited sentence must hold for the citation to stand.
+const SUPPORTED: f32 = 0.5;
+/// Least share for another sentence to replace the model's citation.
+const REPLACES: f32 = 0.6;
+
+/// The form for a request of `kind` over the passages `ctx`.
+pub fn form(kind: Kind, ctx: &[ContextPassage]) -> QuoteFirstForm {
+    QuoteFirstForm {
+        opener: "근거: ".into(),
+        none: NO_ANSWER.into(),
+        passages: ctx
+            .iter()
+            .map(|p| (p.label.clone(), p.text.clone()))
+            .collect(),
+        starts: ctx
+            .iter()
+            .map(|p| {
+                sentence_spans(&p.text)
+                    .into_iter()
+                    .map(|r| r.start)
+                    .collect()
+            })
+            .collect(),
+        max_quotes: 2,
+        answer: match kind {
+            Kind::Question => "\n답: ".into(),
+            Kind::Claim => "\n판정: ".into(),
+        },
+        choices: match kind {
+            Kind::Question => Vec::new(),
+            Kind::Claim => VERDICTS.iter().map(|(w, _)| w.to_string()).collect(),
+        },
+        min_quote_chars: 4,
+        max_quote_bytes: 240,
+    }
+}
+
+/// What a quote-first output says.
+#[derive(Debug, Clone, Default)]
+pub struct Read {
+    /// Verified citations, in the order quoted.
+    pub citations: Vec<Citation>,
+    /// The answer line (questions), empty when none.
+    pub answer: String,
+    /// The verdict word's meaning (claims), when one was written.
+    pub verdict: Option<Verdict>,
+    /// The model wrote that no passage holds the evidence.
+    pub no_evidence: bool,
+    /// Why something the model wrote was not kept, for the debug view.
+    pub notes: Vec<String>,
+}
+
+/// Reads `text` (written under `form`) against the passages and the corpus.
+pub fn read(form: &QuoteFirstForm, text: &str, ctx: &[ContextPassage], corpus: &Corpus) -> Read {
+    let out = QuoteFirst::parse(form, text);
+    let mut read = Read {
+        answer: out.answer.clone(),
+        no_evidence: out.no_evidence,
+        verdict: VERDICTS
+            .iter()
+            .find(|(w, _)| *w == out.answer)
+            .map(|(_, v)| *v),
+        ..Read::default()
+    };
+    for q in &out.quotes {
+        let Some(p) = ctx.get(q.passage) else {
+            continue;
+        };
+        match sentence_citation(p, &q.text, corpus) {
+            Some(c) if !read.citations.contains(&c) => read.citations.push(c),
+            Some(_) => {}
+            None => read.notes.push(format!(
+                "quote from {} not found in its lines: {:?}",
+                p.label, q.text
+            )),
+        }
+    }
+    read
+}
+
+/// The verified citation of the sentence of `p` that holds `quote` (or of the quote itself).
+fn sentence_citation(p: &ContextPassage, quote: &str, corpus: &Corpus) -> Option<Citation> {
+    let key = comparable(quote);
+    if key.is_empty() {
+        return None;
+    }
+    let sentence = p
+        .sentences
+        .iter()
+        .find(|s| comparable(s).contains(&key))
+        .cloned();
+    [sentence, Some(quote.trim().to_string())]
+        .into_iter()
+        .flatten()
+        .find_map(|q| citation(p, q, corpus))
+}
+
+fn citation(p: &ContextPassage, quote: String, corpus: &Corpus) -> Option<Citation> {
+    let (start_line, end_line) = quote_lines(corpus, p, &quote);
+    let c = Citation {
+        id: p.id.clone(),
+        label: p.label.clone(),
+        source: p.source.clone(),
+        start_line,
+        end_line,
+        quote,
+        side: None,
+    };
+    verify_citation(corpus, &c).ok().map(|()| c)
+}
+
+/// Holds a question's answer to its evidence (see the module doc). Returns false when the
+/// answer must not be returned.
+pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool {
+    let answer = read.answer.clone();
+    if answer.is_empty() {
+        return !read.citations.is_empty();
+    }
+    let cited = read
+        .citations
+        .iter()
+        .filter_map(|c| support(&c.quote, &answer))
+        .fold(None, |best: Option<f32>, s| {
+            Some(best.map_or(s, |b| b.max(s)))
+        });
+    if cited.is_some_and(|s| s >= SUPPORTED) {
+        return true;
+    }
+    let best = ctx
+        .iter()
+        .flat_map(|p| p.sentences.iter().map(move |s| (p, s)))
+        .filter_map(|(p, s)| support(s, &answer).map(|v| (v, p, s)))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((v, p, s)) if v >= REPLACES => {
+            if let Some(c) = citation(p, s.clone(), corpus) {
+                read.notes.push(format!(
+                    "the quoted sentence does not hold the answer; cited {} instead",
+                    c.label
+                ));
+                read.citations = vec![c];
+                return true;
+            }
+            !read.citations.is_empty()
+        }
+        // Some sentence holds the figures (or there are none): keep the model's citation.
+        Some(_) => !read.citations.is_empty(),
+        None => {
+            read.notes.push(format!(
+                "no passage holds the figures of the answer {answer:?}"
+            ));
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(text: &str) -> ContextPassage {
+        ContextPassage {
+            label: "P1".into(),
+            id: "a:1-1".into(),
+            source: "a.txt".into(),
+            start_line: 1,
+            end_line: 1,
+            sentences: sentence_spans(text)
+                .into_iter()
+                .map(|r| text[r].to_string())
+                .collect(),
+            text: text.into(),
+            highlight: String::new(),
+            score: 1.0,
+            coverage: 1.0,
+            passage: 0,
+        }
+    }
+
+    #[test]
+    fn forms_follow_the_request_kind() {
+        let c = [ctx("첫 문장이다. 둘째 문장이다.")];
+        let f = form(Kind::Question, &c);
+        assert_eq!(f.starts, vec![vec![0, "첫 문장이다. ".len()]]);
+        assert!(f.choices.is_empty());
+        let f = form(Kind::Claim, &c);
+        assert_eq!(f.choices, vec!["supported", "refuted", "unknown"]);
+    }
+}
