@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use super::{block_on, json_text, CommandError, CorpusArgs};
 use crate::answer::{
-    Answerer, AskResponse, CheckResponse, Citation, RejectedCitations, Request, Response, Side,
+    Answerer, AskResponse, CheckResponse, Citation, ModelDebug, RejectedCitations, Request,
+    Response, Side,
 };
 use crate::retrieval::index::{DEFAULT_TOP_K, MAX_TOP_K};
 
@@ -22,13 +23,18 @@ pub struct AnswerArgs {
     /// Print the API's JSON instead of text.
     #[arg(long, env = "FACTCHECK_JSON")]
     pub json: bool,
+    /// Also print what the model wrote, the prompt's token count and why anything it wrote
+    /// was not kept.
+    #[arg(long, env = "FACTCHECK_VERBOSE")]
+    pub verbose: bool,
 }
 
 /// `factcheck ask` / `factcheck check`: loads the pipeline (waiting for the model) and prints the
 /// response to `request`.
 pub fn run(corpus: &CorpusArgs, request: Request, args: AnswerArgs) -> Result<(), CommandError> {
     let a = corpus.answerer(args.model, true)?;
-    print!("{}", answer_output(&a, &request, args.top_k, args.json)?);
+    let out = answer_output(&a, &request, args.top_k, args.json, args.verbose)?;
+    print!("{out}");
     Ok(())
 }
 
@@ -39,14 +45,20 @@ pub fn answer_output(
     request: &Request,
     top_k: usize,
     json: bool,
+    verbose: bool,
 ) -> Result<String, CommandError> {
     let resp = block_on(a.run(request, top_k.clamp(1, MAX_TOP_K), &mut |_| {}))??;
     if json {
         return Ok(json_text(&resp));
     }
-    Ok(match &resp {
-        Response::Answer(r) => answer_text(r),
-        Response::Verdict(r) => verdict_text(r),
+    let (text, debug) = match &resp {
+        Response::Answer(r) => (answer_text(r), r.debug.as_ref()),
+        Response::Verdict(r) => (verdict_text(r), r.debug.as_ref()),
+    };
+    Ok(if verbose {
+        format!("{text}{}", debug_text(debug))
+    } else {
+        text
     })
 }
 
@@ -102,6 +114,25 @@ fn verdict_text(resp: &CheckResponse) -> String {
         citation_lines(&mut out, &resp.citations);
     }
     rejected_line(&mut out, &resp.rejected_citations);
+    out
+}
+
+/// The model's output and notes, for `--verbose`.
+pub fn debug_text(debug: Option<&ModelDebug>) -> String {
+    let mut out = String::new();
+    match debug {
+        None => {
+            let _ = writeln!(out, "model output: none (no model wrote this response)");
+        }
+        Some(d) => {
+            let tokens = d.prompt_tokens.map_or("?".to_string(), |n| n.to_string());
+            let _ = writeln!(out, "prompt tokens: {tokens}");
+            let _ = writeln!(out, "model output:\n{}", d.output);
+            for n in &d.notes {
+                let _ = writeln!(out, "note: {n}");
+            }
+        }
+    }
     out
 }
 

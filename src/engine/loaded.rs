@@ -150,18 +150,28 @@ impl LoadedModel {
     pub fn prompt(&self, messages: &[ChatMessage]) -> Result<Prompt> {
         let text = self.template.render(messages, true)?;
         let tokens = self.codec.encode(&text)?;
+        // The fixed prefix: the system messages and any worked-example turns after them, i.e.
+        // everything before the last message (the request itself).
         let n_sys = messages.iter().take_while(|m| m.role == "system").count();
-        let prefix_len = if n_sys == 0 {
+        let n_fixed = if n_sys == 0 {
             0
         } else {
-            let sys = self.codec.encode(&self.prefix_text(&messages[..n_sys])?)?;
+            n_sys.max(messages.len().saturating_sub(1))
+        };
+        let prefix_len = if n_fixed == 0 {
+            0
+        } else {
+            let sys = self
+                .codec
+                .encode(&self.prefix_text(&messages[..n_fixed])?)?;
             sys.iter().zip(&tokens).take_while(|(a, b)| a == b).count()
         };
         Ok(Prompt { tokens, prefix_len })
     }
 
-    /// The rendered text that every chat starting with `system` begins with: the system
-    /// messages followed by a sentinel user turn, cut at the sentinel (so templates that fold
+    /// The rendered text that every chat starting with `system` (the system messages and any
+    /// fixed turns after them) begins with: those messages followed by a sentinel user turn, cut
+    /// at the sentinel (so templates that fold
     /// the system text into the first user turn, like Gemma's, still get a useful prefix).
     fn prefix_text(&self, system: &[ChatMessage]) -> Result<String> {
         const SENTINEL: &str = "FACTCHECKPREFIXSENTINEL";

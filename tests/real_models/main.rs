@@ -11,6 +11,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod answers;
 mod greedy;
 mod long;
 mod template;

@@ -1,0 +1,80 @@
+//! Answers from a real instruct model (qwen2.5-coder-1.5b) through the whole pipeline, on a few
+//! items of `../shared/eval/dev.jsonl`: the answer contains the reference (as `eval --answers`
+//! judges it), every citation is verified, an unanswerable question abstains, and a claim gets
+//! its label. What random weights and scripted backends cannot show.
+
+use std::sync::Arc;
+
+use factcheck::answer::citations::verify_citation;
+use factcheck::answer::matching::answer_matches;
+use factcheck::answer::{Answerer, Prompts, Request, Response, Verdict};
+use factcheck::engine::{EngineConfig, EngineHandle};
+
+use crate::common::{real, seed_retriever};
+
+fn answerer() -> Option<Answerer> {
+    let path = real::model("qwen2.5-coder-1.5b")?;
+    let engine = EngineHandle::start(path, EngineConfig::default()).expect("engine starts");
+    engine.wait_loaded().expect("model loads");
+    Some(Answerer::new(
+        Arc::new(seed_retriever()),
+        engine,
+        Prompts::builtin(),
+    ))
+}
+
+fn run(a: &Answerer, request: Request) -> Response {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(a.run(&request, 5, &mut |_| {}))
+        .expect("answers")
+}
+
+#[test]
+fn a_real_model_answers_cites_abstains_and_judges() {
+    let Some(a) = answerer() else { return };
+    let corpus = a.retriever().corpus();
+    let mut problems = Vec::new();
+    for (question, reference) in [
+        (
+            "비전 펀드가 AI 단지 입주 기업으로 선별한 독일 로봇 스타트업은?",
+            "Agile Robots SE",
+        ),
+        (
+            "트럼프 대통령은 스타게이트로 일자리가 몇 개 생길 것이라고 했나?",
+            "10만 개",
+        ),
+    ] {
+        let Response::Answer(r) = run(&a, Request::question(question)) else {
+            unreachable!()
+        };
+        eprintln!("{question} -> {} {:?}", r.answer, r.debug);
+        if r.abstained || !answer_matches(&r.answer, reference) || r.citations.is_empty() {
+            problems.push(format!("{question}: {:?} (want {reference})", r.answer));
+        }
+        for c in &r.citations {
+            if verify_citation(corpus, c).is_err() {
+                problems.push(format!("{question}: citation not verified: {c:?}"));
+            }
+        }
+    }
+    let Response::Answer(r) = run(&a, Request::question("What is the population of Arizona?"))
+    else {
+        unreachable!()
+    };
+    eprintln!("unanswerable -> {} {:?}", r.answer, r.debug);
+    if !r.abstained {
+        problems.push(format!("unanswerable question answered: {:?}", r.answer));
+    }
+    let claim = "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.";
+    let Response::Verdict(r) = run(&a, Request::claim(claim)) else {
+        unreachable!()
+    };
+    eprintln!("{claim} -> {:?} {:?}", r.verdict, r.debug);
+    if r.verdict != Verdict::Refuted || r.citations.is_empty() {
+        problems.push(format!("{claim}: {:?}", r.verdict));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
