@@ -435,17 +435,18 @@ fn cli_prints_answers_checks_and_the_answer_eval() {
         Prompts::builtin(),
     );
     let question = Request::question(Q_CASH);
-    let out = answer::answer_output(&a, &question, 5, false).unwrap();
+    let out = answer::answer_output(&a, &question, 5, false, false).unwrap();
     assert!(out.contains("mode: extractive (evidence only)"), "{out}");
     assert!(
         out.contains("000_e75c928bc0077ff5.txt lines 27-27"),
         "{out}"
     );
     let json: serde_json::Value =
-        serde_json::from_str(&answer::answer_output(&a, &question, 5, true).unwrap()).unwrap();
+        serde_json::from_str(&answer::answer_output(&a, &question, 5, true, false).unwrap())
+            .unwrap();
     assert_eq!(json["mode"], "extractive");
     let claim = Request::claim("소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.");
-    let out = answer::answer_output(&a, &claim, 5, false).unwrap();
+    let out = answer::answer_output(&a, &claim, 5, false, false).unwrap();
     assert!(out.starts_with("verdict: unverified"), "{out}");
     assert!(
         out.contains("100억 달러 (USD): mismatch 65억 달러"),
