@@ -58,6 +58,7 @@ pub fn form(kind: Kind, ctx: &[ContextPassage]) -> QuoteFirstForm {
         },
         min_quote_chars: 4,
         max_quote_bytes: 240,
+        whole_sentences: true,
     }
 }
 

@@ -42,6 +42,9 @@ pub struct QuoteFirstForm {
     pub choices: Vec<String>,
     /// Fewest characters in a quote.
     pub min_quote_chars: usize,
+    /// A quote may close only at the end of a sentence (or of a line, before a `"` of the
+    /// passage, or at `max_quote_bytes`).
+    pub whole_sentences: bool,
     /// Most bytes in a quote.
     pub max_quote_bytes: usize,
 }
@@ -278,7 +281,7 @@ impl QuoteFirst {
                     .filter(|&i| (text[i] & 0xC0) != 0x80 && !text[i].is_ascii_whitespace())
                     .collect()
             } else {
-                ends
+                ends.clone()
             };
             let mut seen = std::collections::HashSet::new();
             for e in starts {
@@ -298,7 +301,14 @@ impl QuoteFirst {
             }
         }
         let chars = std::str::from_utf8(typed).map(|s| s.chars().count());
-        if chars.is_ok_and(|n| n >= self.form.min_quote_chars) {
+        // Where the passage cannot go on inside a quote (its line ends, or it has a `"`).
+        let at_line_end =
+            !ends.is_empty() && ends.iter().all(|&e| e == text.len() || !ok_char(text[e]));
+        let may_close = !self.form.whole_sentences
+            || sentence_done
+            || at_line_end
+            || typed.len() >= self.form.max_quote_bytes;
+        if may_close && chars.is_ok_and(|n| n >= self.form.min_quote_chars) {
             if let Some(ids) = map.get(b"\"".as_slice()) {
                 allow.extend(ids);
             }
@@ -418,6 +428,7 @@ mod tests {
             choices: Vec::new(),
             min_quote_chars: 2,
             max_quote_bytes: 200,
+            whole_sentences: false,
         }
     }
 
@@ -525,6 +536,20 @@ mod tests {
         assert!(t.contains(&"미국".as_bytes().to_vec()));
         assert!(!t.contains(&"애리조나".as_bytes().to_vec()));
         assert!(!t.contains(&"서울".as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn whole_sentences_close_only_at_their_end() {
+        let v = vocab();
+        let mut f = form();
+        f.whole_sentences = true;
+        let mut c = QuoteFirst::new(f);
+        let t = allowed_texts(&mut c, "근거: [P3] \"값은", &[], &v);
+        assert!(!t.contains(&b"\"".to_vec()), "not mid-sentence");
+        let t = allowed_texts(&mut c, "근거: [P3] \"값은 1.5다.", &[], &v);
+        assert_eq!(t, vec![b"\"".to_vec()]);
+        let t = allowed_texts(&mut c, "근거: [P1] \"미국 애리조나주에 설립한다", &[], &v);
+        assert!(t.contains(&b"\"".to_vec()), "the end of a line closes too");
     }
 
     #[test]
