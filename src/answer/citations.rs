@@ -277,6 +277,15 @@ fn cite(
             _ => return Err(RejectReason::QuoteNotInSource),
         }
     };
+    passage_citation(p, quote, corpus)
+}
+
+/// The citation of `quote` in passage `p` (its narrowest lines), verified against the corpus.
+pub fn passage_citation(
+    p: &ContextPassage,
+    quote: String,
+    corpus: &Corpus,
+) -> Result<Citation, RejectReason> {
     let (start_line, end_line) = quote_lines(corpus, p, &quote);
     let c = Citation {
         id: p.id.clone(),

@@ -89,6 +89,12 @@ fn squeeze(s: &str) -> String {
 /// quantities, hedges aside) that appear in `text`, or 1 when it has no such words.
 pub fn support(text: &str, answer: &str) -> Option<f32> {
     let (quantities, words) = parts(answer);
+    found(text, &quantities, &words)
+}
+
+/// `None` when a quantity has no equal in `text`; else the share of `words` found in it (1
+/// when there are none).
+fn found(text: &str, quantities: &[Quantity], words: &[String]) -> Option<f32> {
     let have = extract(&text.nfc().collect::<String>());
     if !quantities
         .iter()
@@ -100,8 +106,8 @@ pub fn support(text: &str, answer: &str) -> Option<f32> {
         return Some(1.0);
     }
     let hay = squeeze(text);
-    let found = words.iter().filter(|w| hay.contains(w.as_str())).count();
-    Some(found as f32 / words.len() as f32)
+    let n = words.iter().filter(|w| hay.contains(w.as_str())).count();
+    Some(n as f32 / words.len() as f32)
 }
 
 /// The quantities of `text` and its other words (squeezed, hedges and quote marks aside).
@@ -149,20 +155,12 @@ fn is_mark(c: char) -> bool {
 }
 
 fn item_matches(answer: &str, item: &str) -> bool {
-    let (want, words) = parts(item);
-    let have = extract(&answer.nfc().collect::<String>());
-    if !want
-        .iter()
-        .all(|q| have.iter().any(|h| h.same_value(q) == Some(true)))
-    {
-        return false;
-    }
-    let hay = squeeze(answer);
-    if want.is_empty() && words.is_empty() {
+    let (quantities, words) = parts(item);
+    if quantities.is_empty() && words.is_empty() {
         // Only hedges: fall back to the whole item.
-        return hay.contains(&squeeze(item));
+        return squeeze(answer).contains(&squeeze(item));
     }
-    words.iter().all(|w| hay.contains(w.as_str()))
+    found(answer, &quantities, &words) == Some(1.0)
 }
 
 #[cfg(test)]

@@ -135,14 +135,7 @@ impl Prompts {
         let err = |e: minijinja::Error| prompt_error(Path::new(&self.origin), name, &e);
         let tmpl = self.env.get_template(name).map_err(err)?;
         let passages: Vec<PromptPassage> = passages.iter().map(prompt_passage).collect();
-        let ctx = context! {
-            question => input,
-            claim => input,
-            language => language,
-            no_answer => NO_ANSWER,
-            signals => signals,
-            passages => passages,
-        };
+        let ctx = template_context(input, language, signals, passages);
         let mut captured = tmpl.render_captured(ctx).map_err(err)?;
         let (system, user) = captured.with_state_mut(|state| {
             let system = state.render_block("system");
@@ -165,47 +158,50 @@ impl Prompts {
         let name = file(kind);
         let err = |e: minijinja::Error| prompt_error(Path::new(&self.origin), name, &e);
         let tmpl = self.env.get_template(name).map_err(err)?;
-        let ctx = context! {
-            question => "", claim => "", language => language, no_answer => NO_ANSWER,
-            signals => "", passages => Vec::<PromptPassage>::new(),
-        };
+        let ctx = template_context("", language, "", Vec::new());
         let mut captured = tmpl.render_captured(ctx).map_err(err)?;
         let text = match captured.with_state_mut(|state| state.render_block("examples")) {
             Ok(text) => text,
             Err(e) if e.kind() == minijinja::ErrorKind::UnknownBlock => return Ok(Vec::new()),
             Err(e) => return Err(err(e)),
         };
-        let mut turns = Vec::new();
-        let (mut user, mut cur, mut role) = (String::new(), String::new(), None);
-        let mut flush = |role: Option<&str>, cur: &mut String, user: &mut String| {
-            match role {
-                Some("user") => *user = cur.trim().to_string(),
-                Some(_) => turns.push((std::mem::take(user), cur.trim().to_string())),
-                None => {}
-            }
-            cur.clear();
-        };
+        let mut turns: Vec<(&str, String)> = Vec::new();
         for line in text.lines() {
             match line.trim() {
-                "### user" | "### assistant" => {
-                    flush(role, &mut cur, &mut user);
-                    role = Some(if line.trim() == "### user" {
-                        "user"
-                    } else {
-                        "assistant"
-                    });
-                }
+                "### user" => turns.push(("user", String::new())),
+                "### assistant" => turns.push(("assistant", String::new())),
                 _ => {
-                    cur.push_str(line);
-                    cur.push('\n');
+                    if let Some((_, t)) = turns.last_mut() {
+                        t.push_str(line);
+                        t.push('\n');
+                    }
                 }
             }
         }
-        flush(role, &mut cur, &mut user);
+        // Each user turn with the assistant turn right after it.
         Ok(turns
-            .into_iter()
+            .windows(2)
+            .filter(|w| w[0].0 == "user" && w[1].0 == "assistant")
+            .map(|w| (w[0].1.trim().to_string(), w[1].1.trim().to_string()))
             .filter(|(u, a)| !u.is_empty() && !a.is_empty())
             .collect())
+    }
+}
+
+/// The variables every block of a template sees.
+fn template_context(
+    input: &str,
+    language: &str,
+    signals: &str,
+    passages: Vec<PromptPassage>,
+) -> minijinja::Value {
+    context! {
+        question => input,
+        claim => input,
+        language => language,
+        no_answer => NO_ANSWER,
+        signals => signals,
+        passages => passages,
     }
 }
 

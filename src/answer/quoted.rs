@@ -8,7 +8,7 @@
 //! given passages that does is cited instead; when no sentence carries the answer's figures, the
 //! answer is not returned (a number the passages do not hold is the invention users fear most).
 
-use super::citations::{quote_lines, verify_citation};
+use super::citations::passage_citation;
 use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
@@ -123,17 +123,7 @@ fn sentence_citation(p: &ContextPassage, quote: &str, corpus: &Corpus) -> Option
 }
 
 fn citation(p: &ContextPassage, quote: String, corpus: &Corpus) -> Option<Citation> {
-    let (start_line, end_line) = quote_lines(corpus, p, &quote);
-    let c = Citation {
-        id: p.id.clone(),
-        label: p.label.clone(),
-        source: p.source.clone(),
-        start_line,
-        end_line,
-        quote,
-        side: None,
-    };
-    verify_citation(corpus, &c).ok().map(|()| c)
+    passage_citation(p, quote, corpus).ok()
 }
 
 /// Holds a question's answer to its evidence (see the module doc). Returns false when the
@@ -143,14 +133,11 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
     if answer.is_empty() {
         return !read.citations.is_empty();
     }
-    let cited = read
+    if read
         .citations
         .iter()
-        .filter_map(|c| support(&c.quote, &answer))
-        .fold(None, |best: Option<f32>, s| {
-            Some(best.map_or(s, |b| b.max(s)))
-        });
-    if cited.is_some_and(|s| s >= SUPPORTED) {
+        .any(|c| support(&c.quote, &answer).is_some_and(|s| s >= SUPPORTED))
+    {
         return true;
     }
     let best = ctx

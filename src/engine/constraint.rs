@@ -4,7 +4,8 @@
 //! `[`, only tokens that keep the text a prefix of `[<allowed label>]` are allowed until the `]`
 //! (the marker grammar is [`crate::markers`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use crate::markers;
 
@@ -14,6 +15,16 @@ pub struct Vocab {
     texts: Vec<String>,
     pieces: Vec<Vec<u8>>,
     eos: HashSet<u32>,
+    /// Token ids by their bytes (end tokens and empty pieces left out), built on first use and
+    /// then shared by every request on this model.
+    by_bytes: OnceLock<PieceIndex>,
+}
+
+/// [`Vocab::by_bytes`]: ids by bytes, and the longest piece.
+#[derive(Debug, Clone, Default)]
+pub struct PieceIndex {
+    pub ids: HashMap<Vec<u8>, Vec<u32>>,
+    pub longest: usize,
 }
 
 impl Vocab {
@@ -27,7 +38,24 @@ impl Vocab {
                 .collect(),
             pieces: pieces.to_vec(),
             eos: eos.iter().copied().collect(),
+            by_bytes: OnceLock::new(),
         }
+    }
+
+    /// The token ids of every piece of bytes (see [`PieceIndex`]).
+    pub fn by_bytes(&self) -> &PieceIndex {
+        self.by_bytes.get_or_init(|| {
+            let mut index = PieceIndex::default();
+            for (id, b) in self.pieces.iter().enumerate() {
+                let id = id as u32;
+                if b.is_empty() || self.is_eos(id) {
+                    continue;
+                }
+                index.longest = index.longest.max(b.len());
+                index.ids.entry(b.clone()).or_default().push(id);
+            }
+            index
+        })
     }
 
     /// The raw bytes of token `id` (part of a character for some byte-level tokens).

@@ -18,7 +18,7 @@
 //! The automaton works on bytes: a byte-level vocabulary splits rare Hangul syllables into
 //! tokens that are not valid UTF-8 alone, and those must be copyable too.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use super::constraint::{TokenConstraint, TokenMask, Vocab};
 
@@ -86,14 +86,9 @@ enum Next {
 #[derive(Debug, Clone)]
 pub struct QuoteFirst {
     form: QuoteFirstForm,
-    /// Token ids by their bytes (built on first use).
-    by_bytes: Option<HashMap<Vec<u8>, Vec<u32>>>,
-    /// Longest token, in bytes.
-    longest: usize,
-    /// Tokens holding `[` or `]` (kept out of the answer line).
-    brackets: Vec<u32>,
-    /// Other tokens holding a line break (the answer line ends with one).
-    newline: Vec<u32>,
+    /// Tokens holding `[` or `]` (kept out of the answer line) and other tokens holding a line
+    /// break (the answer line ends with one); found on first use.
+    answer_tokens: Option<(Vec<u32>, Vec<u32>)>,
 }
 
 /// A quote taken from the generated text: the passage index and the quoted text.
@@ -219,10 +214,7 @@ impl QuoteFirst {
     pub fn new(form: QuoteFirstForm) -> Self {
         Self {
             form,
-            by_bytes: None,
-            longest: 0,
-            brackets: Vec::new(),
-            newline: Vec::new(),
+            answer_tokens: None,
         }
     }
 
@@ -231,38 +223,37 @@ impl QuoteFirst {
         form.state(text.as_bytes()).1
     }
 
-    fn index(&mut self, vocab: &Vocab) {
-        if self.by_bytes.is_some() {
-            return;
-        }
-        let mut map: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
-        for id in 0..vocab.len() as u32 {
-            let b = vocab.bytes(id);
-            if b.is_empty() || vocab.is_eos(id) {
-                continue;
+    /// [`QuoteFirst::answer_tokens`]: (brackets, line breaks).
+    fn answer_tokens(&mut self, vocab: &Vocab) -> &(Vec<u32>, Vec<u32>) {
+        self.answer_tokens.get_or_insert_with(|| {
+            let (mut brackets, mut newline) = (Vec::new(), Vec::new());
+            for (b, ids) in &vocab.by_bytes().ids {
+                if b.iter().any(|&c| c == b'[' || c == b']') {
+                    brackets.extend(ids);
+                } else if b.contains(&b'\n') {
+                    newline.extend(ids);
+                }
             }
-            self.longest = self.longest.max(b.len());
-            if b.iter().any(|&c| c == b'[' || c == b']') {
-                self.brackets.push(id);
-            } else if b.contains(&b'\n') {
-                self.newline.push(id);
-            }
-            map.entry(b.to_vec()).or_default().push(id);
-        }
-        self.by_bytes = Some(map);
+            (brackets, newline)
+        })
     }
 
     /// Tokens that continue `typed` as a verbatim run of passage `p` within one line, plus the
     /// closing mark when `typed` is long enough and ends on a character boundary.
-    fn quote_tokens(&self, p: usize, typed: &[u8]) -> Vec<u32> {
-        let map = self.by_bytes.as_ref().expect("indexed");
+    fn quote_tokens(&self, p: usize, typed: &[u8], vocab: &Vocab) -> Vec<u32> {
+        let index = vocab.by_bytes();
         let text = self.form.passages[p].1.as_bytes();
         let mut allow = Vec::new();
         let ok_char = |b: u8| b != b'\n' && b != b'"' && b != b'\r';
-        let ends: Vec<usize> = (0..text.len().saturating_sub(typed.len().max(1) - 1))
-            .filter(|&i| !typed.is_empty() && text[i..].starts_with(typed))
-            .map(|i| i + typed.len())
-            .collect();
+        // Where the occurrences of `typed` in the passage end.
+        let ends: Vec<usize> = if typed.is_empty() {
+            Vec::new()
+        } else {
+            (0..=text.len().saturating_sub(typed.len()))
+                .filter(|&i| text[i..].starts_with(typed))
+                .map(|i| i + typed.len())
+                .collect()
+        };
         // A quote ends with its sentence: after `.`, `!` or `?` followed by a space or the end
         // of the line (not the point of `1.5`), only the closing mark may follow.
         let sentence_done = typed
@@ -272,25 +263,24 @@ impl QuoteFirst {
                 .iter()
                 .all(|&e| e == text.len() || text[e].is_ascii_whitespace());
         if typed.len() < self.form.max_quote_bytes && !sentence_done {
+            // Where the next piece may begin: after `typed`, or where a quote may start.
             let given = self.form.starts.get(p).filter(|s| !s.is_empty());
-            let starts: Vec<usize> = if let (true, Some(given)) = (typed.is_empty(), given) {
-                given.iter().copied().filter(|&i| i < text.len()).collect()
-            } else if typed.is_empty() {
+            let from: Vec<usize> = match (typed.is_empty(), given) {
+                (false, _) => ends.clone(),
+                (true, Some(given)) => given.iter().copied().filter(|&i| i < text.len()).collect(),
                 // A quote starts at a character (not a space) of the passage.
-                (0..text.len())
+                (true, None) => (0..text.len())
                     .filter(|&i| (text[i] & 0xC0) != 0x80 && !text[i].is_ascii_whitespace())
-                    .collect()
-            } else {
-                ends.clone()
+                    .collect(),
             };
-            let mut seen = std::collections::HashSet::new();
-            for e in starts {
-                for l in 1..=self.longest.min(text.len() - e) {
+            let mut seen = HashSet::new();
+            for e in from {
+                for l in 1..=index.longest.min(text.len() - e) {
                     let piece = &text[e..e + l];
                     if !ok_char(piece[l - 1]) {
                         break;
                     }
-                    if let Some(ids) = map.get(piece) {
+                    if let Some(ids) = index.ids.get(piece) {
                         for &id in ids {
                             if seen.insert(id) {
                                 allow.push(id);
@@ -309,7 +299,7 @@ impl QuoteFirst {
             || at_line_end
             || typed.len() >= self.form.max_quote_bytes;
         if may_close && chars.is_ok_and(|n| n >= self.form.min_quote_chars) {
-            if let Some(ids) = map.get(b"\"".as_slice()) {
+            if let Some(ids) = index.ids.get(b"\"".as_slice()) {
                 allow.extend(ids);
             }
         }
@@ -328,16 +318,14 @@ impl TokenConstraint for QuoteFirst {
         pending: &[u8],
         vocab: &Vocab,
     ) -> Option<TokenMask> {
-        self.index(vocab);
         let mut g = generated.as_bytes().to_vec();
         g.extend_from_slice(pending);
         let (state, _) = self.form.state(&g);
         match state {
             State::Literal { alts, typed } => {
-                let map = self.by_bytes.as_ref().expect("indexed");
                 let n = typed.len();
                 let mut allow = Vec::new();
-                for (piece, ids) in map {
+                for (piece, ids) in &vocab.by_bytes().ids {
                     let fits = |a: &Vec<u8>| a.starts_with(&typed) && a[n..].starts_with(piece);
                     if alts.iter().any(|(a, _)| fits(a)) {
                         allow.extend(ids);
@@ -347,14 +335,15 @@ impl TokenConstraint for QuoteFirst {
                 Some(TokenMask::Allow(allow))
             }
             State::Quote { passage, typed } => {
-                Some(TokenMask::Allow(self.quote_tokens(passage, &typed)))
+                Some(TokenMask::Allow(self.quote_tokens(passage, &typed, vocab)))
             }
             State::Answer { typed } => {
                 // A line break ends a non-empty answer; then only the end token may follow.
                 let started = std::str::from_utf8(&typed).is_ok_and(|s| !s.trim().is_empty());
-                let mut deny = self.brackets.clone();
+                let (brackets, newline) = self.answer_tokens(vocab);
+                let mut deny = brackets.clone();
                 if !started {
-                    deny.extend(&self.newline);
+                    deny.extend(newline);
                     deny.extend(vocab.eos_ids());
                 }
                 Some(TokenMask::Deny(deny))

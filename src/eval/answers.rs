@@ -140,21 +140,30 @@ pub async fn score_answers(
     Ok(report(items, results))
 }
 
+/// How many items `yes` counts (of those it judges), `overall` and per language.
+fn by_language(
+    results: &[AnswerItem],
+    yes: impl Fn(&AnswerItem) -> Option<bool>,
+) -> BTreeMap<String, Coverage> {
+    let mut groups: BTreeMap<String, Coverage> = BTreeMap::new();
+    for r in results {
+        let Some(y) = yes(r) else { continue };
+        for key in ["overall".to_string(), r.lang.clone()] {
+            let c = groups.entry(key).or_default();
+            c.items += 1;
+            c.covered += usize::from(y);
+        }
+    }
+    for c in groups.values_mut() {
+        c.share = share(c.covered, c.items);
+    }
+    groups
+}
+
 fn report(items: &[EvalItem], results: Vec<AnswerItem>) -> AnswerReport {
     let citations: usize = results.iter().map(|r| r.citations).sum();
     let invalid: usize = results.iter().map(|r| r.invalid_citations).sum();
-    let mut coverage: BTreeMap<String, Coverage> = BTreeMap::new();
-    for r in &results {
-        let Some(covered) = r.covered else { continue };
-        for key in ["overall".to_string(), r.lang.clone()] {
-            let c = coverage.entry(key).or_default();
-            c.items += 1;
-            c.covered += usize::from(covered);
-        }
-    }
-    for c in coverage.values_mut() {
-        c.share = share(c.covered, c.items);
-    }
+    let coverage = by_language(&results, |r| r.covered);
     let claims: Vec<&AnswerItem> = results.iter().filter(|r| r.kind == Kind::Claim).collect();
     let correct = claims
         .iter()
@@ -173,20 +182,7 @@ fn report(items: &[EvalItem], results: Vec<AnswerItem>) -> AnswerReport {
         .iter()
         .filter(|r| !unanswerable.contains(&r.id.as_str()) && r.abstained == Some(true))
         .count();
-    let mut answers_right: BTreeMap<String, Coverage> = BTreeMap::new();
-    for r in &results {
-        let Some(right) = r.answer_right else {
-            continue;
-        };
-        for key in ["overall".to_string(), r.lang.clone()] {
-            let c = answers_right.entry(key).or_default();
-            c.items += 1;
-            c.covered += usize::from(right);
-        }
-    }
-    for c in answers_right.values_mut() {
-        c.share = share(c.covered, c.items);
-    }
+    let answers_right = by_language(&results, |r| r.answer_right);
     let mut verdict_confusion = BTreeMap::new();
     for r in &claims {
         let key = format!(
