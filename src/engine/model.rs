@@ -561,39 +561,64 @@ fn decode_attention(
     // (online softmax), the weighted values summed into an f16 accumulator. The f16 sums are
     // less exact than f32 ones, but they are what llama.cpp computes, and matching it keeps
     // near-ties going the same way.
-    let mut acc = vec![half::f16::ZERO; hd];
+    // The `rep` query heads sharing a key/value head go through its rows together, so each f16
+    // row is widened once, not once per query head.
+    // The accumulators are kept in f32 holding f16 values: each update is computed in f32 and
+    // rounded to f16 a whole row at a time (the slice conversions use F16C where the CPU has it;
+    // element by element they were most of a decoding step).
     let (mut krow, mut vrow) = (vec![0f32; hd], vec![0f32; hd]);
-    for h in 0..nh {
-        let base = (h / rep) * cap * hd;
-        let qh = &q[h * hd..(h + 1) * hd];
-        acc.fill(half::f16::ZERO);
-        let (mut max, mut sum) = (f32::NEG_INFINITY, 0f32);
+    let mut acc = vec![0f32; rep * hd];
+    let mut scratch = vec![half::f16::ZERO; hd];
+    let (mut max, mut sum) = (vec![0f32; rep], vec![0f32; rep]);
+    for g in 0..nkv {
+        let base = g * cap * hd;
+        acc.fill(0.0);
+        max.fill(f32::NEG_INFINITY);
+        sum.fill(0.0);
         for j in start..c.len {
             let row = base + j * hd;
             ks[row..row + hd].convert_to_f32_slice(&mut krow);
-            let s = dot(qh, &krow) * scale;
-            let mut weight = 1.0;
-            if s > max {
-                let shrink = (max - s).exp();
-                for a in acc.iter_mut() {
-                    *a = half::f16::from_f32(a.to_f32() * shrink);
-                }
-                sum *= shrink;
-                max = s;
-            } else {
-                weight = (s - max).exp();
-            }
             vs[row..row + hd].convert_to_f32_slice(&mut vrow);
-            for (a, &x) in acc.iter_mut().zip(&vrow) {
-                *a = half::f16::from_f32(a.to_f32() + x * weight);
+            for r in 0..rep {
+                let h = g * rep + r;
+                let s = dot(&q[h * hd..(h + 1) * hd], &krow) * scale;
+                let acc = &mut acc[r * hd..(r + 1) * hd];
+                let mut weight = 1.0;
+                if s > max[r] {
+                    let shrink = (max[r] - s).exp();
+                    for a in acc.iter_mut() {
+                        *a *= shrink;
+                    }
+                    round_to_f16(acc, &mut scratch);
+                    sum[r] *= shrink;
+                    max[r] = s;
+                } else {
+                    weight = (s - max[r]).exp();
+                }
+                for (a, &x) in acc.iter_mut().zip(&vrow) {
+                    *a += x * weight;
+                }
+                round_to_f16(acc, &mut scratch);
+                sum[r] += weight;
             }
-            sum += weight;
         }
-        for (o, a) in out[h * hd..(h + 1) * hd].iter_mut().zip(&acc) {
-            *o = a.to_f32() / sum;
+        for r in 0..rep {
+            let h = g * rep + r;
+            for (o, a) in out[h * hd..(h + 1) * hd]
+                .iter_mut()
+                .zip(&acc[r * hd..(r + 1) * hd])
+            {
+                *o = a / sum[r];
+            }
         }
     }
     Ok(Tensor::from_vec(out, (1, 1, nh * hd), &Device::Cpu)?)
+}
+
+/// Rounds every value of `v` to the nearest f16 (kept as f32), through `scratch`.
+fn round_to_f16(v: &mut [f32], scratch: &mut [half::f16]) {
+    scratch.convert_from_f32_slice(v);
+    scratch.convert_to_f32_slice(v);
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
