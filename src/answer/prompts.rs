@@ -112,6 +112,14 @@ impl Prompts {
                     },
                     other => other,
                 })?;
+            // A broken `examples` block fails here too, not on the first request.
+            self.examples(kind, "English").map_err(|e| match e {
+                AnswerError::Prompt { reason, .. } => AnswerError::Prompt {
+                    path: dir.join(file(kind)),
+                    reason,
+                },
+                other => other,
+            })?;
             if system.trim().is_empty() || user.trim().is_empty() {
                 return Err(AnswerError::Prompt {
                     path: dir.join(file(kind)),
