@@ -252,7 +252,7 @@ async fn streaming_sends_deltas_citations_then_the_whole_response() {
         .clone()
         .oneshot(post(
             "/v1/ask",
-            format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
+            format!(r#"{{"question": "{Q_CASH}", "stream": true, "debug": true}}"#),
         ))
         .await
         .unwrap();
@@ -478,11 +478,12 @@ async fn a_random_model_runs_the_real_path_end_to_end() {
         rejected["items"].as_array().unwrap().len()
     );
     assert!(v["timings"]["prompt_tokens"].as_u64().unwrap() > 0, "{v}");
+    assert!(v.get("debug").is_none(), "debug only when asked for: {v}");
     let (status, v) = call(
         &app,
         post(
             "/v1/check",
-            r#"{"claim": "The Busan lab employs 300 engineers.", "top_k": 2}"#,
+            r#"{"claim": "The Busan lab employs 300 engineers.", "top_k": 2, "debug": true}"#,
         ),
     )
     .await;
@@ -491,6 +492,10 @@ async fn a_random_model_runs_the_real_path_end_to_end() {
     let verdicts = ["supported", "refuted", "not_enough_info", "disputed"];
     assert!(verdicts.contains(&v["verdict"].as_str().unwrap()), "{v}");
     assert_eq!(v["signals"][0]["status"], "mismatch", "{v}");
+    assert!(
+        v["debug"]["output"].is_string(),
+        "debug when asked for: {v}"
+    );
     assert_valid(&corpus, &v["citations"]);
     let resp = app
         .clone()

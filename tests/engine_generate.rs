@@ -61,6 +61,7 @@ fn run(lm: &mut LoadedModel, req: GenerateRequest) -> Result<Run, EngineError> {
                 r.timings = timings;
             }
             Event::Error(e) => panic!("error event from generate: {e}"),
+            Event::Scores(_) => panic!("scores from a generation job"),
         }
         true
     };
@@ -399,4 +400,64 @@ fn cancel_flag_set_before_prefill_stops_at_once() {
     .unwrap();
     assert_eq!(events.len(), 2, "{events:?}");
     assert!(events[1].contains("Cancelled"), "{events:?}");
+}
+
+#[test]
+fn scores_equal_the_log_probabilities_of_one_pass() {
+    use candle_core::{IndexOp, D};
+    use factcheck::engine::score::{score, ScoreItem, ScoreRequest, MAX_SCORE_ITEMS};
+    for preset in ["tiny-qwen3", "tiny-gemma3"] {
+        let (_d, path) = tiny(preset);
+        let mut lm = LoadedModel::load(&path).unwrap();
+        let cancel = AtomicBool::new(false);
+        let item = |user: &str, cont: &str| ScoreItem {
+            messages: chat(user),
+            continuation: cont.to_string(),
+        };
+        let req = ScoreRequest {
+            items: vec![
+                item("첫 질문", "소프트뱅크는 발표했다"),
+                item("두 번째 질문", "소프트뱅크는 발표했다"),
+                item("첫 질문", ""),
+            ],
+        };
+        let got = score(&mut lm, &req, &cancel).unwrap().unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[2].tokens, 0);
+        assert_eq!(got[2].logprob, 0.0);
+        // The same figure from one teacher-forced pass over prompt and continuation.
+        let prompt = lm.prompt(&chat("첫 질문")).unwrap().tokens;
+        let cont = lm
+            .codec
+            .encode_with("소프트뱅크는 발표했다", false, false)
+            .unwrap();
+        assert_eq!(got[0].tokens, cont.len());
+        let all: Vec<u32> = prompt.iter().chain(&cont).copied().collect();
+        lm.model.clear_cache();
+        let rows = lm.model.forward_all(&all).unwrap();
+        let lp = candle_nn::ops::log_softmax(&rows, D::Minus1).unwrap();
+        let want: f32 = cont
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let row = prompt.len() + i - 1;
+                lp.i((row, t as usize)).unwrap().to_scalar::<f32>().unwrap()
+            })
+            .sum();
+        assert!(
+            (got[0].logprob - want).abs() < 0.05 * cont.len() as f32,
+            "{preset}: {} vs {want}",
+            got[0].logprob
+        );
+        assert!(got[0].logprob < 0.0);
+        // Too many items is a clear error, not a long job.
+        let many = ScoreRequest {
+            items: vec![item("q", "a"); MAX_SCORE_ITEMS + 1],
+        };
+        let err = score(&mut lm, &many, &cancel).unwrap_err();
+        assert!(err.to_string().contains("at most"), "{err}");
+        // A cancelled job stops.
+        let stop = AtomicBool::new(true);
+        assert!(score(&mut lm, &req, &stop).unwrap().is_none());
+    }
 }

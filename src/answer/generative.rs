@@ -202,7 +202,7 @@ async fn consume(
     let mut emitted: Vec<Citation> = Vec::new();
     while let Some(ev) = stream.recv().await {
         match ev {
-            Event::Started { .. } => {}
+            Event::Started { .. } | Event::Scores(_) => {}
             Event::Delta(d) => {
                 let closes = d.contains('"');
                 text.push_str(&d);

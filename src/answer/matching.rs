@@ -38,30 +38,108 @@ const HEDGES: &[&str] = &[
 /// True when `answer` contains `reference` in the sense of the module doc.
 pub fn answer_matches(answer: &str, reference: &str) -> bool {
     let items = reference_items(reference);
-    !items.is_empty() && items.iter().all(|item| item_matches(answer, item))
+    !items.is_empty()
+        && items.iter().all(|item| {
+            item_matches(answer, &item.text)
+                || item
+                    .alias
+                    .as_deref()
+                    .is_some_and(|a| item_matches(answer, a))
+        })
+}
+
+/// One item of a reference answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferenceItem {
+    /// The item, parenthesised asides removed.
+    pub text: String,
+    /// Its other name: an aside written in another script (`엔비디아(NVIDIA)`).
+    pub alias: Option<String>,
 }
 
 /// The items of a reference answer: split on list separators (`, ` but not `1,720`; `·`; `/`;
-/// `;`), with parenthesised asides removed.
-pub fn reference_items(reference: &str) -> Vec<String> {
-    let text: String = reference.nfc().collect();
+/// `;`), with parenthesised asides removed (kept as the item's alias when in another script).
+pub fn reference_items(reference: &str) -> Vec<ReferenceItem> {
+    split_items(reference)
+        .into_iter()
+        .map(|raw| {
+            let (text, asides) = strip_asides(&raw);
+            let alias = asides
+                .into_iter()
+                .filter(|a| {
+                    // `(및 MGX)`, `(about 1/4)`: an addition or a hedge, not a name.
+                    let first = a.split_whitespace().next().unwrap_or("").to_lowercase();
+                    !HEDGES.contains(&first.as_str())
+                })
+                .find(|a| script(a).is_some() && script(a) != script(&text));
+            ReferenceItem {
+                text: text.trim().to_string(),
+                alias,
+            }
+        })
+        .filter(|i| !i.text.is_empty())
+        .collect()
+}
+
+/// Whether `text`'s letters are mostly Hangul (`Some(true)`), mostly other letters
+/// (`Some(false)`), or it has none.
+fn script(text: &str) -> Option<bool> {
+    let hangul = text
+        .chars()
+        .filter(|&c| crate::text::is_hangul_syllable(c))
+        .count();
+    let other = text
+        .chars()
+        .filter(|c| c.is_alphabetic() && !crate::text::is_hangul_syllable(*c))
+        .count();
+    match (hangul, other) {
+        (0, 0) => None,
+        (h, o) => Some(h >= o),
+    }
+}
+
+/// `text` without its parenthesised parts, and those parts (trimmed, not empty).
+fn strip_asides(text: &str) -> (String, Vec<String>) {
     let mut plain = String::new();
+    let mut asides = Vec::new();
+    let mut cur = String::new();
     let mut depth = 0usize;
     for c in text.chars() {
         match c {
             '(' | '（' => depth += 1,
-            ')' | '）' => depth = depth.saturating_sub(1),
+            ')' | '）' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    let a = std::mem::take(&mut cur).trim().to_string();
+                    if !a.is_empty() {
+                        asides.push(a);
+                    }
+                }
+            }
             _ if depth == 0 => plain.push(c),
-            _ => {}
+            _ => cur.push(c),
         }
     }
+    (plain, asides)
+}
+
+/// A reference split on list separators outside parentheses.
+fn split_items(reference: &str) -> Vec<String> {
+    let text: String = reference.nfc().collect();
     let mut items = Vec::new();
     let mut cur = String::new();
-    let chars: Vec<char> = plain.chars().collect();
+    let chars: Vec<char> = text.chars().collect();
+    let mut depth = 0usize;
     for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
         let next_digit = chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
         let prev_digit = i > 0 && chars[i - 1].is_ascii_digit();
-        let sep = matches!(c, '·' | ';' | '、' | '/') || (c == ',' && !(prev_digit && next_digit));
+        let sep = depth == 0
+            && (matches!(c, '·' | ';' | '、' | '/') || (c == ',' && !(prev_digit && next_digit)));
         if sep {
             items.push(std::mem::take(&mut cur));
         } else {
@@ -70,10 +148,6 @@ pub fn reference_items(reference: &str) -> Vec<String> {
     }
     items.push(cur);
     items
-        .into_iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 /// Lower-cased NFC text without whitespace, for substring tests.
@@ -169,15 +243,31 @@ mod tests {
 
     #[test]
     fn items_split_on_list_separators_not_on_thousands() {
+        let texts =
+            |r: &str| -> Vec<String> { reference_items(r).into_iter().map(|i| i.text).collect() };
         assert_eq!(
-            reference_items("현금 약 230억 달러, 순자산 약 1,720억 달러"),
+            texts("현금 약 230억 달러, 순자산 약 1,720억 달러"),
             vec!["현금 약 230억 달러", "순자산 약 1,720억 달러"]
         );
         assert_eq!(
-            reference_items("OpenAI, 오라클, 소프트뱅크 (및 MGX)"),
+            texts("OpenAI, 오라클, 소프트뱅크 (및 MGX)"),
             vec!["OpenAI", "오라클", "소프트뱅크"]
         );
-        assert_eq!(reference_items("1조 달러(이상)"), vec!["1조 달러"]);
+        assert_eq!(texts("1조 달러(이상)"), vec!["1조 달러"]);
+        // Separators inside an aside do not split the item.
+        assert_eq!(texts("28자(자음 17자, 모음 11자)"), vec!["28자"]);
+    }
+
+    #[test]
+    fn an_aside_in_another_script_is_another_name() {
+        assert!(answer_matches("NVIDIA입니다", "엔비디아(NVIDIA)"));
+        assert!(answer_matches("엔비디아", "엔비디아(NVIDIA)"));
+        assert!(answer_matches("콴다", "Qanda (콴다)"));
+        // Same script: an aside, not a name.
+        assert!(!answer_matches("1894년", "갑오개혁(1894년)"));
+        assert!(!answer_matches("폭스콘", "훙하이 정밀공업(폭스콘)"));
+        assert_eq!(reference_items("개경(지금의 개성)")[0].alias, None);
+        assert_eq!(reference_items("소프트뱅크 (및 MGX)")[0].alias, None);
     }
 
     #[test]

@@ -339,6 +339,16 @@ impl Response {
         serde_json::to_value(self).unwrap_or_else(|e| serde_json::json!({"error": e.to_string()}))
     }
 
+    /// The response without the model's debug view (what API callers get unless they ask for
+    /// it: the raw output can be long and is for diagnosis).
+    pub fn without_debug(mut self) -> Response {
+        match &mut self {
+            Response::Answer(r) => r.debug = None,
+            Response::Verdict(r) => r.debug = None,
+        }
+        self
+    }
+
     /// The answer, when the request was a question.
     pub fn into_answer(self) -> Option<AskResponse> {
         match self {

@@ -175,6 +175,8 @@ pub enum Event {
     },
     /// Failed; nothing follows.
     Error(EngineError),
+    /// The result of a scoring job, one per item; nothing follows.
+    Scores(Vec<super::score::ContinuationScore>),
 }
 
 /// Turns token bytes into text deltas that never split a character and never reveal a stop

@@ -13,6 +13,7 @@
 //! - [`generate`]: the generation loop: sampling, stops, UTF-8-safe streaming, timings.
 //! - [`constraint`]: constrained decoding (`TokenConstraint`, `MarkerConstraint`).
 //! - [`quote_first`]: the quote-first answer form as a constraint (quotes verbatim by construction).
+//! - [`score`]: teacher-forced scoring of given continuations (query likelihood for reranking).
 //! - [`worker`]: the thread that owns the model, its job queue, and `EngineHandle` (with
 //!   `wait_loaded`, which sleeps until loading ends).
 //! - [`gguf_check`]: safe pre-validation of GGUF files before candle reads them.
@@ -26,6 +27,7 @@ pub mod linear;
 pub mod loaded;
 pub mod model;
 pub mod quote_first;
+pub mod score;
 pub mod template;
 pub mod tokenizer;
 pub mod worker;
@@ -36,8 +38,9 @@ pub use constraint::{MarkerConstraint, TokenConstraint, TokenMask, Vocab};
 pub use generate::{ChatMessage, Event, FinishReason, GenerateRequest, SamplingParams, Timings};
 pub use loaded::{LoadedModel, ModelInfo};
 pub use quote_first::{QuoteFirst, QuoteFirstForm, QuoteFirstOutput, Quoted};
+pub use score::{ContinuationScore, ScoreItem, ScoreRequest};
 pub use worker::{
-    Backend, CandleBackend, EngineConfig, EngineHandle, EngineStatus, Job, JobStream,
+    Backend, CandleBackend, EngineConfig, EngineHandle, EngineStatus, Job, JobStream, Work,
 };
 
 /// Everything that can go wrong in the engine. Each message names the thing at fault.

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 
 use super::generate::{generate, Event, GenerateRequest};
 use super::loaded::{LoadedModel, ModelInfo};
+use super::score::{score, ContinuationScore, ScoreRequest};
 use super::{EngineError, Result};
 
 /// Events buffered per job before the engine thread waits for the reader.
@@ -38,6 +39,17 @@ pub trait Backend: Send {
         cancel: &AtomicBool,
         sink: &mut dyn FnMut(Event) -> bool,
     ) -> Result<()>;
+    /// Scores continuations ([`super::score`]); `None` when cancelled. Backends that cannot
+    /// (scripted fakes) refuse.
+    fn score(
+        &mut self,
+        _request: &ScoreRequest,
+        _cancel: &AtomicBool,
+    ) -> Result<Option<Vec<ContinuationScore>>> {
+        Err(EngineError::InvalidRequest(
+            "this model backend cannot score text".into(),
+        ))
+    }
 }
 
 /// The real backend: a candle model loaded from GGUF.
@@ -54,6 +66,13 @@ impl Backend for CandleBackend {
         sink: &mut dyn FnMut(Event) -> bool,
     ) -> Result<()> {
         generate(&mut self.0, request, cancel, sink)
+    }
+    fn score(
+        &mut self,
+        request: &ScoreRequest,
+        cancel: &AtomicBool,
+    ) -> Result<Option<Vec<ContinuationScore>>> {
+        score(&mut self.0, request, cancel)
     }
 }
 
@@ -97,10 +116,18 @@ impl Default for EngineConfig {
     }
 }
 
-/// A queued job: the request, where its events go, and its cancel flag.
+/// What a job asks of the model.
+pub enum Work {
+    /// Generate a reply.
+    Generate(GenerateRequest),
+    /// Score given continuations; the answer is one [`Event::Scores`].
+    Score(ScoreRequest),
+}
+
+/// A queued job: the work, where its events go, and its cancel flag.
 pub struct Job {
-    /// What to generate.
-    pub request: GenerateRequest,
+    /// What to do.
+    pub work: Work,
     /// Where events go.
     pub events: mpsc::Sender<Event>,
     /// Set when the caller gives up.
@@ -237,6 +264,29 @@ impl EngineHandle {
     /// Queues a job. Fails at once with `NotReady` unless the model is ready, and with `Busy`
     /// when the queue is full.
     pub fn submit(&self, request: GenerateRequest) -> Result<JobStream> {
+        self.queue(Work::Generate(request))
+    }
+
+    /// Queues a scoring job (see [`Self::submit`] for refusals); the stream yields one
+    /// [`Event::Scores`] or an [`Event::Error`].
+    pub fn submit_score(&self, request: ScoreRequest) -> Result<JobStream> {
+        self.queue(Work::Score(request))
+    }
+
+    /// Scores `request` and waits for the result, blocking (not for use inside the async
+    /// runtime).
+    pub fn score_blocking(&self, request: ScoreRequest) -> Result<Vec<ContinuationScore>> {
+        let mut stream = self.submit_score(request)?;
+        match stream.blocking_recv() {
+            Some(Event::Scores(s)) => Ok(s),
+            Some(Event::Error(e)) => Err(e),
+            _ => Err(EngineError::Internal(
+                "the scoring job ended without scores".into(),
+            )),
+        }
+    }
+
+    fn queue(&self, work: Work) -> Result<JobStream> {
         match self.status() {
             EngineStatus::Ready { .. } => {}
             EngineStatus::None => {
@@ -252,7 +302,7 @@ impl EngineHandle {
         let (tx, rx) = mpsc::channel(EVENT_BUFFER);
         let cancel = Arc::new(AtomicBool::new(false));
         let job = Job {
-            request,
+            work,
             events: tx,
             cancel: Arc::clone(&cancel),
         };
@@ -311,8 +361,15 @@ where
         }
         let events = job.events.clone();
         let mut sink = |ev: Event| events.blocking_send(ev).is_ok();
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            backend.run(job.request, &job.cancel, &mut sink)
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match job.work {
+            Work::Generate(request) => backend.run(request, &job.cancel, &mut sink),
+            Work::Score(request) => match backend.score(&request, &job.cancel)? {
+                Some(scores) => {
+                    sink(Event::Scores(scores));
+                    Ok(())
+                }
+                None => Ok(()),
+            },
         }));
         let err = match outcome {
             Ok(Ok(())) => None,

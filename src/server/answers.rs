@@ -29,6 +29,9 @@ pub struct AskRequest {
     top_k: i64,
     #[serde(default)]
     stream: bool,
+    /// Include what the model wrote (`debug`: its raw output, prompt tokens, notes).
+    #[serde(default)]
+    debug: bool,
 }
 
 /// Body of `POST /v1/check`.
@@ -39,6 +42,9 @@ pub struct CheckRequest {
     top_k: i64,
     #[serde(default)]
     stream: bool,
+    /// Include what the model wrote (`debug`: its raw output, prompt tokens, notes).
+    #[serde(default)]
+    debug: bool,
 }
 
 impl From<AnswerError> for ApiError {
@@ -56,13 +62,12 @@ pub async fn ask(
 ) -> Result<Response, ApiError> {
     validate_text("question", &req.question)?;
     let top_k = validate_top_k(req.top_k)?;
-    run(
-        state.answerer,
-        Request::question(req.question),
+    let how = How {
         top_k,
-        req.stream,
-    )
-    .await
+        stream: req.stream,
+        debug: req.debug,
+    };
+    run(state.answerer, Request::question(req.question), how).await
 }
 
 pub async fn check(
@@ -71,21 +76,42 @@ pub async fn check(
 ) -> Result<Response, ApiError> {
     validate_text("claim", &req.claim)?;
     let top_k = validate_top_k(req.top_k)?;
-    run(state.answerer, Request::claim(req.claim), top_k, req.stream).await
+    let how = How {
+        top_k,
+        stream: req.stream,
+        debug: req.debug,
+    };
+    run(state.answerer, Request::claim(req.claim), how).await
 }
 
 fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or_else(|e| json!({"error": e.to_string()}))
 }
 
-async fn run(
-    a: Arc<Answerer>,
-    request: Request,
+/// The options of one answer request.
+struct How {
     top_k: usize,
     stream: bool,
-) -> Result<Response, ApiError> {
+    debug: bool,
+}
+
+/// The response as JSON, with the model's debug view only when asked for.
+fn response_json(r: crate::answer::Response, debug: bool) -> serde_json::Value {
+    if debug {
+        r.to_json()
+    } else {
+        r.without_debug().to_json()
+    }
+}
+
+async fn run(a: Arc<Answerer>, request: Request, how: How) -> Result<Response, ApiError> {
+    let How {
+        top_k,
+        stream,
+        debug,
+    } = how;
     if !stream {
-        let value = a.run(&request, top_k, &mut |_| {}).await?.to_json();
+        let value = response_json(a.run(&request, top_k, &mut |_| {}).await?, debug);
         return Ok(Json(value).into_response());
     }
     let (tx, rx) = mpsc::unbounded_channel::<Event>();
@@ -107,7 +133,7 @@ async fn run(
             }
             result = work => {
                 let ev = match result {
-                    Ok(r) => Event::default().event("done").data(r.to_json().to_string()),
+                    Ok(r) => Event::default().event("done").data(response_json(r, debug).to_string()),
                     Err(e) => {
                         tracing::error!("streamed request failed: {e}");
                         let (_, code) = ApiError::from(e).status_and_code();
