@@ -267,10 +267,14 @@ async fn search_reranks_on_request() {
         fn name(&self) -> &str {
             "prefers"
         }
-        fn score(&self, _q: &str, passages: &[&str]) -> Result<Vec<f32>, RerankError> {
+        fn score(
+            &self,
+            _q: &str,
+            passages: &[(&str, Option<&str>)],
+        ) -> Result<Vec<f32>, RerankError> {
             Ok(passages
                 .iter()
-                .map(|p| f32::from(u8::from(p.contains("올트먼"))))
+                .map(|(p, _)| f32::from(u8::from(p.contains("올트먼"))))
                 .collect())
         }
     }

@@ -86,7 +86,13 @@ async fn generate(
                 .iter()
                 .map(|(u, r)| char_len(u) + char_len(r))
                 .sum::<usize>();
-        match attempt(a, kind, system, examples, user, ctx, progress).await {
+        let prompt = Rendered {
+            system,
+            examples,
+            user,
+            english: language(input) == "English",
+        };
+        match attempt(a, kind, prompt, ctx, progress).await {
             Ok(g) => return Ok(g),
             Err(Stop::Fallback(f)) => return Err(f),
             Err(Stop::Overflow {
@@ -111,16 +117,29 @@ async fn generate(
     )))
 }
 
+/// A rendered prompt: its turns, and whether the request is in English.
+struct Rendered {
+    system: String,
+    /// Worked examples: (user turn, assistant reply).
+    examples: Vec<(String, String)>,
+    user: String,
+    english: bool,
+}
+
 /// Submits one job and reads it.
 async fn attempt(
     a: &Answerer,
     kind: Kind,
-    system: String,
-    examples: Vec<(String, String)>,
-    user: String,
+    prompt: Rendered,
     ctx: &[ContextPassage],
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Generated, Stop> {
+    let Rendered {
+        system,
+        examples,
+        user,
+        english,
+    } = prompt;
     let mut messages = vec![ChatMessage::new("system", &system)];
     for (u, answer) in examples {
         messages.push(ChatMessage::new("user", &u));
@@ -133,7 +152,7 @@ async fn attempt(
         Kind::Claim => a.config().max_check_tokens,
     };
     let max_tokens = req.max_tokens;
-    let form = quoted::form(kind, ctx);
+    let form = quoted::form(kind, ctx, english);
     req.constraint = Some(Box::new(QuoteFirst::new(form.clone())));
     let start = Instant::now();
     let mut stream = match a.engine().submit(req) {

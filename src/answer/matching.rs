@@ -296,7 +296,10 @@ mod tests {
             "현금 약 230억 달러, 순자산 약 1,720억 달러"
         ));
         assert!(answer_matches("Agile Robots SE입니다", "Agile Robots SE"));
-        assert!(answer_matches("the tariffs of Trump", "트럼프의 관세 영향") == false);
+        assert!(!answer_matches(
+            "the tariffs of Trump",
+            "트럼프의 관세 영향"
+        ));
         assert!(answer_matches(
             "OpenAI, Oracle과 오라클, 소프트뱅크",
             "OpenAI, 오라클, 소프트뱅크 (및 MGX)"

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use super::{block_on, json_text, CommandError, CorpusArgs};
 use crate::answer::Answerer;
-use crate::eval::{load_set, score_answers, score_retrieval, text, EvalError};
+use crate::eval::{load_set, score_answers, score_reranked, score_retrieval, text, EvalError};
 use crate::retrieval::index::{Retriever, DEFAULT_TOP_K};
+use crate::retrieval::likelihood::QueryLikelihood;
 
 /// Options of `eval`.
 #[derive(clap::Args, Debug)]
@@ -23,9 +24,13 @@ pub struct EvalArgs {
     /// Also run ask/check over the set and score the answers and their citations.
     #[arg(long, env = "FACTCHECK_EVAL_ANSWERS")]
     pub answers: bool,
-    /// A GGUF model for --answers (without one: evidence mode).
+    /// A GGUF model for --answers (without one: evidence mode) and --rerank.
     #[arg(long, env = "FACTCHECK_MODEL")]
     pub model: Option<PathBuf>,
+    /// Score retrieval with the second stage: the model re-orders the first stage's best
+    /// candidates by query likelihood (needs --model).
+    #[arg(long, env = "FACTCHECK_EVAL_RERANK")]
+    pub rerank: bool,
 }
 
 /// `factcheck eval`.
@@ -36,7 +41,22 @@ pub fn run(corpus: &CorpusArgs, args: EvalArgs) -> Result<(), CommandError> {
         json,
         answers,
         model,
+        rerank,
     } = args;
+    if rerank {
+        let path = model.ok_or(CommandError::RerankNeedsModel)?;
+        let name = super::model_name(&path);
+        let a = corpus.answerer(Some(path), true)?;
+        let reranker = QueryLikelihood::new(a.engine().clone(), &name);
+        let items = load_set(&set)?;
+        let report = score_reranked(a.retriever(), Some(&reranker), &items)?;
+        if json {
+            print!("{}", json_text(&report));
+        } else {
+            print!("{}", text::retrieval_text(&report, verbose));
+        }
+        return Ok(());
+    }
     if answers {
         let a = corpus.answerer(model, true)?;
         if !json {

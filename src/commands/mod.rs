@@ -60,6 +60,9 @@ pub enum CommandError {
     /// The model failed to load (`--model` with a command that needs it loaded).
     #[error("{0}")]
     ModelLoad(String),
+    /// `eval --rerank` without a model to rerank with.
+    #[error("--rerank needs --model FILE: the second stage is the model's query likelihood")]
+    RerankNeedsModel,
     /// A batch run cannot start or finish.
     #[error(transparent)]
     Batch(#[from] crate::batch::BatchError),
@@ -163,6 +166,13 @@ impl CorpusArgs {
         }
         Ok(Answerer::new(retriever, engine, prompts))
     }
+}
+
+/// A model's name for responses and logs: its file name without the extension.
+fn model_name(path: &std::path::Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into())
 }
 
 /// Runs a future to completion on a small runtime of its own (the one-shot commands have none).

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{CommandError, CorpusArgs};
+use super::{model_name, CommandError, CorpusArgs};
+use crate::retrieval::likelihood::QueryLikelihood;
+use crate::retrieval::rerank::Reranker;
 use crate::server;
 
 /// Options of `serve`.
@@ -45,7 +47,12 @@ pub struct ServeArgs {
 
 /// `factcheck serve`.
 pub fn run(corpus: &CorpusArgs, args: ServeArgs) -> Result<(), CommandError> {
+    let reranker = args.model.as_deref().map(model_name);
     let answerer = corpus.answerer(args.model, false)?;
+    // With a model, `"rerank": true` searches are re-ordered by it (query likelihood).
+    let reranker = reranker.map(|name| {
+        Arc::new(QueryLikelihood::new(answerer.engine().clone(), &name)) as Arc<dyn Reranker>
+    });
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.addr)
@@ -66,7 +73,10 @@ pub fn run(corpus: &CorpusArgs, args: ServeArgs) -> Result<(), CommandError> {
             server::write_addr_file(path, bound)
                 .map_err(|e| CommandError::Write(path.clone(), e))?;
         }
-        let state = server::AppState::with_answerer(Arc::new(answerer)).options(options);
+        let mut state = server::AppState::with_answerer(Arc::new(answerer)).options(options);
+        if let Some(r) = reranker {
+            state = state.with_reranker(r);
+        }
         server::serve(listener, state, server::shutdown_signal()).await?;
         Ok(())
     })

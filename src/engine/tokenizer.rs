@@ -293,8 +293,8 @@ impl TextCodec {
                         .iter()
                         .enumerate()
                         .filter_map(|(i, t)| match types.get(i) {
-                            Some(&ty) if ty == 3.0 => Some(AddedToken::from(t.clone(), true)),
-                            Some(&ty) if ty == 4.0 => Some(if TURN_ENDS.contains(&t.as_str()) {
+                            Some(3.0) => Some(AddedToken::from(t.clone(), true)),
+                            Some(4.0) => Some(if TURN_ENDS.contains(&t.as_str()) {
                                 AddedToken::from(t.clone(), true)
                             } else {
                                 AddedToken::from(t.clone(), false).normalized(false)

@@ -21,8 +21,8 @@ use crate::retrieval::index::IndexError;
 pub use answers::{score_answers, AnswerReport};
 pub use batch::Scores;
 pub use retrieval::{
-    covers, evidence_covered, judge_ranking, metrics, score_retrieval, ItemResult, Metrics,
-    RetrievalReport,
+    covers, evidence_covered, judge_ranking, metrics, score_reranked, score_retrieval, ItemResult,
+    Metrics, RetrievalReport,
 };
 pub use set::{load_set, EvalItem, Evidence, Need};
 
@@ -46,6 +46,9 @@ pub enum EvalError {
     /// Retrieval failed while scoring.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// The second stage failed while scoring.
+    #[error(transparent)]
+    Rerank(#[from] crate::retrieval::rerank::RerankError),
 }
 
 /// `n / d`, or 0 when `d` is 0: every share and rate of the reports.

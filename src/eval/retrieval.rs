@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::{EvalError, EvalItem, Evidence};
 use crate::retrieval::index::Retriever;
+use crate::retrieval::rerank::{search_reranked, Reranker};
 use crate::text::{char_len, comparable, longest_common_run};
 
 /// Passages looked at for MRR.
@@ -89,10 +90,24 @@ pub fn score_retrieval(
     retriever: &Retriever,
     items: &[EvalItem],
 ) -> Result<RetrievalReport, EvalError> {
+    score_reranked(retriever, None, items)
+}
+
+/// [`score_retrieval`] with the second stage: `reranker` re-orders the first stage's candidates
+/// ([`search_reranked`]).
+pub fn score_reranked(
+    retriever: &Retriever,
+    reranker: Option<&dyn Reranker>,
+    items: &[EvalItem],
+) -> Result<RetrievalReport, EvalError> {
     let mut results = Vec::new();
     for item in items.iter().filter(|i| !i.evidence.is_empty()) {
         let files: BTreeSet<&str> = item.evidence.iter().map(|e| e.source.as_str()).collect();
-        let hits = retriever.search(item.text(), DEPTH.max(files.len()))?;
+        let depth = DEPTH.max(files.len());
+        let hits = match reranker {
+            Some(r) => search_reranked(retriever, item.text(), depth, r)?,
+            None => retriever.search(item.text(), depth)?,
+        };
         let ranked: Vec<(&str, &str)> = hits
             .iter()
             .map(|h| {

@@ -15,11 +15,14 @@
 //! - [`index`]: the tantivy BM25 index over passages and the search API.
 //! - [`rerank`]: the optional second stage (`"rerank": true`): a [`rerank::Reranker`] re-orders
 //!   the first stage's best candidates.
+//! - [`likelihood`]: the reranker that ships: the local model's likelihood of the question after
+//!   each candidate passage.
 
 pub mod analyzer;
 pub mod corpus;
 pub mod focus;
 pub mod index;
+pub mod likelihood;
 pub mod pipeline;
 pub mod rerank;
 pub mod score;

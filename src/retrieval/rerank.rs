@@ -1,11 +1,11 @@
 //! The second retrieval stage: a [`Reranker`] re-scores the first stage's best candidates.
 //!
 //! Lexical retrieval (the [`index`](crate::retrieval::index)) finds passages that share words with the
-//! question; a reranker judges the few best of them by meaning. The planned scorer is the local
-//! model: the likelihood of the question given each passage (query likelihood, one forward pass
-//! per candidate, no generation). Anything that scores a (query, passage) pair plugs in through
-//! the trait; the API asks for it with `"rerank": true`, and a server without one answers with
-//! the first stage's order and says so.
+//! question; a reranker judges the few best of them by meaning. The scorer that ships is the
+//! local model ([`crate::retrieval::likelihood`]: the likelihood of the question given each
+//! passage). Anything that scores a (query, passage) pair plugs in through the trait; the API
+//! asks for it with `"rerank": true`, and a server without one answers with the first stage's
+//! order and says so.
 
 use crate::retrieval::index::{Hit, IndexError, Retriever};
 
@@ -30,8 +30,13 @@ pub enum RerankError {
 pub trait Reranker: Send + Sync {
     /// A short name for logs and responses (`query-likelihood:qwen3-0.6b`).
     fn name(&self) -> &str;
-    /// One score per passage, in the order given.
-    fn score(&self, query: &str, passages: &[&str]) -> Result<Vec<f32>, RerankError>;
+    /// One score per passage, in the order given; each passage comes with its file's title
+    /// line (`None` when the file has none).
+    fn score(
+        &self,
+        query: &str,
+        passages: &[(&str, Option<&str>)],
+    ) -> Result<Vec<f32>, RerankError>;
 }
 
 /// The `top_k` best passages for `query`: the first stage's best [`RERANK_DEPTH`] (or `top_k`,
@@ -47,9 +52,17 @@ pub fn search_reranked(
     if hits.is_empty() {
         return Ok(hits);
     }
-    let texts: Vec<&str> = hits
+    let texts: Vec<(&str, Option<&str>)> = hits
         .iter()
-        .map(|h| retriever.passages()[h.passage].text.as_str())
+        .map(|h| {
+            let p = &retriever.passages()[h.passage];
+            let title = retriever
+                .corpus()
+                .file(&p.source)
+                .and_then(|f| f.lines.iter().find(|l| !l.trim().is_empty()))
+                .map(String::as_str);
+            (p.text.as_str(), title)
+        })
         .collect();
     let scores = reranker.score(query, &texts)?;
     if scores.len() != hits.len() {
@@ -87,10 +100,14 @@ mod tests {
         fn name(&self) -> &str {
             "holds"
         }
-        fn score(&self, _query: &str, passages: &[&str]) -> Result<Vec<f32>, RerankError> {
+        fn score(
+            &self,
+            _query: &str,
+            passages: &[(&str, Option<&str>)],
+        ) -> Result<Vec<f32>, RerankError> {
             Ok(passages
                 .iter()
-                .map(|p| if p.contains(self.0) { 1.0 } else { 0.0 })
+                .map(|(p, _)| if p.contains(self.0) { 1.0 } else { 0.0 })
                 .collect())
         }
     }
@@ -101,7 +118,11 @@ mod tests {
         fn name(&self) -> &str {
             "broken"
         }
-        fn score(&self, _query: &str, _passages: &[&str]) -> Result<Vec<f32>, RerankError> {
+        fn score(
+            &self,
+            _query: &str,
+            _passages: &[(&str, Option<&str>)],
+        ) -> Result<Vec<f32>, RerankError> {
             Ok(vec![1.0])
         }
     }

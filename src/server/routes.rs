@@ -146,22 +146,39 @@ pub async fn search(
     validate_text("query", &req.query)?;
     let top_k = validate_top_k(req.top_k)?;
     let r = state.retriever.clone();
-    let (hits, rerank) = match (req.rerank, &state.reranker) {
+    let first_stage = |r: &crate::retrieval::index::Retriever| {
+        r.search(&req.query, top_k)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    };
+    let (hits, rerank) = match (req.rerank, state.reranker.clone()) {
         (true, Some(reranker)) => {
-            let hits =
-                crate::retrieval::rerank::search_reranked(&r, &req.query, top_k, reranker.as_ref())
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-            (hits, json!({"applied": true, "reranker": reranker.name()}))
+            // The model's forward passes take seconds: off the async workers.
+            let (r2, query) = (r.clone(), req.query.clone());
+            let scored = tokio::task::spawn_blocking(move || {
+                crate::retrieval::rerank::search_reranked(&r2, &query, top_k, reranker.as_ref())
+                    .map(|hits| (hits, reranker.name().to_string()))
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("reranking task failed: {e}")))?;
+            match scored {
+                Ok((hits, name)) => (hits, json!({"applied": true, "reranker": name})),
+                // A model that is loading, busy or failed leaves the first stage's order.
+                Err(e) => {
+                    tracing::warn!("reranking skipped: {e}");
+                    let reason = format!("the reranker could not run: {e}");
+                    (
+                        first_stage(&r)?,
+                        json!({"applied": false, "reason": reason}),
+                    )
+                }
+            }
         }
         (asked, _) => {
-            let hits = r
-                .search(&req.query, top_k)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
             let rerank = match asked {
                 true => json!({"applied": false, "reason": "this server has no reranker"}),
                 false => json!({"applied": false}),
             };
-            (hits, rerank)
+            (first_stage(&r)?, rerank)
         }
     };
     let passages: Vec<_> = hits.iter().map(|h| r.view(h)).collect();
