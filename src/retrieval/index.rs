@@ -107,7 +107,15 @@ pub struct HitView<'a> {
 pub struct Retriever {
     corpus: Corpus,
     passages: Vec<Passage>,
+    /// Tokens of each passage, with the pipeline's analyzer options.
     token_sets: Vec<HashSet<String>>,
+    /// Tokens of each passage with the analyzer's default options, what the answer pipeline
+    /// matches against; empty when the pipeline's options are the defaults ([`Self::token_sets`]
+    /// then serve).
+    default_token_sets: Vec<HashSet<String>>,
+    /// Each passage's tokens in order, for the proximity score (empty unless the pipeline uses
+    /// proximity).
+    token_lists: Vec<Vec<String>>,
     /// Tokens of each passage's context (empty sets unless the pipeline uses context).
     context_sets: Vec<HashSet<String>>,
     pipeline: Pipeline,
@@ -162,10 +170,25 @@ impl Retriever {
         }
         writer.commit()?;
         let reader = index.reader()?;
-        let token_sets = passages
+        let token_lists: Vec<Vec<String>> =
+            passages.iter().map(|p| analyze(&p.text, opts)).collect();
+        let token_sets = token_lists
             .iter()
-            .map(|p| analyze(&p.text, opts).into_iter().collect())
+            .map(|tokens| tokens.iter().cloned().collect())
             .collect();
+        let token_lists = if pipeline.proximity {
+            token_lists
+        } else {
+            Vec::new()
+        };
+        let default_token_sets = if opts == Options::default() {
+            Vec::new()
+        } else {
+            passages
+                .iter()
+                .map(|p| analyze(&p.text, Options::default()).into_iter().collect())
+                .collect()
+        };
         let translit = if pipeline.transliterate {
             let words: Vec<String> = passages
                 .iter()
@@ -186,6 +209,8 @@ impl Retriever {
             corpus,
             passages,
             token_sets,
+            default_token_sets,
+            token_lists,
             context_sets,
             pipeline,
             glossary: None,
@@ -221,6 +246,16 @@ impl Retriever {
     /// Every passage, in file and line order.
     pub fn passages(&self) -> &[Passage] {
         &self.passages
+    }
+
+    /// The tokens of passage `i` (an index into [`Retriever::passages`]) with the analyzer's
+    /// default options, analysed once when the index was built: what the answer pipeline matches
+    /// a question's words (the abstention test) and a claim's figures (the consistency signals)
+    /// against.
+    pub fn passage_tokens(&self, i: usize) -> &HashSet<String> {
+        self.default_token_sets
+            .get(i)
+            .unwrap_or(&self.token_sets[i])
     }
 
     /// The `top_k` best passages for `query` (fewer when fewer match; none for a query without
@@ -300,8 +335,7 @@ impl Retriever {
                 score *= MISSING_FORM;
             }
             if pipe.proximity {
-                let tokens = analyze(&self.passages[i].text, self.opts);
-                score *= 1.0 + PROXIMITY_BONUS * proximity(&plan, &tokens);
+                score *= 1.0 + PROXIMITY_BONUS * proximity(&plan, &self.token_lists[i]);
             }
             scored.push((i, score, cover));
         }
