@@ -16,7 +16,7 @@ use super::dates::{date, DateParts};
 /// What a quantity measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub enum Measure {
     /// An amount of money; the unit is the currency code.
     Money,
     /// A percentage (`3.8%`).
@@ -36,7 +36,7 @@ pub enum Kind {
 /// One quantity found in a text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quantity {
-    pub kind: Kind,
+    pub measure: Measure,
     /// The normalised value (0 for dates).
     pub value: f64,
     /// For dates: the parts given.
@@ -48,10 +48,10 @@ pub struct Quantity {
 }
 
 impl Quantity {
-    /// Whether two quantities of the same kind and unit have the same value (within 1%; dates:
+    /// Whether two quantities of the same measure and unit have the same value (within 1%; dates:
     /// every shared part equal). `None` when they cannot be compared.
     pub fn same_value(&self, other: &Quantity) -> Option<bool> {
-        if self.kind != other.kind || self.unit != other.unit {
+        if self.measure != other.measure || self.unit != other.unit {
             return None;
         }
         match (self.date, other.date) {
@@ -260,17 +260,17 @@ const COUNTERS: &[&str] = &[
     "units",
 ];
 
-/// What follows a number: kind, unit and a multiplier applied to the value.
-fn unit(sc: &mut Scan) -> Option<(Kind, &'static str, f64)> {
+/// What follows a number: measure, unit and a multiplier applied to the value.
+fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     let save = sc.pos;
     sc.skip_spaces();
     for p in ["%포인트", "%p", "%P", "퍼센트포인트"] {
         if sc.eat(p) {
-            return Some((Kind::PercentPoint, "%p", 1.0));
+            return Some((Measure::PercentPoint, "%p", 1.0));
         }
     }
     if sc.eat("%") || sc.eat("퍼센트") || sc.eat_word("percent") {
-        return Some((Kind::Percent, "%", 1.0));
+        return Some((Measure::Percent, "%", 1.0));
     }
     for (w, code) in CURRENCIES {
         let ok = if w.is_ascii() {
@@ -279,16 +279,16 @@ fn unit(sc: &mut Scan) -> Option<(Kind, &'static str, f64)> {
             sc.eat(w)
         };
         if ok {
-            return Some((Kind::Money, code, 1.0));
+            return Some((Measure::Money, code, 1.0));
         }
     }
     for p in ["㎡", "m2", "m²", "제곱미터"] {
         if sc.eat(p) {
-            return Some((Kind::Area, "m2", 1.0));
+            return Some((Measure::Area, "m2", 1.0));
         }
     }
     if sc.eat("평") {
-        return Some((Kind::Area, "pyeong", 1.0));
+        return Some((Measure::Area, "pyeong", 1.0));
     }
     if let Some(d) = duration_unit(sc) {
         return Some(d);
@@ -300,26 +300,26 @@ fn unit(sc: &mut Scan) -> Option<(Kind, &'static str, f64)> {
             sc.eat(c)
         };
         if ok {
-            return Some((Kind::Count, "", 1.0));
+            return Some((Measure::Count, "", 1.0));
         }
     }
     sc.pos = save;
     None
 }
 
-fn duration_unit(sc: &mut Scan) -> Option<(Kind, &'static str, f64)> {
+fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     let r = sc.rest();
     if r.starts_with("시간") {
         sc.pos += "시간".len();
-        return Some((Kind::Duration, "min", 60.0));
+        return Some((Measure::Duration, "min", 60.0));
     }
     if r.starts_with("분") && !r.starts_with("분의") && !r.starts_with("분기") {
         sc.pos += "분".len();
-        return Some((Kind::Duration, "min", 1.0));
+        return Some((Measure::Duration, "min", 1.0));
     }
     if r.starts_with("개월") {
         sc.pos += "개월".len();
-        return Some((Kind::Duration, "month", 1.0));
+        return Some((Measure::Duration, "month", 1.0));
     }
     for (w, unit, m) in [
         ("hours", "min", 60.0),
@@ -331,7 +331,7 @@ fn duration_unit(sc: &mut Scan) -> Option<(Kind, &'static str, f64)> {
         ("years", "month", 12.0),
     ] {
         if sc.eat_word(w) {
-            return Some((Kind::Duration, unit, m));
+            return Some((Measure::Duration, unit, m));
         }
     }
     None
@@ -378,12 +378,12 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
     if let Some(code) = prefix_currency {
         sc.pos += c.len_utf8();
         let v = amount(&mut sc)?;
-        return Some(make(Kind::Money, v, code, start..sc.pos));
+        return Some(make(Measure::Money, v, code, start..sc.pos));
     }
     if c.is_ascii_digit() {
         if let Some(d) = date(&mut sc) {
             return Some(Quantity {
-                kind: Kind::Date,
+                measure: Measure::Date,
                 value: 0.0,
                 date: Some(d),
                 unit: "",
@@ -411,22 +411,22 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
 /// Completes a number with the unit after it (durations may continue: `1시간 50분`).
 fn with_unit(sc: &mut Scan, v: f64, start: usize, bare: bool) -> Option<Quantity> {
     match unit(sc) {
-        Some((Kind::Duration, "min", m)) => {
+        Some((Measure::Duration, "min", m)) => {
             let mut total = v * m;
             let save = sc.pos;
             sc.skip_spaces();
             if let Some(n) = number(sc) {
-                if let Some((Kind::Duration, "min", m2)) = duration_unit(sc) {
+                if let Some((Measure::Duration, "min", m2)) = duration_unit(sc) {
                     if m2 < m {
                         total += n * m2;
-                        return Some(make(Kind::Duration, total, "min", start..sc.pos));
+                        return Some(make(Measure::Duration, total, "min", start..sc.pos));
                     }
                 }
             }
             sc.pos = save;
-            Some(make(Kind::Duration, total, "min", start..sc.pos))
+            Some(make(Measure::Duration, total, "min", start..sc.pos))
         }
-        Some((kind, unit, m)) => Some(make(kind, v * m, unit, start..sc.pos)),
+        Some((measure, unit, m)) => Some(make(measure, v * m, unit, start..sc.pos)),
         None => {
             // Without a unit: a count, unless it is a lone digit, a time of day or a word.
             let text = &sc.s[start..sc.pos];
@@ -435,14 +435,14 @@ fn with_unit(sc: &mut Scan, v: f64, start: usize, bare: bool) -> Option<Quantity
             if word || clock || (bare && text.len() < 2) {
                 return None;
             }
-            Some(make(Kind::Count, v, "", start..sc.pos))
+            Some(make(Measure::Count, v, "", start..sc.pos))
         }
     }
 }
 
-fn make(kind: Kind, value: f64, unit: &'static str, span: Range<usize>) -> Quantity {
+fn make(measure: Measure, value: f64, unit: &'static str, span: Range<usize>) -> Quantity {
     Quantity {
-        kind,
+        measure,
         value,
         date: None,
         unit,
@@ -468,7 +468,7 @@ mod tests {
     #[test]
     fn korean_money() {
         let q = one("약 1,720억 달러의 순자산");
-        assert_eq!((q.kind, q.unit), (Kind::Money, "USD"));
+        assert_eq!((q.measure, q.unit), (Measure::Money, "USD"));
         assert!(approx(q.value, 1.72e11));
         let q = extract("5,000억 달러(약 720조 원) 규모");
         assert_eq!(q.len(), 2);
@@ -489,7 +489,7 @@ mod tests {
     #[test]
     fn english_money() {
         let q = one("SoftBank plans to invest $30 billion in OpenAI.");
-        assert_eq!((q.kind, q.unit), (Kind::Money, "USD"));
+        assert_eq!((q.measure, q.unit), (Measure::Money, "USD"));
         assert!(approx(q.value, 3e10));
         assert!(approx(one("$6.5bn").value, 6.5e9));
         assert!(approx(one("30 billion dollars").value, 3e10));
@@ -498,15 +498,15 @@ mod tests {
     #[test]
     fn percent_counts_areas() {
         let q = one("지분 3.8%로 축소");
-        assert_eq!((q.kind, q.unit), (Kind::Percent, "%"));
+        assert_eq!((q.measure, q.unit), (Measure::Percent, "%"));
         assert!(approx(q.value, 3.8));
         assert!(approx(one("26% 감소").value, 26.0));
-        assert_eq!(one("0.25%포인트 인하").kind, Kind::PercentPoint);
+        assert_eq!(one("0.25%포인트 인하").measure, Measure::PercentPoint);
         let q = one("연간 7만2000㎡ 규모");
-        assert_eq!((q.kind, q.unit), (Kind::Area, "m2"));
+        assert_eq!((q.measure, q.unit), (Measure::Area, "m2"));
         assert!(approx(q.value, 72_000.0));
         let q = one("일자리 10만 개가");
-        assert_eq!(q.kind, Kind::Count);
+        assert_eq!(q.measure, Measure::Count);
         assert!(approx(q.value, 100_000.0));
         assert!(approx(one("100,000 jobs").value, 100_000.0));
         assert!(approx(one("직원이 13명이지만").value, 13.0));
@@ -515,14 +515,16 @@ mod tests {
     #[test]
     fn durations() {
         let q = one("회동은 1시간 50분 가량");
-        assert_eq!((q.kind, q.unit), (Kind::Duration, "min"));
+        assert_eq!((q.measure, q.unit), (Measure::Duration, "min"));
         assert!(approx(q.value, 110.0));
         assert!(approx(one("about three hours").value, 180.0));
         assert!(approx(one("7분 안에").value, 7.0));
-        assert!(extract("3분의 1").iter().all(|q| q.kind != Kind::Duration));
+        assert!(extract("3분의 1")
+            .iter()
+            .all(|q| q.measure != Measure::Duration));
         assert!(extract("1분기 실적")
             .iter()
-            .all(|q| q.kind != Kind::Duration));
+            .all(|q| q.measure != Measure::Duration));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Consistency signals that need no model: the quantities of a claim (amounts, counts,
 //! percentages, areas, durations, dates) compared with those of the evidence passages.
 //!
-//! For each claim quantity, the evidence quantities of the same kind and unit are candidates;
+//! For each claim quantity, the evidence quantities of the same measure and unit are candidates;
 //! each is scored by how many of the claim's words (its tokens other than numbers) appear in the
 //! words around the evidence quantity, so that `65억 달러에 … Ampere Computing을 인수` is
 //! recognised as the figure for the same thing as the claim's `Ampere Computing을 100억 달러에
@@ -10,13 +10,13 @@
 //! - `mismatch`: the closely related evidence quantities all have other values;
 //! - `conflicting`: one source matches and another, closely related, gives a different value
 //!   (evidence on both sides: it makes a verdict `disputed`);
-//! - `not_found`: no related quantity of that kind and unit.
+//! - `not_found`: no related quantity of that measure and unit.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::quantity::{extract, Kind, Quantity};
+use super::quantity::{extract, Measure, Quantity};
 use crate::retrieval::analyzer::{analyze, query_plan_with, Options, PlanOptions, THESAURUS};
 use crate::retrieval::focus::Focus;
 use crate::text::sentence_spans;
@@ -61,7 +61,9 @@ pub struct SignalEvidence {
 /// One claim quantity and what the evidence says about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Signal {
-    pub kind: Kind,
+    /// What the quantity measures (the API's `kind`).
+    #[serde(rename = "kind")]
+    pub measure: Measure,
     pub claim_text: String,
     pub claim_value: serde_json::Value,
     pub unit: String,
@@ -216,7 +218,7 @@ fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>) -> Signal {
         shown.retain(|c| c.agrees);
     }
     Signal {
-        kind: cq.kind,
+        measure: cq.measure,
         claim_text: claim[cq.span.clone()].to_string(),
         claim_value: cq.value_json(),
         unit: cq.unit.to_string(),
