@@ -18,7 +18,6 @@
 
 pub mod citations;
 pub mod context;
-pub mod dates;
 pub mod extractive;
 pub mod generative;
 pub mod matching;

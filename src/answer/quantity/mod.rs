@@ -11,7 +11,9 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use super::dates::{date, DateParts};
+pub mod dates;
+
+use dates::{date, DateParts};
 
 /// What a quantity measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
