@@ -11,8 +11,9 @@ use super::{
     ContextPassage, Kind, Mode, Progress, Prompts, RejectedCitations, Request, Response,
 };
 use crate::engine::EngineHandle;
-use crate::retrieval::analyzer::{analyze, query_plan, Options, QueryWord};
+use crate::retrieval::analyzer::{analyze, Options};
 use crate::retrieval::index::Retriever;
+use crate::retrieval::query::{query_plan, QueryWord};
 
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]

@@ -17,8 +17,10 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::quantity::{extract, Measure, Quantity};
-use crate::retrieval::analyzer::{analyze, query_plan_with, Options, PlanOptions, THESAURUS};
+use crate::retrieval::analyzer::{analyze, Options};
 use crate::retrieval::focus::Focus;
+use crate::retrieval::query::{query_plan_with, PlanOptions};
+use crate::retrieval::thesaurus::THESAURUS;
 use crate::text::sentence_spans;
 
 /// Characters on each side of an evidence quantity (within its sentence) that form its context.

@@ -18,17 +18,18 @@ use tantivy::schema::{
 };
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
-use crate::retrieval::analyzer::{
-    analyze, flat_query_tokens, hangul_words, query_plan_with, weighted_query_tokens, KoTokenizer,
-    Options, QueryWord, Thesaurus, THESAURUS,
-};
+use crate::retrieval::analyzer::{analyze, hangul_words, KoTokenizer, Options};
 use crate::retrieval::corpus::Corpus;
 use crate::retrieval::focus::{has_form, Focus};
 pub use crate::retrieval::pipeline::Pipeline;
+use crate::retrieval::query::{
+    flat_query_tokens, query_plan_with, weighted_query_tokens, QueryWord,
+};
 pub use crate::retrieval::score::{
     best_sentence, coverage, idf, jaccard, proximity, PROXIMITY_WINDOW,
 };
 use crate::retrieval::segment::{segment_corpus, Passage};
+use crate::retrieval::thesaurus::{Thesaurus, THESAURUS};
 use crate::retrieval::translit::Transliterations;
 
 /// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
