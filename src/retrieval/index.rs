@@ -171,16 +171,20 @@ impl Retriever {
         }
         writer.commit()?;
         let reader = index.reader()?;
-        let token_lists: Vec<Vec<String>> =
-            passages.iter().map(|p| analyze(&p.text, opts)).collect();
-        let token_sets = token_lists
-            .iter()
-            .map(|tokens| tokens.iter().cloned().collect())
-            .collect();
-        let token_lists = if pipeline.proximity {
-            token_lists
+        let token_lists: Vec<Vec<String>> = if pipeline.proximity {
+            passages.iter().map(|p| analyze(&p.text, opts)).collect()
         } else {
             Vec::new()
+        };
+        let token_sets = match pipeline.proximity {
+            true => token_lists
+                .iter()
+                .map(|tokens| tokens.iter().cloned().collect())
+                .collect(),
+            false => passages
+                .iter()
+                .map(|p| analyze(&p.text, opts).into_iter().collect())
+                .collect(),
         };
         let default_token_sets = if opts == Options::default() {
             Vec::new()
