@@ -5,15 +5,16 @@
 //! every citation is checked against the exact lines of the corpus file it names.
 //!
 //! Module map:
-//! - [`retrieval`]: the corpus, passages, the Korean-aware analyzer, the question's focus, the
-//!   BM25 index and search, the optional reranker, English names in Hangul.
+//! - [`retrieval`]: the corpus, passages, the Korean-aware analyzer, a query's words and their
+//!   weights, the question's focus, the BM25 index and search, the optional reranker, English
+//!   names in Hangul.
 //! - [`markers`]: the citation-marker grammar (`[P3]`), shared by the model constraint and the
 //!   parser.
 //! - [`text`]: text helpers: normalisation, sentence boundaries, Hangul detection.
 //! - [`answer`]: grounded answers and claim verdicts: one [`answer::Request`] (a question or a
 //!   claim) in, one [`answer::Response`] out of [`answer::Answerer::run`]; prompts, passage
 //!   selection, generation or evidence mode, citation markers verified against the corpus,
-//!   numeric signals.
+//!   numeric signals from the quantities found in text.
 //! - [`eval`]: the evaluation set and every figure scored against it (retrieval, answers, batch
 //!   outputs) with their text output.
 //! - [`batch`]: batch runs over JSONL/CSV input, resumable, in input order.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{header, StatusCode};
 use axum::Router;
-use common::http::{call, get, post};
+use common::http::{call, call_text, get, post, send};
 use factcheck::answer::citations::verify_citation;
 use factcheck::answer::{AnswerConfig, Answerer, Budget, Citation, Prompts};
 use factcheck::devtools::random::write_preset;
@@ -247,23 +247,18 @@ async fn request_errors_name_the_problem() {
 async fn streaming_sends_deltas_citations_then_the_whole_response() {
     let reply = "근거: [P1] \"약 230억 달러의 현금과 약 1,720억 달러의 순자산\"\n답: 현금 약 230억 달러, 순자산 약 1,720억 달러";
     let s = with_fake(reply, 0, None, 4);
-    let resp = s
-        .app
-        .clone()
-        .oneshot(post(
+    let r = send(
+        &s.app,
+        post(
             "/v1/ask",
             format!(r#"{{"question": "{Q_CASH}", "stream": true, "debug": true}}"#),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let ct = resp.headers()[header::CONTENT_TYPE]
-        .to_str()
-        .unwrap()
-        .to_string();
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let ct = r.header(header::CONTENT_TYPE);
     assert!(ct.starts_with("text/event-stream"), "{ct}");
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let events = sse_events(&String::from_utf8_lossy(&body));
+    let events = sse_events(&r.body);
     let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names.last(), Some(&"done"), "{names:?}");
     let text: String = events
@@ -301,30 +296,28 @@ async fn check_streams_and_evidence_mode_streams_too() {
         None,
         4,
     );
-    let resp = s
-        .app
-        .clone()
-        .oneshot(post(
+    let (_, body) = call_text(
+        &s.app,
+        post(
             "/v1/check",
             r#"{"claim": "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.", "stream": true}"#,
-        ))
-        .await
-        .unwrap();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let events = sse_events(&String::from_utf8_lossy(&body));
+        ),
+    )
+    .await;
+    let events = sse_events(&body);
     let done: Value = serde_json::from_str(&events.last().unwrap().1).unwrap();
     assert_eq!(done["verdict"], "refuted", "{done}");
     assert_eq!(done["citations"][0]["side"], "refutes");
     let plain = router(AppState::new(common::seed_retriever()));
-    let resp = plain
-        .oneshot(post(
+    let (_, body) = call_text(
+        &plain,
+        post(
             "/v1/ask",
             format!(r#"{{"question": "{Q_CASH}", "stream": true}}"#),
-        ))
-        .await
-        .unwrap();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let events = sse_events(&String::from_utf8_lossy(&body));
+        ),
+    )
+    .await;
+    let events = sse_events(&body);
     let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
     assert!(
         names.contains(&"citation") && names.last() == Some(&"done"),
@@ -372,17 +365,16 @@ async fn a_full_queue_is_503_with_retry_after() {
     }
     let second = tokio::spawn(s.app.clone().oneshot(post("/v1/ask", &body)));
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let resp = s
-        .app
-        .clone()
-        .oneshot(post(
+    let r = send(
+        &s.app,
+        post(
             "/v1/check",
             r#"{"claim": "소프트뱅크는 샤프의 사카이 공장을 인수했다."}"#,
-        ))
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(resp.headers()[header::RETRY_AFTER], "2");
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.header(header::RETRY_AFTER), "2");
     release.send(()).unwrap();
     release.send(()).unwrap();
     assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
@@ -497,16 +489,15 @@ async fn a_random_model_runs_the_real_path_end_to_end() {
         "debug when asked for: {v}"
     );
     assert_valid(&corpus, &v["citations"]);
-    let resp = app
-        .clone()
-        .oneshot(post(
+    let (_, body) = call_text(
+        &app,
+        post(
             "/v1/ask",
             r#"{"question": "Where did Delta Robotics open a lab?", "top_k": 2, "stream": true}"#,
-        ))
-        .await
-        .unwrap();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let events = sse_events(&String::from_utf8_lossy(&body));
+        ),
+    )
+    .await;
+    let events = sse_events(&body);
     let (name, data) = events.last().unwrap();
     assert_eq!(name, "done", "{events:?}");
     let done: Value = serde_json::from_str(data).unwrap();

@@ -4,50 +4,15 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::Router;
+use common::http::{get, send, with_headers};
 use factcheck::retrieval::index::Retriever;
 use factcheck::server::{router, Access, AppState, ServerOptions};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 fn app() -> Router {
     let r = Retriever::new(common::fixture_corpus()).unwrap();
     router(AppState::new(r))
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-async fn get(app: &Router, uri: &str, extra: &[(header::HeaderName, &str)]) -> Reply {
-    let mut req = Request::get(uri);
-    for (k, v) in extra {
-        req = req.header(k, *v);
-    }
-    let resp = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn header_str(r: &Reply, name: header::HeaderName) -> &str {
-    r.headers
-        .get(&name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
 }
 
 /// Every `<tag …>` opening tag in `html`, lowercased, with the text up to its closing tag.
@@ -73,10 +38,10 @@ fn tags<'a>(html: &'a str, tag: &str) -> Vec<(String, &'a str)> {
 
 #[tokio::test]
 async fn page_is_html_under_the_strict_csp() {
-    let r = get(&app(), "/", &[]).await;
+    let r = send(&app(), get("/")).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(header_str(&r, header::CONTENT_TYPE).starts_with("text/html"));
-    let csp = header_str(&r, header::CONTENT_SECURITY_POLICY);
+    assert!(r.header(header::CONTENT_TYPE).starts_with("text/html"));
+    let csp = r.header(header::CONTENT_SECURITY_POLICY);
     for directive in [
         "default-src 'none'",
         "script-src 'self'",
@@ -86,14 +51,14 @@ async fn page_is_html_under_the_strict_csp() {
         assert!(csp.contains(directive), "CSP {csp:?} lacks {directive:?}");
     }
     assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
-    assert_eq!(header_str(&r, header::CACHE_CONTROL), "no-cache");
-    assert!(header_str(&r, header::ETAG).starts_with('"'));
+    assert_eq!(r.header(header::CACHE_CONTROL), "no-cache");
+    assert!(r.header(header::ETAG).starts_with('"'));
     assert!(r.body.contains("<html lang=\"ko\">"));
 }
 
 #[tokio::test]
 async fn page_has_no_inline_script_style_or_handlers() {
-    let html = get(&app(), "/", &[]).await.body;
+    let html = send(&app(), get("/")).await.body;
     let scripts = tags(&html, "script");
     assert!(!scripts.is_empty());
     for (attrs, body) in &scripts {
@@ -129,7 +94,7 @@ async fn page_has_no_inline_script_style_or_handlers() {
 #[tokio::test]
 async fn assets_are_served_with_their_content_types() {
     let app = app();
-    let html = get(&app, "/", &[]).await.body;
+    let html = send(&app, get("/")).await.body;
     for (path, want) in [
         ("/assets/app.js", "text/javascript"),
         ("/assets/logic.mjs", "text/javascript"),
@@ -140,21 +105,18 @@ async fn assets_are_served_with_their_content_types() {
             html.contains(path) || path.ends_with(".mjs"),
             "{path} is not used"
         );
-        let r = get(&app, path, &[]).await;
+        let r = send(&app, get(path)).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
         assert!(
-            header_str(&r, header::CONTENT_TYPE).starts_with(want),
+            r.header(header::CONTENT_TYPE).starts_with(want),
             "{path}: {}",
-            header_str(&r, header::CONTENT_TYPE)
+            r.header(header::CONTENT_TYPE)
         );
-        assert_eq!(
-            header_str(&r, "x-content-type-options".parse().unwrap()),
-            "nosniff"
-        );
+        assert_eq!(r.header("x-content-type-options"), "nosniff");
         assert!(!r.body.is_empty());
     }
     // app.js loads its logic module from the same folder.
-    assert!(get(&app, "/assets/app.js", &[])
+    assert!(send(&app, get("/assets/app.js"))
         .await
         .body
         .contains("from './logic.mjs'"));
@@ -164,7 +126,7 @@ async fn assets_are_served_with_their_content_types() {
 async fn scripts_never_parse_html_strings() {
     let app = app();
     for path in ["/assets/app.js", "/assets/logic.mjs"] {
-        let js = get(&app, path, &[]).await.body;
+        let js = send(&app, get(path)).await.body;
         for sink in [
             "innerHTML",
             "outerHTML",
@@ -183,15 +145,21 @@ async fn scripts_never_parse_html_strings() {
 #[tokio::test]
 async fn unchanged_assets_answer_not_modified() {
     let app = app();
-    let first = get(&app, "/assets/app.css", &[]).await;
-    let etag = header_str(&first, header::ETAG).to_string();
-    let again = get(&app, "/assets/app.css", &[(header::IF_NONE_MATCH, &etag)]).await;
+    let first = send(&app, get("/assets/app.css")).await;
+    let etag = first.header(header::ETAG).to_string();
+    let again = send(
+        &app,
+        with_headers(get("/assets/app.css"), &[(header::IF_NONE_MATCH, &etag)]),
+    )
+    .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
-    let stale = get(
+    let stale = send(
         &app,
-        "/assets/app.css",
-        &[(header::IF_NONE_MATCH, "\"old\"")],
+        with_headers(
+            get("/assets/app.css"),
+            &[(header::IF_NONE_MATCH, "\"old\"")],
+        ),
     )
     .await;
     assert_eq!(stale.status, StatusCode::OK);
@@ -205,9 +173,11 @@ async fn unknown_assets_are_json_404s() {
         "/assets/index.html",
         "/assets/..%2Fsrc%2Fmain.rs",
     ] {
-        let r = get(&app, path, &[]).await;
+        let r = send(&app, get(path)).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
-        assert!(header_str(&r, header::CONTENT_TYPE).starts_with("application/json"));
+        assert!(r
+            .header(header::CONTENT_TYPE)
+            .starts_with("application/json"));
         assert!(r.body.contains("\"not_found\""));
     }
 }
@@ -220,13 +190,13 @@ async fn page_and_assets_need_no_api_key() {
         ..ServerOptions::default()
     };
     let app = router(AppState::with_options(r, options));
-    assert_eq!(get(&app, "/", &[]).await.status, StatusCode::OK);
+    assert_eq!(send(&app, get("/")).await.status, StatusCode::OK);
     assert_eq!(
-        get(&app, "/assets/app.js", &[]).await.status,
+        send(&app, get("/assets/app.js")).await.status,
         StatusCode::OK
     );
     assert_eq!(
-        get(&app, "/v1/sources", &[]).await.status,
+        send(&app, get("/v1/sources")).await.status,
         StatusCode::UNAUTHORIZED
     );
 }

@@ -338,7 +338,7 @@ fn retrieval_holds_on_the_out_of_domain_sets() {
 /// folder's own glossary, which the seed corpus reads.
 #[test]
 fn the_builtin_glossary_knows_nothing_of_the_seed_articles() {
-    use factcheck::retrieval::analyzer::BUILTIN_GLOSSARY;
+    use factcheck::retrieval::thesaurus::BUILTIN_GLOSSARY;
     for name in [
         "손정의",
         "소프트뱅크",

@@ -7,9 +7,8 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::Router;
+use common::http::{get, send};
 use factcheck::server::{router, Access, ApiError, AppState, ServerOptions, BODY_LIMIT};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 fn app(options: ServerOptions) -> Router {
     router(AppState::with_options(common::seed_retriever(), options))
@@ -20,10 +19,6 @@ fn with_key() -> Router {
         access: Access::new(Some("s3cret".into()), None, &[]),
         ..ServerOptions::default()
     })
-}
-
-async fn status(app: &Router, req: Request<Body>) -> StatusCode {
-    app.clone().oneshot(req).await.unwrap().status()
 }
 
 fn search(auth: Option<&str>) -> Request<Body> {
@@ -37,32 +32,34 @@ fn search(auth: Option<&str>) -> Request<Body> {
 #[tokio::test]
 async fn api_key_is_required_except_for_health() {
     let app = with_key();
-    assert_eq!(status(&app, search(None)).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        status(&app, search(Some("Bearer wrong"))).await,
+        send(&app, search(None)).await.status,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        status(&app, search(Some("s3cret"))).await,
+        send(&app, search(Some("Bearer wrong"))).await.status,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        status(&app, search(Some("Bearer s3cret"))).await,
+        send(&app, search(Some("s3cret"))).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&app, search(Some("Bearer s3cret"))).await.status,
         StatusCode::OK
     );
-    let health = Request::get("/health").body(Body::empty()).unwrap();
-    assert_eq!(status(&app, health).await, StatusCode::OK);
-    let metrics = Request::get("/metrics").body(Body::empty()).unwrap();
-    assert_eq!(status(&app, metrics).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(&app, get("/health")).await.status, StatusCode::OK);
+    assert_eq!(
+        send(&app, get("/metrics")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn unauthorized_answers_are_json_with_a_challenge() {
-    let resp = with_key().oneshot(search(None)).await.unwrap();
-    assert_eq!(resp.headers()[header::WWW_AUTHENTICATE], "Bearer");
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(v["error"]["code"], "unauthorized");
+    let r = send(&with_key(), search(None)).await;
+    assert_eq!(r.header(header::WWW_AUTHENTICATE), "Bearer");
+    assert_eq!(r.json()["error"]["code"], "unauthorized");
 }
 
 #[tokio::test]
@@ -75,16 +72,19 @@ async fn foreign_hosts_are_refused() {
             .unwrap()
     };
     assert_eq!(
-        status(&app, req("evil.example")).await,
+        send(&app, req("evil.example")).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        status(&app, req("evil.example:8080")).await,
+        send(&app, req("evil.example:8080")).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(status(&app, req("localhost:8080")).await, StatusCode::OK);
-    assert_eq!(status(&app, req("127.0.0.1")).await, StatusCode::OK);
-    assert_eq!(status(&app, req("[::1]:8080")).await, StatusCode::OK);
+    assert_eq!(
+        send(&app, req("localhost:8080")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(send(&app, req("127.0.0.1")).await.status, StatusCode::OK);
+    assert_eq!(send(&app, req("[::1]:8080")).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -110,11 +110,8 @@ async fn no_cors_headers_unless_configured() {
         }),
     ] {
         for req in [preflight(), simple()] {
-            let resp = app.clone().oneshot(req).await.unwrap();
-            assert!(resp
-                .headers()
-                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-                .is_none());
+            let r = send(&app, req).await;
+            assert!(r.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
         }
     }
     let allowed = app(ServerOptions {
@@ -125,9 +122,10 @@ async fn no_cors_headers_unless_configured() {
         .header(header::ORIGIN, "https://newsroom.example")
         .body(Body::from(r#"{"query":"소프트뱅크"}"#))
         .unwrap();
-    let resp = allowed.oneshot(req).await.unwrap();
     assert_eq!(
-        resp.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        send(&allowed, req)
+            .await
+            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN),
         "https://newsroom.example"
     );
 }
@@ -140,11 +138,9 @@ async fn oversized_bodies_are_413_even_without_content_length_checks() {
         .header(header::CONTENT_LENGTH, huge.len())
         .body(Body::from(huge))
         .unwrap();
-    let resp = app.oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(v["error"]["code"], "body_too_large");
+    let r = send(&app, req).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.json()["error"]["code"], "body_too_large");
 }
 
 #[test]
@@ -157,13 +153,11 @@ fn busy_is_503_with_retry_after() {
 #[tokio::test]
 async fn responses_carry_security_headers_and_metrics_count_them() {
     let app = app(ServerOptions::default());
-    let resp = app.clone().oneshot(search(None)).await.unwrap();
-    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
-    let req = Request::get("/metrics").body(Body::empty()).unwrap();
-    let resp = app.oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8(body.to_vec()).unwrap();
+    let r = send(&app, search(None)).await;
+    assert_eq!(r.header("x-content-type-options"), "nosniff");
+    let r = send(&app, get("/metrics")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.body;
     assert!(text.contains("factcheck_http_requests_total"), "{text}");
     assert!(text.contains(r#"route="/v1/search""#), "{text}");
 }
@@ -176,24 +170,14 @@ async fn answer_figures_reach_the_metrics() {
             r#"{"question":"3월 말 기준 소프트뱅크의 현금 보유액은?"}"#,
         ))
         .unwrap();
-    assert_eq!(status(&app, ask).await, StatusCode::OK);
+    assert_eq!(send(&app, ask).await.status, StatusCode::OK);
     let abstain = Request::post("/v1/ask")
         .body(Body::from(
             r#"{"question":"What is the population of Arizona?"}"#,
         ))
         .unwrap();
-    assert_eq!(status(&app, abstain).await, StatusCode::OK);
-    let req = Request::get("/metrics").body(Body::empty()).unwrap();
-    let body = app
-        .oneshot(req)
-        .await
-        .unwrap()
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes();
-    let text = String::from_utf8(body.to_vec()).unwrap();
+    assert_eq!(send(&app, abstain).await.status, StatusCode::OK);
+    let text = send(&app, get("/metrics")).await.body;
     for name in [
         r#"factcheck_citations_total{result="returned"}"#,
         r#"factcheck_answers_total{mode="extractive"}"#,

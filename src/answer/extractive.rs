@@ -145,6 +145,7 @@ pub fn signals_for(a: &Answerer, claim: &str, ctx: &[ContextPassage]) -> Vec<Sig
             passage_id: &p.id,
             source: &p.source,
             text: &passages[p.passage].text,
+            tokens: a.retriever().passage_tokens(p.passage),
         })
         .collect();
     signals::compare(claim, &evidence)

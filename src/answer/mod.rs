@@ -9,16 +9,16 @@
 //! the local model ([`generative`]) or, without one, quote the best evidence sentences
 //! ([`extractive`]) → parse the citation markers and verify every citation against the corpus
 //! lines ([`citations`]) → respond. Claims also get numeric consistency signals ([`signals`],
-//! built on [`quantity`] and [`dates`]) that need no model; [`matching`] says whether a text contains
-//! an answer (for scoring answers and for finding the sentence that supports one). Prompts come from templates
-//! ([`prompts`]); [`crate::eval`] scores the whole pipeline against an evaluation set.
+//! built on [`quantity`]: amounts, counts, durations and [dates](quantity::dates) found in text)
+//! that need no model; [`matching`] says whether a text contains an answer (for scoring answers
+//! and for finding the sentence that supports one). Prompts come from templates ([`prompts`]);
+//! [`crate::eval`] scores the whole pipeline against an evaluation set.
 //!
 //! Retrieval that is too weak (the best hit covers too little of the question) abstains before
 //! any generation; so does a model answer left without a valid citation.
 
 pub mod citations;
 pub mod context;
-pub mod dates;
 pub mod extractive;
 pub mod generative;
 pub mod matching;

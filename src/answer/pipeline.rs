@@ -2,6 +2,7 @@
 //! [`Answerer::run`] takes a [`Request`] through retrieval, the abstention test, generation or
 //! evidence mode, and returns a [`Response`].
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,7 +11,9 @@ use super::{
     ContextPassage, Kind, Mode, Progress, Prompts, RejectedCitations, Request, Response,
 };
 use crate::engine::EngineHandle;
+use crate::retrieval::analyzer::{analyze, Options};
 use crate::retrieval::index::Retriever;
+use crate::retrieval::query::{query_plan, QueryWord};
 
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
@@ -49,28 +52,19 @@ impl Default for AnswerConfig {
 /// many content words the question has. A question whose best passage matches a single one of
 /// several words (`population` unmatched, `Arizona` matched) is not answered by it.
 pub fn matched_words(question: &str, passage: &str) -> (usize, usize) {
-    let plan = crate::retrieval::analyzer::query_plan(
-        question,
-        crate::retrieval::analyzer::Options::default(),
-    );
-    matched_plan_words(&plan, passage)
+    let opts = Options::default();
+    let have: HashSet<String> = analyze(passage, opts).into_iter().collect();
+    matched_plan_words(&query_plan(question, opts), &have)
 }
 
-/// [`matched_words`] for a query already planned (by [`crate::retrieval::index::Retriever::query_plan`], which knows the
-/// corpus's glossary and its Hangul spellings of English names).
-pub fn matched_plan_words(
-    plan: &[crate::retrieval::analyzer::QueryWord],
-    passage: &str,
-) -> (usize, usize) {
-    let opts = crate::retrieval::analyzer::Options::default();
-    let have: std::collections::HashSet<String> =
-        crate::retrieval::analyzer::analyze(passage, opts)
-            .into_iter()
-            .collect();
+/// [`matched_words`] for a query already planned (by [`Retriever::search_planned`], which knows
+/// the corpus's glossary and its Hangul spellings of English names) and a passage already
+/// analysed ([`Retriever::passage_tokens`]).
+pub fn matched_plan_words(plan: &[QueryWord], passage: &HashSet<String>) -> (usize, usize) {
     let words: Vec<_> = plan.iter().filter(|w| !w.tokens.is_empty()).collect();
     let matched = words
         .iter()
-        .filter(|w| w.matched_by(|t| have.contains(t)))
+        .filter(|w| w.matched_by(|t| passage.contains(t)))
         .count();
     (matched, words.len())
 }
@@ -143,7 +137,7 @@ impl Answerer {
         let (hits, plan) = self.retriever.search_planned(text, top_k)?;
         let ctx = context::select(&self.retriever, &hits, self.config.budget);
         let weak = hits.first().is_none_or(|h| {
-            let passage = &self.retriever.passages()[h.passage].text;
+            let passage = self.retriever.passage_tokens(h.passage);
             let (matched, words) = matched_plan_words(&plan, passage);
             h.coverage < self.config.abstain_coverage || matched < words.min(2)
         });

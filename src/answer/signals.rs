@@ -1,7 +1,7 @@
 //! Consistency signals that need no model: the quantities of a claim (amounts, counts,
 //! percentages, areas, durations, dates) compared with those of the evidence passages.
 //!
-//! For each claim quantity, the evidence quantities of the same kind and unit are candidates;
+//! For each claim quantity, the evidence quantities of the same measure and unit are candidates;
 //! each is scored by how many of the claim's words (its tokens other than numbers) appear in the
 //! words around the evidence quantity, so that `65억 달러에 … Ampere Computing을 인수` is
 //! recognised as the figure for the same thing as the claim's `Ampere Computing을 100억 달러에
@@ -10,14 +10,17 @@
 //! - `mismatch`: the closely related evidence quantities all have other values;
 //! - `conflicting`: one source matches and another, closely related, gives a different value
 //!   (evidence on both sides: it makes a verdict `disputed`);
-//! - `not_found`: no related quantity of that kind and unit.
+//! - `not_found`: no related quantity of that measure and unit.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::quantity::{extract, Kind, Quantity};
-use crate::retrieval::analyzer::{analyze, query_plan, Options};
+use super::quantity::{extract, Measure, Quantity};
+use crate::retrieval::analyzer::{analyze, Options};
+use crate::retrieval::focus::Focus;
+use crate::retrieval::query::{query_plan_with, PlanOptions};
+use crate::retrieval::thesaurus::THESAURUS;
 use crate::text::sentence_spans;
 
 /// Characters on each side of an evidence quantity (within its sentence) that form its context.
@@ -60,7 +63,9 @@ pub struct SignalEvidence {
 /// One claim quantity and what the evidence says about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Signal {
-    pub kind: Kind,
+    /// What the quantity measures (the API's `kind`).
+    #[serde(rename = "kind")]
+    pub measure: Measure,
     pub claim_text: String,
     pub claim_value: serde_json::Value,
     pub unit: String,
@@ -75,27 +80,39 @@ pub struct EvidenceText<'a> {
     pub passage_id: &'a str,
     pub source: &'a str,
     pub text: &'a str,
+    /// The passage's tokens ([`crate::retrieval::index::Retriever::passage_tokens`]), analysed
+    /// once when the index was built.
+    pub tokens: &'a HashSet<String>,
 }
 
-/// Content tokens of `text`: analyzer tokens without digits.
+/// A content token: an analyzer token without digits.
+fn is_content(token: &str) -> bool {
+    !token.chars().any(|c| c.is_ascii_digit())
+}
+
+/// Content tokens of `text`.
 fn content_tokens(text: &str) -> HashSet<String> {
     analyze(text, Options::default())
         .into_iter()
-        .filter(|t| !t.chars().any(|c| c.is_ascii_digit()))
+        .filter(|t| is_content(t))
         .collect()
 }
 
 /// Content tokens of a claim with their thesaurus expansions (English claim words also look for
-/// their Korean translations).
+/// their Korean translations). Word weights play no part, so the text's focus is not computed.
 fn claim_words(text: &str) -> HashSet<String> {
-    query_plan(text, Options::default())
+    let plan = PlanOptions {
+        analyzer: Options::default(),
+        ..PlanOptions::default()
+    };
+    query_plan_with(text, &Focus::default(), plan, &THESAURUS)
         .into_iter()
         .flat_map(|w| {
             w.tokens
                 .into_iter()
                 .chain(w.expansions.into_iter().flatten())
         })
-        .filter(|t| !t.chars().any(|c| c.is_ascii_digit()))
+        .filter(|t| is_content(t))
         .collect()
 }
 
@@ -122,8 +139,8 @@ fn weights(evidence: &[EvidenceText<'_>]) -> HashMap<String, f32> {
     let n = evidence.len() as f32;
     let mut df: HashMap<String, f32> = HashMap::new();
     for ev in evidence {
-        for t in content_tokens(ev.text) {
-            *df.entry(t).or_default() += 1.0;
+        for t in ev.tokens.iter().filter(|t| is_content(t)) {
+            *df.entry(t.clone()).or_default() += 1.0;
         }
     }
     df.into_iter()
@@ -203,7 +220,7 @@ fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>) -> Signal {
         shown.retain(|c| c.agrees);
     }
     Signal {
-        kind: cq.kind,
+        measure: cq.measure,
         claim_text: claim[cq.span.clone()].to_string(),
         claim_value: cq.value_json(),
         unit: cq.unit.to_string(),
@@ -242,22 +259,33 @@ pub fn summary(signals: &[Signal]) -> Option<Status> {
 mod tests {
     use super::*;
 
-    fn ev<'a>(label: &'a str, source: &'a str, text: &'a str) -> EvidenceText<'a> {
-        EvidenceText {
-            label,
-            passage_id: label,
-            source,
-            text,
-        }
+    /// [`compare`] over passages given as (label, source, text).
+    fn check(claim: &str, passages: &[(&str, &str, &str)]) -> Vec<Signal> {
+        let tokens: Vec<HashSet<String>> = passages
+            .iter()
+            .map(|(_, _, text)| analyze(text, Options::default()).into_iter().collect())
+            .collect();
+        let evidence: Vec<EvidenceText> = passages
+            .iter()
+            .zip(&tokens)
+            .map(|(&(label, source, text), tokens)| EvidenceText {
+                label,
+                passage_id: label,
+                source,
+                text,
+                tokens,
+            })
+            .collect();
+        compare(claim, &evidence)
     }
 
     const AMPERE: &str = "소프트뱅크는 동시에 OpenAI에 300억 달러를 투자할 준비를 하고 있으며, 65억 달러에 칩 회사 Ampere Computing을 인수할 예정입니다.";
 
     #[test]
     fn mismatching_amount_for_the_same_thing() {
-        let s = compare(
+        let s = check(
             "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.",
-            &[ev("P1", "a.txt", AMPERE)],
+            &[("P1", "a.txt", AMPERE)],
         );
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].status, Status::Mismatch);
@@ -267,9 +295,9 @@ mod tests {
 
     #[test]
     fn matching_amount_across_languages() {
-        let s = compare(
+        let s = check(
             "SoftBank plans to invest $30 billion in OpenAI.",
-            &[ev("P1", "a.txt", AMPERE)],
+            &[("P1", "a.txt", AMPERE)],
         );
         assert_eq!(s[0].status, Status::Match, "{s:?}");
         assert_eq!(s[0].evidence[0].text, "300억 달러");
@@ -277,15 +305,15 @@ mod tests {
 
     #[test]
     fn different_sources_disagreeing_are_conflicting() {
-        let s = compare(
+        let s = check(
             "스타게이트의 투자 규모는 5,000억 달러다.",
             &[
-                ev(
+                (
                     "P1",
                     "a.txt",
                     "스타게이트 프로젝트의 투자 규모는 5,000억 달러에 이른다.",
                 ),
-                ev(
+                (
                     "P2",
                     "b.txt",
                     "스타게이트 프로젝트의 투자 규모는 1,000억 달러로 시작한다.",
@@ -298,26 +326,26 @@ mod tests {
 
     #[test]
     fn unrelated_or_absent_figures_are_not_found() {
-        let s = compare(
+        let s = check(
             "크리스탈 랜드는 2026년에 완공될 예정이다.",
-            &[ev("P1", "a.txt", AMPERE)],
+            &[("P1", "a.txt", AMPERE)],
         );
         assert_eq!(s[0].status, Status::NotFound);
         assert_eq!(summary(&s), None);
-        assert!(compare("숫자가 없는 주장", &[ev("P1", "a", AMPERE)]).is_empty());
+        assert!(check("숫자가 없는 주장", &[("P1", "a", AMPERE)]).is_empty());
     }
 
     #[test]
     fn durations_and_minutes() {
-        let s = compare(
+        let s = check(
             "The Seoul meeting lasted about three hours.",
-            &[ev("P1", "a.txt", "회동은 1시간 50분 가량 진행됐다.")],
+            &[("P1", "a.txt", "회동은 1시간 50분 가량 진행됐다.")],
         );
         // `meeting` reaches `회동` through the glossary.
         assert_eq!(s[0].status, Status::Mismatch, "{s:?}");
-        let s = compare(
+        let s = check(
             "콴다는 문제 사진을 올리면 1분 안에 답을 준다.",
-            &[ev(
+            &[(
                 "P1",
                 "a.txt",
                 "문제 사진을 찍어 올리면 7분 안에 답변하는 서비스",
@@ -328,9 +356,9 @@ mod tests {
 
     #[test]
     fn percent_match_within_one_percent() {
-        let s = compare(
+        let s = check(
             "소프트뱅크는 알리바바 지분을 3.8%로 줄였다.",
-            &[ev("P1", "a.txt", "소프트뱅크, 알리바바 지분 3.8%로 축소")],
+            &[("P1", "a.txt", "소프트뱅크, 알리바바 지분 3.8%로 축소")],
         );
         assert_eq!(s[0].status, Status::Match);
         assert_eq!(summary(&s), Some(Status::Match));

@@ -10,7 +10,8 @@
 //! Detection is deliberately narrow: claims and other statements have no focus and expect
 //! nothing, so their ranking does not change.
 
-use crate::retrieval::analyzer::{normalize, EN_STOPWORDS};
+use crate::retrieval::analyzer::normalize;
+use crate::retrieval::query::EN_STOPWORDS;
 use crate::text::is_hangul_syllable;
 
 /// The form of answer a question asks for, as far as a passage's surface can show it.

@@ -18,17 +18,18 @@ use tantivy::schema::{
 };
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
-use crate::retrieval::analyzer::{
-    analyze, flat_query_tokens, hangul_words, query_plan_with, weighted_query_tokens, KoTokenizer,
-    Options, QueryWord, Thesaurus, THESAURUS,
-};
+use crate::retrieval::analyzer::{analyze, hangul_words, KoTokenizer, Options};
 use crate::retrieval::corpus::Corpus;
 use crate::retrieval::focus::{has_form, Focus};
 pub use crate::retrieval::pipeline::Pipeline;
+use crate::retrieval::query::{
+    flat_query_tokens, query_plan_with, weighted_query_tokens, QueryWord,
+};
 pub use crate::retrieval::score::{
     best_sentence, coverage, idf, jaccard, proximity, PROXIMITY_WINDOW,
 };
 use crate::retrieval::segment::{segment_corpus, Passage};
+use crate::retrieval::thesaurus::{Thesaurus, THESAURUS};
 use crate::retrieval::translit::Transliterations;
 
 /// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
@@ -107,7 +108,15 @@ pub struct HitView<'a> {
 pub struct Retriever {
     corpus: Corpus,
     passages: Vec<Passage>,
+    /// Tokens of each passage, with the pipeline's analyzer options.
     token_sets: Vec<HashSet<String>>,
+    /// Tokens of each passage with the analyzer's default options, what the answer pipeline
+    /// matches against; empty when the pipeline's options are the defaults ([`Self::token_sets`]
+    /// then serve).
+    default_token_sets: Vec<HashSet<String>>,
+    /// Each passage's tokens in order, for the proximity score (empty unless the pipeline uses
+    /// proximity).
+    token_lists: Vec<Vec<String>>,
     /// Tokens of each passage's context (empty sets unless the pipeline uses context).
     context_sets: Vec<HashSet<String>>,
     pipeline: Pipeline,
@@ -162,10 +171,29 @@ impl Retriever {
         }
         writer.commit()?;
         let reader = index.reader()?;
-        let token_sets = passages
-            .iter()
-            .map(|p| analyze(&p.text, opts).into_iter().collect())
-            .collect();
+        let token_lists: Vec<Vec<String>> = if pipeline.proximity {
+            passages.iter().map(|p| analyze(&p.text, opts)).collect()
+        } else {
+            Vec::new()
+        };
+        let token_sets = match pipeline.proximity {
+            true => token_lists
+                .iter()
+                .map(|tokens| tokens.iter().cloned().collect())
+                .collect(),
+            false => passages
+                .iter()
+                .map(|p| analyze(&p.text, opts).into_iter().collect())
+                .collect(),
+        };
+        let default_token_sets = if opts == Options::default() {
+            Vec::new()
+        } else {
+            passages
+                .iter()
+                .map(|p| analyze(&p.text, Options::default()).into_iter().collect())
+                .collect()
+        };
         let translit = if pipeline.transliterate {
             let words: Vec<String> = passages
                 .iter()
@@ -186,6 +214,8 @@ impl Retriever {
             corpus,
             passages,
             token_sets,
+            default_token_sets,
+            token_lists,
             context_sets,
             pipeline,
             glossary: None,
@@ -221,6 +251,16 @@ impl Retriever {
     /// Every passage, in file and line order.
     pub fn passages(&self) -> &[Passage] {
         &self.passages
+    }
+
+    /// The tokens of passage `i` (an index into [`Retriever::passages`]) with the analyzer's
+    /// default options, analysed once when the index was built: what the answer pipeline matches
+    /// a question's words (the abstention test) and a claim's figures (the consistency signals)
+    /// against.
+    pub fn passage_tokens(&self, i: usize) -> &HashSet<String> {
+        self.default_token_sets
+            .get(i)
+            .unwrap_or(&self.token_sets[i])
     }
 
     /// The `top_k` best passages for `query` (fewer when fewer match; none for a query without
@@ -300,8 +340,7 @@ impl Retriever {
                 score *= MISSING_FORM;
             }
             if pipe.proximity {
-                let tokens = analyze(&self.passages[i].text, self.opts);
-                score *= 1.0 + PROXIMITY_BONUS * proximity(&plan, &tokens);
+                score *= 1.0 + PROXIMITY_BONUS * proximity(&plan, &self.token_lists[i]);
             }
             scored.push((i, score, cover));
         }

@@ -6,6 +6,8 @@
 //! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, particles, Latin/digit words) for
 //!   passages and queries alike.
+//! - [`query`]: a query's content words (interrogatives and function words dropped), their
+//!   expansions and weights: the query plan, and BM25's weighted query tokens.
 //! - [`thesaurus`]: the glossary that expands query words (built in, plus the corpus's own).
 //! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
 //! - [`focus`]: the question's focus (what form of answer it asks for) and whether a passage has
@@ -24,6 +26,7 @@ pub mod focus;
 pub mod index;
 pub mod likelihood;
 pub mod pipeline;
+pub mod query;
 pub mod rerank;
 pub mod score;
 pub mod segment;

@@ -1,7 +1,8 @@
 //! The ranking pipeline: which parts of retrieval are on (`--retrieval`), so that each can be
 //! switched off to measure what it adds.
 
-use crate::retrieval::analyzer::{Options, PlanOptions};
+use crate::retrieval::analyzer::Options;
+use crate::retrieval::query::PlanOptions;
 
 /// The parts of the ranking, each of which can be switched off to measure what it adds. Plain
 /// BM25 over Hangul bigrams is [`Pipeline::PLAIN`]; the layer as it was before issue 12 is

@@ -5,9 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use crate::retrieval::analyzer::{analyze, Options, QueryWord};
+use crate::retrieval::analyzer::{analyze, Options};
 use crate::retrieval::focus::{has_form, Expect};
 use crate::retrieval::index::MISSING_FORM;
+use crate::retrieval::query::QueryWord;
 use crate::text::sentence_spans;
 
 /// Largest distance, in tokens, at which two query words count as near each other.
@@ -116,7 +117,7 @@ mod tests {
 
     #[test]
     fn proximity_counts_adjacent_query_words_near_each_other() {
-        let plan = crate::retrieval::analyzer::query_plan("한라산 높이 백록담", Options::default());
+        let plan = crate::retrieval::query::query_plan("한라산 높이 백록담", Options::default());
         let near = analyze("한라산 높이는 1,947m이고 백록담이 있다", Options::default());
         assert_eq!(proximity(&plan, &near), 1.0);
         let far = analyze(

@@ -125,3 +125,35 @@ fn member_matches(member: &str, word: &str) -> bool {
     let n = member.chars().count();
     word.starts_with(member) && ((hangul && n >= 2) || (!hangul && n >= 5))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thesaurus_expands_stems_and_english_words() {
+        let t = Thesaurus::parse(
+            "# comment\n인수|사들이|매입\njob|jobs|일자리\ndata center|데이터센터\nx\n",
+        );
+        assert_eq!(t.expansions("사들이기로", true), vec!["인수", "매입"]);
+        assert_eq!(t.expansions("jobs", false), vec!["job", "일자리"]);
+        assert!(t.expansions("jo", false).is_empty());
+        assert_eq!(
+            t.phrase_expansions("new data center plans", false),
+            vec!["데이터센터"]
+        );
+    }
+
+    #[test]
+    fn one_way_glossary_lines_do_not_join_their_translations() {
+        let t = Thesaurus::parse("project|projects > 프로젝트|사업\nreport > 보도\n");
+        assert_eq!(
+            t.expansions("projects", false),
+            vec!["projects", "프로젝트", "사업"]
+        );
+        assert!(t.expansions("프로젝트", true).is_empty());
+        assert!(t.expansions("사업", true).is_empty());
+        // In a Korean query, an English word is not translated by a one-way line.
+        assert!(t.expansions("projects", true).is_empty());
+    }
+}

@@ -2,7 +2,7 @@
 //! `2019년 9월 26일`, `3월 29일`, `2026년`, `지난 20일` (a day of the month). Dates may be partial
 //! (no year, only a day) and compare on the parts both sides give.
 
-use super::quantity::Scan;
+use super::scan::Scan;
 
 /// A possibly partial calendar date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,0 +1,165 @@
+//! Reading numbers at a cursor: the [`Scan`] cursor over a text, digits with thousands
+//! separators and decimals, Korean magnitudes (`14조4,000억`, `7만2000`), English scale words
+//! (`30 billion`, `$6.5bn`) and English number words (`three`). What the number measures is
+//! read after it ([`super::units`]); dates have their own forms ([`super::dates`]).
+
+/// A cursor over the text.
+pub(super) struct Scan<'a> {
+    pub(super) s: &'a str,
+    pub(super) pos: usize,
+}
+
+impl<'a> Scan<'a> {
+    pub(super) fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+    pub(super) fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+    /// Skips at most one run of spaces (not newlines) and returns how many bytes it skipped.
+    pub(super) fn skip_spaces(&mut self) -> usize {
+        let n = self.rest().len() - self.rest().trim_start_matches([' ', '\t']).len();
+        self.pos += n;
+        n
+    }
+    /// Consumes `word` (ASCII case-insensitive) when it is next and not glued to more letters.
+    pub(super) fn eat_word(&mut self, word: &str) -> bool {
+        let r = self.rest();
+        if r.len() >= word.len()
+            && r.is_char_boundary(word.len())
+            && r[..word.len()].eq_ignore_ascii_case(word)
+            && !r[word.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            self.pos += word.len();
+            return true;
+        }
+        false
+    }
+    pub(super) fn eat(&mut self, prefix: &str) -> bool {
+        if self.rest().starts_with(prefix) {
+            self.pos += prefix.len();
+            return true;
+        }
+        false
+    }
+}
+
+/// Parses digits with thousands separators and a decimal part at the cursor.
+pub(super) fn number(sc: &mut Scan) -> Option<f64> {
+    let r = sc.rest();
+    let b = r.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut i = 0;
+    let mut digits = String::new();
+    while i < b.len() {
+        if b[i].is_ascii_digit() {
+            digits.push(b[i] as char);
+            i += 1;
+        } else if b[i] == b','
+            && b.len() >= i + 4
+            && b[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+            && !b.get(i + 4).is_some_and(u8::is_ascii_digit)
+        {
+            i += 1;
+        } else if b[i] == b'.'
+            && !digits.contains('.')
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        {
+            digits.push('.');
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    sc.pos += i;
+    digits.parse().ok()
+}
+
+/// A number possibly followed by Korean magnitudes (`14조4,000억`, `7만2000`) or an English scale
+/// word (`30 billion`). Returns the value.
+pub(super) fn amount(sc: &mut Scan) -> Option<f64> {
+    let first = number(sc)?;
+    let mut total = 0.0;
+    let mut current = first;
+    let mut last_mag = f64::INFINITY;
+    while let Some(mag) = sc.peek().and_then(magnitude).filter(|&m| m < last_mag) {
+        sc.pos += sc.peek().map_or(0, char::len_utf8);
+        total += current * mag;
+        last_mag = mag;
+        let save = sc.pos;
+        let spaced = sc.skip_spaces() > 0;
+        match number(sc) {
+            Some(n) if sc.peek().and_then(magnitude).is_some_and(|m| m < last_mag) => current = n,
+            Some(n) if !spaced => return Some(total + n),
+            _ => {
+                sc.pos = save;
+                return Some(total);
+            }
+        }
+    }
+    if total > 0.0 {
+        return Some(total + current);
+    }
+    let save = sc.pos;
+    sc.skip_spaces();
+    for (w, m) in SCALES {
+        if sc.eat_word(w) {
+            return Some(first * m);
+        }
+    }
+    sc.pos = save;
+    Some(first)
+}
+
+/// Korean magnitude characters and their values.
+fn magnitude(c: char) -> Option<f64> {
+    match c {
+        '조' => Some(1e12),
+        '억' => Some(1e8),
+        '만' => Some(1e4),
+        '천' => Some(1e3),
+        _ => None,
+    }
+}
+
+/// English scale words after a number.
+const SCALES: &[(&str, f64)] = &[
+    ("trillion", 1e12),
+    ("billion", 1e9),
+    ("million", 1e6),
+    ("thousand", 1e3),
+    ("bn", 1e9),
+    ("tn", 1e12),
+];
+
+/// English number words (a quantity only when a unit follows).
+const WORDS: &[(&str, f64)] = &[
+    ("one", 1.0),
+    ("two", 2.0),
+    ("three", 3.0),
+    ("four", 4.0),
+    ("five", 5.0),
+    ("six", 6.0),
+    ("seven", 7.0),
+    ("eight", 8.0),
+    ("nine", 9.0),
+    ("ten", 10.0),
+    ("eleven", 11.0),
+    ("twelve", 12.0),
+    ("fifteen", 15.0),
+    ("twenty", 20.0),
+    ("thirty", 30.0),
+    ("forty", 40.0),
+    ("fifty", 50.0),
+    ("hundred", 100.0),
+];
+
+/// Consumes an English number word (`three`) at the cursor and returns its value.
+pub(super) fn number_word(sc: &mut Scan) -> Option<f64> {
+    WORDS.iter().find(|(w, _)| sc.eat_word(w)).map(|&(_, v)| v)
+}
