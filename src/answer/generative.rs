@@ -86,13 +86,7 @@ async fn generate(
                 .iter()
                 .map(|(u, r)| char_len(u) + char_len(r))
                 .sum::<usize>();
-        let prompt = Rendered {
-            system,
-            examples,
-            user,
-            english: language(input) == "English",
-        };
-        match attempt(a, kind, prompt, ctx, progress).await {
+        match attempt(a, kind, system, examples, user, ctx, progress).await {
             Ok(g) => return Ok(g),
             Err(Stop::Fallback(f)) => return Err(f),
             Err(Stop::Overflow {
@@ -117,29 +111,16 @@ async fn generate(
     )))
 }
 
-/// A rendered prompt: its turns, and whether the request is in English.
-struct Rendered {
-    system: String,
-    /// Worked examples: (user turn, assistant reply).
-    examples: Vec<(String, String)>,
-    user: String,
-    english: bool,
-}
-
 /// Submits one job and reads it.
 async fn attempt(
     a: &Answerer,
     kind: Kind,
-    prompt: Rendered,
+    system: String,
+    examples: Vec<(String, String)>,
+    user: String,
     ctx: &[ContextPassage],
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Generated, Stop> {
-    let Rendered {
-        system,
-        examples,
-        user,
-        english,
-    } = prompt;
     let mut messages = vec![ChatMessage::new("system", &system)];
     for (u, answer) in examples {
         messages.push(ChatMessage::new("user", &u));
@@ -152,7 +133,7 @@ async fn attempt(
         Kind::Claim => a.config().max_check_tokens,
     };
     let max_tokens = req.max_tokens;
-    let form = quoted::form(kind, ctx, english);
+    let form = quoted::form(kind, ctx);
     req.constraint = Some(Box::new(QuoteFirst::new(form.clone())));
     let start = Instant::now();
     let mut stream = match a.engine().submit(req) {

@@ -37,14 +37,22 @@ const HEDGES: &[&str] = &[
 
 /// True when `answer` contains `reference` in the sense of the module doc.
 pub fn answer_matches(answer: &str, reference: &str) -> bool {
+    answer_matches_question(answer, reference, "")
+}
+
+/// [`answer_matches`] for an answer to `question`: a reference word the question already says
+/// need not be repeated (`230억 달러, 1,720억 달러` answers "현금 보유액과 순자산은 얼마였나?"
+/// whose reference is `현금 약 230억 달러, 순자산 약 1,720억 달러`); figures always must.
+pub fn answer_matches_question(answer: &str, reference: &str, question: &str) -> bool {
+    let asked = squeeze(question);
     let items = reference_items(reference);
     !items.is_empty()
         && items.iter().all(|item| {
-            item_matches(answer, &item.text)
+            item_matches(answer, &item.text, &asked)
                 || item
                     .alias
                     .as_deref()
-                    .is_some_and(|a| item_matches(answer, a))
+                    .is_some_and(|a| item_matches(answer, a, &asked))
         })
 }
 
@@ -228,12 +236,24 @@ fn is_mark(c: char) -> bool {
     )
 }
 
-fn item_matches(answer: &str, item: &str) -> bool {
+/// Whether `answer` holds `item`; `asked` (squeezed question text) excuses words it contains,
+/// unless that would leave the item with nothing to hold.
+fn item_matches(answer: &str, item: &str, asked: &str) -> bool {
     let (quantities, words) = parts(item);
     if quantities.is_empty() && words.is_empty() {
         // Only hedges: fall back to the whole item.
         return squeeze(answer).contains(&squeeze(item));
     }
+    let needed: Vec<String> = words
+        .iter()
+        .filter(|w| asked.is_empty() || !asked.contains(w.as_str()))
+        .cloned()
+        .collect();
+    let words = if quantities.is_empty() && needed.is_empty() {
+        words
+    } else {
+        needed
+    };
     found(answer, &quantities, &words) == Some(1.0)
 }
 
@@ -308,6 +328,19 @@ mod tests {
             "OpenAI와 소프트뱅크",
             "OpenAI, 오라클, 소프트뱅크"
         ));
+    }
+
+    #[test]
+    fn words_the_question_says_need_not_be_repeated() {
+        let q = "3월 말 기준 소프트뱅크의 현금 보유액과 순자산은 얼마였나?";
+        let r = "현금 약 230억 달러, 순자산 약 1,720억 달러";
+        assert!(answer_matches_question("230억 달러, 1,720억 달러", r, q));
+        assert!(!answer_matches("230억 달러, 1,720억 달러", r));
+        // Figures still must be there.
+        assert!(!answer_matches_question("현금, 순자산", r, q));
+        // An item made only of question words still needs them.
+        assert!(!answer_matches_question("모른다", "소프트뱅크", q));
+        assert!(answer_matches_question("소프트뱅크입니다", "소프트뱅크", q));
     }
 
     #[test]

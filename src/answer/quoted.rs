@@ -29,9 +29,8 @@ const SUPPORTED: f32 = 0.5;
 /// Least share for another sentence to replace the model's citation.
 const REPLACES: f32 = 0.6;
 
-/// The form for a request of `kind` over the passages `ctx`; `english`: the request is in
-/// English, so the answer line must be too.
-pub fn form(kind: Kind, ctx: &[ContextPassage], english: bool) -> QuoteFirstForm {
+/// The form for a request of `kind` over the passages `ctx`.
+pub fn form(kind: Kind, ctx: &[ContextPassage]) -> QuoteFirstForm {
     QuoteFirstForm {
         opener: "근거: ".into(),
         none: NO_ANSWER.into(),
@@ -60,7 +59,6 @@ pub fn form(kind: Kind, ctx: &[ContextPassage], english: bool) -> QuoteFirstForm
         min_quote_chars: 4,
         max_quote_bytes: 240,
         whole_sentences: true,
-        answer_without_cjk: english && kind == Kind::Question,
     }
 }
 
@@ -196,10 +194,10 @@ mod tests {
     #[test]
     fn forms_follow_the_request_kind() {
         let c = [ctx("첫 문장이다. 둘째 문장이다.")];
-        let f = form(Kind::Question, &c, false);
+        let f = form(Kind::Question, &c);
         assert_eq!(f.starts, vec![vec![0, "첫 문장이다. ".len()]]);
         assert!(f.choices.is_empty());
-        let f = form(Kind::Claim, &c, false);
+        let f = form(Kind::Claim, &c);
         assert_eq!(f.choices, vec!["supported", "refuted", "unknown"]);
     }
 }

@@ -47,33 +47,6 @@ pub struct QuoteFirstForm {
     pub whole_sentences: bool,
     /// Most bytes in a quote.
     pub max_quote_bytes: usize,
-    /// The answer line may hold no East Asian script (Hangul, CJK ideographs, kana): an English
-    /// question gets its answer in English even when the passages are Korean.
-    pub answer_without_cjk: bool,
-}
-
-/// Korean number and unit words an English answer may keep (`100억 달러`, `10만 개`): a small
-/// model converts them to English units unreliably, and the figure's value is what matters.
-const NUMBER_UNITS: &[&str] = &[
-    "달러", "만", "억", "조", "천", "원", "개", "명", "년", "월", "일",
-];
-
-/// True when `piece` is a run of [`NUMBER_UNITS`] words, spaces aside.
-fn is_number_unit(piece: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(piece) else {
-        return false;
-    };
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        match NUMBER_UNITS.iter().find(|u| rest.starts_with(**u)) {
-            Some(u) => rest = rest[u.len()..].trim_start(),
-            None => return false,
-        }
-    }
-    true
 }
 
 /// What the text generated so far leaves open.
@@ -250,23 +223,18 @@ impl QuoteFirst {
         form.state(text.as_bytes()).1
     }
 
-    /// [`QuoteFirst::answer_tokens`]: (never in an answer: brackets, and East Asian script
-    /// when the form says so; line breaks).
+    /// [`QuoteFirst::answer_tokens`]: (brackets, line breaks).
     fn answer_tokens(&mut self, vocab: &Vocab) -> &(Vec<u32>, Vec<u32>) {
-        let no_cjk = self.form.answer_without_cjk;
         self.answer_tokens.get_or_insert_with(|| {
-            let (mut denied, mut newline) = (Vec::new(), Vec::new());
-            // UTF-8 lead bytes of U+3000..U+DFFF: CJK symbols, kana, ideographs, Hangul.
-            let cjk = |c: u8| (0xE3..=0xED).contains(&c);
+            let (mut brackets, mut newline) = (Vec::new(), Vec::new());
             for (b, ids) in &vocab.by_bytes().ids {
-                let east_asian = no_cjk && b.iter().any(|&c| cjk(c)) && !is_number_unit(b);
-                if b.iter().any(|&c| c == b'[' || c == b']') || east_asian {
-                    denied.extend(ids);
+                if b.iter().any(|&c| c == b'[' || c == b']') {
+                    brackets.extend(ids);
                 } else if b.contains(&b'\n') {
                     newline.extend(ids);
                 }
             }
-            (denied, newline)
+            (brackets, newline)
         })
     }
 
@@ -372,8 +340,8 @@ impl TokenConstraint for QuoteFirst {
             State::Answer { typed } => {
                 // A line break ends a non-empty answer; then only the end token may follow.
                 let started = std::str::from_utf8(&typed).is_ok_and(|s| !s.trim().is_empty());
-                let (denied, newline) = self.answer_tokens(vocab);
-                let mut deny = denied.clone();
+                let (brackets, newline) = self.answer_tokens(vocab);
+                let mut deny = brackets.clone();
                 if !started {
                     deny.extend(newline);
                     deny.extend(vocab.eos_ids());
@@ -450,7 +418,6 @@ mod tests {
             min_quote_chars: 2,
             max_quote_bytes: 200,
             whole_sentences: false,
-            answer_without_cjk: false,
         }
     }
 
@@ -546,26 +513,6 @@ mod tests {
         assert!(t.contains(&Vec::new()) && t.contains(&b"\n".to_vec()));
         let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 애리조나\n", &[], &v);
         assert_eq!(t, vec![Vec::<u8>::new()]);
-    }
-
-    #[test]
-    fn an_english_answer_line_holds_no_hangul() {
-        let v = vocab();
-        let mut f = form();
-        f.answer_without_cjk = true;
-        let mut c = QuoteFirst::new(f);
-        // The quote is still Korean, copied from the passage.
-        let t = allowed_texts(&mut c, "근거: [P1] \"", &[], &v);
-        assert!(t.contains(&"애리조나".as_bytes().to_vec()));
-        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: ", &[], &v);
-        assert!(!t.contains(&"애리조나".as_bytes().to_vec()));
-        assert!(
-            !t.contains(&"주".as_bytes()[..1].to_vec()),
-            "no split Hangul byte"
-        );
-        assert!(is_number_unit(" 억".as_bytes()) && is_number_unit("억 달러".as_bytes()));
-        assert!(!is_number_unit("억원짜리".as_bytes()) && !is_number_unit(b" "));
-        assert!(t.contains(&b"1".to_vec()) && t.contains(&b"P".to_vec()));
     }
 
     #[test]

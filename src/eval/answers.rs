@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{citation_validity, evidence_covered, share, EvalItem};
 use crate::answer::citations::verify_citation;
-use crate::answer::matching::answer_matches;
+use crate::answer::matching::answer_matches_question;
 use crate::answer::{AnswerError, Answerer, Citation, Kind, Mode, Response, Verdict};
 
 /// Coverage of the gold evidence for a group of items.
@@ -38,7 +38,7 @@ pub struct AnswerItem {
     pub verdict: Option<Verdict>,
     pub label: Option<Verdict>,
     /// Answerable questions with a reference answer: whether the answer contains it
-    /// ([`answer_matches`]).
+    /// ([`answer_matches_question`]: words the question says need not be repeated).
     pub answer_right: Option<bool>,
     /// The answer or the verdict's explanation, as returned.
     pub answer: String,
@@ -109,7 +109,7 @@ pub async fn score_answers(
         };
         let answer_right = match (&item.answer, abstained) {
             (Some(reference), Some(abstained)) if item.answerable == Some(true) => {
-                Some(!abstained && answer_matches(&answer, reference))
+                Some(!abstained && answer_matches_question(&answer, reference, item.text()))
             }
             _ => None,
         };
