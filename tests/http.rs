@@ -258,7 +258,7 @@ async fn serves_on_an_ephemeral_port() {
 /// first stage's order comes back, and the response says which happened.
 #[tokio::test]
 async fn search_reranks_on_request() {
-    use factcheck::retrieval::rerank::{RerankError, Reranker};
+    use factcheck::retrieval::rerank::{Candidate, RerankError, Reranker};
     use std::sync::Arc;
 
     /// A stand-in for a model: prefers passages that mention 올트먼.
@@ -267,14 +267,10 @@ async fn search_reranks_on_request() {
         fn name(&self) -> &str {
             "prefers"
         }
-        fn score(
-            &self,
-            _q: &str,
-            passages: &[(&str, Option<&str>)],
-        ) -> Result<Vec<f32>, RerankError> {
-            Ok(passages
+        fn score(&self, _q: &str, candidates: &[Candidate<'_>]) -> Result<Vec<f32>, RerankError> {
+            Ok(candidates
                 .iter()
-                .map(|(p, _)| f32::from(u8::from(p.contains("올트먼"))))
+                .map(|c| f32::from(u8::from(c.text.contains("올트먼"))))
                 .collect())
         }
     }

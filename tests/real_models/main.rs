@@ -14,6 +14,7 @@ mod common;
 mod answers;
 mod greedy;
 mod long;
+mod rerank;
 mod template;
 mod tokenizer;
 mod topk;
