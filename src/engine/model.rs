@@ -556,60 +556,63 @@ fn decode_attention(
     let vs = &v_cpu.as_slice::<half::f16>()?[v_layout.start_offset()..];
     let rep = nh / nkv;
     let scale = 1.0 / (hd as f32).sqrt();
+    let len = c.len;
     let mut out = vec![0f32; nh * hd];
     // As llama.cpp's CPU flash attention does it: one pass over the keys with a running maximum
     // (online softmax), the weighted values summed into an f16 accumulator. The f16 sums are
     // less exact than f32 ones, but they are what llama.cpp computes, and matching it keeps
     // near-ties going the same way.
-    // The `rep` query heads sharing a key/value head go through its rows together, so each f16
-    // row is widened once, not once per query head.
-    // The accumulators are kept in f32 holding f16 values: each update is computed in f32 and
+    // The accumulator is kept in f32 holding f16 values: each update is computed in f32 and
     // rounded to f16 a whole row at a time (the slice conversions use F16C where the CPU has it;
     // element by element they were most of a decoding step).
-    let (mut krow, mut vrow) = (vec![0f32; hd], vec![0f32; hd]);
-    let mut acc = vec![0f32; rep * hd];
-    let mut scratch = vec![half::f16::ZERO; hd];
-    let (mut max, mut sum) = (vec![0f32; rep], vec![0f32; rep]);
-    for g in 0..nkv {
-        let base = g * cap * hd;
-        acc.fill(0.0);
-        max.fill(f32::NEG_INFINITY);
-        sum.fill(0.0);
-        for j in start..c.len {
+    // Query heads are independent, so they are shared among the kernels' threads as llama.cpp
+    // shares them (each head's sums run in the same order either way).
+    let head = |h: usize, out: &mut [f32]| {
+        let base = (h / rep) * cap * hd;
+        let qh = &q[h * hd..(h + 1) * hd];
+        let (mut krow, mut vrow) = (vec![0f32; hd], vec![0f32; hd]);
+        let mut acc = vec![0f32; hd];
+        let mut scratch = vec![half::f16::ZERO; hd];
+        let (mut max, mut sum) = (f32::NEG_INFINITY, 0f32);
+        for j in start..len {
             let row = base + j * hd;
             ks[row..row + hd].convert_to_f32_slice(&mut krow);
+            let s = dot(qh, &krow) * scale;
+            let mut weight = 1.0;
+            if s > max {
+                let shrink = (max - s).exp();
+                for a in acc.iter_mut() {
+                    *a *= shrink;
+                }
+                round_to_f16(&mut acc, &mut scratch);
+                sum *= shrink;
+                max = s;
+            } else {
+                weight = (s - max).exp();
+            }
             vs[row..row + hd].convert_to_f32_slice(&mut vrow);
-            for r in 0..rep {
-                let h = g * rep + r;
-                let s = dot(&q[h * hd..(h + 1) * hd], &krow) * scale;
-                let acc = &mut acc[r * hd..(r + 1) * hd];
-                let mut weight = 1.0;
-                if s > max[r] {
-                    let shrink = (max[r] - s).exp();
-                    for a in acc.iter_mut() {
-                        *a *= shrink;
-                    }
-                    round_to_f16(acc, &mut scratch);
-                    sum[r] *= shrink;
-                    max[r] = s;
-                } else {
-                    weight = (s - max[r]).exp();
-                }
-                for (a, &x) in acc.iter_mut().zip(&vrow) {
-                    *a += x * weight;
-                }
-                round_to_f16(acc, &mut scratch);
-                sum[r] += weight;
+            for (a, &x) in acc.iter_mut().zip(&vrow) {
+                *a += x * weight;
             }
+            round_to_f16(&mut acc, &mut scratch);
+            sum += weight;
         }
-        for r in 0..rep {
-            let h = g * rep + r;
-            for (o, a) in out[h * hd..(h + 1) * hd]
-                .iter_mut()
-                .zip(&acc[r * hd..(r + 1) * hd])
-            {
-                *o = a / sum[r];
-            }
+        for (o, a) in out.iter_mut().zip(&acc) {
+            *o = a / sum;
+        }
+    };
+    // Below this much work (key rows × heads) waking the helpers costs more than it saves.
+    const PARALLEL_FROM: usize = 2048;
+    if super::kernels::tasks::threads() > 1 && (len - start) * nh >= PARALLEL_FROM {
+        let slots: Vec<std::sync::Mutex<&mut [f32]>> =
+            out.chunks_mut(hd).map(std::sync::Mutex::new).collect();
+        super::kernels::tasks::run_tasks(nh, &|h| {
+            let mut slot = slots[h].lock().unwrap_or_else(|e| e.into_inner());
+            head(h, &mut slot);
+        });
+    } else {
+        for (h, o) in out.chunks_mut(hd).enumerate() {
+            head(h, o);
         }
     }
     Ok(Tensor::from_vec(out, (1, 1, nh * hd), &Device::Cpu)?)
