@@ -43,6 +43,8 @@ pub struct BenchReport {
     pub prefill: Vec<(usize, f64)>,
     /// Decode tokens/s after a 512-token prompt, over all generated tokens.
     pub decode_tokens_per_s: f64,
+    /// Decode tokens/s from a one-token prompt (what llama-bench's `tg` figure measures).
+    pub decode_empty_tokens_per_s: f64,
     /// Decode tokens/s of the fastest 16-token window (less sensitive to other processes).
     pub decode_best_window_tokens_per_s: f64,
     /// Prompt tokens in the TTFT runs, and how many of them are the cached prefix.
@@ -66,10 +68,9 @@ pub fn peak_rss_mib() -> Option<f64> {
 fn filler_tokens(lm: &LoadedModel, n: usize) -> Vec<u32> {
     // Ordinary (non-special) ids, spread over the vocabulary.
     let vocab = lm.codec.vocab_size().max(2) as u32;
-    (0..n as u32)
-        .map(|i| (i * 7919 + 13) % vocab)
+    (0..vocab)
+        .map(|i| (i.wrapping_mul(7919) + 13) % vocab)
         .filter(|&t| !lm.codec.is_special(t))
-        .cycle()
         .take(n)
         .collect()
 }
@@ -97,9 +98,10 @@ fn ttft(
     Ok(out)
 }
 
-/// Greedy decoding after a 512-token prompt: overall tokens/s and the best 16-token window.
-fn decode_speed(lm: &mut LoadedModel, n: usize) -> Result<(f64, f64)> {
-    let toks = filler_tokens(lm, 512.min(lm.info.context_length / 2));
+/// Greedy decoding after a `context`-token prompt: overall tokens/s and the best 16-token
+/// window.
+fn decode_speed(lm: &mut LoadedModel, context: usize, n: usize) -> Result<(f64, f64)> {
+    let toks = filler_tokens(lm, context.clamp(1, lm.info.context_length / 2));
     lm.model.clear_cache();
     let mut logits = lm.model.forward_chunked(&toks, PREFILL_CHUNK)?;
     let start = Instant::now();
@@ -143,7 +145,8 @@ pub fn run(path: &Path, opts: &BenchOptions) -> Result<BenchReport> {
         prefill.push((toks.len(), best));
     }
     let (decode_tokens_per_s, decode_best_window_tokens_per_s) =
-        decode_speed(&mut lm, opts.decode_tokens)?;
+        decode_speed(&mut lm, 512, opts.decode_tokens)?;
+    let (decode_empty_tokens_per_s, _) = decode_speed(&mut lm, 1, opts.decode_tokens)?;
     let system = "당신은 한국어 뉴스 기사에 근거해서만 답하는 사실 확인 도우미입니다. 주어진 문단만 인용하고, \
                   각 문장 끝에 [P1] 같은 표시로 근거 문단을 밝히세요. 근거가 없으면 모른다고 답하세요. "
         .to_string();
@@ -162,6 +165,7 @@ pub fn run(path: &Path, opts: &BenchOptions) -> Result<BenchReport> {
         load_s,
         prefill,
         decode_tokens_per_s,
+        decode_empty_tokens_per_s,
         decode_best_window_tokens_per_s,
         ttft_prompt_tokens: (prompt_tokens, cached_tokens),
         ttft_cold_ms: cold,
@@ -182,8 +186,8 @@ impl std::fmt::Display for BenchReport {
         }
         writeln!(
             f,
-            "decode:               {:8.1} tok/s",
-            self.decode_tokens_per_s
+            "decode:               {:8.1} tok/s after 512 prompt tokens, {:.1} tok/s from an empty context",
+            self.decode_tokens_per_s, self.decode_empty_tokens_per_s
         )?;
         let (p, c) = self.ttft_prompt_tokens;
         writeln!(

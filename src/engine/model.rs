@@ -565,54 +565,75 @@ fn decode_attention(
     // The accumulator is kept in f32 holding f16 values: each update is computed in f32 and
     // rounded to f16 a whole row at a time (the slice conversions use F16C where the CPU has it;
     // element by element they were most of a decoding step).
-    // Query heads are independent, so they are shared among the kernels' threads as llama.cpp
-    // shares them (each head's sums run in the same order either way).
-    let head = |h: usize, out: &mut [f32]| {
-        let base = (h / rep) * cap * hd;
-        let qh = &q[h * hd..(h + 1) * hd];
+    // Query heads are independent, so they are shared among the kernels' threads (each head's
+    // sums run in the same order either way). A task takes the heads `heads` of one key/value
+    // group, so each f16 row is widened once for all of them; groups are split when there are
+    // fewer than two per thread (SmolLM2: 3 groups of 3 heads; Gemma 3: one group of 4).
+    let task = |g: usize, heads: std::ops::Range<usize>, out: &mut [f32]| {
+        let base = g * cap * hd;
+        let n = heads.len();
         let (mut krow, mut vrow) = (vec![0f32; hd], vec![0f32; hd]);
-        let mut acc = vec![0f32; hd];
+        let mut acc = vec![0f32; n * hd];
         let mut scratch = vec![half::f16::ZERO; hd];
-        let (mut max, mut sum) = (f32::NEG_INFINITY, 0f32);
+        let (mut max, mut sum) = (vec![f32::NEG_INFINITY; n], vec![0f32; n]);
         for j in start..len {
             let row = base + j * hd;
             ks[row..row + hd].convert_to_f32_slice(&mut krow);
-            let s = dot(qh, &krow) * scale;
-            let mut weight = 1.0;
-            if s > max {
-                let shrink = (max - s).exp();
-                for a in acc.iter_mut() {
-                    *a *= shrink;
-                }
-                round_to_f16(&mut acc, &mut scratch);
-                sum *= shrink;
-                max = s;
-            } else {
-                weight = (s - max).exp();
-            }
             vs[row..row + hd].convert_to_f32_slice(&mut vrow);
-            for (a, &x) in acc.iter_mut().zip(&vrow) {
-                *a += x * weight;
+            for (i, h) in heads.clone().enumerate() {
+                let s = dot(&q[h * hd..(h + 1) * hd], &krow) * scale;
+                let acc = &mut acc[i * hd..(i + 1) * hd];
+                let mut weight = 1.0;
+                if s > max[i] {
+                    let shrink = (max[i] - s).exp();
+                    for a in acc.iter_mut() {
+                        *a *= shrink;
+                    }
+                    round_to_f16(acc, &mut scratch);
+                    sum[i] *= shrink;
+                    max[i] = s;
+                } else {
+                    weight = (s - max[i]).exp();
+                }
+                for (a, &x) in acc.iter_mut().zip(&vrow) {
+                    *a += x * weight;
+                }
+                round_to_f16(acc, &mut scratch);
+                sum[i] += weight;
             }
-            round_to_f16(&mut acc, &mut scratch);
-            sum += weight;
         }
-        for (o, a) in out.iter_mut().zip(&acc) {
-            *o = a / sum;
+        for (i, o) in out.chunks_mut(hd).enumerate() {
+            for (o, a) in o.iter_mut().zip(&acc[i * hd..(i + 1) * hd]) {
+                *o = a / sum[i];
+            }
         }
     };
+    let threads = super::kernels::tasks::threads();
     // Below this much work (key rows × heads) waking the helpers costs more than it saves.
     const PARALLEL_FROM: usize = 2048;
-    if super::kernels::tasks::threads() > 1 && (len - start) * nh >= PARALLEL_FROM {
-        let slots: Vec<std::sync::Mutex<&mut [f32]>> =
-            out.chunks_mut(hd).map(std::sync::Mutex::new).collect();
-        super::kernels::tasks::run_tasks(nh, &|h| {
-            let mut slot = slots[h].lock().unwrap_or_else(|e| e.into_inner());
-            head(h, &mut slot);
+    if threads > 1 && (len - start) * nh >= PARALLEL_FROM {
+        // At least two tasks per thread, so that a thread finishing early finds another.
+        let parts = (2 * threads).div_ceil(nkv).clamp(1, rep);
+        let per = rep.div_ceil(parts);
+        // (group, heads) of each task, and its slice of the output.
+        let mut jobs = Vec::new();
+        let mut rest: &mut [f32] = &mut out;
+        for g in 0..nkv {
+            for h0 in (g * rep..(g + 1) * rep).step_by(per) {
+                let h1 = (h0 + per).min((g + 1) * rep);
+                let (mine, tail) = rest.split_at_mut((h1 - h0) * hd);
+                rest = tail;
+                jobs.push(std::sync::Mutex::new((g, h0..h1, mine)));
+            }
+        }
+        super::kernels::tasks::run_tasks(jobs.len(), &|t| {
+            let mut job = jobs[t].lock().unwrap_or_else(|e| e.into_inner());
+            let (g, heads, out) = &mut *job;
+            task(*g, heads.clone(), out);
         });
     } else {
-        for (h, o) in out.chunks_mut(hd).enumerate() {
-            head(h, o);
+        for (g, out) in out.chunks_mut(rep * hd).enumerate() {
+            task(g, g * rep..(g + 1) * rep, out);
         }
     }
     Ok(Tensor::from_vec(out, (1, 1, nh * hd), &Device::Cpu)?)
