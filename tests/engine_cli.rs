@@ -1,4 +1,5 @@
-//! The `generate`, `bench` and `dev random-model` subcommands, run as a user would.
+//! The `generate`, `bench` and `dev random-model` subcommands, and the model-backed options of
+//! `eval`, run as a user would.
 
 use std::process::Command;
 
@@ -88,4 +89,23 @@ fn bench_runs_on_a_tiny_model() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["decode_tokens_per_s"].as_f64().unwrap() > 0.0);
     assert!(v["ttft_prompt_tokens"][1].as_u64().unwrap() > 0, "{v}");
+}
+
+#[test]
+fn eval_rerank_needs_a_model_and_names_the_flag() {
+    let set = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/extra.jsonl");
+    let out = factcheck()
+        .args(["eval", "--set", set, "--rerank"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--rerank needs --model"), "{err}");
+    let out = factcheck()
+        .args(["eval", "--set", set, "--rerank", "--answers"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--answers"), "{err}");
 }

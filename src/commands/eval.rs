@@ -28,8 +28,8 @@ pub struct EvalArgs {
     #[arg(long, env = "FACTCHECK_MODEL")]
     pub model: Option<PathBuf>,
     /// Score retrieval with the second stage: the model re-orders the first stage's best
-    /// candidates by query likelihood (needs --model).
-    #[arg(long, env = "FACTCHECK_EVAL_RERANK")]
+    /// candidates by query likelihood (needs --model; not with --answers).
+    #[arg(long, env = "FACTCHECK_EVAL_RERANK", conflicts_with = "answers")]
     pub rerank: bool,
 }
 
