@@ -450,6 +450,9 @@ async fn a_random_model_runs_the_real_path_end_to_end() {
     )
     .with_config(config);
     let corpus = answerer.retriever().corpus().clone();
+    // What `serve --model` does once the model has loaded: prefill the question prompt's fixed
+    // part. The questions below then reuse it.
+    answerer.prime().await;
     let answerer = Arc::new(answerer);
     let app = router(AppState::with_answerer(answerer.clone()));
     let (status, v) = call(

@@ -113,6 +113,12 @@ impl Answerer {
         &self.config
     }
 
+    /// Prefills the fixed part of the question prompt into the model's prefix cache (see
+    /// [`super::generative::prime`]); call once the model has loaded.
+    pub async fn prime(&self) {
+        super::generative::prime(self).await;
+    }
+
     /// Answers a question or checks a claim from the `top_k` best passages: the one entry point
     /// of the server, the OpenAI endpoint, batch runs, the evaluation and the command line.
     /// `progress` sees text deltas and each citation as soon as it is verified.

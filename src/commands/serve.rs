@@ -48,6 +48,7 @@ pub struct ServeArgs {
 /// `factcheck serve`.
 pub fn run(corpus: &CorpusArgs, args: ServeArgs) -> Result<(), CommandError> {
     let reranker = args.model.as_deref().map(model_name);
+    let has_model = args.model.is_some();
     let answerer = corpus.answerer(args.model, false)?;
     // With a model, `"rerank": true` searches are re-ordered by it (query likelihood).
     let reranker = reranker.map(|name| {
@@ -73,7 +74,20 @@ pub fn run(corpus: &CorpusArgs, args: ServeArgs) -> Result<(), CommandError> {
             server::write_addr_file(path, bound)
                 .map_err(|e| CommandError::Write(path.clone(), e))?;
         }
-        let mut state = server::AppState::with_answerer(Arc::new(answerer)).options(options);
+        let answerer = Arc::new(answerer);
+        if has_model {
+            // Once loaded, the model prefills the question prompt's fixed part, so the first
+            // question does not wait for it.
+            let primer = Arc::clone(&answerer);
+            tokio::spawn(async move {
+                let engine = primer.engine().clone();
+                let loaded = tokio::task::spawn_blocking(move || engine.wait_loaded()).await;
+                if matches!(loaded, Ok(Ok(()))) {
+                    primer.prime().await;
+                }
+            });
+        }
+        let mut state = server::AppState::with_answerer(answerer).options(options);
         if let Some(r) = reranker {
             state = state.with_reranker(r);
         }
