@@ -72,21 +72,9 @@ async fn generate(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Generated, Fallback> {
     for _ in 0..2 {
-        let (system, user) = a
-            .prompts()
-            .render(kind, input, language(input), signals, ctx)
-            .map_err(Fallback::Error)?;
-        let examples = a
-            .prompts()
-            .examples(kind, language(input))
-            .map_err(Fallback::Error)?;
-        let prompt_chars = char_len(&system)
-            + char_len(&user)
-            + examples
-                .iter()
-                .map(|(u, r)| char_len(u) + char_len(r))
-                .sum::<usize>();
-        match attempt(a, kind, system, examples, user, ctx, progress).await {
+        let (messages, prompt_chars) =
+            prompt_messages(a, kind, input, signals, ctx).map_err(Fallback::Error)?;
+        match attempt(a, kind, messages, ctx, progress).await {
             Ok(g) => return Ok(g),
             Err(Stop::Fallback(f)) => return Err(f),
             Err(Stop::Overflow {
@@ -111,22 +99,37 @@ async fn generate(
     )))
 }
 
-/// Submits one job and reads it.
-async fn attempt(
+/// The chat for a request over `ctx`: the system text, the worked examples as turns, then the
+/// request; and its length in characters (to estimate a fit when it overflows).
+fn prompt_messages(
     a: &Answerer,
     kind: Kind,
-    system: String,
-    examples: Vec<(String, String)>,
-    user: String,
+    input: &str,
+    signals: &str,
     ctx: &[ContextPassage],
-    progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<Generated, Stop> {
+) -> Result<(Vec<ChatMessage>, usize), super::AnswerError> {
+    let (system, user) = a
+        .prompts()
+        .render(kind, input, language(input), signals, ctx)?;
+    let examples = a.prompts().examples(kind, language(input))?;
     let mut messages = vec![ChatMessage::new("system", &system)];
     for (u, answer) in examples {
         messages.push(ChatMessage::new("user", &u));
         messages.push(ChatMessage::new("assistant", &answer));
     }
     messages.push(ChatMessage::new("user", &user));
+    let chars = messages.iter().map(|m| char_len(&m.content)).sum();
+    Ok((messages, chars))
+}
+
+/// Submits one job and reads it.
+async fn attempt(
+    a: &Answerer,
+    kind: Kind,
+    messages: Vec<ChatMessage>,
+    ctx: &[ContextPassage],
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Generated, Stop> {
     let mut req = GenerateRequest::new(messages);
     req.max_tokens = match kind {
         Kind::Question => a.config().max_answer_tokens,
@@ -524,42 +527,35 @@ pub fn not_enough_info(
 /// pay for it (about 2.5 s with the 0.5B model, more with larger ones). Best effort: a failure
 /// is logged and changes nothing else.
 pub async fn prime(a: &Answerer) {
-    let language = "Korean";
-    let built = a
-        .prompts()
-        .render(Kind::Question, "준비", language, "", &[])
-        .and_then(|(system, user)| {
-            let examples = a.prompts().examples(Kind::Question, language)?;
-            Ok((system, examples, user))
-        });
-    let (system, examples, user) = match built {
-        Ok(parts) => parts,
+    // Any Korean question renders the same system text and examples.
+    let messages = match prompt_messages(a, Kind::Question, "준비", "", &[]) {
+        Ok((messages, _)) => messages,
         Err(e) => {
             tracing::warn!("prompt prefix not primed: {e}");
             return;
         }
     };
-    let mut messages = vec![ChatMessage::new("system", &system)];
-    for (u, reply) in examples {
-        messages.push(ChatMessage::new("user", &u));
-        messages.push(ChatMessage::new("assistant", &reply));
-    }
-    messages.push(ChatMessage::new("user", &user));
     let mut req = GenerateRequest::new(messages);
     req.max_tokens = 1;
-    match a.engine().submit(req) {
-        Ok(mut stream) => {
-            while let Some(ev) = stream.recv().await {
-                if let Event::Error(e) = &ev {
-                    tracing::warn!("prompt prefix not primed: {e}");
-                }
-                if matches!(ev, Event::Done { .. } | Event::Error(_)) {
-                    break;
-                }
-            }
-            tracing::info!("prompt prefix primed");
+    let mut stream = match a.engine().submit(req) {
+        Ok(stream) => stream,
+        Err(e) => {
+            tracing::warn!("prompt prefix not primed: {e}");
+            return;
         }
-        Err(e) => tracing::warn!("prompt prefix not primed: {e}"),
+    };
+    while let Some(ev) = stream.recv().await {
+        match ev {
+            Event::Done { .. } => {
+                tracing::info!("prompt prefix primed");
+                return;
+            }
+            Event::Error(e) => {
+                tracing::warn!("prompt prefix not primed: {e}");
+                return;
+            }
+            _ => {}
+        }
     }
 }
 

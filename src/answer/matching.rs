@@ -72,6 +72,7 @@ pub fn reference_items(reference: &str) -> Vec<ReferenceItem> {
         .into_iter()
         .map(|raw| {
             let (text, asides) = strip_asides(&raw);
+            let head = script(&text);
             let alias = asides
                 .into_iter()
                 .filter(|a| {
@@ -79,7 +80,7 @@ pub fn reference_items(reference: &str) -> Vec<ReferenceItem> {
                     let first = a.split_whitespace().next().unwrap_or("").to_lowercase();
                     !HEDGES.contains(&first.as_str())
                 })
-                .find(|a| script(a).is_some() && script(a) != script(&text));
+                .find(|a| script(a).is_some_and(|s| Some(s) != head));
             ReferenceItem {
                 text: text.trim().to_string(),
                 alias,
@@ -246,7 +247,7 @@ fn item_matches(answer: &str, item: &str, asked: &str) -> bool {
     }
     let needed: Vec<String> = words
         .iter()
-        .filter(|w| asked.is_empty() || !asked.contains(w.as_str()))
+        .filter(|w| !asked.contains(w.as_str()))
         .cloned()
         .collect();
     let words = if quantities.is_empty() && needed.is_empty() {

@@ -1,13 +1,15 @@
-//! `factcheck eval`: retrieval figures on an evaluation set and, with `--answers`, the answer
-//! pipeline's figures (see [`crate::eval`]), as text or JSON.
+//! `factcheck eval`: retrieval figures on an evaluation set (with `--rerank`, through the second
+//! stage) and, with `--answers`, the answer pipeline's figures (see [`crate::eval`]), as text or
+//! JSON.
 
 use std::path::{Path, PathBuf};
 
 use super::{block_on, json_text, CommandError, CorpusArgs};
 use crate::answer::Answerer;
-use crate::eval::{load_set, score_answers, score_reranked, score_retrieval, text, EvalError};
+use crate::eval::{load_set, score_answers, score_reranked, text, EvalError};
 use crate::retrieval::index::{Retriever, DEFAULT_TOP_K};
 use crate::retrieval::likelihood::QueryLikelihood;
+use crate::retrieval::rerank::Reranker;
 
 /// Options of `eval`.
 #[derive(clap::Args, Debug)]
@@ -48,38 +50,40 @@ pub fn run(corpus: &CorpusArgs, args: EvalArgs) -> Result<(), CommandError> {
         let name = super::model_name(&path);
         let a = corpus.answerer(Some(path), true)?;
         let reranker = QueryLikelihood::new(a.engine().clone(), &name);
-        let items = load_set(&set)?;
-        let report = score_reranked(a.retriever(), Some(&reranker), &items)?;
-        if json {
-            print!("{}", json_text(&report));
-        } else {
-            print!("{}", text::retrieval_text(&report, verbose));
-        }
+        print!(
+            "{}",
+            eval_output(a.retriever(), Some(&reranker), &set, verbose, json)?
+        );
         return Ok(());
     }
     if answers {
         let a = corpus.answerer(model, true)?;
         if !json {
-            print!("{}", eval_output(a.retriever(), &set, verbose, false)?);
+            print!(
+                "{}",
+                eval_output(a.retriever(), None, &set, verbose, false)?
+            );
             println!();
         }
         print!("{}", answers_eval_output(&a, &set, verbose, json)?);
     } else {
         let r = corpus.retriever()?;
-        print!("{}", eval_output(&r, &set, verbose, json)?);
+        print!("{}", eval_output(&r, None, &set, verbose, json)?);
     }
     Ok(())
 }
 
-/// The retrieval report for an evaluation file: a table, or JSON.
+/// The retrieval report for an evaluation file (with the second stage when `reranker` is
+/// given): a table, or JSON.
 pub fn eval_output(
     r: &Retriever,
+    reranker: Option<&dyn Reranker>,
     set: &Path,
     verbose: bool,
     json: bool,
 ) -> Result<String, EvalError> {
     let items = load_set(set)?;
-    let report = score_retrieval(r, &items)?;
+    let report = score_reranked(r, reranker, &items)?;
     if json {
         return Ok(format!(
             "{}\n",
