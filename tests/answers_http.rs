@@ -167,7 +167,7 @@ async fn ask_and_check_in_evidence_mode() {
         &app,
         post(
             "/v1/ask",
-            r#"{"question": "What is the population of Arizona?"}"#,
+            r#"{"question": "What is the boiling point of mercury?"}"#,
         ),
     )
     .await;

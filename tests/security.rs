@@ -173,7 +173,7 @@ async fn answer_figures_reach_the_metrics() {
     assert_eq!(send(&app, ask).await.status, StatusCode::OK);
     let abstain = Request::post("/v1/ask")
         .body(Body::from(
-            r#"{"question":"What is the population of Arizona?"}"#,
+            r#"{"question":"What is the boiling point of mercury?"}"#,
         ))
         .unwrap();
     assert_eq!(send(&app, abstain).await.status, StatusCode::OK);

@@ -74,7 +74,7 @@ async fn generate(
     for _ in 0..2 {
         let (messages, prompt_chars) =
             prompt_messages(a, kind, input, signals, ctx).map_err(Fallback::Error)?;
-        match attempt(a, kind, messages, ctx, progress).await {
+        match attempt(a, kind, input, messages, ctx, progress).await {
             Ok(g) => return Ok(g),
             Err(Stop::Fallback(f)) => return Err(f),
             Err(Stop::Overflow {
@@ -126,6 +126,7 @@ fn prompt_messages(
 async fn attempt(
     a: &Answerer,
     kind: Kind,
+    input: &str,
     messages: Vec<ChatMessage>,
     ctx: &[ContextPassage],
     progress: &mut (dyn FnMut(Progress) + Send),
@@ -136,7 +137,7 @@ async fn attempt(
         Kind::Claim => a.config().max_check_tokens,
     };
     let max_tokens = req.max_tokens;
-    let form = quoted::form(kind, ctx);
+    let form = quoted::form(kind, input, ctx);
     req.constraint = Some(Box::new(QuoteFirst::new(form.clone())));
     let start = Instant::now();
     let mut stream = match a.engine().submit(req) {

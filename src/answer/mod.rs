@@ -37,7 +37,7 @@ use crate::retrieval::index::IndexError;
 pub use crate::text::is_korean;
 pub use context::{Budget, ContextPassage};
 pub(crate) use pipeline::Fallback;
-pub use pipeline::{matched_plan_words, matched_words, AnswerConfig, Answerer};
+pub use pipeline::{AnswerConfig, Answerer};
 pub use prompts::Prompts;
 pub use signals::Signal;
 

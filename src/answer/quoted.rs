@@ -13,9 +13,9 @@ use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
 use super::{Citation, Kind, Verdict};
-use crate::engine::{QuoteFirst, QuoteFirstForm};
+use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
-use crate::text::{comparable, sentence_spans};
+use crate::text::{char_len, comparable, sentence_spans};
 
 /// The verdict words of the form, and what each means.
 pub const VERDICTS: [(&str, Verdict); 3] = [
@@ -24,13 +24,22 @@ pub const VERDICTS: [(&str, Verdict); 3] = [
     ("unknown", Verdict::NotEnoughInfo),
 ];
 
+/// Fewest characters in a quote.
+const MIN_QUOTE_CHARS: usize = 4;
+/// Most bytes the model copies into one quote (its citation is the whole sentence).
+const MAX_QUOTE_BYTES: usize = 240;
+
+/// Most bytes of the lead quote: it is fed as one batch, so a long sentence costs little and
+/// the model reads its evidence whole.
+const MAX_LEAD_BYTES: usize = 600;
+
 /// Least share of an answer's words a cited sentence must hold for the citation to stand.
 const SUPPORTED: f32 = 0.5;
 /// Least share for another sentence to replace the model's citation.
 const REPLACES: f32 = 0.6;
 
 /// The form for a request of `kind` over the passages `ctx`.
-pub fn form(kind: Kind, ctx: &[ContextPassage]) -> QuoteFirstForm {
+pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage]) -> QuoteFirstForm {
     QuoteFirstForm {
         opener: "근거: ".into(),
         none: NO_ANSWER.into(),
@@ -49,17 +58,49 @@ pub fn form(kind: Kind, ctx: &[ContextPassage]) -> QuoteFirstForm {
             .collect(),
         max_quotes: 2,
         answer: match kind {
-            Kind::Question => "\n답: ".into(),
+            // No space after the colon: the model writes its own (` 애리조나` is one token).
+            Kind::Question => "\n답:".into(),
             Kind::Claim => "\n판정: ".into(),
         },
         choices: match kind {
             Kind::Question => Vec::new(),
             Kind::Claim => VERDICTS.iter().map(|(w, _)| w.to_string()).collect(),
         },
-        min_quote_chars: 4,
-        max_quote_bytes: 240,
+        min_quote_chars: MIN_QUOTE_CHARS,
+        max_quote_bytes: MAX_QUOTE_BYTES,
         whole_sentences: true,
+        lead: lead(ctx, MAX_LEAD_BYTES),
+        echo: match kind {
+            Kind::Question => input.to_string(),
+            Kind::Claim => String::new(),
+        },
     }
+}
+
+/// The first quote: the best passage's best sentence, up to a `"` or line break in it (a quote
+/// cannot hold those) or `max_bytes`. Retrieval ranks similar passages better than a small
+/// model's first label token does (dev: the 1.5B model's own choice covered the gold evidence
+/// for 0.63 of items, this sentence alone for 0.92); the model still decides whether to quote
+/// or abstain, and may add a quote of its own choosing.
+fn lead(ctx: &[ContextPassage], max_bytes: usize) -> Option<Lead> {
+    let best = ctx.first()?;
+    let at = best.text.find(best.highlight.as_str())?;
+    let sentence = &best.text[at..at + best.highlight.len()];
+    let skip = sentence.len() - sentence.trim_start_matches(['"', ' ']).len();
+    let body = &sentence[skip..];
+    let mut end = body
+        .find(['"', '\n', '\r'])
+        .unwrap_or(body.len())
+        .min(max_bytes);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let quote = body[..end].trim_end();
+    (char_len(quote) >= MIN_QUOTE_CHARS).then(|| Lead {
+        passage: 0,
+        start: at + skip,
+        end: at + skip + quote.len(),
+    })
 }
 
 /// What a quote-first output says.
@@ -194,10 +235,10 @@ mod tests {
     #[test]
     fn forms_follow_the_request_kind() {
         let c = [ctx("첫 문장이다. 둘째 문장이다.")];
-        let f = form(Kind::Question, &c);
+        let f = form(Kind::Question, "질문?", &c);
         assert_eq!(f.starts, vec![vec![0, "첫 문장이다. ".len()]]);
         assert!(f.choices.is_empty());
-        let f = form(Kind::Claim, &c);
+        let f = form(Kind::Claim, "주장.", &c);
         assert_eq!(f.choices, vec!["supported", "refuted", "unknown"]);
     }
 }

@@ -116,6 +116,13 @@ pub trait TokenConstraint {
     ) -> Option<TokenMask> {
         self.allowed(generated, vocab)
     }
+
+    /// Text that must come next after `generated` whatever the model would prefer (a fixed word
+    /// of a form, a quote settled in advance); the engine feeds it in one batch, as fast as a
+    /// prompt, instead of one token per step. `None` (the default) when the model has a choice.
+    fn forced(&mut self, _generated: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Allows `[label]` markers only for the given labels.

@@ -343,33 +343,50 @@ pub fn generate(
     let mut recent: Vec<u32> = Vec::new();
     let mut first_token_at = None;
     let mut finish = FinishReason::Length;
-    for step in 0..req.max_tokens {
+    let mut produced = 0;
+    'steps: while produced < req.max_tokens {
         if cancel.load(Ordering::Relaxed) {
             finish = FinishReason::Cancelled;
             break;
         }
-        let token = next_token(lm, &logits, &mut req, &recent, &stream, &mut processor)?;
-        if step == 0 {
+        let forced = forced_tokens(lm, &mut req, &stream);
+        let tokens = if forced.is_empty() {
+            vec![next_token(
+                lm,
+                &logits,
+                &mut req,
+                &recent,
+                &stream,
+                &mut processor,
+            )?]
+        } else {
+            let room = req.max_tokens - produced;
+            forced[..forced.len().min(room)].to_vec()
+        };
+        if produced == 0 {
             timings.ttft_ms = ms(start);
             first_token_at = Some(Instant::now());
         }
-        timings.completion_tokens += 1;
-        if lm.vocab.is_eos(token) {
+        produced += tokens.len();
+        timings.completion_tokens += tokens.len();
+        if forced.is_empty() && lm.vocab.is_eos(tokens[0]) {
             finish = FinishReason::Stop;
             break;
         }
-        recent.push(token);
-        let (delta, stopped) = stream.push(lm.codec.piece(token));
-        if !delta.is_empty() && !sink(Event::Delta(delta)) {
-            finish = FinishReason::Cancelled;
-            break;
+        for &token in &tokens {
+            recent.push(token);
+            let (delta, stopped) = stream.push(lm.codec.piece(token));
+            if !delta.is_empty() && !sink(Event::Delta(delta)) {
+                finish = FinishReason::Cancelled;
+                break 'steps;
+            }
+            if stopped {
+                finish = FinishReason::Stop;
+                break 'steps;
+            }
         }
-        if stopped {
-            finish = FinishReason::Stop;
-            break;
-        }
-        if step + 1 < req.max_tokens {
-            logits = lm.model.forward(&[token])?;
+        if produced < req.max_tokens {
+            logits = lm.model.forward(&tokens)?;
         }
     }
     if finish == FinishReason::Length {
@@ -392,6 +409,32 @@ pub fn generate(
         timings,
     });
     Ok(())
+}
+
+/// The tokens of the text the constraint says must come next (see
+/// [`TokenConstraint::forced`]), when it tokenizes back to exactly that text; empty otherwise
+/// (the model then goes on one token at a time under the mask).
+fn forced_tokens(lm: &LoadedModel, req: &mut GenerateRequest, text: &TextStream) -> Vec<u32> {
+    let Some(c) = req.constraint.as_mut() else {
+        return Vec::new();
+    };
+    if !text.pending().is_empty() {
+        return Vec::new();
+    }
+    let Some(forced) = c.forced(text.text()) else {
+        return Vec::new();
+    };
+    let Ok(ids) = lm.codec.encode_with(&forced, false, false) else {
+        return Vec::new();
+    };
+    let bytes: Vec<u8> = ids
+        .iter()
+        .flat_map(|&id| lm.codec.piece(id).iter().copied())
+        .collect();
+    if bytes != forced.as_bytes() {
+        return Vec::new();
+    }
+    ids
 }
 
 fn next_token(

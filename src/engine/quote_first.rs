@@ -47,6 +47,32 @@ pub struct QuoteFirstForm {
     pub whole_sentences: bool,
     /// Most bytes in a quote.
     pub max_quote_bytes: usize,
+    /// The first quote, when set: a passage index and the byte range of its text that the
+    /// first quote must be (e.g. the best sentence of the best passage; no `"` or line break in
+    /// it). The model still chooses between quoting and the no-evidence word, and any later
+    /// quote is its own choice. Being settled, the lead is fed as one batch
+    /// ([`TokenConstraint::forced`]).
+    pub lead: Option<Lead>,
+    /// What the answer line must say more than (the question): while every word of the line
+    /// is found in this text, the line may not end. Small models asked "which state of the US"
+    /// answer "the US"; made to go on, they name the state. Empty: no such rule.
+    pub echo: String,
+}
+
+/// A first quote settled in advance: `text[start..end]` of passage `passage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lead {
+    pub passage: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl QuoteFirstForm {
+    /// The lead's text when this is its quote (`first` of passage `p`) and the range is valid.
+    fn lead_text(&self, p: usize, first: bool) -> Option<&[u8]> {
+        let l = self.lead.filter(|l| first && l.passage == p)?;
+        self.passages.get(p)?.1.as_bytes().get(l.start..l.end)
+    }
 }
 
 /// What the text generated so far leaves open.
@@ -57,8 +83,12 @@ enum State {
         alts: Vec<(Vec<u8>, Next)>,
         typed: Vec<u8>,
     },
-    /// Inside a quote of passage `passage`, `typed` bytes so far.
-    Quote { passage: usize, typed: Vec<u8> },
+    /// Inside a quote of passage `passage`, `typed` bytes so far; `first` for the first quote.
+    Quote {
+        passage: usize,
+        typed: Vec<u8>,
+        first: bool,
+    },
     /// In the free answer line; `typed` bytes so far.
     Answer { typed: Vec<u8> },
     /// Done: only an end-of-generation token.
@@ -147,6 +177,9 @@ impl QuoteFirstForm {
             match next {
                 Next::Evidence => {
                     alts = self.label_alts("");
+                    if let Some(l) = self.lead {
+                        alts.retain(|(_, n)| *n == Next::Quote(l.passage));
+                    }
                     alts.push((self.none.as_bytes().to_vec(), Next::NoEvidence));
                 }
                 Next::NoEvidence => {
@@ -159,6 +192,7 @@ impl QuoteFirstForm {
                             State::Quote {
                                 passage: p,
                                 typed: rest.to_vec(),
+                                first: out.quotes.is_empty(),
                             },
                             out,
                         )
@@ -209,6 +243,22 @@ impl QuoteFirstForm {
     }
 }
 
+/// Whether every word of `answer` (case aside, punctuation trimmed) occurs in `echo`.
+fn echoes(answer: &str, echo: &str) -> bool {
+    if echo.is_empty() {
+        return false;
+    }
+    let echo = echo.to_lowercase();
+    answer
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .all(|w| echo.contains(&w))
+}
+
 impl QuoteFirst {
     /// A constraint for `form`.
     pub fn new(form: QuoteFirstForm) -> Self {
@@ -239,9 +289,24 @@ impl QuoteFirst {
     }
 
     /// Tokens that continue `typed` as a verbatim run of passage `p` within one line, plus the
-    /// closing mark when `typed` is long enough and ends on a character boundary.
-    fn quote_tokens(&self, p: usize, typed: &[u8], vocab: &Vocab) -> Vec<u32> {
+    /// closing mark when `typed` is long enough and ends on a character boundary. `first`: the
+    /// first quote, which starts at the form's `lead` when it has one.
+    fn quote_tokens(&self, p: usize, typed: &[u8], first: bool, vocab: &Vocab) -> Vec<u32> {
         let index = vocab.by_bytes();
+        if let Some(lead) = self.form.lead_text(p, first) {
+            // The lead: its text, then the closing mark.
+            let Some(rest) = lead.strip_prefix(typed) else {
+                return Vec::new();
+            };
+            if rest.is_empty() {
+                return index.ids.get(b"\"".as_slice()).cloned().unwrap_or_default();
+            }
+            return (1..=index.longest.min(rest.len()))
+                .filter_map(|l| index.ids.get(&rest[..l]))
+                .flatten()
+                .copied()
+                .collect();
+        }
         let text = self.form.passages[p].1.as_bytes();
         let mut allow = Vec::new();
         let ok_char = |b: u8| b != b'\n' && b != b'"' && b != b'\r';
@@ -334,12 +399,18 @@ impl TokenConstraint for QuoteFirst {
                 allow.sort_unstable();
                 Some(TokenMask::Allow(allow))
             }
-            State::Quote { passage, typed } => {
-                Some(TokenMask::Allow(self.quote_tokens(passage, &typed, vocab)))
-            }
+            State::Quote {
+                passage,
+                typed,
+                first,
+            } => Some(TokenMask::Allow(
+                self.quote_tokens(passage, &typed, first, vocab),
+            )),
             State::Answer { typed } => {
-                // A line break ends a non-empty answer; then only the end token may follow.
-                let started = std::str::from_utf8(&typed).is_ok_and(|s| !s.trim().is_empty());
+                // A line break ends a non-empty answer that says more than the question; then
+                // only the end token may follow.
+                let started = std::str::from_utf8(&typed)
+                    .is_ok_and(|s| !s.trim().is_empty() && !echoes(s, &self.form.echo));
                 let (brackets, newline) = self.answer_tokens(vocab);
                 let mut deny = brackets.clone();
                 if !started {
@@ -351,6 +422,43 @@ impl TokenConstraint for QuoteFirst {
             State::End => Some(TokenMask::Allow(vocab.eos_ids())),
             State::Broken => None,
         }
+    }
+
+    /// What every way on shares: the common start of the fixed strings still open (the
+    /// opener, `[P`, a line break), or the rest of the lead quote and its closing mark.
+    fn forced(&mut self, generated: &str) -> Option<String> {
+        let (state, _) = self.form.state(generated.as_bytes());
+        let bytes: Vec<u8> = match state {
+            State::Literal { alts, typed } => {
+                let rests: Vec<&[u8]> = alts
+                    .iter()
+                    .filter_map(|(a, _)| a.strip_prefix(&typed[..]))
+                    .collect();
+                let first = rests.first()?;
+                let n = (0..first.len())
+                    .take_while(|&i| rests.iter().all(|r| r.get(i) == first.get(i)))
+                    .count();
+                first[..n].to_vec()
+            }
+            State::Quote {
+                passage,
+                typed,
+                first,
+            } => {
+                let rest = self
+                    .form
+                    .lead_text(passage, first)?
+                    .strip_prefix(&typed[..])?;
+                [rest, b"\""].concat()
+            }
+            _ => return None,
+        };
+        // Whole characters only.
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).ok()?,
+        };
+        (!text.is_empty()).then(|| text.to_string())
     }
 }
 
@@ -418,6 +526,8 @@ mod tests {
             min_quote_chars: 2,
             max_quote_bytes: 200,
             whole_sentences: false,
+            lead: None,
+            echo: String::new(),
         }
     }
 
@@ -525,6 +635,92 @@ mod tests {
         assert!(t.contains(&"미국".as_bytes().to_vec()));
         assert!(!t.contains(&"애리조나".as_bytes().to_vec()));
         assert!(!t.contains(&"서울".as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn the_first_quote_starts_at_the_lead() {
+        let v = vocab();
+        let mut f = form();
+        let start = "미국 ".len();
+        f.lead = Some(Lead {
+            passage: 0,
+            start,
+            end: start + "애리조나".len(),
+        });
+        let mut c = QuoteFirst::new(f);
+        let t = allowed_texts(&mut c, "근거: ", &[], &v);
+        assert!(t.contains(&b"[".to_vec()) && t.contains(&"없음".as_bytes().to_vec()));
+        let t = allowed_texts(&mut c, "근거: [P", &[], &v);
+        assert_eq!(t, vec![b"1".to_vec()], "only the lead's passage");
+        let t = allowed_texts(&mut c, "근거: [P1] \"", &[], &v);
+        assert!(t.contains(&"애리조나".as_bytes().to_vec()), "{t:?}");
+        assert!(
+            !t.contains(&"미국".as_bytes().to_vec()) && !t.contains(&"서울".as_bytes().to_vec()),
+            "only from the lead"
+        );
+        // A second quote is free.
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n[P", &[], &v);
+        assert!(t.contains(&b"1".to_vec()) && t.contains(&b"2".to_vec()));
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n[P1] \"", &[], &v);
+        assert!(t.contains(&"미국".as_bytes().to_vec()));
+        // The lead is the whole first quote: nothing else before its closing mark.
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나", &[], &v);
+        assert_eq!(t, vec![b"\"".to_vec()]);
+    }
+
+    #[test]
+    fn an_answer_must_say_more_than_the_question() {
+        let v = vocab();
+        let mut f = form();
+        f.echo = "미국의 어느 주에 설립한다?".into();
+        let mut c = QuoteFirst::new(f);
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 미국", &[], &v);
+        assert!(
+            !t.contains(&Vec::new()) && !t.contains(&b"\n".to_vec()),
+            "not yet"
+        );
+        assert!(t.contains(&"애리조나".as_bytes().to_vec()));
+        let t = allowed_texts(
+            &mut c,
+            "근거: [P1] \"애리조나\"\n답: 미국 애리조나",
+            &[],
+            &v,
+        );
+        assert!(t.contains(&Vec::new()) && t.contains(&b"\n".to_vec()));
+        assert!(!echoes("애리조나", "미국의 어느 주?") && echoes("미국.", "미국의 어느 주?"));
+        assert!(!echoes("미국", ""), "no rule without a question");
+    }
+
+    #[test]
+    fn forced_text_is_what_every_way_on_shares() {
+        let mut f = form();
+        f.max_quotes = 1;
+        let mut c = QuoteFirst::new(f.clone());
+        assert_eq!(c.forced("").as_deref(), Some("근거: "));
+        assert_eq!(c.forced("근"), Some("거: ".into()));
+        assert_eq!(c.forced("근거: "), None, "a quote or the no-evidence word");
+        assert_eq!(
+            c.forced("근거: ["),
+            Some("P".into()),
+            "P1, P2 and P3 share `P`"
+        );
+        assert_eq!(c.forced("근거: [P1] \"미국"), None, "a free quote");
+        assert_eq!(c.forced("근거: [P1] \"미국\""), Some("\n답: ".into()));
+        assert_eq!(c.forced("근거: [P1] \"미국\"\n답: 미국"), None);
+        let start = "미국 ".len();
+        f.lead = Some(Lead {
+            passage: 0,
+            start,
+            end: start + "애리조나".len(),
+        });
+        let mut c = QuoteFirst::new(f);
+        assert_eq!(
+            c.forced("근거: ["),
+            Some("P1] \"".into()),
+            "only the lead's passage"
+        );
+        assert_eq!(c.forced("근거: [P1] \""), Some("애리조나\"".into()));
+        assert_eq!(c.forced("근거: [P1] \"애리"), Some("조나\"".into()));
     }
 
     #[test]

@@ -255,8 +255,7 @@ impl Retriever {
 
     /// The tokens of passage `i` (an index into [`Retriever::passages`]) with the analyzer's
     /// default options, analysed once when the index was built: what the answer pipeline matches
-    /// a question's words (the abstention test) and a claim's figures (the consistency signals)
-    /// against.
+    /// a claim's figures (the consistency signals) against.
     pub fn passage_tokens(&self, i: usize) -> &HashSet<String> {
         self.default_token_sets
             .get(i)
@@ -266,17 +265,6 @@ impl Retriever {
     /// The `top_k` best passages for `query` (fewer when fewer match; none for a query without
     /// searchable words). `top_k` is clamped to `1..=MAX_TOP_K`.
     pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
-        Ok(self.search_planned(query, top_k)?.0)
-    }
-
-    /// [`Retriever::search`], also returning the query plan it searched with (what
-    /// [`Retriever::query_plan`] gives), so that a caller needing both computes the question's
-    /// focus and plan once.
-    pub fn search_planned(
-        &self,
-        query: &str,
-        top_k: usize,
-    ) -> Result<(Vec<Hit>, Vec<QueryWord>), IndexError> {
         let top_k = top_k.clamp(1, MAX_TOP_K);
         let pipe = self.pipeline;
         let focus = if pipe.focus {
@@ -292,7 +280,7 @@ impl Retriever {
             flat_query_tokens(&plan)
         };
         if weighted.is_empty() {
-            return Ok((Vec::new(), plan));
+            return Ok(Vec::new());
         }
         let tokens: Vec<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
         let searcher = self.reader.searcher();
@@ -360,7 +348,7 @@ impl Retriever {
                 highlight: best_sentence(&self.passages[passage].text, &weights, expect, self.opts),
             })
             .collect();
-        Ok((hits, plan))
+        Ok(hits)
     }
 
     /// The content words of `query` with their expansions, as this retriever searches them (its

@@ -112,8 +112,8 @@ pub struct QueryWord {
 
 impl QueryWord {
     /// Whether a text says this word, `has` telling whether it holds a token: at least half of
-    /// the word's tokens, or of one of its expansions' tokens, occur. The one rule behind the
-    /// ranking's coverage and the answer pipeline's abstention test.
+    /// the word's tokens, or of one of its expansions' tokens, occur. The rule behind the
+    /// ranking's coverage.
     pub fn matched_by(&self, has: impl Fn(&str) -> bool) -> bool {
         let hit = |tokens: &[String]| {
             !tokens.is_empty() && 2 * tokens.iter().filter(|t| has(t)).count() >= tokens.len()
