@@ -136,6 +136,53 @@ impl TokenConstraint for NoEos {
     }
 }
 
+/// Forces `text` first (fed as one batch), then keeps EOS away.
+struct Forces {
+    text: String,
+}
+impl TokenConstraint for Forces {
+    fn allowed(&mut self, generated: &str, vocab: &Vocab) -> Option<TokenMask> {
+        assert!(
+            generated.starts_with(&self.text) || self.text.starts_with(generated),
+            "asked for a mask inside the forced text: {generated:?}"
+        );
+        NoEos.allowed(generated, vocab)
+    }
+    fn forced(&mut self, generated: &str) -> Option<String> {
+        self.text
+            .strip_prefix(generated)
+            .filter(|rest| !rest.is_empty())
+            .map(str::to_string)
+    }
+}
+
+#[test]
+fn forced_text_is_fed_in_one_batch_and_counted() {
+    for preset in ["tiny-qwen2", "tiny-llama"] {
+        let (_d, path) = tiny(preset);
+        let mut lm = LoadedModel::load(&path).unwrap();
+        let text = "근거: [P1] \"소프트뱅크는 반도체 공장을".to_string();
+        let mut req = request(40, SamplingParams::default());
+        req.constraint = Some(Box::new(Forces { text: text.clone() }));
+        let r = run(&mut lm, req).unwrap();
+        assert!(r.text().starts_with(&text), "{preset}: {:?}", r.text());
+        assert!(
+            r.text().len() > text.len(),
+            "{preset}: the model goes on after it"
+        );
+        assert_eq!(r.timings.completion_tokens, 40, "{preset}");
+        // A forced run longer than the budget is cut at `max_tokens`.
+        let mut req = request(3, SamplingParams::default());
+        req.constraint = Some(Box::new(Forces { text: text.clone() }));
+        let r = run(&mut lm, req).unwrap();
+        assert_eq!(r.timings.completion_tokens, 3, "{preset}");
+        assert_eq!(r.finish, Some(FinishReason::Length));
+        let shown = r.text();
+        let shown = shown.trim_end_matches('\u{FFFD}');
+        assert!(text.starts_with(shown), "{preset}: {shown:?}");
+    }
+}
+
 #[test]
 fn stop_strings_cut_the_output() {
     let (_d, path) = tiny("tiny-llama");

@@ -272,7 +272,7 @@ mod tests {
         assert!(user.ends_with("Question: 질문?"));
         let shots = p.examples(Kind::Question, "Korean").unwrap();
         assert_eq!(shots.len(), 3);
-        assert!(shots[0].0.starts_with("Passages:") && shots[0].1.starts_with("근거: [P2]"));
+        assert!(shots[0].0.starts_with("Passages:") && shots[0].1.starts_with("근거: [P1]"));
         assert_eq!(shots[2].1, format!("근거: {NO_ANSWER}"));
         assert_eq!(p.examples(Kind::Claim, "Korean").unwrap().len(), 3);
     }

@@ -118,11 +118,29 @@ pub struct Read {
     pub notes: Vec<String>,
 }
 
+/// `answer` without a trailing run of one repeated symbol (`Mathpresso////…`): what a small
+/// model writes when the form does not let it stop yet (an answer that only repeats the
+/// question must go on) and it has nothing to add.
+fn without_filler(answer: &str) -> &str {
+    let Some(last) = answer.chars().next_back() else {
+        return answer;
+    };
+    if last.is_alphanumeric() {
+        return answer;
+    }
+    let kept = answer.trim_end_matches(last);
+    if answer.len() - kept.len() >= 3 * last.len_utf8() {
+        kept.trim_end()
+    } else {
+        answer
+    }
+}
+
 /// Reads `text` (written under `form`) against the passages and the corpus.
 pub fn read(form: &QuoteFirstForm, text: &str, ctx: &[ContextPassage], corpus: &Corpus) -> Read {
     let out = QuoteFirst::parse(form, text);
     let mut read = Read {
-        answer: out.answer.clone(),
+        answer: without_filler(&out.answer).to_string(),
         no_evidence: out.no_evidence,
         verdict: VERDICTS
             .iter()
@@ -212,6 +230,15 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filler_runs_are_dropped() {
+        assert_eq!(without_filler("Mathpresso//////"), "Mathpresso");
+        assert_eq!(without_filler("18%"), "18%");
+        assert_eq!(without_filler("약 250억 달러..."), "약 250억 달러");
+        assert_eq!(without_filler("(주)"), "(주)");
+        assert_eq!(without_filler(""), "");
+    }
 
     fn ctx(text: &str) -> ContextPassage {
         ContextPassage {

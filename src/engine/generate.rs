@@ -1,9 +1,10 @@
 //! The generation loop: prefill (through the prefix cache), then one token at a time with
-//! greedy or sampled decoding, constrained decoding, stops on EOS tokens, stop strings and
+//! greedy or sampled decoding, constrained decoding (text a constraint forces is run as one
+//! batch, like a prompt), stops on EOS tokens, stop strings and
 //! `max_tokens`, and a context guard checked before any work. Text is streamed as deltas that
 //! never split a UTF-8 character and never show a stop string (text that may be the start of
 //! one is held back until it is known not to be). The caller cancels by returning `false` from
-//! the event sink or by setting the cancel flag; either stops within one token.
+//! the event sink or by setting the cancel flag; either stops within one step.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;

@@ -15,6 +15,9 @@
 //! abstention), and may give up to [`QuoteFirstForm::max_quotes`] quotes. For a claim the
 //! answer line is one of a fixed set of verdict words.
 //!
+//! The first quote may be settled in advance ([`QuoteFirstForm::lead`]), and text that every
+//! way on shares is offered to the engine to feed in one batch ([`TokenConstraint::forced`]).
+//!
 //! The automaton works on bytes: a byte-level vocabulary splits rare Hangul syllables into
 //! tokens that are not valid UTF-8 alone, and those must be copyable too.
 
@@ -116,9 +119,29 @@ enum Next {
 #[derive(Debug, Clone)]
 pub struct QuoteFirst {
     form: QuoteFirstForm,
-    /// Tokens holding `[` or `]` (kept out of the answer line) and other tokens holding a line
-    /// break (the answer line ends with one); found on first use.
-    answer_tokens: Option<(Vec<u32>, Vec<u32>)>,
+    /// The answer line's special tokens, found on first use.
+    answer_tokens: Option<AnswerTokens>,
+}
+
+/// Tokens the answer line treats apart.
+#[derive(Debug, Clone)]
+struct AnswerTokens {
+    /// Holding `[` or `]` (kept out of the answer line).
+    brackets: Vec<u32>,
+    /// Other tokens holding a line break (the answer line ends with one).
+    newline: Vec<u32>,
+    /// Not whole UTF-8 text (bytes of a character split across tokens): allowed only where
+    /// they keep the line valid UTF-8, so a model that wants to stop where it may not cannot
+    /// fill the line with broken characters.
+    fragments: Vec<u32>,
+}
+
+/// Whether `b` is valid UTF-8 up to, at most, one unfinished character at its end.
+fn utf8_prefix(b: &[u8]) -> bool {
+    match std::str::from_utf8(b) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    }
 }
 
 /// A quote taken from the generated text: the passage index and the quoted text.
@@ -273,18 +296,24 @@ impl QuoteFirst {
         form.state(text.as_bytes()).1
     }
 
-    /// [`QuoteFirst::answer_tokens`]: (brackets, line breaks).
-    fn answer_tokens(&mut self, vocab: &Vocab) -> &(Vec<u32>, Vec<u32>) {
+    /// [`QuoteFirst::answer_tokens`].
+    fn answer_tokens(&mut self, vocab: &Vocab) -> &AnswerTokens {
         self.answer_tokens.get_or_insert_with(|| {
-            let (mut brackets, mut newline) = (Vec::new(), Vec::new());
+            let mut t = AnswerTokens {
+                brackets: Vec::new(),
+                newline: Vec::new(),
+                fragments: Vec::new(),
+            };
             for (b, ids) in &vocab.by_bytes().ids {
                 if b.iter().any(|&c| c == b'[' || c == b']') {
-                    brackets.extend(ids);
+                    t.brackets.extend(ids);
                 } else if b.contains(&b'\n') {
-                    newline.extend(ids);
+                    t.newline.extend(ids);
+                } else if std::str::from_utf8(b).is_err() {
+                    t.fragments.extend(ids);
                 }
             }
-            (brackets, newline)
+            t
         })
     }
 
@@ -411,10 +440,23 @@ impl TokenConstraint for QuoteFirst {
                 // only the end token may follow.
                 let started = std::str::from_utf8(&typed)
                     .is_ok_and(|s| !s.trim().is_empty() && !echoes(s, &self.form.echo));
-                let (brackets, newline) = self.answer_tokens(vocab);
-                let mut deny = brackets.clone();
+                // The bytes of an unfinished character at the end, if any.
+                let tail = match std::str::from_utf8(&typed) {
+                    Ok(_) => &typed[typed.len()..],
+                    Err(e) => &typed[e.valid_up_to()..],
+                };
+                let t = self.answer_tokens(vocab);
+                let fits = |id: &&u32| utf8_prefix(&[tail, vocab.bytes(**id)].concat());
+                if !tail.is_empty() {
+                    // Only the rest of that character.
+                    return Some(TokenMask::Allow(
+                        t.fragments.iter().filter(fits).copied().collect(),
+                    ));
+                }
+                let mut deny = t.brackets.clone();
+                deny.extend(t.fragments.iter().filter(|id| !fits(id)));
                 if !started {
-                    deny.extend(newline);
+                    deny.extend(&t.newline);
                     deny.extend(vocab.eos_ids());
                 }
                 Some(TokenMask::Deny(deny))
@@ -689,6 +731,18 @@ mod tests {
         assert!(t.contains(&Vec::new()) && t.contains(&b"\n".to_vec()));
         assert!(!echoes("애리조나", "미국의 어느 주?") && echoes("미국.", "미국의 어느 주?"));
         assert!(!echoes("미국", ""), "no rule without a question");
+    }
+
+    #[test]
+    fn the_answer_line_stays_valid_utf8() {
+        let v = vocab();
+        let mut c = QuoteFirst::new(form());
+        let han = "주".as_bytes();
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 미국", &[], &v);
+        assert!(t.contains(&han[..1].to_vec()), "a character may start");
+        assert!(!t.contains(&han[1..].to_vec()), "not mid-character");
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 미국", &han[..1], &v);
+        assert_eq!(t, vec![han[1..].to_vec()], "only the rest of the character");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Answers from a real instruct model (qwen2.5-coder-1.5b) through the whole pipeline, on a few
 //! items of `../shared/eval/dev.jsonl`: the answer contains the reference (as `eval --answers`
-//! judges it), every citation is verified, an unanswerable question abstains, and a claim gets
-//! its label. What random weights and scripted backends cannot show.
+//! judges it), every citation is verified, an unanswerable question abstains (the model's own
+//! call: the question matches the corpus's `Arizona`), and a claim gets its label. What random weights and scripted backends cannot show.
 
 use std::sync::Arc;
 
@@ -45,6 +45,11 @@ fn a_real_model_answers_cites_abstains_and_judges() {
         (
             "트럼프 대통령은 스타게이트로 일자리가 몇 개 생길 것이라고 했나?",
             "10만 개",
+        ),
+        // The correctness issue's own check: llama.cpp names the state on this prompt.
+        (
+            "크리스탈 랜드는 미국의 어느 주에 설립될 계획인가?",
+            "애리조나",
         ),
     ] {
         let Response::Answer(r) = run(&a, Request::question(question)) else {
