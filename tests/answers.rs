@@ -136,6 +136,11 @@ async fn markers_are_constrained_to_the_given_labels() {
         allowed, want,
         "the constraint allows exactly the labels given"
     );
+    assert_eq!(
+        seen.first_labels,
+        vec!["P1".to_string()],
+        "the first quote is the best passage's"
+    );
     for p in &r.passages {
         assert!(seen.user.contains(&format!("[{}] ", p.label)));
     }

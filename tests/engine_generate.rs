@@ -161,7 +161,7 @@ fn forced_text_is_fed_in_one_batch_and_counted() {
     for preset in ["tiny-qwen2", "tiny-llama"] {
         let (_d, path) = tiny(preset);
         let mut lm = LoadedModel::load(&path).unwrap();
-        let text = "근거: [P1] \"소프트뱅크는 반도체 공장을".to_string();
+        let text = "근거: [P1] \"소프트".to_string();
         let mut req = request(40, SamplingParams::default());
         req.constraint = Some(Box::new(Forces { text: text.clone() }));
         let r = run(&mut lm, req).unwrap();

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use factcheck::engine::constraint::{TokenMask, Vocab};
+use factcheck::engine::constraint::{TokenConstraint, TokenMask, Vocab};
 use factcheck::engine::loaded::ModelInfo;
 use factcheck::engine::{Backend, EngineError, Event, FinishReason, GenerateRequest, Timings};
 
@@ -31,8 +31,11 @@ pub struct Seen {
     pub user: String,
     /// Characters in all the messages.
     pub prompt_chars: usize,
-    /// Labels the request's constraint allows right after `[`.
+    /// Labels the request's constraint allows right after `[`: for the quote-first form, those
+    /// of a second quote (after the first, which is settled when the form has a lead).
     pub allowed_labels: Vec<String>,
+    /// Labels allowed for the form's first quote.
+    pub first_labels: Vec<String>,
 }
 
 /// The test's side of the fake, shared with it while the engine thread owns the backend.
@@ -105,22 +108,34 @@ impl FakeModel {
         self
     }
 
-    /// The labels the request's constraint allows right after `[`, asked of a tiny vocabulary.
-    fn allowed_labels(req: &mut GenerateRequest) -> Vec<String> {
+    /// The labels the request's constraint allows right after `[` (see [`Seen`]), asked of a
+    /// tiny vocabulary: (later quotes or markers, the first quote).
+    fn allowed_labels(req: &mut GenerateRequest) -> (Vec<String>, Vec<String>) {
         let words = ["[", "]", "P1", "P2", "P3", "P4", "P5", "P6", "P9"];
         let pieces: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
         let vocab = Vocab::from_pieces(&pieces, &[]);
+        let Some(c) = req.constraint.as_mut() else {
+            return Default::default();
+        };
+        let labels = |c: &mut Box<dyn TokenConstraint + Send>, generated: &str| match c
+            .allowed(generated, &vocab)
+        {
+            Some(TokenMask::Allow(ids)) => Some(
+                ids.iter()
+                    .map(|&i| vocab.text(i).to_string())
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        };
         // The quote-first form opens a label after `근거: [`; a marker constraint after any `[`.
-        for generated in ["근거: [", "x ["] {
-            if let Some(TokenMask::Allow(ids)) = req
-                .constraint
-                .as_mut()
-                .and_then(|c| c.allowed(generated, &vocab))
-            {
-                return ids.iter().map(|&i| vocab.text(i).to_string()).collect();
-            }
-        }
-        Vec::new()
+        let Some(first) = labels(c, "근거: [") else {
+            return (labels(c, "x [").unwrap_or_default(), Vec::new());
+        };
+        // A second quote, after a first of P1 (its settled text when the form has a lead).
+        let opened = "근거: [P1] \"";
+        let quote = c.forced(opened).unwrap_or_else(|| "x\"".into());
+        let later = labels(c, &format!("{opened}{quote}\n[")).unwrap_or_default();
+        (later, first)
     }
 }
 
@@ -145,7 +160,7 @@ impl Backend for FakeModel {
         if let Some(g) = &self.gate {
             let _ = g.lock().unwrap().recv();
         }
-        let allowed_labels = Self::allowed_labels(&mut req);
+        let (allowed_labels, first_labels) = Self::allowed_labels(&mut req);
         let text = |i: usize| req.messages.get(i).map_or("", |m| m.content.as_str());
         let prompt: usize = req.messages.iter().map(|m| m.content.chars().count()).sum();
         let last = req.messages.len().saturating_sub(1);
@@ -162,6 +177,7 @@ impl Backend for FakeModel {
             user: text(last).to_string(),
             prompt_chars: prompt,
             allowed_labels,
+            first_labels,
         });
         let (pieces, finish_reason) = match &self.script {
             Script::Tokens => (
