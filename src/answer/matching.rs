@@ -7,7 +7,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::quantity::{extract, Quantity};
+use super::quantity::{extract, Measure, Quantity};
 
 /// Words a reference may use that an answer need not repeat.
 const HEDGES: &[&str] = &[
@@ -179,10 +179,10 @@ pub fn support(text: &str, answer: &str) -> Option<f32> {
 /// when there are none).
 fn found(text: &str, quantities: &[Quantity], words: &[String]) -> Option<f32> {
     let have = extract(&text.nfc().collect::<String>());
-    if !quantities
-        .iter()
-        .all(|q| have.iter().any(|h| h.same_value(q) == Some(true)))
-    {
+    if !quantities.iter().all(|q| {
+        have.iter()
+            .any(|h| h.same_value(q) == Some(true) || same_count(q, h))
+    }) {
         return None;
     }
     if words.is_empty() {
@@ -191,6 +191,17 @@ fn found(text: &str, quantities: &[Quantity], words: &[String]) -> Option<f32> {
     let hay = squeeze(text);
     let n = words.iter().filter(|w| hay.contains(w.as_str())).count();
     Some(n as f32 / words.len() as f32)
+}
+
+/// Whether `answer` is a bare count (`13`, `10만 개`) of the same value as the text's count of
+/// anything (`13명`): a bare number claims no unit. A count of people must meet one.
+fn same_count(answer: &Quantity, text: &Quantity) -> bool {
+    answer.measure == Measure::Count
+        && answer.unit.is_empty()
+        && text.measure == Measure::Count
+        && answer.date.is_none()
+        && text.date.is_none()
+        && (answer.value - text.value).abs() <= 0.01 * answer.value.abs().max(text.value.abs())
 }
 
 /// The quantities of `text` and its other words (squeezed, hedges and quote marks aside).
@@ -261,6 +272,19 @@ fn item_matches(answer: &str, item: &str, asked: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_of_people_needs_people() {
+        let text = "인조는 남한산성으로 피신해 45일 동안 버티다가 항복하였다.";
+        assert_eq!(support(text, "45 people"), None);
+        assert_eq!(support("직원이 13명이지만", "13 people"), Some(1.0));
+        assert_eq!(
+            support("직원이 13명이지만", "13"),
+            Some(1.0),
+            "a bare number claims no unit"
+        );
+        assert_eq!(support("일자리 10만 개", "10만 개"), Some(1.0));
+    }
 
     #[test]
     fn items_split_on_list_separators_not_on_thousands() {

@@ -53,7 +53,8 @@ pub struct Quantity {
     pub value: f64,
     /// For dates: the parts given.
     pub date: Option<DateParts>,
-    /// Currency code, `%`, `%p`, `m2`, `min`, `month`, or empty for counts and dates.
+    /// Currency code, `%`, `%p`, `m2`, `min`, `month`, `persons` for counts of people, or empty
+    /// for other counts and dates.
     pub unit: &'static str,
     /// Byte range in the text.
     pub span: Range<usize>,

@@ -23,18 +23,20 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("KRW", "KRW"),
 ];
 
-/// Counter words after a number.
-const COUNTERS: &[&str] = &[
-    "개",
-    "명",
-    "곳",
-    "건",
-    "대",
-    "jobs",
-    "people",
-    "employees",
-    "companies",
-    "units",
+/// Counter words after a number, with their unit code: people are counted apart (`45 people`
+/// is not the `45` of `45일`); other counters, like a bare number, have none.
+const COUNTERS: &[(&str, &str)] = &[
+    ("개", ""),
+    ("명", "persons"),
+    ("곳", ""),
+    ("건", ""),
+    ("대", ""),
+    ("jobs", ""),
+    ("people", "persons"),
+    ("persons", "persons"),
+    ("employees", "persons"),
+    ("companies", ""),
+    ("units", ""),
 ];
 
 /// What follows a number: measure, unit and a multiplier applied to the value.
@@ -70,14 +72,14 @@ pub(super) fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     if let Some(d) = duration_unit(sc) {
         return Some(d);
     }
-    for c in COUNTERS {
+    for (c, code) in COUNTERS {
         let ok = if c.is_ascii() {
             sc.eat_word(c)
         } else {
             sc.eat(c)
         };
         if ok {
-            return Some((Measure::Count, "", 1.0));
+            return Some((Measure::Count, code, 1.0));
         }
     }
     sc.pos = save;
