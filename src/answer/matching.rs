@@ -198,10 +198,12 @@ fn found(text: &str, quantities: &[Quantity], words: &[String]) -> Option<f32> {
 fn same_count(answer: &Quantity, text: &Quantity) -> bool {
     answer.measure == Measure::Count
         && answer.unit.is_empty()
-        && text.measure == Measure::Count
-        && answer.date.is_none()
-        && text.date.is_none()
-        && (answer.value - text.value).abs() <= 0.01 * answer.value.abs().max(text.value.abs())
+        && Quantity {
+            unit: text.unit,
+            ..answer.clone()
+        }
+        .same_value(text)
+            == Some(true)
 }
 
 /// The quantities of `text` and its other words (squeezed, hedges and quote marks aside).

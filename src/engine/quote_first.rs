@@ -121,6 +121,8 @@ pub struct QuoteFirst {
     form: QuoteFirstForm,
     /// The answer line's special tokens, found on first use.
     answer_tokens: Option<AnswerTokens>,
+    /// The form's `echo`, lower-cased once.
+    echo: String,
 }
 
 /// Tokens the answer line treats apart.
@@ -266,12 +268,12 @@ impl QuoteFirstForm {
     }
 }
 
-/// Whether every word of `answer` (case aside, punctuation trimmed) occurs in `echo`.
+/// Whether every word of `answer` (lower-cased, punctuation trimmed) occurs in `echo` (already
+/// lower-cased).
 fn echoes(answer: &str, echo: &str) -> bool {
     if echo.is_empty() {
         return false;
     }
-    let echo = echo.to_lowercase();
     answer
         .split_whitespace()
         .map(|w| {
@@ -286,6 +288,7 @@ impl QuoteFirst {
     /// A constraint for `form`.
     pub fn new(form: QuoteFirstForm) -> Self {
         Self {
+            echo: form.echo.to_lowercase(),
             form,
             answer_tokens: None,
         }
@@ -439,7 +442,7 @@ impl TokenConstraint for QuoteFirst {
                 // A line break ends a non-empty answer that says more than the question; then
                 // only the end token may follow.
                 let started = std::str::from_utf8(&typed)
-                    .is_ok_and(|s| !s.trim().is_empty() && !echoes(s, &self.form.echo));
+                    .is_ok_and(|s| !s.trim().is_empty() && !echoes(s, &self.echo));
                 // The bytes of an unfinished character at the end, if any.
                 let tail = match std::str::from_utf8(&typed) {
                     Ok(_) => &typed[typed.len()..],
@@ -679,16 +682,21 @@ mod tests {
         assert!(!t.contains(&"서울".as_bytes().to_vec()));
     }
 
+    /// A lead of `애리조나` in the test form's first passage.
+    fn arizona() -> Lead {
+        let start = "미국 ".len();
+        Lead {
+            passage: 0,
+            start,
+            end: start + "애리조나".len(),
+        }
+    }
+
     #[test]
     fn the_first_quote_starts_at_the_lead() {
         let v = vocab();
         let mut f = form();
-        let start = "미국 ".len();
-        f.lead = Some(Lead {
-            passage: 0,
-            start,
-            end: start + "애리조나".len(),
-        });
+        f.lead = Some(arizona());
         let mut c = QuoteFirst::new(f);
         let t = allowed_texts(&mut c, "근거: ", &[], &v);
         assert!(t.contains(&b"[".to_vec()) && t.contains(&"없음".as_bytes().to_vec()));
@@ -761,12 +769,7 @@ mod tests {
         assert_eq!(c.forced("근거: [P1] \"미국"), None, "a free quote");
         assert_eq!(c.forced("근거: [P1] \"미국\""), Some("\n답: ".into()));
         assert_eq!(c.forced("근거: [P1] \"미국\"\n답: 미국"), None);
-        let start = "미국 ".len();
-        f.lead = Some(Lead {
-            passage: 0,
-            start,
-            end: start + "애리조나".len(),
-        });
+        f.lead = Some(arizona());
         let mut c = QuoteFirst::new(f);
         assert_eq!(
             c.forced("근거: ["),

@@ -45,6 +45,15 @@ impl<'a> Scan<'a> {
         }
         false
     }
+    /// Consumes a unit name: an English one as a whole word ([`Scan::eat_word`]), a Korean one
+    /// as a prefix (particles follow it: `명이`).
+    pub(super) fn eat_unit(&mut self, name: &str) -> bool {
+        if name.is_ascii() {
+            self.eat_word(name)
+        } else {
+            self.eat(name)
+        }
+    }
 }
 
 /// Parses digits with thousands separators and a decimal part at the cursor.

@@ -52,12 +52,7 @@ pub(super) fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
         return Some((Measure::Percent, "%", 1.0));
     }
     for (w, code) in CURRENCIES {
-        let ok = if w.is_ascii() {
-            sc.eat_word(w)
-        } else {
-            sc.eat(w)
-        };
-        if ok {
+        if sc.eat_unit(w) {
             return Some((Measure::Money, code, 1.0));
         }
     }
@@ -73,12 +68,7 @@ pub(super) fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
         return Some(d);
     }
     for (c, code) in COUNTERS {
-        let ok = if c.is_ascii() {
-            sc.eat_word(c)
-        } else {
-            sc.eat(c)
-        };
-        if ok {
+        if sc.eat_unit(c) {
             return Some((Measure::Count, code, 1.0));
         }
     }
