@@ -5,14 +5,18 @@
 //! A quote becomes the citation of the whole sentence it was copied from (readers see the
 //! context; the quote is verbatim either way). An answer is then held to its evidence: when the
 //! cited sentence does not carry the answer's figures and most of its words, the sentence of the
-//! given passages that does is cited instead; when no sentence carries the answer's figures, the
-//! answer is not returned (a number the passages do not hold is the invention users fear most).
+//! given passages that does is cited instead (an answer of two items may draw them from its two
+//! quotes); when neither the quotes together nor any one sentence carries the answer's figures,
+//! the answer is not returned (a number the passages do not hold is the invention users fear
+//! most).
 
-use super::citations::passage_citation;
+use super::citations::{passage_citation, MIN_QUOTE_CHARS};
 use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
+use super::quantity::{english_figures, extract};
 use super::{Citation, Kind, Verdict};
+use crate::engine::figures::Figures;
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
 use crate::text::{char_len, comparable, sentence_spans};
@@ -24,10 +28,12 @@ pub const VERDICTS: [(&str, Verdict); 3] = [
     ("unknown", Verdict::NotEnoughInfo),
 ];
 
-/// Fewest characters in a quote.
-const MIN_QUOTE_CHARS: usize = 4;
 /// Most bytes the model copies into one quote (its citation is the whole sentence).
 const MAX_QUOTE_BYTES: usize = 240;
+
+/// The Korean letters an English answer may still hold: a figure or date copied from the quote
+/// (`230억`, `10만`, `22일`) is then written the English way ([`english_figures`]).
+const KOREAN_MAGNITUDES: &str = "만억조년월일";
 
 /// Most bytes of the lead quote: it is fed as one batch, so a long sentence costs little and
 /// the model reads its evidence whole.
@@ -74,24 +80,43 @@ pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage]) -> QuoteFirstForm {
             Kind::Question => input.to_string(),
             Kind::Claim => String::new(),
         },
+        latin_answer: (kind == Kind::Question && !super::is_korean(input))
+            .then(|| KOREAN_MAGNITUDES.into()),
+        figures: (kind == Kind::Question).then(|| figures(input, ctx)),
     }
 }
 
-/// The first quote: the best passage's best sentence, up to a `"` or line break in it (a quote
-/// cannot hold those) or `max_bytes`. Retrieval ranks similar passages better than a small
-/// model's first label token does (dev: the 1.5B model's own choice covered the gold evidence
-/// for 0.63 of items, this sentence alone for 0.92); the model still decides whether to quote
-/// or abstain, and may add a quote of its own choosing.
+/// The figures an answer may hold, for each passage: its own, written as they are and the
+/// English way (`230억 달러` → `$23 billion`, `22일` → `the 22nd`), and the question's.
+fn figures(input: &str, ctx: &[ContextPassage]) -> Vec<Figures> {
+    ctx.iter()
+        .map(|p| {
+            let english: Vec<String> = extract(&p.text)
+                .into_iter()
+                .filter_map(|q| q.english())
+                .collect();
+            Figures::new(
+                [p.text.as_str(), input]
+                    .into_iter()
+                    .chain(english.iter().map(String::as_str)),
+            )
+        })
+        .collect()
+}
+
+/// The first quote: the best passage's best sentence, up to a line break in it or `max_bytes`,
+/// quotation marks and all (`트럼프 대통령은 "…"라며 "미국에 일자리 10만 개가 창출될 것"…`:
+/// cut at its first mark, it would be the speaker alone). Retrieval ranks similar passages
+/// better than a small model's first label token does (dev: the 1.5B model's own choice covered
+/// the gold evidence for 0.63 of items, this sentence alone for 0.92); the model still decides
+/// whether to quote or abstain, and may add a quote of its own choosing.
 fn lead(ctx: &[ContextPassage], max_bytes: usize) -> Option<Lead> {
     let best = ctx.first()?;
     let at = best.text.find(best.highlight.as_str())?;
     let sentence = &best.text[at..at + best.highlight.len()];
-    let skip = sentence.len() - sentence.trim_start_matches(['"', ' ']).len();
+    let skip = sentence.len() - sentence.trim_start().len();
     let body = &sentence[skip..];
-    let mut end = body
-        .find(['"', '\n', '\r'])
-        .unwrap_or(body.len())
-        .min(max_bytes);
+    let mut end = body.find(['\n', '\r']).unwrap_or(body.len()).min(max_bytes);
     while !body.is_char_boundary(end) {
         end -= 1;
     }
@@ -185,6 +210,16 @@ fn citation(p: &ContextPassage, quote: String, corpus: &Corpus) -> Option<Citati
     passage_citation(p, quote, corpus).ok()
 }
 
+/// The answer as shown: in an English answer (`form.latin_answer`), the Korean figures it
+/// copied are written the English way (`22일` → `the 22nd`). Grounding reads the answer as the
+/// model wrote it, which the passages' figures match.
+pub fn shown_answer(form: &QuoteFirstForm, answer: &str) -> String {
+    match form.latin_answer {
+        Some(_) => english_figures(answer),
+        None => answer.to_string(),
+    }
+}
+
 /// Holds a question's answer to its evidence (see the module doc). Returns false when the
 /// answer must not be returned.
 pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool {
@@ -192,11 +227,14 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
     if answer.is_empty() {
         return !read.citations.is_empty();
     }
-    if read
+    let quoted = read
         .citations
         .iter()
-        .any(|c| support(&c.quote, &answer).is_some_and(|s| s >= SUPPORTED))
-    {
+        .map(|c| c.quote.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let together = support(&quoted, &answer);
+    if together.is_some_and(|s| s >= SUPPORTED) {
         return true;
     }
     let best = ctx
@@ -218,6 +256,8 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
         }
         // Some sentence holds the figures (or there are none): keep the model's citation.
         Some(_) => !read.citations.is_empty(),
+        // The quotes together hold the figures (`230억 달러` in one, `250억 달러` in the other).
+        None if together.is_some() => !read.citations.is_empty(),
         None => {
             read.notes.push(format!(
                 "no passage holds the figures of the answer {answer:?}"
@@ -265,7 +305,23 @@ mod tests {
         let f = form(Kind::Question, "질문?", &c);
         assert_eq!(f.starts, vec![vec![0, "첫 문장이다. ".len()]]);
         assert!(f.choices.is_empty());
+        assert_eq!(f.latin_answer, None);
+        let f = form(Kind::Question, "Which state?", &c);
+        assert_eq!(f.latin_answer.as_deref(), Some(KOREAN_MAGNITUDES));
         let f = form(Kind::Claim, "주장.", &c);
         assert_eq!(f.choices, vec!["supported", "refuted", "unknown"]);
+        assert_eq!(form(Kind::Claim, "A claim.", &c).latin_answer, None);
+    }
+
+    #[test]
+    fn the_lead_keeps_the_sentences_quotation_marks() {
+        let text = "앞 문장. 트럼프는 \"역사상 가장 큰 프로젝트\"라며 \"일자리 10만 개\"라고 했다.\n다음 줄";
+        let mut p = ctx(text);
+        p.highlight =
+            "트럼프는 \"역사상 가장 큰 프로젝트\"라며 \"일자리 10만 개\"라고 했다.".into();
+        let l = lead(&[p.clone()], MAX_LEAD_BYTES).unwrap();
+        assert_eq!(&text[l.start..l.end], p.highlight);
+        let l = lead(&[p.clone()], "트럼프는 \"역사".len()).unwrap();
+        assert_eq!(&text[l.start..l.end], "트럼프는 \"역사");
     }
 }

@@ -20,6 +20,7 @@
 
 pub mod config;
 pub mod constraint;
+pub mod figures;
 pub mod generate;
 pub mod gguf_check;
 pub mod kernels;

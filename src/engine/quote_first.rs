@@ -24,6 +24,7 @@
 use std::collections::HashSet;
 
 use super::constraint::{TokenConstraint, TokenMask, Vocab};
+use super::figures::Figures;
 
 /// The words and passages of one quote-first answer.
 #[derive(Debug, Clone)]
@@ -51,15 +52,23 @@ pub struct QuoteFirstForm {
     /// Most bytes in a quote.
     pub max_quote_bytes: usize,
     /// The first quote, when set: a passage index and the byte range of its text that the
-    /// first quote must be (e.g. the best sentence of the best passage; no `"` or line break in
-    /// it). The model still chooses between quoting and the no-evidence word, and any later
-    /// quote is its own choice. Being settled, the lead is fed as one batch
-    /// ([`TokenConstraint::forced`]).
+    /// first quote must be (e.g. the best sentence of the best passage; no line break in it; it
+    /// may hold `"`, read as the passage's own marks). The model still chooses between quoting
+    /// and the no-evidence word, and any later quote is its own choice. Being settled, the lead
+    /// is fed as one batch ([`TokenConstraint::forced`]).
     pub lead: Option<Lead>,
     /// What the answer line must say more than (the question): while every word of the line
     /// is found in this text, the line may not end. Small models asked "which state of the US"
     /// answer "the US"; made to go on, they name the state. Empty: no such rule.
     pub echo: String,
+    /// When set, the answer line's letters are Latin ones or these (an English question over a
+    /// Korean corpus, with the Korean magnitudes a copied figure needs: `만억조`): left free,
+    /// small models copy the Korean name or figure from the quote (`'머니브레인'`, `22일`)
+    /// instead of answering in the question's language.
+    pub latin_answer: Option<String>,
+    /// When set, each passage's figures ([`Figures`]): every number of the answer line is one
+    /// of those of a passage quoted, so a figure is copied, never made up.
+    pub figures: Option<Vec<Figures>>,
 }
 
 /// A first quote settled in advance: `text[start..end]` of passage `passage`.
@@ -75,6 +84,24 @@ impl QuoteFirstForm {
     fn lead_text(&self, p: usize, first: bool) -> Option<&[u8]> {
         let l = self.lead.filter(|l| first && l.passage == p)?;
         self.passages.get(p)?.1.as_bytes().get(l.start..l.end)
+    }
+
+    /// Where the quote of passage `p` that `rest` starts closes: its first `"`, or, for the
+    /// lead, the first `"` after the lead's text (a lead may hold the passage's own marks).
+    fn closing_mark(&self, p: usize, first: bool, rest: &[u8]) -> Option<usize> {
+        let lead = self.lead_text(p, first).unwrap_or_default();
+        if lead.len() > rest.len() && lead.starts_with(rest) {
+            return None;
+        }
+        let skip = if rest.starts_with(lead) {
+            lead.len()
+        } else {
+            0
+        };
+        rest[skip..]
+            .iter()
+            .position(|&b| b == b'"')
+            .map(|j| skip + j)
     }
 }
 
@@ -136,6 +163,19 @@ struct AnswerTokens {
     /// they keep the line valid UTF-8, so a model that wants to stop where it may not cannot
     /// fill the line with broken characters.
     fragments: Vec<u32>,
+    /// Holding a letter of another script than Latin: kept out of a
+    /// [`QuoteFirstForm::latin_answer`] line.
+    non_latin: Vec<u32>,
+    /// Holding a digit, or starting with `,` or `.`: held to [`QuoteFirstForm::figures`].
+    numeric: Vec<u32>,
+}
+
+/// Whether `c` is a letter of another script than Latin (ASCII, Latin-1, Latin Extended) and
+/// not one of `extra`.
+fn non_latin_letter(c: char, extra: &str) -> bool {
+    c.is_alphabetic()
+        && !matches!(c, 'a'..='z' | 'A'..='Z' | '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}')
+        && !extra.contains(c)
 }
 
 /// Whether `b` is valid UTF-8 up to, at most, one unfinished character at its end.
@@ -144,6 +184,32 @@ fn utf8_prefix(b: &[u8]) -> bool {
         Ok(_) => true,
         Err(e) => e.error_len().is_none(),
     }
+}
+
+/// Whether `b` (a UTF-8 prefix) holds a letter of another script than Latin (`extra` aside),
+/// or ends in the first bytes of a character outside Latin-1, Latin Extended and `extra`
+/// (U+0000–U+07FF take two bytes; Latin Extended Additional, three, is let through by its
+/// first two).
+fn non_latin_prefix(b: &[u8], extra: &str) -> bool {
+    let valid = match std::str::from_utf8(b) {
+        Ok(s) => s.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    let whole = std::str::from_utf8(&b[..valid]).unwrap_or_default();
+    let tail = &b[valid..];
+    whole.chars().any(|c| non_latin_letter(c, extra))
+        || match tail {
+            [] => false,
+            _ if extra
+                .chars()
+                .any(|c| c.to_string().as_bytes().starts_with(tail)) =>
+            {
+                false
+            }
+            [0xC2..=0xC9, ..] => false,
+            [0xE1] | [0xE1, 0xB8..=0xBB, ..] => false,
+            _ => true,
+        }
 }
 
 /// A quote taken from the generated text: the passage index and the quoted text.
@@ -211,7 +277,7 @@ impl QuoteFirstForm {
                     out.no_evidence = true;
                     return (State::End, out);
                 }
-                Next::Quote(p) => match rest.iter().position(|&b| b == b'"') {
+                Next::Quote(p) => match self.closing_mark(p, out.quotes.is_empty(), rest) {
                     None => {
                         return (
                             State::Quote {
@@ -306,13 +372,23 @@ impl QuoteFirst {
                 brackets: Vec::new(),
                 newline: Vec::new(),
                 fragments: Vec::new(),
+                non_latin: Vec::new(),
+                numeric: Vec::new(),
             };
             for (b, ids) in &vocab.by_bytes().ids {
+                if b.iter().any(u8::is_ascii_digit) || b.starts_with(b",") || b.starts_with(b".") {
+                    t.numeric.extend(ids);
+                }
                 if b.iter().any(|&c| c == b'[' || c == b']') {
                     t.brackets.extend(ids);
                 } else if b.contains(&b'\n') {
                     t.newline.extend(ids);
-                } else if std::str::from_utf8(b).is_err() {
+                } else if let Ok(s) = std::str::from_utf8(b) {
+                    let extra = self.form.latin_answer.as_deref().unwrap_or_default();
+                    if s.chars().any(|c| non_latin_letter(c, extra)) {
+                        t.non_latin.extend(ids);
+                    }
+                } else {
                     t.fragments.extend(ids);
                 }
             }
@@ -417,7 +493,7 @@ impl TokenConstraint for QuoteFirst {
     ) -> Option<TokenMask> {
         let mut g = generated.as_bytes().to_vec();
         g.extend_from_slice(pending);
-        let (state, _) = self.form.state(&g);
+        let (state, out) = self.form.state(&g);
         match state {
             State::Literal { alts, typed } => {
                 let n = typed.len();
@@ -448,16 +524,52 @@ impl TokenConstraint for QuoteFirst {
                     Ok(_) => &typed[typed.len()..],
                     Err(e) => &typed[e.valid_up_to()..],
                 };
-                let t = self.answer_tokens(vocab);
-                let fits = |id: &&u32| utf8_prefix(&[tail, vocab.bytes(**id)].concat());
+                self.answer_tokens(vocab);
+                let (Some(t), form) = (&self.answer_tokens, &self.form) else {
+                    return None;
+                };
+                let latin = form.latin_answer.as_deref();
+                let fits = |id: &&u32| {
+                    let b = [tail, vocab.bytes(**id)].concat();
+                    utf8_prefix(&b) && !latin.is_some_and(|x| non_latin_prefix(&b, x))
+                };
                 if !tail.is_empty() {
                     // Only the rest of that character.
                     return Some(TokenMask::Allow(
                         t.fragments.iter().filter(fits).copied().collect(),
                     ));
                 }
+                // The figures of the passages quoted.
+                let figures: Option<Vec<&Figures>> = form.figures.as_ref().map(|all| {
+                    out.quotes
+                        .iter()
+                        .filter_map(|q| all.get(q.passage))
+                        .collect()
+                });
+                let fits_figures = |id: &u32| {
+                    figures
+                        .as_ref()
+                        .is_none_or(|fs| fs.iter().any(|f| f.fits(&typed, vocab.bytes(*id))))
+                };
+                let complete = figures
+                    .as_ref()
+                    .is_none_or(|fs| fs.iter().any(|f| f.complete(&typed)));
+                if !complete {
+                    // Inside a number that is not yet one of the figures: only its rest.
+                    return Some(TokenMask::Allow(
+                        t.numeric
+                            .iter()
+                            .filter(|id| fits_figures(id))
+                            .copied()
+                            .collect(),
+                    ));
+                }
                 let mut deny = t.brackets.clone();
                 deny.extend(t.fragments.iter().filter(|id| !fits(id)));
+                if latin.is_some() {
+                    deny.extend(&t.non_latin);
+                }
+                deny.extend(t.numeric.iter().filter(|id| !fits_figures(id)));
                 if !started {
                     deny.extend(&t.newline);
                     deny.extend(vocab.eos_ids());
@@ -573,6 +685,8 @@ mod tests {
             whole_sentences: false,
             lead: None,
             echo: String::new(),
+            latin_answer: None,
+            figures: None,
         }
     }
 
@@ -719,6 +833,29 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_may_hold_the_passages_own_quotation_marks() {
+        let v = vocab();
+        let mut f = form();
+        let text = "서울 \"미국\" 애리조나";
+        f.passages[0].1 = text.into();
+        f.lead = Some(Lead {
+            passage: 0,
+            start: 0,
+            end: text.len(),
+        });
+        let mut c = QuoteFirst::new(f.clone());
+        let t = allowed_texts(&mut c, "근거: [P1] \"서울 \"", &[], &v);
+        assert_eq!(t, vec!["미국".as_bytes().to_vec()], "still inside the lead");
+        assert_eq!(
+            c.forced("근거: [P1] \"서울 ").as_deref(),
+            Some("\"미국\" 애리조나\"")
+        );
+        let out = QuoteFirst::parse(&f, "근거: [P1] \"서울 \"미국\" 애리조나\"\n답: x");
+        assert_eq!(out.quotes[0].text, text);
+        assert_eq!(out.answer, "x");
+    }
+
+    #[test]
     fn an_answer_must_say_more_than_the_question() {
         let v = vocab();
         let mut f = form();
@@ -751,6 +888,68 @@ mod tests {
         assert!(!t.contains(&han[1..].to_vec()), "not mid-character");
         let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 미국", &han[..1], &v);
         assert_eq!(t, vec![han[1..].to_vec()], "only the rest of the character");
+    }
+
+    #[test]
+    fn answer_figures_are_those_of_the_passages_quoted() {
+        let v = vocab();
+        let mut f = form();
+        f.figures = Some(
+            ["미국", "서울", "값은 1.5다"]
+                .into_iter()
+                .map(|t| Figures::new([t]))
+                .collect(),
+        );
+        let mut c = QuoteFirst::new(f);
+        let p3 = "근거: [P3] \"값은 1.5다.\"\n답: ";
+        let t = allowed_texts(&mut c, p3, &[], &v);
+        assert!(t.contains(&b"1".to_vec()) && !t.contains(&b"3".to_vec()));
+        let t = allowed_texts(&mut c, &format!("{p3}1"), &[], &v);
+        assert!(
+            t.contains(&b".".to_vec()) && !t.contains(&Vec::new()),
+            "not yet whole"
+        );
+        assert!(!t.contains(&"다".as_bytes().to_vec()));
+        let t = allowed_texts(&mut c, &format!("{p3}1."), &[], &v);
+        assert_eq!(t, vec![b"5".to_vec()]);
+        let t = allowed_texts(&mut c, &format!("{p3}1.5"), &[], &v);
+        assert!(t.contains(&Vec::new()) && t.contains(&"다".as_bytes().to_vec()));
+        let p1 = "근거: [P1] \"미국\"\n답: ";
+        let t = allowed_texts(&mut c, p1, &[], &v);
+        assert!(!t.contains(&b"1".to_vec()) && t.contains(&"미국".as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn a_latin_answer_line_holds_no_other_script() {
+        let v = vocab();
+        let mut f = form();
+        f.latin_answer = Some("만".into());
+        let mut c = QuoteFirst::new(f);
+        let han = "주".as_bytes();
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: ", &[], &v);
+        assert!(t.contains(&b"x".to_vec()) && t.contains(&b"5".to_vec()));
+        for k in ["애리조나", "미국", "답", "없음"] {
+            assert!(!t.contains(&k.as_bytes().to_vec()), "{k} is Hangul");
+        }
+        assert!(
+            !t.contains(&han[..1].to_vec()),
+            "nor the first byte of a syllable"
+        );
+        let yes = |t: &str| non_latin_prefix(t.as_bytes(), "만억");
+        assert!(yes("x주") && non_latin_prefix(&han[..1], ""));
+        assert!(yes("Мани") && yes("マネ") && yes("10만 개"));
+        assert!(!yes("Arizona, é, ạ") && !non_latin_prefix(&[0xE1], ""));
+        assert!(!yes("1/4 · 22nd") && !yes("10만") && !yes("230억 USD"));
+        assert!(
+            !non_latin_prefix(&"만".as_bytes()[..2], "만"),
+            "the start of an extra letter"
+        );
+        let mut c = QuoteFirst::new(form());
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: ", &[], &v);
+        assert!(
+            t.contains(&"애리조나".as_bytes().to_vec()),
+            "Korean questions may"
+        );
     }
 
     #[test]

@@ -26,6 +26,45 @@ impl DateParts {
         }
     }
 
+    /// The date as English text: `January 22, 2025`, `January 2025`, `January 22`, `the 22nd`.
+    pub fn english(&self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let month = self
+            .month
+            .and_then(|m| MONTHS.get((m as usize).wrapping_sub(1)));
+        match (self.year, month, self.day) {
+            (Some(y), Some(m), Some(d)) => format!("{m} {d}, {y}"),
+            (Some(y), Some(m), None) => format!("{m} {y}"),
+            (Some(y), None, _) => y.to_string(),
+            (None, Some(m), Some(d)) => format!("{m} {d}"),
+            (None, Some(m), None) => m.to_string(),
+            (None, None, Some(d)) => {
+                let suffix = match (d % 10, d % 100) {
+                    (_, 11..=13) => "th",
+                    (1, _) => "st",
+                    (2, _) => "nd",
+                    (3, _) => "rd",
+                    _ => "th",
+                };
+                format!("the {d}{suffix}")
+            }
+            (None, None, None) => String::new(),
+        }
+    }
+
     /// `Some(true)` when every part both dates give agrees, `Some(false)` when one differs,
     /// `None` when they share no part.
     pub fn agrees(&self, other: &DateParts) -> Option<bool> {
@@ -145,6 +184,17 @@ fn dotted_date(sc: &mut Scan) -> Option<DateParts> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_in_english() {
+        let d = |year, month, day| DateParts { year, month, day }.english();
+        assert_eq!(d(Some(2025), Some(1), Some(22)), "January 22, 2025");
+        assert_eq!(d(None, Some(3), None), "March");
+        assert_eq!(d(None, None, Some(22)), "the 22nd");
+        assert_eq!(d(None, None, Some(11)), "the 11th");
+        assert_eq!(d(None, None, Some(31)), "the 31st");
+        assert_eq!(d(None, Some(13), None), "");
+    }
 
     #[test]
     fn date_agreement() {

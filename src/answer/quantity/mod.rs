@@ -86,6 +86,95 @@ impl Quantity {
     }
 }
 
+impl Quantity {
+    /// The quantity written the English way (`$23 billion`, `100,000`, `720 trillion won`), for
+    /// an English answer that copied a Korean figure. `None` for measures not written so.
+    pub fn english(&self) -> Option<String> {
+        let n = english_number(self.value);
+        Some(match (self.measure, self.unit) {
+            (Measure::Money, "USD") => format!("${n}"),
+            (Measure::Money, "EUR") => format!("€{n}"),
+            (Measure::Money, "KRW") => format!("{n} won"),
+            (Measure::Money, "JPY") => format!("{n} yen"),
+            (Measure::Money, "CNY") => format!("{n} yuan"),
+            (Measure::Count, _) => n,
+            (Measure::Percent, _) => format!("{n}%"),
+            (Measure::Date, _) => self.date?.english(),
+            (Measure::Duration, "month") if self.value % 12.0 == 0.0 => {
+                plural(self.value / 12.0, "year")
+            }
+            (Measure::Duration, "month") => plural(self.value, "month"),
+            (Measure::Duration, "min") if self.value % 60.0 == 0.0 => {
+                plural(self.value / 60.0, "hour")
+            }
+            (Measure::Duration, "min") => plural(self.value, "minute"),
+            _ => return None,
+        })
+    }
+}
+
+/// `v` with English scale words from a million up (`23 billion`, `1.72 trillion`), digits
+/// grouped by thousands below.
+fn english_number(v: f64) -> String {
+    for (scale, word) in [(1e12, "trillion"), (1e9, "billion"), (1e6, "million")] {
+        if v.abs() >= scale {
+            return format!("{} {word}", short_decimal(v / scale));
+        }
+    }
+    if v.fract() != 0.0 {
+        return short_decimal(v);
+    }
+    let digits = format!("{}", v.abs() as u64);
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    if v < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// `v` and `word`, plural unless `v` is 1 (`3 years`, `1 hour`).
+fn plural(v: f64, word: &str) -> String {
+    let s = if v == 1.0 { "" } else { "s" };
+    format!("{} {word}{s}", english_number(v))
+}
+
+/// `v` with at most two decimals, trailing zeros dropped.
+fn short_decimal(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// `text` with each figure written with Korean magnitudes or units (`230억 달러`, `10만`) put
+/// the English way ([`Quantity::english`]); other text unchanged.
+pub fn english_figures(text: &str) -> String {
+    let mut out = text.to_string();
+    for q in extract(text).iter().rev() {
+        let korean = text[q.span.clone()]
+            .chars()
+            .any(crate::text::is_hangul_syllable);
+        if !korean {
+            continue;
+        }
+        if q.measure == Measure::Count {
+            // Only the number: the words after it (`jobs`) stay.
+            let span = &text[q.span.clone()];
+            let number =
+                span.trim_end_matches(|c: char| !(c.is_ascii_digit() || "만억조천".contains(c)));
+            let end = q.span.start + number.len();
+            out.replace_range(q.span.start..end, &english_number(q.value));
+        } else if let Some(e) = q.english().filter(|e| !e.is_empty()) {
+            out.replace_range(q.span.clone(), &e);
+        }
+    }
+    out
+}
+
 /// Whether a quantity may start at byte `i` (not inside a word like `T-Mobile3` or `A100`).
 fn starts_here(s: &str, i: usize) -> bool {
     let prev = s[..i].chars().next_back();
@@ -200,6 +289,30 @@ fn make(measure: Measure, value: f64, unit: &'static str, span: Range<usize>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn korean_figures_are_written_the_english_way() {
+        assert_eq!(english_figures("230억 USD"), "$23 billion");
+        assert_eq!(english_figures("$230억"), "$23 billion");
+        assert_eq!(english_figures("10만 jobs"), "100,000 jobs");
+        assert_eq!(
+            english_figures("720조 원 and 1,720억 달러"),
+            "720 trillion won and $172 billion"
+        );
+        assert_eq!(english_figures("4.8억 dollars, 3.5%"), "$480 million, 3.5%");
+        assert_eq!(
+            english_figures("100,000 jobs on the 22nd"),
+            "100,000 jobs on the 22nd"
+        );
+        assert_eq!(english_figures("22일"), "the 22nd");
+        assert_eq!(english_figures("1년"), "1 year");
+        let q = extract("4년 동안, 2026년");
+        assert_eq!((q[0].measure, q[0].value), (Measure::Duration, 48.0));
+        assert_eq!(q[1].measure, Measure::Date);
+        assert_eq!(english_figures("2025년 1월 22일"), "January 22, 2025");
+        assert_eq!(english_number(1234567.0), "1.23 million");
+        assert_eq!(english_number(72000.0), "72,000");
+    }
     use proptest::prelude::*;
 
     fn one(text: &str) -> Quantity {

@@ -90,6 +90,11 @@ pub(super) fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64
         sc.pos += "개월".len();
         return Some((Measure::Duration, "month", 1.0));
     }
+    // `4년 동안`, `1년`: a year that is not a calendar year (those are dates).
+    if r.starts_with('년') {
+        sc.pos += '년'.len_utf8();
+        return Some((Measure::Duration, "month", 12.0));
+    }
     for (w, unit, m) in [
         ("hours", "min", 60.0),
         ("hour", "min", 60.0),
@@ -98,6 +103,7 @@ pub(super) fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64
         ("days", "min", 1440.0),
         ("months", "month", 1.0),
         ("years", "month", 12.0),
+        ("year", "month", 12.0),
     ] {
         if sc.eat_word(w) {
             return Some((Measure::Duration, unit, m));
