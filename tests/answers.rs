@@ -576,3 +576,42 @@ async fn signals_read_korean_units_and_percentages() {
     assert_eq!(r.signals[2].evidence[0].text, "7만2000명");
     assert_eq!(r.verdict, Verdict::Refuted, "a mismatching figure refutes");
 }
+
+/// An English question over a corpus without a glossary: the model first writes it in Korean
+/// (one short job of its own, outside the prefix cache), and retrieval searches both, so the
+/// Korean passage that shares no word with the question reaches the prompt.
+#[tokio::test]
+async fn an_english_question_is_searched_with_its_korean_translation() {
+    let h = Harness::new(Retriever::new(common::fixture_corpus()).unwrap());
+    h.reply("베타로보틱스의 창업자는 누구인가?");
+    h.reply("근거: NO_ANSWER");
+    let r = h
+        .answerer
+        .ask("Name the person who set up that maker.", 3, &mut |_| {})
+        .await
+        .unwrap();
+    let seen = h.probe.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "a translation job, then the answer");
+    assert!(seen[0].system.contains("translate"), "{}", seen[0].system);
+    assert_eq!(seen[0].user, "Name the person who set up that maker.");
+    assert!(seen[1].user.contains("김철수 대표"), "{}", seen[1].user);
+    assert!(r.passages.iter().any(|p| p.source == "beta.txt"));
+    // A Korean question, or a corpus with its own glossary, is searched as written.
+    h.reply("근거: NO_ANSWER");
+    h.answerer
+        .ask("베타로보틱스의 창업자는?", 3, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(h.probe.seen.lock().unwrap().len(), 3);
+    let g = Harness::new(common::seed_retriever());
+    g.reply("근거: NO_ANSWER");
+    g.answerer
+        .ask("How much cash does SoftBank hold?", 3, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        g.probe.seen.lock().unwrap().len(),
+        1,
+        "the seeds carry a glossary"
+    );
+}

@@ -102,6 +102,13 @@ fn eval_rerank_needs_a_model_and_names_the_flag() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--rerank needs --model"), "{err}");
     let out = factcheck()
+        .args(["eval", "--set", set, "--translate", "--answers"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--translate needs --model"), "{err}");
+    let out = factcheck()
         .args(["eval", "--set", set, "--rerank", "--answers"])
         .output()
         .unwrap();

@@ -23,7 +23,7 @@ use super::context::{self, ContextPassage};
 use super::extractive::{abstain, describe_signals, side_from_signals};
 use super::prompts::NO_ANSWER;
 use super::quoted;
-use super::signals::{summary, unmatched_words, Signal, Status};
+use super::signals::{summary, Signal, Status};
 use super::{
     is_korean, AnswerError, Answerer, AskResponse, CheckResponse, Citation, Fallback, Kind, Mode,
     ModelDebug, Progress, RejectedCitations, SentenceView, Side, Timings, Verdict,
@@ -425,24 +425,6 @@ pub fn decide(model: Verdict, signals: &[Signal], has_citations: bool) -> Verdic
     }
 }
 
-/// What the prompt tells the model the checks without a model found: the claim's figures
-/// against the passages', and (Korean claims) the claim's words no passage holds.
-fn automatic_checks(claim: &str, signals: &[Signal], ctx: &[ContextPassage]) -> String {
-    let mut checks = describe_signals(signals, false);
-    if is_korean(claim) {
-        let texts: Vec<&str> = ctx.iter().map(|p| p.text.as_str()).collect();
-        let words = unmatched_words(claim, &texts);
-        if !words.is_empty() {
-            if !checks.is_empty() {
-                checks.push_str("; ");
-            }
-            checks.push_str("words of the claim found in no passage: ");
-            checks.push_str(&words.join(", "));
-        }
-    }
-    checks
-}
-
 /// Checks a claim with the model.
 pub(crate) async fn check(
     a: &Answerer,
@@ -451,8 +433,8 @@ pub(crate) async fn check(
     signals: Vec<Signal>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<CheckResponse, Fallback> {
-    let checks = automatic_checks(claim, &signals, &ctx);
-    let g = generate(a, Kind::Claim, claim, &checks, &mut ctx, progress).await?;
+    let figures = describe_signals(&signals, false);
+    let g = generate(a, Kind::Claim, claim, &figures, &mut ctx, progress).await?;
     let mut read = if g.text.starts_with(g.form.opener.as_str()) {
         quoted::read(&g.form, &g.text, &ctx, a.retriever().corpus())
     } else {

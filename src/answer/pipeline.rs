@@ -11,6 +11,7 @@ use super::{
 };
 use crate::engine::EngineHandle;
 use crate::retrieval::index::Retriever;
+use crate::retrieval::translate;
 
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
@@ -112,13 +113,30 @@ impl Answerer {
         })
     }
 
-    /// Retrieval and passage selection; whether the evidence is too weak to answer.
-    fn retrieve(
+    /// Retrieval and passage selection; whether the evidence is too weak to answer. A request
+    /// not in Korean is searched with the model's Korean translation of it when a model is
+    /// ready and the corpus has no glossary ([`crate::retrieval::translate`]).
+    async fn retrieve(
         &self,
         text: &str,
         top_k: usize,
     ) -> Result<(Vec<crate::retrieval::index::Hit>, Vec<ContextPassage>, bool), AnswerError> {
-        let hits = self.retriever.search(text, top_k)?;
+        let translation = if self.model_ready() && translate::applies(&self.retriever, text) {
+            match translate::translate(&self.engine, text).await {
+                Ok(t) => {
+                    tracing::debug!(translation = %t, "request translated for retrieval");
+                    Some(t)
+                }
+                Err(e) => {
+                    tracing::warn!("translating the request for retrieval failed: {e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let query = translate::with_translation(text, translation.as_deref());
+        let hits = self.retriever.search(&query, top_k)?;
         let ctx = context::select(&self.retriever, &hits, self.config.budget);
         let weak = hits
             .first()
@@ -135,7 +153,7 @@ impl Answerer {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<AskResponse, AnswerError> {
         let start = Instant::now();
-        let (hits, ctx, weak) = self.retrieve(question, top_k)?;
+        let (hits, ctx, weak) = self.retrieve(question, top_k).await?;
         let retrieval_ms = ms(start);
         let mut resp = if weak {
             let mode = if self.model_ready() {
@@ -172,7 +190,7 @@ impl Answerer {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<CheckResponse, AnswerError> {
         let start = Instant::now();
-        let (hits, ctx, weak) = self.retrieve(claim, top_k)?;
+        let (hits, ctx, weak) = self.retrieve(claim, top_k).await?;
         let retrieval_ms = ms(start);
         let signals = extractive::signals_for(self, claim, &ctx);
         let mut resp = if weak && self.model_ready() {

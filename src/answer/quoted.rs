@@ -46,6 +46,7 @@ const REPLACES: f32 = 0.6;
 
 /// The form for a request of `kind` over the passages `ctx`.
 pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage]) -> QuoteFirstForm {
+    let english = kind == Kind::Question && !super::is_korean(input);
     QuoteFirstForm {
         opener: "근거: ".into(),
         none: NO_ANSWER.into(),
@@ -80,9 +81,11 @@ pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage]) -> QuoteFirstForm {
             Kind::Question => input.to_string(),
             Kind::Claim => String::new(),
         },
-        latin_answer: (kind == Kind::Question && !super::is_korean(input))
-            .then(|| KOREAN_MAGNITUDES.into()),
-        figures: (kind == Kind::Question).then(|| figures(input, ctx)),
+        latin_answer: english.then(|| KOREAN_MAGNITUDES.into()),
+        // Only for English answers, which convert the figures they copy (and got `22일` wrong
+        // as `22/12/2022`): a Korean answer copies them, and one that writes a figure no
+        // passage holds is the sign of an unanswerable question (it then abstains, below).
+        figures: english.then(|| figures(input, ctx)),
     }
 }
 

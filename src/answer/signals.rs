@@ -11,10 +11,6 @@
 //! - `conflicting`: one source matches and another, closely related, gives a different value
 //!   (evidence on both sides: it makes a verdict `disputed`);
 //! - `not_found`: no related quantity of that measure and unit.
-//!
-//! Words are compared too ([`unmatched_words`]): a Korean claim's words that no passage holds
-//! (`유죄` where the passage says `무죄`, `마이크로소프트` for `구글`) are shown to the model, which
-//! otherwise calls a claim that repeats most of a sentence's words `supported`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -26,28 +22,6 @@ use crate::retrieval::focus::Focus;
 use crate::retrieval::query::{query_plan_with, PlanOptions};
 use crate::retrieval::thesaurus::THESAURUS;
 use crate::text::sentence_spans;
-
-/// A claim word is unmatched when fewer than this share of its tokens occur in the passages.
-const WORD_MATCH: f32 = 0.5;
-
-/// The words of `claim` (whitespace-separated; figures aside, those are the quantities'
-/// business; predicates ending in `다` aside, their conjugation differs from the passage's)
-/// of which fewer than half the tokens occur in any of `passages`, in order.
-pub fn unmatched_words(claim: &str, passages: &[&str]) -> Vec<String> {
-    let opts = Options::default();
-    let have: HashSet<String> = passages.iter().flat_map(|p| analyze(p, opts)).collect();
-    claim
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-        .filter(|w| !w.is_empty() && !w.chars().any(|c| c.is_ascii_digit()) && !w.ends_with('다'))
-        .filter(|w| {
-            let tokens = analyze(w, opts);
-            let found = tokens.iter().filter(|t| have.contains(*t)).count();
-            !tokens.is_empty() && (found as f32) < WORD_MATCH * tokens.len() as f32
-        })
-        .map(str::to_string)
-        .collect()
-}
 
 /// Characters on each side of an evidence quantity (within its sentence) that form its context.
 const WINDOW: usize = 45;
@@ -284,20 +258,6 @@ pub fn summary(signals: &[Signal]) -> Option<Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn swapped_words_are_unmatched() {
-        let p = ["전날 항소심에서 무죄 판결을 받은 이재용 회장은 회동을 했다. 미국 회사는 구글이 인수했다."];
-        assert_eq!(
-            unmatched_words("이재용 회장은 항소심에서 유죄 판결을 받았다.", &p),
-            vec!["유죄"]
-        );
-        assert_eq!(
-            unmatched_words("미국 회사는 마이크로소프트가 인수했다.", &p),
-            vec!["마이크로소프트가"]
-        );
-        assert!(unmatched_words("이재용 회장은 3자 회동을 했다", &p).is_empty());
-    }
 
     /// [`compare`] over passages given as (label, source, text).
     fn check(claim: &str, passages: &[(&str, &str, &str)]) -> Vec<Signal> {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::{block_on, json_text, CommandError, CorpusArgs};
 use crate::answer::Answerer;
-use crate::eval::{load_set, score_answers, score_reranked, text, EvalError};
+use crate::eval::{load_set, score_answers, score_reranked, text, EvalError, Stages};
 use crate::retrieval::index::{Retriever, DEFAULT_TOP_K};
 use crate::retrieval::likelihood::QueryLikelihood;
 use crate::retrieval::rerank::Reranker;
@@ -33,6 +33,11 @@ pub struct EvalArgs {
     /// candidates by query likelihood (needs --model; not with --answers).
     #[arg(long, env = "FACTCHECK_EVAL_RERANK", conflicts_with = "answers")]
     pub rerank: bool,
+    /// Score retrieval with questions not in Korean searched together with the model's Korean
+    /// translation of them, as ask/check do with a model (needs --model; on with --answers
+    /// --model).
+    #[arg(long, env = "FACTCHECK_EVAL_TRANSLATE", conflicts_with = "rerank")]
+    pub translate: bool,
 }
 
 /// `factcheck eval`.
@@ -44,46 +49,63 @@ pub fn run(corpus: &CorpusArgs, args: EvalArgs) -> Result<(), CommandError> {
         answers,
         model,
         rerank,
+        translate,
     } = args;
-    if rerank {
-        let path = model.ok_or(CommandError::RerankNeedsModel)?;
+    if translate && model.is_none() {
+        return Err(CommandError::StageNeedsModel("--translate"));
+    }
+    if rerank || translate && !answers {
+        let path = model.ok_or(CommandError::StageNeedsModel("--rerank"))?;
         let name = super::model_name(&path);
         let a = corpus.answerer(Some(path), true)?;
         let reranker = QueryLikelihood::new(a.engine().clone(), &name);
+        let stages = Stages {
+            reranker: rerank.then_some(&reranker as &dyn Reranker),
+            translator: (translate && !rerank).then_some(a.engine()),
+        };
         print!(
             "{}",
-            eval_output(a.retriever(), Some(&reranker), &set, verbose, json)?
+            eval_output(a.retriever(), stages, &set, verbose, json)?
         );
         return Ok(());
     }
     if answers {
+        let with_model = model.is_some();
         let a = corpus.answerer(model, true)?;
         if !json {
+            // What the pipeline searches: with a model, translated questions too.
+            let stages = Stages {
+                reranker: None,
+                translator: with_model.then_some(a.engine()),
+            };
             print!(
                 "{}",
-                eval_output(a.retriever(), None, &set, verbose, false)?
+                eval_output(a.retriever(), stages, &set, verbose, false)?
             );
             println!();
         }
         print!("{}", answers_eval_output(&a, &set, verbose, json)?);
     } else {
         let r = corpus.retriever()?;
-        print!("{}", eval_output(&r, None, &set, verbose, json)?);
+        print!(
+            "{}",
+            eval_output(&r, Stages::default(), &set, verbose, json)?
+        );
     }
     Ok(())
 }
 
-/// The retrieval report for an evaluation file (with the second stage when `reranker` is
-/// given): a table, or JSON.
+/// The retrieval report for an evaluation file (through the model `stages` given): a table, or
+/// JSON.
 pub fn eval_output(
     r: &Retriever,
-    reranker: Option<&dyn Reranker>,
+    stages: Stages<'_>,
     set: &Path,
     verbose: bool,
     json: bool,
 ) -> Result<String, EvalError> {
     let items = load_set(set)?;
-    let report = score_reranked(r, reranker, &items)?;
+    let report = score_reranked(r, stages, &items)?;
     if json {
         return Ok(format!(
             "{}\n",

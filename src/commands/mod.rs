@@ -60,9 +60,9 @@ pub enum CommandError {
     /// The model failed to load (`--model` with a command that needs it loaded).
     #[error("{0}")]
     ModelLoad(String),
-    /// `eval --rerank` without a model to rerank with.
-    #[error("--rerank needs --model FILE: the second stage is the model's query likelihood")]
-    RerankNeedsModel,
+    /// `eval --rerank` or `--translate` (the flag) without a model to run it.
+    #[error("{0} needs --model FILE: it is the local model's work")]
+    StageNeedsModel(&'static str),
     /// A batch run cannot start or finish.
     #[error(transparent)]
     Batch(#[from] crate::batch::BatchError),

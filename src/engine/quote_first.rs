@@ -168,6 +168,9 @@ struct AnswerTokens {
     non_latin: Vec<u32>,
     /// Holding a digit, or starting with `,` or `.`: held to [`QuoteFirstForm::figures`].
     numeric: Vec<u32>,
+    /// Holding letters of [`QuoteFirstForm::latin_answer`]'s extra ones (and no other
+    /// non-Latin letters): allowed after a digit only.
+    magnitudes: Vec<u32>,
 }
 
 /// Whether `c` is a letter of another script than Latin (ASCII, Latin-1, Latin Extended) and
@@ -186,8 +189,9 @@ fn utf8_prefix(b: &[u8]) -> bool {
     }
 }
 
-/// Whether `b` (a UTF-8 prefix) holds a letter of another script than Latin (`extra` aside),
-/// or ends in the first bytes of a character outside Latin-1, Latin Extended and `extra`
+/// Whether `b` (a UTF-8 prefix) holds a letter of another script than Latin, or one of
+/// `extra` that does not follow a digit (`10만`, `22일`, `1조4,000억` may stand; `만만 조` not), or
+/// ends in the first bytes of a character outside Latin-1, Latin Extended and `extra`
 /// (U+0000–U+07FF take two bytes; Latin Extended Additional, three, is let through by its
 /// first two).
 fn non_latin_prefix(b: &[u8], extra: &str) -> bool {
@@ -196,20 +200,30 @@ fn non_latin_prefix(b: &[u8], extra: &str) -> bool {
         Err(e) => e.valid_up_to(),
     };
     let whole = std::str::from_utf8(&b[..valid]).unwrap_or_default();
-    let tail = &b[valid..];
-    whole.chars().any(|c| non_latin_letter(c, extra))
-        || match tail {
-            [] => false,
-            _ if extra
-                .chars()
-                .any(|c| c.to_string().as_bytes().starts_with(tail)) =>
-            {
-                false
+    let mut after_number = false;
+    for c in whole.chars() {
+        if extra.contains(c) {
+            if !after_number {
+                return true;
             }
-            [0xC2..=0xC9, ..] => false,
-            [0xE1] | [0xE1, 0xB8..=0xBB, ..] => false,
-            _ => true,
+        } else if non_latin_letter(c, "") {
+            return true;
+        } else {
+            after_number = c.is_ascii_digit();
         }
+    }
+    match &b[valid..] {
+        [] => false,
+        tail if extra
+            .chars()
+            .any(|c| c.to_string().as_bytes().starts_with(tail)) =>
+        {
+            !after_number
+        }
+        [0xC2..=0xC9, ..] => false,
+        [0xE1] | [0xE1, 0xB8..=0xBB, ..] => false,
+        _ => true,
+    }
 }
 
 /// A quote taken from the generated text: the passage index and the quoted text.
@@ -374,6 +388,7 @@ impl QuoteFirst {
                 fragments: Vec::new(),
                 non_latin: Vec::new(),
                 numeric: Vec::new(),
+                magnitudes: Vec::new(),
             };
             for (b, ids) in &vocab.by_bytes().ids {
                 if b.iter().any(u8::is_ascii_digit) || b.starts_with(b",") || b.starts_with(b".") {
@@ -387,6 +402,8 @@ impl QuoteFirst {
                     let extra = self.form.latin_answer.as_deref().unwrap_or_default();
                     if s.chars().any(|c| non_latin_letter(c, extra)) {
                         t.non_latin.extend(ids);
+                    } else if s.chars().any(|c| extra.contains(c)) {
+                        t.magnitudes.extend(ids);
                     }
                 } else {
                     t.fragments.extend(ids);
@@ -530,7 +547,7 @@ impl TokenConstraint for QuoteFirst {
                 };
                 let latin = form.latin_answer.as_deref();
                 let fits = |id: &&u32| {
-                    let b = [tail, vocab.bytes(**id)].concat();
+                    let b = [&typed[..], vocab.bytes(**id)].concat();
                     utf8_prefix(&b) && !latin.is_some_and(|x| non_latin_prefix(&b, x))
                 };
                 if !tail.is_empty() {
@@ -568,6 +585,7 @@ impl TokenConstraint for QuoteFirst {
                 deny.extend(t.fragments.iter().filter(|id| !fits(id)));
                 if latin.is_some() {
                     deny.extend(&t.non_latin);
+                    deny.extend(t.magnitudes.iter().filter(|id| !fits(id)));
                 }
                 deny.extend(t.numeric.iter().filter(|id| !fits_figures(id)));
                 if !started {
@@ -935,14 +953,23 @@ mod tests {
             !t.contains(&han[..1].to_vec()),
             "nor the first byte of a syllable"
         );
-        let yes = |t: &str| non_latin_prefix(t.as_bytes(), "만억");
+        let yes = |t: &str| non_latin_prefix(t.as_bytes(), "만억조");
         assert!(yes("x주") && non_latin_prefix(&han[..1], ""));
         assert!(yes("Мани") && yes("マネ") && yes("10만 개"));
         assert!(!yes("Arizona, é, ạ") && !non_latin_prefix(&[0xE1], ""));
-        assert!(!yes("1/4 · 22nd") && !yes("10만") && !yes("230억 USD"));
+        assert!(!yes("1/4 · 22nd") && !yes("10만") && !yes("230억 USD") && !yes("1조4,000억"));
         assert!(
-            !non_latin_prefix(&"만".as_bytes()[..2], "만"),
-            "the start of an extra letter"
+            yes("만만 조") && yes("x 만") && yes("10 만"),
+            "only right after a digit"
+        );
+        let one_and_half = [b"1".as_slice(), &"만".as_bytes()[..2]].concat();
+        assert!(
+            !non_latin_prefix(&one_and_half, "만"),
+            "the start of one after a digit"
+        );
+        assert!(
+            non_latin_prefix(&"만".as_bytes()[..2], "만"),
+            "not elsewhere"
         );
         let mut c = QuoteFirst::new(form());
         let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: ", &[], &v);

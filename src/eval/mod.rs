@@ -22,7 +22,7 @@ pub use answers::{score_answers, AnswerReport};
 pub use batch::Scores;
 pub use retrieval::{
     covers, evidence_covered, judge_ranking, metrics, score_reranked, score_retrieval, ItemResult,
-    Metrics, RetrievalReport,
+    Metrics, RetrievalReport, Stages,
 };
 pub use set::{load_set, EvalItem, Evidence, Need};
 
@@ -49,6 +49,9 @@ pub enum EvalError {
     /// The second stage failed while scoring.
     #[error(transparent)]
     Rerank(#[from] crate::retrieval::rerank::RerankError),
+    /// Translating a question for retrieval failed.
+    #[error("translating a question for retrieval failed: {0}")]
+    Translate(#[from] crate::engine::EngineError),
 }
 
 /// `n / d`, or 0 when `d` is 0: every share and rate of the reports.

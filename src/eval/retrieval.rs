@@ -11,8 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::{EvalError, EvalItem, Evidence};
+use crate::engine::EngineHandle;
 use crate::retrieval::index::Retriever;
 use crate::retrieval::rerank::{search_reranked, Reranker};
+use crate::retrieval::translate;
 use crate::text::{char_len, comparable, longest_common_run};
 
 /// Passages looked at for MRR.
@@ -90,23 +92,41 @@ pub fn score_retrieval(
     retriever: &Retriever,
     items: &[EvalItem],
 ) -> Result<RetrievalReport, EvalError> {
-    score_reranked(retriever, None, items)
+    score_reranked(retriever, Stages::default(), items)
 }
 
-/// [`score_retrieval`] with the second stage: `reranker` re-orders the first stage's candidates
-/// ([`search_reranked`]).
+/// The model stages of retrieval an evaluation runs, beyond the first stage.
+#[derive(Clone, Copy, Default)]
+pub struct Stages<'a> {
+    /// Re-orders the first stage's candidates ([`search_reranked`]).
+    pub reranker: Option<&'a dyn Reranker>,
+    /// Translates questions not in Korean for the first stage ([`translate`]); not with a
+    /// reranker, which reads the question itself.
+    pub translator: Option<&'a EngineHandle>,
+}
+
+/// [`score_retrieval`] with the model `stages`.
 pub fn score_reranked(
     retriever: &Retriever,
-    reranker: Option<&dyn Reranker>,
+    stages: Stages<'_>,
     items: &[EvalItem],
 ) -> Result<RetrievalReport, EvalError> {
     let mut results = Vec::new();
     for item in items.iter().filter(|i| !i.evidence.is_empty()) {
         let files: BTreeSet<&str> = item.evidence.iter().map(|e| e.source.as_str()).collect();
         let depth = DEPTH.max(files.len());
-        let hits = match reranker {
+        let translation = match stages.translator {
+            Some(engine)
+                if stages.reranker.is_none() && translate::applies(retriever, item.text()) =>
+            {
+                Some(translate::translate_blocking(engine, item.text())?)
+            }
+            _ => None,
+        };
+        let query = translate::with_translation(item.text(), translation.as_deref());
+        let hits = match stages.reranker {
             Some(r) => search_reranked(retriever, item.text(), depth, r)?,
-            None => retriever.search(item.text(), depth)?,
+            None => retriever.search(&query, depth)?,
         };
         let ranked: Vec<(&str, &str)> = hits
             .iter()

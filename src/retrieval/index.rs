@@ -233,6 +233,11 @@ impl Retriever {
         &self.corpus
     }
 
+    /// Whether a glossary was read on top of the built-in one (the corpus's own or `--glossary`).
+    pub fn has_glossary(&self) -> bool {
+        self.glossary.is_some()
+    }
+
     /// Adds a user glossary (the thesaurus format) to the built-in one for query expansion.
     pub fn with_glossary(mut self, text: &str) -> Retriever {
         self.glossary = Some(Thesaurus::with_extra(text));

@@ -19,6 +19,8 @@
 //!   the first stage's best candidates.
 //! - [`likelihood`]: the reranker that ships: the local model's likelihood of the question after
 //!   each candidate passage.
+//! - [`translate`]: a question not in Korean searched together with the local model's Korean
+//!   translation of it.
 
 pub mod analyzer;
 pub mod corpus;
@@ -31,4 +33,5 @@ pub mod rerank;
 pub mod score;
 pub mod segment;
 pub mod thesaurus;
+pub mod translate;
 pub mod translit;
