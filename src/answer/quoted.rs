@@ -14,9 +14,8 @@ use super::citations::{passage_citation, MIN_QUOTE_CHARS};
 use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
-use super::quantity::{english_figures, extract};
+use super::quantity::english_figures;
 use super::{Citation, Kind, Verdict};
-use crate::engine::figures::Figures;
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
 use crate::text::{char_len, comparable, sentence_spans};
@@ -82,29 +81,7 @@ pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage]) -> QuoteFirstForm {
             Kind::Claim => String::new(),
         },
         latin_answer: english.then(|| KOREAN_MAGNITUDES.into()),
-        // Only for English answers, which convert the figures they copy (and got `22일` wrong
-        // as `22/12/2022`): a Korean answer copies them, and one that writes a figure no
-        // passage holds is the sign of an unanswerable question (it then abstains, below).
-        figures: english.then(|| figures(input, ctx)),
     }
-}
-
-/// The figures an answer may hold, for each passage: its own, written as they are and the
-/// English way (`230억 달러` → `$23 billion`, `22일` → `the 22nd`), and the question's.
-fn figures(input: &str, ctx: &[ContextPassage]) -> Vec<Figures> {
-    ctx.iter()
-        .map(|p| {
-            let english: Vec<String> = extract(&p.text)
-                .into_iter()
-                .filter_map(|q| q.english())
-                .collect();
-            Figures::new(
-                [p.text.as_str(), input]
-                    .into_iter()
-                    .chain(english.iter().map(String::as_str)),
-            )
-        })
-        .collect()
 }
 
 /// The first quote: the best passage's best sentence, up to a line break in it or `max_bytes`,

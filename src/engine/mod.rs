@@ -20,7 +20,6 @@
 
 pub mod config;
 pub mod constraint;
-pub mod figures;
 pub mod generate;
 pub mod gguf_check;
 pub mod kernels;

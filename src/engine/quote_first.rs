@@ -24,7 +24,6 @@
 use std::collections::HashSet;
 
 use super::constraint::{TokenConstraint, TokenMask, Vocab};
-use super::figures::Figures;
 
 /// The words and passages of one quote-first answer.
 #[derive(Debug, Clone)]
@@ -66,9 +65,6 @@ pub struct QuoteFirstForm {
     /// small models copy the Korean name or figure from the quote (`'머니브레인'`, `22일`)
     /// instead of answering in the question's language.
     pub latin_answer: Option<String>,
-    /// When set, each passage's figures ([`Figures`]): every number of the answer line is one
-    /// of those of a passage quoted, so a figure is copied, never made up.
-    pub figures: Option<Vec<Figures>>,
 }
 
 /// A first quote settled in advance: `text[start..end]` of passage `passage`.
@@ -166,8 +162,6 @@ struct AnswerTokens {
     /// Holding a letter of another script than Latin: kept out of a
     /// [`QuoteFirstForm::latin_answer`] line.
     non_latin: Vec<u32>,
-    /// Holding a digit, or starting with `,` or `.`: held to [`QuoteFirstForm::figures`].
-    numeric: Vec<u32>,
     /// Holding letters of [`QuoteFirstForm::latin_answer`]'s extra ones (and no other
     /// non-Latin letters): allowed after a digit only.
     magnitudes: Vec<u32>,
@@ -387,13 +381,9 @@ impl QuoteFirst {
                 newline: Vec::new(),
                 fragments: Vec::new(),
                 non_latin: Vec::new(),
-                numeric: Vec::new(),
                 magnitudes: Vec::new(),
             };
             for (b, ids) in &vocab.by_bytes().ids {
-                if b.iter().any(u8::is_ascii_digit) || b.starts_with(b",") || b.starts_with(b".") {
-                    t.numeric.extend(ids);
-                }
                 if b.iter().any(|&c| c == b'[' || c == b']') {
                     t.brackets.extend(ids);
                 } else if b.contains(&b'\n') {
@@ -510,7 +500,7 @@ impl TokenConstraint for QuoteFirst {
     ) -> Option<TokenMask> {
         let mut g = generated.as_bytes().to_vec();
         g.extend_from_slice(pending);
-        let (state, out) = self.form.state(&g);
+        let (state, _) = self.form.state(&g);
         match state {
             State::Literal { alts, typed } => {
                 let n = typed.len();
@@ -556,38 +546,12 @@ impl TokenConstraint for QuoteFirst {
                         t.fragments.iter().filter(fits).copied().collect(),
                     ));
                 }
-                // The figures of the passages quoted.
-                let figures: Option<Vec<&Figures>> = form.figures.as_ref().map(|all| {
-                    out.quotes
-                        .iter()
-                        .filter_map(|q| all.get(q.passage))
-                        .collect()
-                });
-                let fits_figures = |id: &u32| {
-                    figures
-                        .as_ref()
-                        .is_none_or(|fs| fs.iter().any(|f| f.fits(&typed, vocab.bytes(*id))))
-                };
-                let complete = figures
-                    .as_ref()
-                    .is_none_or(|fs| fs.iter().any(|f| f.complete(&typed)));
-                if !complete {
-                    // Inside a number that is not yet one of the figures: only its rest.
-                    return Some(TokenMask::Allow(
-                        t.numeric
-                            .iter()
-                            .filter(|id| fits_figures(id))
-                            .copied()
-                            .collect(),
-                    ));
-                }
                 let mut deny = t.brackets.clone();
                 deny.extend(t.fragments.iter().filter(|id| !fits(id)));
                 if latin.is_some() {
                     deny.extend(&t.non_latin);
                     deny.extend(t.magnitudes.iter().filter(|id| !fits(id)));
                 }
-                deny.extend(t.numeric.iter().filter(|id| !fits_figures(id)));
                 if !started {
                     deny.extend(&t.newline);
                     deny.extend(vocab.eos_ids());
@@ -704,7 +668,6 @@ mod tests {
             lead: None,
             echo: String::new(),
             latin_answer: None,
-            figures: None,
         }
     }
 
@@ -906,35 +869,6 @@ mod tests {
         assert!(!t.contains(&han[1..].to_vec()), "not mid-character");
         let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 미국", &han[..1], &v);
         assert_eq!(t, vec![han[1..].to_vec()], "only the rest of the character");
-    }
-
-    #[test]
-    fn answer_figures_are_those_of_the_passages_quoted() {
-        let v = vocab();
-        let mut f = form();
-        f.figures = Some(
-            ["미국", "서울", "값은 1.5다"]
-                .into_iter()
-                .map(|t| Figures::new([t]))
-                .collect(),
-        );
-        let mut c = QuoteFirst::new(f);
-        let p3 = "근거: [P3] \"값은 1.5다.\"\n답: ";
-        let t = allowed_texts(&mut c, p3, &[], &v);
-        assert!(t.contains(&b"1".to_vec()) && !t.contains(&b"3".to_vec()));
-        let t = allowed_texts(&mut c, &format!("{p3}1"), &[], &v);
-        assert!(
-            t.contains(&b".".to_vec()) && !t.contains(&Vec::new()),
-            "not yet whole"
-        );
-        assert!(!t.contains(&"다".as_bytes().to_vec()));
-        let t = allowed_texts(&mut c, &format!("{p3}1."), &[], &v);
-        assert_eq!(t, vec![b"5".to_vec()]);
-        let t = allowed_texts(&mut c, &format!("{p3}1.5"), &[], &v);
-        assert!(t.contains(&Vec::new()) && t.contains(&"다".as_bytes().to_vec()));
-        let p1 = "근거: [P1] \"미국\"\n답: ";
-        let t = allowed_texts(&mut c, p1, &[], &v);
-        assert!(!t.contains(&b"1".to_vec()) && t.contains(&"미국".as_bytes().to_vec()));
     }
 
     #[test]
