@@ -26,15 +26,10 @@ pub fn applies(retriever: &Retriever, query: &str) -> bool {
     !retriever.has_glossary() && needs_translation(query)
 }
 
-/// Whether `query` needs translating for a Korean corpus: fewer than a third of its letters are
-/// Hangul.
+/// Whether `query` needs translating for a Korean corpus: it has letters and no Hangul (the
+/// same test that makes its answer English, [`crate::text::is_korean`]).
 pub fn needs_translation(query: &str) -> bool {
-    let letters = query.chars().filter(|c| c.is_alphabetic()).count();
-    let hangul = query
-        .chars()
-        .filter(|&c| crate::text::is_hangul_syllable(c))
-        .count();
-    letters > 0 && hangul * 3 < letters
+    query.chars().any(char::is_alphabetic) && !crate::text::is_korean(query)
 }
 
 /// The chat that asks for `query` in Korean.
@@ -106,11 +101,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_questions_mostly_in_other_letters_are_translated() {
+    fn only_questions_without_hangul_are_translated() {
         assert!(needs_translation("How tall is Mount Halla?"));
-        assert!(needs_translation(
-            "What did 손정의 say about Stargate and OpenAI?"
-        ));
+        assert!(
+            !needs_translation("What did 손정의 say about Stargate?"),
+            "answered in Korean, searched as written"
+        );
         assert!(!needs_translation("한라산의 높이는?"));
         assert!(!needs_translation("소프트뱅크의 OpenAI 투자액은?"));
         assert!(!needs_translation("2025?"));
