@@ -1,7 +1,8 @@
 //! Answers from a real instruct model (qwen2.5-coder-1.5b) through the whole pipeline, on a few
 //! items of `../shared/eval/dev.jsonl`: the answer contains the reference (as `eval --answers`
 //! judges it), every citation is verified, an unanswerable question abstains (the model's own
-//! call: the question matches the corpus's `Arizona`), and a claim gets its label. What random weights and scripted backends cannot show.
+//! call: the question matches the corpus's `Arizona`), an English question gets an English
+//! answer, and a claim gets its label. What random weights and scripted backends cannot show.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use factcheck::answer::citations::verify_citation;
 use factcheck::answer::matching::answer_matches;
 use factcheck::answer::{Answerer, Prompts, Request, Response, Verdict};
 use factcheck::engine::{EngineConfig, EngineHandle};
+use factcheck::text::has_hangul;
 
 use crate::common::{real, seed_retriever};
 
@@ -64,6 +66,19 @@ fn a_real_model_answers_cites_abstains_and_judges() {
                 problems.push(format!("{question}: citation not verified: {c:?}"));
             }
         }
+    }
+    // An English question gets an English answer: the figure copied from `10만 개` and
+    // written the English way, no Korean words.
+    let question = "How many jobs did Trump say Stargate would create?";
+    let Response::Answer(r) = run(&a, Request::question(question)) else {
+        unreachable!()
+    };
+    eprintln!("{question} -> {} {:?}", r.answer, r.debug);
+    if r.abstained || !answer_matches(&r.answer, "100,000") || has_hangul(&r.answer) {
+        problems.push(format!(
+            "{question}: {:?} (want 100,000, in English)",
+            r.answer
+        ));
     }
     let Response::Answer(r) = run(&a, Request::question("What is the population of Arizona?"))
     else {
