@@ -8,6 +8,22 @@ use std::ops::Range;
 
 use unicode_normalization::UnicodeNormalization;
 
+/// The English month names, January first.
+pub const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 /// True for a precomposed Hangul syllable (가..힣), the unit of Korean words in the corpus.
 #[inline]
 pub fn is_hangul_syllable(c: char) -> bool {

@@ -121,21 +121,16 @@ impl Answerer {
         text: &str,
         top_k: usize,
     ) -> Result<(Vec<crate::retrieval::index::Hit>, Vec<ContextPassage>, bool), AnswerError> {
-        let translation = if self.model_ready() && translate::applies(&self.retriever, text) {
-            match translate::translate(&self.engine, text).await {
-                Ok(t) => {
-                    tracing::debug!(translation = %t, "request translated for retrieval");
-                    Some(t)
-                }
-                Err(e) => {
+        let query = if self.model_ready() {
+            translate::search_query(&self.engine, &self.retriever, text)
+                .await
+                .unwrap_or_else(|e| {
                     tracing::warn!("translating the request for retrieval failed: {e}");
-                    None
-                }
-            }
+                    text.to_string()
+                })
         } else {
-            None
+            text.to_string()
         };
-        let query = translate::with_translation(text, translation.as_deref());
         let hits = self.retriever.search(&query, top_k)?;
         let ctx = context::select(&self.retriever, &hits, self.config.budget);
         let weak = hits

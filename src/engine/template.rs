@@ -83,26 +83,11 @@ fn civil_date(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// A small `strftime` for the formats chat templates use (UTC).
 pub fn strftime_at(fmt: &str, unix_secs: i64) -> String {
     let (y, m, d) = civil_date(unix_secs.div_euclid(86_400));
     let secs = unix_secs.rem_euclid(86_400);
-    let month = MONTHS[(m as usize).saturating_sub(1) % 12];
+    let month = crate::text::MONTH_NAMES[(m as usize).saturating_sub(1) % 12];
     let mut out = String::new();
     let mut chars = fmt.chars();
     while let Some(c) = chars.next() {

@@ -115,18 +115,13 @@ pub fn score_reranked(
     for item in items.iter().filter(|i| !i.evidence.is_empty()) {
         let files: BTreeSet<&str> = item.evidence.iter().map(|e| e.source.as_str()).collect();
         let depth = DEPTH.max(files.len());
-        let translation = match stages.translator {
-            Some(engine)
-                if stages.reranker.is_none() && translate::applies(retriever, item.text()) =>
-            {
-                Some(translate::translate_blocking(engine, item.text())?)
+        let hits = match (stages.reranker, stages.translator) {
+            (Some(r), _) => search_reranked(retriever, item.text(), depth, r)?,
+            (None, Some(engine)) => {
+                let query = translate::search_query_blocking(engine, retriever, item.text())?;
+                retriever.search(&query, depth)?
             }
-            _ => None,
-        };
-        let query = translate::with_translation(item.text(), translation.as_deref());
-        let hits = match stages.reranker {
-            Some(r) => search_reranked(retriever, item.text(), depth, r)?,
-            None => retriever.search(&query, depth)?,
+            (None, None) => retriever.search(item.text(), depth)?,
         };
         let ranked: Vec<(&str, &str)> = hits
             .iter()

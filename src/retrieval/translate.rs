@@ -22,13 +22,13 @@ them, in Hangul.";
 
 /// Whether `query` is searched with a translation in `retriever`: it needs one
 /// ([`needs_translation`]) and the corpus has no glossary of its own.
-pub fn applies(retriever: &Retriever, query: &str) -> bool {
+fn applies(retriever: &Retriever, query: &str) -> bool {
     !retriever.has_glossary() && needs_translation(query)
 }
 
 /// Whether `query` needs translating for a Korean corpus: it has letters and no Hangul (the
 /// same test that makes its answer English, [`crate::text::is_korean`]).
-pub fn needs_translation(query: &str) -> bool {
+fn needs_translation(query: &str) -> bool {
     query.chars().any(char::is_alphabetic) && !crate::text::is_korean(query)
 }
 
@@ -44,7 +44,7 @@ pub fn prompt(query: &str) -> Vec<ChatMessage> {
 
 /// The query to search: `query` and, when it has one, its translation, as one query (measured
 /// against fusing the two rankings by reciprocal rank, which did worse on every set).
-pub fn with_translation(query: &str, translation: Option<&str>) -> String {
+fn with_translation(query: &str, translation: Option<&str>) -> String {
     match translation.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => format!("{query}\n{t}"),
         None => query.to_string(),
@@ -72,8 +72,16 @@ fn absorb(text: &mut String, ev: Event) -> Result<bool, EngineError> {
     Ok(false)
 }
 
-/// `query` in Korean, written by `engine`'s model.
-pub async fn translate(engine: &EngineHandle, query: &str) -> Result<String, EngineError> {
+/// What `retriever` searches for `query`: the query itself, or, where a translation applies
+/// ([`applies`]), the query and `engine`'s Korean translation of it.
+pub async fn search_query(
+    engine: &EngineHandle,
+    retriever: &Retriever,
+    query: &str,
+) -> Result<String, EngineError> {
+    if !applies(retriever, query) {
+        return Ok(query.to_string());
+    }
     let mut stream = engine.submit(request(query))?;
     let mut text = String::new();
     while let Some(ev) = stream.recv().await {
@@ -81,11 +89,18 @@ pub async fn translate(engine: &EngineHandle, query: &str) -> Result<String, Eng
             break;
         }
     }
-    Ok(text.trim().to_string())
+    Ok(searched(query, &text))
 }
 
-/// [`translate`] for callers outside an async runtime.
-pub fn translate_blocking(engine: &EngineHandle, query: &str) -> Result<String, EngineError> {
+/// [`search_query`] for callers outside an async runtime.
+pub fn search_query_blocking(
+    engine: &EngineHandle,
+    retriever: &Retriever,
+    query: &str,
+) -> Result<String, EngineError> {
+    if !applies(retriever, query) {
+        return Ok(query.to_string());
+    }
     let mut stream = engine.submit(request(query))?;
     let mut text = String::new();
     while let Some(ev) = stream.blocking_recv() {
@@ -93,7 +108,13 @@ pub fn translate_blocking(engine: &EngineHandle, query: &str) -> Result<String, 
             break;
         }
     }
-    Ok(text.trim().to_string())
+    Ok(searched(query, &text))
+}
+
+/// The searched query for `query` and the model's `translation` of it (logged).
+fn searched(query: &str, translation: &str) -> String {
+    tracing::debug!(translation = %translation.trim(), "request translated for retrieval");
+    with_translation(query, Some(translation))
 }
 
 #[cfg(test)]

@@ -28,23 +28,9 @@ impl DateParts {
 
     /// The date as English text: `January 22, 2025`, `January 2025`, `January 22`, `the 22nd`.
     pub fn english(&self) -> String {
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
         let month = self
             .month
-            .and_then(|m| MONTHS.get((m as usize).wrapping_sub(1)));
+            .and_then(|m| crate::text::MONTH_NAMES.get((m as usize).wrapping_sub(1)));
         match (self.year, month, self.day) {
             (Some(y), Some(m), Some(d)) => format!("{m} {d}, {y}"),
             (Some(y), Some(m), None) => format!("{m} {y}"),

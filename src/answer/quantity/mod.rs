@@ -22,7 +22,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use dates::{date, DateParts};
-use scan::{amount, number, number_word, Scan};
+use scan::{amount, magnitude, number, number_word, Scan};
 use units::{duration_unit, unit};
 
 /// What a quantity measures.
@@ -84,9 +84,7 @@ impl Quantity {
             None => serde_json::json!(self.value),
         }
     }
-}
 
-impl Quantity {
     /// The quantity written the English way (`$23 billion`, `100,000`, `720 trillion won`), for
     /// an English answer that copied a Korean figure. `None` for measures not written so.
     pub fn english(&self) -> Option<String> {
@@ -155,17 +153,14 @@ fn short_decimal(v: f64) -> String {
 pub fn english_figures(text: &str) -> String {
     let mut out = text.to_string();
     for q in extract(text).iter().rev() {
-        let korean = text[q.span.clone()]
-            .chars()
-            .any(crate::text::is_hangul_syllable);
-        if !korean {
+        let span = &text[q.span.clone()];
+        if !crate::text::has_hangul(span) {
             continue;
         }
         if q.measure == Measure::Count {
             // Only the number: the words after it (`jobs`) stay.
-            let span = &text[q.span.clone()];
             let number =
-                span.trim_end_matches(|c: char| !(c.is_ascii_digit() || "만억조천".contains(c)));
+                span.trim_end_matches(|c: char| !(c.is_ascii_digit() || magnitude(c).is_some()));
             let end = q.span.start + number.len();
             out.replace_range(q.span.start..end, &english_number(q.value));
         } else if let Some(e) = q.english().filter(|e| !e.is_empty()) {

@@ -126,7 +126,7 @@ pub(super) fn amount(sc: &mut Scan) -> Option<f64> {
 }
 
 /// Korean magnitude characters and their values.
-fn magnitude(c: char) -> Option<f64> {
+pub(super) fn magnitude(c: char) -> Option<f64> {
     match c {
         '조' => Some(1e12),
         '억' => Some(1e8),
