@@ -29,6 +29,7 @@ pub mod answer;
 pub mod batch;
 pub mod commands;
 pub mod devtools;
+pub mod embed;
 pub mod engine;
 pub mod eval;
 pub mod markers;

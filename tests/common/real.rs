@@ -42,6 +42,10 @@ fn spec(name: &str) -> (&'static str, &'static str) {
             "SmolLM2-135M-Instruct.Q4_1.gguf",
             "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         ),
+        "e5-small" => (
+            "e5-small-q4.bin",
+            "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+        ),
         other => panic!("no such test model: {other}"),
     }
 }
@@ -67,6 +71,20 @@ fn resolve(name: &str) -> Result<PathBuf, String> {
     let (file, sha) = spec(name);
     let dir = cache_dir();
     let path = dir.join(file);
+    if !path.is_file() && name == "e5-small" {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-embedder.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg(&dir)
+            .output()
+            .map_err(|e| format!("cannot run fetch-embedder.sh: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "fetch-embedder.sh failed (no network?): {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
     if !path.is_file() {
         let script = shared_dir().join("models/fetch.sh");
         if !script.is_file() {

@@ -12,6 +12,7 @@
 mod common;
 
 mod answers;
+mod embed;
 mod greedy;
 mod long;
 mod rerank;
