@@ -63,6 +63,9 @@ pub enum CommandError {
     /// `eval --rerank` or `--translate` (the flag) without a model to run it.
     #[error("{0} needs --model FILE: it is the local model's work")]
     StageNeedsModel(&'static str),
+    /// The sentence encoder (`--embedder`) cannot be loaded.
+    #[error(transparent)]
+    Embedder(#[from] crate::embed::EmbedError),
     /// A batch run cannot start or finish.
     #[error(transparent)]
     Batch(#[from] crate::batch::BatchError),
@@ -105,14 +108,21 @@ pub struct CorpusArgs {
     pub prompts: PathBuf,
     /// The retrieval pipeline: `default`, `plain` (Hangul-bigram BM25 alone) or `layer` (every
     /// part on), each optionally followed by `+part` / `-part` (`default-thesaurus`). Parts:
-    /// particles, stopwords, word_weights, thesaurus, focus, coverage, priors, near_repeats.
-    #[arg(long, global = true, env = "FACTCHECK_RETRIEVAL", default_value = "default", value_parser = Pipeline::parse)]
-    pub retrieval: Pipeline,
+    /// particles, stopwords, word_weights, thesaurus, focus, coverage, priors, near_repeats,
+    /// context, skip_headings, ko_endings, lead_syllable, transliterate, proximity. Unset: the
+    /// default, with `context` and `skip_headings` on when an --embedder is given.
+    #[arg(long, global = true, env = "FACTCHECK_RETRIEVAL", value_parser = Pipeline::parse)]
+    pub retrieval: Option<Pipeline>,
     /// A glossary (query expansion lines, data/thesaurus.txt's format) read on top of the
     /// built-in one; default: the corpus folder's glossary.thesaurus if it has one; `none`: no
     /// glossary of the corpus.
     #[arg(long, global = true, env = "FACTCHECK_GLOSSARY")]
     pub glossary: Option<PathBuf>,
+    /// A sentence encoder for the dense retrieval stage (multilingual-e5-small, 4-bit:
+    /// `scripts/fetch-embedder.sh` fetches it): passages are also found by meaning, not only by
+    /// shared words. Without it, retrieval is lexical only.
+    #[arg(long, global = true, env = "FACTCHECK_EMBEDDER")]
+    pub embedder: Option<PathBuf>,
 }
 
 impl CorpusArgs {
@@ -132,11 +142,19 @@ impl CorpusArgs {
             None => corpus_glossary(seeds)
                 .map_err(|e| CommandError::Glossary(seeds.join(GLOSSARY_FILE), e))?,
         };
-        let retriever = Retriever::with_pipeline(corpus, self.retrieval)?;
-        Ok(match glossary {
-            Some(text) => retriever.with_glossary(&text),
-            None => retriever,
-        })
+        let pipeline = self.retrieval.unwrap_or(match self.embedder {
+            Some(_) => Pipeline::dense_default(),
+            None => Pipeline::default(),
+        });
+        let mut retriever = Retriever::with_pipeline(corpus, pipeline)?;
+        if let Some(text) = glossary {
+            retriever = retriever.with_glossary(&text);
+        }
+        if let Some(path) = &self.embedder {
+            let embedder = crate::embed::Embedder::load(path)?;
+            retriever = retriever.with_embedder(Arc::new(embedder));
+        }
+        Ok(retriever)
     }
 
     /// Loads the prompt templates: from the folder, or the built-in copies when the default

@@ -20,6 +20,7 @@ use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::retrieval::analyzer::{analyze, hangul_words, KoTokenizer, Options};
 use crate::retrieval::corpus::Corpus;
+use crate::retrieval::dense::{fuse, DenseIndex, DENSE_WEIGHT};
 use crate::retrieval::focus::{has_form, Focus};
 pub use crate::retrieval::pipeline::Pipeline;
 use crate::retrieval::query::{
@@ -122,6 +123,8 @@ pub struct Retriever {
     pipeline: Pipeline,
     /// The built-in glossary plus the corpus's own, when it has one.
     glossary: Option<Thesaurus>,
+    /// The passages' sentence vectors, when an encoder was given ([`Retriever::with_embedder`]).
+    dense: Option<DenseIndex>,
     /// The corpus's Hangul words by consonant skeleton (empty unless the pipeline transliterates).
     translit: Transliterations,
     opts: Options,
@@ -219,6 +222,7 @@ impl Retriever {
             context_sets,
             pipeline,
             glossary: None,
+            dense: None,
             translit,
             opts,
             body,
@@ -242,6 +246,41 @@ impl Retriever {
     pub fn with_glossary(mut self, text: &str) -> Retriever {
         self.glossary = Some(Thesaurus::with_extra(text));
         self
+    }
+
+    /// Adds the dense stage: every searched passage is embedded with `embedder` (its file's
+    /// title line in front), and searches fuse cosine and lexical scores
+    /// ([`crate::retrieval::dense`]).
+    pub fn with_embedder(mut self, embedder: std::sync::Arc<crate::embed::Embedder>) -> Retriever {
+        let texts: Vec<Option<String>> = (0..self.passages.len())
+            .map(|i| {
+                let p = &self.passages[i];
+                let searched =
+                    p.duplicate_of.is_none() && !(self.pipeline.skip_headings && p.heading);
+                searched.then(|| match self.title(i) {
+                    Some(t) => format!("{} {}", t.trim(), p.text),
+                    None => p.text.clone(),
+                })
+            })
+            .collect();
+        self.dense = Some(DenseIndex::build(embedder, &texts));
+        self
+    }
+
+    /// The dense stage's encoder, when there is one.
+    pub fn embedder_name(&self) -> Option<&str> {
+        self.dense.as_ref().map(DenseIndex::model)
+    }
+
+    /// The title line of passage `i`'s file (its first non-empty line), unless that line is the
+    /// passage itself.
+    pub fn title(&self, i: usize) -> Option<&str> {
+        let p = &self.passages[i];
+        self.corpus
+            .file(&p.source)
+            .and_then(|f| f.lines.iter().find(|l| !l.trim().is_empty()))
+            .map(String::as_str)
+            .filter(|t| t.trim() != p.text.trim())
     }
 
     fn thesaurus(&self) -> &Thesaurus {
@@ -336,6 +375,21 @@ impl Retriever {
                 score *= 1.0 + PROXIMITY_BONUS * proximity(&plan, &self.token_lists[i]);
             }
             scored.push((i, score, cover));
+        }
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        if let Some(dense) = &self.dense {
+            let lexical: Vec<(usize, f32)> = scored.iter().map(|s| (s.0, s.1)).collect();
+            let covers: HashMap<usize, f32> = scored.iter().map(|s| (s.0, s.2)).collect();
+            scored = fuse(&lexical, &dense.similarities(query), DENSE_WEIGHT)
+                .into_iter()
+                .map(|(i, score)| {
+                    let cover = covers.get(&i).copied().unwrap_or_else(|| {
+                        let (text, ctx) = (&self.token_sets[i], &self.context_sets[i]);
+                        coverage(&plan, |t| text.contains(t) || ctx.contains(t), &idfs)
+                    });
+                    (i, score, cover)
+                })
+                .collect();
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let kept = if pipe.near_repeats {

@@ -15,6 +15,8 @@
 //! - [`pipeline`]: which parts of the ranking are on (`--retrieval`).
 //! - [`score`]: the scoring formulas (idf, coverage, proximity, overlap, the quoted sentence).
 //! - [`index`]: the tantivy BM25 index over passages and the search API.
+//! - [`dense`]: the optional dense stage: passages as sentence vectors, fused with the lexical
+//!   ranking (`--embedder FILE`).
 //! - [`rerank`]: the optional second stage (`"rerank": true`): a [`rerank::Reranker`] re-orders
 //!   the first stage's best candidates.
 //! - [`likelihood`]: the reranker that ships: the local model's likelihood of the question after
@@ -24,6 +26,7 @@
 
 pub mod analyzer;
 pub mod corpus;
+pub mod dense;
 pub mod focus;
 pub mod index;
 pub mod likelihood;

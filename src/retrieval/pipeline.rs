@@ -168,6 +168,20 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// The pipeline the product runs with the dense stage ([`crate::retrieval::dense`]): the
+    /// default plus `context` and `skip_headings`. Fused with the encoder's cosines, the title
+    /// and section heading's words help every evaluation set (BENCHMARKS.md, "Dense stage"),
+    /// where alone they cost a seed set an item.
+    pub fn dense_default() -> Pipeline {
+        Pipeline {
+            context: true,
+            skip_headings: true,
+            ..Pipeline::default()
+        }
+    }
+}
+
 impl Default for Pipeline {
     /// The pipeline the product runs: the layer, plus question-final light predicates dropped
     /// and English names matched to the corpus's Hangul words, the two additions that cost no

@@ -65,15 +65,9 @@ pub fn search_reranked(
         .iter()
         .map(|h| {
             let p = &retriever.passages()[h.passage];
-            let title = retriever
-                .corpus()
-                .file(&p.source)
-                .and_then(|f| f.lines.iter().find(|l| !l.trim().is_empty()))
-                .map(String::as_str)
-                .filter(|t| t.trim() != p.text.trim());
             Candidate {
                 text: &p.text,
-                title,
+                title: retriever.title(h.passage),
                 first_stage: if best > 0.0 { h.score / best } else { 0.0 },
             }
         })

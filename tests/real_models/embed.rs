@@ -100,3 +100,39 @@ fn the_answering_passage_is_nearest_across_wording_and_language() {
         assert_eq!(best, want, "{q}");
     }
 }
+
+#[test]
+fn the_dense_stage_finds_what_shared_words_miss() {
+    use std::sync::Arc;
+
+    use factcheck::retrieval::corpus::Corpus;
+    use factcheck::retrieval::index::{Pipeline, Retriever};
+
+    let Some(path) = real::model("e5-small") else {
+        return;
+    };
+    let embedder = Arc::new(Embedder::load(&path).expect("embedder loads"));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/corpora/company");
+    let corpus = || Corpus::load(&dir).unwrap();
+    let lexical = Retriever::with_pipeline(corpus(), Pipeline::dense_default()).unwrap();
+    let dense = Retriever::with_pipeline(corpus(), Pipeline::dense_default())
+        .unwrap()
+        .with_embedder(embedder);
+    assert_eq!(dense.embedder_name(), Some("e5-small-q4.bin"));
+    let top = |r: &Retriever, q: &str| {
+        let hit = r.search(q, 1).unwrap().into_iter().next();
+        hit.map(|h| {
+            let p = &r.passages()[h.passage];
+            (p.source.clone(), p.start_line)
+        })
+    };
+    // The error line never names the product; its file's title does.
+    let question = "로봇청소기 화면에 E5가 나오는 원인이 뭔가요?";
+    let want = Some(("manual_rv7.txt".to_string(), 45));
+    assert_ne!(
+        top(&lexical, question),
+        want,
+        "lexical alone already finds it"
+    );
+    assert_eq!(top(&dense, question), want);
+}

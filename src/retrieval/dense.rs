@@ -1,0 +1,140 @@
+//! The dense stage: every passage as a sentence-encoder vector ([`crate::embed`]), searched by
+//! cosine with the question's vector and fused with the lexical ranking.
+//!
+//! Lexical retrieval needs the question's words in the passage; paraphrased questions (시험으로
+//! 관리를 뽑는 제도 for 과거제, 옆 솔 for 사이드 브러시) and English questions over Korean text share
+//! few. The encoder places texts of the same meaning near each other whatever their words. Each
+//! passage is embedded with its file's title line in front (a manual's error table never names
+//! the product), once, when the index is built.
+//!
+//! Fusion ([`fuse`]): each candidate's lexical score as a share of the best one's, and its
+//! cosine rescaled so that the best passage reads 1 and the [`DENSE_CANDIDATES`]-th reads 0,
+//! are mixed with [`DENSE_WEIGHT`]. The candidates are the lexical stage's and the dense stage's
+//! best [`DENSE_CANDIDATES`].
+
+use std::sync::Arc;
+
+use crate::embed::{dot, Embedder, Role};
+
+/// Passages the dense stage proposes (by cosine) to the fused ranking.
+pub const DENSE_CANDIDATES: usize = 50;
+/// Weight of the rescaled cosine in the fused score (the lexical share gets the rest).
+pub const DENSE_WEIGHT: f32 = 0.5;
+
+/// The passages' vectors.
+pub struct DenseIndex {
+    embedder: Arc<Embedder>,
+    /// One unit vector per passage; empty for passages that are not searched.
+    vectors: Vec<Vec<f32>>,
+}
+
+impl std::fmt::Debug for DenseIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DenseIndex")
+            .field("embedder", &self.embedder.name())
+            .field("passages", &self.vectors.len())
+            .finish()
+    }
+}
+
+impl DenseIndex {
+    /// Embeds the searched passages: `texts[i]` is passage `i`'s text as the encoder reads it
+    /// (its title line in front), `None` for a passage that is not searched.
+    pub fn build(embedder: Arc<Embedder>, texts: &[Option<String>]) -> DenseIndex {
+        let searched: Vec<&str> = texts.iter().flatten().map(String::as_str).collect();
+        let mut vectors = embedder.embed(&searched, Role::Passage).into_iter();
+        let vectors = texts
+            .iter()
+            .map(|t| match t {
+                Some(_) => vectors.next().unwrap_or_default(),
+                None => Vec::new(),
+            })
+            .collect();
+        DenseIndex { embedder, vectors }
+    }
+
+    /// The encoder's name.
+    pub fn model(&self) -> &str {
+        self.embedder.name()
+    }
+
+    /// Each passage's cosine with `query` (`None` for passages not searched).
+    pub fn similarities(&self, query: &str) -> Vec<Option<f32>> {
+        let q = &self.embedder.embed(&[query], Role::Query)[0];
+        self.vectors
+            .iter()
+            .map(|v| (!v.is_empty()).then(|| dot(q, v)))
+            .collect()
+    }
+}
+
+/// The fused ranking: `lexical` holds `(passage, score)` for the lexical candidates, `cosines`
+/// every passage's cosine. Returns `(passage, fused score)` for the union of the lexical
+/// candidates and the [`DENSE_CANDIDATES`] nearest passages, best first (ties: lower index).
+pub fn fuse(lexical: &[(usize, f32)], cosines: &[Option<f32>], weight: f32) -> Vec<(usize, f32)> {
+    let mut nearest: Vec<(usize, f32)> = cosines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.map(|c| (i, c)))
+        .collect();
+    nearest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top = nearest.first().map_or(0.0, |n| n.1);
+    let floor = nearest
+        .get(DENSE_CANDIDATES.min(nearest.len()).saturating_sub(1))
+        .map_or(0.0, |n| n.1);
+    let dense_share = |i: usize| -> f32 {
+        match cosines.get(i).copied().flatten() {
+            Some(c) if top > floor => ((c - floor) / (top - floor)).max(0.0),
+            Some(_) => 1.0,
+            None => 0.0,
+        }
+    };
+    let best_lexical = lexical.iter().map(|l| l.1).fold(0.0f32, f32::max);
+    let mut lexical_share = std::collections::HashMap::with_capacity(lexical.len());
+    for &(i, s) in lexical {
+        let share = if best_lexical > 0.0 {
+            s / best_lexical
+        } else {
+            0.0
+        };
+        lexical_share.insert(i, share);
+    }
+    let mut ids: Vec<usize> = lexical.iter().map(|l| l.0).collect();
+    ids.extend(nearest.iter().take(DENSE_CANDIDATES).map(|n| n.0));
+    ids.sort_unstable();
+    ids.dedup();
+    let mut fused: Vec<(usize, f32)> = ids
+        .into_iter()
+        .map(|i| {
+            let lex = lexical_share.get(&i).copied().unwrap_or(0.0);
+            (i, weight * dense_share(i) + (1.0 - weight) * lex)
+        })
+        .collect();
+    fused.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    fused
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fusion_mixes_both_rankings_and_adds_dense_only_candidates() {
+        // Passage 0: lexical best, middling cosine; 2: no lexical match, nearest by cosine.
+        let lexical = [(0, 10.0), (1, 5.0)];
+        let cosines = [Some(0.80), Some(0.75), Some(0.90), None];
+        let fused = fuse(&lexical, &cosines, 0.5);
+        let order: Vec<usize> = fused.iter().map(|f| f.0).collect();
+        // Three searched passages: the floor is the third cosine (0.75).
+        // 0: 0.5·(0.05/0.15) + 0.5·1 ≈ 0.667; 2: 0.5·1 + 0 = 0.5; 1: 0 + 0.25.
+        assert_eq!(order, vec![0, 2, 1]);
+        assert!((fused[0].1 - 0.6667).abs() < 1e-3, "{fused:?}");
+        // Weight 1: the dense order alone; weight 0: the lexical order first.
+        let dense: Vec<usize> = fuse(&lexical, &cosines, 1.0).iter().map(|f| f.0).collect();
+        assert_eq!(dense, vec![2, 0, 1]);
+        let lex: Vec<usize> = fuse(&lexical, &cosines, 0.0).iter().map(|f| f.0).collect();
+        assert_eq!(&lex[..2], &[0, 1]);
+        // Unsearched passages never come back.
+        assert!(fused.iter().all(|f| f.0 != 3));
+    }
+}
