@@ -118,9 +118,11 @@ pub struct CorpusArgs {
     /// glossary of the corpus.
     #[arg(long, global = true, env = "FACTCHECK_GLOSSARY")]
     pub glossary: Option<PathBuf>,
-    /// A sentence encoder for the dense retrieval stage (multilingual-e5-small, 4-bit:
+    /// The sentence encoder for the dense retrieval stage (multilingual-e5-small, 4-bit;
     /// `scripts/fetch-embedder.sh` fetches it): passages are also found by meaning, not only by
-    /// shared words. Without it, retrieval is lexical only.
+    /// shared words. Unset: `e5-small-q4.bin` in the models folder (`$FACTCHECK_MODELS_DIR`,
+    /// default `models/`) or in the fetch script's cache (`$FACTCHECK_TEST_MODELS`, default
+    /// `~/.cache/factcheck-test-models`), if there; `none`: lexical retrieval only.
     #[arg(long, global = true, env = "FACTCHECK_EMBEDDER")]
     pub embedder: Option<PathBuf>,
 }
@@ -142,7 +144,8 @@ impl CorpusArgs {
             None => corpus_glossary(seeds)
                 .map_err(|e| CommandError::Glossary(seeds.join(GLOSSARY_FILE), e))?,
         };
-        let pipeline = self.retrieval.unwrap_or(match self.embedder {
+        let embedder = self.embedder_path();
+        let pipeline = self.retrieval.unwrap_or(match embedder {
             Some(_) => Pipeline::dense_default(),
             None => Pipeline::default(),
         });
@@ -150,11 +153,30 @@ impl CorpusArgs {
         if let Some(text) = glossary {
             retriever = retriever.with_glossary(&text);
         }
-        if let Some(path) = &self.embedder {
-            let embedder = crate::embed::Embedder::load(path)?;
+        if let Some(path) = embedder {
+            let embedder = crate::embed::Embedder::load(&path)?;
+            tracing::info!(encoder = %path.display(), "dense retrieval stage on");
             retriever = retriever.with_embedder(Arc::new(embedder));
         }
         Ok(retriever)
+    }
+
+    /// The sentence encoder to load: `--embedder` (`none`: no encoder), else the first of the
+    /// models folder's and the fetch script's cache's [`crate::embed::MODEL_FILE`] that exists.
+    pub fn embedder_path(&self) -> Option<PathBuf> {
+        if let Some(path) = &self.embedder {
+            return (path.as_os_str() != "none").then(|| path.clone());
+        }
+        let env_dir = |var: &str| std::env::var_os(var).map(PathBuf::from);
+        let home = env_dir("HOME").map(|h| h.join(".cache/factcheck-test-models"));
+        [
+            env_dir("FACTCHECK_MODELS_DIR").or_else(|| Some(PathBuf::from("models"))),
+            env_dir("FACTCHECK_TEST_MODELS").or(home),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|dir| dir.join(crate::embed::MODEL_FILE))
+        .find(|p| p.is_file())
     }
 
     /// Loads the prompt templates: from the folder, or the built-in copies when the default

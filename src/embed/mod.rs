@@ -58,6 +58,8 @@ pub struct Embedder {
     tokenizer: Tokenizer,
     encoder: Encoder,
     name: String,
+    /// sha256 of the model file, hex: what vectors cached on disk were made with.
+    fingerprint: String,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -83,6 +85,8 @@ impl Embedder {
 
     /// Loads a model image held in memory.
     pub fn from_bytes(data: Vec<u8>, name: String) -> Result<Embedder, EmbedError> {
+        use sha2::{Digest, Sha256};
+        let fingerprint = format!("{:x}", Sha256::digest(&data));
         let file = File::parse(data)?;
         let encoder = Encoder::new(&file)?;
         let vocab_rows = file.shape.vocab;
@@ -96,7 +100,13 @@ impl Embedder {
             tokenizer: Tokenizer::new(file.vocab),
             encoder,
             name,
+            fingerprint,
         })
+    }
+
+    /// The model file's sha256 (hex).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// The model file's name, for logs and reports.

@@ -80,6 +80,9 @@ pub struct ItemResult {
 /// The whole retrieval report.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetrievalReport {
+    /// The dense stage's encoder, when the retriever has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
     pub overall: Metrics,
     pub by_lang: BTreeMap<String, Metrics>,
     /// Items without evidence, not scored.
@@ -150,6 +153,7 @@ pub fn score_reranked(
         by_lang.insert(lang.to_string(), metrics(&group));
     }
     Ok(RetrievalReport {
+        encoder: retriever.embedder_name().map(str::to_string),
         overall: metrics(&results.iter().collect::<Vec<_>>()),
         by_lang,
         skipped: items.len() - results.len(),

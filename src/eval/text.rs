@@ -8,6 +8,9 @@ use super::{AnswerReport, Metrics, RetrievalReport, Scores};
 /// The retrieval report as a table; with `verbose`, every item with its rank.
 pub fn retrieval_text(report: &RetrievalReport, verbose: bool) -> String {
     let mut out = String::new();
+    if let Some(encoder) = &report.encoder {
+        let _ = writeln!(out, "dense stage: {encoder}");
+    }
     let _ = writeln!(
         out,
         "{:<10} {:>5} {:>6} {:>6} {:>6} {:>6}",

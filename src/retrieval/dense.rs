@@ -12,7 +12,10 @@
 //! are mixed with [`DENSE_WEIGHT`]. The candidates are the lexical stage's and the dense stage's
 //! best [`DENSE_CANDIDATES`].
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
 
 use crate::embed::{dot, Embedder, Role};
 
@@ -39,10 +42,28 @@ impl std::fmt::Debug for DenseIndex {
 
 impl DenseIndex {
     /// Embeds the searched passages: `texts[i]` is passage `i`'s text as the encoder reads it
-    /// (its title line in front), `None` for a passage that is not searched.
+    /// (its title line in front), `None` for a passage that is not searched. Vectors computed
+    /// before for the same texts and encoder are read from the cache folder ([`cache_dir`])
+    /// instead; new ones are written there (a cache that cannot be written is skipped).
     pub fn build(embedder: Arc<Embedder>, texts: &[Option<String>]) -> DenseIndex {
         let searched: Vec<&str> = texts.iter().flatten().map(String::as_str).collect();
-        let mut vectors = embedder.embed(&searched, Role::Passage).into_iter();
+        let cached = cache_file(&embedder, &searched);
+        let read = cached
+            .as_deref()
+            .and_then(|path| read_vectors(path, searched.len(), embedder.dim()));
+        let computed = match read {
+            Some(v) => v,
+            None => {
+                let v = embedder.embed(&searched, Role::Passage);
+                if let Some(path) = &cached {
+                    if let Err(e) = write_vectors(path, &v) {
+                        tracing::debug!(path = %path.display(), "passage vectors not cached: {e}");
+                    }
+                }
+                v
+            }
+        };
+        let mut vectors = computed.into_iter();
         let vectors = texts
             .iter()
             .map(|t| match t {
@@ -66,6 +87,59 @@ impl DenseIndex {
             .map(|v| (!v.is_empty()).then(|| dot(q, v)))
             .collect()
     }
+}
+
+/// Where passage vectors are cached: `$FACTCHECK_CACHE_DIR`, else `$XDG_CACHE_HOME/factcheck`,
+/// else `~/.cache/factcheck`.
+pub fn cache_dir() -> Option<PathBuf> {
+    let var = |v: &str| {
+        std::env::var_os(v)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+    };
+    var("FACTCHECK_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("factcheck")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache/factcheck")))
+}
+
+/// The cache file for these texts under this encoder: named by a hash of both.
+fn cache_file(embedder: &Embedder, texts: &[&str]) -> Option<PathBuf> {
+    let mut h = Sha256::new();
+    h.update(embedder.fingerprint().as_bytes());
+    for t in texts {
+        h.update((t.len() as u64).to_le_bytes());
+        h.update(t.as_bytes());
+    }
+    let key = format!("{:x}", h.finalize());
+    Some(cache_dir()?.join(format!("passages-{}.f32", &key[..32])))
+}
+
+/// `n` vectors of `dim` values from `path`, if it holds exactly that many.
+fn read_vectors(path: &Path, n: usize, dim: usize) -> Option<Vec<Vec<f32>>> {
+    let bytes = std::fs::read(path).ok()?;
+    if bytes.len() != n * dim * 4 {
+        return None;
+    }
+    let values: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Some(values.chunks(dim.max(1)).map(<[f32]>::to_vec).collect())
+}
+
+/// Writes `vectors` to `path` (through a temporary file, so a reader never sees half of it).
+fn write_vectors(path: &Path, vectors: &[Vec<f32>]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let bytes: Vec<u8> = vectors
+        .iter()
+        .flatten()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// The fused ranking: `lexical` holds `(passage, score)` for the lexical candidates, `cosines`
@@ -117,6 +191,17 @@ pub fn fuse(lexical: &[(usize, f32)], cosines: &[Option<f32>], weight: f32) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_vectors_round_trip_and_a_wrong_size_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/v.f32");
+        let v = vec![vec![0.5, -1.0], vec![2.0, 0.25]];
+        write_vectors(&path, &v).unwrap();
+        assert_eq!(read_vectors(&path, 2, 2), Some(v));
+        assert_eq!(read_vectors(&path, 3, 2), None);
+        assert_eq!(read_vectors(&dir.path().join("none"), 1, 2), None);
+    }
 
     #[test]
     fn fusion_mixes_both_rankings_and_adds_dense_only_candidates() {
