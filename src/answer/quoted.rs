@@ -14,7 +14,7 @@ use super::citations::{passage_citation, MIN_QUOTE_CHARS};
 use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
-use super::quantity::english_figures;
+use super::quantity::{english_figures, extract, Quantity};
 use super::{Citation, Kind, Verdict};
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
@@ -238,6 +238,21 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
         Some(_) => !read.citations.is_empty(),
         // The quotes together hold the figures (`230억 달러` in one, `250억 달러` in the other).
         None if together.is_some() => !read.citations.is_empty(),
+        None if !read.citations.is_empty() => match magnitude_slip(&answer, &quoted) {
+            Some(fixed) => {
+                read.notes.push(format!(
+                    "the answer's figure was off by a power of ten ({answer:?}); written as the quote has it"
+                ));
+                read.answer = fixed;
+                true
+            }
+            None => {
+                read.notes.push(format!(
+                    "no passage holds the figures of the answer {answer:?}"
+                ));
+                false
+            }
+        },
         None => {
             read.notes.push(format!(
                 "no passage holds the figures of the answer {answer:?}"
@@ -247,9 +262,83 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
     }
 }
 
+/// The answer with its one unheld figure written as the quotes have it, when that figure is a
+/// quoted one's value times a power of ten (same measure and unit, the only such quoted figure):
+/// the model misread a Korean magnitude (`10만 개` copied as `10,000 개`). `None` otherwise: a
+/// figure the quotes do not hold in any magnitude is not repaired, it is refused.
+fn magnitude_slip(answer: &str, quoted: &str) -> Option<String> {
+    let have = extract(quoted);
+    let unheld: Vec<Quantity> = extract(answer)
+        .into_iter()
+        .filter(|a| !have.iter().any(|h| h.same_value(a) == Some(true)))
+        .collect();
+    let [slip] = unheld.as_slice() else {
+        return None;
+    };
+    if slip.date.is_some() || slip.value == 0.0 {
+        return None;
+    }
+    let power_of_ten = |h: &Quantity| {
+        let k = (h.value / slip.value).log10();
+        let whole = k.round();
+        whole != 0.0 && whole.abs() <= 8.0 && (k - whole).abs() < 1e-6
+    };
+    let same_kind: Vec<&Quantity> = have
+        .iter()
+        .filter(|h| h.measure == slip.measure && h.unit == slip.unit && h.date.is_none())
+        .collect();
+    let [source] = same_kind.as_slice() else {
+        return None;
+    };
+    if !power_of_ten(source) {
+        return None;
+    }
+    let (from, to) = (&answer[slip.span.clone()], &quoted[source.span.clone()]);
+    let (numeral, rest) = from.split_at(numeral_len(from));
+    let rest = rest.trim_start().to_ascii_lowercase();
+    let word_magnitude = ["thousand", "million", "billion", "trillion"]
+        .iter()
+        .any(|m| rest.starts_with(m));
+    if numeral.is_empty() || word_magnitude {
+        return None;
+    }
+    let start = slip.span.start;
+    let mut fixed = answer.to_string();
+    fixed.replace_range(start..start + numeral.len(), &to[..numeral_len(to)]);
+    Some(fixed)
+}
+
+/// Bytes of the numeral `s` starts with: digits, separators and Korean magnitudes (`1,300만`).
+fn numeral_len(s: &str) -> usize {
+    s.char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || matches!(c, ',' | '.') || "만억조천".contains(*c)))
+        .map_or(s.len(), |(i, _)| i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_magnitude_slip_is_written_as_the_quote_has_it() {
+        let quote =
+            "트럼프 대통령은 \"미국에 일자리 10만 개가 창출될 것으로 예상한다\"고 자랑했다.";
+        assert_eq!(
+            magnitude_slip("10,000 개", quote).as_deref(),
+            Some("10만 개")
+        );
+        assert_eq!(
+            magnitude_slip("about 10,000 jobs", quote).as_deref(),
+            Some("about 10만 jobs")
+        );
+        // Not a power of ten, or no figure of that kind: refused, not repaired.
+        assert_eq!(magnitude_slip("30,000 개", quote), None);
+        assert_eq!(magnitude_slip("10,000 달러", quote), None);
+        // Two quoted figures of the kind: which one was meant is unknown.
+        assert_eq!(magnitude_slip("10,000 개", "10만 개와 20만 개"), None);
+        // A held figure needs no repair (ground does not ask), and nothing to repair is None.
+        assert_eq!(magnitude_slip("10만 개", quote), None);
+    }
 
     #[test]
     fn filler_runs_are_dropped() {
