@@ -4,7 +4,10 @@
 #   scripts/retrieval-table.sh [--heldout] [PIPELINE[:GLOSSARY]...]
 #
 # Default pipelines: plain, previous (the layer with the seed glossary built in, as main had it:
-# `layer:seeds/glossary.thesaurus`) and default. Needs a release build (cargo build --release)
+# `layer:seeds/glossary.thesaurus`), default (lexical) and `dense` (what the product runs with
+# the sentence encoder: the default pipeline plus context and skip_headings, fused with the
+# encoder's cosines; needs e5-small-q4.bin, see scripts/fetch-embedder.sh). Every other row runs
+# with `--embedder none`. Needs a release build (cargo build --release)
 # and jq. Each row is `factcheck eval --set SET --seeds CORPUS --retrieval PIPELINE [--glossary
 # GLOSSARY] --json`: overall, then per language. Without `:GLOSSARY` the corpus folder's own
 # glossary.thesaurus is read if it has one (seeds/ does).
@@ -25,7 +28,7 @@ if [[ ${1:-} == --heldout ]]; then
   )
 fi
 pipelines=("$@")
-[[ ${#pipelines[@]} -gt 0 ]] || pipelines=(plain layer:seeds/glossary.thesaurus default)
+[[ ${#pipelines[@]} -gt 0 ]] || pipelines=(plain layer:seeds/glossary.thesaurus default dense)
 echo "| set | pipeline | group | items | hit@1 | hit@3 | hit@5 | MRR |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for entry in "${sets[@]}"; do
@@ -35,7 +38,11 @@ for entry in "${sets[@]}"; do
     p=${spec%%:*}
     glossary=()
     [[ $spec == *:* ]] && glossary=(--glossary "${spec#*:}")
-    "$bin" eval --set "$set" --seeds "$corpus" --retrieval "$p" "${glossary[@]}" --json |
+    stage=(--retrieval "$p" --embedder none)
+    if [[ $p == dense ]]; then
+      stage=(--embedder "${FACTCHECK_EMBEDDER:-$HOME/.cache/factcheck-test-models/e5-small-q4.bin}")
+    fi
+    "$bin" eval --set "$set" --seeds "$corpus" "${stage[@]}" "${glossary[@]}" --json |
       jq -r --arg name "$name" --arg p "$spec" '
         def row(g; m): "| \($name) | \($p) | \(g) | \(m.items) | \(m.hit_at_1*1000|round/1000) | \(m.hit_at_3*1000|round/1000) | \(m.hit_at_5*1000|round/1000) | \(m.mrr*1000|round/1000) |";
         row("all"; .overall), (.by_lang | to_entries[] | row(.key; .value))'
