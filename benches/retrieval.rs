@@ -69,9 +69,46 @@ fn search(c: &mut Criterion) {
     group.finish();
 }
 
+/// The dense stage's cost: the question embedded by the encoder, a cosine with every passage,
+/// the fusion. Skipped (with a note) without the encoder file (`scripts/fetch-embedder.sh`).
+fn dense(c: &mut Criterion) {
+    let home = std::env::var_os("HOME").unwrap_or_default();
+    let path = std::env::var_os("FACTCHECK_EMBEDDER")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(&home).join(".cache/factcheck-test-models/e5-small-q4.bin"));
+    let Ok(embedder) = factcheck::embed::Embedder::load(&path) else {
+        eprintln!("dense benchmarks skipped: no encoder at {}", path.display());
+        return;
+    };
+    let embedder = std::sync::Arc::new(embedder);
+    let enc =
+        Retriever::with_pipeline(load("eval/corpora/encyclopedia"), Pipeline::dense_default())
+            .expect("index builds")
+            .with_embedder(embedder.clone());
+    let top = &enc.passages()[enc.search(ENCYCLOPEDIA[0], 5).unwrap()[0].passage];
+    assert_eq!((top.source.as_str(), top.start_line), ("baekdusan.txt", 16));
+    let mut group = c.benchmark_group("search_dense_encyclopedia_top5");
+    for (i, q) in ENCYCLOPEDIA.iter().enumerate() {
+        group.bench_function(format!("q{i}"), |b| b.iter(|| enc.search(q, 5).unwrap()));
+    }
+    group.finish();
+    let passages: Vec<&str> = enc
+        .passages()
+        .iter()
+        .take(64)
+        .map(|p| p.text.as_str())
+        .collect();
+    let mut group = c.benchmark_group("embed");
+    group.sample_size(10);
+    group.bench_function("passages_64", |b| {
+        b.iter(|| embedder.embed(&passages, factcheck::embed::Role::Passage))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = index_build, search
+    targets = index_build, search, dense
 }
 criterion_main!(benches);
