@@ -131,7 +131,7 @@ impl Answerer {
         } else {
             text.to_string()
         };
-        let hits = self.retriever.search(&query, top_k)?;
+        let hits = self.retriever.search_off_runtime(&query, top_k).await?;
         let ctx = context::select(&self.retriever, &hits, self.config.budget);
         let weak = hits
             .first()

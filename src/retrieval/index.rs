@@ -74,6 +74,9 @@ pub enum IndexError {
     /// tantivy failed (an internal error: the index lives in memory).
     #[error("search index failure: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    /// The blocking search task did not finish (it panicked or the runtime is shutting down).
+    #[error("search task failed: {0}")]
+    Task(String),
 }
 
 /// One search result.
@@ -408,6 +411,19 @@ impl Retriever {
             })
             .collect();
         Ok(hits)
+    }
+
+    /// [`Retriever::search`] on tokio's blocking pool: with the dense stage a search runs the
+    /// encoder over the question (milliseconds of CPU), which must not stall the async workers.
+    pub async fn search_off_runtime(
+        self: &std::sync::Arc<Self>,
+        query: &str,
+        top_k: usize,
+    ) -> Result<Vec<Hit>, IndexError> {
+        let (r, q) = (self.clone(), query.to_string());
+        tokio::task::spawn_blocking(move || r.search(&q, top_k))
+            .await
+            .map_err(|e| IndexError::Task(e.to_string()))?
     }
 
     /// The content words of `query` with their expansions, as this retriever searches them (its

@@ -146,9 +146,13 @@ pub async fn search(
     validate_text("query", &req.query)?;
     let top_k = validate_top_k(req.top_k)?;
     let r = state.retriever.clone();
-    let first_stage = |r: &crate::retrieval::index::Retriever| {
-        r.search(&req.query, top_k)
-            .map_err(|e| ApiError::Internal(e.to_string()))
+    let first_stage = |r: std::sync::Arc<crate::retrieval::index::Retriever>| {
+        let query = req.query.clone();
+        async move {
+            r.search_off_runtime(&query, top_k)
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        }
     };
     let (hits, rerank) = match (req.rerank, state.reranker.clone()) {
         (true, Some(reranker)) => {
@@ -167,7 +171,7 @@ pub async fn search(
                     tracing::warn!("reranking skipped: {e}");
                     let reason = format!("the reranker could not run: {e}");
                     (
-                        first_stage(&r)?,
+                        first_stage(r.clone()).await?,
                         json!({"applied": false, "reason": reason}),
                     )
                 }
@@ -178,7 +182,7 @@ pub async fn search(
                 true => json!({"applied": false, "reason": "this server has no reranker"}),
                 false => json!({"applied": false}),
             };
-            (first_stage(&r)?, rerank)
+            (first_stage(r.clone()).await?, rerank)
         }
     };
     let passages: Vec<_> = hits.iter().map(|h| r.view(h)).collect();
