@@ -22,6 +22,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
             "problems": corpus.problems,
         },
         "model": model_status(&state.answerer.engine().status()),
+        "retrieval": {"dense": r.embedder_name()},
         "prompts": {"origin": state.answerer.prompts().origin, "version": state.answerer.prompts().version},
     }))
 }
