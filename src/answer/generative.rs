@@ -272,7 +272,11 @@ pub(crate) async fn ask(
         return Ok(ask_marked(question, ctx, &g, corpus, progress));
     }
     let mut read = quoted::read(&g.form, &g.text, &ctx, corpus);
-    let grounded = !read.no_evidence && quoted::ground(&mut read, &ctx, corpus);
+    let mut grounded = !read.no_evidence && quoted::ground(&mut read, &ctx, corpus);
+    if let (true, Err(why)) = (grounded, quoted::fits_question(question, &read.answer)) {
+        read.notes.push(why);
+        grounded = false;
+    }
     if !grounded || read.citations.is_empty() {
         if read.no_evidence {
             read.notes

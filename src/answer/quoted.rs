@@ -14,7 +14,7 @@ use super::citations::{passage_citation, MIN_QUOTE_CHARS};
 use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
-use super::quantity::{english_figures, extract, Quantity};
+use super::quantity::{english_figures, extract, Measure, Quantity};
 use super::{Citation, Kind, Verdict};
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
@@ -262,6 +262,27 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
     }
 }
 
+/// Words of a question that ask for an area.
+const AREA_WORDS: [&str; 6] = ["면적", "넓이", "평수", "area", "square", "acre"];
+
+/// Whether `answer`'s figures are of the kind `question` asks for: a question about an area
+/// (`부지 면적은?`) is not answered by an amount of money or a count. `Err` names the mismatch.
+/// Only the area is checked: other measures are asked loosely (a price question may be answered
+/// with a percentage cut).
+pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
+    let q = question.to_lowercase();
+    if !AREA_WORDS.iter().any(|w| q.contains(w)) {
+        return Ok(());
+    }
+    let figures = extract(answer);
+    if figures.is_empty() || figures.iter().any(|f| f.measure == Measure::Area) {
+        return Ok(());
+    }
+    Err(format!(
+        "the question asks for an area; the answer's figures are not one ({answer:?})"
+    ))
+}
+
 /// The answer with its one unheld figure written as the quotes have it, when that figure is a
 /// quoted one's value times a power of ten (same measure and unit, the only such quoted figure):
 /// the model misread a Korean magnitude (`10만 개` copied as `10,000 개`). `None` otherwise: a
@@ -318,6 +339,17 @@ fn numeral_len(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_area_question_is_not_answered_with_money() {
+        let q = "크리스탈 랜드 단지의 예정 부지 면적은 얼마인가?";
+        assert!(fits_question(q, "1조 달러").unwrap_err().contains("area"));
+        assert!(fits_question(q, "33㎡(약 10평)").is_ok());
+        // Words without figures, and questions about other things, are left alone.
+        assert!(fits_question(q, "애리조나 주").is_ok());
+        assert!(fits_question("투자 규모는 얼마인가?", "1조 달러").is_ok());
+        assert!(fits_question("What is the area of the site?", "$1 trillion").is_err());
+    }
 
     #[test]
     fn a_magnitude_slip_is_written_as_the_quote_has_it() {
