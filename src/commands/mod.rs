@@ -227,3 +227,29 @@ fn block_on<F: std::future::Future>(f: F) -> std::io::Result<F::Output> {
 fn json_text<T: serde::Serialize>(v: &T) -> String {
     format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(embedder: Option<&str>) -> CorpusArgs {
+        CorpusArgs {
+            seeds: PathBuf::from("seeds"),
+            prompts: PathBuf::from("prompts"),
+            retrieval: None,
+            glossary: None,
+            embedder: embedder.map(PathBuf::from),
+        }
+    }
+
+    #[test]
+    fn an_explicit_embedder_wins_and_none_turns_the_dense_stage_off() {
+        assert_eq!(args(Some("none")).embedder_path(), None);
+        assert_eq!(
+            args(Some("/x/e5.bin")).embedder_path(),
+            Some(PathBuf::from("/x/e5.bin"))
+        );
+        // Unset: only a file that exists is taken.
+        assert!(args(None).embedder_path().is_none_or(|p| p.is_file()));
+    }
+}
