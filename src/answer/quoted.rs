@@ -262,24 +262,38 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
     }
 }
 
-/// Words of a question that ask for an area.
+/// Words of a question that ask for an area, and for a number of people.
 const AREA_WORDS: [&str; 6] = ["면적", "넓이", "평수", "area", "square", "acre"];
+const PEOPLE_WORDS: [&str; 6] = [
+    "몇 명",
+    "몇명",
+    "인구",
+    "how many people",
+    "population",
+    "how many persons",
+];
 
 /// Whether `answer`'s figures are of the kind `question` asks for: a question about an area
-/// (`부지 면적은?`) is not answered by an amount of money or a count. `Err` names the mismatch.
-/// Only the area is checked: other measures are asked loosely (a price question may be answered
-/// with a percentage cut).
+/// (`부지 면적은?`) is not answered by an amount of money, one about a number of people
+/// (`How many people live in Busan?`) not by a span of time or a date. `Err` names the mismatch. Only
+/// these two are checked: other measures are asked loosely (a price question may be answered
+/// with a percentage cut). An answer without figures is left to grounding.
 pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
     let q = question.to_lowercase();
-    if !AREA_WORDS.iter().any(|w| q.contains(w)) {
+    let asks = |words: &[&str]| words.iter().any(|w| q.contains(w));
+    let (measure, what) = if asks(&AREA_WORDS) {
+        (Measure::Area, "an area")
+    } else if asks(&PEOPLE_WORDS) {
+        (Measure::Count, "a number of people")
+    } else {
         return Ok(());
-    }
+    };
     let figures = extract(answer);
-    if figures.is_empty() || figures.iter().any(|f| f.measure == Measure::Area) {
+    if figures.is_empty() || figures.iter().any(|f| f.measure == measure) {
         return Ok(());
     }
     Err(format!(
-        "the question asks for an area; the answer's figures are not one ({answer:?})"
+        "the question asks for {what}; the answer's figures are not one ({answer:?})"
     ))
 }
 
@@ -349,6 +363,13 @@ mod tests {
         assert!(fits_question(q, "애리조나 주").is_ok());
         assert!(fits_question("투자 규모는 얼마인가?", "1조 달러").is_ok());
         assert!(fits_question("What is the area of the site?", "$1 trillion").is_err());
+        // A number of people is a count, not a year or a length.
+        let q = "How many people live in Busan?";
+        assert!(fits_question(q, "1,592 years")
+            .unwrap_err()
+            .contains("people"));
+        assert!(fits_question(q, "3.4 million").is_ok());
+        assert!(fits_question("부산의 인구는 몇 명인가?", "약 340만 명").is_ok());
     }
 
     #[test]
