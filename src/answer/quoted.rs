@@ -355,7 +355,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_area_question_is_not_answered_with_money() {
+    fn answers_fit_the_measure_the_question_asks_for() {
         let q = "크리스탈 랜드 단지의 예정 부지 면적은 얼마인가?";
         assert!(fits_question(q, "1조 달러").unwrap_err().contains("area"));
         assert!(fits_question(q, "33㎡(약 10평)").is_ok());
