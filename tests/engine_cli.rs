@@ -121,29 +121,25 @@ fn eval_rerank_needs_a_model_and_names_the_flag() {
 fn a_bad_embedder_file_is_named_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds");
-    let missing = dir.path().join("nothing.bin");
-    let out = factcheck()
-        .args(["search", "--seeds", seeds, "--embedder"])
-        .arg(&missing)
-        .arg("소프트뱅크")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    // A search with `embedder`; it must fail, and its error text is returned.
+    let search_fails = |embedder: &std::path::Path| {
+        let out = factcheck()
+            .args(["search", "--seeds", seeds, "--embedder"])
+            .arg(embedder)
+            .arg("소프트뱅크")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = search_fails(&dir.path().join("nothing.bin"));
     assert!(
         err.contains("cannot read the embedding model") && err.contains("nothing.bin"),
         "{err}"
     );
     let foreign = dir.path().join("model.gguf");
     std::fs::write(&foreign, b"GGUF\x03\0\0\0 not an encoder").unwrap();
-    let out = factcheck()
-        .args(["search", "--seeds", seeds, "--embedder"])
-        .arg(&foreign)
-        .arg("소프트뱅크")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = search_fails(&foreign);
     assert!(
         err.contains("bad embedding model file") && err.contains("E5S1"),
         "{err}"

@@ -14,7 +14,7 @@ use super::citations::{passage_citation, MIN_QUOTE_CHARS};
 use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
-use super::quantity::{english_figures, extract, Measure, Quantity};
+use super::quantity::{english_figures, extract, numeral_len, Measure, Quantity};
 use super::{Citation, Kind, Verdict};
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
@@ -341,13 +341,6 @@ fn magnitude_slip(answer: &str, quoted: &str) -> Option<String> {
     let mut fixed = answer.to_string();
     fixed.replace_range(start..start + numeral.len(), &to[..numeral_len(to)]);
     Some(fixed)
-}
-
-/// Bytes of the numeral `s` starts with: digits, separators and Korean magnitudes (`1,300만`).
-fn numeral_len(s: &str) -> usize {
-    s.char_indices()
-        .find(|(_, c)| !(c.is_ascii_digit() || matches!(c, ',' | '.') || "만억조천".contains(*c)))
-        .map_or(s.len(), |(i, _)| i)
 }
 
 #[cfg(test)]

