@@ -29,7 +29,9 @@ pub struct AnswerConfig {
     pub extractive_min_coverage: f32,
     /// …and at least this share of the best hit's coverage.
     pub extractive_relative: f32,
-    /// Most tokens of an answer / of a verdict.
+    /// Most tokens of an answer / of a verdict, quotes included: room for a long lead sentence
+    /// (fed in one batch), a second quote of `MAX_QUOTE_BYTES` and the answer line (two quotes
+    /// of Korean news sentences filled 200 and cut the answer off).
     pub max_answer_tokens: usize,
     pub max_check_tokens: usize,
 }
@@ -42,8 +44,8 @@ impl Default for AnswerConfig {
             extractive_sentences: 3,
             extractive_min_coverage: 0.15,
             extractive_relative: 0.5,
-            max_answer_tokens: 200,
-            max_check_tokens: 200,
+            max_answer_tokens: 360,
+            max_check_tokens: 360,
         }
     }
 }

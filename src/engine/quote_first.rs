@@ -445,12 +445,28 @@ impl QuoteFirst {
         if typed.len() < self.form.max_quote_bytes && !sentence_done {
             // Where the next piece may begin: after `typed`, or where a quote may start.
             let given = self.form.starts.get(p).filter(|s| !s.is_empty());
+            // A quote starts only where it can reach its least length before a line break or
+            // a `"` of the passage (`이어 "…`: three characters, then a mark no quote holds).
+            let room = |i: usize| {
+                text[i..]
+                    .iter()
+                    .take_while(|&&b| ok_char(b))
+                    .filter(|&&b| (b & 0xC0) != 0x80)
+                    .count()
+                    >= self.form.min_quote_chars
+            };
             let from: Vec<usize> = match (typed.is_empty(), given) {
                 (false, _) => ends.clone(),
-                (true, Some(given)) => given.iter().copied().filter(|&i| i < text.len()).collect(),
+                (true, Some(given)) => given
+                    .iter()
+                    .copied()
+                    .filter(|&i| i < text.len() && room(i))
+                    .collect(),
                 // A quote starts at a character (not a space) of the passage.
                 (true, None) => (0..text.len())
-                    .filter(|&i| (text[i] & 0xC0) != 0x80 && !text[i].is_ascii_whitespace())
+                    .filter(|&i| {
+                        (text[i] & 0xC0) != 0x80 && !text[i].is_ascii_whitespace() && room(i)
+                    })
                     .collect(),
             };
             let mut seen = HashSet::new();
@@ -478,7 +494,10 @@ impl QuoteFirst {
             || sentence_done
             || at_line_end
             || typed.len() >= self.form.max_quote_bytes;
-        if may_close && chars.is_ok_and(|n| n >= self.form.min_quote_chars) {
+        // A quote that can go on nowhere closes (reading drops it if it is too short): the
+        // constraint never leaves the model without a token.
+        let stuck = allow.is_empty();
+        if stuck || (may_close && chars.is_ok_and(|n| n >= self.form.min_quote_chars)) {
             if let Some(ids) = index.ids.get(b"\"".as_slice()) {
                 allow.extend(ids);
             }
@@ -775,6 +794,21 @@ mod tests {
         assert!(t.contains(&"미국".as_bytes().to_vec()));
         assert!(!t.contains(&"애리조나".as_bytes().to_vec()));
         assert!(!t.contains(&"서울".as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn quotes_start_only_where_they_can_reach_their_length() {
+        let v = vocab();
+        let mut f = form();
+        f.min_quote_chars = 3;
+        let mut c = QuoteFirst::new(f);
+        // `서울` ends its line after two characters: no quote of three may start there.
+        let t = allowed_texts(&mut c, "근거: [P1] \"", &[], &v);
+        assert!(t.contains(&"미국".as_bytes().to_vec()));
+        assert!(!t.contains(&"서울".as_bytes().to_vec()));
+        // A quote with nowhere to go (all of P2 is `서울에`) may still close: never no token.
+        let t = allowed_texts(&mut c, "근거: [P2] \"서울에", &[], &v);
+        assert_eq!(t, vec![b"\"".to_vec()]);
     }
 
     /// A lead of `애리조나` in the test form's first passage.
