@@ -43,6 +43,8 @@ struct Generated {
     form: crate::engine::QuoteFirstForm,
     /// Citations already sent to `progress` while streaming.
     emitted: Vec<Citation>,
+    /// The odds the model gave abstaining over quoting ([`crate::engine::AbstainOdds`]).
+    abstain_odds: Option<f32>,
 }
 
 fn language(text: &str) -> &'static str {
@@ -137,8 +139,10 @@ async fn attempt(
         Kind::Claim => a.config().max_check_tokens,
     };
     let max_tokens = req.max_tokens;
-    let form = quoted::form(kind, input, ctx);
-    req.constraint = Some(Box::new(QuoteFirst::new(form.clone())));
+    let form = quoted::form(kind, input, ctx, a.config().abstain_bias);
+    let constraint = QuoteFirst::new(form.clone());
+    let odds = constraint.abstain_odds();
+    req.constraint = Some(Box::new(constraint));
     let start = Instant::now();
     let mut stream = match a.engine().submit(req) {
         Ok(s) => s,
@@ -172,6 +176,7 @@ async fn attempt(
             }
         })?;
     g.ms = start.elapsed().as_secs_f64() * 1000.0;
+    g.abstain_odds = odds.get();
     Ok(g)
 }
 
@@ -238,6 +243,7 @@ async fn consume(
         ms: 0.0,
         form,
         emitted,
+        abstain_odds: None,
     })
 }
 
@@ -246,6 +252,7 @@ fn debug(g: &Generated, notes: Vec<String>) -> Option<ModelDebug> {
     Some(ModelDebug {
         output: g.text.clone(),
         prompt_tokens: g.timings.as_ref().map(|t| t.prompt_tokens),
+        abstain_odds: g.abstain_odds,
         notes,
     })
 }

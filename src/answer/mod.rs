@@ -240,6 +240,9 @@ pub struct ModelDebug {
     pub output: String,
     /// Tokens in the prompt.
     pub prompt_tokens: Option<usize>,
+    /// The log-odds (nats) the model gave abstaining over quoting where it chose, before the
+    /// configured bias (`AnswerConfig::abstain_bias`); `None` where it had no such choice.
+    pub abstain_odds: Option<f32>,
     /// Why parts of the output were not kept or were changed.
     pub notes: Vec<String>,
 }

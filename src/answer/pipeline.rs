@@ -13,6 +13,9 @@ use crate::engine::EngineHandle;
 use crate::retrieval::index::Retriever;
 use crate::retrieval::translate;
 
+/// Nats taken from the model's odds of abstaining (see [`AnswerConfig::abstain_bias`]).
+pub const ABSTAIN_BIAS: f32 = 0.0;
+
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
 pub struct AnswerConfig {
@@ -34,6 +37,9 @@ pub struct AnswerConfig {
     /// of Korean news sentences filled 200 and cut the answer off).
     pub max_answer_tokens: usize,
     pub max_check_tokens: usize,
+    /// Nats taken from the model's odds of abstaining where it chooses between quoting and
+    /// abstaining (see `engine::QuoteFirstForm::abstain_bias`).
+    pub abstain_bias: f32,
 }
 
 impl Default for AnswerConfig {
@@ -46,6 +52,7 @@ impl Default for AnswerConfig {
             extractive_relative: 0.5,
             max_answer_tokens: 360,
             max_check_tokens: 360,
+            abstain_bias: ABSTAIN_BIAS,
         }
     }
 }

@@ -44,7 +44,7 @@ const SUPPORTED: f32 = 0.5;
 const REPLACES: f32 = 0.6;
 
 /// The form for a request of `kind` over the passages `ctx`.
-pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage]) -> QuoteFirstForm {
+pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage], abstain_bias: f32) -> QuoteFirstForm {
     let english = kind == Kind::Question && !super::is_korean(input);
     QuoteFirstForm {
         opener: "근거: ".into(),
@@ -81,7 +81,52 @@ pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage]) -> QuoteFirstForm {
             Kind::Claim => String::new(),
         },
         latin_answer: english.then(|| KOREAN_MAGNITUDES.into()),
+        list: kind == Kind::Question && asks_for_several(input),
+        // Questions only: a claim's no-evidence verdict is a judgement, not an abstention.
+        abstain_bias: if kind == Kind::Question {
+            abstain_bias
+        } else {
+            0.0
+        },
     }
+}
+
+/// Particles after a plural `들` (`기업들은`, `곳들을`, `인물들의`).
+const PLURAL_PARTICLES: [&str; 13] = [
+    "", "은", "는", "이", "가", "을", "를", "의", "에", "과", "와", "도", "로",
+];
+
+/// Whether `question` asks for several things: a Korean noun with the plural `들` (`기업들은?`;
+/// not the verbs `만들`, `들어`), or English `which`/`what` before a plural noun (`Which
+/// companies…`, `What German robot companies…`: up to three words on, before a verb).
+pub fn asks_for_several(question: &str) -> bool {
+    let korean = question.split_whitespace().any(|w| {
+        let w = w.trim_end_matches(|c: char| !c.is_alphanumeric());
+        let Some((stem, particle)) = w.rsplit_once('들') else {
+            return false;
+        };
+        let before = stem.chars().next_back();
+        PLURAL_PARTICLES.contains(&particle)
+            && before.is_some_and(|c| ('가'..='힣').contains(&c) && c != '만')
+    });
+    let lower = question.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    const VERBS: [&str; 12] = [
+        "is", "was", "are", "were", "does", "did", "do", "has", "have", "can", "will", "this",
+    ];
+    let plural = |w: &str| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss");
+    let english = words.iter().enumerate().any(|(i, w)| {
+        matches!(*w, "which" | "what")
+            && words[i + 1..]
+                .iter()
+                .take(3)
+                .take_while(|w| !VERBS.contains(w))
+                .any(|w| plural(w))
+    });
+    korean || english
 }
 
 /// The first quote: the best passage's best sentence, up to a line break in it or `max_bytes`,
@@ -238,21 +283,72 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
         Some(_) => !read.citations.is_empty(),
         // The quotes together hold the figures (`230억 달러` in one, `250억 달러` in the other).
         None if together.is_some() => !read.citations.is_empty(),
-        None if !read.citations.is_empty() => match magnitude_slip(&answer, &quoted) {
-            Some(fixed) => {
+        None if !read.citations.is_empty() => match spread(&answer, &quoted, ctx, corpus) {
+            Some(more) => {
                 read.notes.push(format!(
-                    "the answer's figure was off by a power of ten ({answer:?}); written as the quote has it"
+                    "the answer's figures are in {} more sentence(s) of the passages; cited them too",
+                    more.len()
                 ));
-                read.answer = fixed;
+                read.citations.extend(more);
                 true
             }
-            None => {
-                read.notes.push(format!(
-                    "no passage holds the figures of the answer {answer:?}"
-                ));
-                false
-            }
+            None => slip(read, &answer, &quoted),
         },
+        None => {
+            read.notes.push(format!(
+                "no passage holds the figures of the answer {answer:?}"
+            ));
+            false
+        }
+    }
+}
+
+/// The citations of the sentences of `ctx` that hold the answer's figures the quotes do not
+/// (the first such sentence in retrieval order for each), when every figure is held somewhere
+/// and the quotes and those sentences together hold most of the answer's words: asked for
+/// the first and second quarters' sales, the model quoted one report and took the other's
+/// figure from a passage it did not quote. `None` when a figure is held nowhere.
+fn spread(
+    answer: &str,
+    quoted: &str,
+    ctx: &[ContextPassage],
+    corpus: &Corpus,
+) -> Option<Vec<Citation>> {
+    let mut more: Vec<(&ContextPassage, &String)> = Vec::new();
+    for f in extract(answer) {
+        let figure = &answer[f.span.clone()];
+        let held = |s: &str| support(s, figure).is_some();
+        if held(quoted) || more.iter().any(|(_, s)| held(s)) {
+            continue;
+        }
+        more.push(
+            ctx.iter()
+                .flat_map(|p| p.sentences.iter().map(move |s| (p, s)))
+                .find(|(_, s)| held(s))?,
+        );
+    }
+    let all = std::iter::once(quoted)
+        .chain(more.iter().map(|(_, s)| s.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if more.is_empty() || support(&all, answer).is_none_or(|v| v < SUPPORTED) {
+        return None;
+    }
+    more.into_iter()
+        .map(|(p, s)| citation(p, s.clone(), corpus))
+        .collect()
+}
+
+/// The answer with a misread magnitude repaired ([`magnitude_slip`]), or refused.
+fn slip(read: &mut Read, answer: &str, quoted: &str) -> bool {
+    match magnitude_slip(answer, quoted) {
+        Some(fixed) => {
+            read.notes.push(format!(
+                "the answer's figure was off by a power of ten ({answer:?}); written as the quote has it"
+            ));
+            read.answer = fixed;
+            true
+        }
         None => {
             read.notes.push(format!(
                 "no passage holds the figures of the answer {answer:?}"
@@ -415,17 +511,77 @@ mod tests {
     }
 
     #[test]
+    fn figures_from_an_unquoted_sentence_are_cited_too() {
+        use crate::retrieval::corpus::SourceFile;
+        let text = "2분기 매출은 2,215억 원이다.\n1분기 매출은 1,842억 원이다.\n";
+        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", text)]);
+        let line = |n: usize, t: &str| ContextPassage {
+            label: format!("P{n}"),
+            id: format!("a:{n}-{n}"),
+            start_line: n,
+            end_line: n,
+            ..ctx(t)
+        };
+        let ctx = [
+            line(1, "2분기 매출은 2,215억 원이다."),
+            line(2, "1분기 매출은 1,842억 원이다."),
+        ];
+        let quoted = sentence_citation(&ctx[0], "2분기 매출은 2,215억 원이다.", &corpus);
+        let mut read = Read {
+            citations: quoted.into_iter().collect(),
+            answer: "1분기 1,842억 원, 2분기 2,215억 원".into(),
+            ..Read::default()
+        };
+        assert!(ground(&mut read, &ctx, &corpus), "{:?}", read.notes);
+        let lines: Vec<usize> = read.citations.iter().map(|c| c.start_line).collect();
+        assert_eq!(lines, vec![1, 2]);
+        // A figure no sentence holds is still refused.
+        let mut read = Read {
+            citations: read.citations[..1].to_vec(),
+            answer: "1분기 1,900억 원, 2분기 2,215억 원".into(),
+            ..Read::default()
+        };
+        assert!(!ground(&mut read, &ctx, &corpus));
+    }
+
+    #[test]
+    fn questions_that_ask_for_several_things() {
+        for q in [
+            "유리 기판 경쟁에 뛰어든 국내 기업들은?",
+            "스타게이트 프로젝트에 참여하는 기업들은?",
+            "회동에 참석한 인물들의 이름은?",
+            "Which companies take part in Stargate?",
+            "What German robot companies were named?",
+        ] {
+            assert!(asks_for_several(q), "{q}");
+        }
+        for q in [
+            "크리스탈 랜드는 미국의 어느 주에 설립될 계획인가?",
+            "AI 단지를 만들 곳은?",
+            "회사에 들어간 금액은?",
+            "What is the name of the platform?",
+            "What does SoftBank plan?",
+            "Which business was sold?",
+        ] {
+            assert!(!asks_for_several(q), "{q}");
+        }
+    }
+
+    #[test]
     fn forms_follow_the_request_kind() {
         let c = [ctx("첫 문장이다. 둘째 문장이다.")];
-        let f = form(Kind::Question, "질문?", &c);
+        let f = form(Kind::Question, "질문?", &c, 1.5);
         assert_eq!(f.starts, vec![vec![0, "첫 문장이다. ".len()]]);
         assert!(f.choices.is_empty());
         assert_eq!(f.latin_answer, None);
-        let f = form(Kind::Question, "Which state?", &c);
+        let f = form(Kind::Question, "Which state?", &c, 1.5);
         assert_eq!(f.latin_answer.as_deref(), Some(KOREAN_MAGNITUDES));
-        let f = form(Kind::Claim, "주장.", &c);
+        let f = form(Kind::Claim, "주장.", &c, 1.5);
         assert_eq!(f.choices, vec!["supported", "refuted", "unknown"]);
-        assert_eq!(form(Kind::Claim, "A claim.", &c).latin_answer, None);
+        assert_eq!(form(Kind::Claim, "A claim.", &c, 1.5).latin_answer, None);
+        // The abstention bias is for questions; a claim's `unknown` is a verdict.
+        assert_eq!(form(Kind::Question, "질문?", &c, 1.5).abstain_bias, 1.5);
+        assert_eq!(f.abstain_bias, 0.0);
     }
 
     #[test]

@@ -123,6 +123,11 @@ pub trait TokenConstraint {
     fn forced(&mut self, _generated: &str) -> Option<String> {
         None
     }
+
+    /// Sees the next step's logits after the mask (disallowed ids are `-inf`) and may shift
+    /// them: a choice the form leaves to the model can be weighed, and how close it was noted.
+    /// By default nothing changes.
+    fn adjust(&mut self, _generated: &str, _pending: &[u8], _vocab: &Vocab, _logits: &mut [f32]) {}
 }
 
 /// Allows `[label]` markers only for the given labels.

@@ -456,14 +456,14 @@ fn next_token(
         )?;
     }
     if let Some(c) = req.constraint.as_mut() {
+        let mut v = logits.to_vec1::<f32>()?;
         if let Some(mask) = c.allowed_after(text.text(), text.pending(), &lm.vocab) {
-            let mut v = logits.to_vec1::<f32>()?;
-            if apply_mask(&mut v, &mask) {
-                logits = Tensor::from_vec(v, logits.shape(), logits.device())?;
-            } else {
+            if !apply_mask(&mut v, &mask) {
                 tracing::warn!("token constraint allowed no token; ignoring it for this step");
             }
         }
+        c.adjust(text.text(), text.pending(), &lm.vocab, &mut v);
+        logits = Tensor::from_vec(v, logits.shape(), logits.device())?;
     }
     Ok(processor.sample(&logits)?)
 }

@@ -22,6 +22,7 @@
 //! tokens that are not valid UTF-8 alone, and those must be copyable too.
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use super::constraint::{TokenConstraint, TokenMask, Vocab};
 
@@ -65,6 +66,25 @@ pub struct QuoteFirstForm {
     /// small models copy the Korean name or figure from the quote (`'머니브레인'`, `22일`)
     /// instead of answering in the question's language.
     pub latin_answer: Option<String>,
+    /// Nats taken from the no-evidence word's tokens where the model chooses between quoting
+    /// and abstaining (> 0: it must be surer before it abstains); 0 leaves its choice alone.
+    pub abstain_bias: f32,
+    /// The question asks for several things (`기업들은?`, `Which companies…`): once the model
+    /// has quoted two sentences, the answer line may not end before it names two (holds a
+    /// separator such as `,` or `및`) or reaches [`LIST_ROOM`] characters. Asked for the
+    /// companies of two quoted sentences, small models name the first sentence's and stop.
+    pub list: bool,
+}
+
+/// Characters after which a list answer may end with a single item.
+pub const LIST_ROOM: usize = 40;
+
+/// What separates the items of a list answer.
+const LIST_SEPARATORS: [&str; 8] = [",", "、", "·", "/", " 및 ", " and ", "와 ", "과 "];
+
+/// Whether an answer line names more than one thing, or is long enough to stop anyway.
+fn names_several(answer: &str) -> bool {
+    LIST_SEPARATORS.iter().any(|s| answer.contains(s)) || answer.chars().count() >= LIST_ROOM
 }
 
 /// A first quote settled in advance: `text[start..end]` of passage `passage`.
@@ -138,10 +158,29 @@ enum Next {
     End,
 }
 
+/// How close the model's choice between quoting and abstaining was, read after generation:
+/// the log-odds, in nats, of the no-evidence word against a quote at that step, before
+/// [`QuoteFirstForm::abstain_bias`] (the first token of each way; > 0: it leaned to abstain).
+#[derive(Debug, Clone, Default)]
+pub struct AbstainOdds(Arc<Mutex<Option<f32>>>);
+
+impl AbstainOdds {
+    /// The odds, once the model has made the choice.
+    pub fn get(&self) -> Option<f32> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set(&self, odds: f32) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(odds);
+    }
+}
+
 /// The constraint; see the module doc.
 #[derive(Debug, Clone)]
 pub struct QuoteFirst {
     form: QuoteFirstForm,
+    /// Where the abstention choice's odds are written.
+    odds: AbstainOdds,
     /// The answer line's special tokens, found on first use.
     answer_tokens: Option<AnswerTokens>,
     /// The form's `echo`, lower-cased once.
@@ -364,8 +403,14 @@ impl QuoteFirst {
         Self {
             echo: form.echo.to_lowercase(),
             form,
+            odds: AbstainOdds::default(),
             answer_tokens: None,
         }
+    }
+
+    /// A handle on the abstention choice's odds, readable after the constraint is gone.
+    pub fn abstain_odds(&self) -> AbstainOdds {
+        self.odds.clone()
     }
 
     /// Reads a finished (or cut-off) output back into its parts.
@@ -519,7 +564,7 @@ impl TokenConstraint for QuoteFirst {
     ) -> Option<TokenMask> {
         let mut g = generated.as_bytes().to_vec();
         g.extend_from_slice(pending);
-        let (state, _) = self.form.state(&g);
+        let (state, out) = self.form.state(&g);
         match state {
             State::Literal { alts, typed } => {
                 let n = typed.len();
@@ -543,8 +588,10 @@ impl TokenConstraint for QuoteFirst {
             State::Answer { typed } => {
                 // A line break ends a non-empty answer that says more than the question; then
                 // only the end token may follow.
+                let list_done =
+                    |s: &str| !self.form.list || out.quotes.len() < 2 || names_several(s);
                 let started = std::str::from_utf8(&typed)
-                    .is_ok_and(|s| !s.trim().is_empty() && !echoes(s, &self.echo));
+                    .is_ok_and(|s| !s.trim().is_empty() && !echoes(s, &self.echo) && list_done(s));
                 // The bytes of an unfinished character at the end, if any.
                 let tail = match std::str::from_utf8(&typed) {
                     Ok(_) => &typed[typed.len()..],
@@ -579,6 +626,54 @@ impl TokenConstraint for QuoteFirst {
             }
             State::End => Some(TokenMask::Allow(vocab.eos_ids())),
             State::Broken => None,
+        }
+    }
+
+    /// At the choice between quoting and abstaining (the evidence alternatives, nothing typed
+    /// yet): notes the odds of abstaining and takes the bias from the no-evidence tokens.
+    fn adjust(&mut self, generated: &str, pending: &[u8], vocab: &Vocab, logits: &mut [f32]) {
+        let mut g = generated.as_bytes().to_vec();
+        g.extend_from_slice(pending);
+        let (State::Literal { alts, typed }, _) = self.form.state(&g) else {
+            return;
+        };
+        let none = alts.iter().find(|(_, n)| *n == Next::NoEvidence);
+        let quoting = alts.iter().any(|(_, n)| matches!(n, Next::Quote(_)));
+        let (Some((none, _)), true, true) = (none, quoting, typed.is_empty()) else {
+            return;
+        };
+        let live = |id: &&u32| logits.get(**id as usize).is_some_and(|l| l.is_finite());
+        let (mut abstain, mut quote) = (Vec::new(), Vec::new());
+        for (piece, ids) in &vocab.by_bytes().ids {
+            if piece.is_empty() {
+                continue;
+            }
+            if none.starts_with(piece) {
+                abstain.extend(ids.iter().filter(live));
+            } else if alts
+                .iter()
+                .any(|(a, n)| matches!(n, Next::Quote(_)) && a.starts_with(piece))
+            {
+                quote.extend(ids.iter().filter(live));
+            }
+        }
+        let lse = |ids: &[u32]| {
+            let max = ids
+                .iter()
+                .map(|&i| logits[i as usize])
+                .fold(f32::NEG_INFINITY, f32::max);
+            max + ids
+                .iter()
+                .map(|&i| (logits[i as usize] - max).exp())
+                .sum::<f32>()
+                .ln()
+        };
+        if abstain.is_empty() || quote.is_empty() {
+            return;
+        }
+        self.odds.set(lse(&abstain) - lse(&quote));
+        for id in abstain {
+            logits[id as usize] -= self.form.abstain_bias;
         }
     }
 
@@ -687,6 +782,8 @@ mod tests {
             lead: None,
             echo: String::new(),
             latin_answer: None,
+            abstain_bias: 0.0,
+            list: false,
         }
     }
 
@@ -809,6 +906,58 @@ mod tests {
         // A quote with nowhere to go (all of P2 is `서울에`) may still close: never no token.
         let t = allowed_texts(&mut c, "근거: [P2] \"서울에", &[], &v);
         assert_eq!(t, vec![b"\"".to_vec()]);
+    }
+
+    #[test]
+    fn the_choice_to_abstain_is_measured_and_biased() {
+        let v = vocab();
+        let mut f = form();
+        f.abstain_bias = 2.0;
+        let mut c = QuoteFirst::new(f);
+        let odds = c.abstain_odds();
+        let id = |t: &str| v.by_bytes().ids[t.as_bytes()][0] as usize;
+        let mut logits = vec![f32::NEG_INFINITY; v.len()];
+        logits[id("[")] = 1.0;
+        logits[id("[P1]")] = 1.0;
+        logits[id("없음")] = 3.0;
+        // Before the choice nothing is measured or moved.
+        let before = logits.clone();
+        let mut l = logits.clone();
+        c.adjust("근거", &[], &v, &mut l);
+        assert_eq!(l, before);
+        assert_eq!(odds.get(), None);
+        c.adjust("근거: ", &[], &v, &mut logits);
+        let expected = 3.0 - (1.0f32 + 2f32.ln());
+        assert!(
+            (odds.get().unwrap() - expected).abs() < 1e-5,
+            "{:?}",
+            odds.get()
+        );
+        assert_eq!(logits[id("없음")], 1.0);
+        assert_eq!(logits[id("[P1]")], 1.0);
+        // Inside a quote the logits are left alone.
+        let mut l = before.clone();
+        c.adjust("근거: [P1] \"미국", &[], &v, &mut l);
+        assert_eq!(l, before);
+    }
+
+    #[test]
+    fn a_list_answer_after_two_quotes_names_two_things() {
+        let v = vocab();
+        let mut f = form();
+        f.list = true;
+        let mut c = QuoteFirst::new(f);
+        let two = "근거: [P1] \"애리조나\"\n[P2] \"서울에\"\n답: ";
+        let t = allowed_texts(&mut c, &format!("{two}애리조나"), &[], &v);
+        assert!(!t.contains(&Vec::new()) && !t.contains(&b"\n".to_vec()));
+        let t = allowed_texts(&mut c, &format!("{two}애리조나, 서울"), &[], &v);
+        assert!(t.contains(&Vec::new()));
+        let long = "애리조나".repeat(LIST_ROOM / 4);
+        let t = allowed_texts(&mut c, &format!("{two}{long}"), &[], &v);
+        assert!(t.contains(&Vec::new()), "a long single item may end");
+        // One quote: one item may end the line.
+        let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 애리조나", &[], &v);
+        assert!(t.contains(&Vec::new()));
     }
 
     /// A lead of `애리조나` in the test form's first passage.

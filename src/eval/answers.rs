@@ -46,6 +46,8 @@ pub struct AnswerItem {
     pub ms: f64,
     /// Time to the first generated token, milliseconds (with a model).
     pub ttft_ms: Option<f64>,
+    /// The odds the model gave abstaining over quoting (`ModelDebug::abstain_odds`).
+    pub abstain_odds: Option<f32>,
 }
 
 /// The whole report.
@@ -113,6 +115,11 @@ pub async fn score_answers(
             }
             _ => None,
         };
+        let debug = match &response {
+            Response::Answer(r) => r.debug.as_ref(),
+            Response::Verdict(r) => r.debug.as_ref(),
+        };
+        let abstain_odds = debug.and_then(|d| d.abstain_odds);
         let (mode, citations) = (response.mode(), response.citations());
         let rejected = response.rejected_citations().count;
         let invalid = citations
@@ -135,6 +142,7 @@ pub async fn score_answers(
             answer,
             ms,
             ttft_ms: first,
+            abstain_odds,
         });
     }
     Ok(report(items, results))

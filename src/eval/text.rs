@@ -114,9 +114,13 @@ pub fn answers_text(report: &AnswerReport, verbose: bool) -> String {
                 (None, Some(v), Some(l)) => format!("{} (label {})", v.name(), l.name()),
                 _ => "-".to_string(),
             };
+            let odds = r
+                .abstain_odds
+                .map(|o| format!(" odds {o:+.1}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "{:<6} {:<3} {:<6} citations {} invalid {} {covered} {right} {:.1}s  {}",
+                "{:<6} {:<3} {:<6} citations {} invalid {} {covered} {right} {:.1}s{odds}  {}",
                 r.id,
                 r.lang,
                 kind,
