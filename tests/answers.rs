@@ -520,7 +520,8 @@ async fn a_prompt_too_long_for_the_model_is_retried_with_less_context() {
         .map(|p| p.text.chars().count())
         .sum();
     // Room for the fixed part, the first passage and the answer, but not for the others.
-    let limit = prompt_chars - rest + 200 + (first / 2) + 60;
+    let answer = factcheck::answer::AnswerConfig::default().max_answer_tokens;
+    let limit = prompt_chars - rest + answer + (first / 2) + 60;
     *h.probe.context.lock().unwrap() = Some(limit);
     h.reply("소프트뱅크는 약 230억 달러의 현금을 보유했다 [P1].");
     let r = h.answerer.ask(Q_CASH, 5, &mut |_| {}).await.unwrap();

@@ -2,7 +2,8 @@
 //! items of `../shared/eval/dev.jsonl`: the answer contains the reference (as `eval --answers`
 //! judges it), every citation is verified, an unanswerable question abstains (the model's own
 //! call: the question matches the corpus's `Arizona`), an English question gets an English
-//! answer, and a claim gets its label. What random weights and scripted backends cannot show.
+//! answer, and a claim gets its label; where the model chose to quote, the odds it gave
+//! abstaining were measured. What random weights and scripted backends cannot show.
 
 use std::sync::Arc;
 
@@ -65,6 +66,11 @@ fn a_real_model_answers_cites_abstains_and_judges() {
             if verify_citation(corpus, c).is_err() {
                 problems.push(format!("{question}: citation not verified: {c:?}"));
             }
+        }
+        // The model chose to quote: its odds of abstaining were measured, and below even.
+        let odds = r.debug.as_ref().and_then(|d| d.abstain_odds);
+        if !odds.is_some_and(|o| o < 0.0) {
+            problems.push(format!("{question}: abstention odds {odds:?}"));
         }
     }
     // An English question gets an English answer: the figure copied from `10만 개` and
