@@ -262,9 +262,7 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
     if together.is_some_and(|s| s >= SUPPORTED) {
         return true;
     }
-    let best = ctx
-        .iter()
-        .flat_map(|p| p.sentences.iter().map(move |s| (p, s)))
+    let best = sentences(ctx)
         .filter_map(|(p, s)| support(s, &answer).map(|v| (v, p, s)))
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
@@ -294,13 +292,22 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
             }
             None => slip(read, &answer, &quoted),
         },
-        None => {
-            read.notes.push(format!(
-                "no passage holds the figures of the answer {answer:?}"
-            ));
-            false
-        }
+        None => refuse(read, &answer),
     }
+}
+
+/// Every sentence of the given passages, in retrieval order, with its passage.
+fn sentences(ctx: &[ContextPassage]) -> impl Iterator<Item = (&ContextPassage, &String)> {
+    ctx.iter()
+        .flat_map(|p| p.sentences.iter().map(move |s| (p, s)))
+}
+
+/// Notes why `answer` is not returned; always false (the answer must not be returned).
+fn refuse(read: &mut Read, answer: &str) -> bool {
+    read.notes.push(format!(
+        "no passage holds the figures of the answer {answer:?}"
+    ));
+    false
 }
 
 /// The citations of the sentences of `ctx` that hold the answer's figures the quotes do not
@@ -321,11 +328,7 @@ fn spread(
         if held(quoted) || more.iter().any(|(_, s)| held(s)) {
             continue;
         }
-        more.push(
-            ctx.iter()
-                .flat_map(|p| p.sentences.iter().map(move |s| (p, s)))
-                .find(|(_, s)| held(s))?,
-        );
+        more.push(sentences(ctx).find(|(_, s)| held(s))?);
     }
     let all = std::iter::once(quoted)
         .chain(more.iter().map(|(_, s)| s.as_str()))
@@ -349,12 +352,7 @@ fn slip(read: &mut Read, answer: &str, quoted: &str) -> bool {
             read.answer = fixed;
             true
         }
-        None => {
-            read.notes.push(format!(
-                "no passage holds the figures of the answer {answer:?}"
-            ));
-            false
-        }
+        None => refuse(read, answer),
     }
 }
 

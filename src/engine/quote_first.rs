@@ -632,6 +632,10 @@ impl TokenConstraint for QuoteFirst {
     /// At the choice between quoting and abstaining (the evidence alternatives, nothing typed
     /// yet): notes the odds of abstaining and takes the bias from the no-evidence tokens.
     fn adjust(&mut self, generated: &str, pending: &[u8], vocab: &Vocab, logits: &mut [f32]) {
+        // The choice comes once; after it, no step walks the form again for it.
+        if self.odds.get().is_some() {
+            return;
+        }
         let mut g = generated.as_bytes().to_vec();
         g.extend_from_slice(pending);
         let (State::Literal { alts, typed }, _) = self.form.state(&g) else {
