@@ -81,6 +81,12 @@ pub enum CommandError {
     /// The server cannot bind its address.
     #[error("cannot bind {0}")]
     Bind(String, #[source] std::io::Error),
+    /// An input file cannot be read.
+    #[error("cannot read {0}")]
+    Read(PathBuf, #[source] std::io::Error),
+    /// A token-id file has no `ids` array.
+    #[error("{0} has no `ids` array of token ids")]
+    NoIds(PathBuf),
     /// A file cannot be written.
     #[error("cannot write {0}")]
     Write(PathBuf, #[source] std::io::Error),

