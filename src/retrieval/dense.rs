@@ -9,7 +9,8 @@
 //!
 //! Fusion ([`fuse`]): each candidate's lexical score as a share of the best one's, and its
 //! cosine rescaled so that the best passage reads 1 and the [`DENSE_CANDIDATES`]-th reads 0,
-//! are mixed with [`DENSE_WEIGHT`]. The candidates are the lexical stage's and the dense stage's
+//! are mixed with [`DENSE_WEIGHT`]; a passage without the answer form the question asks for
+//! (a date, a count) has its cosine share scaled as its lexical score is. The candidates are the lexical stage's and the dense stage's
 //! best [`DENSE_CANDIDATES`].
 
 use std::path::{Path, PathBuf};
@@ -145,7 +146,14 @@ fn write_vectors(path: &Path, vectors: &[Vec<f32>]) -> std::io::Result<()> {
 /// The fused ranking: `lexical` holds `(passage, score)` for the lexical candidates, `cosines`
 /// every passage's cosine. Returns `(passage, fused score)` for the union of the lexical
 /// candidates and the [`DENSE_CANDIDATES`] nearest passages, best first (ties: lower index).
-pub fn fuse(lexical: &[(usize, f32)], cosines: &[Option<f32>], weight: f32) -> Vec<(usize, f32)> {
+/// `form(i)` scales passage `i`'s dense share: the lexical score already carries the
+/// question's answer-form factor (a count asked, no count in the passage), the cosine does not.
+pub fn fuse(
+    lexical: &[(usize, f32)],
+    cosines: &[Option<f32>],
+    weight: f32,
+    form: impl Fn(usize) -> f32,
+) -> Vec<(usize, f32)> {
     let mut nearest: Vec<(usize, f32)> = cosines
         .iter()
         .enumerate()
@@ -181,7 +189,7 @@ pub fn fuse(lexical: &[(usize, f32)], cosines: &[Option<f32>], weight: f32) -> V
         .into_iter()
         .map(|i| {
             let lex = lexical_share.get(&i).copied().unwrap_or(0.0);
-            (i, weight * dense_share(i) + (1.0 - weight) * lex)
+            (i, weight * dense_share(i) * form(i) + (1.0 - weight) * lex)
         })
         .collect();
     fused.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -208,18 +216,30 @@ mod tests {
         // Passage 0: lexical best, middling cosine; 2: no lexical match, nearest by cosine.
         let lexical = [(0, 10.0), (1, 5.0)];
         let cosines = [Some(0.80), Some(0.75), Some(0.90), None];
-        let fused = fuse(&lexical, &cosines, 0.5);
+        let fused = fuse(&lexical, &cosines, 0.5, |_| 1.0);
         let order: Vec<usize> = fused.iter().map(|f| f.0).collect();
         // Three searched passages: the floor is the third cosine (0.75).
         // 0: 0.5·(0.05/0.15) + 0.5·1 ≈ 0.667; 2: 0.5·1 + 0 = 0.5; 1: 0 + 0.25.
         assert_eq!(order, vec![0, 2, 1]);
         assert!((fused[0].1 - 0.6667).abs() < 1e-3, "{fused:?}");
         // Weight 1: the dense order alone; weight 0: the lexical order first.
-        let dense: Vec<usize> = fuse(&lexical, &cosines, 1.0).iter().map(|f| f.0).collect();
+        let dense: Vec<usize> = fuse(&lexical, &cosines, 1.0, |_| 1.0)
+            .iter()
+            .map(|f| f.0)
+            .collect();
         assert_eq!(dense, vec![2, 0, 1]);
-        let lex: Vec<usize> = fuse(&lexical, &cosines, 0.0).iter().map(|f| f.0).collect();
+        let lex: Vec<usize> = fuse(&lexical, &cosines, 0.0, |_| 1.0)
+            .iter()
+            .map(|f| f.0)
+            .collect();
         assert_eq!(&lex[..2], &[0, 1]);
         // Unsearched passages never come back.
         assert!(fused.iter().all(|f| f.0 != 3));
+        // A passage without the asked-for form loses its dense share's lead: 2 falls below 1.
+        let formed: Vec<usize> = fuse(&lexical, &cosines, 0.5, |i| if i == 2 { 0.4 } else { 1.0 })
+            .iter()
+            .map(|f| f.0)
+            .collect();
+        assert_eq!(formed, vec![0, 1, 2]);
     }
 }

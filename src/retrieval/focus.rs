@@ -24,6 +24,9 @@ pub enum Expect {
     List,
     /// An amount or a count (`얼마`, `몇`, `규모는?`, `how much`): passages with numbers.
     Number,
+    /// A count in a named unit (`몇 분`, `며칠`, `몇 명`, `몇 자리`): passages with a number
+    /// followed by that counter (`150분`, `20일`, `60만 대`, `12자`).
+    Count(&'static str),
     /// A date or a time of day (`언제`, `when`): passages with dates or times.
     Time,
     /// A time of day (`시각은?`, `몇 시`, `what time`): passages with clock times.
@@ -60,6 +63,36 @@ const KO_NUMBER_FOCUS: &[&str] = &[
     "보유액",
 ];
 const EN_NUMBER_ASK: &[&str] = &["how much", "how many", "how long"];
+/// Korean counters that `몇` asks in (`몇 분`, `몇 명`), each with the unit a passage writes
+/// after its number; longest first, so `몇 시간` is not read as `몇 시`. Korean grammar, not any
+/// corpus: the closed class of counting words.
+const KO_COUNTERS: &[(&str, &str)] = &[
+    ("개월", "개월"),
+    ("시간", "시간"),
+    ("자리", "자"),
+    ("퍼센트", "%"),
+    ("분", "분"),
+    ("초", "초"),
+    ("일", "일"),
+    ("주", "주"),
+    ("년", "년"),
+    ("명", "명"),
+    ("개", "개"),
+    ("대", "대"),
+    ("평", "평"),
+    ("배", "배"),
+    ("번", "번"),
+    ("회", "회"),
+    ("건", "건"),
+    ("곳", "곳"),
+    ("층", "층"),
+    ("세", "세"),
+    ("살", "세"),
+    ("원", "원"),
+    ("달러", "달러"),
+    ("km", "km"),
+    ("kg", "kg"),
+];
 /// Korean question words that ask for a date or a time, and focus nouns that do.
 const KO_TIME_ASK: &[&str] = &["언제"];
 const KO_TIME_FOCUS: &[&str] = &["날짜", "시점", "일자", "연도"];
@@ -107,13 +140,15 @@ fn expect(norm: &str, words: &[&str], focus: Option<&str>) -> Expect {
     };
     let clock = words
         .windows(2)
-        .any(|w| w[0] == "몇" && w[1].starts_with('시'))
+        .any(|w| w[0] == "몇" && w[1].starts_with('시') && !w[1].starts_with("시간"))
         || words
             .iter()
-            .any(|w| KO_CLOCK_FOCUS.iter().any(|k| w.starts_with(k)))
+            .any(|w| KO_CLOCK_FOCUS.iter().any(|k| w.starts_with(k)) && !w.starts_with("몇시간"))
         || EN_CLOCK_ASK.iter().any(|e| norm.contains(e));
     if clock {
         Expect::Clock
+    } else if let Some(unit) = counter(words) {
+        Expect::Count(unit)
     } else if asks(KO_NUMBER_ASK, KO_NUMBER_FOCUS, EN_NUMBER_ASK) {
         Expect::Number
     } else if asks(KO_TIME_ASK, KO_TIME_FOCUS, EN_TIME_ASK) {
@@ -125,15 +160,67 @@ fn expect(norm: &str, words: &[&str], focus: Option<&str>) -> Expect {
     }
 }
 
+/// The counter a Korean question counts in: the word after `몇` (`몇 분`, `몇 자리`), `몇` fused
+/// with it (`몇분`), or `며칠` (days).
+fn counter(words: &[&str]) -> Option<&'static str> {
+    let unit_of = |w: &str| {
+        KO_COUNTERS
+            .iter()
+            .find(|(c, _)| w.starts_with(c))
+            .map(|&(_, unit)| unit)
+    };
+    words.iter().enumerate().find_map(|(i, w)| {
+        if w.starts_with("며칠") {
+            return Some("일");
+        }
+        let after = w.strip_prefix('몇')?;
+        if after.is_empty() {
+            words.get(i + 1).and_then(|next| unit_of(next))
+        } else {
+            unit_of(after)
+        }
+    })
+}
+
 /// Whether `text` has the form `expect` asks for (always, for [`Expect::Anything`]).
 pub fn has_form(text: &str, expect: Expect) -> bool {
     match expect {
         Expect::Anything => true,
         Expect::List => list_items(text) >= 3,
         Expect::Number => text.chars().any(|c| c.is_ascii_digit()),
+        Expect::Count(unit) => has_count(text, unit),
         Expect::Time => has_time(text),
         Expect::Clock => has_clock(text),
     }
+}
+
+/// A number followed by `unit`: digits, then any of spaces, digits, `,.~-`, and the Korean
+/// magnitudes 십/백/천/만/억 (`60만 대`, `3~6개월`, `1,200 명`), then the unit.
+fn has_count(text: &str, unit: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let unit: Vec<char> = unit.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len()
+            && (chars[j].is_ascii_digit()
+                || matches!(
+                    chars[j],
+                    ' ' | ',' | '.' | '~' | '-' | '십' | '백' | '천' | '만' | '억'
+                ))
+        {
+            j += 1;
+        }
+        if chars[j..].starts_with(&unit) {
+            return true;
+        }
+        i = j.max(i + 1);
+    }
+    false
 }
 
 /// A time of day: 오전/오후, or digits followed by 시 (`2시 40분`), or `2:40`.
@@ -152,9 +239,11 @@ fn has_clock(text: &str) -> bool {
 /// A date or a time of day: digits followed by 년/월/일/시/분, or an English month name.
 fn has_time(text: &str) -> bool {
     let chars: Vec<char> = text.chars().collect();
-    let korean = chars
-        .windows(2)
-        .any(|w| w[0].is_ascii_digit() && matches!(w[1], '년' | '월' | '일' | '시' | '분'));
+    let korean = chars.windows(2).enumerate().any(|(i, w)| {
+        w[0].is_ascii_digit()
+            && (matches!(w[1], '년' | '월' | '일' | '시' | '분')
+                || (w[1] == '세' && chars.get(i + 2) == Some(&'기')))
+    });
     const MONTHS: &[&str] = &[
         "january",
         "february",
@@ -170,7 +259,7 @@ fn has_time(text: &str) -> bool {
         "december",
     ];
     let lower = text.to_lowercase();
-    korean || MONTHS.iter().any(|m| lower.contains(m))
+    korean || lower.contains("centur") || MONTHS.iter().any(|m| lower.contains(m))
 }
 
 /// `기업들은`, `회사들이`: a noun of at least two syllables plus the plural marker.
@@ -321,7 +410,8 @@ mod tests {
         assert_eq!(focus("회동이 열린 날짜는 언제인가?").expect, Expect::Time);
         assert_eq!(focus("도착한 시각은 언제인가?").expect, Expect::Clock);
         assert_eq!(focus("몇 시에 도착했나?").expect, Expect::Clock);
-        assert_eq!(focus("일자리가 몇 개 생기나?").expect, Expect::Number);
+        assert_eq!(focus("일자리가 몇 개 생기나?").expect, Expect::Count("개"));
+        assert_eq!(focus("몇시간 걸리나?").expect, Expect::Count("시간"));
         assert_eq!(focus("현금 보유액은 얼마였나?").expect, Expect::Number);
         // A claim asks nothing, even with a question word in it.
         assert_eq!(
@@ -343,7 +433,27 @@ mod tests {
         assert!(!has_form("서울 삼성전자 사옥에 도착", Expect::Time));
         assert!(has_form("이날 오후 2시 40분경 도착", Expect::Clock));
         assert!(!has_form("4일 서울에 도착", Expect::Clock));
+        assert!(has_form("16세기 말에 들어왔다", Expect::Time));
+        assert!(!has_form("16세 소년", Expect::Time));
         assert!(has_form("10만 개", Expect::Number));
+        assert_eq!(
+            focus("한 번 충전하면 몇 분 동안 청소하나요?").expect,
+            Expect::Count("분")
+        );
+        assert_eq!(focus("남편은 며칠 쉴 수 있나?").expect, Expect::Count("일"));
+        assert_eq!(
+            focus("비밀번호는 최소 몇 자리로 만들어야 하나?").expect,
+            Expect::Count("자")
+        );
+        assert_eq!(focus("몇 시간 걸리나?").expect, Expect::Count("시간"));
+        assert!(has_form("사용 시간: 최대 150분", Expect::Count("분")));
+        assert!(has_form("연간 60만 대의 제품을", Expect::Count("대")));
+        assert!(has_form("3~6개월마다 교체", Expect::Count("개월")));
+        assert!(!has_form(
+            "필터 버튼을 3초 동안 누르면",
+            Expect::Count("분")
+        ));
+        assert!(!has_form("분기마다 점검", Expect::Count("분")));
         assert!(!has_form("일자리가 생긴다", Expect::Number));
         assert!(has_form("아무 글", Expect::Anything));
     }

@@ -389,7 +389,14 @@ impl Retriever {
         if let Some(dense) = &self.dense {
             let lexical: Vec<(usize, f32)> = scored.iter().map(|s| (s.0, s.1)).collect();
             let covers: HashMap<usize, f32> = scored.iter().map(|s| (s.0, s.2)).collect();
-            scored = fuse(&lexical, &dense.similarities(query), DENSE_WEIGHT)
+            let form = |i: usize| {
+                if has_form(&self.passages[i].text, expect) {
+                    1.0
+                } else {
+                    MISSING_FORM
+                }
+            };
+            scored = fuse(&lexical, &dense.similarities(query), DENSE_WEIGHT, form)
                 .into_iter()
                 .map(|(i, score)| {
                     let cover = covers.get(&i).copied().unwrap_or_else(|| cover_of(i));
