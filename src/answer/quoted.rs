@@ -277,11 +277,17 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
             }
             !read.citations.is_empty()
         }
-        // Some sentence holds the figures (or there are none): keep the model's citation.
-        Some(_) => !read.citations.is_empty(),
-        // The quotes together hold the figures (`230억 달러` in one, `250억 달러` in the other).
-        None if together.is_some() => !read.citations.is_empty(),
-        None if !read.citations.is_empty() => match spread(&answer, &quoted, ctx, corpus) {
+        // The quotes together hold the figures (`230억 달러` in one, `250억 달러` in the other),
+        // or there are none: keep the model's citations.
+        _ if together.is_some() => !read.citations.is_empty(),
+        // Nothing quoted to keep: refused, with the reason when no sentence holds the figures.
+        _ if read.citations.is_empty() => {
+            if best.is_none() {
+                refuse(read, &answer);
+            }
+            false
+        }
+        _ => match spread(&answer, &quoted, ctx, corpus) {
             Some(more) => {
                 read.notes.push(format!(
                     "the answer's figures are in {} more sentence(s) of the passages; cited them too",
@@ -290,9 +296,20 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
                 read.citations.extend(more);
                 true
             }
-            None => slip(read, &answer, &quoted),
+            // One sentence holds every figure, if few of the answer's words (`4.5 리터` and
+            // `물통 용량: 4.5L`): it is cited too, since the quotes do not hold the figure.
+            None => match best.and_then(|(_, p, s)| citation(p, s.clone(), corpus)) {
+                Some(c) => {
+                    read.notes.push(format!(
+                        "the answer's figures are in {} only; cited it too",
+                        c.label
+                    ));
+                    read.citations.push(c);
+                    true
+                }
+                None => slip(read, &answer, &quoted),
+            },
         },
-        None => refuse(read, &answer),
     }
 }
 
@@ -533,6 +550,23 @@ mod tests {
         assert!(ground(&mut read, &ctx, &corpus), "{:?}", read.notes);
         let lines: Vec<usize> = read.citations.iter().map(|c| c.start_line).collect();
         assert_eq!(lines, vec![1, 2]);
+        // A figure the quote lacks and one sentence holds with few of the answer's words
+        // (`4.5 리터`, `물통 용량: 4.5L`): that sentence is cited too.
+        let text = "호스를 연결하면 물이 흘러 나갑니다.\n물통 용량: 4.5L\n";
+        let corpus2 = Corpus::from_files(vec![SourceFile::from_text("a.txt", text)]);
+        let ctx2 = [
+            line(1, "호스를 연결하면 물이 흘러 나갑니다."),
+            line(2, "물통 용량: 4.5L"),
+        ];
+        let quoted = sentence_citation(&ctx2[0], "호스를 연결하면 물이 흘러 나갑니다.", &corpus2);
+        let mut read2 = Read {
+            citations: quoted.into_iter().collect(),
+            answer: "4.5 리터".into(),
+            ..Read::default()
+        };
+        assert!(ground(&mut read2, &ctx2, &corpus2), "{:?}", read2.notes);
+        let lines: Vec<usize> = read2.citations.iter().map(|c| c.start_line).collect();
+        assert_eq!(lines, vec![1, 2], "{:?}", read2.notes);
         // A figure no sentence holds is still refused.
         let mut read = Read {
             citations: read.citations[..1].to_vec(),

@@ -204,6 +204,37 @@ struct AnswerTokens {
     /// Holding letters of [`QuoteFirstForm::latin_answer`]'s extra ones (and no other
     /// non-Latin letters): allowed after a digit only.
     magnitudes: Vec<u32>,
+    /// The scripts ([`script`]) of the letters of the passages and the question: the answer
+    /// line's letters are Latin or of these.
+    scripts: HashSet<u32>,
+    /// Holding a letter of a script neither Latin nor in `scripts` (`4.5リ터` over passages
+    /// with no kana: small models drift into the scripts of their training data).
+    foreign: Vec<u32>,
+}
+
+/// A letter's script, coarsely: Latin 0, Hangul 1, Han 2, kana 3; any other letter, its
+/// 128-code-point block (Cyrillic, Greek, Thai… each fall in their own).
+fn script(c: char) -> u32 {
+    match c {
+        'a'..='z' | 'A'..='Z' | '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}' => 0,
+        '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' => 1,
+        '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' => 2,
+        '\u{3040}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{FF66}'..='\u{FF9F}' => 3,
+        c => 0x1000 + (c as u32 >> 7),
+    }
+}
+
+/// Whether the whole characters of `b` (a UTF-8 prefix) hold a letter of a script that is not
+/// Latin and not in `scripts`.
+fn foreign_prefix(b: &[u8], scripts: &HashSet<u32>) -> bool {
+    let valid = match std::str::from_utf8(b) {
+        Ok(s) => s.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    std::str::from_utf8(&b[..valid])
+        .unwrap_or_default()
+        .chars()
+        .any(|c| c.is_alphabetic() && script(c) != 0 && !scripts.contains(&script(c)))
 }
 
 /// Whether `c` is a letter of another script than Latin (ASCII, Latin-1, Latin Extended) and
@@ -427,6 +458,17 @@ impl QuoteFirst {
                 fragments: Vec::new(),
                 non_latin: Vec::new(),
                 magnitudes: Vec::new(),
+                scripts: self
+                    .form
+                    .passages
+                    .iter()
+                    .map(|(_, text)| text.as_str())
+                    .chain([self.form.echo.as_str()])
+                    .flat_map(str::chars)
+                    .filter(|c| c.is_alphabetic())
+                    .map(script)
+                    .collect(),
+                foreign: Vec::new(),
             };
             for (b, ids) in &vocab.by_bytes().ids {
                 if b.iter().any(|&c| c == b'[' || c == b']') {
@@ -434,6 +476,9 @@ impl QuoteFirst {
                 } else if b.contains(&b'\n') {
                     t.newline.extend(ids);
                 } else if let Ok(s) = std::str::from_utf8(b) {
+                    if foreign_prefix(b, &t.scripts) {
+                        t.foreign.extend(ids);
+                    }
                     let extra = self.form.latin_answer.as_deref().unwrap_or_default();
                     if s.chars().any(|c| non_latin_letter(c, extra)) {
                         t.non_latin.extend(ids);
@@ -602,21 +647,31 @@ impl TokenConstraint for QuoteFirst {
                     return None;
                 };
                 let latin = form.latin_answer.as_deref();
-                let fits = |id: &&u32| {
+                let valid = |id: &&u32| {
                     let b = [&typed[..], vocab.bytes(**id)].concat();
                     utf8_prefix(&b) && !latin.is_some_and(|x| non_latin_prefix(&b, x))
                 };
+                let fits = |id: &&u32| {
+                    let b = [&typed[..], vocab.bytes(**id)].concat();
+                    valid(id) && !foreign_prefix(&b, &t.scripts)
+                };
                 if !tail.is_empty() {
-                    // Only the rest of that character.
-                    return Some(TokenMask::Allow(
-                        t.fragments.iter().filter(fits).copied().collect(),
-                    ));
+                    // Only the rest of that character; a foreign one rather than none (a
+                    // character's first bytes do not tell its script).
+                    let rest: Vec<u32> = t.fragments.iter().filter(fits).copied().collect();
+                    return Some(TokenMask::Allow(if rest.is_empty() {
+                        t.fragments.iter().filter(valid).copied().collect()
+                    } else {
+                        rest
+                    }));
                 }
                 let mut deny = t.brackets.clone();
                 deny.extend(t.fragments.iter().filter(|id| !fits(id)));
                 if latin.is_some() {
                     deny.extend(&t.non_latin);
                     deny.extend(t.magnitudes.iter().filter(|id| !fits(id)));
+                } else {
+                    deny.extend(&t.foreign);
                 }
                 if !started {
                     deny.extend(&t.newline);
@@ -1044,6 +1099,44 @@ mod tests {
         assert!(t.contains(&Vec::new()) && t.contains(&b"\n".to_vec()));
         assert!(!echoes("애리조나", "미국의 어느 주?") && echoes("미국.", "미국의 어느 주?"));
         assert!(!echoes("미국", ""), "no rule without a question");
+    }
+
+    #[test]
+    fn the_answer_line_keeps_to_the_scripts_of_its_passages() {
+        let mut pieces: Vec<Vec<u8>> = ["근거", ":", " ", "[", "P", "1", "]", "\"", "\n", "답"]
+            .iter()
+            .chain(&["없음", "4", ".", "5", "리터", "リ", "터", "容量", "Liter"])
+            .map(|w| w.as_bytes().to_vec())
+            .collect();
+        // A character outside the vocabulary, split into byte tokens: `ソ`.
+        let so = "ソ".as_bytes();
+        pieces.push(so[..1].to_vec());
+        pieces.push(so[1..].to_vec());
+        pieces.push(Vec::new());
+        let v = Vocab::from_pieces(&pieces, &[(pieces.len() - 1) as u32]);
+        let mut f = form();
+        f.passages = vec![("P1".into(), "용량은 4.5리터다".into())];
+        let mut c = QuoteFirst::new(f.clone());
+        let line = "근거: [P1] \"용량은 4.5리터다\"\n답: 4.5";
+        let t = allowed_texts(&mut c, line, &[], &v);
+        assert!(t.contains(&"리터".as_bytes().to_vec()), "{t:?}");
+        assert!(t.contains(&b"Liter".to_vec()), "Latin is always allowed");
+        assert!(
+            !t.contains(&"リ".as_bytes().to_vec()),
+            "no kana in the passages"
+        );
+        assert!(
+            !t.contains(&"容量".as_bytes().to_vec()),
+            "no Han in the passages"
+        );
+        // A split character's last bytes: foreign or not, the line does not dead-end.
+        let t = allowed_texts(&mut c, line, &so[..1], &v);
+        assert_eq!(t, vec![so[1..].to_vec()]);
+        // Passages that hold kana let the answer hold it.
+        f.passages = vec![("P1".into(), "용량은 4.5リットル".into())];
+        let mut c = QuoteFirst::new(f);
+        let t = allowed_texts(&mut c, line, &[], &v);
+        assert!(t.contains(&"リ".as_bytes().to_vec()));
     }
 
     #[test]
