@@ -244,6 +244,13 @@ fn read_vocab(c: &mut Cursor<'_>) -> Result<Vocab, EmbedError> {
         data: c.take(map_len, "the normaliser")?,
         at: 0,
     };
+    // Each entry takes at least five bytes (code point, count): a corrupted
+    // count must not reserve more than the normaliser's bytes can hold.
+    if entries > map_len / 5 {
+        return Err(bad(format!(
+            "the normaliser claims {entries} entries in {map_len} bytes"
+        )));
+    }
     let mut normalize = HashMap::with_capacity(entries);
     let ch = |v: u32| {
         char::from_u32(v).ok_or_else(|| bad(format!("code point {v:#x} in the normaliser")))
