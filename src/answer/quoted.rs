@@ -31,8 +31,9 @@ pub const VERDICTS: [(&str, Verdict); 3] = [
 const MAX_QUOTE_BYTES: usize = 240;
 
 /// The Korean letters an English answer may still hold: a figure or date copied from the quote
-/// (`230억`, `10만`, `22일`) is then written the English way ([`english_figures`]).
-const KOREAN_MAGNITUDES: &str = "만억조년월일";
+/// (`230억`, `10만`, `22일`, `6개월`) is then written the English way ([`english_figures`]);
+/// without `개` the model wrote `1년 6월` (June) for `1년 6개월`.
+const KOREAN_MAGNITUDES: &str = "만억조년월일개";
 
 /// Most bytes of the lead quote: it is fed as one batch, so a long sentence costs little and
 /// the model reads its evidence whole.

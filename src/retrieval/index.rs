@@ -357,11 +357,32 @@ impl Retriever {
             &TopDocs::with_limit(limit).order_by_score(),
         )?;
         let weights = self.idf_weights(&searcher, &tokens)?;
-        let idfs: HashMap<&str, f32> = weights.iter().map(|(t, w)| (t.as_str(), *w)).collect();
+        // A query of several lines (a question and its translation) is as covered as its best
+        // covered line: the English words of a translated question are in no passage of a
+        // Korean corpus, and with the highest idf of all they would weigh every passage's
+        // coverage down to where the answer pipeline abstains.
+        let lines = self.line_plans(query);
+        let line_tokens: Vec<String> = lines
+            .iter()
+            .flatten()
+            .flat_map(|w| w.tokens.iter())
+            .filter(|t| !tokens.contains(t))
+            .cloned()
+            .collect();
+        let line_weights = self.idf_weights(&searcher, &line_tokens)?;
+        let idfs: HashMap<&str, f32> = weights
+            .iter()
+            .chain(&line_weights)
+            .map(|(t, w)| (t.as_str(), *w))
+            .collect();
         // The share of the query a passage (with its context) matches.
         let cover_of = |i: usize| {
             let (text, ctx) = (&self.token_sets[i], &self.context_sets[i]);
-            coverage(&plan, |t| text.contains(t) || ctx.contains(t), &idfs)
+            let has = |t: &str| text.contains(t) || ctx.contains(t);
+            lines
+                .iter()
+                .map(|l| coverage(l, has, &idfs))
+                .fold(coverage(&plan, has, &idfs), f32::max)
         };
         let mut scored = Vec::with_capacity(found.len());
         for (bm25, addr) in found {
@@ -445,6 +466,23 @@ impl Retriever {
             Focus::default()
         };
         self.plan_with(query, &focus)
+    }
+
+    /// The plan of each line of `query`, with its own focus, when it has more than one (none
+    /// otherwise).
+    fn line_plans(&self, query: &str) -> Vec<Vec<QueryWord>> {
+        let lines: Vec<&str> = query.lines().filter(|l| !l.trim().is_empty()).collect();
+        if lines.len() < 2 {
+            return Vec::new();
+        }
+        let focus = |l: &str| {
+            if self.pipeline.focus {
+                crate::retrieval::focus::focus(l)
+            } else {
+                Focus::default()
+            }
+        };
+        lines.iter().map(|l| self.plan_with(l, &focus(l))).collect()
     }
 
     fn plan_with(&self, query: &str, focus: &Focus) -> Vec<QueryWord> {
@@ -565,5 +603,33 @@ mod tests {
         assert_eq!((top.source.as_str(), top.start_line), ("b.txt", 4));
         // Heading lines are not hits of their own.
         assert!(hits.iter().all(|h| r.passages()[h.passage].start_line != 3));
+    }
+
+    #[test]
+    fn a_translated_query_is_as_covered_as_its_translation() {
+        use crate::retrieval::corpus::SourceFile;
+        let text =
+            "고객센터 안내\n\n고객센터 전화: 1577-3456\n평일 오전 9시부터 오후 6시까지 받습니다.\n";
+        let files = vec![SourceFile::from_text("faq.txt", text)];
+        let r = Retriever::new(Corpus::from_files(files)).unwrap();
+        let korean = "고객센터 전화번호는?";
+        let alone = r.search(korean, 1).unwrap()[0].coverage;
+        let both = r
+            .search(
+                &format!("What is the customer service phone number?\n{korean}"),
+                1,
+            )
+            .unwrap();
+        // The English words are in no passage; they do not lower the coverage.
+        assert_eq!(r.passages()[both[0].passage].start_line, 3);
+        assert!(
+            (both[0].coverage - alone).abs() < 1e-6,
+            "{} vs {alone}",
+            both[0].coverage
+        );
+        let english = r
+            .search("What is the customer service phone number?", 1)
+            .unwrap();
+        assert!(english.first().is_none_or(|h| h.coverage < alone));
     }
 }

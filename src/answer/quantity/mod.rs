@@ -64,6 +64,9 @@ impl Quantity {
     /// Whether two quantities of the same measure and unit have the same value (within 1%; dates:
     /// every shared part equal). `None` when they cannot be compared.
     pub fn same_value(&self, other: &Quantity) -> Option<bool> {
+        if let Some(same) = self.days_as_day(other).or_else(|| other.days_as_day(self)) {
+            return Some(same);
+        }
         if self.measure != other.measure || self.unit != other.unit {
             return None;
         }
@@ -75,6 +78,20 @@ impl Quantity {
             }
             _ => None,
         }
+    }
+
+    /// A Korean `N일` with no month or year is read as a day of the month (`지난 20일`), but it
+    /// is also a count of days (`주 3일까지`): a span of whole days (`3 days`) compares with it
+    /// as that count. `None` unless `self` is such a span and `other` such a day.
+    fn days_as_day(&self, other: &Quantity) -> Option<bool> {
+        const DAY: f64 = 1440.0;
+        let d = other.date?;
+        let bare_day = d.year.is_none() && d.month.is_none();
+        if self.measure != Measure::Duration || self.unit != "min" || !bare_day {
+            return None;
+        }
+        let days = self.value / DAY;
+        (days.fract() == 0.0).then(|| d.day.is_some_and(|n| f64::from(n) == days))
     }
 
     /// The value as shown to users: the number, or the ISO date text.
@@ -292,6 +309,20 @@ fn make(measure: Measure, value: f64, unit: &'static str, span: Range<usize>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_korean_day_is_also_a_count_of_days() {
+        let one = |s: &str| extract(s).remove(0);
+        let week = one("주 3일까지");
+        assert_eq!(one("3 days").same_value(&week), Some(true));
+        assert_eq!(week.same_value(&one("3 days")), Some(true));
+        assert_eq!(one("1 day").same_value(&one("1일")), Some(true));
+        assert_eq!(one("4 days").same_value(&week), Some(false));
+        // A day with its month is a date, not a count; hours are not whole days.
+        assert_eq!(one("3 days").same_value(&one("5월 3일")), None);
+        assert_eq!(one("3 hours").same_value(&week), None);
+        assert_eq!(english_figures("1년 6개월"), "1 year 6 months");
+    }
 
     #[test]
     fn korean_figures_are_written_the_english_way() {

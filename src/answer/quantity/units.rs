@@ -101,6 +101,7 @@ pub(super) fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64
         ("minutes", "min", 1.0),
         ("minute", "min", 1.0),
         ("days", "min", 1440.0),
+        ("day", "min", 1440.0),
         ("months", "month", 1.0),
         ("years", "month", 12.0),
         ("year", "month", 12.0),
