@@ -247,6 +247,9 @@ fn is_mark(c: char) -> bool {
             | '?'
             | ':'
             | '·'
+            | '~'
+            | '～'
+            | '–'
     )
 }
 
@@ -303,6 +306,16 @@ mod tests {
         assert_eq!(texts("1조 달러(이상)"), vec!["1조 달러"]);
         // Separators inside an aside do not split the item.
         assert_eq!(texts("28자(자음 17자, 모음 11자)"), vec!["28자"]);
+    }
+
+    #[test]
+    fn units_ranges_and_odd_counts_are_read_as_a_reader_would() {
+        assert!(answer_matches("4.5 리터", "4.5L"));
+        assert!(!answer_matches("4 리터", "4.5L"));
+        assert!(answer_matches("1982년부터 1986년까지", "1982년~1986년"));
+        assert!(answer_matches("14,000 people", "1만 4천여 명"));
+        assert!(!answer_matches("10,000", "1만 4천여 명"));
+        assert!(answer_matches("2.5 centimeters", "2.5cm"));
     }
 
     #[test]

@@ -561,13 +561,23 @@ mod tests {
         ];
         let quoted = sentence_citation(&ctx2[0], "호스를 연결하면 물이 흘러 나갑니다.", &corpus2);
         let mut read2 = Read {
-            citations: quoted.into_iter().collect(),
-            answer: "4.5 리터".into(),
+            citations: quoted.clone().into_iter().collect(),
+            answer: "물이 흘러 나가는 물통은 4.5 리터".into(),
             ..Read::default()
         };
         assert!(ground(&mut read2, &ctx2, &corpus2), "{:?}", read2.notes);
         let lines: Vec<usize> = read2.citations.iter().map(|c| c.start_line).collect();
         assert_eq!(lines, vec![1, 2], "{:?}", read2.notes);
+        // The bare figure (`4.5 리터` is `4.5L`) is held by the second sentence alone: it is
+        // cited instead of the quote that lacks it.
+        let mut read3 = Read {
+            citations: quoted.into_iter().collect(),
+            answer: "4.5 리터".into(),
+            ..Read::default()
+        };
+        assert!(ground(&mut read3, &ctx2, &corpus2), "{:?}", read3.notes);
+        let lines: Vec<usize> = read3.citations.iter().map(|c| c.start_line).collect();
+        assert_eq!(lines, vec![2], "{:?}", read3.notes);
         // A figure no sentence holds is still refused.
         let mut read = Read {
             citations: read.citations[..1].to_vec(),

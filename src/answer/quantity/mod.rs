@@ -39,6 +39,12 @@ pub enum Measure {
     Count,
     /// An area in square metres (unit `m2`) or pyeong (`pyeong`).
     Area,
+    /// A length in metres (unit `m`).
+    Length,
+    /// A volume in litres (unit `l`).
+    Volume,
+    /// A mass in grams (unit `g`).
+    Mass,
     /// A span of time in minutes (unit `min`) or months (`month`).
     Duration,
     /// A calendar date, possibly partial (only a month and day, or only a day).
@@ -53,8 +59,8 @@ pub struct Quantity {
     pub value: f64,
     /// For dates: the parts given.
     pub date: Option<DateParts>,
-    /// Currency code, `%`, `%p`, `m2`, `min`, `month`, `persons` for counts of people, or empty
-    /// for other counts and dates.
+    /// Currency code, `%`, `%p`, `m2`, `pyeong`, `m`, `l`, `g`, `min`, `month`, `persons` for
+    /// counts of people, or empty for other counts and dates.
     pub unit: &'static str,
     /// Byte range in the text.
     pub span: Range<usize>,
@@ -115,10 +121,29 @@ impl Quantity {
             (Measure::Count, _) => n,
             (Measure::Percent, _) => format!("{n}%"),
             (Measure::Date, _) => self.date?.english(),
+            (Measure::Length, _) => metric(
+                self.value,
+                &[(1000.0, "km"), (1.0, "m"), (0.01, "cm")],
+                "mm",
+                0.001,
+            ),
+            (Measure::Volume, _) => metric(self.value, &[(1.0, "L")], "mL", 0.001),
+            (Measure::Mass, _) => metric(
+                self.value,
+                &[(1e6, "tonnes"), (1000.0, "kg"), (1.0, "g")],
+                "mg",
+                0.001,
+            ),
             (Measure::Duration, "month") if self.value % 12.0 == 0.0 => {
                 plural(self.value / 12.0, "year")
             }
             (Measure::Duration, "month") => plural(self.value, "month"),
+            (Measure::Duration, "min") if self.value % 10080.0 == 0.0 => {
+                plural(self.value / 10080.0, "week")
+            }
+            (Measure::Duration, "min") if self.value % 1440.0 == 0.0 => {
+                plural(self.value / 1440.0, "day")
+            }
             (Measure::Duration, "min") if self.value % 60.0 == 0.0 => {
                 plural(self.value / 60.0, "hour")
             }
@@ -151,6 +176,16 @@ fn english_number(v: f64) -> String {
         out.insert(0, '-');
     }
     out
+}
+
+/// `v` (in a base unit) in the largest of `units` (factor, symbol) it reaches, else in `small`.
+fn metric(v: f64, units: &[(f64, &str)], small: &str, small_factor: f64) -> String {
+    let (f, name) = units
+        .iter()
+        .copied()
+        .find(|&(f, _)| v.abs() >= f)
+        .unwrap_or((small_factor, small));
+    format!("{} {name}", english_number(v / f))
 }
 
 /// `v` and `word`, plural unless `v` is 1 (`3 years`, `1 hour`).
@@ -264,9 +299,16 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
     None
 }
 
-/// Completes a number with the unit after it (durations may continue: `1시간 50분`).
+/// Completes a number with the unit after it (durations may continue: `1시간 50분`). A Korean
+/// `여` (some, `1만 4천여 명`: fourteen thousand odd) between them is passed over.
 fn with_unit(sc: &mut Scan, v: f64, start: usize, bare: bool) -> Option<Quantity> {
-    match unit(sc) {
+    let before = sc.pos;
+    let odd = sc.eat("여");
+    let found = unit(sc);
+    if odd && found.is_none() {
+        sc.pos = before;
+    }
+    match found {
         Some((Measure::Duration, "min", m)) => {
             let mut total = v * m;
             let save = sc.pos;
@@ -404,6 +446,45 @@ mod tests {
         assert!(approx(q.value, 100_000.0));
         assert!(approx(one("100,000 jobs").value, 100_000.0));
         assert!(approx(one("직원이 13명이지만").value, 13.0));
+    }
+
+    #[test]
+    fn lengths_volumes_and_masses() {
+        let same = |a: &str, b: &str| one(a).same_value(&one(b));
+        assert_eq!(same("물통 용량: 4.5L", "4.5 리터"), Some(true));
+        assert_eq!(same("4.5 litres", "4.5ℓ"), Some(true));
+        assert_eq!(same("500mL", "0.5L"), Some(true));
+        assert_eq!(same("2.5cm까지", "25 mm"), Some(true));
+        assert_eq!(same("4,000km", "4000 킬로미터"), Some(true));
+        assert_eq!(same("3 kg", "3,000그램"), Some(true));
+        assert_eq!(same("2.5cm", "2cm"), Some(false));
+        // Different measures never compare.
+        assert_eq!(same("4.5L", "4.5kg"), None);
+        assert_eq!(one("4.5L").measure, Measure::Volume);
+        // Symbols are case-sensitive and not glued to letters: `5G` is a network, `5 more`
+        // not metres.
+        assert!(extract("5G 통신")
+            .iter()
+            .all(|q| q.measure != Measure::Mass));
+        assert_eq!(one("15 more days").measure, Measure::Count);
+        assert_eq!(english_figures("4.5 리터"), "4.5 L");
+        assert_eq!(english_figures("4,000킬로미터"), "4,000 km");
+        assert_eq!(english_figures("2.5센티미터"), "2.5 cm");
+    }
+
+    #[test]
+    fn weeks_and_odd_counts() {
+        let q = one("필터는 2주에 한 번");
+        assert_eq!((q.measure, q.value), (Measure::Duration, 2.0 * 10080.0));
+        assert_eq!(q.same_value(&one("2 weeks")), Some(true));
+        assert_eq!(one("14 days").same_value(&q), Some(true));
+        assert_eq!(english_figures("2주"), "2 weeks");
+        assert_ne!(one("창립 10주년").measure, Measure::Duration);
+        // `여` (some): fourteen thousand odd people are people.
+        let q = one("1만 4천여 명에 이르렀으나");
+        assert_eq!((q.unit, q.value), ("persons", 14_000.0));
+        assert_eq!(one("20여 년간").value, 240.0);
+        assert_eq!(one("30여").measure, Measure::Count);
     }
 
     #[test]

@@ -38,6 +38,21 @@ impl<'a> Scan<'a> {
         }
         false
     }
+    /// Consumes a unit symbol (`km`, `L`) as written, case and all, when it is not glued to
+    /// more letters or digits (`5G` and `5 more` are not grams or metres).
+    pub(super) fn eat_symbol(&mut self, symbol: &str) -> bool {
+        let r = self.rest();
+        if r.starts_with(symbol)
+            && !r[symbol.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            self.pos += symbol.len();
+            return true;
+        }
+        false
+    }
     pub(super) fn eat(&mut self, prefix: &str) -> bool {
         if self.rest().starts_with(prefix) {
             self.pos += prefix.len();

@@ -1,7 +1,9 @@
 //! The words after a number that say what it measures: percentages and percentage points,
-//! currencies (`달러`, `dollars`, `원`), areas (`㎡`, `평`), durations (`시간`, `분`, `개월`,
+//! currencies (`달러`, `dollars`, `원`), areas (`㎡`, `평`), lengths, volumes and masses
+//! (`4.5L`, `4.5 리터`, `2.5cm`, `4,000 kilometres`), durations (`시간`, `분`, `주`, `개월`,
 //! `hours`) and counters (`개`, `명`, `jobs`). Each gives the [`Measure`], the unit code and the
-//! multiplier that brings the number to that unit (hours to minutes, years to months).
+//! multiplier that brings the number to that unit (hours to minutes, years to months,
+//! kilometres to metres).
 
 use super::scan::Scan;
 use super::Measure;
@@ -64,6 +66,9 @@ pub(super) fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     if sc.eat("평") {
         return Some((Measure::Area, "pyeong", 1.0));
     }
+    if let Some(m) = metric_unit(sc) {
+        return Some(m);
+    }
     if let Some(d) = duration_unit(sc) {
         return Some(d);
     }
@@ -76,6 +81,86 @@ pub(super) fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     None
 }
 
+/// Metric units written as a symbol (case-sensitive, not glued to more letters: `5G` is not five
+/// grams), a Korean name or an English name, with the factor to metres, litres or grams. Longer
+/// names come first (`km` before `m`, `킬로미터` before `미터`).
+const METRIC: &[(&str, Measure, &str, f64)] = &[
+    ("km", Measure::Length, "m", 1000.0),
+    ("㎞", Measure::Length, "m", 1000.0),
+    ("cm", Measure::Length, "m", 0.01),
+    ("㎝", Measure::Length, "m", 0.01),
+    ("mm", Measure::Length, "m", 0.001),
+    ("㎜", Measure::Length, "m", 0.001),
+    ("m", Measure::Length, "m", 1.0),
+    ("킬로미터", Measure::Length, "m", 1000.0),
+    ("센티미터", Measure::Length, "m", 0.01),
+    ("밀리미터", Measure::Length, "m", 0.001),
+    ("미터", Measure::Length, "m", 1.0),
+    ("kilometres", Measure::Length, "m", 1000.0),
+    ("kilometers", Measure::Length, "m", 1000.0),
+    ("kilometre", Measure::Length, "m", 1000.0),
+    ("kilometer", Measure::Length, "m", 1000.0),
+    ("centimetres", Measure::Length, "m", 0.01),
+    ("centimeters", Measure::Length, "m", 0.01),
+    ("centimetre", Measure::Length, "m", 0.01),
+    ("centimeter", Measure::Length, "m", 0.01),
+    ("millimetres", Measure::Length, "m", 0.001),
+    ("millimeters", Measure::Length, "m", 0.001),
+    ("millimetre", Measure::Length, "m", 0.001),
+    ("millimeter", Measure::Length, "m", 0.001),
+    ("metres", Measure::Length, "m", 1.0),
+    ("meters", Measure::Length, "m", 1.0),
+    ("metre", Measure::Length, "m", 1.0),
+    ("meter", Measure::Length, "m", 1.0),
+    ("mL", Measure::Volume, "l", 0.001),
+    ("ml", Measure::Volume, "l", 0.001),
+    ("㎖", Measure::Volume, "l", 0.001),
+    ("L", Measure::Volume, "l", 1.0),
+    ("ℓ", Measure::Volume, "l", 1.0),
+    ("밀리리터", Measure::Volume, "l", 0.001),
+    ("리터", Measure::Volume, "l", 1.0),
+    ("millilitres", Measure::Volume, "l", 0.001),
+    ("milliliters", Measure::Volume, "l", 0.001),
+    ("litres", Measure::Volume, "l", 1.0),
+    ("liters", Measure::Volume, "l", 1.0),
+    ("litre", Measure::Volume, "l", 1.0),
+    ("liter", Measure::Volume, "l", 1.0),
+    ("kg", Measure::Mass, "g", 1000.0),
+    ("㎏", Measure::Mass, "g", 1000.0),
+    ("mg", Measure::Mass, "g", 0.001),
+    ("㎎", Measure::Mass, "g", 0.001),
+    ("g", Measure::Mass, "g", 1.0),
+    ("킬로그램", Measure::Mass, "g", 1000.0),
+    ("밀리그램", Measure::Mass, "g", 0.001),
+    ("그램", Measure::Mass, "g", 1.0),
+    ("톤", Measure::Mass, "g", 1e6),
+    ("kilograms", Measure::Mass, "g", 1000.0),
+    ("kilogram", Measure::Mass, "g", 1000.0),
+    ("grams", Measure::Mass, "g", 1.0),
+    ("gram", Measure::Mass, "g", 1.0),
+    ("tonnes", Measure::Mass, "g", 1e6),
+    ("tonne", Measure::Mass, "g", 1e6),
+    ("tons", Measure::Mass, "g", 1e6),
+];
+
+/// A metric unit at the cursor ([`METRIC`]).
+fn metric_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
+    for &(name, measure, code, m) in METRIC {
+        let eaten = if name.chars().count() <= 2 && name.is_ascii() {
+            sc.eat_symbol(name)
+        } else {
+            sc.eat_unit(name)
+        };
+        if eaten {
+            return Some((measure, code, m));
+        }
+    }
+    None
+}
+
+/// Minutes in a week.
+const WEEK: f64 = 7.0 * 1440.0;
+
 pub(super) fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     let r = sc.rest();
     if r.starts_with("시간") {
@@ -85,6 +170,15 @@ pub(super) fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64
     if r.starts_with("분") && !r.starts_with("분의") && !r.starts_with("분기") {
         sc.pos += "분".len();
         return Some((Measure::Duration, "min", 1.0));
+    }
+    // `2주에 한 번`, `3주일`; not `10주년` (an anniversary), `주기` (a cycle) or `주식` (shares).
+    if r.starts_with("주일") {
+        sc.pos += "주일".len();
+        return Some((Measure::Duration, "min", WEEK));
+    }
+    if r.starts_with('주') && !["주년", "주기", "주식"].iter().any(|w| r.starts_with(w)) {
+        sc.pos += '주'.len_utf8();
+        return Some((Measure::Duration, "min", WEEK));
     }
     if r.starts_with("개월") {
         sc.pos += "개월".len();
@@ -100,6 +194,8 @@ pub(super) fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64
         ("hour", "min", 60.0),
         ("minutes", "min", 1.0),
         ("minute", "min", 1.0),
+        ("weeks", "min", WEEK),
+        ("week", "min", WEEK),
         ("days", "min", 1440.0),
         ("day", "min", 1440.0),
         ("months", "month", 1.0),
