@@ -1,6 +1,6 @@
 //! Extracting quantities from Korean and English text: amounts of money (`1,720억 달러`,
 //! `14조4,000억 원`, `$30 billion`), percentages (`3.8%`) and percentage points, counts (`10만 개`,
-//! `100,000`), areas (`7만2000㎡`), durations (`1시간 50분`, `three hours`) and dates
+//! `100,000`) and fractions (`4분의 1`, `1/4`), areas (`7만2000㎡`), durations (`1시간 50분`, `three hours`) and dates
 //! (`2025.01.23`, `2019년09월26일`, `3월 29일`, `지난 20일`).
 //!
 //! Pure functions over text: every quantity carries its byte span in the input, so callers can
@@ -118,6 +118,8 @@ impl Quantity {
             (Measure::Money, "KRW") => format!("{n} won"),
             (Measure::Money, "JPY") => format!("{n} yen"),
             (Measure::Money, "CNY") => format!("{n} yuan"),
+            // A fraction stays as written: its value (0.25) is not how a reader writes it.
+            (Measure::Count, FRACTION) => return None,
             (Measure::Count, _) => n,
             (Measure::Percent, _) => format!("{n}%"),
             (Measure::Date, _) => self.date?.english(),
@@ -209,6 +211,9 @@ pub fn english_figures(text: &str) -> String {
         if !crate::text::has_hangul(span) {
             continue;
         }
+        if q.unit == FRACTION {
+            continue;
+        }
         if q.measure == Measure::Count {
             // Only the number: the words after it (`jobs`) stay.
             let number =
@@ -289,6 +294,11 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
             let raw = &text[before..sc.pos];
             (v, raw.bytes().all(|b| b.is_ascii_digit() || b == b','))
         };
+        if digits_only {
+            if let Some(f) = fraction(&mut sc, v) {
+                return Some(make(Measure::Count, f, FRACTION, start..sc.pos));
+            }
+        }
         return with_unit(&mut sc, v, start, digits_only);
     }
     if c.is_ascii_alphabetic() {
@@ -297,6 +307,38 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
         }
     }
     None
+}
+
+/// The unit of a fraction (a count of parts of one whole).
+pub const FRACTION: &str = "fraction";
+
+/// A fraction whose first number `first` has just been read: Korean `4분의 1` (one part of
+/// four: 0.25) or `1/4`. Its value, or `None` (scan unmoved) when no fraction follows.
+fn fraction(sc: &mut Scan, first: f64) -> Option<f64> {
+    let save = sc.pos;
+    let korean = sc.eat("분의");
+    if korean {
+        sc.skip_spaces();
+    } else if !(sc.eat("/") && sc.peek().is_some_and(|c| c.is_ascii_digit())) {
+        sc.pos = save;
+        return None;
+    }
+    let second = number(sc).filter(|n| n.is_finite());
+    let glued = sc
+        .peek()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '/');
+    let (numerator, denominator) = if korean {
+        (second, Some(first))
+    } else {
+        (Some(first), second)
+    };
+    match (numerator, denominator) {
+        (Some(n), Some(d)) if d > 0.0 && !glued => Some(n / d),
+        _ => {
+            sc.pos = save;
+            None
+        }
+    }
 }
 
 /// Completes a number with the unit after it (durations may continue: `1시간 50분`). A Korean
@@ -485,6 +527,22 @@ mod tests {
         assert_eq!((q.unit, q.value), ("persons", 14_000.0));
         assert_eq!(one("20여 년간").value, 240.0);
         assert_eq!(one("30여").measure, Measure::Count);
+    }
+
+    #[test]
+    fn fractions_are_one_figure() {
+        let q = one("두께를 최대 4분의 1 수준으로");
+        assert_eq!((q.measure, q.unit), (Measure::Count, FRACTION));
+        assert!(approx(q.value, 0.25));
+        assert!(approx(one("up to 1/4").value, 0.25));
+        // The inverted fraction is another figure, so a check can refuse it.
+        assert!(approx(one("4/1").value, 4.0));
+        assert!(approx(one("3분의2").value, 2.0 / 3.0));
+        // Not fractions: a zero denominator, a slash before a word.
+        assert!(extract("1/0").iter().all(|q| q.unit != FRACTION));
+        assert!(extract("TCP/IP 10/x").iter().all(|q| q.unit != FRACTION));
+        // English answers keep a fraction as written.
+        assert_eq!(english_figures("4분의 1 수준"), "4분의 1 수준");
     }
 
     #[test]
