@@ -1,7 +1,8 @@
 //! Extracting quantities from Korean and English text: amounts of money (`1,720억 달러`,
 //! `14조4,000억 원`, `$30 billion`), percentages (`3.8%`) and percentage points, counts (`10만 개`,
-//! `100,000`) and fractions (`4분의 1`, `1/4`), areas (`7만2000㎡`), durations (`1시간 50분`, `three hours`) and dates
-//! (`2025.01.23`, `2019년09월26일`, `3월 29일`, `지난 20일`).
+//! `100,000`) and fractions (`4분의 1`, `1/4`), areas (`7만2000㎡`), lengths, volumes and masses
+//! (`4.5L`, `2.5cm`), durations (`1시간 50분`, `2주`, `three hours`) and dates (`2025.01.23`,
+//! `2019년09월26일`, `3월 29일`, `지난 20일`).
 //!
 //! Pure functions over text: every quantity carries its byte span in the input, so callers can
 //! show it or look at the words around it. Values are normalised (money in units of its currency,
@@ -211,10 +212,7 @@ pub fn english_figures(text: &str) -> String {
         if !crate::text::has_hangul(span) {
             continue;
         }
-        if q.unit == FRACTION {
-            continue;
-        }
-        if q.measure == Measure::Count {
+        if q.measure == Measure::Count && q.unit != FRACTION {
             // Only the number: the words after it (`jobs`) stay.
             let number =
                 span.trim_end_matches(|c: char| !(c.is_ascii_digit() || magnitude(c).is_some()));

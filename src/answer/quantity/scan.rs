@@ -25,33 +25,24 @@ impl<'a> Scan<'a> {
     /// Consumes `word` (ASCII case-insensitive) when it is next and not glued to more letters.
     pub(super) fn eat_word(&mut self, word: &str) -> bool {
         let r = self.rest();
-        if r.len() >= word.len()
+        let next = r.len() >= word.len()
             && r.is_char_boundary(word.len())
-            && r[..word.len()].eq_ignore_ascii_case(word)
-            && !r[word.len()..]
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic())
-        {
-            self.pos += word.len();
-            return true;
-        }
-        false
+            && r[..word.len()].eq_ignore_ascii_case(word);
+        next && self.eat_free(word.len(), |c| c.is_ascii_alphabetic())
     }
     /// Consumes a unit symbol (`km`, `L`) as written, case and all, when it is not glued to
     /// more letters or digits (`5G` and `5 more` are not grams or metres).
     pub(super) fn eat_symbol(&mut self, symbol: &str) -> bool {
-        let r = self.rest();
-        if r.starts_with(symbol)
-            && !r[symbol.len()..]
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphanumeric())
-        {
-            self.pos += symbol.len();
-            return true;
+        self.rest().starts_with(symbol)
+            && self.eat_free(symbol.len(), |c| c.is_ascii_alphanumeric())
+    }
+    /// Consumes the next `len` bytes unless the character after them is `glue`.
+    fn eat_free(&mut self, len: usize, glue: impl Fn(char) -> bool) -> bool {
+        if self.rest()[len..].chars().next().is_some_and(glue) {
+            return false;
         }
-        false
+        self.pos += len;
+        true
     }
     pub(super) fn eat(&mut self, prefix: &str) -> bool {
         if self.rest().starts_with(prefix) {
