@@ -24,7 +24,13 @@ const HEDGES: &[&str] = &[
     "nearly",
     "over",
     "more",
+    "less",
     "than",
+    "under",
+    "below",
+    "up",
+    "to",
+    "미만",
     "some",
     "the",
     "a",
@@ -228,6 +234,48 @@ fn parts(text: &str) -> (Vec<Quantity>, Vec<String>) {
     (quantities, words)
 }
 
+/// English number words up to twelve, each with its digits.
+const NUMBER_WORDS: [(&str, &str); 12] = [
+    ("one", "1"),
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+];
+
+/// `text` with each English number word up to twelve written in digits (`two` → `2`, `one
+/// year and six months` → `1 year and 6 months`), so a reference and an answer that spell a
+/// small number differently compare by value. Whole words only (`someone`, `often` stay).
+fn number_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let lower = word.to_lowercase();
+        match NUMBER_WORDS.iter().find(|(w, _)| *w == lower) {
+            Some((_, digits)) => out.push_str(digits),
+            None => out.push_str(word),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 /// Punctuation that never decides whether words match.
 fn is_mark(c: char) -> bool {
     matches!(
@@ -256,6 +304,7 @@ fn is_mark(c: char) -> bool {
 /// Whether `answer` holds `item`; `asked` (squeezed question text) excuses words it contains,
 /// unless that would leave the item with nothing to hold.
 fn item_matches(answer: &str, item: &str, asked: &str) -> bool {
+    let (answer, item) = (&number_words(answer), &number_words(item));
     let (quantities, words) = parts(item);
     if quantities.is_empty() && words.is_empty() {
         // Only hedges: fall back to the whole item.
@@ -311,6 +360,15 @@ mod tests {
     #[test]
     fn units_ranges_and_odd_counts_are_read_as_a_reader_would() {
         assert!(answer_matches("4.5 리터", "4.5L"));
+        assert!(answer_matches("6,000Pa", "up to 6,000 Pa"));
+        assert!(answer_matches("2 days a week", "two (three for pregnant employees)"));
+        assert!(answer_matches("1 year 6 months", "up to one year and six months"));
+        assert!(answer_matches("one year and six months", "1년 6개월"));
+        assert!(!answer_matches("3 days a week", "two"));
+        assert_eq!(number_words("Someone often won two"), "Someone often won 2");
+        assert!(answer_matches("under $10 billion", "less than $10 billion"));
+        assert!(answer_matches("100억 달러 미만", "less than $10 billion"));
+        assert!(!answer_matches("$20 billion", "less than $10 billion"));
         assert!(!answer_matches("4 리터", "4.5L"));
         assert!(answer_matches("1982년부터 1986년까지", "1982년~1986년"));
         assert!(answer_matches("14,000 people", "1만 4천여 명"));

@@ -63,8 +63,11 @@ pub struct QuoteFirstForm {
     pub echo: String,
     /// When set, the answer line's letters are Latin ones or these (an English question over a
     /// Korean corpus, with the Korean magnitudes a copied figure needs: `만억조`): left free,
-    /// small models copy the Korean name or figure from the quote (`'머니브레인'`, `22일`)
-    /// instead of answering in the question's language.
+    /// small models copy the Korean sentence or figure from the quote (`4분의 1 수준`, `22일`)
+    /// instead of answering in the question's language. A name between quotation marks or
+    /// brackets (`'머니브레인'`, `(콴다)`) may keep its own script when it is copied verbatim
+    /// from the quotes: held to Latin letters, small models garble names they cannot
+    /// transliterate (`'mersiBrain'`, `Mathpresso0`).
     pub latin_answer: Option<String>,
     /// Nats taken from the no-evidence word's tokens where the model chooses between quoting
     /// and abstaining (> 0: it must be surer before it abstains); 0 leaves its choice alone.
@@ -287,6 +290,69 @@ fn non_latin_prefix(b: &[u8], extra: &str) -> bool {
         [0xC2..=0xC9, ..] => false,
         [0xE1] | [0xE1, 0xB8..=0xBB, ..] => false,
         _ => true,
+    }
+}
+
+/// Marks that open a name in an answer line, each with the mark that closes it.
+const NAME_MARKS: [(char, char); 7] = [
+    ('\'', '\''),
+    ('‘', '’'),
+    ('"', '"'),
+    ('“', '”'),
+    ('(', ')'),
+    ('「', '」'),
+    ('『', '』'),
+];
+
+/// [`non_latin_prefix`] for a whole answer line `b`, where a part between [`NAME_MARKS`] (closed,
+/// or still open at the end of `b`) may hold any letters when it stands verbatim in one of
+/// `quoted` (the answer's quotes): a copied name. Outside such parts the Latin rule holds.
+fn latin_line_breaks(b: &[u8], extra: &str, quoted: &[&str]) -> bool {
+    let copied = |part: &[u8]| {
+        !part.is_empty()
+            && quoted
+                .iter()
+                .any(|q| q.as_bytes().windows(part.len()).any(|w| w == part))
+    };
+    let mut outside_from = 0;
+    let mut open: Option<(char, usize)> = None;
+    let mut i = 0;
+    while i < b.len() {
+        let Some(c) = std::str::from_utf8(&b[i..b.len().min(i + 4)])
+            .or_else(|e| std::str::from_utf8(&b[i..i + e.valid_up_to()]))
+            .ok()
+            .and_then(|s| s.chars().next())
+        else {
+            break;
+        };
+        let next = i + c.len_utf8();
+        match open {
+            Some((close, from)) if c == close => {
+                let part = &b[from..i];
+                if non_latin_prefix(part, extra) && !copied(part) {
+                    return true;
+                }
+                open = None;
+                outside_from = next;
+            }
+            None => {
+                if let Some(&(_, close)) = NAME_MARKS.iter().find(|(o, _)| *o == c) {
+                    if non_latin_prefix(&b[outside_from..i], extra) {
+                        return true;
+                    }
+                    open = Some((close, next));
+                }
+            }
+            Some(_) => {}
+        }
+        i = next;
+    }
+    match open {
+        Some((_, from)) => {
+            let part = &b[from..];
+            non_latin_prefix(part, extra) && !copied(part)
+        }
+        None => non_latin_prefix(&b[outside_from..], extra),
     }
 }
 
@@ -647,9 +713,10 @@ impl TokenConstraint for QuoteFirst {
                     return None;
                 };
                 let latin = form.latin_answer.as_deref();
+                let quoted: Vec<&str> = out.quotes.iter().map(|q| q.text.as_str()).collect();
                 let valid = |id: &&u32| {
                     let b = [&typed[..], vocab.bytes(**id)].concat();
-                    utf8_prefix(&b) && !latin.is_some_and(|x| non_latin_prefix(&b, x))
+                    utf8_prefix(&b) && !latin.is_some_and(|x| latin_line_breaks(&b, x, &quoted))
                 };
                 let fits = |id: &&u32| {
                     let b = [&typed[..], vocab.bytes(**id)].concat();
@@ -668,7 +735,7 @@ impl TokenConstraint for QuoteFirst {
                 let mut deny = t.brackets.clone();
                 deny.extend(t.fragments.iter().filter(|id| !fits(id)));
                 if latin.is_some() {
-                    deny.extend(&t.non_latin);
+                    deny.extend(t.non_latin.iter().filter(|id| !fits(id)));
                     deny.extend(t.magnitudes.iter().filter(|id| !fits(id)));
                 } else {
                     deny.extend(&t.foreign);
@@ -810,6 +877,7 @@ mod tests {
             ".",
             "5",
             "다",
+            "'",
         ] {
             pieces.push(w.as_bytes().to_vec());
         }
@@ -1191,6 +1259,29 @@ mod tests {
             t.contains(&"애리조나".as_bytes().to_vec()),
             "Korean questions may"
         );
+    }
+
+    #[test]
+    fn a_latin_answer_line_may_copy_a_quoted_name() {
+        let v = vocab();
+        let mut f = form();
+        f.latin_answer = Some("만".into());
+        let mut c = QuoteFirst::new(f);
+        let han = "애리조나".as_bytes().to_vec();
+        let quoted = "근거: [P1] \"미국 애리조나주에\"\n답: ";
+        let t = allowed_texts(&mut c, &format!("{quoted}'"), &[], &v);
+        assert!(t.contains(&han), "a name between marks, copied");
+        assert!(!t.contains(&"서울".as_bytes().to_vec()), "not a name the quotes lack");
+        let t = allowed_texts(&mut c, quoted, &[], &v);
+        assert!(!t.contains(&han), "not outside marks");
+        let t = allowed_texts(&mut c, &format!("{quoted}'애리조나'"), &[], &v);
+        assert!(t.contains(&b"x".to_vec()) && !t.contains(&han), "closed: Latin again");
+        let yes = |t: &str| latin_line_breaks(t.as_bytes(), "만", &["미국 애리조나주에"]);
+        assert!(!yes("'애리조나' (미국 애리조나) x's 10만") && !yes("'애리조"));
+        assert!(yes("'서울'") && yes("애리조나") && yes("'애리조나' 미국") && yes("(애리조나 x)"));
+        assert!(!yes(&String::from_utf8_lossy(&["'".as_bytes(), &han[..1]].concat())));
+        let partial = ["'".as_bytes(), &"서".as_bytes()[..2]].concat();
+        assert!(latin_line_breaks(&partial, "만", &["미국 애리조나주에"]));
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub(super) fn date(sc: &mut Scan) -> Option<DateParts> {
         let save = sc.pos;
         let Some(n) = plain_int(sc) else { break };
         let r = sc.rest();
-        if r.starts_with('년') && (1900..=2100).contains(&n) && parts.year.is_none() && !any {
+        if r.starts_with('년') && calendar_year(n, r) && parts.year.is_none() && !any {
             sc.pos += '년'.len_utf8();
             parts.year = Some(n);
         } else if r.starts_with('월') && (1..=12).contains(&n) && parts.month.is_none() {
@@ -121,6 +121,18 @@ pub(super) fn date(sc: &mut Scan) -> Option<DateParts> {
         sc.pos = start;
         None
     }
+}
+
+/// Whether `n` before `rest` (starting with `년`) is a calendar year: four digits up to 2100
+/// (`1446년에`, `2026년`), unless the words after make it a span (`1000년 동안`, `1200년간`).
+fn calendar_year(n: u32, rest: &str) -> bool {
+    let after = rest['년'.len_utf8()..].trim_start();
+    let span = after.strip_prefix('간').is_some_and(|r| {
+        !r.chars()
+            .next()
+            .is_some_and(crate::text::is_hangul_syllable)
+    }) || ["동안", "째", "만에", "만의"].iter().any(|w| after.starts_with(w));
+    (1000..=2100).contains(&n) && !span
 }
 
 fn plain_int(sc: &mut Scan) -> Option<u32> {

@@ -74,6 +74,9 @@ impl Quantity {
         if let Some(same) = self.days_as_day(other).or_else(|| other.days_as_day(self)) {
             return Some(same);
         }
+        if let Some(same) = self.year_as_number(other).or_else(|| other.year_as_number(self)) {
+            return Some(same);
+        }
         if self.measure != other.measure || self.unit != other.unit {
             return None;
         }
@@ -99,6 +102,18 @@ impl Quantity {
         }
         let days = self.value / DAY;
         (days.fract() == 0.0).then(|| d.day.is_some_and(|n| f64::from(n) == days))
+    }
+
+    /// A year alone (`1446년`) is also written as a bare number (`1446`, an English answer or a
+    /// reference): such a number compares with it as that year. `None` unless `self` is a
+    /// unitless count and `other` a date with a year and nothing more.
+    fn year_as_number(&self, other: &Quantity) -> Option<bool> {
+        let d = other.date?;
+        let year_only = d.month.is_none() && d.day.is_none();
+        if self.measure != Measure::Count || !self.unit.is_empty() || !year_only {
+            return None;
+        }
+        d.year.map(|y| f64::from(y) == self.value)
     }
 
     /// The value as shown to users: the number, or the ISO date text.
@@ -566,6 +581,17 @@ mod tests {
         assert_eq!(d("3월 29일 보도"), "--03-29");
         assert_eq!(d("지난 20일 미국"), "---20");
         assert_eq!(d("2026년에 완공"), "2026");
+        assert_eq!(d("1446년에 반포"), "1446");
+        assert_eq!(d("1446년 간행"), "1446");
+        for span in ["1000년 동안", "1200년간", "1500년째"] {
+            assert_eq!(one(span).measure, Measure::Duration, "{span}");
+        }
+        assert_eq!(one("500년의 역사").measure, Measure::Duration);
+        assert_eq!(english_figures("1446년에"), "1446에");
+        assert!(crate::answer::matching::answer_matches("1446년", "1446"));
+        assert!(crate::answer::matching::answer_matches("1446", "1446년"));
+        assert!(!crate::answer::matching::answer_matches("1447년", "1446"));
+        assert!(!crate::answer::matching::answer_matches("1446명", "1446년"));
         assert_eq!(extract("오후 2시 40분경").len(), 1, "only the minutes");
     }
 
