@@ -1,6 +1,8 @@
 //! Whether an answer contains a reference answer, as a reader would judge it: Unicode NFC,
 //! case and spacing aside; numbers compared by value (`5,000억 달러`, `5000억 달러` and
-//! `$500 billion` are one amount; `10만 개` and `100,000`); hedges (`약`, `about`) and
+//! `$500 billion` are one amount; `10만 개` and `100,000`; `1446년` and `1446`); English number
+//! words up to twelve read as digits when a reference is scored (`two` and `2`); hedges (`약`,
+//! `about`, `up to`, `less than`) and
 //! parenthesised asides of the reference optional; a list reference (`A, B, C`) needs every
 //! item. Each item's words must each appear in the answer (so Korean particles and word order do
 //! not matter), and each of its quantities must have an equal one in the answer.
@@ -361,8 +363,14 @@ mod tests {
     fn units_ranges_and_odd_counts_are_read_as_a_reader_would() {
         assert!(answer_matches("4.5 리터", "4.5L"));
         assert!(answer_matches("6,000Pa", "up to 6,000 Pa"));
-        assert!(answer_matches("2 days a week", "two (three for pregnant employees)"));
-        assert!(answer_matches("1 year 6 months", "up to one year and six months"));
+        assert!(answer_matches(
+            "2 days a week",
+            "two (three for pregnant employees)"
+        ));
+        assert!(answer_matches(
+            "1 year 6 months",
+            "up to one year and six months"
+        ));
         assert!(answer_matches("one year and six months", "1년 6개월"));
         assert!(!answer_matches("3 days a week", "two"));
         assert_eq!(number_words("Someone often won two"), "Someone often won 2");

@@ -1271,15 +1271,23 @@ mod tests {
         let quoted = "근거: [P1] \"미국 애리조나주에\"\n답: ";
         let t = allowed_texts(&mut c, &format!("{quoted}'"), &[], &v);
         assert!(t.contains(&han), "a name between marks, copied");
-        assert!(!t.contains(&"서울".as_bytes().to_vec()), "not a name the quotes lack");
+        assert!(
+            !t.contains(&"서울".as_bytes().to_vec()),
+            "not a name the quotes lack"
+        );
         let t = allowed_texts(&mut c, quoted, &[], &v);
         assert!(!t.contains(&han), "not outside marks");
         let t = allowed_texts(&mut c, &format!("{quoted}'애리조나'"), &[], &v);
-        assert!(t.contains(&b"x".to_vec()) && !t.contains(&han), "closed: Latin again");
+        assert!(
+            t.contains(&b"x".to_vec()) && !t.contains(&han),
+            "closed: Latin again"
+        );
         let yes = |t: &str| latin_line_breaks(t.as_bytes(), "만", &["미국 애리조나주에"]);
         assert!(!yes("'애리조나' (미국 애리조나) x's 10만") && !yes("'애리조"));
         assert!(yes("'서울'") && yes("애리조나") && yes("'애리조나' 미국") && yes("(애리조나 x)"));
-        assert!(!yes(&String::from_utf8_lossy(&["'".as_bytes(), &han[..1]].concat())));
+        assert!(!yes(&String::from_utf8_lossy(
+            &["'".as_bytes(), &han[..1]].concat()
+        )));
         let partial = ["'".as_bytes(), &"서".as_bytes()[..2]].concat();
         assert!(latin_line_breaks(&partial, "만", &["미국 애리조나주에"]));
     }

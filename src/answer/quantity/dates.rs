@@ -131,7 +131,9 @@ fn calendar_year(n: u32, rest: &str) -> bool {
         !r.chars()
             .next()
             .is_some_and(crate::text::is_hangul_syllable)
-    }) || ["동안", "째", "만에", "만의"].iter().any(|w| after.starts_with(w));
+    }) || ["동안", "째", "만에", "만의"]
+        .iter()
+        .any(|w| after.starts_with(w));
     (1000..=2100).contains(&n) && !span
 }
 

@@ -74,7 +74,10 @@ impl Quantity {
         if let Some(same) = self.days_as_day(other).or_else(|| other.days_as_day(self)) {
             return Some(same);
         }
-        if let Some(same) = self.year_as_number(other).or_else(|| other.year_as_number(self)) {
+        if let Some(same) = self
+            .year_as_number(other)
+            .or_else(|| other.year_as_number(self))
+        {
             return Some(same);
         }
         if self.measure != other.measure || self.unit != other.unit {
