@@ -9,7 +9,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::quantity::{extract, Measure, Quantity};
+use super::quantity::{extract, small_number_word, Measure, Quantity};
 
 /// Words a reference may use that an answer need not repeat.
 const HEDGES: &[&str] = &[
@@ -236,22 +236,6 @@ fn parts(text: &str) -> (Vec<Quantity>, Vec<String>) {
     (quantities, words)
 }
 
-/// English number words up to twelve, each with its digits.
-const NUMBER_WORDS: [(&str, &str); 12] = [
-    ("one", "1"),
-    ("two", "2"),
-    ("three", "3"),
-    ("four", "4"),
-    ("five", "5"),
-    ("six", "6"),
-    ("seven", "7"),
-    ("eight", "8"),
-    ("nine", "9"),
-    ("ten", "10"),
-    ("eleven", "11"),
-    ("twelve", "12"),
-];
-
 /// `text` with each English number word up to twelve written in digits (`two` → `2`, `one
 /// year and six months` → `1 year and 6 months`), so a reference and an answer that spell a
 /// small number differently compare by value. Whole words only (`someone`, `often` stay).
@@ -259,9 +243,8 @@ fn number_words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
-        let lower = word.to_lowercase();
-        match NUMBER_WORDS.iter().find(|(w, _)| *w == lower) {
-            Some((_, digits)) => out.push_str(digits),
+        match small_number_word(word) {
+            Some(n) => out.push_str(&n.to_string()),
             None => out.push_str(word),
         }
         word.clear();

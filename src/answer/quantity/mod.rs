@@ -23,6 +23,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use dates::{date, DateParts};
+pub use scan::small_number_word;
 use scan::{amount, magnitude, number, number_word, Scan};
 use units::{duration_unit, unit};
 
@@ -592,6 +593,13 @@ mod tests {
         assert_eq!(one("500년의 역사").measure, Measure::Duration);
         assert_eq!(english_figures("1446년에"), "1446에");
         assert!(crate::answer::matching::answer_matches("1446년", "1446"));
+        assert_eq!(one("8만 2,000㎡").value, 82000.0);
+        assert_eq!(one("3만 5000원").value, 35000.0);
+        assert_eq!(one("1만 4천여 명").value, 14000.0);
+        assert_eq!(extract("관객 10만 4일 개봉").len(), 2, "a date of its own");
+        let two: Vec<f64> = extract("1만 2만 명").iter().map(|q| q.value).collect();
+        assert_eq!(two, vec![10000.0, 20000.0]);
+        assert_eq!(one("14조 4,000억 원").value, 1.44e13);
         assert!(crate::answer::matching::answer_matches("1446", "1446년"));
         assert!(!crate::answer::matching::answer_matches("1447년", "1446"));
         assert!(!crate::answer::matching::answer_matches("1446명", "1446년"));

@@ -111,6 +111,16 @@ pub(super) fn amount(sc: &mut Scan) -> Option<f64> {
         match number(sc) {
             Some(n) if sc.peek().and_then(magnitude).is_some_and(|m| m < last_mag) => current = n,
             Some(n) if !spaced => return Some(total + n),
+            // `8만 2,000㎡`, `3만 5000원`: a spaced lower part, unless it is a date or a time
+            // of its own (`10만 4일`).
+            Some(n)
+                if n < last_mag
+                    && !sc
+                        .peek()
+                        .is_some_and(|c| "년월일시분초".contains(c) || magnitude(c).is_some()) =>
+            {
+                return Some(total + n)
+            }
             _ => {
                 sc.pos = save;
                 return Some(total);
@@ -173,6 +183,16 @@ const WORDS: &[(&str, f64)] = &[
     ("fifty", 50.0),
     ("hundred", 100.0),
 ];
+
+/// The value of `word` when it is an English number word up to twelve (`Two` → 2): one that
+/// stands alone as a number (`twenty-one` or `two hundred` would not read right word by word).
+pub fn small_number_word(word: &str) -> Option<u32> {
+    let lower = word.to_lowercase();
+    WORDS
+        .iter()
+        .find(|(w, v)| *w == lower && *v <= 12.0)
+        .map(|&(_, v)| v as u32)
+}
 
 /// Consumes an English number word (`three`) at the cursor and returns its value.
 pub(super) fn number_word(sc: &mut Scan) -> Option<f64> {
