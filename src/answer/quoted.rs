@@ -385,14 +385,44 @@ const PEOPLE_WORDS: [&str; 6] = [
     "how many persons",
 ];
 
+/// Words of a question that ask for a place.
+const PLACE_WORDS: [&str; 2] = ["어디", "where"];
+/// Measures that never name a place.
+const NOT_PLACES: [Measure; 5] = [
+    Measure::Money,
+    Measure::Percent,
+    Measure::Area,
+    Measure::Volume,
+    Measure::Mass,
+];
+
 /// Whether `answer`'s figures are of the kind `question` asks for: a question about an area
 /// (`부지 면적은?`) is not answered by an amount of money, one about a number of people
-/// (`How many people live in Busan?`) not by a span of time or a date. `Err` names the mismatch. Only
-/// these two are checked: other measures are asked loosely (a price question may be answered
-/// with a percentage cut). An answer without figures is left to grounding.
+/// (`How many people live in Busan?`) not by a span of time or a date, one about a place
+/// (`Where is the new factory being built?`) not by figures alone that are no place (`8만
+/// 2,000㎡`, the site's area). `Err` names the mismatch. Only these are checked: other measures
+/// are asked loosely (a price question may be answered with a percentage cut). An answer
+/// without figures is left to grounding.
 pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
     let q = question.to_lowercase();
     let asks = |words: &[&str]| words.iter().any(|w| q.contains(w));
+    if asks(&PLACE_WORDS) {
+        let figures = extract(answer);
+        let mut rest = answer.to_string();
+        for f in figures.iter().rev() {
+            rest.replace_range(f.span.clone(), " ");
+        }
+        let only_figures = !rest.chars().any(char::is_alphabetic);
+        if !figures.is_empty()
+            && only_figures
+            && figures.iter().all(|f| NOT_PLACES.contains(&f.measure))
+        {
+            return Err(format!(
+                "the question asks for a place; the answer is only figures ({answer:?})"
+            ));
+        }
+        return Ok(());
+    }
     let (measure, what) = if asks(&AREA_WORDS) {
         (Measure::Area, "an area")
     } else if asks(&PEOPLE_WORDS) {
@@ -467,6 +497,14 @@ mod tests {
         // Words without figures, and questions about other things, are left alone.
         assert!(fits_question(q, "애리조나 주").is_ok());
         assert!(fits_question("투자 규모는 얼마인가?", "1조 달러").is_ok());
+        let q = "Where is the new factory being built?";
+        assert!(fits_question(q, "8만 2,000㎡")
+            .unwrap_err()
+            .contains("place"));
+        assert!(fits_question(q, "Pyeongtaek, 82,000 m2 site").is_ok());
+        assert!(fits_question(q, "3층").is_ok());
+        assert!(fits_question("공장은 어디에 짓나?", "1,200억 원").is_err());
+        assert!(fits_question("공장은 어디에 짓나?", "평택 포승국가산업단지").is_ok());
         assert!(fits_question("What is the area of the site?", "$1 trillion").is_err());
         // A number of people is a count, not a year or a length.
         let q = "How many people live in Busan?";

@@ -142,6 +142,8 @@ impl Quantity {
             (Measure::Count, FRACTION) => return None,
             (Measure::Count, _) => n,
             (Measure::Percent, _) => format!("{n}%"),
+            (Measure::Area, "m2") => format!("{n} m²"),
+            (Measure::Area, "pyeong") => format!("{n} pyeong"),
             (Measure::Date, _) => self.date?.english(),
             (Measure::Length, _) => metric(
                 self.value,
@@ -594,6 +596,11 @@ mod tests {
         assert_eq!(english_figures("1446년에"), "1446에");
         assert!(crate::answer::matching::answer_matches("1446년", "1446"));
         assert_eq!(one("8만 2,000㎡").value, 82000.0);
+        assert_eq!(english_figures("부지 8만 2천㎡"), "부지 82,000 m²");
+        assert!(crate::answer::matching::answer_matches(
+            "82,000 m²",
+            "8만 2천㎡"
+        ));
         assert_eq!(one("3만 5000원").value, 35000.0);
         assert_eq!(one("1만 4천여 명").value, 14000.0);
         assert_eq!(extract("관객 10만 4일 개봉").len(), 2, "a date of its own");
