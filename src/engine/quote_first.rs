@@ -304,6 +304,53 @@ const NAME_MARKS: [(char, char); 7] = [
     ('『', '』'),
 ];
 
+/// The whole characters at the start of `b` (all of it but an unfinished last character).
+fn whole_chars(b: &[u8]) -> &str {
+    match std::str::from_utf8(b) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&b[..e.valid_up_to()]).unwrap_or_default(),
+    }
+}
+
+/// The parts of `text` between [`NAME_MARKS`]: the byte range inside the marks, and whether the
+/// closing mark has come (an open part runs to the end of `text`).
+fn name_parts(text: &str) -> Vec<(std::ops::Range<usize>, bool)> {
+    let mut parts = Vec::new();
+    let mut open: Option<(char, usize)> = None;
+    for (i, c) in text.char_indices() {
+        match open {
+            Some((close, from)) if c == close => {
+                parts.push((from..i, true));
+                open = None;
+            }
+            None => {
+                if let Some(&(_, close)) = NAME_MARKS.iter().find(|(o, _)| *o == c) {
+                    open = Some((close, i + c.len_utf8()));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((_, from)) = open {
+        parts.push((from..text.len(), false));
+    }
+    parts
+}
+
+/// Whether answer line `b` (a UTF-8 prefix) ends inside a name: an opening mark not yet closed.
+fn in_name(b: &[u8]) -> bool {
+    name_parts(whole_chars(b))
+        .last()
+        .is_some_and(|(_, closed)| !closed)
+}
+
+/// Whether `b` holds a mark that opens a name.
+fn opens_name(b: &[u8]) -> bool {
+    whole_chars(b)
+        .chars()
+        .any(|c| NAME_MARKS.iter().any(|(o, _)| *o == c))
+}
+
 /// [`non_latin_prefix`] for a whole answer line `b`, where a part between [`NAME_MARKS`] (closed,
 /// or still open at the end of `b`) may hold any letters when it stands verbatim in one of
 /// `quoted` (the answer's quotes): a copied name. Outside such parts the Latin rule holds.
@@ -315,45 +362,18 @@ fn latin_line_breaks(b: &[u8], extra: &str, quoted: &[&str]) -> bool {
                 .any(|q| q.as_bytes().windows(part.len()).any(|w| w == part))
     };
     let mut outside_from = 0;
-    let mut open: Option<(char, usize)> = None;
-    let mut i = 0;
-    while i < b.len() {
-        let Some(c) = std::str::from_utf8(&b[i..b.len().min(i + 4)])
-            .or_else(|e| std::str::from_utf8(&b[i..i + e.valid_up_to()]))
-            .ok()
-            .and_then(|s| s.chars().next())
-        else {
-            break;
-        };
-        let next = i + c.len_utf8();
-        match open {
-            Some((close, from)) if c == close => {
-                let part = &b[from..i];
-                if non_latin_prefix(part, extra) && !copied(part) {
-                    return true;
-                }
-                open = None;
-                outside_from = next;
-            }
-            None => {
-                if let Some(&(_, close)) = NAME_MARKS.iter().find(|(o, _)| *o == c) {
-                    if non_latin_prefix(&b[outside_from..i], extra) {
-                        return true;
-                    }
-                    open = Some((close, next));
-                }
-            }
-            Some(_) => {}
+    for (inside, closed) in name_parts(whole_chars(b)) {
+        // The marks themselves are no letters: the outside part may keep them.
+        let end = if closed { inside.end } else { b.len() };
+        let part = &b[inside.start..end];
+        if non_latin_prefix(&b[outside_from..inside.start], extra)
+            || (non_latin_prefix(part, extra) && !copied(part))
+        {
+            return true;
         }
-        i = next;
+        outside_from = end;
     }
-    match open {
-        Some((_, from)) => {
-            let part = &b[from..];
-            non_latin_prefix(part, extra) && !copied(part)
-        }
-        None => non_latin_prefix(&b[outside_from..], extra),
-    }
+    non_latin_prefix(&b[outside_from..], extra)
 }
 
 /// A quote taken from the generated text: the passage index and the quoted text.
@@ -735,7 +755,13 @@ impl TokenConstraint for QuoteFirst {
                 let mut deny = t.brackets.clone();
                 deny.extend(t.fragments.iter().filter(|id| !fits(id)));
                 if latin.is_some() {
-                    deny.extend(t.non_latin.iter().filter(|id| !fits(id)));
+                    // Outside a name, only a token that opens one may hold other letters.
+                    let named = in_name(&typed);
+                    deny.extend(
+                        t.non_latin
+                            .iter()
+                            .filter(|id| !(named || opens_name(vocab.bytes(**id))) || !fits(id)),
+                    );
                     deny.extend(t.magnitudes.iter().filter(|id| !fits(id)));
                 } else {
                     deny.extend(&t.foreign);
