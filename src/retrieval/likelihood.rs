@@ -77,7 +77,17 @@ impl Reranker for QueryLikelihood {
         Ok(scores
             .iter()
             .zip(candidates)
-            .map(|(s, c)| s.logprob + FIRST_STAGE_NATS * c.first_stage)
+            .map(|(s, c)| {
+                // Each candidate's two parts, for re-weighing them offline (RUST_LOG=debug).
+                tracing::debug!(
+                    query,
+                    passage = c.text,
+                    logprob = s.logprob,
+                    first_stage = c.first_stage,
+                    "query likelihood"
+                );
+                s.logprob + FIRST_STAGE_NATS * c.first_stage
+            })
             .collect())
     }
 }
