@@ -82,6 +82,7 @@ impl Reranker for QueryLikelihood {
                 tracing::debug!(
                     query,
                     passage = c.text,
+                    title = c.title,
                     logprob = s.logprob,
                     first_stage = c.first_stage,
                     "query likelihood"
