@@ -6,7 +6,7 @@
 //! focus word counts less in the query (a passage that merely says 기업 is not an answer), and
 //! the form of answer is checked on each passage's surface: a plural focus wants a list
 //! (`오픈AI·오러클·소프트뱅크`, `OpenAI, 오라클, MGX`), 얼마/몇/규모/how much want a number,
-//! 언제/when want a date, 시각/what time a clock time. Passages without that form rank lower.
+//! 주기/기간/얼마 동안/how often a span of time, 언제/when a date, 시각/what time a clock time. Passages without that form rank lower.
 //! Detection is deliberately narrow: claims and other statements have no focus and expect
 //! nothing, so their ranking does not change.
 
@@ -27,6 +27,9 @@ pub enum Expect {
     /// A count in a named unit (`몇 분`, `며칠`, `몇 명`, `몇 자리`): passages with a number
     /// followed by that counter (`150분`, `20일`, `60만 대`, `12자`).
     Count(&'static str),
+    /// A span of time (`주기는?`, `기간은?`, `얼마 동안`, `얼마 만에`, `얼마마다`, `how often`):
+    /// passages with a number followed by a unit of time (`12개월마다`, `30일`, `3초`).
+    Duration,
     /// A date or a time of day (`언제`, `when`): passages with dates or times.
     Time,
     /// A time of day (`시각은?`, `몇 시`, `what time`): passages with clock times.
@@ -93,6 +96,15 @@ const KO_COUNTERS: &[(&str, &str)] = &[
     ("km", "km"),
     ("kg", "kg"),
 ];
+/// Korean nouns that ask for a span of time as the subject or topic (`교체 주기는`, `보증
+/// 기간은`, `점검 간격이`; not `장마 기간인데도`, which only sets the scene), words
+/// after `얼마` that do (`얼마 동안`, `얼마 만에`; also fused: `얼마마다`, `얼마만에`), and
+/// English phrases.
+const KO_DURATION_FOCUS: &[&str] = &["주기", "기간", "간격"];
+const KO_DURATION_AFTER: &[&str] = &["동안", "만에", "마다"];
+const EN_DURATION_ASK: &[&str] = &["how often", "how frequently"];
+/// The units a span of time is counted in.
+const TIME_UNITS: &[&str] = &["초", "분", "시간", "일", "주", "개월", "달", "년"];
 /// Korean question words that ask for a date or a time, and focus nouns that do.
 const KO_TIME_ASK: &[&str] = &["언제"];
 const KO_TIME_FOCUS: &[&str] = &["날짜", "시점", "일자", "연도"];
@@ -145,10 +157,23 @@ fn expect(norm: &str, words: &[&str], focus: Option<&str>) -> Expect {
             .iter()
             .any(|w| KO_CLOCK_FOCUS.iter().any(|k| w.starts_with(k)) && !w.starts_with("몇시간"))
         || EN_CLOCK_ASK.iter().any(|e| norm.contains(e));
+    let duration = words.iter().any(|w| {
+        KO_DURATION_FOCUS.iter().any(|k| {
+            w.strip_prefix(k)
+                .is_some_and(|rest| ["", "은", "는", "이", "가"].contains(&rest))
+        }) || w
+            .strip_prefix("얼마")
+            .is_some_and(|rest| KO_DURATION_AFTER.iter().any(|k| rest.starts_with(k)))
+    }) || words
+        .windows(2)
+        .any(|w| w[0] == "얼마" && KO_DURATION_AFTER.iter().any(|k| w[1].starts_with(k)))
+        || EN_DURATION_ASK.iter().any(|e| norm.contains(e));
     if clock {
         Expect::Clock
     } else if let Some(unit) = counter(words) {
         Expect::Count(unit)
+    } else if duration {
+        Expect::Duration
     } else if asks(KO_NUMBER_ASK, KO_NUMBER_FOCUS, EN_NUMBER_ASK) {
         Expect::Number
     } else if asks(KO_TIME_ASK, KO_TIME_FOCUS, EN_TIME_ASK) {
@@ -189,6 +214,7 @@ pub fn has_form(text: &str, expect: Expect) -> bool {
         Expect::List => list_items(text) >= 3,
         Expect::Number => text.chars().any(|c| c.is_ascii_digit()),
         Expect::Count(unit) => has_count(text, unit),
+        Expect::Duration => TIME_UNITS.iter().any(|u| has_count(text, u)),
         Expect::Time => has_time(text),
         Expect::Clock => has_clock(text),
     }
@@ -456,6 +482,35 @@ mod tests {
         assert!(!has_form("분기마다 점검", Expect::Count("분")));
         assert!(!has_form("일자리가 생긴다", Expect::Number));
         assert!(has_form("아무 글", Expect::Anything));
+    }
+
+    #[test]
+    fn spans_of_time_are_asked_for() {
+        let d = |q: &str| focus(q).expect;
+        assert_eq!(
+            d("AP-500 필터 교체 주기는 어떻게 되나요?"),
+            Expect::Duration
+        );
+        assert_eq!(d("보증 기간은 어떻게 계산하나요?"), Expect::Duration);
+        assert_eq!(d("필터는 얼마 만에 갈아야 해?"), Expect::Duration);
+        assert_eq!(d("옆 솔은 얼마마다 바꿔야 하나요?"), Expect::Duration);
+        assert_eq!(
+            d("How often should the filter be replaced?"),
+            Expect::Duration
+        );
+        // The scene, not the focus; a counter says more; a statement asks nothing.
+        assert_eq!(
+            d("장마 기간인데도 비가 안 오는 것을 뭐라고 해?"),
+            Expect::Anything
+        );
+        assert_eq!(d("쉬는 기간은 며칠인가?"), Expect::Count("일"));
+        assert_eq!(d("보증 기간은 2년이다."), Expect::Anything);
+        assert!(has_form("약 12개월마다 교체하십시오", Expect::Duration));
+        assert!(has_form("처음 30일은 유급으로", Expect::Duration));
+        assert!(!has_form(
+            "필터 세트의 모델명은 F-500이며",
+            Expect::Duration
+        ));
     }
 
     #[test]
