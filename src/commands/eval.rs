@@ -35,8 +35,8 @@ pub struct EvalArgs {
     pub rerank: bool,
     /// Score retrieval with questions not in Korean searched together with the model's Korean
     /// translation of them, as ask/check do with a model (needs --model; on with --answers
-    /// --model).
-    #[arg(long, env = "FACTCHECK_EVAL_TRANSLATE", conflicts_with = "rerank")]
+    /// --model; with --rerank, the first stage searches the translation too).
+    #[arg(long, env = "FACTCHECK_EVAL_TRANSLATE")]
     pub translate: bool,
 }
 
@@ -61,7 +61,7 @@ pub fn run(corpus: &CorpusArgs, args: EvalArgs) -> Result<(), CommandError> {
         let reranker = QueryLikelihood::new(a.engine().clone(), &name);
         let stages = Stages {
             reranker: rerank.then_some(&reranker as &dyn Reranker),
-            translator: (translate && !rerank).then_some(a.engine()),
+            translator: translate.then_some(a.engine()),
         };
         print!(
             "{}",

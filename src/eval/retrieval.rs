@@ -103,8 +103,8 @@ pub fn score_retrieval(
 pub struct Stages<'a> {
     /// Re-orders the first stage's candidates ([`search_reranked`]).
     pub reranker: Option<&'a dyn Reranker>,
-    /// Translates questions not in Korean for the first stage ([`translate`]); not with a
-    /// reranker, which reads the question itself.
+    /// Translates questions not in Korean for the first stage ([`translate`]); a reranker
+    /// still scores the question itself.
     pub translator: Option<&'a EngineHandle>,
 }
 
@@ -118,13 +118,13 @@ pub fn score_reranked(
     for item in items.iter().filter(|i| !i.evidence.is_empty()) {
         let files: BTreeSet<&str> = item.evidence.iter().map(|e| e.source.as_str()).collect();
         let depth = DEPTH.max(files.len());
-        let hits = match (stages.reranker, stages.translator) {
-            (Some(r), _) => search_reranked(retriever, item.text(), depth, r)?,
-            (None, Some(engine)) => {
-                let query = translate::search_query_blocking(engine, retriever, item.text())?;
-                retriever.search(&query, depth)?
-            }
-            (None, None) => retriever.search(item.text(), depth)?,
+        let searched = match stages.translator {
+            Some(engine) => translate::search_query_blocking(engine, retriever, item.text())?,
+            None => item.text().to_string(),
+        };
+        let hits = match stages.reranker {
+            Some(r) => search_reranked(retriever, item.text(), &searched, depth, r)?,
+            None => retriever.search(&searched, depth)?,
         };
         let ranked: Vec<(&str, &str)> = hits
             .iter()

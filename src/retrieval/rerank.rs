@@ -49,15 +49,18 @@ pub trait Reranker: Send + Sync {
 }
 
 /// The `top_k` best passages for `query`: the first stage's best [`RERANK_DEPTH`] (or `top_k`,
-/// if more) re-ordered by `reranker` (ties keep the first stage's order). Each hit's `score`
-/// becomes the reranker's; coverage and highlight stay the first stage's.
+/// if more) for `searched` (the query itself, or the query with its Korean translation:
+/// [`crate::retrieval::translate`]) re-ordered by `reranker`'s scores for `query` (ties keep
+/// the first stage's order). Each hit's `score` becomes the reranker's; coverage and
+/// highlight stay the first stage's.
 pub fn search_reranked(
     retriever: &Retriever,
     query: &str,
+    searched: &str,
     top_k: usize,
     reranker: &dyn Reranker,
 ) -> Result<Vec<Hit>, RerankError> {
-    let hits = retriever.search(query, RERANK_DEPTH.max(top_k))?;
+    let hits = retriever.search(searched, RERANK_DEPTH.max(top_k))?;
     if hits.is_empty() {
         return Ok(hits);
     }
@@ -149,7 +152,7 @@ mod tests {
         let r = retriever();
         let first = r.search("한라산 높이", 3).unwrap();
         assert_eq!(r.passages()[first[0].passage].start_line, 1);
-        let hits = search_reranked(&r, "한라산 높이", 2, &Holds("백록담")).unwrap();
+        let hits = search_reranked(&r, "한라산 높이", "한라산 높이", 2, &Holds("백록담")).unwrap();
         assert_eq!(hits.len(), 2);
         assert_eq!(r.passages()[hits[0].passage].start_line, 2);
         assert_eq!(hits[0].score, 1.0);
@@ -159,9 +162,9 @@ mod tests {
 
     #[test]
     fn a_scorer_that_miscounts_is_an_error() {
-        let err = search_reranked(&retriever(), "한라산", 3, &Broken).unwrap_err();
+        let err = search_reranked(&retriever(), "한라산", "한라산", 3, &Broken).unwrap_err();
         assert!(matches!(err, RerankError::Count { got: 1, want: 3 }));
-        assert!(search_reranked(&retriever(), "무엇?", 3, &Broken)
+        assert!(search_reranked(&retriever(), "무엇?", "무엇?", 3, &Broken)
             .unwrap()
             .is_empty());
     }

@@ -157,11 +157,26 @@ pub async fn search(
     };
     let (hits, rerank) = match (req.rerank, state.reranker.clone()) {
         (true, Some(reranker)) => {
+            // The first stage searches a question not in Korean with its translation too, as
+            // `ask` does; the reranker scores the question itself.
+            let searched =
+                crate::retrieval::translate::search_query(state.answerer.engine(), &r, &req.query)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!("translating the query for retrieval failed: {e}");
+                        req.query.clone()
+                    });
             // The model's forward passes take seconds: off the async workers.
             let (r2, query) = (r.clone(), req.query.clone());
             let scored = tokio::task::spawn_blocking(move || {
-                crate::retrieval::rerank::search_reranked(&r2, &query, top_k, reranker.as_ref())
-                    .map(|hits| (hits, reranker.name().to_string()))
+                crate::retrieval::rerank::search_reranked(
+                    &r2,
+                    &query,
+                    &searched,
+                    top_k,
+                    reranker.as_ref(),
+                )
+                .map(|hits| (hits, reranker.name().to_string()))
             })
             .await
             .map_err(|e| ApiError::Internal(format!("reranking task failed: {e}")))?;

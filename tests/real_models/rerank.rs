@@ -29,7 +29,7 @@ fn query_likelihood_lifts_the_answering_passage() {
     let first = retriever.search(question, 3).unwrap();
     assert!(first.iter().all(|h| !text(h.passage).contains("4년")));
     let reranker = QueryLikelihood::new(engine.clone(), "qwen2.5-coder-0.5b");
-    let hits = search_reranked(&retriever, question, 3, &reranker).unwrap();
+    let hits = search_reranked(&retriever, question, question, 3, &reranker).unwrap();
     let top = text(hits[0].passage);
     assert!(top.contains("압축기는 4년"), "reranked top passage: {top}");
 
