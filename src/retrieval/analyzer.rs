@@ -3,8 +3,8 @@
 //! Korean attaches particles to nouns (소프트뱅크는 / 소프트뱅크가), so whitespace words do not
 //! match. Text is normalised (NFKC, lowercase) and scanned into runs: a Hangul run becomes its
 //! overlapping character bigrams (a one-syllable run stays a unigram), Latin letters and digits
-//! become whole words (`1,720` becomes `1720`), and each CJK ideograph (美, 中) is a token of its
-//! own. Tokens carry real, increasing positions. Optionally a trailing particle is stripped from
+//! become whole words (`1,720` becomes `1720`; optionally a hyphenated code `AP-300` also
+//! `ap300`), and each CJK ideograph (美, 中) is a token of its own. Tokens carry real, increasing positions. Optionally a trailing particle is stripped from
 //! a Hangul run before bigramming. Which words of a query are analysed (interrogatives such as
 //! 무엇, 얼마, what, how carry no content) and how much each counts is [`crate::retrieval::query`]'s.
 
@@ -94,6 +94,8 @@ pub struct Options {
     /// its own: a verb stem keeps its first syllable through conjugation (눕혀서 / 눕히거나,
     /// 옮겼는데 / 옮긴), where the two share no bigram.
     pub lead_syllable: bool,
+    /// Also emit a hyphenated model code as one token (`AP-300` → `ap`, `300`, `ap300`).
+    pub codes: bool,
 }
 
 impl Default for Options {
@@ -101,6 +103,7 @@ impl Default for Options {
         Options {
             strip_particles: true,
             lead_syllable: false,
+            codes: true,
         }
     }
 }
@@ -134,6 +137,8 @@ pub fn analyze(text: &str, opts: Options) -> Vec<String> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut prev_word = false;
+    // The last Latin/number word and where it ended, for joining codes (`AP-300`).
+    let mut last_word: Option<(String, usize)> = None;
     while i < chars.len() {
         let c = class(chars[i]);
         let mut j = i + 1;
@@ -148,13 +153,43 @@ pub fn analyze(text: &str, opts: Options) -> Vec<String> {
                 }
             }
             Class::Ideograph => out.extend(chars[i..j].iter().map(|c| c.to_string())),
-            Class::Word => out.push(chars[i..j].iter().filter(|&&c| c != ',').collect()),
+            Class::Word => {
+                let word: String = chars[i..j].iter().filter(|&&c| c != ',').collect();
+                if let Some((before, end)) = last_word.as_ref().filter(|_| opts.codes) {
+                    if *end + 1 == i && chars[*end] == '-' {
+                        if let Some(code) = code(before, &word) {
+                            out.push(word.clone());
+                            out.push(code);
+                            last_word = None;
+                            prev_word = true;
+                            i = j;
+                            continue;
+                        }
+                    }
+                }
+                out.push(word.clone());
+                last_word = Some((word, j));
+            }
             Class::Other => {}
+        }
+        if c != Class::Word && c != Class::Other {
+            last_word = None;
         }
         prev_word = c == Class::Word;
         i = j;
     }
     out
+}
+
+/// The one token of a model code written with a hyphen (`AP-300` → `ap300`, `COVID-19` →
+/// `covid19`), also written without one (`AP300` is one word already): letters on one side and
+/// digits on the other, so `T-Mobile` and `2023-2024` stay apart. A code then matches itself
+/// whole, not only its parts (`AP-700`'s `ap` and an unrelated `300`).
+fn code(before: &str, after: &str) -> Option<String> {
+    let letters = |w: &str| w.chars().any(|c| c.is_alphabetic());
+    let digits = |w: &str| w.chars().any(|c| c.is_ascii_digit());
+    let mixed = (letters(before) && digits(after)) || (digits(before) && letters(after));
+    mixed.then(|| format!("{before}{after}"))
 }
 
 /// Whether `chars[j]` extends a run of class `c`. Digit groups (`1,720`) and decimals (`3.8`)
@@ -264,6 +299,11 @@ mod tests {
     const PLAIN: Options = Options {
         strip_particles: false,
         lead_syllable: false,
+        codes: false,
+    };
+    const CODES: Options = Options {
+        codes: true,
+        ..PLAIN
     };
 
     #[test]
@@ -290,6 +330,23 @@ mod tests {
             t,
             vec!["openai", "1720", "억", "달러", "3.8", "tsmc", "삼성"]
         );
+    }
+
+    #[test]
+    fn hyphenated_codes_are_also_one_token() {
+        assert_eq!(
+            analyze("AP-300 필터", CODES),
+            vec!["ap", "300", "ap300", "필터"]
+        );
+        assert_eq!(analyze("AP300", CODES), vec!["ap300"]);
+        assert_eq!(analyze("COVID-19", CODES), vec!["covid", "19", "covid19"]);
+        // Words or numbers on both sides, a space, or two marks: not a code.
+        assert_eq!(analyze("T-Mobile", CODES), vec!["t", "mobile"]);
+        assert_eq!(analyze("2023-2024", CODES), vec!["2023", "2024"]);
+        assert_eq!(analyze("AP - 300", CODES), vec!["ap", "300"]);
+        assert_eq!(analyze("AP--300", CODES), vec!["ap", "300"]);
+        assert_eq!(analyze("AP-서울-300", CODES), vec!["ap", "서울", "300"]);
+        assert_eq!(analyze("AP-300", PLAIN), vec!["ap", "300"]);
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct Pipeline {
     /// Multiply the score by 1 + [`PROXIMITY_BONUS`] × the share of adjacent query-word pairs
     /// that stand within [`PROXIMITY_WINDOW`] tokens of each other in the passage.
     pub proximity: bool,
+    /// A hyphenated model code is also one token (`AP-300` → `ap300`), so it matches itself
+    /// whole, not only its parts (see [`Options::codes`]).
+    pub codes: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -61,6 +64,7 @@ const PARTS: &[&str] = &[
     "lead_syllable",
     "transliterate",
     "proximity",
+    "codes",
 ];
 
 impl Pipeline {
@@ -80,6 +84,7 @@ impl Pipeline {
         lead_syllable: false,
         transliterate: false,
         proximity: false,
+        codes: false,
     };
 
     /// The hand-made layer as it was before the out-of-domain sets (issue 12): every part that
@@ -99,6 +104,7 @@ impl Pipeline {
         lead_syllable: false,
         transliterate: false,
         proximity: false,
+        codes: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -146,6 +152,7 @@ impl Pipeline {
             "lead_syllable" => &mut self.lead_syllable,
             "transliterate" => &mut self.transliterate,
             "proximity" => &mut self.proximity,
+            "codes" => &mut self.codes,
             _ => return None,
         })
     }
@@ -155,6 +162,7 @@ impl Pipeline {
         Options {
             strip_particles: self.particles,
             lead_syllable: self.lead_syllable,
+            codes: self.codes,
         }
     }
 
@@ -183,14 +191,15 @@ impl Pipeline {
 }
 
 impl Default for Pipeline {
-    /// The pipeline the product runs: the layer, plus question-final light predicates dropped
-    /// and English names matched to the corpus's Hangul words, the two additions that cost no
-    /// evaluation set anything (BENCHMARKS.md). `context`, `skip_headings` and `lead_syllable`
+    /// The pipeline the product runs: the layer, plus question-final light predicates dropped,
+    /// English names matched to the corpus's Hangul words and hyphenated codes read whole, the
+    /// additions that cost no evaluation set anything (BENCHMARKS.md). `context`, `skip_headings` and `lead_syllable`
     /// lift the out-of-domain sets but each costs a seed set an item, so they stay off.
     fn default() -> Self {
         Pipeline {
             ko_endings: true,
             transliterate: true,
+            codes: true,
             ..Pipeline::LAYER
         }
     }
