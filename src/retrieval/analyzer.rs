@@ -4,8 +4,9 @@
 //! match. Text is normalised (NFKC, lowercase) and scanned into runs: a Hangul run becomes its
 //! overlapping character bigrams (a one-syllable run stays a unigram), Latin letters and digits
 //! become whole words (`1,720` becomes `1720`; optionally a hyphenated code `AP-300` also
-//! `ap300`), and each CJK ideograph (美, 中) is a token of its own. Tokens carry real, increasing positions. Optionally a trailing particle is stripped from
-//! a Hangul run before bigramming. Which words of a query are analysed (interrogatives such as
+//! `ap300`), and each CJK ideograph (美, 中) is a token of its own. Tokens carry real,
+//! increasing positions. Optionally a trailing particle is stripped from a Hangul run before
+//! bigramming. Which words of a query are analysed (interrogatives such as
 //! 무엇, 얼마, what, how carry no content) and how much each counts is [`crate::retrieval::query`]'s.
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
@@ -155,20 +156,16 @@ pub fn analyze(text: &str, opts: Options) -> Vec<String> {
             Class::Ideograph => out.extend(chars[i..j].iter().map(|c| c.to_string())),
             Class::Word => {
                 let word: String = chars[i..j].iter().filter(|&&c| c != ',').collect();
-                if let Some((before, end)) = last_word.as_ref().filter(|_| opts.codes) {
-                    if *end + 1 == i && chars[*end] == '-' {
-                        if let Some(code) = code(before, &word) {
-                            out.push(word.clone());
-                            out.push(code);
-                            last_word = None;
-                            prev_word = true;
-                            i = j;
-                            continue;
-                        }
-                    }
-                }
+                // Joined to the word just before across one hyphen, when the two make a code.
+                let joined = last_word
+                    .take()
+                    .filter(|&(_, end)| opts.codes && end + 1 == i && chars[end] == '-')
+                    .and_then(|(before, _)| code(&before, &word));
                 out.push(word.clone());
-                last_word = Some((word, j));
+                match joined {
+                    Some(code) => out.push(code),
+                    None => last_word = Some((word, j)),
+                }
             }
             Class::Other => {}
         }

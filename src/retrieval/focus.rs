@@ -6,7 +6,8 @@
 //! focus word counts less in the query (a passage that merely says 기업 is not an answer), and
 //! the form of answer is checked on each passage's surface: a plural focus wants a list
 //! (`오픈AI·오러클·소프트뱅크`, `OpenAI, 오라클, MGX`), 얼마/몇/규모/how much want a number,
-//! 주기/기간/얼마 동안/how often a span of time, 언제/when a date, 시각/what time a clock time. Passages without that form rank lower.
+//! 주기/기간/얼마 동안/how often a span of time, 언제/when a date, 시각/what time a clock
+//! time. Passages without that form rank lower.
 //! Detection is deliberately narrow: claims and other statements have no focus and expect
 //! nothing, so their ranking does not change.
 

@@ -193,8 +193,9 @@ impl Pipeline {
 impl Default for Pipeline {
     /// The pipeline the product runs: the layer, plus question-final light predicates dropped,
     /// English names matched to the corpus's Hangul words and hyphenated codes read whole, the
-    /// additions that cost no evaluation set anything (BENCHMARKS.md). `context`, `skip_headings` and `lead_syllable`
-    /// lift the out-of-domain sets but each costs a seed set an item, so they stay off.
+    /// additions that cost no evaluation set anything (BENCHMARKS.md). `context`,
+    /// `skip_headings` and `lead_syllable` lift the out-of-domain sets but each costs a seed
+    /// set an item, so they stay off.
     fn default() -> Self {
         Pipeline {
             ko_endings: true,
