@@ -9,6 +9,7 @@
 //! covers their English questions, the translation cost English hit@1 0.75 → 0.25 on dev; on
 //! the out-of-domain corpora, without one, it gained: BENCHMARKS.md).
 
+use crate::engine::constraint::{TokenConstraint, TokenMask, Vocab};
 use crate::engine::{ChatMessage, EngineError, EngineHandle, Event, GenerateRequest};
 use crate::retrieval::index::Retriever;
 
@@ -51,14 +52,72 @@ fn with_translation(query: &str, translation: Option<&str>) -> String {
     }
 }
 
-/// The translation request: greedy, one line, not through the prompt-prefix cache (which
-/// holds the answer prompt's instructions).
+/// The translation request: greedy, one line, ended where it starts to loop ([`NoLoops`]), not
+/// through the prompt-prefix cache (which holds the answer prompt's instructions).
 fn request(query: &str) -> GenerateRequest {
     let mut req = GenerateRequest::new(prompt(query));
     req.max_tokens = MAX_TOKENS;
     req.stop = vec!["\n".into()];
     req.use_prefix_cache = false;
+    req.constraint = Some(Box::new(NoLoops));
     req
+}
+
+/// Longest run of words a loop repeats (`기술 기술 기술`, `의 경우 의 경우 의 경우`).
+const LOOP_WORDS: usize = 4;
+/// Times in a row a run of words must come for the text to be looping.
+const LOOP_TIMES: usize = 3;
+
+/// Ends a translation once its last whole words repeat one run of up to [`LOOP_WORDS`] words
+/// [`LOOP_TIMES`] times in a row: greedy decoding of a small model can fall into such a loop
+/// (`파이언타크에서 기술 기술 기술 …` for a question about a ceremony), which would spend the
+/// rest of [`MAX_TOKENS`] and flood the query with one word.
+struct NoLoops;
+
+impl TokenConstraint for NoLoops {
+    fn allowed(&mut self, generated: &str, vocab: &Vocab) -> Option<TokenMask> {
+        // Whole words only: the last one may still be growing.
+        let done = generated
+            .rsplit_once(char::is_whitespace)
+            .map_or("", |(w, _)| w);
+        let words: Vec<&str> = done.split_whitespace().collect();
+        loops_at_end(&words).then(|| TokenMask::Allow(vocab.eos_ids()))
+    }
+}
+
+/// Whether `words` end with one run of up to [`LOOP_WORDS`] words [`LOOP_TIMES`] times.
+fn loops_at_end(words: &[&str]) -> bool {
+    (1..=LOOP_WORDS).any(|n| {
+        words.len() >= n * LOOP_TIMES && {
+            let tail = &words[words.len() - n..];
+            (1..LOOP_TIMES).all(|k| {
+                let end = words.len() - k * n;
+                &words[end - n..end] == tail
+            })
+        }
+    })
+}
+
+/// `text` with every run of up to [`LOOP_WORDS`] words that comes twice or more in a row kept
+/// once (`기술 기술 기술` → `기술`), and without the piece of a word [`NoLoops`] cut off after a
+/// loop (it sees a loop only once the next word has begun).
+fn without_loops(text: &str) -> String {
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() > 1 && loops_at_end(&words[..words.len() - 1]) {
+        words.pop();
+    }
+    let mut i = 0;
+    while i < words.len() {
+        let repeated = (1..=LOOP_WORDS)
+            .find(|&n| i + 2 * n <= words.len() && words[i..i + n] == words[i + n..i + 2 * n]);
+        match repeated {
+            Some(n) => {
+                words.drain(i + n..i + 2 * n);
+            }
+            None => i += 1,
+        }
+    }
+    words.join(" ")
 }
 
 /// Adds one event of the translation job to `text`; true when the job is done.
@@ -114,7 +173,7 @@ pub fn search_query_blocking(
 /// The searched query for `query` and the model's `translation` of it (logged).
 fn searched(query: &str, translation: &str) -> String {
     tracing::debug!(translation = %translation.trim(), "request translated for retrieval");
-    with_translation(query, Some(translation))
+    with_translation(query, Some(&without_loops(translation)))
 }
 
 #[cfg(test)]
@@ -131,6 +190,39 @@ mod tests {
         assert!(!needs_translation("한라산의 높이는?"));
         assert!(!needs_translation("소프트뱅크의 OpenAI 투자액은?"));
         assert!(!needs_translation("2025?"));
+    }
+
+    #[test]
+    fn a_looping_translation_is_ended_and_kept_once() {
+        let words = |t: &'static str| -> Vec<&'static str> { t.split_whitespace().collect() };
+        assert!(loops_at_end(&words("평택에서 기술 기술 기술")));
+        assert!(loops_at_end(&words("가 의 경우 의 경우 의 경우")));
+        assert!(!loops_at_end(&words("평택에서 기술 기술")));
+        assert!(!loops_at_end(&words("몇 명이 몇 명을 보았나?")));
+        assert!(!loops_at_end(&[]));
+        assert_eq!(
+            without_loops("평택에서 기술 기술 기술 기술"),
+            "평택에서 기술"
+        );
+        assert_eq!(without_loops("평택에서 기술 기술 기술 기"), "평택에서 기술");
+        assert_eq!(without_loops("A B A B 끝"), "A B 끝");
+        assert_eq!(
+            without_loops("한라산의 높이는 얼마인가?"),
+            "한라산의 높이는 얼마인가?"
+        );
+
+        let v = Vocab::from_pieces(&[b"x".to_vec(), Vec::new()], &[1]);
+        let mut c = NoLoops;
+        assert_eq!(
+            c.allowed("평택 기술 기술 기술", &v),
+            None,
+            "the last word may grow"
+        );
+        assert_eq!(
+            c.allowed("평택 기술 기술 기술 ", &v),
+            Some(TokenMask::Allow(vec![1]))
+        );
+        assert_eq!(c.allowed("평택에서 열린 ", &v), None);
     }
 
     #[test]
