@@ -172,8 +172,7 @@ pub fn quote_lines(corpus: &Corpus, p: &ContextPassage, quote: &str) -> (usize, 
 }
 
 /// Content tokens (analyzer tokens) of a text.
-/// The content tokens of `text` (the retrieval analyzer's, default options).
-pub fn tokens(text: &str) -> HashSet<String> {
+fn tokens(text: &str) -> HashSet<String> {
     analyze(text, Options::default()).into_iter().collect()
 }
 

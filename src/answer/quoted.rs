@@ -10,9 +10,7 @@
 //! the answer is not returned (a number the passages do not hold is the invention users fear
 //! most).
 
-use std::collections::HashSet;
-
-use super::citations::{passage_citation, tokens, MIN_QUOTE_CHARS};
+use super::citations::{passage_citation, MIN_QUOTE_CHARS};
 use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
@@ -56,10 +54,15 @@ pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage], abstain_bias: f32) 
             .iter()
             .map(|p| (p.label.clone(), p.text.clone()))
             .collect(),
-        starts: {
-            let asked = tokens(input);
-            ctx.iter().map(|p| quote_starts(&p.text, &asked)).collect()
-        },
+        starts: ctx
+            .iter()
+            .map(|p| {
+                sentence_spans(&p.text)
+                    .into_iter()
+                    .map(|r| r.start)
+                    .collect()
+            })
+            .collect(),
         max_quotes: 2,
         answer: match kind {
             // No space after the colon: the model writes its own (` 애리조나` is one token).
@@ -86,25 +89,6 @@ pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage], abstain_bias: f32) 
         } else {
             0.0
         },
-    }
-}
-
-/// Where a quote of passage `text` may start: at a sentence that shares a content token with
-/// the request (`asked`), or at any sentence when none does (an English question over Korean
-/// text shares none). Small models asked to quote a passage copy its first sentence whether or
-/// not it bears on the request (c03: `현재 소프트뱅크는 외부 파트너를…` of a line whose last
-/// sentence answers the claim).
-fn quote_starts(text: &str, asked: &HashSet<String>) -> Vec<usize> {
-    let spans = sentence_spans(text);
-    let related: Vec<usize> = spans
-        .iter()
-        .filter(|r| !tokens(&text[(*r).clone()]).is_disjoint(asked))
-        .map(|r| r.start)
-        .collect();
-    if related.is_empty() {
-        spans.into_iter().map(|r| r.start).collect()
-    } else {
-        related
     }
 }
 
@@ -679,20 +663,6 @@ mod tests {
         // The abstention bias is for questions; a claim's `unknown` is a verdict.
         assert_eq!(form(Kind::Question, "질문?", &c, 1.5).abstain_bias, 1.5);
         assert_eq!(f.abstain_bias, 0.0);
-    }
-
-    #[test]
-    fn quotes_start_at_sentences_that_bear_on_the_request() {
-        let text = "현재 소프트뱅크는 외부 파트너를 모색하고 있습니다. 손정의는 TSMC와 삼성의 참여를 요청했지만, 양사는 아직 공식 답변을 하지 않았습니다.";
-        let second = text.find("손정의").unwrap();
-        let asked = tokens("TSMC와 삼성은 크리스탈 랜드 참여를 공식 확정했다.");
-        assert_eq!(quote_starts(text, &asked), vec![second]);
-        // Nothing shared (another language): every sentence.
-        let asked = tokens("Who has confirmed it?");
-        assert_eq!(
-            quote_starts(text, &asked),
-            vec![0, text.find("손정의").unwrap()]
-        );
     }
 
     #[test]
