@@ -405,6 +405,15 @@ pub fn generate(
             0.0
         };
     }
+    tracing::debug!(
+        prompt = timings.prompt_tokens,
+        cached = timings.cached_prompt_tokens,
+        prefill_ms = timings.prefill_ms.round(),
+        ttft_ms = timings.ttft_ms.round(),
+        completion = timings.completion_tokens,
+        decode_ms = timings.decode_ms.round(),
+        "generation done"
+    );
     sink(Event::Done {
         finish_reason: finish,
         timings,
