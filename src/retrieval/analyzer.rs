@@ -243,6 +243,21 @@ pub fn hangul_words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The Hangul words of `text` as [`hangul_words`] gives them and, where a particle was
+/// stripped, also as written: a name may end in what reads as a particle (`한산도` is an
+/// island, not `한산` + `도`).
+pub fn hangul_word_forms(text: &str) -> Vec<String> {
+    normalize(text)
+        .split(|c: char| class(c) != Class::Hangul)
+        .filter(|w| !w.is_empty())
+        .flat_map(|w| {
+            let stripped = strip_particle(w);
+            let raw = (stripped != w).then(|| w.to_string());
+            std::iter::once(stripped.to_string()).chain(raw)
+        })
+        .collect()
+}
+
 /// The analyzer as a tantivy tokenizer (registered under [`crate::retrieval::index::ANALYZER`]).
 #[derive(Clone, Default)]
 pub struct KoTokenizer {
@@ -369,6 +384,14 @@ mod tests {
         assert_eq!(
             hangul_words("한라산은 1,947m로 Jeju의 산이다"),
             vec!["한라산", "로", "의", "산이다"]
+        );
+    }
+
+    #[test]
+    fn word_forms_keep_names_that_end_like_particles() {
+        assert_eq!(
+            hangul_word_forms("한산도 대첩과 한라산은"),
+            vec!["한산", "한산도", "대첩", "대첩과", "한라산", "한라산은"]
         );
     }
 

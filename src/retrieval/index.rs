@@ -18,7 +18,7 @@ use tantivy::schema::{
 };
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
-use crate::retrieval::analyzer::{analyze, hangul_words, KoTokenizer, Options};
+use crate::retrieval::analyzer::{analyze, hangul_word_forms, KoTokenizer, Options};
 use crate::retrieval::corpus::Corpus;
 use crate::retrieval::dense::{fuse, DenseIndex, DENSE_WEIGHT};
 use crate::retrieval::focus::{has_form, Focus};
@@ -208,7 +208,7 @@ impl Retriever {
         let translit = if pipeline.transliterate {
             let words: Vec<String> = passages
                 .iter()
-                .flat_map(|p| hangul_words(&p.text))
+                .flat_map(|p| hangul_word_forms(&p.text))
                 .collect();
             Transliterations::new(words.iter().map(String::as_str))
         } else {
@@ -498,11 +498,9 @@ impl Retriever {
     /// (`Samguk Sagi` → 삼국사기). Lowercase words are left alone: an ordinary English word's
     /// skeleton (lasted: l-s-t) meets unrelated Korean words.
     fn transliterate(&self, query: &str, plan: &mut [QueryWord]) {
-        let names: HashSet<String> = query
-            .split_whitespace()
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-            .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
-            .map(crate::retrieval::analyzer::normalize)
+        let names: HashSet<String> = latin_names(query)
+            .iter()
+            .map(|w| crate::retrieval::analyzer::normalize(w))
             .collect();
         let latin = |w: &QueryWord| {
             names.contains(&w.word) && w.word.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
@@ -525,6 +523,40 @@ impl Retriever {
                 }
             }
         }
+    }
+
+    /// The corpus's Hangul spellings of the names `query` writes in Latin letters (capitalised
+    /// words, and two such words in a row: `Samguk Sagi`), the closest by romanisation
+    /// ([`Transliterations::spell`]); a name with more than [`MAX_SPELLINGS`] equally close
+    /// ones is left out. Empty unless the pipeline transliterates.
+    pub fn spellings(&self, query: &str) -> Vec<(String, Vec<String>)> {
+        if !self.pipeline.transliterate {
+            return Vec::new();
+        }
+        let names = latin_names(query);
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        let mut add = |name: String, found: Vec<&str>| {
+            if !found.is_empty() && found.len() <= MAX_SPELLINGS {
+                out.push((name, found.into_iter().map(str::to_string).collect()));
+            }
+        };
+        let mut i = 0;
+        while i < names.len() {
+            let one = self.translit.spell(names[i]);
+            if let Some(next) = names.get(i + 1) {
+                // A pair is one name only when it spells otherwise than its second word alone
+                // (`Samguk Sagi` → 삼국사기; `How Pyeongtaek` is 평택 as `Pyeongtaek` is).
+                let pair = self.translit.spell(&format!("{}{next}", names[i]));
+                if !pair.is_empty() && pair != self.translit.spell(next) {
+                    add(format!("{} {next}", names[i]), pair);
+                    i += 2;
+                    continue;
+                }
+            }
+            add(names[i].to_string(), one);
+            i += 1;
+        }
+        out
     }
 
     /// A hit as shown to clients.
@@ -574,6 +606,20 @@ impl Retriever {
     }
 }
 
+/// Most corpus spellings a Latin name may have for [`Retriever::spellings`] to offer them.
+pub const MAX_SPELLINGS: usize = 2;
+
+/// The words of `query` that look like names written in Latin letters: capitalised, letters
+/// and hyphens only (`Jikji`, `Sun-sin`), in order.
+fn latin_names(query: &str) -> Vec<&str> {
+    query
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
+        .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,6 +649,32 @@ mod tests {
         assert_eq!((top.source.as_str(), top.start_line), ("b.txt", 4));
         // Heading lines are not hits of their own.
         assert!(hits.iter().all(|h| r.passages()[h.passage].start_line != 3));
+    }
+
+    #[test]
+    fn latin_names_get_the_corpus_spelling() {
+        use crate::retrieval::corpus::SourceFile;
+        let text =
+            "직지심체요절\n\n『직지』는 청주 흥덕사에서 인쇄되었다.\n삼국사기는 김부식이 엮었다.\n";
+        let files = vec![SourceFile::from_text("jikji.txt", text)];
+        let r = Retriever::new(Corpus::from_files(files.clone())).unwrap();
+        let spelt = r.spellings("Where is the Jikji kept, and who wrote the Samguk Sagi?");
+        let how = r.spellings("How Jikji?");
+        assert_eq!(how, [("Jikji".to_string(), vec!["직지".to_string()])]);
+        let names: Vec<(&str, Vec<&str>)> = spelt
+            .iter()
+            .map(|(n, h)| (n.as_str(), h.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            names,
+            [("Jikji", vec!["직지"]), ("Samguk Sagi", vec!["삼국사기"])]
+        );
+        // Lowercase words and names the corpus does not hold get nothing.
+        assert!(r.spellings("where is the jikji kept in Paris?").is_empty());
+        let plain =
+            Retriever::with_pipeline(Corpus::from_files(files), Pipeline::parse("plain").unwrap())
+                .unwrap();
+        assert!(plain.spellings("Where is the Jikji kept?").is_empty());
     }
 
     #[test]

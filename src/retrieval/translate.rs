@@ -33,14 +33,32 @@ fn needs_translation(query: &str) -> bool {
     query.chars().any(char::is_alphabetic) && !crate::text::is_korean(query)
 }
 
-/// The chat that asks for `query` in Korean.
-pub fn prompt(query: &str) -> Vec<ChatMessage> {
+/// The chat that asks for `query` in Korean, with the corpus's Hangul spellings of the names it
+/// writes in Latin letters ([`Retriever::spellings`]): a small model left to spell them itself
+/// wrote `Pyeongtaek` as `파이언타크` (평택) and `Jikji` as `청주` (직지), and the search then
+/// looked for words the corpus does not hold.
+pub fn prompt(query: &str, spellings: &[(String, Vec<String>)]) -> Vec<ChatMessage> {
     vec![
         ChatMessage::new("system", SYSTEM),
         ChatMessage::new("user", "How tall is Mount Halla?"),
         ChatMessage::new("assistant", "한라산의 높이는 얼마인가?"),
-        ChatMessage::new("user", query.trim()),
+        ChatMessage::new("user", &with_spellings(query.trim(), spellings)),
     ]
+}
+
+/// `query` followed by the line of spellings the translation should use, when there are any.
+fn with_spellings(query: &str, spellings: &[(String, Vec<String>)]) -> String {
+    if spellings.is_empty() {
+        return query.to_string();
+    }
+    let listed: Vec<String> = spellings
+        .iter()
+        .map(|(name, hangul)| format!("{name} = {}", hangul.join(" / ")))
+        .collect();
+    format!(
+        "{query}\n(spellings in the documents: {})",
+        listed.join(", ")
+    )
 }
 
 /// The query to search: `query` and, when it has one, its translation, as one query (measured
@@ -52,10 +70,13 @@ fn with_translation(query: &str, translation: Option<&str>) -> String {
     }
 }
 
-/// The translation request: greedy, one line, ended where it starts to loop ([`NoLoops`]), not
+/// The translation request for `query` and the spellings of its names: greedy, one line, ended where it starts to loop ([`NoLoops`]), not
 /// through the prompt-prefix cache (which holds the answer prompt's instructions).
-fn request(query: &str) -> GenerateRequest {
-    let mut req = GenerateRequest::new(prompt(query));
+fn request(query: &str, spellings: &[(String, Vec<String>)]) -> GenerateRequest {
+    if !spellings.is_empty() {
+        tracing::debug!(?spellings, "names spelt as the corpus spells them");
+    }
+    let mut req = GenerateRequest::new(prompt(query, spellings));
     req.max_tokens = MAX_TOKENS;
     req.stop = vec!["\n".into()];
     req.use_prefix_cache = false;
@@ -141,7 +162,7 @@ pub async fn search_query(
     if !applies(retriever, query) {
         return Ok(query.to_string());
     }
-    let mut stream = engine.submit(request(query))?;
+    let mut stream = engine.submit(request(query, &retriever.spellings(query)))?;
     let mut text = String::new();
     while let Some(ev) = stream.recv().await {
         if absorb(&mut text, ev)? {
@@ -160,7 +181,7 @@ pub fn search_query_blocking(
     if !applies(retriever, query) {
         return Ok(query.to_string());
     }
-    let mut stream = engine.submit(request(query))?;
+    let mut stream = engine.submit(request(query, &retriever.spellings(query)))?;
     let mut text = String::new();
     while let Some(ev) = stream.blocking_recv() {
         if absorb(&mut text, ev)? {
@@ -223,6 +244,22 @@ mod tests {
             Some(TokenMask::Allow(vec![1]))
         );
         assert_eq!(c.allowed("평택에서 열린 ", &v), None);
+    }
+
+    #[test]
+    fn names_are_given_their_corpus_spelling() {
+        assert_eq!(with_spellings("Where is it?", &[]), "Where is it?");
+        let spelt = [
+            ("Jikji".to_string(), vec!["직지".to_string()]),
+            ("Gim".to_string(), vec!["김".to_string(), "금".to_string()]),
+        ];
+        assert_eq!(
+            with_spellings("Where is the Jikji?", &spelt),
+            "Where is the Jikji?\n(spellings in the documents: Jikji = 직지, Gim = 김 / 금)"
+        );
+        let chat = prompt("Where is the Jikji?", &spelt[..1]);
+        assert_eq!(chat.len(), 4);
+        assert!(chat[3].content.ends_with("Jikji = 직지)"));
     }
 
     #[test]

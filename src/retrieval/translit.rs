@@ -239,6 +239,88 @@ impl Transliterations {
     }
 }
 
+/// The Revised Romanization of the Hangul syllables of `word`, letter for letter (no sound
+/// changes across syllables: 한라산 is `hanrasan`, not `hallasan`); other characters are left
+/// out.
+pub fn romanize(word: &str) -> String {
+    const INITIAL: [&str; 19] = [
+        "g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t",
+        "p", "h",
+    ];
+    const VOWEL: [&str; 21] = [
+        "a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo",
+        "we", "wi", "yu", "eu", "ui", "i",
+    ];
+    const FINAL: [&str; 28] = [
+        "", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p",
+        "p", "t", "t", "ng", "t", "t", "k", "t", "p", "t",
+    ];
+    let mut out = String::new();
+    for c in word.chars() {
+        let Some(i) = (c as u32).checked_sub(0xAC00).filter(|&i| i < 11_172) else {
+            continue;
+        };
+        let i = i as usize;
+        out.push_str(INITIAL[i / 588]);
+        out.push_str(VOWEL[i % 588 / 28]);
+        out.push_str(FINAL[i % 28]);
+    }
+    out
+}
+
+/// Edit distance between two romanised spellings, where letters that romanisations and sound
+/// changes swap (r/l, g/k, d/t, b/p) cost nothing.
+fn spelling_distance(a: &str, b: &str) -> usize {
+    let class = |c: char| match c {
+        'r' => 'l',
+        'g' => 'k',
+        'd' => 't',
+        'b' => 'p',
+        c => c,
+    };
+    let a: Vec<char> = a.chars().map(class).collect();
+    let b: Vec<char> = b.chars().map(class).collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, &ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            let next = (prev + cost).min(row[j] + 1).min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+impl Transliterations {
+    /// The corpus words that spell the Latin name `latin` most closely: of [`Self::lookup`]'s
+    /// candidates (same consonant skeleton), those whose romanisation ([`romanize`]) is within
+    /// one edit in four letters of it (`Jikji` → 직지, not 죽자 or 적자; `Hallasan` → 한라산),
+    /// the closest ones only.
+    pub fn spell(&self, latin: &str) -> Vec<&str> {
+        let word: String = latin
+            .chars()
+            .filter(char::is_ascii_alphabetic)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let most = (word.len() / 4).max(1);
+        let scored: Vec<(usize, &str)> = self
+            .lookup(latin)
+            .into_iter()
+            .map(|w| (spelling_distance(&word, &romanize(w)), w))
+            .filter(|(d, _)| *d <= most)
+            .collect();
+        let best = scored.iter().map(|(d, _)| *d).min();
+        scored
+            .into_iter()
+            .filter(|(d, _)| Some(*d) == best)
+            .map(|(_, w)| w)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +350,28 @@ mod tests {
         assert!(!latin_keys("Venus").contains(&hangul_key("금성")));
         assert!(latin_keys("Hangang").contains(&hangul_key("한강")));
         assert!(latin_keys("Silla").contains(&hangul_key("신라")));
+    }
+
+    #[test]
+    fn names_are_spelt_by_their_closest_romanisation() {
+        assert_eq!(romanize("직지"), "jikji");
+        assert_eq!(romanize("평택"), "pyeongtaek");
+        assert_eq!(romanize("한라산"), "hanrasan");
+        assert_eq!(romanize("훈민정음"), "hunminjeongeum");
+        assert_eq!(romanize("A직"), "jik");
+        assert_eq!(spelling_distance("hallasan", "hanrasan"), 1);
+        assert_eq!(spelling_distance("jikji", "jukja"), 2);
+        let t =
+            Transliterations::new(["죽자", "직지", "적자", "한라산", "활화산", "이순신", "순상"]);
+        assert_eq!(t.spell("Jikji"), ["직지"]);
+        assert_eq!(t.spell("Hallasan"), ["한라산"]);
+        assert_eq!(t.spell("Sun-sin"), ["이순신"]);
+        let t = Transliterations::new(["기르던"]);
+        assert!(
+            t.spell("According").is_empty(),
+            "{:?}",
+            t.lookup("According")
+        );
     }
 
     #[test]
