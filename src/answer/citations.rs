@@ -172,7 +172,8 @@ pub fn quote_lines(corpus: &Corpus, p: &ContextPassage, quote: &str) -> (usize, 
 }
 
 /// Content tokens (analyzer tokens) of a text.
-fn tokens(text: &str) -> HashSet<String> {
+/// The content tokens of `text` (the retrieval analyzer's, default options).
+pub fn tokens(text: &str) -> HashSet<String> {
     analyze(text, Options::default()).into_iter().collect()
 }
 

@@ -10,7 +10,9 @@
 //! the answer is not returned (a number the passages do not hold is the invention users fear
 //! most).
 
-use super::citations::{passage_citation, MIN_QUOTE_CHARS};
+use std::collections::HashSet;
+
+use super::citations::{passage_citation, tokens, MIN_QUOTE_CHARS};
 use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
@@ -54,15 +56,10 @@ pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage], abstain_bias: f32) 
             .iter()
             .map(|p| (p.label.clone(), p.text.clone()))
             .collect(),
-        starts: ctx
-            .iter()
-            .map(|p| {
-                sentence_spans(&p.text)
-                    .into_iter()
-                    .map(|r| r.start)
-                    .collect()
-            })
-            .collect(),
+        starts: {
+            let asked = tokens(input);
+            ctx.iter().map(|p| quote_starts(&p.text, &asked)).collect()
+        },
         max_quotes: 2,
         answer: match kind {
             // No space after the colon: the model writes its own (` 애리조나` is one token).
@@ -90,6 +87,31 @@ pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage], abstain_bias: f32) 
             0.0
         },
     }
+}
+
+/// Where a quote of passage `text` may start: at a sentence that shares a content token with
+/// the request (`asked`) or follows one that does, or at any sentence when none does (an
+/// English question over Korean text shares none). Small models asked to quote a passage copy
+/// its first sentence whether or not it bears on the request (c03: `현재 소프트뱅크는 외부
+/// 파트너를…` of a line whose last sentence answers the claim). The sentence after a related
+/// one stays open: Korean prose drops the subject it continues, and it may answer in other
+/// words (`성판악 코스는 약 9.6km로 … 길이 길고` after `정상 … 오를 수 있는 길은`, asked for the
+/// longest trail by `거리가 가장 긴 길은`).
+fn quote_starts(text: &str, asked: &HashSet<String>) -> Vec<usize> {
+    let spans = sentence_spans(text);
+    let related: Vec<bool> = spans
+        .iter()
+        .map(|r| !tokens(&text[r.clone()]).is_disjoint(asked))
+        .collect();
+    if !related.contains(&true) {
+        return spans.into_iter().map(|r| r.start).collect();
+    }
+    spans
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| related[*i] || (*i > 0 && related[*i - 1]))
+        .map(|(_, r)| r.start)
+        .collect()
 }
 
 /// Particles after a plural `들` (`기업들은`, `곳들을`, `인물들의`).
@@ -663,6 +685,27 @@ mod tests {
         // The abstention bias is for questions; a claim's `unknown` is a verdict.
         assert_eq!(form(Kind::Question, "질문?", &c, 1.5).abstain_bias, 1.5);
         assert_eq!(f.abstain_bias, 0.0);
+    }
+
+    #[test]
+    fn quotes_start_at_sentences_that_bear_on_the_request() {
+        let text = "현재 소프트뱅크는 외부 파트너를 모색하고 있습니다. 손정의는 TSMC와 삼성의 참여를 요청했지만, 양사는 아직 공식 답변을 하지 않았습니다.";
+        let second = text.find("손정의").unwrap();
+        let asked = tokens("TSMC와 삼성은 크리스탈 랜드 참여를 공식 확정했다.");
+        assert_eq!(quote_starts(text, &asked), vec![second]);
+        // The sentence after a related one continues it.
+        let trails = "정상까지 오를 수 있는 길은 두 곳이다. 성판악 코스는 약 9.6km로 길이 길다. 어리목 코스는 윗세오름까지만 오른다.";
+        let longest = tokens("한라산 정상으로 가는 탐방로 중 거리가 가장 긴 길은?");
+        assert_eq!(
+            quote_starts(trails, &longest),
+            vec![0, trails.find("성판악").unwrap()]
+        );
+        // Nothing shared (another language): every sentence.
+        let asked = tokens("Who has confirmed it?");
+        assert_eq!(
+            quote_starts(text, &asked),
+            vec![0, text.find("손정의").unwrap()]
+        );
     }
 
     #[test]
