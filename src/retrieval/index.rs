@@ -394,7 +394,7 @@ impl Retriever {
             let cover = cover_of(i);
             let mut score = bm25;
             if pipe.priors {
-                score *= self.passages[i].kind.prior();
+                score *= self.passages[i].kind.prior(self.dense.is_some());
             }
             if pipe.coverage {
                 score *= cover.powf(COVERAGE_EXP);

@@ -36,16 +36,25 @@ pub enum PassageKind {
     Body,
     /// Part of a run of short list lines.
     List,
+    /// A `label: value` line of a run of short lines: a field of a record (a summary box, a
+    /// spec sheet), a fact of its own rather than a menu entry.
+    Field,
     /// A very short fragment.
     Fragment,
 }
 
 impl PassageKind {
-    /// Multiplier applied to the retrieval score.
-    pub fn prior(self) -> f32 {
+    /// Multiplier applied to the lexical retrieval score; `dense` when a sentence encoder's
+    /// ranking is fused with it. A field counts as a list line for BM25 alone (short lines
+    /// match a question's words too easily, and fields are short), as body text when the
+    /// encoder also reads what it says: measured both ways in BENCHMARKS.md ("Fields of a
+    /// record").
+    pub fn prior(self, dense: bool) -> f32 {
         match self {
             PassageKind::Body => 1.0,
             PassageKind::List => 0.3,
+            PassageKind::Field if dense => 1.0,
+            PassageKind::Field => 0.3,
             PassageKind::Fragment => 0.6,
         }
     }
@@ -182,9 +191,23 @@ fn list_lines(lens: &[usize]) -> Vec<bool> {
     marks
 }
 
+/// Whether `line` reads `label: value`: a label of a few words without digits (not a time,
+/// `14:30`), a colon, then the value (`현재 소장처: 프랑스 국립도서관`, `물통 용량: 4.5L`).
+fn is_field(line: &str) -> bool {
+    line.split_once([':', '：']).is_some_and(|(label, value)| {
+        let label = label.trim();
+        !label.is_empty()
+            && char_len(label) <= 20
+            && !value.trim().is_empty()
+            && !label.chars().any(|c| c.is_ascii_digit())
+    })
+}
+
 fn whole_line(file: &SourceFile, stem: &str, idx: usize, list: bool) -> Passage {
     let text = file.lines[idx].trim().to_string();
-    let kind = if list {
+    let kind = if list && is_field(&text) {
+        PassageKind::Field
+    } else if list {
         PassageKind::List
     } else if char_len(&text) < FRAGMENT {
         PassageKind::Fragment
@@ -313,6 +336,37 @@ mod tests {
         let list: Vec<String> = (0..8).map(|i| format!("- 관련 기사 제목 {i}")).collect();
         let p = segment_file(&file(&list.join("\n")));
         assert!(p.iter().all(|x| x.kind == PassageKind::List));
+    }
+
+    #[test]
+    fn label_value_lines_of_a_run_are_fields() {
+        let summary = "요약\n편찬자: 백운화상 경한\n인쇄: 1377년 7월\n인쇄 방식: 금속활자\n현재 소장처: 프랑스 국립도서관\n회의 시작 14:30";
+        let p = segment_file(&file(summary));
+        let kinds: Vec<PassageKind> = p.iter().map(|x| x.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                PassageKind::List,
+                PassageKind::Field,
+                PassageKind::Field,
+                PassageKind::Field,
+                PassageKind::Field,
+                PassageKind::List
+            ]
+        );
+        assert!(!is_field("14:30 회의 시작"), "a time");
+        assert!(!is_field("주의:"), "no value");
+        assert!(!is_field(
+            "아주 긴 설명이 이어지는 문장의 앞부분이 여기까지 이어지고: 값"
+        ));
+        assert_eq!(
+            PassageKind::Field.prior(false),
+            PassageKind::List.prior(false)
+        );
+        assert_eq!(
+            PassageKind::Field.prior(true),
+            PassageKind::Body.prior(true)
+        );
     }
 
     #[test]
