@@ -171,7 +171,6 @@ pub fn quote_lines(corpus: &Corpus, p: &ContextPassage, quote: &str) -> (usize, 
         .map_or((p.start_line, p.end_line), |l| (l, l))
 }
 
-/// Content tokens (analyzer tokens) of a text.
 /// The content tokens of `text` (the retrieval analyzer's, default options).
 pub fn tokens(text: &str) -> HashSet<String> {
     analyze(text, Options::default()).into_iter().collect()

@@ -236,20 +236,22 @@ fn strip_particle(run: &str) -> &str {
 
 /// The Hangul words of `text` (NFKC), each without its particle: 한라산은 → 한라산.
 pub fn hangul_words(text: &str) -> Vec<String> {
-    normalize(text)
-        .split(|c: char| class(c) != Class::Hangul)
-        .filter(|w| !w.is_empty())
+    hangul_runs(&normalize(text))
         .map(|w| strip_particle(w).to_string())
         .collect()
+}
+
+/// The runs of Hangul letters of a normalised text.
+fn hangul_runs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| class(c) != Class::Hangul)
+        .filter(|w| !w.is_empty())
 }
 
 /// The Hangul words of `text` as [`hangul_words`] gives them and, where a particle was
 /// stripped, also as written: a name may end in what reads as a particle (`한산도` is an
 /// island, not `한산` + `도`).
 pub fn hangul_word_forms(text: &str) -> Vec<String> {
-    normalize(text)
-        .split(|c: char| class(c) != Class::Hangul)
-        .filter(|w| !w.is_empty())
+    hangul_runs(&normalize(text))
         .flat_map(|w| {
             let stripped = strip_particle(w);
             let raw = (stripped != w).then(|| w.to_string());

@@ -542,7 +542,6 @@ impl Retriever {
         };
         let mut i = 0;
         while i < names.len() {
-            let one = self.translit.spell(names[i]);
             if let Some(next) = names.get(i + 1) {
                 // A pair is one name only when it spells otherwise than its second word alone
                 // (`Samguk Sagi` → 삼국사기; `How Pyeongtaek` is 평택 as `Pyeongtaek` is).
@@ -553,7 +552,7 @@ impl Retriever {
                     continue;
                 }
             }
-            add(names[i].to_string(), one);
+            add(names[i].to_string(), self.translit.spell(names[i]));
             i += 1;
         }
         out

@@ -70,8 +70,9 @@ fn with_translation(query: &str, translation: Option<&str>) -> String {
     }
 }
 
-/// The translation request for `query` and the spellings of its names: greedy, one line, ended where it starts to loop ([`NoLoops`]), not
-/// through the prompt-prefix cache (which holds the answer prompt's instructions).
+/// The translation request for `query` and the spellings of its names: greedy, one line,
+/// ended where it starts to loop ([`NoLoops`]), not through the prompt-prefix cache (which
+/// holds the answer prompt's instructions).
 fn request(query: &str, spellings: &[(String, Vec<String>)]) -> GenerateRequest {
     if !spellings.is_empty() {
         tracing::debug!(?spellings, "names spelt as the corpus spells them");

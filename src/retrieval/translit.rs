@@ -271,27 +271,18 @@ pub fn romanize(word: &str) -> String {
 /// Edit distance between two romanised spellings, where letters that romanisations and sound
 /// changes swap (r/l, g/k, d/t, b/p) cost nothing.
 fn spelling_distance(a: &str, b: &str) -> usize {
-    let class = |c: char| match c {
-        'r' => 'l',
-        'g' => 'k',
-        'd' => 't',
-        'b' => 'p',
-        c => c,
+    let class = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                'r' => 'l',
+                'g' => 'k',
+                'd' => 't',
+                'b' => 'p',
+                c => c,
+            })
+            .collect()
     };
-    let a: Vec<char> = a.chars().map(class).collect();
-    let b: Vec<char> = b.chars().map(class).collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, &ca) in a.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            let next = (prev + cost).min(row[j] + 1).min(row[j + 1] + 1);
-            prev = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
+    strsim::levenshtein(&class(a), &class(b))
 }
 
 impl Transliterations {
