@@ -165,13 +165,39 @@ pub fn heading_lines(lines: &[String]) -> Vec<bool> {
     };
     let mut marks = vec![false; lines.len()];
     for i in 0..lines.len() {
-        if !candidate(&lines[i]) {
-            continue;
-        }
         let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty());
-        marks[i] = next.is_some_and(|l| !candidate(l));
+        marks[i] = if faq_question(&lines[i]) {
+            // A question of a question-and-answer list heads its answer whatever its
+            // punctuation (`Q. 제습기에서 따뜻한 바람이 나와요.`).
+            next.is_some_and(|l| faq_answer(l))
+        } else {
+            candidate(&lines[i]) && next.is_some_and(|l| !candidate(l))
+        };
     }
     marks
+}
+
+/// Longest line, in characters, that can be the question of a question-and-answer list.
+const FAQ_QUESTION_MAX: usize = 120;
+
+/// Whether `line` opens with a question marker (`Q.`, `Q:`, `Q)`, `질문:`, `문.`) and is short
+/// enough to be an FAQ's question.
+fn faq_question(line: &str) -> bool {
+    let t = line.trim();
+    char_len(t) <= FAQ_QUESTION_MAX && opens_with_marker(t, &["Q", "질문", "문"])
+}
+
+/// Whether `line` opens with an answer marker (`A.`, `A:`, `답변:`, `답.`).
+fn faq_answer(line: &str) -> bool {
+    opens_with_marker(line.trim(), &["A", "답변", "답"])
+}
+
+/// Whether `t` starts with one of `words` followed by `.`, `:`, `)` or a full-width colon.
+fn opens_with_marker(t: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| {
+        t.strip_prefix(w)
+            .is_some_and(|rest| rest.starts_with(['.', ':', ')', '：']))
+    })
 }
 
 /// Marks lines that belong to a run of at least [`LIST_RUN`] consecutive short lines.
@@ -383,18 +409,25 @@ mod tests {
         let f = file(
             "청정기 설명서\n1. 제품 사양\n모델명: A-1\n무게: 5kg\n2. 필터 관리\n\
              필터는 여섯 달마다 바꾸십시오. 물로 씻지 마십시오.\nQ. 소음이 큰가요?\n\
-             A. 가장 약한 바람에서는 22dB로 조용합니다.",
+             A. 가장 약한 바람에서는 22dB로 조용합니다.\nQ. 바람이 따뜻하게 나와요.\n\
+             A: 정상입니다. 압축기의 열이 함께 나옵니다.\nQ. 답이 없는 질문입니다.\n\
+             문장은 이렇게 이어집니다.",
         );
         let lines: Vec<bool> = heading_lines(&f.lines);
         assert_eq!(
             lines,
-            vec![false, true, false, false, true, false, true, false],
+            vec![false, true, false, false, true, false, true, false, true, false, false, false],
             "the title runs into a heading; key: value lines are items"
         );
         let p = segment_file(&f);
         let by_line = |n: usize| p.iter().find(|x| x.start_line == n).unwrap();
         assert_eq!(by_line(6).context, "청정기 설명서\n2. 필터 관리");
         assert_eq!(by_line(8).context, "청정기 설명서\nQ. 소음이 큰가요?");
+        // An FAQ question heads its answer even when it ends like a sentence.
+        assert_eq!(
+            by_line(10).context,
+            "청정기 설명서\nQ. 바람이 따뜻하게 나와요."
+        );
         assert_eq!(by_line(1).context, "");
         assert!(by_line(5).heading && !by_line(6).heading);
     }
