@@ -7,12 +7,6 @@
 //! passage is embedded with its file's title line in front (a manual's error table never names
 //! the product), once, when the index is built.
 //!
-//! A paragraph's vector averages what its sentences say, and a question about one of them (`위화도
-//! 회군은 몇 년에`) can sit nearer a neighbouring paragraph that is all about its words. So each
-//! sentence of a passage of two or more is embedded too (with the title in front), and a
-//! passage's cosine is moved halfway from its whole text's towards its best sentence's
-//! ([`passage_cosine`]).
-//!
 //! Fusion ([`fuse`]): each candidate's lexical score as a share of the best one's, and its
 //! cosine rescaled so that the best passage reads 1 and the [`DENSE_CANDIDATES`]-th reads 0,
 //! are mixed with [`DENSE_WEIGHT`]; a passage without the answer form the question asks for
@@ -30,17 +24,12 @@ use crate::embed::{dot, Embedder, Role};
 pub const DENSE_CANDIDATES: usize = 50;
 /// Weight of the rescaled cosine in the fused score (the lexical share gets the rest).
 pub const DENSE_WEIGHT: f32 = 0.5;
-/// How far a passage's cosine moves from its whole text's towards its best sentence's
-/// ([`passage_cosine`]).
-pub const SENTENCE_WEIGHT: f32 = 0.5;
 
 /// The passages' vectors.
 pub struct DenseIndex {
     embedder: Arc<Embedder>,
     /// One unit vector per passage; empty for passages that are not searched.
     vectors: Vec<Vec<f32>>,
-    /// One unit vector per sentence of each passage of two or more sentences.
-    sentences: Vec<Vec<Vec<f32>>>,
 }
 
 impl std::fmt::Debug for DenseIndex {
@@ -54,22 +43,11 @@ impl std::fmt::Debug for DenseIndex {
 
 impl DenseIndex {
     /// Embeds the searched passages: `texts[i]` is passage `i`'s text as the encoder reads it
-    /// (its title line in front), `None` for a passage that is not searched;
-    /// `sentence_texts[i]` its sentences, read the same way (empty for a passage of one
-    /// sentence). Vectors computed
+    /// (its title line in front), `None` for a passage that is not searched. Vectors computed
     /// before for the same texts and encoder are read from the cache folder ([`cache_dir`])
     /// instead; new ones are written there (a cache that cannot be written is skipped).
-    pub fn build(
-        embedder: Arc<Embedder>,
-        texts: &[Option<String>],
-        sentence_texts: &[Vec<String>],
-    ) -> DenseIndex {
-        let searched: Vec<&str> = texts
-            .iter()
-            .flatten()
-            .map(String::as_str)
-            .chain(sentence_texts.iter().flatten().map(String::as_str))
-            .collect();
+    pub fn build(embedder: Arc<Embedder>, texts: &[Option<String>]) -> DenseIndex {
+        let searched: Vec<&str> = texts.iter().flatten().map(String::as_str).collect();
         let cached = cache_file(&embedder, &searched);
         let read = cached
             .as_deref()
@@ -87,26 +65,14 @@ impl DenseIndex {
             }
         };
         let mut vectors = computed.into_iter();
-        let passages = texts
+        let vectors = texts
             .iter()
             .map(|t| match t {
                 Some(_) => vectors.next().unwrap_or_default(),
                 None => Vec::new(),
             })
             .collect();
-        let sentences = sentence_texts
-            .iter()
-            .map(|ss| {
-                ss.iter()
-                    .map(|_| vectors.next().unwrap_or_default())
-                    .collect()
-            })
-            .collect();
-        DenseIndex {
-            embedder,
-            vectors: passages,
-            sentences,
-        }
+        DenseIndex { embedder, vectors }
     }
 
     /// The encoder's name.
@@ -119,23 +85,9 @@ impl DenseIndex {
         let q = &self.embedder.embed(&[query], Role::Query)[0];
         self.vectors
             .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                (!v.is_empty()).then(|| {
-                    let sentences = self.sentences.get(i).map_or(&[][..], Vec::as_slice);
-                    passage_cosine(dot(q, v), sentences.iter().map(|s| dot(q, s)))
-                })
-            })
+            .map(|v| (!v.is_empty()).then(|| dot(q, v)))
             .collect()
     }
-}
-
-/// A passage's cosine with a question from its whole text's cosine and its sentences' (none for
-/// a passage of one sentence): the whole text's, moved [`SENTENCE_WEIGHT`] of the way to the
-/// best sentence's when that is higher.
-pub fn passage_cosine(whole: f32, sentences: impl Iterator<Item = f32>) -> f32 {
-    let best = sentences.fold(whole, f32::max);
-    (1.0 - SENTENCE_WEIGHT) * whole + SENTENCE_WEIGHT * best
 }
 
 /// Where passage vectors are cached: `$FACTCHECK_CACHE_DIR`, else `$XDG_CACHE_HOME/factcheck`,
@@ -247,17 +199,6 @@ pub fn fuse(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_passage_moves_halfway_towards_its_best_sentence() {
-        // One sentence: the whole text's cosine.
-        assert_eq!(passage_cosine(0.6, std::iter::empty()), 0.6);
-        // A sentence nearer the question lifts the passage halfway to it.
-        let c = passage_cosine(0.6, [0.5, 0.8].into_iter());
-        assert!((c - 0.7).abs() < 1e-6, "{c}");
-        // Sentences all farther than the whole text leave it as it is.
-        assert_eq!(passage_cosine(0.6, [0.4, 0.5].into_iter()), 0.6);
-    }
 
     #[test]
     fn cached_vectors_round_trip_and_a_wrong_size_is_ignored() {

@@ -256,8 +256,8 @@ impl Retriever {
         self
     }
 
-    /// Adds the dense stage: every searched passage, and each sentence of one of two or more, is
-    /// embedded with `embedder` (its file's title line in front), and searches fuse cosine and lexical scores
+    /// Adds the dense stage: every searched passage is embedded with `embedder` (its file's
+    /// title line in front), and searches fuse cosine and lexical scores
     /// ([`crate::retrieval::dense`]).
     pub fn with_embedder(mut self, embedder: std::sync::Arc<crate::embed::Embedder>) -> Retriever {
         let texts: Vec<Option<String>> = (0..self.passages.len())
@@ -269,23 +269,7 @@ impl Retriever {
                 })
             })
             .collect();
-        let sentence_texts: Vec<Vec<String>> = (0..self.passages.len())
-            .map(|i| {
-                let p = &self.passages[i];
-                let spans = crate::text::sentence_spans(&p.text);
-                if !searched(self.pipeline, p) || spans.len() < 2 {
-                    return Vec::new();
-                }
-                spans
-                    .into_iter()
-                    .map(|r| match self.title(i) {
-                        Some(t) => format!("{} {}", t.trim(), p.text[r].trim()),
-                        None => p.text[r].trim().to_string(),
-                    })
-                    .collect()
-            })
-            .collect();
-        self.dense = Some(DenseIndex::build(embedder, &texts, &sentence_texts));
+        self.dense = Some(DenseIndex::build(embedder, &texts));
         self
     }
 
