@@ -166,13 +166,10 @@ pub fn heading_lines(lines: &[String]) -> Vec<bool> {
     let mut marks = vec![false; lines.len()];
     for i in 0..lines.len() {
         let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty());
-        marks[i] = if faq_question(&lines[i]) {
-            // A question of a question-and-answer list heads its answer whatever its
-            // punctuation (`Q. 제습기에서 따뜻한 바람이 나와요.`).
-            next.is_some_and(|l| faq_answer(l))
-        } else {
-            candidate(&lines[i]) && next.is_some_and(|l| !candidate(l))
-        };
+        // A question of a question-and-answer list heads its answer whatever its punctuation
+        // (`Q. 제습기에서 따뜻한 바람이 나와요.` then `A. …`).
+        let faq = faq_question(&lines[i]) && next.is_some_and(|l| faq_answer(l));
+        marks[i] = faq || (candidate(&lines[i]) && next.is_some_and(|l| !candidate(l)));
     }
     marks
 }
@@ -411,12 +408,16 @@ mod tests {
              필터는 여섯 달마다 바꾸십시오. 물로 씻지 마십시오.\nQ. 소음이 큰가요?\n\
              A. 가장 약한 바람에서는 22dB로 조용합니다.\nQ. 바람이 따뜻하게 나와요.\n\
              A: 정상입니다. 압축기의 열이 함께 나옵니다.\nQ. 답이 없는 질문입니다.\n\
-             문장은 이렇게 이어집니다.",
+             문장은 이렇게 이어집니다.\nQ. 표시 없는 답은요?\n\
+             표시 없이 이어지는 답도 그 질문 아래에 있습니다.",
         );
         let lines: Vec<bool> = heading_lines(&f.lines);
         assert_eq!(
             lines,
-            vec![false, true, false, false, true, false, true, false, true, false, false, false],
+            vec![
+                false, true, false, false, true, false, true, false, true, false, false, false,
+                true, false
+            ],
             "the title runs into a heading; key: value lines are items"
         );
         let p = segment_file(&f);
@@ -428,6 +429,8 @@ mod tests {
             by_line(10).context,
             "청정기 설명서\nQ. 바람이 따뜻하게 나와요."
         );
+        // A question without an answer marker after it is a heading as any short line is.
+        assert_eq!(by_line(14).context, "청정기 설명서\nQ. 표시 없는 답은요?");
         assert_eq!(by_line(1).context, "");
         assert!(by_line(5).heading && !by_line(6).heading);
     }
