@@ -153,7 +153,9 @@ const HEADING_MAX: usize = 40;
 /// item (no final `.`, `,`, `:` or `다`, no `key: value`), followed by a line that is not such a
 /// short line itself (so the items of a list are not headings of each other). Titles of
 /// articles, numbered sections (`5. 필터 관리`), articles of a regulation (`제3조(재택근무 일수)`)
-/// and FAQ questions (`Q. …?`) qualify.
+/// and FAQ questions (`Q. …?`) qualify. A question of a question-and-answer list (a line opening
+/// with `Q.`, `질문:`, … followed by one opening with `A.`, `답변:`, …) heads its answer whatever
+/// its punctuation (`Q. 제습기에서 따뜻한 바람이 나와요.`).
 pub fn heading_lines(lines: &[String]) -> Vec<bool> {
     let candidate = |line: &str| {
         let t = line.trim();
@@ -166,8 +168,6 @@ pub fn heading_lines(lines: &[String]) -> Vec<bool> {
     let mut marks = vec![false; lines.len()];
     for i in 0..lines.len() {
         let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty());
-        // A question of a question-and-answer list heads its answer whatever its punctuation
-        // (`Q. 제습기에서 따뜻한 바람이 나와요.` then `A. …`).
         let faq = faq_question(&lines[i]) && next.is_some_and(|l| faq_answer(l));
         marks[i] = faq || (candidate(&lines[i]) && next.is_some_and(|l| !candidate(l)));
     }
