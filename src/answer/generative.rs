@@ -296,6 +296,7 @@ pub(crate) async fn ask(
         r.debug = debug(&g, read.notes);
         return Ok(r);
     }
+    quoted::add_rates(&mut read, g.form.latin_answer.is_some());
     for c in read.citations.iter().filter(|c| !g.emitted.contains(c)) {
         progress(Progress::Citation(c.clone()));
     }

@@ -16,7 +16,7 @@ use super::citations::{passage_citation, tokens, MIN_QUOTE_CHARS};
 use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
-use super::quantity::{english_figures, extract, numeral_len, Measure, Quantity};
+use super::quantity::{english_figures, extract, numeral_len, Measure, Per, Quantity};
 use super::{Citation, Kind, Verdict};
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
@@ -336,6 +336,55 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
     }
 }
 
+/// Gives each figure of a held answer the rate its quote counts it per, when the answer says
+/// none (`50,000원` for `월 5만 원` → `월 50,000원`; `2주` for `2주에 한 번` → `2주에 한 번`): a
+/// figure without its rate reads as another fact. A Korean answer takes the rate's words as the
+/// quote writes them; an English one (`english`) the English words (`a month`). A figure the
+/// quotes count per different periods is left as it is.
+pub fn add_rates(read: &mut Read, english: bool) {
+    let quoted = read
+        .citations
+        .iter()
+        .map(|c| c.quote.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let have = extract(&quoted);
+    let mut answer = read.answer.clone();
+    for q in extract(&read.answer).iter().rev() {
+        if q.rate.is_some() {
+            continue;
+        }
+        let rated: Vec<&Quantity> = have
+            .iter()
+            .filter(|h| h.rate.is_some() && h.same_amount(q) == Some(true))
+            .collect();
+        let Some(first) = rated.first() else {
+            continue;
+        };
+        let Some(r) = first
+            .rate
+            .as_ref()
+            .filter(|_| rated.iter().all(|h| h.per() == first.per()))
+        else {
+            continue;
+        };
+        match (english, r.per) {
+            (true, Per::Every) => answer.insert_str(q.span.start, "every "),
+            (true, per) => answer.insert_str(q.span.end, &format!(" {}", per.english())),
+            (false, _) if r.before => {
+                answer.insert_str(q.span.start, &quoted[r.span.start..first.span.start])
+            }
+            (false, _) => answer.insert_str(q.span.end, &quoted[first.span.end..r.span.end]),
+        }
+    }
+    if answer != read.answer {
+        read.notes.push(format!(
+            "the quote counts the answer's figure per a period or item; written {answer:?}"
+        ));
+        read.answer = answer;
+    }
+}
+
 /// Every sentence of the given passages, in retrieval order, with its passage.
 fn sentences(ctx: &[ContextPassage]) -> impl Iterator<Item = (&ContextPassage, &String)> {
     ctx.iter()
@@ -645,6 +694,39 @@ mod tests {
             ..Read::default()
         };
         assert!(!ground(&mut read, &ctx, &corpus));
+    }
+
+    #[test]
+    fn answers_carry_the_rate_their_quote_gives() {
+        use crate::retrieval::corpus::SourceFile;
+        let text = "회사는 직원에게 월 5만 원의 수당을 지급한다. 필터는 2주에 한 번 씻는다.\n";
+        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", text)]);
+        let p = ctx(text.trim_end());
+        let cite = |q: &str| {
+            sentence_citation(&p, q, &corpus)
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        let with = |answer: &str, quote: &str, english: bool| {
+            let mut read = Read {
+                citations: cite(quote),
+                answer: answer.into(),
+                ..Read::default()
+            };
+            add_rates(&mut read, english);
+            read.answer
+        };
+        let pay = "회사는 직원에게 월 5만 원의 수당을 지급한다.";
+        let filter = "필터는 2주에 한 번 씻는다.";
+        assert_eq!(with("50,000원", pay, false), "월 50,000원");
+        assert_eq!(with("5만 원", pay, true), "5만 원 a month");
+        assert_eq!(with("매달 5만 원", pay, false), "매달 5만 원");
+        assert_eq!(with("수당", pay, false), "수당");
+        assert_eq!(with("3만 원", pay, false), "3만 원");
+        assert_eq!(with("2주", filter, false), "2주에 한 번");
+        assert_eq!(with("2주", filter, true), "every 2주");
+        // A rate that contradicts the quote's is the answer's own (grounding refuses it).
+        assert_eq!(with("연 5만 원", pay, false), "연 5만 원");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! words around the evidence quantity, so that `65억 달러에 … Ampere Computing을 인수` is
 //! recognised as the figure for the same thing as the claim's `Ampere Computing을 100억 달러에
 //! 인수`, while an unrelated amount in the same passage is not. Statuses:
-//! - `match`: a related evidence quantity has the same value (within 1%; dates: shared parts equal);
+//! - `match`: a related evidence quantity has the same value (within 1%; dates: shared parts equal;
+//!   counted per the same period when both say one, `월 5만 원` = `연간 60만 원`);
 //! - `mismatch`: the closely related evidence quantities all have other values;
 //! - `conflicting`: one source matches and another, closely related, gives a different value
 //!   (evidence on both sides: it makes a verdict `disputed`);
@@ -221,7 +222,7 @@ fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>) -> Signal {
     }
     Signal {
         measure: cq.measure,
-        claim_text: claim[cq.span.clone()].to_string(),
+        claim_text: claim[cq.written_span()].to_string(),
         claim_value: cq.value_json(),
         unit: cq.unit.to_string(),
         status,
@@ -229,7 +230,7 @@ fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>) -> Signal {
             .into_iter()
             .take(MAX_EVIDENCE)
             .map(|c| SignalEvidence {
-                text: c.ev.text[c.q.span.clone()].to_string(),
+                text: c.ev.text[c.q.written_span()].to_string(),
                 value: c.q.value_json(),
                 agrees: c.agrees,
                 passage: c.ev.label.to_string(),
@@ -291,6 +292,27 @@ mod tests {
         assert_eq!(s[0].status, Status::Mismatch);
         assert_eq!(s[0].unit, "USD");
         assert!(s[0].evidence.iter().any(|e| e.text == "65억 달러"));
+    }
+
+    #[test]
+    fn figures_are_compared_per_their_period() {
+        let pay = [(
+            "P1",
+            "a.txt",
+            "회사는 재택근무를 하는 직원에게 월 5만 원의 재택근무 수당을 지급한다.",
+        )];
+        let s = check("재택근무 수당은 연 5만 원이다.", &pay);
+        assert_eq!(s[0].status, Status::Mismatch, "{s:?}");
+        assert_eq!(
+            (s[0].claim_text.as_str(), s[0].evidence[0].text.as_str()),
+            ("연 5만 원", "월 5만 원")
+        );
+        let s = check("재택근무 수당은 연간 60만 원이다.", &pay);
+        assert_eq!(s[0].status, Status::Match, "{s:?}");
+        let s = check("재택근무 수당은 매달 5만 원이다.", &pay);
+        assert_eq!(s[0].status, Status::Match, "{s:?}");
+        let s = check("재택근무 수당은 5만 원이다.", &pay);
+        assert_eq!(s[0].status, Status::Match, "{s:?}");
     }
 
     #[test]

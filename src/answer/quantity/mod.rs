@@ -13,8 +13,10 @@
 //! - `scan`: the cursor over the text and reading a number at it (magnitudes, scale words).
 //! - `units`: the words after a number that say what it measures, and their multipliers.
 //! - [`dates`]: dates, possibly partial, and how two compare.
+//! - [`rates`]: what a quantity is counted per (`월 5만 원`, `1건당`, `2주에 한 번`).
 
 pub mod dates;
+pub mod rates;
 mod scan;
 mod units;
 
@@ -23,6 +25,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use dates::{date, DateParts};
+pub use rates::{Per, Rate};
 pub use scan::small_number_word;
 use scan::{amount, magnitude, number, number_word, Scan};
 use units::{duration_unit, unit};
@@ -66,12 +69,53 @@ pub struct Quantity {
     pub unit: &'static str,
     /// Byte range in the text.
     pub span: Range<usize>,
+    /// What it is counted per, when the text says (`월 5만 원`): [`rates`].
+    pub rate: Option<Rate>,
 }
 
 impl Quantity {
     /// Whether two quantities of the same measure and unit have the same value (within 1%; dates:
-    /// every shared part equal). `None` when they cannot be compared.
+    /// every shared part equal), counted per the same period when both say one (a month's
+    /// amount and a year's after conversion; the same figure per another period is another
+    /// value). `None` when they cannot be compared.
     pub fn same_value(&self, other: &Quantity) -> Option<bool> {
+        let (Some(a), Some(b)) = (self.per(), other.per()) else {
+            return self.same_amount(other);
+        };
+        if a == b {
+            return self.same_amount(other);
+        }
+        if let Some(f) = rates::conversion(self.measure, a, b) {
+            let converted = Quantity {
+                value: self.value * f,
+                rate: other.rate.clone(),
+                ..self.clone()
+            };
+            return converted.same_amount(other);
+        }
+        // `연 5만 원` against `월 5만 원`: other facts. Different figures per periods that do not
+        // convert (`하루 8시간`, `주 40시간`) cannot be told apart.
+        match self.same_amount(other) {
+            Some(true) => Some(false),
+            _ => None,
+        }
+    }
+
+    /// What the quantity is counted per, when the text says.
+    pub fn per(&self) -> Option<Per> {
+        self.rate.as_ref().map(|r| r.per)
+    }
+
+    /// The bytes of the quantity with its rate's words (`월 5만 원`), as shown to users.
+    pub fn written_span(&self) -> Range<usize> {
+        match &self.rate {
+            Some(r) => r.span.start.min(self.span.start)..r.span.end.max(self.span.end),
+            None => self.span.clone(),
+        }
+    }
+
+    /// [`Quantity::same_value`] of the figures alone, whatever they are counted per.
+    pub fn same_amount(&self, other: &Quantity) -> Option<bool> {
         if let Some(same) = self.days_as_day(other).or_else(|| other.days_as_day(self)) {
             return Some(same);
         }
@@ -267,8 +311,9 @@ pub fn extract(text: &str) -> Vec<Quantity> {
     while i < text.len() {
         let c = text[i..].chars().next().unwrap_or(' ');
         if starts_here(text, i) {
-            if let Some(q) = quantity_at(text, i) {
+            if let Some(mut q) = quantity_at(text, i) {
                 i = q.span.end.max(i + c.len_utf8());
+                q.rate = rates::rate(text, &q.span, q.measure);
                 out.push(q);
                 continue;
             }
@@ -305,6 +350,7 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
                 date: Some(d),
                 unit: "",
                 span: start..sc.pos,
+                rate: None,
             });
         }
         let (v, digits_only) = {
@@ -406,6 +452,7 @@ fn make(measure: Measure, value: f64, unit: &'static str, span: Range<usize>) ->
         date: None,
         unit,
         span,
+        rate: None,
     }
 }
 
@@ -657,6 +704,34 @@ mod tests {
                 prop_assert!(q.span.start >= end && q.span.end <= s.len());
                 prop_assert!(s.is_char_boundary(q.span.start) && s.is_char_boundary(q.span.end));
                 end = q.span.end;
+            }
+        }
+
+        #[test]
+        fn rates_are_valid_spans_and_compare_symmetrically(
+            parts in prop::collection::vec(
+                prop_oneof![
+                    prop::sample::select(vec![
+                        "월", "연간", "1건당", "하루", " ", "5만 원", "60만 원", "2주", "$9",
+                        "a month", "/월", "에 한 번", "이번 주", "당",
+                    ])
+                    .prop_map(String::from),
+                    "\\PC{0,3}",
+                ],
+                0..10,
+            )
+        ) {
+            let s: String = parts.concat();
+            let qs = extract(&s);
+            for q in &qs {
+                let w = q.written_span();
+                prop_assert!(w.start <= q.span.start && q.span.end <= w.end && w.end <= s.len());
+                prop_assert!(s.is_char_boundary(w.start) && s.is_char_boundary(w.end));
+            }
+            for a in &qs {
+                for b in &qs {
+                    prop_assert_eq!(a.same_value(b), b.same_value(a), "{}", s);
+                }
             }
         }
 
