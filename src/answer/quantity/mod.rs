@@ -313,7 +313,7 @@ pub fn extract(text: &str) -> Vec<Quantity> {
         if starts_here(text, i) {
             if let Some(mut q) = quantity_at(text, i) {
                 i = q.span.end.max(i + c.len_utf8());
-                q.rate = rates::rate(text, &q.span, q.measure);
+                q.rate = rates::rate(text, &q.span, q.measure).or_else(|| days_per(text, &q));
                 out.push(q);
                 continue;
             }
@@ -321,6 +321,16 @@ pub fn extract(text: &str) -> Vec<Quantity> {
         i += c.len_utf8();
     }
     out
+}
+
+/// The rate of a bare Korean day that counts days per a week or year (`주 2일`, `연 15일`): it
+/// is a number of days, not the second of the month. `매월 25일` stays a date.
+fn days_per(text: &str, q: &Quantity) -> Option<Rate> {
+    let d = q.date?;
+    if d.year.is_some() || d.month.is_some() || d.day.is_none() {
+        return None;
+    }
+    rates::rate(text, &q.span, Measure::Count).filter(|r| matches!(r.per, Per::Week | Per::Year))
 }
 
 /// A quantity starting at byte `start`, if one does.
@@ -465,6 +475,10 @@ mod tests {
         let one = |s: &str| extract(s).remove(0);
         let week = one("주 3일까지");
         assert_eq!(one("3 days").same_value(&week), Some(true));
+        // Counted per a week, it is a number of days; a month's day stays a date.
+        assert_eq!(week.per(), Some(Per::Week));
+        assert_eq!(one("연 3일").same_value(&week), Some(false));
+        assert_eq!(one("매월 25일").per(), None);
         assert_eq!(week.same_value(&one("3 days")), Some(true));
         assert_eq!(one("1 day").same_value(&one("1일")), Some(true));
         assert_eq!(one("4 days").same_value(&week), Some(false));

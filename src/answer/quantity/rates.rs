@@ -123,6 +123,11 @@ const NOT_A_RATE_AFTER: &[&str] = &[
     "매",
 ];
 
+/// Words that may stand between a rate and its figure.
+const HEDGES: &[&str] = &[
+    "최대", "최소", "최고", "약", "평균", "총", "up to", "about", "around", "at most", "at least",
+];
+
 /// Counted things before `당` (`1건당`, `인당`, `가구당`), and the periods (`시간당`). `주당` is
 /// left out: it is also per share.
 const PER_WHAT: &[(&str, Per)] = &[
@@ -225,7 +230,16 @@ fn before(text: &str, start: usize) -> Option<Rate> {
     if gap > 1 {
         return None;
     }
-    let head = &head[..head.len() - gap];
+    let mut head = &head[..head.len() - gap];
+    let mut spaced = gap == 1;
+    // `일주일에 최대 60일`, `1명당 최대 1년 6개월`: one hedge between the rate and the figure.
+    if let Some(h) = HEDGES
+        .iter()
+        .find_map(|w| head.strip_suffix(w).and_then(|h| h.strip_suffix(' ')))
+    {
+        head = h;
+        spaced = true;
+    }
     let free_before = |at: usize| !head[..at].chars().next_back().is_some_and(wordy);
     let span = |at: usize| at..start;
     for (word, per) in BEFORE {
@@ -239,7 +253,7 @@ fn before(text: &str, start: usize) -> Option<Rate> {
         if word.chars().count() == 1 && particular_period(&head[..at]) {
             return None;
         }
-        if word.is_ascii() && gap == 0 {
+        if word.is_ascii() && !spaced {
             continue;
         }
         return Some(Rate {
@@ -347,6 +361,9 @@ mod tests {
         assert_eq!(per("매달 9,900원", "9,900원"), Some(Per::Month));
         assert_eq!(per("한 달에 5,000원", "5,000원"), Some(Per::Month));
         assert_eq!(per("a monthly $9", "$9"), Some(Per::Month));
+        assert_eq!(per("자녀 1명당 최대 1년", "1년"), Some(Per::Each));
+        assert_eq!(per("일주일에 최대 60일", "60일"), Some(Per::Week));
+        assert_eq!(per("최대 60일", "60일"), None);
     }
 
     #[test]
