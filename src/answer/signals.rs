@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::quantity::{extract, Measure, Quantity};
+use super::quantity::{extract, Measure, Per, Quantity};
 use crate::retrieval::analyzer::{analyze, Options};
 use crate::retrieval::focus::Focus;
 use crate::retrieval::query::{query_plan_with, PlanOptions};
@@ -70,6 +70,9 @@ pub struct Signal {
     pub claim_text: String,
     pub claim_value: serde_json::Value,
     pub unit: String,
+    /// What the claim's figure is counted per (`월 5만 원`: `month`), when it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per: Option<Per>,
     pub status: Status,
     pub evidence: Vec<SignalEvidence>,
 }
@@ -224,6 +227,7 @@ fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>) -> Signal {
         measure: cq.measure,
         claim_text: claim[cq.written_span()].to_string(),
         claim_value: cq.value_json(),
+        per: cq.per(),
         unit: cq.unit.to_string(),
         status,
         evidence: shown
@@ -307,6 +311,7 @@ mod tests {
             (s[0].claim_text.as_str(), s[0].evidence[0].text.as_str()),
             ("연 5만 원", "월 5만 원")
         );
+        assert_eq!(s[0].per, Some(Per::Year));
         let s = check("재택근무 수당은 연간 60만 원이다.", &pay);
         assert_eq!(s[0].status, Status::Match, "{s:?}");
         let s = check("재택근무 수당은 매달 5만 원이다.", &pay);
