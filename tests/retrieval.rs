@@ -280,9 +280,14 @@ fn score(
 #[test]
 fn every_eval_quote_stands_at_its_line() {
     use factcheck::eval::load_set;
-    let sets = [("eval/extra.jsonl", "seeds")]
-        .into_iter()
-        .chain(OUT_OF_DOMAIN.iter().copied());
+    let sets = [
+        ("eval/extra.jsonl", "seeds"),
+        ("eval/rates.jsonl", "eval/corpora/company"),
+        ("eval/encyclopedia.fresh.jsonl", "eval/corpora/encyclopedia"),
+        ("eval/company.fresh.jsonl", "eval/corpora/company"),
+    ]
+    .into_iter()
+    .chain(OUT_OF_DOMAIN.iter().copied());
     for (set, corpus) in sets {
         let items = load_set(&repo(set)).unwrap();
         assert!(!items.is_empty(), "{set}");
