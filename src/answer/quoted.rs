@@ -8,7 +8,8 @@
 //! given passages that does is cited instead (an answer of two items may draw them from its two
 //! quotes); when neither the quotes together nor any one sentence carries the answer's figures,
 //! the answer is not returned (a number the passages do not hold is the invention users fear
-//! most).
+//! most). A held answer's figure then carries the rate its quote gives it (`월 5만 원`), when
+//! the model left the rate out.
 
 use std::collections::HashSet;
 
