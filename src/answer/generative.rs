@@ -296,6 +296,9 @@ pub(crate) async fn ask(
         r.debug = debug(&g, read.notes);
         return Ok(r);
     }
+    if g.form.latin_answer.is_none() {
+        quoted::figures_as_quoted(&mut read);
+    }
     quoted::add_rates(&mut read, g.form.latin_answer.is_some());
     for c in read.citations.iter().filter(|c| !g.emitted.contains(c)) {
         progress(Progress::Citation(c.clone()));

@@ -2,7 +2,7 @@
 //! case and spacing aside; numbers compared by value (`5,000억 달러`, `5000억 달러` and
 //! `$500 billion` are one amount; `10만 개` and `100,000`; `1446년` and `1446`); English number
 //! words up to twelve read as digits when a reference is scored (`two` and `2`); hedges (`약`,
-//! `about`, `up to`, `less than`) and
+//! `최대`, `about`, `up to`, `less than`) and
 //! parenthesised asides of the reference optional; a list reference (`A, B, C`) needs every
 //! item. Each item's words must each appear in the answer (so Korean particles and word order do
 //! not matter), and each of its quantities must have an equal one in the answer.
@@ -33,6 +33,8 @@ const HEDGES: &[&str] = &[
     "up",
     "to",
     "미만",
+    "최대",
+    "최소",
     "some",
     "the",
     "a",
@@ -346,6 +348,7 @@ mod tests {
     fn units_ranges_and_odd_counts_are_read_as_a_reader_would() {
         assert!(answer_matches("4.5 리터", "4.5L"));
         assert!(answer_matches("6,000Pa", "up to 6,000 Pa"));
+        assert!(answer_matches("150분", "최대 150분"));
         assert!(answer_matches(
             "2 days a week",
             "two (three for pregnant employees)"

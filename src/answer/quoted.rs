@@ -21,7 +21,7 @@ use super::quantity::{english_figures, extract, numeral_len, Measure, Per, Quant
 use super::{Citation, Kind, Verdict};
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
-use crate::text::{char_len, comparable, sentence_spans};
+use crate::text::{char_len, comparable, has_hangul, sentence_spans};
 
 /// The verdict words of the form, and what each means.
 pub const VERDICTS: [(&str, Verdict); 3] = [
@@ -334,6 +334,44 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
                 None => slip(read, &answer, &quoted),
             },
         },
+    }
+}
+
+/// In the answer to a Korean question, a figure the model wrote the English way (`150 minutes`
+/// for `150분`, `$23 billion`) is written as its quote writes it, when a quoted figure has its
+/// value: the answer is in the question's language.
+pub fn figures_as_quoted(read: &mut Read) {
+    let quoted = read
+        .citations
+        .iter()
+        .map(|c| c.quote.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let have = extract(&quoted);
+    let mut answer = read.answer.clone();
+    for q in extract(&read.answer).iter().rev() {
+        let span = q.written_span();
+        let written = &read.answer[span.clone()];
+        let english = written
+            .chars()
+            .any(|c| c.is_ascii_alphabetic() || "$€¥".contains(c));
+        if has_hangul(written) || !english {
+            continue;
+        }
+        let korean = have
+            .iter()
+            .map(|h| &quoted[h.written_span()])
+            .zip(&have)
+            .find(|(text, h)| has_hangul(text) && h.same_value(q) == Some(true));
+        if let Some((text, _)) = korean {
+            answer.replace_range(span, text);
+        }
+    }
+    if answer != read.answer {
+        read.notes.push(format!(
+            "the answer's figures were written the English way; written as the quote has them: {answer:?}"
+        ));
+        read.answer = answer;
     }
 }
 
@@ -728,6 +766,30 @@ mod tests {
         assert_eq!(with("2주", filter, true), "every 2주");
         // A rate that contradicts the quote's is the answer's own (grounding refuses it).
         assert_eq!(with("연 5만 원", pay, false), "연 5만 원");
+    }
+
+    #[test]
+    fn a_korean_answer_writes_its_figures_as_the_quote_does() {
+        use crate::retrieval::corpus::SourceFile;
+        let text = "사용 시간: 최대 150분(일반 흡입 모드)\n";
+        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", text)]);
+        let p = ctx(text.trim_end());
+        let with = |answer: &str| {
+            let mut read = Read {
+                citations: sentence_citation(&p, "사용 시간: 최대 150분", &corpus)
+                    .into_iter()
+                    .collect(),
+                answer: answer.into(),
+                ..Read::default()
+            };
+            figures_as_quoted(&mut read);
+            read.answer
+        };
+        assert_eq!(with("150 minutes"), "150분");
+        assert_eq!(with("최대 150 minutes 동안"), "최대 150분 동안");
+        assert_eq!(with("150분"), "150분");
+        assert_eq!(with("150"), "150");
+        assert_eq!(with("2 hours"), "2 hours");
     }
 
     #[test]
