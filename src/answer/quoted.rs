@@ -192,6 +192,17 @@ pub struct Read {
     pub notes: Vec<String>,
 }
 
+impl Read {
+    /// The quotes of the verified citations, one per line.
+    fn quoted(&self) -> String {
+        self.citations
+            .iter()
+            .map(|c| c.quote.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 /// `answer` without a trailing run of one repeated symbol (`Mathpresso////…`): what a small
 /// model writes when the form does not let it stop yet (an answer that only repeats the
 /// question must go on) and it has nothing to add.
@@ -276,12 +287,7 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
     if answer.is_empty() {
         return !read.citations.is_empty();
     }
-    let quoted = read
-        .citations
-        .iter()
-        .map(|c| c.quote.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let quoted = read.quoted();
     let together = support(&quoted, &answer);
     if together.is_some_and(|s| s >= SUPPORTED) {
         return true;
@@ -341,12 +347,7 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
 /// for `150분`, `$23 billion`) is written as its quote writes it, when a quoted figure has its
 /// value: the answer is in the question's language.
 pub fn figures_as_quoted(read: &mut Read) {
-    let quoted = read
-        .citations
-        .iter()
-        .map(|c| c.quote.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let quoted = read.quoted();
     let have = extract(&quoted);
     let mut answer = read.answer.clone();
     for q in extract(&read.answer).iter().rev() {
@@ -360,10 +361,9 @@ pub fn figures_as_quoted(read: &mut Read) {
         }
         let korean = have
             .iter()
-            .map(|h| &quoted[h.written_span()])
-            .zip(&have)
-            .find(|(text, h)| has_hangul(text) && h.same_value(q) == Some(true));
-        if let Some((text, _)) = korean {
+            .map(|h| (h, &quoted[h.written_span()]))
+            .find(|(h, text)| has_hangul(text) && h.same_value(q) == Some(true));
+        if let Some((_, text)) = korean {
             answer.replace_range(span, text);
         }
     }
@@ -381,12 +381,7 @@ pub fn figures_as_quoted(read: &mut Read) {
 /// quote writes them; an English one (`english`) the English words (`a month`). A figure the
 /// quotes count per different periods is left as it is.
 pub fn add_rates(read: &mut Read, english: bool) {
-    let quoted = read
-        .citations
-        .iter()
-        .map(|c| c.quote.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let quoted = read.quoted();
     let have = extract(&quoted);
     let mut answer = read.answer.clone();
     for q in extract(&read.answer).iter().rev() {

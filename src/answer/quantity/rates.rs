@@ -207,11 +207,6 @@ const EVERY_AFTER: &[&str] = &[
     "마다",
 ];
 
-/// Whether `c` can be part of a word (so a rate word next to it is part of a longer word).
-fn wordy(c: char) -> bool {
-    c.is_alphanumeric()
-}
-
 /// The rate of the quantity of `measure` at `span` of `text`, if one is written around it.
 /// Calendar dates have none.
 pub fn rate(text: &str, span: &Range<usize>, measure: Measure) -> Option<Rate> {
@@ -220,7 +215,10 @@ pub fn rate(text: &str, span: &Range<usize>, measure: Measure) -> Option<Rate> {
     }
     before(text, span.start)
         .or_else(|| after(text, span.end))
-        .or_else(|| (measure == Measure::Duration).then(|| every(text, span.end))?)
+        .or_else(|| match measure {
+            Measure::Duration => every(text, span.end),
+            _ => None,
+        })
 }
 
 /// A rate word ending right before byte `start` (a space between them at most).
@@ -240,7 +238,12 @@ fn before(text: &str, start: usize) -> Option<Rate> {
         head = h;
         spaced = true;
     }
-    let free_before = |at: usize| !head[..at].chars().next_back().is_some_and(wordy);
+    let free_before = |at: usize| {
+        !head[..at]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+    };
     let span = |at: usize| at..start;
     for (word, per) in BEFORE {
         let Some(at) = head.len().checked_sub(word.len()) else {
@@ -269,7 +272,11 @@ fn before(text: &str, start: usize) -> Option<Rate> {
             continue;
         };
         let digits = rest.trim_end_matches(|c: char| c.is_ascii_digit());
-        if !digits.chars().next_back().is_some_and(wordy) {
+        if !digits
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+        {
             return Some(Rate {
                 per: *per,
                 span: span(digits.len()),
