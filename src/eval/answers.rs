@@ -48,6 +48,9 @@ pub struct AnswerItem {
     pub ttft_ms: Option<f64>,
     /// The odds the model gave abstaining over quoting (`ModelDebug::abstain_odds`).
     pub abstain_odds: Option<f32>,
+    /// Why parts of the model's output were not kept or were changed (`ModelDebug::notes`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The whole report.
@@ -120,6 +123,7 @@ pub async fn score_answers(
             Response::Verdict(r) => r.debug.as_ref(),
         };
         let abstain_odds = debug.and_then(|d| d.abstain_odds);
+        let notes = debug.map(|d| d.notes.clone()).unwrap_or_default();
         let (mode, citations) = (response.mode(), response.citations());
         let rejected = response.rejected_citations().count;
         let invalid = citations
@@ -143,6 +147,7 @@ pub async fn score_answers(
             ms,
             ttft_ms: first,
             abstain_odds,
+            notes,
         });
     }
     Ok(report(items, results))

@@ -129,6 +129,9 @@ pub fn answers_text(report: &AnswerReport, verbose: bool) -> String {
                 r.ms / 1000.0,
                 r.answer.replace('\n', " ")
             );
+            for note in &r.notes {
+                let _ = writeln!(out, "       note: {}", note.replace('\n', " "));
+            }
         }
     }
     out
