@@ -211,6 +211,26 @@ async fn streaming_progress_carries_deltas_then_citations() {
     assert_eq!(r.answer, "현금 약 230억 달러, 순자산 약 1,720억 달러");
 }
 
+/// A bare figure copied from its quote is shown with the words that qualify it there.
+#[tokio::test]
+async fn a_bare_figure_takes_its_qualifiers_from_the_quote() {
+    let h = seeds();
+    h.reply("근거: [P1] \"약 230억 달러의 현금과 약 1,720억 달러의 순자산\"\n답: 230억 달러");
+    let r = h
+        .answerer
+        .ask(
+            "3월 말 기준 소프트뱅크의 현금 보유액은 얼마였나?",
+            5,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(!r.abstained, "{:?}", r.debug);
+    assert_eq!(r.answer, "약 230억 달러");
+    let notes = r.debug.unwrap().notes;
+    assert!(notes.iter().any(|n| n.contains("qualifies")), "{notes:?}");
+}
+
 fn two_sources() -> Retriever {
     Retriever::new(Corpus::from_files(vec![
         SourceFile::from_text(

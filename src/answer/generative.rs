@@ -298,6 +298,7 @@ pub(crate) async fn ask(
     }
     if g.form.latin_answer.is_none() {
         quoted::figures_as_quoted(&mut read);
+        quoted::widen_answer(&mut read);
     }
     quoted::add_rates(&mut read, g.form.latin_answer.is_some());
     for c in read.citations.iter().filter(|c| !g.emitted.contains(c)) {

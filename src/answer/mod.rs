@@ -22,6 +22,7 @@ pub mod context;
 pub mod extractive;
 pub mod generative;
 pub mod matching;
+pub mod phrase;
 pub mod pipeline;
 pub mod prompts;
 pub mod quantity;

@@ -9,7 +9,8 @@
 //! quotes); when neither the quotes together nor any one sentence carries the answer's figures,
 //! the answer is not returned (a number the passages do not hold is the invention users fear
 //! most). A held answer's figure then carries the rate its quote gives it (`월 5만 원`), when
-//! the model left the rate out.
+//! the model left the rate out, and a short Korean answer the words that qualify it in its
+//! quote (`생산 종료 후 7년`, [`super::phrase`]).
 
 use std::collections::HashSet;
 
@@ -372,6 +373,27 @@ pub fn figures_as_quoted(read: &mut Read) {
             "the answer's figures were written the English way; written as the quote has them: {answer:?}"
         ));
         read.answer = answer;
+    }
+}
+
+/// A short Korean answer copied from a quote takes the words that qualify it there
+/// ([`super::phrase::widen`]): `7년` → `생산 종료 후 7년`. The first quote holding the answer
+/// decides.
+pub fn widen_answer(read: &mut Read) {
+    let answer = read.answer.trim();
+    let Some(quote) = read
+        .citations
+        .iter()
+        .map(|c| c.quote.as_str())
+        .find(|q| !answer.is_empty() && q.contains(answer))
+    else {
+        return;
+    };
+    if let Some(phrase) = super::phrase::widen(answer, quote) {
+        read.notes.push(format!(
+            "the answer is written with the words its quote qualifies it with: {phrase:?}"
+        ));
+        read.answer = phrase;
     }
 }
 

@@ -1,0 +1,274 @@
+//! A short answer copied from its quote, widened to the phrase the quote gives it: the words
+//! that qualify it on its left (`7년` → `생산 종료 후 7년`, `6시` → `근무일 전날 오후 6시까지`,
+//! `상품권` → `1건당 3만 원 상당의 상품권`) and a bound glued to its end (`까지`, `경`). A small
+//! model answers with the bare figure or noun, which reads as another fact than the source's
+//! (`6시` is not `전날 오후 6시까지`). Only Korean text is read this way: the words taken are
+//! those of the noun phrase the answer ends, up to a word that closes a clause or marks another
+//! part of the sentence (a topic, subject or object particle, a verb ending, punctuation).
+
+use crate::text::char_len;
+
+/// Most characters of an answer that is widened: longer answers already say their phrase.
+const MAX_ANSWER_CHARS: usize = 16;
+/// Most words an answer of its own may have.
+const MAX_ANSWER_WORDS: usize = 3;
+/// Most words taken from the left.
+const MAX_LEFT_WORDS: usize = 4;
+
+/// Last syllables of a word that ends a noun phrase's modifiers: particles (`은`, `를`, `에`,
+/// `로`…) and verb endings (`하고`, `하며`, `되면`, `한`, `된`, `섞어`…). A word ending so
+/// belongs to another part of the sentence.
+const CLOSING: &str = "은는이가을를에도만로와과고며면서다요게지여해한된던난운린진까께랑니어아워";
+
+/// Last syllables that close a word holding a figure (`2030년까지`, `10개월이`, `5명은`).
+const FIGURE_CLOSING: &str = "은는이가을를에도와과로지서다고며면";
+
+/// Particles of more than one syllable whose last one [`CLOSING`] cannot hold (`센터` is a
+/// noun, `때부터` is not).
+const CLOSING_PARTICLES: [&str; 4] = ["부터", "처럼", "마다", "한테"];
+
+/// Words that relate what follows them to a word before (`전년 동기(88억 원) 대비`): taken only
+/// with that word.
+const RELATIONAL: [&str; 4] = ["대비", "기준", "대해", "관련"];
+
+/// Bounds a figure may carry glued to its end (`6시까지`, `40분경`), longest first.
+const BOUNDS: [&str; 11] = [
+    "까지", "부터", "이내", "이상", "이하", "미만", "가량", "경", "쯤", "씩", "째",
+];
+
+/// `answer` widened to its phrase in `quote`, or `None` when the answer is not a short run of
+/// `quote` standing on word boundaries, or the quote adds nothing to it.
+pub fn widen(answer: &str, quote: &str) -> Option<String> {
+    let answer = answer.trim();
+    if answer.is_empty()
+        || char_len(answer) > MAX_ANSWER_CHARS
+        || answer.split_whitespace().count() > MAX_ANSWER_WORDS
+        || answer.contains([',', '、', '·', '/'])
+    {
+        return None;
+    }
+    let at = quote.match_indices(answer).map(|(i, _)| i).find(|&i| {
+        quote[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+    })?;
+    let end = at + answer.len();
+    let mut stop = end + bound(&quote[end..]);
+    let cut = answer.ends_with(|c: char| c.is_ascii_digit())
+        && quote[stop..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric);
+    if cut {
+        // A figure without the rest of its word (`14` of `14건`): the model cut it; left as
+        // written. A particle after a word is not part of it (`10mm의`).
+        return None;
+    }
+    let (start, open) = left(quote, at, quote[stop..].starts_with(')'));
+    if open {
+        // The answer closes the parenthesis of the word it qualifies (`33㎡(약 10평)`).
+        stop += 1;
+    }
+    let phrase = quote[start..stop].trim();
+    (phrase != answer).then(|| phrase.to_string())
+}
+
+/// Where the phrase ending at `at` starts: back over the words that qualify it. Inside
+/// parentheses the words stop at the opening one; the word before it is taken too, with the
+/// whole parenthesis, when it qualifies and the parenthesis closes right after the answer
+/// (`closes`: `33㎡(약 10평)`, not `많았고(응답자의 46%)`). The flag is true when so taken.
+fn left(quote: &str, at: usize, closes: bool) -> (usize, bool) {
+    // Starts of the words taken, nearest first.
+    let mut taken: Vec<(usize, &str)> = Vec::new();
+    let mut rest = &quote[..at];
+    let open = loop {
+        let trimmed = rest.trim_end();
+        // Glued to the answer: only an opening parenthesis is read (`(10평`).
+        let glued = trimmed.len() == rest.len() && !rest.is_empty() && !rest.ends_with('(');
+        if glued || trimmed.is_empty() || taken.len() == MAX_LEFT_WORDS {
+            break false;
+        }
+        let word_start = trimmed
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let word = &trimmed[word_start..];
+        if let Some(p) = word.rfind('(').filter(|&p| !word[p..].contains(')')) {
+            let (before, inner) = (&word[..p], &word[p + 1..]);
+            if !inner.is_empty() {
+                if !qualifies(inner) {
+                    break false;
+                }
+                taken.push((word_start + p + 1, inner));
+            }
+            if closes && qualifies(before) {
+                taken.push((word_start, word));
+                break true;
+            }
+            break false;
+        }
+        if !qualifies(word) {
+            break false;
+        }
+        taken.push((word_start, word));
+        rest = &trimmed[..word_start];
+    };
+    // A word that relates the phrase to one left out (`대비`, `기준`) is left out with it.
+    while !open && taken.last().is_some_and(|(_, w)| RELATIONAL.contains(w)) {
+        taken.pop();
+    }
+    (taken.last().map_or(at, |(i, _)| *i), open)
+}
+
+/// Whether `word` qualifies the phrase after it: a bare noun (`생산`, `전날`), a figure (`3만`,
+/// `1건당`), a genitive (`상당의`), not a word of another part of the sentence.
+fn qualifies(word: &str) -> bool {
+    let Some(last) = word.chars().next_back() else {
+        return false;
+    };
+    if CLOSING_PARTICLES.iter().any(|p| word.ends_with(p)) {
+        return false;
+    }
+    if word.chars().any(|c| c.is_ascii_digit()) {
+        // A figure's unit or magnitude may end in a closing syllable (`3만`, `20일`) or a
+        // sign (`33㎡`, `5%`), not in a particle or a clause's punctuation.
+        return !FIGURE_CLOSING.contains(last) && !",.;:!?\"'”’)".contains(last);
+    }
+    if last == '의' {
+        return true;
+    }
+    crate::text::is_hangul_syllable(last) && !CLOSING.contains(last)
+}
+
+/// Bytes of a bound glued to the answer's end in `after` (`까지` of `까지 그룹웨어…`), or 0.
+fn bound(after: &str) -> usize {
+    BOUNDS
+        .iter()
+        .find(|b| {
+            after.starts_with(*b)
+                && after[b.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric())
+        })
+        .map_or(0, |b| b.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A widened answer is a run of its quote that holds the answer, and adds at most the
+        /// words allowed, a parenthesis and a bound; nothing panics on any text.
+        #[test]
+        fn a_widened_answer_is_a_run_of_the_quote(
+            parts in prop::collection::vec(
+                prop_oneof![
+                    prop::sample::select(vec![
+                        " ", "7년", "생산", "후", "은", "를", "(", ")", "약", "10평", "33㎡",
+                        "까지", "의", ",", "대비", "섞어", "14", "건", "오후 6시",
+                    ])
+                    .prop_map(String::from),
+                    "\\PC{0,3}",
+                ],
+                0..12,
+            ),
+            answer in prop::sample::select(vec!["7년", "10평", "6시", "14", "오후 6시", "생산"]),
+        ) {
+            let quote: String = parts.concat();
+            if let Some(phrase) = widen(answer, &quote) {
+                prop_assert!(quote.contains(phrase.as_str()), "{} / {}", phrase, quote);
+                prop_assert!(phrase.contains(answer));
+                prop_assert!(phrase != answer);
+                let added = phrase.split_whitespace().count() - answer.split_whitespace().count();
+                prop_assert!(added <= MAX_LEFT_WORDS + 1, "{} / {}", phrase, quote);
+            }
+        }
+    }
+
+    #[test]
+    fn figures_take_their_qualifiers() {
+        let q = "재택근무를 하려는 직원은 근무일 전날 오후 6시까지 그룹웨어의 근태 시스템으로 신청하고 팀장의 승인을 받아야 한다.";
+        assert_eq!(widen("6시", q).as_deref(), Some("근무일 전날 오후 6시까지"));
+        let q = "제품 뒷면의 배수구 마개를 빼고 안지름 10mm의 호스를 연결한 뒤, 호스 끝을 낮은 곳에 두십시오.";
+        assert_eq!(widen("10mm", q).as_deref(), Some("안지름 10mm"));
+        let q = "아차사고를 신고한 직원에게는 1건당 3만 원 상당의 상품권을 지급한다.";
+        assert_eq!(
+            widen("상품권", q).as_deref(),
+            Some("1건당 3만 원 상당의 상품권")
+        );
+        let q = "손정의 회장은 4일 오후 2시 40분경 삼성전자 사옥에 도착했다.";
+        assert_eq!(
+            widen("오후 2시 40분", q).as_deref(),
+            Some("4일 오후 2시 40분경")
+        );
+        assert_eq!(
+            widen("사용 면적: 33㎡(약 10평)", "사용 면적: 33㎡(약 10평)"),
+            None
+        );
+        assert_eq!(
+            widen("10평", "사용 면적: 33㎡(약 10평)").as_deref(),
+            Some("33㎡(약 10평)")
+        );
+    }
+
+    #[test]
+    fn other_parts_of_the_sentence_stay_out() {
+        // A topic, an object, a clause ending: nothing to take.
+        let q = "회사는 2022년 배출량을 기준으로 2030년까지 온실가스를 40% 줄이고, 목표를 세웠다.";
+        assert_eq!(widen("40%", q), None);
+        let q = "보안 사고를 발견한 때부터 1시간 안에 정보보안팀에 신고해야 한다.";
+        assert_eq!(widen("1시간", q), None);
+        // Not on a word boundary: `3개월` inside `13개월`.
+        assert_eq!(widen("3개월", "보증은 13개월이다."), None);
+        // Not in the quote, too long, or a list: left alone.
+        assert_eq!(widen("7년", "부품은 5년 동안 보관한다."), None);
+        assert_eq!(widen("OpenAI, 오라클", "전날 OpenAI, 오라클과 함께"), None);
+        assert_eq!(
+            widen(
+                "부품은 생산 종료 후 7년 동안 보관합니다",
+                "부품은 생산 종료 후 7년 동안 보관합니다."
+            ),
+            None
+        );
+        // Inside parentheses: the words stop at the opening one, and the word before it is
+        // taken only when the parenthesis is the answer's own.
+        let q = "재택근무가 더 효율적이라는 답이 많았고(응답자의 46%), 나머지는 같다고 했다.";
+        assert_eq!(widen("46%", q).as_deref(), Some("응답자의 46%"));
+        let q = "제습기: 620억 원(매출 비중 38%, 전년 동기 대비 +14%)";
+        assert_eq!(widen("38%", q).as_deref(), Some("매출 비중 38%"));
+        let q = "1년 동안 1일의 연차 휴가가 생긴다(최대 11일).";
+        assert_eq!(widen("11일", q).as_deref(), Some("최대 11일"));
+        assert_eq!(
+            widen("58%", "회수 1,870대(58%)").as_deref(),
+            Some("1,870대(58%)")
+        );
+        // An answer that ends inside a word was cut by the model: left as it is.
+        assert_eq!(widen("14", "아차사고 제보 14건이 접수되었다."), None);
+        // A figure with a particle closes its phrase too.
+        let q = "그 뒤 2030년까지 1,000명을 뽑는다.";
+        assert_eq!(widen("1,000명", q), None);
+        // A verb before the figure, or a relating word left alone, is not taken.
+        assert_eq!(
+            widen("12자", "영문과 숫자를 섞어 12자 이상으로 정한다."),
+            None
+        );
+        let q = "영업이익률은 전년 동기(5.1%) 대비 35.5% 늘었다.";
+        assert_eq!(widen("35.5%", q), None);
+        let q = "영업이익률은 전년 대비 35.5% 늘었다.";
+        assert_eq!(widen("35.5%", q).as_deref(), Some("전년 대비 35.5%"));
+        // A particle glued to the end is not a bound.
+        let q = "부품은 생산 종료 후 7년을 보관한다.";
+        assert_eq!(widen("7년", q).as_deref(), Some("생산 종료 후 7년"));
+    }
+
+    #[test]
+    fn at_most_four_words_are_taken() {
+        let q = "가 나 하 파 타 카 7년";
+        assert_eq!(widen("7년", q).as_deref(), Some("하 파 타 카 7년"));
+    }
+}
