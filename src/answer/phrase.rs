@@ -65,7 +65,8 @@ pub fn widen(answer: &str, quote: &str) -> Option<String> {
         // written. A particle after a word is not part of it (`10mm의`).
         return None;
     }
-    let (start, open) = left(quote, at, quote[stop..].starts_with(')'));
+    let figure = answer.chars().any(|c| c.is_ascii_digit());
+    let (start, open) = left(quote, at, quote[stop..].starts_with(')'), figure);
     if open {
         // The answer closes the parenthesis of the word it qualifies (`33㎡(약 10평)`).
         stop += 1;
@@ -77,8 +78,9 @@ pub fn widen(answer: &str, quote: &str) -> Option<String> {
 /// Where the phrase ending at `at` starts: back over the words that qualify it. Inside
 /// parentheses the words stop at the opening one; the word before it is taken too, with the
 /// whole parenthesis, when it qualifies and the parenthesis closes right after the answer
-/// (`closes`: `33㎡(약 10평)`, not `많았고(응답자의 46%)`). The flag is true when so taken.
-fn left(quote: &str, at: usize, closes: bool) -> (usize, bool) {
+/// (`closes`: `33㎡(약 10평)`, not `많았고(응답자의 46%)`) and the answer is a `figure`. The flag
+/// is true when so taken.
+fn left(quote: &str, at: usize, closes: bool, figure: bool) -> (usize, bool) {
     // Starts of the words taken, nearest first.
     let mut taken: Vec<(usize, &str)> = Vec::new();
     let mut rest = &quote[..at];
@@ -103,13 +105,16 @@ fn left(quote: &str, at: usize, closes: bool) -> (usize, bool) {
                 }
                 taken.push((word_start + p + 1, inner));
             }
-            if closes && qualifies(before) {
+            // A figure's other form (`33㎡(약 10평)`), not a name's (`정밀공업(폭스콘)`).
+            if closes && figure && qualifies(before) {
                 taken.push((word_start, word));
                 break true;
             }
             break false;
         }
-        if !qualifies(word) {
+        // A date before a name or a noun sets the scene (`4일 서울`); before a figure it is
+        // part of it (`4일 오후 2시`).
+        if !qualifies(word) || (!figure && is_date(word)) {
             break false;
         }
         taken.push((word_start, word));
@@ -140,6 +145,12 @@ fn qualifies(word: &str) -> bool {
         return true;
     }
     crate::text::is_hangul_syllable(last) && !CLOSING.contains(last)
+}
+
+/// Whether `word` is a date or a day (`4일`, `2025년`, `3월`, `15일부터` is not taken anyway).
+fn is_date(word: &str) -> bool {
+    let digits = word.trim_end_matches(['일', '월', '년']);
+    digits.len() < word.len() && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Bytes of a bound glued to the answer's end in `after` (`까지` of `까지 그룹웨어…`), or 0.
@@ -246,6 +257,17 @@ mod tests {
         assert_eq!(
             widen("58%", "회수 1,870대(58%)").as_deref(),
             Some("1,870대(58%)")
+        );
+        // A name's other form in parentheses, and a date before a name, are not taken.
+        assert_eq!(
+            widen("폭스콘", "대만의 훙하이 정밀공업(폭스콘)과 함께"),
+            None
+        );
+        let q = "손정의 회장은 4일 서울 서초구 삼성전자 사옥에서 만났다.";
+        assert_eq!(widen("서울", q), None);
+        assert_eq!(
+            widen("3시", "4일 오후 3시에 만났다.").as_deref(),
+            Some("4일 오후 3시")
         );
         // An answer that ends inside a word was cut by the model: left as it is.
         assert_eq!(widen("14", "아차사고 제보 14건이 접수되었다."), None);
