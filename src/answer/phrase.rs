@@ -18,7 +18,8 @@ const MAX_LEFT_WORDS: usize = 4;
 /// Last syllables of a word that ends a noun phrase's modifiers: particles (`은`, `를`, `에`,
 /// `로`…) and verb endings (`하고`, `하며`, `되면`, `한`, `된`, `섞어`…). A word ending so
 /// belongs to another part of the sentence.
-const CLOSING: &str = "은는이가을를에도만로와과고며면서다요게지여해한된던난운린진까께랑니어아워";
+const CLOSING: &str =
+    "은는이가을를에도만로와과고며면서다요게지여해한된던난운린진까께랑니어아워너려";
 
 /// Last syllables that close a word holding a figure (`2030년까지`, `10개월이`, `5명은`).
 const FIGURE_CLOSING: &str = "은는이가을를에도와과로지서다고며면";
@@ -27,9 +28,9 @@ const FIGURE_CLOSING: &str = "은는이가을를에도와과로지서다고며�
 /// noun, `때부터` is not).
 const CLOSING_PARTICLES: [&str; 4] = ["부터", "처럼", "마다", "한테"];
 
-/// Words that relate what follows them to a word before (`전년 동기(88억 원) 대비`): taken only
-/// with that word.
-const RELATIONAL: [&str; 4] = ["대비", "기준", "대해", "관련"];
+/// Words that relate what follows them to a word before (`전년 동기(88억 원) 대비`, `전라남도
+/// 출신의`): taken only with that word.
+const RELATIONAL: [&str; 5] = ["대비", "기준", "대해", "관련", "출신"];
 
 /// Bounds a figure may carry glued to its end (`6시까지`, `40분경`), longest first.
 const BOUNDS: [&str; 11] = [
@@ -54,7 +55,9 @@ pub fn widen(answer: &str, quote: &str) -> Option<String> {
             .is_none_or(|c| !c.is_alphanumeric())
     })?;
     let end = at + answer.len();
-    let mut stop = end + bound(&quote[end..]);
+    let figure = answer.chars().any(|c| c.is_ascii_digit());
+    // A bound belongs to a figure (`6시까지`), not to a name (`우림까지`).
+    let mut stop = end + if figure { bound(&quote[end..]) } else { 0 };
     let cut = answer.ends_with(|c: char| c.is_ascii_digit())
         && quote[stop..]
             .chars()
@@ -65,7 +68,6 @@ pub fn widen(answer: &str, quote: &str) -> Option<String> {
         // written. A particle after a word is not part of it (`10mm의`).
         return None;
     }
-    let figure = answer.chars().any(|c| c.is_ascii_digit());
     let (start, open) = left(quote, at, quote[stop..].starts_with(')'), figure);
     if open {
         // The answer closes the parenthesis of the word it qualifies (`33㎡(약 10평)`).
@@ -121,7 +123,11 @@ fn left(quote: &str, at: usize, closes: bool, figure: bool) -> (usize, bool) {
         rest = &trimmed[..word_start];
     };
     // A word that relates the phrase to one left out (`대비`, `기준`) is left out with it.
-    while !open && taken.last().is_some_and(|(_, w)| RELATIONAL.contains(w)) {
+    while !open
+        && taken
+            .last()
+            .is_some_and(|(_, w)| RELATIONAL.contains(&w.trim_end_matches('의')))
+    {
         taken.pop();
     }
     (taken.last().map_or(at, |(i, _)| *i), open)
@@ -258,6 +264,14 @@ mod tests {
             widen("58%", "회수 1,870대(58%)").as_deref(),
             Some("1,870대(58%)")
         );
+        // A verb, a relating word cut from its complement, a bound after a name: not taken.
+        let q = "먼지는 대서양을 건너 남아메리카의 아마존 열대 우림까지 날아간다.";
+        assert_eq!(
+            widen("아마존 열대 우림", q).as_deref(),
+            Some("남아메리카의 아마존 열대 우림")
+        );
+        let q = "1896년 무렵 전라남도 출신의 백낙준이 처음 짰다.";
+        assert_eq!(widen("백낙준", q), None);
         // A name's other form in parentheses, and a date before a name, are not taken.
         assert_eq!(
             widen("폭스콘", "대만의 훙하이 정밀공업(폭스콘)과 함께"),

@@ -391,7 +391,7 @@ pub fn widen_answer(read: &mut Read) {
     };
     if let Some(phrase) = super::phrase::widen(answer, quote) {
         read.notes.push(format!(
-            "the answer is written with the words its quote qualifies it with: {phrase:?}"
+            "the answer {answer:?} is written with the words its quote qualifies it with: {phrase:?}"
         ));
         read.answer = phrase;
     }
