@@ -525,7 +525,8 @@ const NOT_PLACES: [Measure; 5] = [
 
 /// Whether `answer`'s figures are of the kind `question` asks for: a question about an area
 /// (`부지 면적은?`) is not answered by an amount of money, one about a number of people
-/// (`How many people live in Busan?`) not by a span of time or a date, one about a place
+/// (`How many people live in Busan?`) not by a span of time, a date or a count of things
+/// (`연간 60만 대`), one about a place
 /// (`Where is the new factory being built?`) not by figures alone that are no place (`8만
 /// 2,000㎡`, the site's area). `Err` names the mismatch. Only these are checked: other measures
 /// are asked loosely (a price question may be answered with a percentage cut). An answer
@@ -558,12 +559,35 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
         return Ok(());
     };
     let figures = extract(answer);
-    if figures.is_empty() || figures.iter().any(|f| f.measure == measure) {
+    let kind = |f: &Quantity| {
+        f.measure == measure && (measure != Measure::Count || !counts_things(answer, f))
+    };
+    if figures.is_empty() || figures.iter().any(kind) {
         return Ok(());
     }
     Err(format!(
         "the question asks for {what}; the answer's figures are not one ({answer:?})"
     ))
+}
+
+/// Counter words of things, not people (`60만 대`, `3개`, `14건`).
+const THING_COUNTERS: [&str; 10] = [
+    "대", "개", "건", "곳", "장", "권", "척", "채", "units", "items",
+];
+
+/// Whether count `f` of `text` is written with a counter of things (`연간 60만 대`): not a
+/// number of people, whatever its measure says.
+fn counts_things(text: &str, f: &Quantity) -> bool {
+    let after = text[f.span.end..].trim_start();
+    let written = &text[f.span.clone()];
+    THING_COUNTERS.iter().any(|c| {
+        written.ends_with(c)
+            || after.starts_with(c)
+                && after[c.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|n| !n.is_alphanumeric() || "의을를이가은는도".contains(n))
+    })
 }
 
 /// The answer with its one unheld figure written as the quotes have it, when that figure is a
@@ -640,6 +664,13 @@ mod tests {
             .contains("people"));
         assert!(fits_question(q, "3.4 million").is_ok());
         assert!(fits_question("부산의 인구는 몇 명인가?", "약 340만 명").is_ok());
+        // A count of things is not a number of people.
+        let q = "신공장 가동에 맞춰 몇 명을 뽑을 계획인가?";
+        assert!(fits_question(q, "연간 60만 대").is_err());
+        assert!(fits_question(q, "3개").is_err());
+        assert!(fits_question(q, "약 300명").is_ok());
+        assert!(fits_question(q, "300").is_ok());
+        assert!(fits_question("How many people attended?", "200 people").is_ok());
     }
 
     #[test]
