@@ -18,7 +18,9 @@ use super::citations::{passage_citation, tokens, MIN_QUOTE_CHARS};
 use super::context::ContextPassage;
 use super::matching::support;
 use super::prompts::NO_ANSWER;
-use super::quantity::{english_figures, extract, numeral_len, Measure, Per, Quantity};
+use super::quantity::{
+    ends_in_thing_counter, english_figures, extract, numeral_len, Measure, Per, Quantity,
+};
 use super::{Citation, Kind, Verdict};
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
@@ -385,7 +387,7 @@ pub fn widen_answer(read: &mut Read) {
         .citations
         .iter()
         .map(|c| c.quote.as_str())
-        .find(|q| !answer.is_empty() && q.contains(answer))
+        .find(|q| q.contains(answer))
     else {
         return;
     };
@@ -560,7 +562,8 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
     };
     let figures = extract(answer);
     let kind = |f: &Quantity| {
-        f.measure == measure && (measure != Measure::Count || !counts_things(answer, f))
+        f.measure == measure
+            && (measure != Measure::Count || !ends_in_thing_counter(&answer[f.span.clone()]))
     };
     if figures.is_empty() || figures.iter().any(kind) {
         return Ok(());
@@ -568,26 +571,6 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
     Err(format!(
         "the question asks for {what}; the answer's figures are not one ({answer:?})"
     ))
-}
-
-/// Counter words of things, not people (`60만 대`, `3개`, `14건`).
-const THING_COUNTERS: [&str; 10] = [
-    "대", "개", "건", "곳", "장", "권", "척", "채", "units", "items",
-];
-
-/// Whether count `f` of `text` is written with a counter of things (`연간 60만 대`): not a
-/// number of people, whatever its measure says.
-fn counts_things(text: &str, f: &Quantity) -> bool {
-    let after = text[f.span.end..].trim_start();
-    let written = &text[f.span.clone()];
-    THING_COUNTERS.iter().any(|c| {
-        written.ends_with(c)
-            || after.starts_with(c)
-                && after[c.len()..]
-                    .chars()
-                    .next()
-                    .is_none_or(|n| !n.is_alphanumeric() || "의을를이가은는도".contains(n))
-    })
 }
 
 /// The answer with its one unheld figure written as the quotes have it, when that figure is a

@@ -28,6 +28,7 @@ use dates::{date, DateParts};
 pub use rates::{Per, Rate};
 pub use scan::small_number_word;
 use scan::{amount, magnitude, number, number_word, Scan};
+pub use units::ends_in_thing_counter;
 use units::{duration_unit, unit};
 
 /// What a quantity measures.

@@ -41,6 +41,14 @@ const COUNTERS: &[(&str, &str)] = &[
     ("units", ""),
 ];
 
+/// Whether `written` (a count as the text writes it) ends in a counter of things (`60만 대`,
+/// `3개`, `12 units`), not of people and not a bare number.
+pub fn ends_in_thing_counter(written: &str) -> bool {
+    COUNTERS
+        .iter()
+        .any(|(c, code)| code.is_empty() && written.ends_with(c))
+}
+
 /// What follows a number: measure, unit and a multiplier applied to the value.
 pub(super) fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     let save = sc.pos;
