@@ -84,6 +84,9 @@ pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage], abstain_bias: f32) 
         },
         latin_answer: english.then(|| KOREAN_MAGNITUDES.into()),
         list: kind == Kind::Question && asks_for_several(input),
+        // Korean answers over Korean passages; a Korean question over English text is
+        // answered in translation.
+        own_words: kind == Kind::Question && !english && ctx.iter().any(|p| has_hangul(&p.text)),
         // Questions only: a claim's no-evidence verdict is a judgement, not an abstention.
         abstain_bias: if kind == Kind::Question {
             abstain_bias

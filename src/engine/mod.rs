@@ -37,7 +37,9 @@ use std::path::{Path, PathBuf};
 pub use constraint::{MarkerConstraint, TokenConstraint, TokenMask, Vocab};
 pub use generate::{ChatMessage, Event, FinishReason, GenerateRequest, SamplingParams, Timings};
 pub use loaded::{LoadedModel, ModelInfo};
-pub use quote_first::{AbstainOdds, Lead, QuoteFirst, QuoteFirstForm, QuoteFirstOutput, Quoted};
+pub use quote_first::{
+    AbstainOdds, Lead, QuoteFirst, QuoteFirstForm, QuoteFirstOutput, Quoted, ANSWER_WORDS,
+};
 pub use score::{ContinuationScore, ScoreItem, ScoreRequest};
 pub use worker::{
     Backend, CandleBackend, EngineConfig, EngineHandle, EngineStatus, Job, JobStream, Work,

@@ -77,7 +77,43 @@ pub struct QuoteFirstForm {
     /// separator such as `,` or `및`) or reaches [`LIST_ROOM`] characters. Asked for the
     /// companies of two quoted sentences, small models name the first sentence's and stop.
     pub list: bool,
+    /// When set, every word of the answer line (a run of letters and digits) is a word of the
+    /// passages or of `echo`, or the start of one (a particle left off: `성에` → `성`), maybe
+    /// with a joining particle after it (`오라클과`), or one of [`ANSWER_WORDS`]. Left free,
+    /// small models garble a copied word (`성이 제거 중` for `성에 제거 중`), glue on letters of
+    /// no word (`도읍0`, `고구려的人`) or write a figure another way (`180,000` for `18만 명`).
+    /// For answers in the passages' language: an English answer over Korean passages translates.
+    pub own_words: bool,
 }
+
+/// Words an answer line held to [`QuoteFirstForm::own_words`] may use whatever the passages
+/// say: yes and no, and the words that join the items of a list.
+pub const ANSWER_WORDS: [&str; 16] = [
+    "예",
+    "네",
+    "아니요",
+    "아니오",
+    "아니다",
+    "및",
+    "또는",
+    "그리고",
+    "약",
+    "각각",
+    "모두",
+    "총",
+    "yes",
+    "no",
+    "and",
+    "or",
+];
+
+/// Particles that may follow a word of [`QuoteFirstForm::own_words`] when they join the items
+/// of a list (`오라클과 소프트뱅크`).
+const JOINING_PARTICLES: [&str; 2] = ["와", "과"];
+
+/// Characters that are not letters or digits but may be split across tokens: their first
+/// bytes at the end of an answer line are not a word begun.
+const SPLIT_MARKS: &str = "·“”‘’–—…㎡㎥㎞㎏、「」『』《》〈〉";
 
 /// Characters after which a list answer may end with a single item.
 pub const LIST_ROOM: usize = 40;
@@ -188,6 +224,91 @@ pub struct QuoteFirst {
     answer_tokens: Option<AnswerTokens>,
     /// The form's `echo`, lower-cased once.
     echo: String,
+    /// For [`QuoteFirstForm::own_words`]: its tables, built on the first answer step.
+    own_words: Option<OwnWords>,
+}
+
+/// The tables of [`QuoteFirstForm::own_words`].
+#[derive(Debug, Clone)]
+struct OwnWords {
+    /// Every byte prefix of the words the answer line may use.
+    starts: HashSet<Vec<u8>>,
+    /// By a piece's first token id ([`PieceIndex`](super::constraint::PieceIndex) order): the
+    /// length of its first word part (the bytes before its first character that is no letter
+    /// or digit; all of it when it has none), or `None` when the rest of the piece, from that
+    /// character on, holds a word no answer may use (it is never allowed). Built once, so a
+    /// step checks only the part of each piece that meets the word being written.
+    heads: Vec<Option<usize>>,
+}
+
+impl OwnWords {
+    fn new(form: &QuoteFirstForm, vocab: &Vocab) -> OwnWords {
+        let texts = form
+            .passages
+            .iter()
+            .map(|(_, text)| text.as_str())
+            .chain([form.echo.as_str()])
+            .chain(ANSWER_WORDS);
+        let mut starts = HashSet::new();
+        for text in texts {
+            for word in text.split(|c: char| !c.is_alphanumeric()) {
+                // After a figure's digits, its unit or counter (`만` of `18만`).
+                let unit = word.trim_start_matches(|c: char| c.is_ascii_digit());
+                for w in [unit.to_string(), unit.to_lowercase()] {
+                    for end in 1..=w.len() {
+                        starts.insert(w.as_bytes()[..end].to_vec());
+                    }
+                }
+            }
+        }
+        let mut heads = vec![None; vocab.len()];
+        for (piece, ids) in &vocab.by_bytes().ids {
+            let head = last_word_end(piece);
+            let rest_ok = head == piece.len() || words_allowed(&piece[head..], &starts);
+            if let (true, Some(&id)) = (rest_ok, ids.first()) {
+                if let Some(h) = heads.get_mut(id as usize) {
+                    *h = Some(head);
+                }
+            }
+        }
+        OwnWords { starts, heads }
+    }
+
+    /// Whether a piece may follow `word`, the last word of the line so far (whole characters);
+    /// `word_done` is whether `word` may end there (the same for every piece that ends it).
+    fn allows(
+        &self,
+        word: &[u8],
+        word_done: bool,
+        piece: &[u8],
+        first_id: u32,
+        buf: &mut Vec<u8>,
+    ) -> bool {
+        let Some(Some(head)) = self.heads.get(first_id as usize).copied() else {
+            return false;
+        };
+        if head == 0 {
+            return word_done;
+        }
+        buf.clear();
+        buf.extend_from_slice(word);
+        buf.extend_from_slice(&piece[..head]);
+        word_allowed(buf, head < piece.len(), &self.starts)
+    }
+}
+
+/// Where the first word part of `piece` ends: at its first whole character that is no letter
+/// or digit, or at its end.
+fn last_word_end(piece: &[u8]) -> usize {
+    let valid = match std::str::from_utf8(piece) {
+        Ok(s) => s.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    std::str::from_utf8(&piece[..valid])
+        .unwrap_or_default()
+        .char_indices()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(piece.len(), |(i, _)| i)
 }
 
 /// Tokens the answer line treats apart.
@@ -498,6 +619,99 @@ impl QuoteFirstForm {
     }
 }
 
+/// Characters at the end of an answer line that, written earlier in it too, show it repeating
+/// itself.
+const REPEATED_CHARS: usize = 12;
+
+/// Whether the answer line so far ends with a run of [`REPEATED_CHARS`] characters it already
+/// holds: a small model kept from ending where it wanted (an answer that only echoes the
+/// question, a word not in the passages) may loop over the question's words until the token
+/// limit (`공기청정기 E3 표시가 뜨는 건 물이 부족하면 … 공기청정기 E3 표시가 뜨는 건`).
+fn starts_over(line: &str) -> bool {
+    let Some((cut, _)) = line.char_indices().rev().nth(REPEATED_CHARS - 1) else {
+        return false;
+    };
+    let (before, end) = line.split_at(cut);
+    end.trim().chars().count() >= REPEATED_CHARS / 2 && before.contains(end)
+}
+
+/// The last word of an answer line: its bytes after the last character that is no letter or
+/// digit, with the unfinished character at its end, if any.
+fn last_word(b: &[u8]) -> &[u8] {
+    let valid = match std::str::from_utf8(b) {
+        Ok(s) => s.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    let text = std::str::from_utf8(&b[..valid]).unwrap_or_default();
+    let start = text
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &b[start..]
+}
+
+/// Whether `w`, a word of an answer line, is one that `starts` ([`OwnWords::starts`])
+/// allows: the start of an allowed word, maybe followed by a joining particle (when `done`,
+/// the whole particle; while the word is being written, its start).
+fn word_allowed(w: &[u8], done: bool, starts: &HashSet<Vec<u8>>) -> bool {
+    // Digits are free (figures are checked against the passages when the answer is read);
+    // what follows them is a word: a unit or counter (`18만`, `3월`).
+    let digits = w.iter().take_while(|b| b.is_ascii_digit()).count();
+    let w = &w[digits..];
+    if w.is_empty() || starts.contains(w) {
+        return true;
+    }
+    // A word and the part of a joining particle written after it.
+    JOINING_PARTICLES.iter().any(|p| {
+        let p = p.as_bytes();
+        (1..=p.len().min(w.len().saturating_sub(1))).any(|n| {
+            let (word, particle) = w.split_at(w.len() - n);
+            let written = if done {
+                particle == p
+            } else {
+                p.starts_with(particle)
+            };
+            written && starts.contains(word)
+        })
+    })
+}
+
+/// Whether every word of `b` (the last word of an answer line so far, then a token) is one
+/// that `starts` allows ([`QuoteFirstForm::own_words`]). An unfinished character after the
+/// last word's end may be the start of a word or of one of [`SPLIT_MARKS`].
+fn words_allowed(b: &[u8], starts: &HashSet<Vec<u8>>) -> bool {
+    let valid = match std::str::from_utf8(b) {
+        Ok(s) => s.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    let text = std::str::from_utf8(&b[..valid]).unwrap_or_default();
+    let mut word_start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_alphanumeric(), word_start) {
+            (true, None) => word_start = Some(i),
+            (false, Some(s)) => {
+                if !word_allowed(&b[s..i], true, starts) {
+                    return false;
+                }
+                word_start = None;
+            }
+            _ => {}
+        }
+    }
+    let tail = &b[valid..];
+    match word_start {
+        Some(s) => word_allowed(&b[s..], false, starts),
+        None if tail.is_empty() => true,
+        None => {
+            starts.contains(tail)
+                || SPLIT_MARKS
+                    .chars()
+                    .any(|c| c.to_string().as_bytes().starts_with(tail))
+        }
+    }
+}
+
 /// Whether every word of `answer` (lower-cased, punctuation trimmed) occurs in `echo` (already
 /// lower-cased).
 fn echoes(answer: &str, echo: &str) -> bool {
@@ -522,6 +736,7 @@ impl QuoteFirst {
             form,
             odds: AbstainOdds::default(),
             answer_tokens: None,
+            own_words: None,
         }
     }
 
@@ -729,8 +944,23 @@ impl TokenConstraint for QuoteFirst {
                     Err(e) => &typed[e.valid_up_to()..],
                 };
                 self.answer_tokens(vocab);
+                if started && std::str::from_utf8(&typed).is_ok_and(starts_over) {
+                    // Only the end of the line: a line that repeats itself says nothing more.
+                    let t = self.answer_tokens.as_ref()?;
+                    let mut end = t.newline.clone();
+                    end.extend(vocab.eos_ids());
+                    return Some(TokenMask::Allow(end));
+                }
+                if self.form.own_words && self.own_words.is_none() {
+                    self.own_words = Some(OwnWords::new(&self.form, vocab));
+                }
                 let (Some(t), form) = (&self.answer_tokens, &self.form) else {
                     return None;
+                };
+                let own = self.own_words.as_ref().filter(|_| form.own_words);
+                let word = last_word(&typed);
+                let held = |piece: &[u8]| {
+                    own.is_none_or(|o| words_allowed(&[word, piece].concat(), &o.starts))
                 };
                 let latin = form.latin_answer.as_deref();
                 let quoted: Vec<&str> = out.quotes.iter().map(|q| q.text.as_str()).collect();
@@ -745,7 +975,18 @@ impl TokenConstraint for QuoteFirst {
                 if !tail.is_empty() {
                     // Only the rest of that character; a foreign one rather than none (a
                     // character's first bytes do not tell its script).
-                    let rest: Vec<u32> = t.fragments.iter().filter(fits).copied().collect();
+                    let rest: Vec<u32> = t
+                        .fragments
+                        .iter()
+                        .filter(fits)
+                        .filter(|id| held(vocab.bytes(**id)))
+                        .copied()
+                        .collect();
+                    let rest = if rest.is_empty() {
+                        t.fragments.iter().filter(fits).copied().collect()
+                    } else {
+                        rest
+                    };
                     return Some(TokenMask::Allow(if rest.is_empty() {
                         t.fragments.iter().filter(valid).copied().collect()
                     } else {
@@ -754,6 +995,7 @@ impl TokenConstraint for QuoteFirst {
                 }
                 let mut deny = t.brackets.clone();
                 deny.extend(t.fragments.iter().filter(|id| !fits(id)));
+
                 if latin.is_some() {
                     // Outside a name, only a token that opens one may hold other letters.
                     let named = in_name(&typed);
@@ -770,7 +1012,33 @@ impl TokenConstraint for QuoteFirst {
                     deny.extend(&t.newline);
                     deny.extend(vocab.eos_ids());
                 }
-                Some(TokenMask::Deny(deny))
+                let Some(own) = own else {
+                    return Some(TokenMask::Deny(deny));
+                };
+                // Held to the passages' words, most tokens are out: the mask lists those in.
+                let denied: HashSet<u32> = deny.into_iter().collect();
+                let mut buf = Vec::new();
+                let word_done = word_allowed(word, true, &own.starts);
+                let mut allow: Vec<u32> = vocab
+                    .by_bytes()
+                    .ids
+                    .iter()
+                    .filter(|(piece, ids)| {
+                        ids.first()
+                            .is_some_and(|&id| own.allows(word, word_done, piece, id, &mut buf))
+                    })
+                    .flat_map(|(_, ids)| ids)
+                    .filter(|id| !denied.contains(id))
+                    .copied()
+                    .collect();
+                allow.extend(
+                    vocab
+                        .eos_ids()
+                        .into_iter()
+                        .filter(|id| !denied.contains(id)),
+                );
+                allow.sort_unstable();
+                Some(TokenMask::Allow(allow))
             }
             State::End => Some(TokenMask::Allow(vocab.eos_ids())),
             State::Broken => None,
@@ -937,6 +1205,7 @@ mod tests {
             latin_answer: None,
             abstain_bias: 0.0,
             list: false,
+            own_words: false,
         }
     }
 
@@ -1032,6 +1301,74 @@ mod tests {
         assert!(t.contains(&Vec::new()) && t.contains(&b"\n".to_vec()));
         let t = allowed_texts(&mut c, "근거: [P1] \"애리조나\"\n답: 애리조나\n", &[], &v);
         assert_eq!(t, vec![Vec::<u8>::new()]);
+    }
+
+    #[test]
+    fn an_answer_in_own_words_uses_the_passages_words() {
+        let v = vocab();
+        let mut f = form();
+        f.own_words = true;
+        f.echo = "값은?".into();
+        let mut c = QuoteFirst::new(f);
+        let g = "근거: [P1] \"애리조나\"\n답: ";
+        let t = allowed_texts(&mut c, g, &[], &v);
+        // Words of the passages and their starts (`애리조나` of `애리조나주에`), yes and no.
+        for w in [
+            "애리조나",
+            "미국",
+            "서울",
+            " 1",
+            "5",
+            "값은",
+            "3",
+            "x",
+            "한다",
+        ] {
+            assert_eq!(
+                t.contains(&w.as_bytes().to_vec()),
+                !["x", "한다"].contains(&w),
+                "{w}"
+            );
+        }
+        // A word begun goes on only as a passage's word does: `서울에`, not `서울다`.
+        let t = allowed_texts(&mut c, &format!("{g}서울"), &[], &v);
+        assert!(t.contains(&"에".as_bytes().to_vec()) && !t.contains(&"다".as_bytes().to_vec()));
+        assert!(t.contains(&Vec::new()) && t.contains(&b"\n".to_vec()));
+        // Digits are free (figures are checked when the answer is read), and what follows
+        // them is a word: `3다` as `1.5다` is, not `서울5` or `x3`.
+        let t = allowed_texts(&mut c, &format!("{g}1."), &[], &v);
+        assert!(t.contains(&b"5".to_vec()) && t.contains(&b"3".to_vec()));
+        let t = allowed_texts(&mut c, &format!("{g}3"), &[], &v);
+        assert!(t.contains(&"다".as_bytes().to_vec()) && !t.contains(&b"x".to_vec()));
+        let t = allowed_texts(&mut c, &format!("{g}서울"), &[], &v);
+        assert!(!t.contains(&b"5".to_vec()));
+        // A character split across tokens: the first byte of `주` only where a word goes on
+        // with it (`애리조나주에`).
+        let han = "주".as_bytes();
+        let t = allowed_texts(&mut c, &format!("{g}애리조나"), &[], &v);
+        assert!(t.contains(&han[..1].to_vec()));
+        let t = allowed_texts(&mut c, &format!("{g}애리조나"), &han[..1], &v);
+        assert_eq!(t, vec![han[1..].to_vec()]);
+        // `미국주` is no word, but the first byte may still begin `와` (a joining particle).
+        let t = allowed_texts(&mut c, &format!("{g}미국"), &[], &v);
+        assert!(t.contains(&han[..1].to_vec()) && !t.contains(&"주".as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn a_line_that_repeats_itself_ends() {
+        assert!(!starts_over("물이 부족하면 가습이 멈춥니다"));
+        assert!(starts_over(
+            "물이 부족하면 공기청정기 E3 표시가 뜨는 건 물이 부족하면 공기청정기 E3"
+        ));
+        assert!(!starts_over("1,000, 2,000"));
+        // Spaces and marks alone are no repetition.
+        assert!(!starts_over("a            b            "));
+        let v = vocab();
+        let mut c = QuoteFirst::new(form());
+        let g =
+            "근거: [P1] \"애리조나\"\n답: 미국 애리조나주에 설립한다 미국 애리조나주에 설립한다";
+        let t = allowed_texts(&mut c, g, &[], &v);
+        assert_eq!(t, vec![Vec::new(), b"\n".to_vec()]);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! judges it), every citation is verified, an unanswerable question abstains (the model's own
 //! call: the question matches the corpus's `Arizona`), an English question gets an English
 //! answer, and a claim gets its label; where the model chose to quote, the odds it gave
-//! abstaining were measured. What random weights and scripted backends cannot show.
+//! abstaining were measured, and a Korean answer is made of its passages' words. What random
+//! weights and scripted backends cannot show.
 
 use std::sync::Arc;
 
@@ -24,6 +25,31 @@ fn answerer() -> Option<Answerer> {
         engine,
         Prompts::builtin(),
     ))
+}
+
+/// The words of `answer` that are not the start of a word of `texts` (digits aside, as the
+/// answer line's constraint reads them) nor one of its free words.
+fn foreign_words<'a>(answer: &'a str, texts: &[&str]) -> Vec<&'a str> {
+    let split = |t: &'a str| {
+        t.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+    };
+    let known: Vec<&str> = texts
+        .iter()
+        .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
+        .map(|w| w.trim_start_matches(|c: char| c.is_ascii_digit()))
+        .chain(factcheck::engine::ANSWER_WORDS)
+        .collect();
+    split(answer)
+        .filter(|w| {
+            let w = w.trim_start_matches(|c: char| c.is_ascii_digit());
+            let w = w
+                .strip_suffix(['와', '과'])
+                .filter(|s| !s.is_empty())
+                .unwrap_or(w);
+            !w.is_empty() && !known.iter().any(|k| k.starts_with(w))
+        })
+        .collect()
 }
 
 fn run(a: &Answerer, request: Request) -> Response {
@@ -61,6 +87,14 @@ fn a_real_model_answers_cites_abstains_and_judges() {
         eprintln!("{question} -> {} {:?}", r.answer, r.debug);
         if r.abstained || !answer_matches(&r.answer, reference) || r.citations.is_empty() {
             problems.push(format!("{question}: {:?} (want {reference})", r.answer));
+        }
+        // In the passages' words: no garbled copy, no letters glued on.
+        let texts: Vec<&str> = r.passages.iter().map(|p| p.text.as_str()).collect();
+        let foreign = foreign_words(&r.answer, &[texts, vec![question]].concat());
+        if !foreign.is_empty() {
+            problems.push(format!(
+                "{question}: {foreign:?} are no words of the passages"
+            ));
         }
         for c in &r.citations {
             if verify_citation(corpus, c).is_err() {
