@@ -945,9 +945,19 @@ impl TokenConstraint for QuoteFirst {
                 };
                 self.answer_tokens(vocab);
                 if started && std::str::from_utf8(&typed).is_ok_and(starts_over) {
-                    // Only the end of the line: a line that repeats itself says nothing more.
+                    // Only the end of the line (a line break with nothing but spaces before
+                    // it): a line that repeats itself says nothing more.
                     let t = self.answer_tokens.as_ref()?;
-                    let mut end = t.newline.clone();
+                    let mut end: Vec<u32> = t
+                        .newline
+                        .iter()
+                        .filter(|&&id| {
+                            let b = vocab.bytes(id);
+                            let at = b.iter().position(|&c| c == b'\n').unwrap_or(b.len());
+                            b[..at].iter().all(u8::is_ascii_whitespace)
+                        })
+                        .copied()
+                        .collect();
                     end.extend(vocab.eos_ids());
                     return Some(TokenMask::Allow(end));
                 }
