@@ -233,8 +233,7 @@ pub struct QuoteFirst {
 struct OwnWords {
     /// Every byte prefix of the words the answer line may use.
     starts: HashSet<Vec<u8>>,
-    /// By a piece's first token id ([`PieceIndex`](super::constraint::PieceIndex) order): the
-    /// length of its first word part (the bytes before its first character that is no letter
+    /// By the first token id of each piece of [`Vocab::by_bytes`]: the length of its first word part (the bytes before its first character that is no letter
     /// or digit; all of it when it has none), or `None` when the rest of the piece, from that
     /// character on, holds a word no answer may use (it is never allowed). Built once, so a
     /// step checks only the part of each piece that meets the word being written.
@@ -300,12 +299,7 @@ impl OwnWords {
 /// Where the first word part of `piece` ends: at its first whole character that is no letter
 /// or digit, or at its end.
 fn last_word_end(piece: &[u8]) -> usize {
-    let valid = match std::str::from_utf8(piece) {
-        Ok(s) => s.len(),
-        Err(e) => e.valid_up_to(),
-    };
-    std::str::from_utf8(&piece[..valid])
-        .unwrap_or_default()
+    whole_chars(piece)
         .char_indices()
         .find(|(_, c)| !c.is_alphanumeric())
         .map_or(piece.len(), |(i, _)| i)
@@ -351,12 +345,7 @@ fn script(c: char) -> u32 {
 /// Whether the whole characters of `b` (a UTF-8 prefix) hold a letter of a script that is not
 /// Latin and not in `scripts`.
 fn foreign_prefix(b: &[u8], scripts: &HashSet<u32>) -> bool {
-    let valid = match std::str::from_utf8(b) {
-        Ok(s) => s.len(),
-        Err(e) => e.valid_up_to(),
-    };
-    std::str::from_utf8(&b[..valid])
-        .unwrap_or_default()
+    whole_chars(b)
         .chars()
         .any(|c| c.is_alphabetic() && script(c) != 0 && !scripts.contains(&script(c)))
 }
@@ -638,12 +627,7 @@ fn starts_over(line: &str) -> bool {
 /// The last word of an answer line: its bytes after the last character that is no letter or
 /// digit, with the unfinished character at its end, if any.
 fn last_word(b: &[u8]) -> &[u8] {
-    let valid = match std::str::from_utf8(b) {
-        Ok(s) => s.len(),
-        Err(e) => e.valid_up_to(),
-    };
-    let text = std::str::from_utf8(&b[..valid]).unwrap_or_default();
-    let start = text
+    let start = whole_chars(b)
         .char_indices()
         .rev()
         .find(|(_, c)| !c.is_alphanumeric())
@@ -681,11 +665,7 @@ fn word_allowed(w: &[u8], done: bool, starts: &HashSet<Vec<u8>>) -> bool {
 /// that `starts` allows ([`QuoteFirstForm::own_words`]). An unfinished character after the
 /// last word's end may be the start of a word or of one of [`SPLIT_MARKS`].
 fn words_allowed(b: &[u8], starts: &HashSet<Vec<u8>>) -> bool {
-    let valid = match std::str::from_utf8(b) {
-        Ok(s) => s.len(),
-        Err(e) => e.valid_up_to(),
-    };
-    let text = std::str::from_utf8(&b[..valid]).unwrap_or_default();
+    let text = whole_chars(b);
     let mut word_start = None;
     for (i, c) in text.char_indices() {
         match (c.is_alphanumeric(), word_start) {
@@ -699,7 +679,7 @@ fn words_allowed(b: &[u8], starts: &HashSet<Vec<u8>>) -> bool {
             _ => {}
         }
     }
-    let tail = &b[valid..];
+    let tail = &b[text.len()..];
     match word_start {
         Some(s) => word_allowed(&b[s..], false, starts),
         None if tail.is_empty() => true,
@@ -967,7 +947,7 @@ impl TokenConstraint for QuoteFirst {
                 let (Some(t), form) = (&self.answer_tokens, &self.form) else {
                     return None;
                 };
-                let own = self.own_words.as_ref().filter(|_| form.own_words);
+                let own = self.own_words.as_ref();
                 let word = last_word(&typed);
                 let held = |piece: &[u8]| {
                     own.is_none_or(|o| words_allowed(&[word, piece].concat(), &o.starts))
@@ -983,29 +963,25 @@ impl TokenConstraint for QuoteFirst {
                     valid(id) && !foreign_prefix(&b, &t.scripts)
                 };
                 if !tail.is_empty() {
-                    // Only the rest of that character; a foreign one rather than none (a
+                    // Only the rest of that character: one that keeps the line in the
+                    // passages' words (own words) and in known scripts when there is one, then
+                    // one of a known script, else a foreign one rather than none (a
                     // character's first bytes do not tell its script).
-                    let rest: Vec<u32> = t
-                        .fragments
-                        .iter()
-                        .filter(fits)
-                        .filter(|id| held(vocab.bytes(**id)))
-                        .copied()
-                        .collect();
-                    let rest = if rest.is_empty() {
-                        t.fragments.iter().filter(fits).copied().collect()
-                    } else {
-                        rest
+                    let in_words = |id: &&u32| fits(id) && held(vocab.bytes(**id));
+                    let pick = |keep: &dyn Fn(&&u32) -> bool| -> Vec<u32> {
+                        t.fragments.iter().filter(keep).copied().collect()
                     };
-                    return Some(TokenMask::Allow(if rest.is_empty() {
-                        t.fragments.iter().filter(valid).copied().collect()
-                    } else {
-                        rest
-                    }));
+                    let mut rest = pick(&in_words);
+                    if rest.is_empty() {
+                        rest = pick(&fits);
+                    }
+                    if rest.is_empty() {
+                        rest = pick(&valid);
+                    }
+                    return Some(TokenMask::Allow(rest));
                 }
                 let mut deny = t.brackets.clone();
                 deny.extend(t.fragments.iter().filter(|id| !fits(id)));
-
                 if latin.is_some() {
                     // Outside a name, only a token that opens one may hold other letters.
                     let named = in_name(&typed);
