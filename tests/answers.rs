@@ -24,10 +24,14 @@ struct Harness {
 
 impl Harness {
     fn new(retriever: Retriever) -> Harness {
+        Harness::with_model(retriever, FakeModel::new(Script::Queue))
+    }
+
+    fn with_model(retriever: Retriever, model: FakeModel) -> Harness {
         let model = FakeModel {
             chunk: 3,
             prompt_tokens: 42,
-            ..FakeModel::new(Script::Queue)
+            ..model
         };
         let probe = model.probe.clone();
         let engine = EngineHandle::with_loader(EngineConfig::default(), move || {
@@ -159,6 +163,34 @@ async fn the_sentinel_and_uncited_answers_abstain() {
     let r = h.answerer.ask(Q_CASH, 5, &mut |_| {}).await.unwrap();
     assert!(r.abstained && r.citations.is_empty());
     assert_eq!(r.rejected_citations.count, 1);
+}
+
+#[test]
+fn small_models_must_be_surer_before_they_abstain_unless_told_otherwise() {
+    let sized = |parameters| {
+        let model = FakeModel {
+            parameters,
+            ..FakeModel::new(Script::Queue)
+        };
+        Harness::with_model(common::seed_retriever(), model).answerer
+    };
+    let small = sized(494_000_000);
+    assert_eq!(
+        small.abstain_bias(),
+        factcheck::answer::pipeline::SMALL_MODEL_ABSTAIN_BIAS
+    );
+    assert_eq!(sized(1_540_000_000).abstain_bias(), 0.0);
+    let told = small.with_config(factcheck::answer::AnswerConfig {
+        abstain_bias: Some(-1.5),
+        ..Default::default()
+    });
+    assert_eq!(told.abstain_bias(), -1.5);
+    let none = Answerer::new(
+        Arc::new(common::seed_retriever()),
+        EngineHandle::none(),
+        Prompts::builtin(),
+    );
+    assert_eq!(none.abstain_bias(), 0.0);
 }
 
 #[tokio::test]

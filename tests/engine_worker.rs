@@ -70,7 +70,8 @@ fn status_goes_loading_then_ready_and_jobs_wait_for_nothing() {
         EngineStatus::Ready {
             name: "fake".into(),
             architecture: "fake".into(),
-            context_length: 100
+            context_length: 100,
+            parameters: 1_500_000_000,
         }
     );
     let mut s = h.submit(req(3)).unwrap();

@@ -139,7 +139,7 @@ async fn attempt(
         Kind::Claim => a.config().max_check_tokens,
     };
     let max_tokens = req.max_tokens;
-    let form = quoted::form(kind, input, ctx, a.config().abstain_bias);
+    let form = quoted::form(kind, input, ctx, a.abstain_bias());
     let constraint = QuoteFirst::new(form.clone());
     let odds = constraint.abstain_odds();
     req.constraint = Some(Box::new(constraint));
@@ -253,6 +253,7 @@ fn debug(g: &Generated, notes: Vec<String>) -> Option<ModelDebug> {
         output: g.text.clone(),
         prompt_tokens: g.timings.as_ref().map(|t| t.prompt_tokens),
         abstain_odds: g.abstain_odds,
+        abstain_bias: g.abstain_odds.map(|_| g.form.abstain_bias),
         notes,
     })
 }

@@ -242,8 +242,11 @@ pub struct ModelDebug {
     /// Tokens in the prompt.
     pub prompt_tokens: Option<usize>,
     /// The log-odds (nats) the model gave abstaining over quoting where it chose, before the
-    /// configured bias (`AnswerConfig::abstain_bias`); `None` where it had no such choice.
+    /// bias in force (`abstain_bias`); `None` where it had no such choice.
     pub abstain_odds: Option<f32>,
+    /// The bias taken from those odds (`Answerer::abstain_bias`): the model abstained where
+    /// `abstain_odds` exceeded it (its first token's choice). `None` where it had no such choice.
+    pub abstain_bias: Option<f32>,
     /// Why parts of the output were not kept or were changed.
     pub notes: Vec<String>,
 }

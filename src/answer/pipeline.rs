@@ -13,8 +13,27 @@ use crate::engine::EngineHandle;
 use crate::retrieval::index::Retriever;
 use crate::retrieval::translate;
 
-/// Nats taken from the model's odds of abstaining (see [`AnswerConfig::abstain_bias`]).
-pub const ABSTAIN_BIAS: f32 = 0.0;
+/// Models with fewer weights than this are small ones for [`default_abstain_bias`].
+pub const SMALL_MODEL_PARAMETERS: u64 = 1_000_000_000;
+
+/// Nats taken from a small model's odds of abstaining. qwen2.5-coder-0.5b, left alone, abstains
+/// on most answerable questions (its odds of abstaining have a median of +1.3 nats on them,
+/// the 1.5B model's −8.9) and its odds barely separate the unanswerable ones. Chosen on the
+/// out-of-domain tuning splits (BENCHMARKS, "The small model's abstention bias").
+pub const SMALL_MODEL_ABSTAIN_BIAS: f32 = 3.0;
+
+/// Most nats a configured bias may take or add: beyond it the model's choice no longer counts.
+pub const MAX_ABSTAIN_BIAS: f32 = 20.0;
+
+/// The abstention bias for a model of `parameters` weights when none is configured: small
+/// models lean to abstaining where larger ones answer, so they must be surer before they do.
+pub fn default_abstain_bias(parameters: u64) -> f32 {
+    if parameters < SMALL_MODEL_PARAMETERS {
+        SMALL_MODEL_ABSTAIN_BIAS
+    } else {
+        0.0
+    }
+}
 
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
@@ -38,8 +57,9 @@ pub struct AnswerConfig {
     pub max_answer_tokens: usize,
     pub max_check_tokens: usize,
     /// Nats taken from the model's odds of abstaining where it chooses between quoting and
-    /// abstaining (see `engine::QuoteFirstForm::abstain_bias`).
-    pub abstain_bias: f32,
+    /// abstaining (see `engine::QuoteFirstForm::abstain_bias`); `None`: the loaded model's
+    /// [`default_abstain_bias`].
+    pub abstain_bias: Option<f32>,
 }
 
 impl Default for AnswerConfig {
@@ -52,7 +72,7 @@ impl Default for AnswerConfig {
             extractive_relative: 0.5,
             max_answer_tokens: 360,
             max_check_tokens: 360,
-            abstain_bias: ABSTAIN_BIAS,
+            abstain_bias: None,
         }
     }
 }
@@ -99,6 +119,19 @@ impl Answerer {
 
     pub fn config(&self) -> &AnswerConfig {
         &self.config
+    }
+
+    /// The abstention bias in force: the configured one, else the loaded model's default
+    /// (0 while no model is ready).
+    pub fn abstain_bias(&self) -> f32 {
+        self.config
+            .abstain_bias
+            .unwrap_or_else(|| match self.engine.status() {
+                crate::engine::EngineStatus::Ready { parameters, .. } => {
+                    default_abstain_bias(parameters)
+                }
+                _ => 0.0,
+            })
     }
 
     /// Prefills the fixed part of the question prompt into the model's prefix cache (see
@@ -244,4 +277,16 @@ pub(crate) enum Fallback {
     Extractive(Option<String>),
     /// An error the caller must see (busy).
     Error(AnswerError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_small_models_get_a_bias_by_default() {
+        assert_eq!(default_abstain_bias(494_000_000), SMALL_MODEL_ABSTAIN_BIAS);
+        assert_eq!(default_abstain_bias(SMALL_MODEL_PARAMETERS), 0.0);
+        assert_eq!(default_abstain_bias(7_000_000_000), 0.0);
+    }
 }

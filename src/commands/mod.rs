@@ -24,7 +24,8 @@ pub mod serve;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::answer::{AnswerError, Answerer, Prompts};
+use crate::answer::pipeline::MAX_ABSTAIN_BIAS;
+use crate::answer::{AnswerConfig, AnswerError, Answerer, Prompts};
 use crate::engine::{EngineConfig, EngineError, EngineHandle};
 use crate::eval::EvalError;
 use crate::retrieval::corpus::{Corpus, CorpusError};
@@ -131,6 +132,32 @@ pub struct CorpusArgs {
     /// `~/.cache/factcheck-test-models`), if there; `none`: lexical retrieval only.
     #[arg(long, global = true, env = "FACTCHECK_EMBEDDER")]
     pub embedder: Option<PathBuf>,
+    /// Nats taken from the model's odds of abstaining where it first chooses between quoting
+    /// the passages and saying they hold no answer: above 0 it answers more, below 0 it
+    /// abstains more. Unset: 3 for a model of under a billion weights (small models abstain on
+    /// most answerable questions), else 0.
+    #[arg(
+        long,
+        global = true,
+        env = "FACTCHECK_ABSTAIN_BIAS",
+        value_parser = parse_abstain_bias,
+        allow_negative_numbers = true
+    )]
+    pub abstain_bias: Option<f32>,
+}
+
+/// `--abstain-bias`: a finite number of nats within ±[`MAX_ABSTAIN_BIAS`].
+fn parse_abstain_bias(text: &str) -> Result<f32, String> {
+    let v: f32 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of nats"))?;
+    if !v.is_finite() || v.abs() > MAX_ABSTAIN_BIAS {
+        return Err(format!(
+            "{text} nats is out of range: the bias must lie between -{MAX_ABSTAIN_BIAS} and {MAX_ABSTAIN_BIAS}"
+        ));
+    }
+    Ok(v)
 }
 
 impl CorpusArgs {
@@ -210,7 +237,11 @@ impl CorpusArgs {
         if wait {
             engine.wait_loaded().map_err(CommandError::ModelLoad)?;
         }
-        Ok(Answerer::new(retriever, engine, prompts))
+        let config = AnswerConfig {
+            abstain_bias: self.abstain_bias,
+            ..AnswerConfig::default()
+        };
+        Ok(Answerer::new(retriever, engine, prompts).with_config(config))
     }
 }
 
@@ -245,6 +276,24 @@ mod tests {
             retrieval: None,
             glossary: None,
             embedder: embedder.map(PathBuf::from),
+            abstain_bias: None,
+        }
+    }
+
+    #[test]
+    fn an_abstain_bias_is_a_number_of_nats_in_range() {
+        assert_eq!(parse_abstain_bias("3"), Ok(3.0));
+        assert_eq!(parse_abstain_bias(" -2.5 "), Ok(-2.5));
+        assert!(parse_abstain_bias("lots")
+            .unwrap_err()
+            .contains("not a number"));
+        for bad in ["NaN", "inf", "25", "-20.5"] {
+            assert!(
+                parse_abstain_bias(bad)
+                    .unwrap_err()
+                    .contains("out of range"),
+                "{bad}"
+            );
         }
     }
 

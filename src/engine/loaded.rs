@@ -52,6 +52,8 @@ pub struct ModelInfo {
     pub architecture: String,
     /// Context length in tokens.
     pub context_length: usize,
+    /// Weights in the file (every tensor's elements): what sets a model's size class.
+    pub parameters: u64,
     /// The file it came from.
     pub path: PathBuf,
 }
@@ -114,11 +116,17 @@ impl LoadedModel {
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default()
             });
+        let parameters = ct
+            .tensor_infos
+            .values()
+            .map(|t| t.shape.elem_count() as u64)
+            .sum();
         let model = Model::from_gguf(&ct, &mut file, cfg)?;
         let info = ModelInfo {
             name,
             architecture: arch_name,
             context_length: model.config().context_length,
+            parameters,
             path: path.to_path_buf(),
         };
         let vocab = Arc::new(Vocab::from_pieces(codec.pieces(), codec.eos_ids()));

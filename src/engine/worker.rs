@@ -95,6 +95,8 @@ pub enum EngineStatus {
         architecture: String,
         /// Context length in tokens.
         context_length: usize,
+        /// Weights in the model file.
+        parameters: u64,
     },
     /// Loading failed.
     Failed {
@@ -353,6 +355,7 @@ where
             name: info.name,
             architecture: info.architecture,
             context_length: info.context_length,
+            parameters: info.parameters,
         },
     );
     while let Ok(job) = jobs.recv() {

@@ -48,6 +48,9 @@ pub struct AnswerItem {
     pub ttft_ms: Option<f64>,
     /// The odds the model gave abstaining over quoting (`ModelDebug::abstain_odds`).
     pub abstain_odds: Option<f32>,
+    /// The bias taken from those odds (`ModelDebug::abstain_bias`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abstain_bias: Option<f32>,
     /// Why parts of the model's output were not kept or were changed (`ModelDebug::notes`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -68,6 +71,8 @@ pub struct AnswerReport {
     pub unanswerable: usize,
     pub abstention_on_unanswerable: f64,
     pub abstained_on_answerable: usize,
+    /// The abstention bias the model ran with (`Answerer::abstain_bias`), where it chose.
+    pub abstain_bias: Option<f32>,
     /// Answerable questions whose answer contains the reference: `overall`, then per language.
     pub answers_right: BTreeMap<String, Coverage>,
     /// Claims by `label -> verdict`.
@@ -123,6 +128,7 @@ pub async fn score_answers(
             Response::Verdict(r) => r.debug.as_ref(),
         };
         let abstain_odds = debug.and_then(|d| d.abstain_odds);
+        let abstain_bias = debug.and_then(|d| d.abstain_bias);
         let notes = debug.map(|d| d.notes.clone()).unwrap_or_default();
         let (mode, citations) = (response.mode(), response.citations());
         let rejected = response.rejected_citations().count;
@@ -147,6 +153,7 @@ pub async fn score_answers(
             ms,
             ttft_ms: first,
             abstain_odds,
+            abstain_bias,
             notes,
         });
     }
@@ -230,6 +237,7 @@ fn report(items: &[EvalItem], results: Vec<AnswerItem>) -> AnswerReport {
         unanswerable: unanswerable.len(),
         abstention_on_unanswerable: share(abstained_unanswerable, unanswerable.len()),
         abstained_on_answerable,
+        abstain_bias: results.iter().find_map(|r| r.abstain_bias),
         results,
     }
 }

@@ -88,9 +88,12 @@ pub fn answers_text(report: &AnswerReport, verbose: bool) -> String {
             .collect();
         let _ = writeln!(out, "verdicts (label -> verdict)  {}", cells.join(", "));
     }
+    let bias = report.abstain_bias.map_or(String::new(), |b| {
+        format!(" (model's odds of abstaining less {b:.1} nats)")
+    });
     let _ = writeln!(
         out,
-        "abstention          {:.3} of {} unanswerable questions; {} answerable questions abstained",
+        "abstention          {:.3} of {} unanswerable questions; {} answerable questions abstained{bias}",
         report.abstention_on_unanswerable, report.unanswerable, report.abstained_on_answerable
     );
     let ttft = report.ttft_p50_ms.map_or(String::new(), |t| {

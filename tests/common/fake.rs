@@ -75,6 +75,8 @@ pub struct FakeModel {
     /// Its name and architecture in the engine's status.
     pub name: &'static str,
     pub context_length: usize,
+    /// Its weights in the engine's status (what the default abstention bias goes by).
+    pub parameters: u64,
     pub script: Script,
     /// Characters per piece.
     pub chunk: usize,
@@ -93,6 +95,7 @@ impl FakeModel {
         FakeModel {
             name: "scripted",
             context_length: 4096,
+            parameters: 1_500_000_000,
             script,
             chunk: 4,
             delay: Duration::ZERO,
@@ -145,6 +148,7 @@ impl Backend for FakeModel {
             name: self.name.into(),
             architecture: self.name.into(),
             context_length: self.context_length,
+            parameters: self.parameters,
             path: PathBuf::new(),
         }
     }
