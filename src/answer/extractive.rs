@@ -135,8 +135,15 @@ pub fn ask(
     }
 }
 
-/// Numeric signals of `claim` against the full text of the context passages.
-pub fn signals_for(a: &Answerer, claim: &str, ctx: &[ContextPassage]) -> Vec<Signal> {
+/// Numeric signals of `claim` against the full text of the context passages; `translation`:
+/// the model's Korean translation of a claim in another language, or empty
+/// ([`signals::compare_translated`]).
+pub fn signals_for(
+    a: &Answerer,
+    claim: &str,
+    translation: &str,
+    ctx: &[ContextPassage],
+) -> Vec<Signal> {
     let passages = a.retriever().passages();
     let evidence: Vec<EvidenceText> = ctx
         .iter()
@@ -148,7 +155,7 @@ pub fn signals_for(a: &Answerer, claim: &str, ctx: &[ContextPassage]) -> Vec<Sig
             tokens: a.retriever().passage_tokens(p.passage),
         })
         .collect();
-    signals::compare(claim, &evidence)
+    signals::compare_translated(claim, translation, &evidence)
 }
 
 /// The side a citation is on according to the signals: its passage gives a figure that agrees

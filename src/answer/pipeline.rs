@@ -35,6 +35,16 @@ pub fn default_abstain_bias(parameters: u64) -> f32 {
     }
 }
 
+/// What [`Answerer::retrieve`] found for a request.
+struct Retrieved {
+    hits: Vec<crate::retrieval::index::Hit>,
+    ctx: Vec<ContextPassage>,
+    /// Whether the evidence is too weak to answer.
+    weak: bool,
+    /// The model's Korean translation the request was also searched with, or empty.
+    translation: String,
+}
+
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
 pub struct AnswerConfig {
@@ -158,11 +168,7 @@ impl Answerer {
     /// Retrieval and passage selection; whether the evidence is too weak to answer. A request
     /// not in Korean is searched with the model's Korean translation of it when a model is
     /// ready and the corpus has no glossary ([`crate::retrieval::translate`]).
-    async fn retrieve(
-        &self,
-        text: &str,
-        top_k: usize,
-    ) -> Result<(Vec<crate::retrieval::index::Hit>, Vec<ContextPassage>, bool), AnswerError> {
+    async fn retrieve(&self, text: &str, top_k: usize) -> Result<Retrieved, AnswerError> {
         let query = if self.model_ready() {
             translate::search_query(&self.engine, &self.retriever, text)
                 .await
@@ -178,7 +184,17 @@ impl Answerer {
         let weak = hits
             .first()
             .is_none_or(|h| h.coverage < self.config.abstain_coverage);
-        Ok((hits, ctx, weak))
+        let translation = query
+            .strip_prefix(text)
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        Ok(Retrieved {
+            hits,
+            ctx,
+            weak,
+            translation,
+        })
     }
 
     /// Answers `question` from the `top_k` best passages. `progress` sees text deltas and each
@@ -190,7 +206,9 @@ impl Answerer {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<AskResponse, AnswerError> {
         let start = Instant::now();
-        let (hits, ctx, weak) = self.retrieve(question, top_k).await?;
+        let Retrieved {
+            hits, ctx, weak, ..
+        } = self.retrieve(question, top_k).await?;
         let retrieval_ms = ms(start);
         let mut resp = if weak {
             let mode = if self.model_ready() {
@@ -227,9 +245,14 @@ impl Answerer {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<CheckResponse, AnswerError> {
         let start = Instant::now();
-        let (hits, ctx, weak) = self.retrieve(claim, top_k).await?;
+        let Retrieved {
+            hits,
+            ctx,
+            weak,
+            translation,
+        } = self.retrieve(claim, top_k).await?;
         let retrieval_ms = ms(start);
-        let signals = extractive::signals_for(self, claim, &ctx);
+        let signals = extractive::signals_for(self, claim, &translation, &ctx);
         let mut resp = if weak && self.model_ready() {
             generative::not_enough_info(claim, ctx, signals)
         } else if weak {

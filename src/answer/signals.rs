@@ -161,6 +161,19 @@ struct Candidate<'a> {
 
 /// Compares every quantity of `claim` with the quantities of `evidence`.
 pub fn compare(claim: &str, evidence: &[EvidenceText<'_>]) -> Vec<Signal> {
+    compare_translated(claim, "", evidence)
+}
+
+/// [`compare`] for a claim not in the corpus's language, with the model's `translation` of it
+/// into the corpus's: the claim's own figures are compared, but which evidence figure is the
+/// same fact is also judged by the translation's words (`Passwords must be changed every 30
+/// days` meets `비밀번호는 90일마다` through `비밀번호`, a word no thesaurus line gives it).
+pub fn compare_translated(
+    claim: &str,
+    translation: &str,
+    evidence: &[EvidenceText<'_>],
+) -> Vec<Signal> {
+    let translated = claim_words(translation);
     let w = weights(evidence);
     let found: Vec<(EvidenceText, Quantity, HashSet<String>)> = evidence
         .iter()
@@ -174,7 +187,8 @@ pub fn compare(claim: &str, evidence: &[EvidenceText<'_>]) -> Vec<Signal> {
         .into_iter()
         .map(|cq| {
             let rest = format!("{} {}", &claim[..cq.span.start], &claim[cq.span.end..]);
-            let words = claim_words(&rest);
+            let mut words = claim_words(&rest);
+            words.extend(translated.iter().cloned());
             let candidates: Vec<Candidate> = found
                 .iter()
                 .filter_map(|(ev, q, ctx)| {
@@ -266,6 +280,14 @@ mod tests {
 
     /// [`compare`] over passages given as (label, source, text).
     fn check(claim: &str, passages: &[(&str, &str, &str)]) -> Vec<Signal> {
+        check_translated(claim, "", passages)
+    }
+
+    fn check_translated(
+        claim: &str,
+        translation: &str,
+        passages: &[(&str, &str, &str)],
+    ) -> Vec<Signal> {
         let tokens: Vec<HashSet<String>> = passages
             .iter()
             .map(|(_, _, text)| analyze(text, Options::default()).into_iter().collect())
@@ -281,10 +303,32 @@ mod tests {
                 tokens,
             })
             .collect();
-        compare(claim, &evidence)
+        compare_translated(claim, translation, &evidence)
     }
 
     const AMPERE: &str = "소프트뱅크는 동시에 OpenAI에 300억 달러를 투자할 준비를 하고 있으며, 65억 달러에 칩 회사 Ampere Computing을 인수할 예정입니다.";
+
+    #[test]
+    fn a_translated_claim_meets_its_figure_through_the_translation() {
+        let policy = [(
+            "P1",
+            "a.txt",
+            "비밀번호는 90일마다 바꾸어야 하며, 최근에 쓴 비밀번호 5개는 다시 쓸 수 없다.",
+        )];
+        let claim = "Passwords must be changed every 30 days.";
+        assert_eq!(check(claim, &policy)[0].status, Status::NotFound);
+        let s = check_translated(claim, "비밀번호는 30일마다 바꿔야 한다.", &policy);
+        assert_eq!(s.len(), 1, "the translation's figures are not the claim's");
+        assert_eq!(s[0].status, Status::Mismatch);
+        // A count of none meets the evidence's count.
+        let injuries = [(
+            "P1",
+            "a.txt",
+            "1분기 진천공장에서 산업재해 2건이 발생하였다.",
+        )];
+        let s = check("1분기 진천공장에서는 산업재해가 한 건도 없었다.", &injuries);
+        assert_eq!(s[0].status, Status::Mismatch);
+    }
 
     #[test]
     fn mismatching_amount_for_the_same_thing() {

@@ -92,13 +92,7 @@ pub(super) fn date(sc: &mut Scan) -> Option<DateParts> {
         } else if r.starts_with('월') && (1..=12).contains(&n) && parts.month.is_none() {
             sc.pos += '월'.len_utf8();
             parts.month = Some(n);
-        } else if r.starts_with('일')
-            && (1..=31).contains(&n)
-            && !r.starts_with("일간")
-            && !["일 동안", "일 만에", "일동안", "일만에"]
-                .iter()
-                .any(|p| r.starts_with(p))
-        {
+        } else if r.starts_with('일') && (1..=31).contains(&n) && !days_span(r) {
             sc.pos += '일'.len_utf8();
             parts.day = Some(n);
             any = true;
@@ -121,6 +115,32 @@ pub(super) fn date(sc: &mut Scan) -> Option<DateParts> {
         sc.pos = start;
         None
     }
+}
+
+/// Whether the words after a number (`rest`, starting with `일`) make it a number of days, not
+/// a day of the month: `30일간`, `3일 동안`, `3일 만에`, `30일마다`, `3일 간격`, `3일에 한 번`,
+/// `7일 이내`, `14일 이상`, `3일째`. (`20일 전후`, `21일 전날` and `20일 오후` stay dates.)
+fn days_span(rest: &str) -> bool {
+    let after = &rest['일'.len_utf8()..];
+    let tight = after.trim_start();
+    after.starts_with('간')
+        || after.starts_with('째')
+        || [
+            "동안",
+            "만에",
+            "마다",
+            "간격",
+            "에 한 번",
+            "에 한번",
+            "이내",
+            "이상",
+            "이하",
+            "미만",
+            "초과",
+            "넘게",
+        ]
+        .iter()
+        .any(|w| tight.starts_with(w))
 }
 
 /// Whether `n` before `rest` (starting with `년`) is a calendar year: four digits up to 2100
@@ -194,6 +214,31 @@ mod tests {
         assert_eq!(d(None, None, Some(11)), "the 11th");
         assert_eq!(d(None, None, Some(31)), "the 31st");
         assert_eq!(d(None, Some(13), None), "");
+    }
+
+    #[test]
+    fn a_number_of_days_is_no_day_of_the_month() {
+        let day = |t: &str| {
+            let mut sc = Scan { s: t, pos: 0 };
+            date(&mut sc).and_then(|d| d.day)
+        };
+        for span in [
+            "30일마다 바꾼다",
+            "3일 간격으로",
+            "2일에 한 번",
+            "7일 이내에",
+            "14일 이상",
+            "3일째",
+            "30일간",
+            "3일 동안",
+            "3일 만에",
+        ] {
+            assert_eq!(day(span), None, "{span}");
+        }
+        for date in ["20일 오후", "21일 전날", "20일 발표했다", "지난 20일"] {
+            let d = date.trim_start_matches("지난 ");
+            assert!(day(d).is_some(), "{date}");
+        }
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Extracting quantities from Korean and English text: amounts of money (`1,720억 달러`,
 //! `14조4,000억 원`, `$30 billion`), percentages (`3.8%`) and percentage points, counts (`10만 개`,
 //! `100,000`) and fractions (`4분의 1`, `1/4`), areas (`7만2000㎡`), lengths, volumes and masses
-//! (`4.5L`, `2.5cm`), durations (`1시간 50분`, `2주`, `three hours`) and dates (`2025.01.23`,
-//! `2019년09월26일`, `3월 29일`, `지난 20일`).
+//! (`4.5L`, `2.5cm`), durations (`1시간 50분`, `2주`, `90일`, `30일마다`, `three hours`), dates
+//! (`2025.01.23`, `2019년09월26일`, `3월 29일`, `지난 20일`) and a count of none in words (`한
+//! 건도 없었다`).
 //!
 //! Pure functions over text: every quantity carries its byte span in the input, so callers can
 //! show it or look at the words around it. Values are normalised (money in units of its currency,
@@ -311,6 +312,11 @@ pub fn extract(text: &str) -> Vec<Quantity> {
     let mut i = 0;
     while i < text.len() {
         let c = text[i..].chars().next().unwrap_or(' ');
+        if let Some(q) = zero_count(text, i) {
+            i = q.span.end;
+            out.push(q);
+            continue;
+        }
         if starts_here(text, i) {
             if let Some(mut q) = quantity_at(text, i) {
                 i = q.span.end.max(i + c.len_utf8());
@@ -322,6 +328,62 @@ pub fn extract(text: &str) -> Vec<Quantity> {
         i += c.len_utf8();
     }
     out
+}
+
+/// Counters a Korean zero count may use (`한 건도 없었다`), with the unit of their count.
+const ZERO_COUNTERS: &[(&str, &str)] = &[
+    ("건", ""),
+    ("명", "persons"),
+    ("개", ""),
+    ("번", ""),
+    ("차례", ""),
+    ("곳", ""),
+    ("대", ""),
+    ("회", ""),
+];
+
+/// A count of none written in Korean words at byte `i`: `한 건도 없었다` (not one case),
+/// `한 명도 다치지 않았다`, `하나도 없다`. A claim of `한 건도 없었다` then meets the
+/// evidence's `2건` as another value. The span covers `한 건도`.
+fn zero_count(text: &str, i: usize) -> Option<Quantity> {
+    let rest = &text[i..];
+    if !rest.starts_with('한') && !rest.starts_with("하나") {
+        return None;
+    }
+    if text[..i]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric)
+    {
+        return None;
+    }
+    let (after, unit) = match rest.strip_prefix("하나도") {
+        Some(after) => (after, ""),
+        None => {
+            let r = rest.strip_prefix('한')?;
+            let r = r.strip_prefix(' ').unwrap_or(r);
+            let &(counter, unit) = ZERO_COUNTERS.iter().find(|(c, _)| r.starts_with(c))?;
+            (r[counter.len()..].strip_prefix('도')?, unit)
+        }
+    };
+    // Then a word of none: `없었다`, `않았다`, `안 왔다`, `못 했다`, or a verb in `-지` and
+    // `않`/`못` (`발생하지 않았다`).
+    let mut words = after.split_whitespace();
+    let (first, second) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let none = ["없", "않", "못"].iter().any(|w| first.starts_with(w))
+        || first == "안"
+        || (first.ends_with('지') && (second.starts_with('않') || second.starts_with('못')));
+    if !none {
+        return None;
+    }
+    Some(Quantity {
+        measure: Measure::Count,
+        value: 0.0,
+        date: None,
+        unit,
+        span: i..text.len() - after.len(),
+        rate: None,
+    })
 }
 
 /// The rate of a bare Korean day that counts days per a week or year (`주 2일`, `연 15일`): it
@@ -470,6 +532,54 @@ fn make(measure: Measure, value: f64, unit: &'static str, span: Range<usize>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_that_are_no_date_are_a_span_of_days() {
+        let one = |s: &str| extract(s).remove(0);
+        let every = one("비밀번호는 90일마다 바꾼다");
+        assert_eq!(
+            (every.measure, every.value),
+            (Measure::Duration, 90.0 * 1440.0)
+        );
+        assert_eq!(one("30일마다").measure, Measure::Duration);
+        assert_eq!(
+            one("every 30 days").same_value(&one("30일마다")),
+            Some(true)
+        );
+        assert_eq!(one("every 30 days").same_value(&every), Some(false));
+        assert_eq!(one("100일 동안").value, 100.0 * 1440.0);
+        assert_eq!(one("21일 전날").measure, Measure::Date);
+        assert_ne!(one("40일본").measure, Measure::Duration);
+    }
+
+    #[test]
+    fn none_in_korean_words_is_a_count_of_zero() {
+        let zero = |s: &str| {
+            let q = extract(s);
+            assert_eq!(q.len(), 1, "{s}: {q:?}");
+            assert_eq!((q[0].measure, q[0].value), (Measure::Count, 0.0), "{s}");
+            q[0].clone()
+        };
+        let none = zero("산업재해가 한 건도 없었다.");
+        assert_eq!(&"산업재해가 한 건도 없었다."[none.span.clone()], "한 건도");
+        assert_eq!(
+            none.same_value(&extract("산업재해 2건이 발생")[0]),
+            Some(false)
+        );
+        assert_eq!(zero("사고는 한 건도 발생하지 않았다").unit, "");
+        assert_eq!(zero("한 명도 다치지 않았다").unit, "persons");
+        zero("불량은 하나도 없다");
+        zero("한번도 안 왔다");
+        // One of something, or `한` in another word, is no zero.
+        for s in [
+            "한 건도 처리했다",
+            "대한 건도 없다",
+            "한 건의 사고",
+            "한국은 없다",
+        ] {
+            assert!(extract(s).iter().all(|q| q.value != 0.0), "{s}");
+        }
+    }
 
     #[test]
     fn a_bare_korean_day_is_also_a_count_of_days() {

@@ -169,6 +169,20 @@ fn metric_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
 /// Minutes in a week.
 const WEEK: f64 = 7.0 * 1440.0;
 
+/// Whether the text after a number's `일` reads as days: no Hangul goes on, or a particle or
+/// a word of spans does (`일간`, `일 동안`, `일마다`, `일에`, `일이`, `일째`, `일 이내`).
+fn days_follow(after: &str) -> bool {
+    const AFTER_DAYS: &[&str] = &[
+        "간", "동안", "만", "마다", "에", "이", "은", "는", "의", "을", "를", "째", "치", "로",
+        "으로", "까지", "부터", "씩", "과", "와", "도", "가량", "정도", "내", "넘", "미만", "초과",
+    ];
+    !after
+        .chars()
+        .next()
+        .is_some_and(crate::text::is_hangul_syllable)
+        || AFTER_DAYS.iter().any(|w| after.starts_with(w))
+}
+
 pub(super) fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     let r = sc.rest();
     if r.starts_with("시간") {
@@ -191,6 +205,14 @@ pub(super) fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64
     if r.starts_with("개월") {
         sc.pos += "개월".len();
         return Some((Measure::Duration, "month", 1.0));
+    }
+    // `90일`, `30일마다`, `3일 동안`: days that are not a day of the month (those are dates,
+    // read first); not `일본`, `일부`, `일대` after a number.
+    if let Some(after) = r.strip_prefix('일') {
+        if days_follow(after) {
+            sc.pos += '일'.len_utf8();
+            return Some((Measure::Duration, "min", 1440.0));
+        }
     }
     // `4년 동안`, `1년`: a year that is not a calendar year (those are dates).
     if r.starts_with('년') {
