@@ -184,11 +184,7 @@ impl Answerer {
         let weak = hits
             .first()
             .is_none_or(|h| h.coverage < self.config.abstain_coverage);
-        let translation = query
-            .strip_prefix(text)
-            .unwrap_or_default()
-            .trim()
-            .to_string();
+        let translation = translate::translation_in(&query, text).to_string();
         Ok(Retrieved {
             hits,
             ctx,

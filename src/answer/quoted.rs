@@ -6,9 +6,10 @@
 //! context; the quote is verbatim either way). An answer is then held to its evidence: when the
 //! cited sentence does not carry the answer's figures and most of its words, the sentence of the
 //! given passages that does is cited instead, unless only a passage retrieval scores far below
-//! the best holds it (the answer then came from text that does not bear on the question, and is
-//! not returned); an answer of two items may draw them from its two quotes; when neither the quotes together nor any one sentence carries the answer's figures,
-//! the answer is not returned (a number the passages do not hold is the invention users fear
+//! the best holds it (the answer then came from text that does not bear on the question, and
+//! is not returned); an answer of two items may draw them from its two quotes; when neither
+//! the quotes together nor any one sentence carries the answer's figures, the answer is not
+//! returned (a number the passages do not hold is the invention users fear
 //! most). A held answer's figure then carries the rate its quote gives it (`월 5만 원`), when
 //! the model left the rate out, and a short Korean answer the words that qualify it in its
 //! quote (`생산 종료 후 7년`, [`super::phrase`]).
@@ -308,14 +309,24 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
     if together.is_some_and(|s| s >= SUPPORTED) {
         return true;
     }
-    let supported = |strong_only: bool| {
-        sentences(ctx)
-            .filter(|(p, _)| !(strong_only && weak(p, ctx)))
-            .filter_map(|(p, s)| support(s, &answer).map(|v| (v, p, s)))
+    let held: Vec<_> = sentences(ctx)
+        .filter_map(|(p, s)| support(s, &answer).map(|v| (v, p, s)))
+        .collect();
+    // The best-held sentence among passages scored at least `floor`.
+    let most = |floor: f32| {
+        held.iter()
+            .filter(|h| h.1.score >= floor)
+            .copied()
             .max_by(|a, b| a.0.total_cmp(&b.0))
     };
-    let best = supported(false);
-    if let Some((_, p, s)) = supported(true).filter(|b| b.0 >= REPLACES) {
+    let best = most(f32::NEG_INFINITY);
+    let top = ctx.iter().map(|c| c.score).fold(f32::MIN, f32::max);
+    let near_best = most(if top > 0.0 {
+        REPLACES_FROM_SHARE * top
+    } else {
+        f32::NEG_INFINITY
+    });
+    if let Some((_, p, s)) = near_best.filter(|b| b.0 >= REPLACES) {
         if let Some(c) = citation(p, s.clone(), corpus) {
             read.notes.push(format!(
                 "the quoted sentence does not hold the answer; cited {} instead",
@@ -469,12 +480,6 @@ pub fn add_rates(read: &mut Read, english: bool) {
 }
 
 /// Every sentence of the given passages, in retrieval order, with its passage.
-/// Whether `p` scores under [`REPLACES_FROM_SHARE`] of the best passage of `ctx`.
-fn weak(p: &ContextPassage, ctx: &[ContextPassage]) -> bool {
-    let best = ctx.iter().map(|c| c.score).fold(f32::MIN, f32::max);
-    best > 0.0 && p.score < REPLACES_FROM_SHARE * best
-}
-
 fn sentences(ctx: &[ContextPassage]) -> impl Iterator<Item = (&ContextPassage, &String)> {
     ctx.iter()
         .flat_map(|p| p.sentences.iter().map(move |s| (p, s)))

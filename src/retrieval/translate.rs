@@ -61,6 +61,12 @@ fn with_spellings(query: &str, spellings: &[(String, Vec<String>)]) -> String {
     )
 }
 
+/// The translation part of `searched`, what [`search_query`] returned for `query`; empty when
+/// it was searched untranslated.
+pub fn translation_in<'a>(searched: &'a str, query: &str) -> &'a str {
+    searched.strip_prefix(query).unwrap_or_default().trim()
+}
+
 /// The query to search: `query` and, when it has one, its translation, as one query (measured
 /// against fusing the two rankings by reciprocal rank, which did worse on every set).
 fn with_translation(query: &str, translation: Option<&str>) -> String {
@@ -201,6 +207,16 @@ fn searched(query: &str, translation: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_translation_is_read_back_from_the_searched_query() {
+        let q = "How tall is Mount Halla?";
+        assert_eq!(
+            translation_in(&with_translation(q, Some(" 한라산은 얼마나 높나? ")), q),
+            "한라산은 얼마나 높나?"
+        );
+        assert_eq!(translation_in(&with_translation(q, None), q), "");
+    }
 
     #[test]
     fn only_questions_without_hangul_are_translated() {
