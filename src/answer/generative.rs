@@ -45,6 +45,9 @@ struct Generated {
     emitted: Vec<Citation>,
     /// The odds the model gave abstaining over quoting ([`crate::engine::AbstainOdds`]).
     abstain_odds: Option<f32>,
+    /// Each choice's log-probability where the model picked one of the form's `choices`
+    /// ([`crate::engine::ChoiceLogprobs`]), in their order.
+    choice_logprobs: Option<Vec<f32>>,
 }
 
 fn language(text: &str) -> &'static str {
@@ -142,6 +145,7 @@ async fn attempt(
     let form = quoted::form(kind, input, ctx, a.abstain_bias());
     let constraint = QuoteFirst::new(form.clone());
     let odds = constraint.abstain_odds();
+    let choice = constraint.choice_logprobs();
     req.constraint = Some(Box::new(constraint));
     let start = Instant::now();
     let mut stream = match a.engine().submit(req) {
@@ -177,6 +181,7 @@ async fn attempt(
         })?;
     g.ms = start.elapsed().as_secs_f64() * 1000.0;
     g.abstain_odds = odds.get();
+    g.choice_logprobs = choice.get();
     Ok(g)
 }
 
@@ -244,6 +249,7 @@ async fn consume(
         form,
         emitted,
         abstain_odds: None,
+        choice_logprobs: None,
     })
 }
 
@@ -254,6 +260,10 @@ fn debug(g: &Generated, notes: Vec<String>) -> Option<ModelDebug> {
         prompt_tokens: g.timings.as_ref().map(|t| t.prompt_tokens),
         abstain_odds: g.abstain_odds,
         abstain_bias: g.abstain_odds.map(|_| g.form.abstain_bias),
+        verdict_logprobs: g
+            .choice_logprobs
+            .as_deref()
+            .and_then(quoted::verdict_logprobs),
         notes,
     })
 }

@@ -247,8 +247,33 @@ pub struct ModelDebug {
     /// The bias taken from those odds (`Answerer::abstain_bias`): the model abstained where
     /// `abstain_odds` exceeded it (its first token's choice). `None` where it had no such choice.
     pub abstain_bias: Option<f32>,
+    /// For a claim, how the model weighed the verdicts where it picked one, before any
+    /// bias; `None` where it picked none (it found no passage about the claim).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict_logprobs: Option<VerdictLogprobs>,
     /// Why parts of the output were not kept or were changed.
     pub notes: Vec<String>,
+}
+
+/// The model's log-probability of each verdict among the three, where it picked one (its
+/// first token's share; `engine::ChoiceLogprobs`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct VerdictLogprobs {
+    pub supported: f32,
+    pub refuted: f32,
+    pub not_enough_info: f32,
+}
+
+impl VerdictLogprobs {
+    /// The log-probability of `verdict`; `None` for a verdict the model does not choose.
+    pub fn of(&self, verdict: Verdict) -> Option<f32> {
+        match verdict {
+            Verdict::Supported => Some(self.supported),
+            Verdict::Refuted => Some(self.refuted),
+            Verdict::NotEnoughInfo => Some(self.not_enough_info),
+            Verdict::Disputed | Verdict::Unverified => None,
+        }
+    }
 }
 
 /// The verdict on a claim.

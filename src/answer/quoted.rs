@@ -23,7 +23,7 @@ use super::prompts::NO_ANSWER;
 use super::quantity::{
     ends_in_thing_counter, english_figures, extract, numeral_len, Measure, Per, Quantity,
 };
-use super::{Citation, Kind, Verdict};
+use super::{Citation, Kind, Verdict, VerdictLogprobs};
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
 use crate::text::{char_len, comparable, has_hangul, sentence_spans};
@@ -34,6 +34,25 @@ pub const VERDICTS: [(&str, Verdict); 3] = [
     ("refuted", Verdict::Refuted),
     ("unknown", Verdict::NotEnoughInfo),
 ];
+
+/// The verdicts' log-probabilities from the model's choice among [`VERDICTS`]' words (in
+/// their order); `None` unless there is one per word.
+pub fn verdict_logprobs(choice: &[f32]) -> Option<VerdictLogprobs> {
+    if choice.len() != VERDICTS.len() {
+        return None;
+    }
+    let of = |v: Verdict| {
+        VERDICTS
+            .iter()
+            .position(|(_, w)| *w == v)
+            .map(|i| choice[i])
+    };
+    Some(VerdictLogprobs {
+        supported: of(Verdict::Supported)?,
+        refuted: of(Verdict::Refuted)?,
+        not_enough_info: of(Verdict::NotEnoughInfo)?,
+    })
+}
 
 /// Most bytes the model copies into one quote (its citation is the whole sentence).
 const MAX_QUOTE_BYTES: usize = 240;

@@ -38,7 +38,8 @@ pub use constraint::{MarkerConstraint, TokenConstraint, TokenMask, Vocab};
 pub use generate::{ChatMessage, Event, FinishReason, GenerateRequest, SamplingParams, Timings};
 pub use loaded::{LoadedModel, ModelInfo};
 pub use quote_first::{
-    AbstainOdds, Lead, QuoteFirst, QuoteFirstForm, QuoteFirstOutput, Quoted, ANSWER_WORDS,
+    AbstainOdds, ChoiceLogprobs, Lead, QuoteFirst, QuoteFirstForm, QuoteFirstOutput, Quoted,
+    ANSWER_WORDS,
 };
 pub use score::{ContinuationScore, ScoreItem, ScoreRequest};
 pub use worker::{

@@ -214,12 +214,31 @@ impl AbstainOdds {
     }
 }
 
+/// How the model weighed the words of [`QuoteFirstForm::choices`] (claim verdicts) where it
+/// picked one: each word's log-probability among them (its first token's share of the tokens
+/// allowed there), in the order of `choices`.
+#[derive(Debug, Clone, Default)]
+pub struct ChoiceLogprobs(Arc<Mutex<Option<Vec<f32>>>>);
+
+impl ChoiceLogprobs {
+    /// The log-probabilities, once the model has picked.
+    pub fn get(&self) -> Option<Vec<f32>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, logprobs: Vec<f32>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(logprobs);
+    }
+}
+
 /// The constraint; see the module doc.
 #[derive(Debug, Clone)]
 pub struct QuoteFirst {
     form: QuoteFirstForm,
     /// Where the abstention choice's odds are written.
     odds: AbstainOdds,
+    /// Where the choice among `choices` is written.
+    choice: ChoiceLogprobs,
     /// The answer line's special tokens, found on first use.
     answer_tokens: Option<AnswerTokens>,
     /// The form's `echo`, lower-cased once.
@@ -608,6 +627,20 @@ impl QuoteFirstForm {
     }
 }
 
+/// The log of the summed exponentials of `ids`' logits (their share of the probability mass,
+/// unnormalised).
+fn log_sum_exp(logits: &[f32], ids: &[u32]) -> f32 {
+    let max = ids
+        .iter()
+        .map(|&i| logits[i as usize])
+        .fold(f32::NEG_INFINITY, f32::max);
+    max + ids
+        .iter()
+        .map(|&i| (logits[i as usize] - max).exp())
+        .sum::<f32>()
+        .ln()
+}
+
 /// Characters at the end of an answer line that, written earlier in it too, show it repeating
 /// itself.
 const REPEATED_CHARS: usize = 12;
@@ -715,6 +748,7 @@ impl QuoteFirst {
             echo: form.echo.to_lowercase(),
             form,
             odds: AbstainOdds::default(),
+            choice: ChoiceLogprobs::default(),
             answer_tokens: None,
             own_words: None,
         }
@@ -723,6 +757,36 @@ impl QuoteFirst {
     /// A handle on the abstention choice's odds, readable after the constraint is gone.
     pub fn abstain_odds(&self) -> AbstainOdds {
         self.odds.clone()
+    }
+
+    /// A handle on the choice among the form's `choices`, readable after the constraint is
+    /// gone.
+    pub fn choice_logprobs(&self) -> ChoiceLogprobs {
+        self.choice.clone()
+    }
+
+    /// At the choice among the form's `choices` (nothing of them typed yet): notes each one's
+    /// log-probability among them.
+    fn choose(&mut self, alts: &[(Vec<u8>, Next)], vocab: &Vocab, logits: &[f32]) {
+        let live = |id: &&u32| logits.get(**id as usize).is_some_and(|l| l.is_finite());
+        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); alts.len()];
+        for (piece, piece_ids) in &vocab.by_bytes().ids {
+            if piece.is_empty() {
+                continue;
+            }
+            // A piece that starts several choices counts for the first (the verdict words
+            // differ from their first letter).
+            if let Some(i) = alts.iter().position(|(a, _)| a.starts_with(piece)) {
+                ids[i].extend(piece_ids.iter().filter(live));
+            }
+        }
+        if ids.iter().any(Vec::is_empty) {
+            return;
+        }
+        let each: Vec<f32> = ids.iter().map(|i| log_sum_exp(logits, i)).collect();
+        let all = each.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+        let total = all + each.iter().map(|&x| (x - all).exp()).sum::<f32>().ln();
+        self.choice.set(each.iter().map(|&x| x - total).collect());
     }
 
     /// Reads a finished (or cut-off) output back into its parts.
@@ -1034,8 +1098,9 @@ impl TokenConstraint for QuoteFirst {
     /// At the choice between quoting and abstaining (the evidence alternatives, nothing typed
     /// yet): notes the odds of abstaining and takes the bias from the no-evidence tokens.
     fn adjust(&mut self, generated: &str, pending: &[u8], vocab: &Vocab, logits: &mut [f32]) {
-        // The choice comes once; after it, no step walks the form again for it.
-        if self.odds.get().is_some() {
+        // Each choice comes once; after both, no step walks the form again for them.
+        let choosing = !self.form.choices.is_empty() && self.choice.get().is_none();
+        if self.odds.get().is_some() && !choosing {
             return;
         }
         let mut g = generated.as_bytes().to_vec();
@@ -1043,6 +1108,13 @@ impl TokenConstraint for QuoteFirst {
         let (State::Literal { alts, typed }, _) = self.form.state(&g) else {
             return;
         };
+        if choosing && typed.is_empty() && alts.iter().all(|(_, n)| *n == Next::End) {
+            self.choose(&alts, vocab, logits);
+            return;
+        }
+        if self.odds.get().is_some() {
+            return;
+        }
         let none = alts.iter().find(|(_, n)| *n == Next::NoEvidence);
         let quoting = alts.iter().any(|(_, n)| matches!(n, Next::Quote(_)));
         let (Some((none, _)), true, true) = (none, quoting, typed.is_empty()) else {
@@ -1063,21 +1135,11 @@ impl TokenConstraint for QuoteFirst {
                 quote.extend(ids.iter().filter(live));
             }
         }
-        let lse = |ids: &[u32]| {
-            let max = ids
-                .iter()
-                .map(|&i| logits[i as usize])
-                .fold(f32::NEG_INFINITY, f32::max);
-            max + ids
-                .iter()
-                .map(|&i| (logits[i as usize] - max).exp())
-                .sum::<f32>()
-                .ln()
-        };
         if abstain.is_empty() || quote.is_empty() {
             return;
         }
-        self.odds.set(lse(&abstain) - lse(&quote));
+        self.odds
+            .set(log_sum_exp(logits, &abstain) - log_sum_exp(logits, &quote));
         for id in abstain {
             logits[id as usize] -= self.form.abstain_bias;
         }
@@ -1415,6 +1477,38 @@ mod tests {
         let mut l = before.clone();
         c.adjust("근거: [P1] \"미국", &[], &v, &mut l);
         assert_eq!(l, before);
+    }
+
+    #[test]
+    fn the_choice_among_verdicts_is_measured() {
+        let v = vocab();
+        let mut f = form();
+        f.answer = "\n판정: ".into();
+        f.choices = vec!["supported".into(), "refuted".into()];
+        let mut c = QuoteFirst::new(f);
+        let choice = c.choice_logprobs();
+        let id = |t: &str| v.by_bytes().ids[t.as_bytes()][0] as usize;
+        let mut logits = vec![f32::NEG_INFINITY; v.len()];
+        logits[id("sup")] = 1.0;
+        logits[id("supported")] = 1.0;
+        logits[id("refuted")] = 0.0;
+        // Before the verdict nothing is measured or moved.
+        let before = logits.clone();
+        let mut l = logits.clone();
+        c.adjust("근거: [P2] \"서울에\"\n판", &[], &v, &mut l);
+        assert_eq!(l, before);
+        assert_eq!(choice.get(), None);
+        c.adjust("근거: [P2] \"서울에\"\n판정: ", &[], &v, &mut logits);
+        // supported: ln(2e); refuted: 0; shares of their sum.
+        let total = (2.0 * 1f32.exp() + 1.0).ln();
+        let got = choice.get().unwrap();
+        assert!((got[0] - (1.0 + 2f32.ln() - total)).abs() < 1e-5, "{got:?}");
+        assert!((got[1] + total).abs() < 1e-5, "{got:?}");
+        assert_eq!(logits, before);
+        // Once chosen, it is not measured again.
+        let mut l = logits.clone();
+        c.adjust("근거: [P2] \"서울에\"\n판정: ", &[], &v, &mut l);
+        assert_eq!(l, logits);
     }
 
     #[test]

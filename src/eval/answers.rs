@@ -12,7 +12,9 @@ use serde::Serialize;
 use super::{citation_validity, evidence_covered, share, EvalItem};
 use crate::answer::citations::verify_citation;
 use crate::answer::matching::answer_matches_question;
-use crate::answer::{AnswerError, Answerer, Citation, Kind, Mode, Response, Verdict};
+use crate::answer::{
+    AnswerError, Answerer, Citation, Kind, Mode, Response, Verdict, VerdictLogprobs,
+};
 
 /// Coverage of the gold evidence for a group of items.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -51,6 +53,9 @@ pub struct AnswerItem {
     /// The bias taken from those odds (`ModelDebug::abstain_bias`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub abstain_bias: Option<f32>,
+    /// How the model weighed the verdicts of a claim (`ModelDebug::verdict_logprobs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict_logprobs: Option<VerdictLogprobs>,
     /// Why parts of the model's output were not kept or were changed (`ModelDebug::notes`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -129,6 +134,7 @@ pub async fn score_answers(
         };
         let abstain_odds = debug.and_then(|d| d.abstain_odds);
         let abstain_bias = debug.and_then(|d| d.abstain_bias);
+        let verdict_logprobs = debug.and_then(|d| d.verdict_logprobs);
         let notes = debug.map(|d| d.notes.clone()).unwrap_or_default();
         let (mode, citations) = (response.mode(), response.citations());
         let rejected = response.rejected_citations().count;
@@ -154,6 +160,7 @@ pub async fn score_answers(
             ttft_ms: first,
             abstain_odds,
             abstain_bias,
+            verdict_logprobs,
             notes,
         });
     }

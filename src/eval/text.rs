@@ -117,10 +117,17 @@ pub fn answers_text(report: &AnswerReport, verbose: bool) -> String {
                 (None, Some(v), Some(l)) => format!("{} (label {})", v.name(), l.name()),
                 _ => "-".to_string(),
             };
-            let odds = r
+            let mut odds = r
                 .abstain_odds
                 .map(|o| format!(" odds {o:+.1}"))
                 .unwrap_or_default();
+            if let Some(v) = r.verdict_logprobs {
+                let _ = write!(
+                    odds,
+                    " verdicts {:.1}/{:.1}/{:.1}",
+                    v.supported, v.refuted, v.not_enough_info
+                );
+            }
             let _ = writeln!(
                 out,
                 "{:<6} {:<3} {:<6} citations {} invalid {} {covered} {right} {:.1}s{odds}  {}",

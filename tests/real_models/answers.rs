@@ -136,5 +136,15 @@ fn a_real_model_answers_cites_abstains_and_judges() {
     if r.verdict != Verdict::Refuted || r.citations.is_empty() {
         problems.push(format!("{claim}: {:?}", r.verdict));
     }
+    // How the model weighed the verdicts is shown, as a distribution over the three.
+    match r.debug.as_ref().and_then(|d| d.verdict_logprobs) {
+        Some(v) => {
+            let mass = v.supported.exp() + v.refuted.exp() + v.not_enough_info.exp();
+            if (mass - 1.0).abs() > 1e-3 {
+                problems.push(format!("{claim}: verdict probabilities sum to {mass}"));
+            }
+        }
+        None => problems.push(format!("{claim}: no verdict log-probabilities")),
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
