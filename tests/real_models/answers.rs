@@ -4,27 +4,54 @@
 //! call: the question matches the corpus's `Arizona`), an English question gets an English
 //! answer, and a claim gets its label; where the model chose to quote, the odds it gave
 //! abstaining were measured, and a Korean answer is made of its passages' words. What random
-//! weights and scripted backends cannot show.
+//! weights and scripted backends cannot show. The checks run twice: over the lexical seed
+//! retriever, and over the retriever the product serves once the sentence encoder is fetched
+//! (the dense stage fused in), so the path users get is the one tested.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use factcheck::answer::citations::verify_citation;
 use factcheck::answer::matching::answer_matches;
 use factcheck::answer::{Answerer, Prompts, Request, Response, Verdict};
+use factcheck::commands::CorpusArgs;
 use factcheck::engine::{EngineConfig, EngineHandle};
+use factcheck::retrieval::index::Retriever;
 use factcheck::text::has_hangul;
 
-use crate::common::{real, seed_retriever};
+use crate::common::{real, seed_retriever, seeds_dir};
 
 fn answerer() -> Option<Answerer> {
+    answerer_over(seed_retriever())
+}
+
+fn answerer_over(retriever: Retriever) -> Option<Answerer> {
     let path = real::model("qwen2.5-coder-1.5b")?;
     let engine = EngineHandle::start(path, EngineConfig::default()).expect("engine starts");
     engine.wait_loaded().expect("model loads");
     Some(Answerer::new(
-        Arc::new(seed_retriever()),
+        Arc::new(retriever),
         engine,
         Prompts::builtin(),
     ))
+}
+
+/// The retriever `factcheck serve` builds over the seed corpus when the sentence encoder is
+/// at hand: the default pipeline with the dense stage (`CorpusArgs::retriever`, the
+/// product's own path).
+fn served_retriever() -> Option<Retriever> {
+    let embedder = real::model("e5-small")?;
+    let args = CorpusArgs {
+        seeds: seeds_dir(),
+        prompts: PathBuf::from("prompts"),
+        retrieval: None,
+        glossary: None,
+        embedder: Some(embedder),
+        abstain_bias: None,
+    };
+    let r = args.retriever().expect("the served retriever builds");
+    assert_eq!(r.embedder_name(), Some("e5-small-q4.bin"));
+    Some(r)
 }
 
 /// The words of `answer` that are not the start of a word of `texts` (digits aside, as the
@@ -145,6 +172,74 @@ fn a_real_model_answers_cites_abstains_and_judges() {
             }
         }
         None => problems.push(format!("{claim}: no verdict log-probabilities")),
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The same checks on the path the product serves: retrieval with the dense stage fused in.
+/// Dev items the served path answers (an answer containing the reference, cited and verified),
+/// an unanswerable question, a claim refuted by its figures; and the correctness issue's own
+/// question, where the encoder ranks a line without the state first: there the answer may
+/// abstain, but may not name another place.
+#[test]
+fn the_served_pipeline_answers_with_the_dense_stage() {
+    let Some(retriever) = served_retriever() else {
+        return;
+    };
+    let Some(a) = answerer_over(retriever) else {
+        return;
+    };
+    let corpus = a.retriever().corpus();
+    let mut problems = Vec::new();
+    for (question, reference) in [
+        (
+            "비전 펀드가 AI 단지 입주 기업으로 선별한 독일 로봇 스타트업은?",
+            "Agile Robots SE",
+        ),
+        (
+            "소프트뱅크가 사들이기로 한 반도체 설계 업체의 인수 가격은?",
+            "65억 달러",
+        ),
+        (
+            "How many jobs did Trump say Stargate would create?",
+            "100,000",
+        ),
+    ] {
+        let Response::Answer(r) = run(&a, Request::question(question)) else {
+            unreachable!()
+        };
+        eprintln!("served: {question} -> {} {:?}", r.answer, r.debug);
+        if r.abstained || !answer_matches(&r.answer, reference) || r.citations.is_empty() {
+            problems.push(format!("{question}: {:?} (want {reference})", r.answer));
+        }
+        for c in &r.citations {
+            if verify_citation(corpus, c).is_err() {
+                problems.push(format!("{question}: citation not verified: {c:?}"));
+            }
+        }
+    }
+    let question = "크리스탈 랜드는 미국의 어느 주에 설립될 계획인가?";
+    let Response::Answer(r) = run(&a, Request::question(question)) else {
+        unreachable!()
+    };
+    eprintln!("served: {question} -> {} {:?}", r.answer, r.debug);
+    if !r.abstained && !answer_matches(&r.answer, "애리조나") {
+        problems.push(format!("{question}: a wrong answer {:?}", r.answer));
+    }
+    let Response::Answer(r) = run(&a, Request::question("What is the population of Arizona?"))
+    else {
+        unreachable!()
+    };
+    if !r.abstained {
+        problems.push(format!("unanswerable question answered: {:?}", r.answer));
+    }
+    let claim = "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.";
+    let Response::Verdict(r) = run(&a, Request::claim(claim)) else {
+        unreachable!()
+    };
+    eprintln!("served: {claim} -> {:?} {:?}", r.verdict, r.debug);
+    if r.verdict != Verdict::Refuted || r.citations.is_empty() {
+        problems.push(format!("{claim}: {:?}", r.verdict));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
