@@ -310,10 +310,19 @@ fn citation(p: &ContextPassage, quote: String, corpus: &Corpus) -> Option<Citati
 /// copied are written the English way (`22일` → `the 22nd`). Grounding reads the answer as the
 /// model wrote it, which the passages' figures match.
 pub fn shown_answer(form: &QuoteFirstForm, answer: &str) -> String {
+    let answer = without_emphasis(answer);
     match form.latin_answer {
-        Some(_) => english_figures(answer),
-        None => answer.to_string(),
+        Some(_) => english_figures(&answer),
+        None => answer,
     }
+}
+
+/// `answer` without the emphasis marks of Markdown (`**`, `__`) that an answer copied from a
+/// passage written in it (`대만의 **훙하이 정밀공업**`) carries; quotes keep them, being
+/// verbatim.
+fn without_emphasis(answer: &str) -> String {
+    let plain = answer.replace("**", "").replace("__", "");
+    plain.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Holds a question's answer to its evidence (see the module doc). Returns false when the
@@ -677,6 +686,16 @@ fn magnitude_slip(answer: &str, quoted: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_is_shown_without_emphasis_marks() {
+        assert_eq!(
+            without_emphasis("대만의 **훙하이 정밀공업**, 삼성"),
+            "대만의 훙하이 정밀공업, 삼성"
+        );
+        assert_eq!(without_emphasis("대만의 **"), "대만의");
+        assert_eq!(without_emphasis("3 * 4"), "3 * 4");
+    }
 
     #[test]
     fn answers_fit_the_measure_the_question_asks_for() {
