@@ -580,6 +580,32 @@ const PEOPLE_WORDS: [&str; 6] = [
 
 /// Words of a question that ask for a place.
 const PLACE_WORDS: [&str; 2] = ["어디", "where"];
+/// Words of a question that asks what something costs: its price (`가격은`, `구독료는`, `사면
+/// 얼마`) or a change in it.
+const PRICE_WORDS: [&str; 14] = [
+    "가격",
+    "값은",
+    "값이",
+    "비용",
+    "요금",
+    "구독료",
+    "수수료",
+    "사면 얼마",
+    "사려면 얼마",
+    "구입하면 얼마",
+    "구매하면 얼마",
+    "price",
+    "cost",
+    " fee",
+];
+/// The figures that may answer a price question: an amount of money, a change in percent (a
+/// cut of 10%), or a bare number (`9900`).
+const PRICE_MEASURES: [Measure; 4] = [
+    Measure::Money,
+    Measure::Percent,
+    Measure::PercentPoint,
+    Measure::Count,
+];
 /// Measures that never name a place.
 const NOT_PLACES: [Measure; 5] = [
     Measure::Money,
@@ -594,9 +620,10 @@ const NOT_PLACES: [Measure; 5] = [
 /// (`How many people live in Busan?`) not by a span of time, a date or a count of things
 /// (`연간 60만 대`), one about a place
 /// (`Where is the new factory being built?`) not by figures alone that are no place (`8만
-/// 2,000㎡`, the site's area). `Err` names the mismatch. Only these are checked: other measures
-/// are asked loosely (a price question may be answered with a percentage cut). An answer
-/// without figures is left to grounding.
+/// 2,000㎡`, the site's area), one about a price (`물걸레 패드만 따로 사면 얼마예요?`) not by a
+/// count of things (`물걸레 패드 2장`; a percentage cut may answer it). `Err` names the
+/// mismatch. Only these are checked: other measures are asked loosely. An answer without
+/// figures is left to grounding.
 pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
     let q = question.to_lowercase();
     let asks = |words: &[&str]| words.iter().any(|w| q.contains(w));
@@ -617,19 +644,33 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
         }
         return Ok(());
     }
-    let (measure, what) = if asks(&AREA_WORDS) {
-        (Measure::Area, "an area")
+    // A count in a counter of things (`60만 대`), not of people or a bare number.
+    let things = |f: &Quantity| {
+        f.measure == Measure::Count && ends_in_thing_counter(&answer[f.span.clone()])
+    };
+    // A count followed by a word of its own (`2장`, `3 pads`): not a bare number.
+    let counted = |f: &Quantity| {
+        f.measure == Measure::Count
+            && answer[f.span.end..]
+                .trim_start()
+                .starts_with(char::is_alphabetic)
+    };
+    let (measures, what): (&[Measure], &str) = if asks(&AREA_WORDS) {
+        (&[Measure::Area], "an area")
     } else if asks(&PEOPLE_WORDS) {
-        (Measure::Count, "a number of people")
+        (&[Measure::Count], "a number of people")
+    } else if asks(&PRICE_WORDS) {
+        (&PRICE_MEASURES, "a price")
     } else {
         return Ok(());
     };
+    let price = measures == PRICE_MEASURES;
     let figures = extract(answer);
-    let kind = |f: &Quantity| {
-        f.measure == measure
-            && (measure != Measure::Count || !ends_in_thing_counter(&answer[f.span.clone()]))
-    };
-    if figures.is_empty() || figures.iter().any(kind) {
+    let kind = |f: &Quantity| measures.contains(&f.measure) && !things(f) && !(price && counted(f));
+    // A price may be words (`무료`); digits that read as no price (`2장`, which the figure
+    // reader takes for no quantity at all) answer another question.
+    let unread_digits = price && answer.chars().any(|c| c.is_ascii_digit());
+    if (figures.is_empty() && !unread_digits) || figures.iter().any(kind) {
         return Ok(());
     }
     Err(format!(
@@ -713,6 +754,20 @@ mod tests {
         assert!(fits_question(q, "3층").is_ok());
         assert!(fits_question("공장은 어디에 짓나?", "1,200억 원").is_err());
         assert!(fits_question("공장은 어디에 짓나?", "평택 포승국가산업단지").is_ok());
+        // A price is money, a cut in percent or a bare number; not a count of things.
+        let q = "RV-7 물걸레 패드만 따로 사면 얼마예요?";
+        assert!(fits_question(q, "물걸레 패드 2장")
+            .unwrap_err()
+            .contains("a price"));
+        assert!(fits_question(q, "2장에 1만 5,000원").is_ok());
+        assert!(fits_question("필터 가격은 얼마나 내렸나?", "10%").is_ok());
+        assert!(fits_question("출장 수리 비용은 얼마인가?", "무료").is_ok());
+        assert!(fits_question(
+            "How much does the filter subscription cost?",
+            "9,900 won a month"
+        )
+        .is_ok());
+        assert!(fits_question("How much coffee do they drink?", "2 cups").is_ok());
         assert!(fits_question("What is the area of the site?", "$1 trillion").is_err());
         // A number of people is a count, not a year or a length.
         let q = "How many people live in Busan?";
