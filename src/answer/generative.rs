@@ -290,6 +290,9 @@ pub(crate) async fn ask(
         return Ok(ask_marked(question, ctx, &g, corpus, progress));
     }
     let mut read = quoted::read(&g.form, &g.text, &ctx, corpus);
+    if g.form.latin_answer.is_some() {
+        quoted::currency_as_quoted(&mut read, &ctx);
+    }
     let mut grounded = !read.no_evidence && quoted::ground(&mut read, &ctx, corpus);
     if let (true, Err(why)) = (grounded, quoted::fits_question(question, &read.answer)) {
         read.notes.push(why);

@@ -442,6 +442,48 @@ pub fn figures_as_quoted(read: &mut Read) {
     }
 }
 
+/// In an English answer, an amount of money the passages hold in another currency only (the
+/// model wrote `9,900 dollars` for `월 9,900원`) is written in the passages' currency (`9,900
+/// won`): the figure is the source's, its currency word a slip of translation. The quotes are
+/// read first, then every sentence of the passages (grounding then cites the one that holds
+/// it); only where one amount there has the number and none has it in the answer's currency.
+pub fn currency_as_quoted(read: &mut Read, ctx: &[ContextPassage]) {
+    let money = |text: &str| -> Vec<Quantity> {
+        extract(text)
+            .into_iter()
+            .filter(|h| h.measure == Measure::Money)
+            .collect()
+    };
+    let quoted = money(&read.quoted());
+    let passages: Vec<Quantity> = sentences(ctx).flat_map(|(_, s)| money(s)).collect();
+    let mut answer = read.answer.clone();
+    for q in extract(&read.answer).iter().rev() {
+        let held = |have: &[Quantity]| have.iter().any(|h| h.same_value(q) == Some(true));
+        if q.measure != Measure::Money || held(&quoted) || held(&passages) {
+            continue;
+        }
+        let other = |have: &[Quantity]| {
+            let mut found = have.iter().filter(|h| {
+                h.unit != q.unit && (h.value - q.value).abs() <= 0.01 * q.value.abs().max(1.0)
+            });
+            let first = found.next()?;
+            found.all(|h| h.unit == first.unit).then_some(first.clone())
+        };
+        if let Some(english) = other(&quoted)
+            .or_else(|| other(&passages))
+            .and_then(|h| h.english())
+        {
+            answer.replace_range(q.span.clone(), &english);
+        }
+    }
+    if answer != read.answer {
+        read.notes.push(format!(
+            "the answer's currency is not its passages'; written as they have it: {answer:?}"
+        ));
+        read.answer = answer;
+    }
+}
+
 /// A short Korean answer copied from a quote takes the words that qualify it there
 /// ([`super::phrase::widen`]): `7년` → `생산 종료 후 7년`. The first quote holding the answer
 /// decides.
@@ -727,6 +769,39 @@ fn magnitude_slip(answer: &str, quoted: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_english_answer_takes_its_quotes_currency() {
+        use crate::retrieval::corpus::SourceFile;
+        let with = |line: &str, answer: &str| {
+            let text = format!("{line}\n");
+            let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", &text)]);
+            let p = ctx(line);
+            let mut read = Read {
+                citations: sentence_citation(&p, line, &corpus).into_iter().collect(),
+                answer: answer.into(),
+                ..Read::default()
+            };
+            assert_eq!(read.citations.len(), 1);
+            currency_as_quoted(&mut read, &[]);
+            let quoted = read.answer;
+            // The same figure in a passage's sentence the model did not quote.
+            let mut read = Read {
+                answer: answer.into(),
+                ..Read::default()
+            };
+            currency_as_quoted(&mut read, &[p]);
+            assert_eq!(read.answer, quoted);
+            quoted
+        };
+        let fee = "AP-300용 필터 구독료는 월 9,900원이다.";
+        assert_eq!(with(fee, "9,900 dollars a month"), "9,900 won a month");
+        // Held in its own currency, or by no quoted figure of that number: left as written.
+        let cash = "현금 230억 달러를 보유했다.";
+        assert_eq!(with(cash, "$23 billion"), "$23 billion");
+        assert_eq!(with(cash, "$9,900"), "$9,900");
+        assert_eq!(with(fee, "9,900 won"), "9,900 won");
+    }
 
     #[test]
     fn an_answer_is_shown_without_emphasis_marks() {
