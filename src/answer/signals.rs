@@ -102,22 +102,40 @@ fn content_tokens(text: &str) -> HashSet<String> {
         .collect()
 }
 
-/// Content tokens of a claim with their thesaurus expansions (English claim words also look for
-/// their Korean translations). Word weights play no part, so the text's focus is not computed.
-fn claim_words(text: &str) -> HashSet<String> {
+/// The words of a claim, each as its content tokens with their thesaurus expansions (English
+/// claim words also look for their Korean translations). Word weights play no part, so the
+/// text's focus is not computed.
+fn claim_words(text: &str) -> Vec<HashSet<String>> {
     let plan = PlanOptions {
         analyzer: Options::default(),
         ..PlanOptions::default()
     };
     query_plan_with(text, &Focus::default(), plan, &THESAURUS)
         .into_iter()
-        .flat_map(|w| {
+        .map(|w| {
             w.tokens
                 .into_iter()
                 .chain(w.expansions.into_iter().flatten())
+                .filter(|t| is_content(t))
+                .collect::<HashSet<String>>()
         })
-        .filter(|t| is_content(t))
+        .filter(|w| !w.is_empty())
         .collect()
+}
+
+/// How strongly `words` (a claim's, [`claim_words`]) tie an evidence figure to the claim: each
+/// word found in the figure's context counts once, by its rarest token there. Counted per
+/// token instead, one word with many tokens (`dividend`: `배당금`, `배당`, …) outweighed
+/// several words that each name the fact once (`interim`, `per share`).
+fn relatedness(words: &[HashSet<String>], ctx: &HashSet<String>, w: &HashMap<String, f32>) -> f32 {
+    words
+        .iter()
+        .map(|word| {
+            word.intersection(ctx)
+                .map(|t| w.get(t).copied().unwrap_or(1.0))
+                .fold(0.0, f32::max)
+        })
+        .sum()
 }
 
 /// The text around `q` in `text`, within its sentence, without the quantity itself.
@@ -193,10 +211,7 @@ pub fn compare_translated(
                 .iter()
                 .filter_map(|(ev, q, ctx)| {
                     let agrees = cq.same_value(q)?;
-                    let related: f32 = words
-                        .intersection(ctx)
-                        .map(|t| w.get(t).copied().unwrap_or(1.0))
-                        .sum();
+                    let related = relatedness(&words, ctx, &w);
                     (related > 0.0 || words.is_empty()).then(|| Candidate {
                         ev: *ev,
                         q: q.clone(),
@@ -328,6 +343,27 @@ mod tests {
         )];
         let s = check("1분기 진천공장에서는 산업재해가 한 건도 없었다.", &injuries);
         assert_eq!(s[0].status, Status::Mismatch);
+    }
+
+    #[test]
+    fn each_claim_word_counts_once() {
+        // `dividend` is `배당금` and `배당` too: counted per token, it tied the total (`배당금
+        // 총액은 약 45억 원`) to the claim twice as strongly as the per-share figure (`1주당
+        // 150원의 중간배당`), which then counted for nothing. Counted per word, both are the
+        // claim's figure, and one agrees. (The passages and the translation are those the
+        // product had for this claim.)
+        let minutes = [
+            ("P1", "a.txt", "회사는 6월 30일을 기준일로 하여 보통주 1주당 150원의 중간배당을 실시할 것을 제안하였다. 배당금 총액은 약 45억 원이다."),
+            ("P2", "a.txt", "제1호 의안: 평택 신공장 설비 투자 증액의 건"),
+            ("P3", "a.txt", "신공장 건설과 운영 자금 조달을 위해 금융기관 차입 한도를 800억 원으로 정하고, 구체적인 차입 시기와 조건은 대표이사에게 위임하기로 하였다."),
+            ("P4", "a.txt", "이정훈 재무담당 전무이사(CFO)는 평택 신공장의 생산 라인 가운데 제습기 라인을 당초 계획보다 1개 늘리고 자동화 설비를 보강하기 위해 투자액을 300억 원 늘려야 한다고 설명하였다. 이에 따라 평택 신공장의 총 투자액은 당초 1,200억 원에서 1,500억 원으로 늘어난다."),
+        ];
+        let s = check_translated(
+            "The board approved an interim dividend of 150 won per share.",
+            "주식의 임시 지급은 150원/주입니다.",
+            &minutes,
+        );
+        assert_eq!(s[0].status, Status::Match, "{s:?}");
     }
 
     #[test]
