@@ -767,7 +767,7 @@ impl QuoteFirst {
 
     /// At the choice among the form's `choices` (nothing of them typed yet): notes each one's
     /// log-probability among them.
-    fn choose(&mut self, alts: &[(Vec<u8>, Next)], vocab: &Vocab, logits: &[f32]) {
+    fn choose(&self, alts: &[(Vec<u8>, Next)], vocab: &Vocab, logits: &[f32]) {
         let live = |id: &&u32| logits.get(**id as usize).is_some_and(|l| l.is_finite());
         let mut ids: Vec<Vec<u32>> = vec![Vec::new(); alts.len()];
         for (piece, piece_ids) in &vocab.by_bytes().ids {
@@ -1096,7 +1096,8 @@ impl TokenConstraint for QuoteFirst {
     }
 
     /// At the choice between quoting and abstaining (the evidence alternatives, nothing typed
-    /// yet): notes the odds of abstaining and takes the bias from the no-evidence tokens.
+    /// yet): notes the odds of abstaining and takes the bias from the no-evidence tokens. At the
+    /// choice among the form's `choices`: notes their log-probabilities ([`ChoiceLogprobs`]).
     fn adjust(&mut self, generated: &str, pending: &[u8], vocab: &Vocab, logits: &mut [f32]) {
         // Each choice comes once; after both, no step walks the form again for them.
         let choosing = !self.form.choices.is_empty() && self.choice.get().is_none();
