@@ -462,10 +462,16 @@ pub fn currency_as_quoted(read: &mut Read, ctx: &[ContextPassage]) {
         if q.measure != Measure::Money || held(&quoted) || held(&passages) {
             continue;
         }
+        // The answer's number in `h`'s currency.
+        let same_number = |h: &Quantity| {
+            let recast = Quantity {
+                unit: h.unit,
+                ..q.clone()
+            };
+            h.unit != q.unit && recast.same_value(h) == Some(true)
+        };
         let other = |have: &[Quantity]| {
-            let mut found = have.iter().filter(|h| {
-                h.unit != q.unit && (h.value - q.value).abs() <= 0.01 * q.value.abs().max(1.0)
-            });
+            let mut found = have.iter().filter(|h| same_number(h));
             let first = found.next()?;
             found.all(|h| h.unit == first.unit).then_some(first.clone())
         };
@@ -697,16 +703,15 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
                 .trim_start()
                 .starts_with(char::is_alphabetic)
     };
-    let (measures, what): (&[Measure], &str) = if asks(&AREA_WORDS) {
-        (&[Measure::Area], "an area")
+    let (measures, what, price): (&[Measure], &str, bool) = if asks(&AREA_WORDS) {
+        (&[Measure::Area], "an area", false)
     } else if asks(&PEOPLE_WORDS) {
-        (&[Measure::Count], "a number of people")
+        (&[Measure::Count], "a number of people", false)
     } else if asks(&PRICE_WORDS) {
-        (&PRICE_MEASURES, "a price")
+        (&PRICE_MEASURES, "a price", true)
     } else {
         return Ok(());
     };
-    let price = measures == PRICE_MEASURES;
     let figures = extract(answer);
     let kind = |f: &Quantity| measures.contains(&f.measure) && !things(f) && !(price && counted(f));
     // A price may be words (`무료`); digits that read as no price (`2장`, which the figure

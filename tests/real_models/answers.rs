@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use factcheck::answer::citations::verify_citation;
 use factcheck::answer::matching::answer_matches;
-use factcheck::answer::{Answerer, Prompts, Request, Response, Verdict};
+use factcheck::answer::{
+    Answerer, AskResponse, CheckResponse, Prompts, Request, Response, Verdict,
+};
 use factcheck::commands::CorpusArgs;
 use factcheck::engine::{EngineConfig, EngineHandle};
 use factcheck::retrieval::index::Retriever;
@@ -88,10 +90,60 @@ fn run(a: &Answerer, request: Request) -> Response {
         .expect("answers")
 }
 
+/// Asks `question` and notes a problem unless the answer contains `reference`, is cited, and
+/// every citation is verified; returns the response for further checks.
+fn expect_answer(
+    a: &Answerer,
+    question: &str,
+    reference: &str,
+    problems: &mut Vec<String>,
+) -> AskResponse {
+    let Response::Answer(r) = run(a, Request::question(question)) else {
+        unreachable!()
+    };
+    eprintln!("{question} -> {} {:?}", r.answer, r.debug);
+    if r.abstained || !answer_matches(&r.answer, reference) || r.citations.is_empty() {
+        problems.push(format!("{question}: {:?} (want {reference})", r.answer));
+    }
+    for c in &r.citations {
+        if verify_citation(a.retriever().corpus(), c).is_err() {
+            problems.push(format!("{question}: citation not verified: {c:?}"));
+        }
+    }
+    r
+}
+
+/// Notes a problem unless a question the seeds cannot answer abstains.
+fn expect_abstention(a: &Answerer, problems: &mut Vec<String>) {
+    let Response::Answer(r) = run(a, Request::question("What is the population of Arizona?"))
+    else {
+        unreachable!()
+    };
+    eprintln!("unanswerable -> {} {:?}", r.answer, r.debug);
+    if !r.abstained {
+        problems.push(format!("unanswerable question answered: {:?}", r.answer));
+    }
+}
+
+/// A claim whose figure the seeds contradict (they give 65억 달러).
+const REFUTED_CLAIM: &str = "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.";
+
+/// Notes a problem unless [`REFUTED_CLAIM`] is refuted with a citation; returns the response
+/// for further checks.
+fn expect_refuted(a: &Answerer, problems: &mut Vec<String>) -> CheckResponse {
+    let Response::Verdict(r) = run(a, Request::claim(REFUTED_CLAIM)) else {
+        unreachable!()
+    };
+    eprintln!("{REFUTED_CLAIM} -> {:?} {:?}", r.verdict, r.debug);
+    if r.verdict != Verdict::Refuted || r.citations.is_empty() {
+        problems.push(format!("{REFUTED_CLAIM}: {:?}", r.verdict));
+    }
+    r
+}
+
 #[test]
 fn a_real_model_answers_cites_abstains_and_judges() {
     let Some(a) = answerer() else { return };
-    let corpus = a.retriever().corpus();
     let mut problems = Vec::new();
     for (question, reference) in [
         (
@@ -108,13 +160,7 @@ fn a_real_model_answers_cites_abstains_and_judges() {
             "애리조나",
         ),
     ] {
-        let Response::Answer(r) = run(&a, Request::question(question)) else {
-            unreachable!()
-        };
-        eprintln!("{question} -> {} {:?}", r.answer, r.debug);
-        if r.abstained || !answer_matches(&r.answer, reference) || r.citations.is_empty() {
-            problems.push(format!("{question}: {:?} (want {reference})", r.answer));
-        }
+        let r = expect_answer(&a, question, reference, &mut problems);
         // In the passages' words: no garbled copy, no letters glued on.
         let texts: Vec<&str> = r.passages.iter().map(|p| p.text.as_str()).collect();
         let foreign = foreign_words(&r.answer, &[texts, vec![question]].concat());
@@ -122,11 +168,6 @@ fn a_real_model_answers_cites_abstains_and_judges() {
             problems.push(format!(
                 "{question}: {foreign:?} are no words of the passages"
             ));
-        }
-        for c in &r.citations {
-            if verify_citation(corpus, c).is_err() {
-                problems.push(format!("{question}: citation not verified: {c:?}"));
-            }
         }
         // The model chose to quote: its odds of abstaining were measured, and below even.
         let odds = r.debug.as_ref().and_then(|d| d.abstain_odds);
@@ -147,22 +188,9 @@ fn a_real_model_answers_cites_abstains_and_judges() {
             r.answer
         ));
     }
-    let Response::Answer(r) = run(&a, Request::question("What is the population of Arizona?"))
-    else {
-        unreachable!()
-    };
-    eprintln!("unanswerable -> {} {:?}", r.answer, r.debug);
-    if !r.abstained {
-        problems.push(format!("unanswerable question answered: {:?}", r.answer));
-    }
-    let claim = "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.";
-    let Response::Verdict(r) = run(&a, Request::claim(claim)) else {
-        unreachable!()
-    };
-    eprintln!("{claim} -> {:?} {:?}", r.verdict, r.debug);
-    if r.verdict != Verdict::Refuted || r.citations.is_empty() {
-        problems.push(format!("{claim}: {:?}", r.verdict));
-    }
+    expect_abstention(&a, &mut problems);
+    let r = expect_refuted(&a, &mut problems);
+    let claim = REFUTED_CLAIM;
     // How the model weighed the verdicts is shown, as a distribution over the three.
     match r.debug.as_ref().and_then(|d| d.verdict_logprobs) {
         Some(v) => {
@@ -189,7 +217,6 @@ fn the_served_pipeline_answers_with_the_dense_stage() {
     let Some(a) = answerer_over(retriever) else {
         return;
     };
-    let corpus = a.retriever().corpus();
     let mut problems = Vec::new();
     for (question, reference) in [
         (
@@ -205,41 +232,17 @@ fn the_served_pipeline_answers_with_the_dense_stage() {
             "100,000",
         ),
     ] {
-        let Response::Answer(r) = run(&a, Request::question(question)) else {
-            unreachable!()
-        };
-        eprintln!("served: {question} -> {} {:?}", r.answer, r.debug);
-        if r.abstained || !answer_matches(&r.answer, reference) || r.citations.is_empty() {
-            problems.push(format!("{question}: {:?} (want {reference})", r.answer));
-        }
-        for c in &r.citations {
-            if verify_citation(corpus, c).is_err() {
-                problems.push(format!("{question}: citation not verified: {c:?}"));
-            }
-        }
+        expect_answer(&a, question, reference, &mut problems);
     }
     let question = "크리스탈 랜드는 미국의 어느 주에 설립될 계획인가?";
     let Response::Answer(r) = run(&a, Request::question(question)) else {
         unreachable!()
     };
-    eprintln!("served: {question} -> {} {:?}", r.answer, r.debug);
+    eprintln!("{question} -> {} {:?}", r.answer, r.debug);
     if !r.abstained && !answer_matches(&r.answer, "애리조나") {
         problems.push(format!("{question}: a wrong answer {:?}", r.answer));
     }
-    let Response::Answer(r) = run(&a, Request::question("What is the population of Arizona?"))
-    else {
-        unreachable!()
-    };
-    if !r.abstained {
-        problems.push(format!("unanswerable question answered: {:?}", r.answer));
-    }
-    let claim = "소프트뱅크는 Ampere Computing을 100억 달러에 인수한다.";
-    let Response::Verdict(r) = run(&a, Request::claim(claim)) else {
-        unreachable!()
-    };
-    eprintln!("served: {claim} -> {:?} {:?}", r.verdict, r.debug);
-    if r.verdict != Verdict::Refuted || r.citations.is_empty() {
-        problems.push(format!("{claim}: {:?}", r.verdict));
-    }
+    expect_abstention(&a, &mut problems);
+    expect_refuted(&a, &mut problems);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
