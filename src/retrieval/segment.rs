@@ -150,10 +150,11 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
 const HEADING_MAX: usize = 40;
 
 /// Marks the section headings of a file: short lines that do not read as a sentence or an
-/// item (no final `.`, `,`, `:` or `다`, no `key: value`), followed by a line that is not such a
-/// short line itself (so the items of a list are not headings of each other). Titles of
-/// articles, numbered sections (`5. 필터 관리`), articles of a regulation (`제3조(재택근무 일수)`)
-/// and FAQ questions (`Q. …?`) qualify. A question of a question-and-answer list (a line opening
+/// item (no final `.`, `,`, `:` or `다`, no `key: value` unless the key is a numbered part of
+/// the document: [`numbered_label`]), followed by a line that is not such a short line itself
+/// (so the items of a list are not headings of each other). Titles of articles, numbered
+/// sections (`5. 필터 관리`), articles of a regulation (`제3조(재택근무 일수)`), items of an
+/// agenda (`제2호 의안: 중간배당 실시의 건`) and FAQ questions (`Q. …?`) qualify. A question of a question-and-answer list (a line opening
 /// with `Q.`, `질문:`, … followed by one opening with `A.`, `답변:`, …) heads its answer whatever
 /// its punctuation (`Q. 제습기에서 따뜻한 바람이 나와요.`).
 pub fn heading_lines(lines: &[String]) -> Vec<bool> {
@@ -163,7 +164,7 @@ pub fn heading_lines(lines: &[String]) -> Vec<bool> {
         n > 0
             && n <= HEADING_MAX
             && !t.ends_with(['.', ',', ':', ';', '다', '。'])
-            && !t.contains(": ")
+            && t.split_once(": ").is_none_or(|(key, _)| numbered_label(key))
     };
     let mut marks = vec![false; lines.len()];
     for i in 0..lines.len() {
@@ -172,6 +173,26 @@ pub fn heading_lines(lines: &[String]) -> Vec<bool> {
         marks[i] = faq || (candidate(&lines[i]) && next.is_some_and(|l| !candidate(l)));
     }
     marks
+}
+
+/// Whether `key` names a numbered part of a Korean document, `제` + number + a unit of
+/// numbering (`호`, `조`, `장`, `절`, `항`, `편`, `관`), maybe followed by one word: `제2호
+/// 의안`, `제3장`, `제 1 조`. Such a `key: value` line titles what follows (`제2호 의안: 중간배당
+/// 실시의 건`); a fact line's key (`2024년 이사회 개최 횟수: 11회`) is not one.
+fn numbered_label(key: &str) -> bool {
+    let Some(rest) = key.trim().strip_prefix('제') else {
+        return false;
+    };
+    let rest = rest.trim_start();
+    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 {
+        return false;
+    }
+    let rest = rest[digits..].trim_start();
+    let Some(unit) = rest.chars().next() else {
+        return false;
+    };
+    "호조장절항편관".contains(unit) && rest[unit.len_utf8()..].split_whitespace().count() <= 1
 }
 
 /// Longest line, in characters, that can be the question of a question-and-answer list.
@@ -433,6 +454,22 @@ mod tests {
         assert_eq!(by_line(14).context, "청정기 설명서\nQ. 표시 없는 답은요?");
         assert_eq!(by_line(1).context, "");
         assert!(by_line(5).heading && !by_line(6).heading);
+    }
+
+    #[test]
+    fn a_numbered_agenda_item_heads_its_lines() {
+        let f = file(
+            "이사회 회의록\n\n제2호 의안: 중간배당 실시의 건\n회사는 1주당 150원의 중간배당을 제안하였다.\n\
+             결의: 전원 찬성으로 가결하였다.\n\n2024년 이사회 개최 횟수: 11회\n다음 회의는 9월에 열린다.",
+        );
+        let marks = heading_lines(&f.lines);
+        assert!(marks[2], "an agenda item with its number is a heading");
+        assert!(!marks[7], "a fact line's key is no numbered part");
+        let p = segment_file(&f);
+        let by_line = |n: usize| p.iter().find(|x| x.start_line == n).unwrap();
+        assert_eq!(by_line(5).context, "이사회 회의록\n제2호 의안: 중간배당 실시의 건");
+        assert!(numbered_label("제 1 조") && numbered_label("제3장") && numbered_label("제2호 의안"));
+        assert!(!numbered_label("제목") && !numbered_label("제2호 의안 목록") && !numbered_label("제2차"));
     }
 
     #[test]
