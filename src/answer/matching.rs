@@ -205,7 +205,7 @@ fn found(text: &str, quantities: &[Quantity], words: &[String]) -> Option<f32> {
 
 /// Whether `answer` is a bare count (`13`, `10만 개`) of the same value as the text's count of
 /// anything (`13명`): a bare number claims no unit. A count of people must meet one.
-fn same_count(answer: &Quantity, text: &Quantity) -> bool {
+pub(crate) fn same_count(answer: &Quantity, text: &Quantity) -> bool {
     answer.measure == Measure::Count
         && answer.unit.is_empty()
         && Quantity {

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 
 use super::citations::{passage_citation, tokens, MIN_QUOTE_CHARS};
 use super::context::ContextPassage;
-use super::matching::support;
+use super::matching::{same_count, support};
 use super::prompts::NO_ANSWER;
 use super::quantity::{
     ends_in_thing_counter, english_figures, extract, numeral_len, Measure, Per, Quantity,
@@ -412,10 +412,16 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
 
 /// In the answer to a Korean question, a figure the model wrote the English way (`150 minutes`
 /// for `150분`, `$23 billion`) is written as its quote writes it, when a quoted figure has its
-/// value: the answer is in the question's language.
+/// value: the answer is in the question's language. So is a bare number (`180,000`) that is
+/// the value of a quoted count in Korean words (`18만 명`), when the quotes write that value
+/// one way only: the reader then finds the figure as the source has it.
 pub fn figures_as_quoted(read: &mut Read) {
     let quoted = read.quoted();
     let have = extract(&quoted);
+    let korean = |h: &Quantity| {
+        let text = &quoted[h.written_span()];
+        has_hangul(text).then_some(text)
+    };
     let mut answer = read.answer.clone();
     for q in extract(&read.answer).iter().rev() {
         let span = q.written_span();
@@ -423,14 +429,24 @@ pub fn figures_as_quoted(read: &mut Read) {
         let english = written
             .chars()
             .any(|c| c.is_ascii_alphabetic() || "$€¥".contains(c));
-        if has_hangul(written) || !english {
-            continue;
-        }
-        let korean = have
-            .iter()
-            .map(|h| (h, &quoted[h.written_span()]))
-            .find(|(h, text)| has_hangul(text) && h.same_value(q) == Some(true));
-        if let Some((_, text)) = korean {
+        let bare = written
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == '.');
+        let as_quoted = if has_hangul(written) {
+            None
+        } else if english {
+            have.iter()
+                .filter(|h| h.same_value(q) == Some(true))
+                .find_map(korean)
+        } else if bare {
+            let mut ways = have.iter().filter(|h| same_count(q, h)).map(korean);
+            ways.next()
+                .flatten()
+                .filter(|first| ways.all(|w| w == Some(*first)))
+        } else {
+            None
+        };
+        if let Some(text) = as_quoted {
             answer.replace_range(span, text);
         }
     }
@@ -1068,6 +1084,30 @@ mod tests {
         assert_eq!(with("150분"), "150분");
         assert_eq!(with("150"), "150");
         assert_eq!(with("2 hours"), "2 hours");
+    }
+
+    #[test]
+    fn a_bare_number_is_written_as_the_quoted_count() {
+        use crate::retrieval::corpus::SourceFile;
+        let text = "구독 고객은 3월 말 기준 18만 명으로 늘었다. 사고는 2건, 부상자는 2명이었다.\n";
+        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", text)]);
+        let p = ctx(text.trim_end());
+        let with = |answer: &str| {
+            let mut read = Read {
+                citations: sentence_citation(&p, text.trim_end(), &corpus)
+                    .into_iter()
+                    .collect(),
+                answer: answer.into(),
+                ..Read::default()
+            };
+            figures_as_quoted(&mut read);
+            read.answer
+        };
+        assert_eq!(with("180,000"), "18만 명");
+        assert_eq!(with("약 180000"), "약 18만 명");
+        // Two ways to write 2 in the quote: the answer keeps its own.
+        assert_eq!(with("2"), "2");
+        assert_eq!(with("3"), "3");
     }
 
     #[test]
