@@ -712,7 +712,7 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
     let things = |f: &Quantity| {
         f.measure == Measure::Count && ends_in_thing_counter(&answer[f.span.clone()])
     };
-    // A count followed by a word of its own (`2장`, `3 pads`): not a bare number.
+    // A count followed by a word of its own (`28자`, `3 pads`): not a bare number.
     let counted = |f: &Quantity| {
         f.measure == Measure::Count
             && answer[f.span.end..]
@@ -730,8 +730,9 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
     };
     let figures = extract(answer);
     let kind = |f: &Quantity| measures.contains(&f.measure) && !things(f) && !(price && counted(f));
-    // A price may be words (`무료`); digits that read as no price (`2장`, which the figure
-    // reader takes for no quantity at all) answer another question.
+    // A price may be words (`무료`); digits that read as no price (`1통`, `2판`: a lone digit
+    // before a word the figure reader knows no counter in is no quantity at all) answer
+    // another question.
     let unread_digits = price && answer.chars().any(|c| c.is_ascii_digit());
     if (figures.is_empty() && !unread_digits) || figures.iter().any(kind) {
         return Ok(());

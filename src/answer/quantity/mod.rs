@@ -679,6 +679,14 @@ mod tests {
         assert!(approx(q.value, 100_000.0));
         assert!(approx(one("100,000 jobs").value, 100_000.0));
         assert!(approx(one("직원이 13명이지만").value, 13.0));
+        // A counter makes a lone digit a count; without one it is no quantity.
+        for (text, value) in [("물걸레 패드 2장", 2.0), ("하권 1권만", 1.0), ("소 3마리", 3.0)] {
+            let q = one(text);
+            assert_eq!((q.measure, q.unit), (Measure::Count, ""), "{text}");
+            assert!(approx(q.value, value), "{text}");
+        }
+        assert_eq!(one("2 books").same_value(&one("2권")), Some(true));
+        assert!(extract("그 중 1은").is_empty());
     }
 
     #[test]

@@ -26,14 +26,42 @@ const CURRENCIES: &[(&str, &str)] = &[
 ];
 
 /// Counter words after a number, with their unit code: people are counted apart (`45 people`
-/// is not the `45` of `45일`); other counters, like a bare number, have none.
+/// is not the `45` of `45일`); other counters, like a bare number, have none. A counter makes
+/// a lone digit a count (`2장`, `3권`), where a lone digit without one is no quantity.
 const COUNTERS: &[(&str, &str)] = &[
     ("개", ""),
     ("명", "persons"),
     ("곳", ""),
     ("건", ""),
     ("대", ""),
+    ("권", ""),
+    ("장", ""),
+    ("마리", ""),
+    ("척", ""),
+    ("그루", ""),
+    ("채", ""),
+    ("켤레", ""),
+    ("송이", ""),
+    ("자루", ""),
+    ("편", ""),
+    ("곡", ""),
+    ("가지", ""),
+    ("종", ""),
+    ("층", ""),
     ("jobs", ""),
+    ("books", ""),
+    ("volumes", ""),
+    ("copies", ""),
+    ("pages", ""),
+    ("sheets", ""),
+    ("ships", ""),
+    ("trees", ""),
+    ("floors", ""),
+    ("kinds", ""),
+    ("types", ""),
+    ("species", ""),
+    ("items", ""),
+    ("pieces", ""),
     ("people", "persons"),
     ("persons", "persons"),
     ("employees", "persons"),
