@@ -30,7 +30,7 @@ pub use rates::{Per, Rate};
 pub use scan::small_number_word;
 use scan::{amount, magnitude, number, number_word, Scan};
 pub use units::ends_in_thing_counter;
-use units::{duration_unit, unit};
+use units::{duration_unit, korean_counter, unit};
 
 /// What a quantity measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -156,11 +156,16 @@ impl Quantity {
 
     /// A year alone (`1446년`) is also written as a bare number (`1446`, an English answer or a
     /// reference): such a number compares with it as that year. `None` unless `self` is a
-    /// unitless count and `other` a date with a year and nothing more.
+    /// unitless count of at least [`YEAR_MIN`] and `other` a date with a year and nothing more
+    /// (`두 개` is no year to set against `2020년`).
     fn year_as_number(&self, other: &Quantity) -> Option<bool> {
         let d = other.date?;
         let year_only = d.month.is_none() && d.day.is_none();
-        if self.measure != Measure::Count || !self.unit.is_empty() || !year_only {
+        if self.measure != Measure::Count
+            || !self.unit.is_empty()
+            || !year_only
+            || self.value < YEAR_MIN
+        {
             return None;
         }
         d.year.map(|y| f64::from(y) == self.value)
@@ -317,6 +322,11 @@ pub fn extract(text: &str) -> Vec<Quantity> {
             out.push(q);
             continue;
         }
+        if let Some(q) = native_count(text, i) {
+            i = q.span.end;
+            out.push(q);
+            continue;
+        }
         if starts_here(text, i) {
             if let Some(mut q) = quantity_at(text, i) {
                 i = q.span.end.max(i + c.len_utf8());
@@ -382,6 +392,47 @@ fn zero_count(text: &str, i: usize) -> Option<Quantity> {
         date: None,
         unit,
         span: i..text.len() - after.len(),
+        rate: None,
+    })
+}
+
+/// The smallest bare number read as a year where a year is compared ([`Quantity::same_amount`]).
+const YEAR_MIN: f64 = 100.0;
+
+/// Korean native numerals as they stand before a counter, and their values.
+const NATIVE_NUMERALS: &[(&str, f64)] = &[
+    ("한", 1.0),
+    ("두", 2.0),
+    ("세", 3.0),
+    ("네", 4.0),
+    ("다섯", 5.0),
+    ("여섯", 6.0),
+    ("일곱", 7.0),
+    ("여덟", 8.0),
+    ("아홉", 9.0),
+    ("열", 10.0),
+];
+
+/// A count in a Korean native numeral at byte `i`, a word of its own followed by a space and a
+/// counter (`두 권`, `세 차례`, `여섯 개`): the same count as `2권`, `3차례`, `6개`. Glued
+/// forms are other words (`한편`, `열대`, `한곳`), and `번` is left out (`한 번` is as often
+/// "once" in a rate, `2주에 한 번`, as a count).
+fn native_count(text: &str, i: usize) -> Option<Quantity> {
+    if text[..i].chars().next_back().is_some_and(char::is_alphanumeric) {
+        return None;
+    }
+    let rest = &text[i..];
+    let &(word, value) = NATIVE_NUMERALS
+        .iter()
+        .find(|(w, _)| rest.strip_prefix(w).is_some_and(|r| r.starts_with(' ')))?;
+    let after = &rest[word.len() + 1..];
+    let (counter, unit) = korean_counter(after)?;
+    Some(Quantity {
+        measure: Measure::Count,
+        value,
+        date: None,
+        unit,
+        span: i..i + word.len() + 1 + counter.len(),
         rate: None,
     })
 }
@@ -680,13 +731,34 @@ mod tests {
         assert!(approx(one("100,000 jobs").value, 100_000.0));
         assert!(approx(one("직원이 13명이지만").value, 13.0));
         // A counter makes a lone digit a count; without one it is no quantity.
-        for (text, value) in [("물걸레 패드 2장", 2.0), ("하권 1권만", 1.0), ("소 3마리", 3.0)] {
+        for (text, value, unit) in [
+            ("물걸레 패드 2장", 2.0, "sheets"),
+            ("하권 1권만", 1.0, "volumes"),
+            ("소 3마리", 3.0, "animals"),
+        ] {
             let q = one(text);
-            assert_eq!((q.measure, q.unit), (Measure::Count, ""), "{text}");
+            assert_eq!((q.measure, q.unit), (Measure::Count, unit), "{text}");
             assert!(approx(q.value, value), "{text}");
         }
         assert_eq!(one("2 books").same_value(&one("2권")), Some(true));
+        // Counts of different things do not compare: one volume is not 38 sheets.
+        assert_eq!(one("1권").same_value(&one("38장")), None);
         assert!(extract("그 중 1은").is_empty());
+        // Native numerals before a counter are counts; glued, they are other words.
+        let q = one("상권과 하권 두 권으로 이루어졌으나");
+        assert_eq!((q.measure, q.value, q.unit), (Measure::Count, 2.0, "volumes"));
+        assert_eq!(one("이사 세 명이 반대").same_value(&one("3명")), Some(true));
+        assert!(approx(one("네 가지 맛").value, 4.0));
+        for other in ["한편 회사는", "열대 지방", "두 개월 동안", "2주에 한 번", "세계 한 곳"] {
+            assert!(
+                extract(other).iter().all(|q| q.measure != Measure::Count || q.value != 2.0),
+                "{other}"
+            );
+        }
+        assert!(extract("한편 회사는 열대 지방에").is_empty());
+        assert!(extract("두 개월 동안").is_empty(), "a span of months, not two things");
+        assert_eq!(one("두 개").same_value(&one("2020년")), None);
+        assert_eq!(one("1446").same_value(&one("1446년")), Some(true));
     }
 
     #[test]

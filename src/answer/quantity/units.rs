@@ -26,40 +26,42 @@ const CURRENCIES: &[(&str, &str)] = &[
 ];
 
 /// Counter words after a number, with their unit code: people are counted apart (`45 people`
-/// is not the `45` of `45일`); other counters, like a bare number, have none. A counter makes
-/// a lone digit a count (`2장`, `3권`), where a lone digit without one is no quantity.
+/// is not the `45` of `45일`), and so are volumes, sheets, floors and the other things a
+/// counter names (`1권` is not the `38장` of the same sentence); the general counters (`개`,
+/// `곳`, `건`, `대`, `items`), like a bare number, have none. A counter makes a lone digit a
+/// count (`2장`, `3권`), where a lone digit without one is no quantity.
 const COUNTERS: &[(&str, &str)] = &[
     ("개", ""),
     ("명", "persons"),
     ("곳", ""),
     ("건", ""),
     ("대", ""),
-    ("권", ""),
-    ("장", ""),
-    ("마리", ""),
-    ("척", ""),
-    ("그루", ""),
-    ("채", ""),
-    ("켤레", ""),
-    ("송이", ""),
-    ("자루", ""),
-    ("편", ""),
-    ("곡", ""),
-    ("가지", ""),
-    ("종", ""),
-    ("층", ""),
+    ("권", "volumes"),
+    ("장", "sheets"),
+    ("마리", "animals"),
+    ("척", "ships"),
+    ("그루", "trees"),
+    ("채", "buildings"),
+    ("켤레", "pairs"),
+    ("송이", "blossoms"),
+    ("자루", "sticks"),
+    ("편", "works"),
+    ("곡", "songs"),
+    ("가지", "kinds"),
+    ("종", "kinds"),
+    ("층", "floors"),
     ("jobs", ""),
-    ("books", ""),
-    ("volumes", ""),
-    ("copies", ""),
-    ("pages", ""),
-    ("sheets", ""),
-    ("ships", ""),
-    ("trees", ""),
-    ("floors", ""),
-    ("kinds", ""),
-    ("types", ""),
-    ("species", ""),
+    ("books", "volumes"),
+    ("volumes", "volumes"),
+    ("copies", "copies"),
+    ("pages", "pages"),
+    ("sheets", "sheets"),
+    ("ships", "ships"),
+    ("trees", "trees"),
+    ("floors", "floors"),
+    ("kinds", "kinds"),
+    ("types", "kinds"),
+    ("species", "kinds"),
     ("items", ""),
     ("pieces", ""),
     ("people", "persons"),
@@ -74,7 +76,20 @@ const COUNTERS: &[(&str, &str)] = &[
 pub fn ends_in_thing_counter(written: &str) -> bool {
     COUNTERS
         .iter()
-        .any(|(c, code)| code.is_empty() && written.ends_with(c))
+        .any(|(c, code)| *code != "persons" && written.ends_with(c))
+}
+
+/// The Korean counter `rest` opens with, and its unit code: one of [`COUNTERS`] or `차례`
+/// (times), not the start of a span of months or years (`개월`, `개년`).
+pub(super) fn korean_counter(rest: &str) -> Option<(&'static str, &'static str)> {
+    if rest.starts_with("개월") || rest.starts_with("개년") {
+        return None;
+    }
+    COUNTERS
+        .iter()
+        .chain(&[("차례", "")])
+        .find(|(c, _)| !c.is_ascii() && rest.starts_with(c))
+        .copied()
 }
 
 /// What follows a number: measure, unit and a multiplier applied to the value.
