@@ -340,17 +340,9 @@ pub fn extract(text: &str) -> Vec<Quantity> {
     out
 }
 
-/// Counters a Korean zero count may use (`한 건도 없었다`), with the unit of their count.
-const ZERO_COUNTERS: &[(&str, &str)] = &[
-    ("건", ""),
-    ("명", "persons"),
-    ("개", ""),
-    ("번", ""),
-    ("차례", ""),
-    ("곳", ""),
-    ("대", ""),
-    ("회", ""),
-];
+/// Counters of times that a zero count reads besides the [`korean_counter`]s (`한 번도`); a
+/// native numeral before them is not read as a count (`2주에 한 번` is a rate).
+const TIMES: [&str; 2] = ["번", "회"];
 
 /// A count of none written in Korean words at byte `i`: `한 건도 없었다` (not one case),
 /// `한 명도 다치지 않았다`, `하나도 없다`. A claim of `한 건도 없었다` then meets the
@@ -372,7 +364,8 @@ fn zero_count(text: &str, i: usize) -> Option<Quantity> {
         None => {
             let r = rest.strip_prefix('한')?;
             let r = r.strip_prefix(' ').unwrap_or(r);
-            let &(counter, unit) = ZERO_COUNTERS.iter().find(|(c, _)| r.starts_with(c))?;
+            let (counter, unit) = korean_counter(r)
+                .or_else(|| TIMES.iter().find(|c| r.starts_with(*c)).map(|c| (*c, "")))?;
             (r[counter.len()..].strip_prefix('도')?, unit)
         }
     };
@@ -621,6 +614,7 @@ mod tests {
         assert_eq!(zero("한 명도 다치지 않았다").unit, "persons");
         zero("불량은 하나도 없다");
         zero("한번도 안 왔다");
+        assert_eq!(zero("사본은 한 권도 남지 않았다").unit, "volumes");
         // One of something, or `한` in another word, is no zero.
         for s in [
             "한 건도 처리했다",
