@@ -1063,22 +1063,29 @@ mod tests {
         assert_eq!(with("연 5만 원", pay, false), "연 5만 원");
     }
 
+    /// `answer` after [`figures_as_quoted`], its citation `quote` of a one-line corpus `line`.
+    fn as_quoted(line: &str, quote: &str, answer: &str) -> String {
+        use crate::retrieval::corpus::SourceFile;
+        let text = format!("{line}\n");
+        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", &text)]);
+        let p = ctx(line);
+        let mut read = Read {
+            citations: sentence_citation(&p, quote, &corpus).into_iter().collect(),
+            answer: answer.into(),
+            ..Read::default()
+        };
+        figures_as_quoted(&mut read);
+        read.answer
+    }
+
     #[test]
     fn a_korean_answer_writes_its_figures_as_the_quote_does() {
-        use crate::retrieval::corpus::SourceFile;
-        let text = "사용 시간: 최대 150분(일반 흡입 모드)\n";
-        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", text)]);
-        let p = ctx(text.trim_end());
         let with = |answer: &str| {
-            let mut read = Read {
-                citations: sentence_citation(&p, "사용 시간: 최대 150분", &corpus)
-                    .into_iter()
-                    .collect(),
-                answer: answer.into(),
-                ..Read::default()
-            };
-            figures_as_quoted(&mut read);
-            read.answer
+            as_quoted(
+                "사용 시간: 최대 150분(일반 흡입 모드)",
+                "사용 시간: 최대 150분",
+                answer,
+            )
         };
         assert_eq!(with("150 minutes"), "150분");
         assert_eq!(with("최대 150 minutes 동안"), "최대 150분 동안");
@@ -1089,21 +1096,8 @@ mod tests {
 
     #[test]
     fn a_bare_number_is_written_as_the_quoted_count() {
-        use crate::retrieval::corpus::SourceFile;
-        let text = "구독 고객은 3월 말 기준 18만 명으로 늘었다. 사고는 2건, 부상자는 2명이었다.\n";
-        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", text)]);
-        let p = ctx(text.trim_end());
-        let with = |answer: &str| {
-            let mut read = Read {
-                citations: sentence_citation(&p, text.trim_end(), &corpus)
-                    .into_iter()
-                    .collect(),
-                answer: answer.into(),
-                ..Read::default()
-            };
-            figures_as_quoted(&mut read);
-            read.answer
-        };
+        let line = "구독 고객은 3월 말 기준 18만 명으로 늘었다. 사고는 2건, 부상자는 2명이었다.";
+        let with = |answer: &str| as_quoted(line, line, answer);
         assert_eq!(with("180,000"), "18만 명");
         assert_eq!(with("약 180000"), "약 18만 명");
         // Two ways to write 2 in the quote: the answer keeps its own.

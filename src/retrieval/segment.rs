@@ -164,7 +164,8 @@ pub fn heading_lines(lines: &[String]) -> Vec<bool> {
         n > 0
             && n <= HEADING_MAX
             && !t.ends_with(['.', ',', ':', ';', '다', '。'])
-            && t.split_once(": ").is_none_or(|(key, _)| numbered_label(key))
+            && t.split_once(": ")
+                .is_none_or(|(key, _)| numbered_label(key))
     };
     let mut marks = vec![false; lines.len()];
     for i in 0..lines.len() {
@@ -467,9 +468,18 @@ mod tests {
         assert!(!marks[7], "a fact line's key is no numbered part");
         let p = segment_file(&f);
         let by_line = |n: usize| p.iter().find(|x| x.start_line == n).unwrap();
-        assert_eq!(by_line(5).context, "이사회 회의록\n제2호 의안: 중간배당 실시의 건");
-        assert!(numbered_label("제 1 조") && numbered_label("제3장") && numbered_label("제2호 의안"));
-        assert!(!numbered_label("제목") && !numbered_label("제2호 의안 목록") && !numbered_label("제2차"));
+        assert_eq!(
+            by_line(5).context,
+            "이사회 회의록\n제2호 의안: 중간배당 실시의 건"
+        );
+        assert!(
+            numbered_label("제 1 조") && numbered_label("제3장") && numbered_label("제2호 의안")
+        );
+        assert!(
+            !numbered_label("제목")
+                && !numbered_label("제2호 의안 목록")
+                && !numbered_label("제2차")
+        );
     }
 
     #[test]

@@ -411,7 +411,11 @@ const NATIVE_NUMERALS: &[(&str, f64)] = &[
 /// forms are other words (`한편`, `열대`, `한곳`), and `번` is left out (`한 번` is as often
 /// "once" in a rate, `2주에 한 번`, as a count).
 fn native_count(text: &str, i: usize) -> Option<Quantity> {
-    if text[..i].chars().next_back().is_some_and(char::is_alphanumeric) {
+    if text[..i]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric)
+    {
         return None;
     }
     let rest = &text[i..];
@@ -740,17 +744,31 @@ mod tests {
         assert!(extract("그 중 1은").is_empty());
         // Native numerals before a counter are counts; glued, they are other words.
         let q = one("상권과 하권 두 권으로 이루어졌으나");
-        assert_eq!((q.measure, q.value, q.unit), (Measure::Count, 2.0, "volumes"));
+        assert_eq!(
+            (q.measure, q.value, q.unit),
+            (Measure::Count, 2.0, "volumes")
+        );
         assert_eq!(one("이사 세 명이 반대").same_value(&one("3명")), Some(true));
         assert!(approx(one("네 가지 맛").value, 4.0));
-        for other in ["한편 회사는", "열대 지방", "두 개월 동안", "2주에 한 번", "세계 한 곳"] {
+        for other in [
+            "한편 회사는",
+            "열대 지방",
+            "두 개월 동안",
+            "2주에 한 번",
+            "세계 한 곳",
+        ] {
             assert!(
-                extract(other).iter().all(|q| q.measure != Measure::Count || q.value != 2.0),
+                extract(other)
+                    .iter()
+                    .all(|q| q.measure != Measure::Count || q.value != 2.0),
                 "{other}"
             );
         }
         assert!(extract("한편 회사는 열대 지방에").is_empty());
-        assert!(extract("두 개월 동안").is_empty(), "a span of months, not two things");
+        assert!(
+            extract("두 개월 동안").is_empty(),
+            "a span of months, not two things"
+        );
         assert_eq!(one("두 개").same_value(&one("2020년")), None);
         assert_eq!(one("1446").same_value(&one("1446년")), Some(true));
     }
