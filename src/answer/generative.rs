@@ -293,6 +293,8 @@ pub(crate) async fn ask(
     if g.form.latin_answer.is_some() {
         quoted::currency_as_quoted(&mut read, &ctx);
     }
+    // Before grounding: an echo's words would re-cite whatever sentence repeats the question.
+    quoted::drop_echo(&mut read, question);
     let mut grounded = !read.no_evidence && quoted::ground(&mut read, &ctx, corpus);
     if let (true, Err(why)) = (grounded, quoted::fits_question(question, &read.answer)) {
         read.notes.push(why);

@@ -410,6 +410,42 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
     }
 }
 
+/// Clears an answer line that says nothing the question does not, its asides (parenthesised
+/// parts) aside: `중소벤처기업부(이하 중기부)` for the question which company 중소벤처기업부
+/// chose, `가야금(법금)` for which king had the 가야금 made. The decoding form does not let a
+/// model end on the question's words alone ([`crate::engine::quote_first`]), and a small model
+/// then escapes with an aside. The response then shows its quote, which the question was
+/// answered from. An answer holding a figure is left alone (`교육(8시간)`).
+pub fn drop_echo(read: &mut Read, question: &str) {
+    let head = without_asides(&read.answer);
+    if head.trim().is_empty()
+        || !extract(&read.answer).is_empty()
+        || !crate::engine::quote_first::echoes(&head, &question.to_lowercase())
+    {
+        return;
+    }
+    read.notes.push(format!(
+        "the answer {:?} only repeats the question's words; its quote is shown instead",
+        read.answer
+    ));
+    read.answer.clear();
+}
+
+/// `text` without its parenthesised parts.
+fn without_asides(text: &str) -> String {
+    let mut depth = 0usize;
+    let mut out = String::new();
+    for c in text.chars() {
+        match c {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// In the answer to a Korean question, a figure the model wrote the English way (`150 minutes`
 /// for `150분`, `$23 billion`) is written as its quote writes it, when a quoted figure has its
 /// value: the answer is in the question's language. So is a bare number (`180,000`) that is
@@ -1076,6 +1112,32 @@ mod tests {
         };
         figures_as_quoted(&mut read);
         read.answer
+    }
+
+    #[test]
+    fn an_answer_that_only_repeats_the_question_is_dropped() {
+        let dropped = |question: &str, answer: &str| {
+            let mut read = Read {
+                answer: answer.into(),
+                ..Read::default()
+            };
+            drop_echo(&mut read, question);
+            read.answer.is_empty()
+        };
+        let q = "중소벤처기업부가 6호 자상한 기업으로 선정한 곳은?";
+        assert!(dropped(q, "중소벤처기업부(이하 중기부)"));
+        assert!(dropped(q, "중소벤처기업부"));
+        assert!(!dropped(q, "소프트뱅크벤처스"));
+        assert!(!dropped(q, "중소벤처기업부가 선정한 소프트뱅크벤처스"));
+        assert!(!dropped(
+            "지게차 기사 대상 특별 안전교육은 몇 시간인가?",
+            "교육(8시간)"
+        ));
+        assert!(!dropped(q, "(이하 중기부)"));
+        assert!(dropped(
+            "Which startup made the AI announcer?",
+            "The AI announcer (video)"
+        ));
     }
 
     #[test]

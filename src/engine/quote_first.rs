@@ -727,7 +727,7 @@ fn words_allowed(b: &[u8], starts: &HashSet<Vec<u8>>) -> bool {
 
 /// Whether every word of `answer` (lower-cased, punctuation trimmed) occurs in `echo` (already
 /// lower-cased).
-fn echoes(answer: &str, echo: &str) -> bool {
+pub fn echoes(answer: &str, echo: &str) -> bool {
     if echo.is_empty() {
         return false;
     }
