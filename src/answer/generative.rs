@@ -290,6 +290,14 @@ pub(crate) async fn ask(
         return Ok(ask_marked(question, ctx, &g, corpus, progress));
     }
     let mut read = quoted::read(&g.form, &g.text, &ctx, corpus);
+    // A yes/no question is answered with its quote: the word the model chose is only noted
+    // (see `quoted::asks_yes_no`).
+    if !g.form.choices.is_empty() {
+        let word = std::mem::take(&mut read.answer);
+        read.notes.push(format!(
+            "a yes/no question: the model chose {word:?}, which is not shown; the answer is its quote"
+        ));
+    }
     if g.form.latin_answer.is_some() {
         quoted::currency_as_quoted(&mut read, &ctx);
     }

@@ -83,6 +83,7 @@ const REPLACES_FROM_SHARE: f32 = 1.0 / 3.0;
 /// The form for a request of `kind` over the passages `ctx`.
 pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage], abstain_bias: f32) -> QuoteFirstForm {
     let english = kind == Kind::Question && !super::is_korean(input);
+    let yes_no = kind == Kind::Question && asks_yes_no(input);
     QuoteFirstForm {
         opener: "근거: ".into(),
         none: NO_ANSWER.into(),
@@ -96,11 +97,16 @@ pub fn form(kind: Kind, input: &str, ctx: &[ContextPassage], abstain_bias: f32) 
         },
         max_quotes: 2,
         answer: match kind {
+            Kind::Question if yes_no => "\n답: ".into(),
             // No space after the colon: the model writes its own (` 애리조나` is one token).
             Kind::Question => "\n답:".into(),
             Kind::Claim => "\n판정: ".into(),
         },
         choices: match kind {
+            Kind::Question if yes_no => {
+                let words = if english { YES_NO_EN } else { YES_NO_KO };
+                words.iter().map(|w| w.to_string()).collect()
+            }
             Kind::Question => Vec::new(),
             Kind::Claim => VERDICTS.iter().map(|(w, _)| w.to_string()).collect(),
         },
@@ -155,6 +161,86 @@ fn quote_starts(text: &str, asked: &HashSet<String>) -> Vec<usize> {
 const PLURAL_PARTICLES: [&str; 13] = [
     "", "은", "는", "이", "가", "을", "를", "의", "에", "과", "와", "도", "로",
 ];
+
+/// The words a yes/no question is answered with, yes first: a Korean question, an English one.
+pub const YES_NO_KO: [&str; 2] = ["네", "아니요"];
+pub const YES_NO_EN: [&str; 2] = ["Yes", "No"];
+
+/// Words that ask for something other than yes or no.
+const WH_WORDS: [&str; 16] = [
+    "누구",
+    "누가",
+    "무엇",
+    "뭐",
+    "뭘",
+    "뭔",
+    "언제",
+    "어디",
+    "얼마",
+    "몇",
+    "어떻게",
+    "어떤",
+    "왜",
+    "어느",
+    "무슨",
+    "며칠",
+];
+
+/// Korean endings of a verb or adjective asked about (`되나요`, `있어`, `고장인가요`), not of a
+/// noun asked for (`기업은?`).
+const YES_NO_ENDINGS: [&str; 16] = [
+    "나요",
+    "나",
+    "까요",
+    "까",
+    "니",
+    "냐",
+    "어",
+    "아",
+    "어요",
+    "아요",
+    "가요",
+    "는가",
+    "인가",
+    "습니까",
+    "죠",
+    "지요",
+];
+
+/// English words that open a yes/no question.
+const YES_NO_OPENERS: [&str; 18] = [
+    "is", "are", "was", "were", "can", "could", "does", "do", "did", "will", "would", "should",
+    "has", "have", "had", "may", "must", "isn't",
+];
+
+/// Whether `question` asks for yes or no (`수습사원도 재택근무를 할 수 있어?`, `Can I use 5GHz
+/// Wi-Fi?`) rather than for a thing (`…선정한 곳은?`, `How long…?`): no question word, and a
+/// Korean question ends in a predicate's question ending, an English one opens with an
+/// auxiliary verb. A small model asked such a question restated it as its answer (`주말에도
+/// 전화할 수 있습니다.`, where the passage gives Saturday's hours only; `다시 쓴 수 있습니다`,
+/// where it says the last five may not be used again), and made to choose between the two
+/// words it said yes to every one (BENCHMARKS.md, "Yes/no questions"). Its answer line is
+/// therefore a choice between the two words, one token, and is not shown: the answer is the
+/// sentence it quoted, which says which.
+pub fn asks_yes_no(question: &str) -> bool {
+    let lower = question.to_lowercase();
+    if has_hangul(question) {
+        if WH_WORDS.iter().any(|w| lower.contains(w)) {
+            return false;
+        }
+        let last = lower
+            .split_whitespace()
+            .next_back()
+            .unwrap_or("")
+            .trim_end_matches(|c: char| !c.is_alphanumeric());
+        return YES_NO_ENDINGS.iter().any(|e| last.ends_with(e));
+    }
+    let first = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    YES_NO_OPENERS.contains(&first)
+}
 
 /// Whether `question` asks for several things: a Korean noun with the plural `들` (`기업들은?`;
 /// not the verbs `만들`, `들어`), or English `which`/`what` before a plural noun (`Which
@@ -1112,6 +1198,35 @@ mod tests {
         };
         figures_as_quoted(&mut read);
         read.answer
+    }
+
+    #[test]
+    fn yes_no_questions_are_told_from_questions_for_a_thing() {
+        for q in [
+            "수습사원도 재택근무를 할 수 있어?",
+            "AP-500을 앱에 연결할 때 5GHz 와이파이도 되나요?",
+            "제습기를 껐다 켰더니 컴프레서가 바로 안 돌아요. 고장인가요?",
+            "예전에 썼던 비밀번호를 다시 써도 되나?",
+            "AP-300이 전원이 안 들어오는데 뒷면 덮개와 관련이 있나요?",
+            "크리스탈 랜드는 애리조나에 세워지는가?",
+            "Can employees on probation work from home?",
+            "Is the Jikji kept in Korea?",
+        ] {
+            assert!(asks_yes_no(q), "{q}");
+        }
+        for q in [
+            "중소벤처기업부가 6호 자상한 기업으로 선정한 곳은?",
+            "크리스탈 랜드는 미국의 어느 주에 설립될 계획인가?",
+            "가습 공기청정기에 E3 표시가 뜨는 건 무슨 의미인가요?",
+            "체감 온도가 35도를 넘으면 바깥 작업은 어떻게 하나?",
+            "스타게이트 프로젝트에 참여하는 기업들은?",
+            "백두산에서 제일 높은 봉우리는?",
+            "Where is the Jikji kept today?",
+            "How long is the warranty?",
+            "Which company makes the RV-7?",
+        ] {
+            assert!(!asks_yes_no(q), "{q}");
+        }
     }
 
     #[test]
