@@ -165,7 +165,9 @@ async fn attempt(
     };
     let _in_flight = InFlight::new();
     let corpus = a.retriever().corpus();
-    let mut g = consume(&mut stream, form, ctx, corpus, progress)
+    // A yes/no question's answer line, a forced word, is not shown (`quoted::asks_yes_no`).
+    let hidden = (kind == Kind::Question && !form.choices.is_empty()).then(|| form.answer.clone());
+    let mut g = consume(&mut stream, form, hidden.as_deref(), ctx, corpus, progress)
         .await
         .map_err(|e| match e {
             EngineError::ContextOverflow { needed, limit } => Stop::Overflow {
@@ -202,16 +204,19 @@ impl Drop for InFlight {
     }
 }
 
-/// Reads a job's events, passing the text on as it comes, and each quote's citation as soon
-/// as its closing mark arrives (before the answer is written).
+/// Reads a job's events, passing the text on as it comes (up to `hidden`, the start of a line
+/// that is not shown, when there is one), and each quote's citation as soon as its closing
+/// mark arrives (before the answer is written).
 async fn consume(
     stream: &mut JobStream,
     form: crate::engine::QuoteFirstForm,
+    hidden: Option<&str>,
     ctx: &[ContextPassage],
     corpus: &crate::retrieval::corpus::Corpus,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Generated, EngineError> {
     let mut text = String::new();
+    let mut passed = 0;
     let mut timings = None;
     let mut emitted: Vec<Citation> = Vec::new();
     while let Some(ev) = stream.recv().await {
@@ -220,7 +225,11 @@ async fn consume(
             Event::Delta(d) => {
                 let closes = d.contains('"');
                 text.push_str(&d);
-                progress(Progress::Delta(d));
+                let shown = shown_len(&text, hidden);
+                if shown > passed {
+                    progress(Progress::Delta(text[passed..shown].to_string()));
+                    passed = shown;
+                }
                 if closes && text.starts_with(form.opener.as_str()) {
                     for c in quoted::read(&form, &text, ctx, corpus).citations {
                         if !emitted.contains(&c) {
@@ -350,6 +359,22 @@ pub(crate) async fn ask(
         notice: None,
         debug: debug(&g, read.notes),
     })
+}
+
+/// How much of the streamed `text` may be shown: all of it, or up to the start of `hidden`
+/// and not a tail that may be its beginning.
+fn shown_len(text: &str, hidden: Option<&str>) -> usize {
+    let Some(marker) = hidden.filter(|m| !m.is_empty()) else {
+        return text.len();
+    };
+    if let Some(at) = text.find(marker) {
+        return at;
+    }
+    let held = (1..=marker.len())
+        .filter(|&k| marker.is_char_boundary(k) && text.ends_with(&marker[..k]))
+        .max()
+        .unwrap_or(0);
+    text.len() - held
 }
 
 /// An answer written without the quote-first form (a backend that does not apply constraints,
@@ -603,6 +628,23 @@ pub async fn prime(a: &Answerer) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hidden_line_is_not_streamed() {
+        let q = "근거: [P1] \"문장이다.\"";
+        assert_eq!(shown_len(q, None), q.len());
+        assert_eq!(shown_len(q, Some("\n답: ")), q.len());
+        let whole = format!("{q}\n답: 네");
+        assert_eq!(shown_len(&whole, Some("\n답: ")), q.len());
+        // A tail that may start the hidden line waits: `\n`, then `\n답` (a multi-byte letter).
+        assert_eq!(shown_len(&format!("{q}\n"), Some("\n답: ")), q.len());
+        assert_eq!(shown_len(&format!("{q}\n답"), Some("\n답: ")), q.len());
+        assert_eq!(
+            shown_len(&format!("{q}\n다"), Some("\n답: ")),
+            q.len() + "\n다".len()
+        );
+        assert_eq!(shown_len("", Some("\n답: ")), 0);
+    }
 
     #[test]
     fn verdict_line_is_found_and_removed() {
