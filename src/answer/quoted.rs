@@ -26,6 +26,7 @@ use super::quantity::{
 use super::{Citation, Kind, Verdict, VerdictLogprobs};
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
 use crate::retrieval::corpus::Corpus;
+use crate::retrieval::query::KO_QUESTION_WORDS;
 use crate::text::{char_len, comparable, has_hangul, sentence_spans};
 
 /// The verdict words of the form, and what each means.
@@ -166,26 +167,6 @@ const PLURAL_PARTICLES: [&str; 13] = [
 pub const YES_NO_KO: [&str; 2] = ["네", "아니요"];
 pub const YES_NO_EN: [&str; 2] = ["Yes", "No"];
 
-/// Words that ask for something other than yes or no.
-const WH_WORDS: [&str; 16] = [
-    "누구",
-    "누가",
-    "무엇",
-    "뭐",
-    "뭘",
-    "뭔",
-    "언제",
-    "어디",
-    "얼마",
-    "몇",
-    "어떻게",
-    "어떤",
-    "왜",
-    "어느",
-    "무슨",
-    "며칠",
-];
-
 /// Korean endings of a verb or adjective asked about (`되나요`, `있어`, `고장인가요`), not of a
 /// noun asked for (`기업은?`).
 const YES_NO_ENDINGS: [&str; 16] = [
@@ -225,7 +206,11 @@ const YES_NO_OPENERS: [&str; 18] = [
 pub fn asks_yes_no(question: &str) -> bool {
     let lower = question.to_lowercase();
     if has_hangul(question) {
-        if WH_WORDS.iter().any(|w| lower.contains(w)) {
+        let asks_for_a_thing = lower.split_whitespace().any(|w| {
+            let w = w.trim_start_matches(|c: char| !c.is_alphanumeric());
+            KO_QUESTION_WORDS.iter().any(|q| w.starts_with(q))
+        });
+        if asks_for_a_thing {
             return false;
         }
         let last = lower

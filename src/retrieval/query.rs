@@ -11,9 +11,12 @@ use crate::retrieval::focus::Focus;
 use crate::retrieval::thesaurus::{Thesaurus, THESAURUS};
 use crate::text::has_hangul;
 
-/// Query words that ask rather than tell.
-const KO_QUESTION_WORDS: &[&str] = &[
+/// Words that ask rather than tell (a word starting with one is an interrogative): no
+/// content in a query, and what makes a question ask for a thing rather than yes or no
+/// ([`crate::answer::quoted::asks_yes_no`]).
+pub(crate) const KO_QUESTION_WORDS: &[&str] = &[
     "무엇", "무슨", "누구", "누가", "얼마", "언제", "어디", "어떤", "어떻", "어느", "몇", "왜",
+    "뭐", "뭘", "뭔", "며칠",
 ];
 /// English function words: no content in a query, and never a question's focus.
 pub(crate) const EN_STOPWORDS: &[&str] = &[
