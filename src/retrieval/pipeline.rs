@@ -29,6 +29,9 @@ pub struct Pipeline {
     pub near_repeats: bool,
     /// The file's title and the passage's section heading count for it, at
     /// [`CONTEXT_WEIGHT`] of its own words (see [`Passage::context`]).
+    ///
+    /// [`CONTEXT_WEIGHT`]: crate::retrieval::index::CONTEXT_WEIGHT
+    /// [`Passage::context`]: crate::retrieval::segment::Passage::context
     pub context: bool,
     /// Heading lines are not retrieved on their own (their words count for their section when
     /// `context` is on).
@@ -42,6 +45,9 @@ pub struct Pipeline {
     pub transliterate: bool,
     /// Multiply the score by 1 + [`PROXIMITY_BONUS`] × the share of adjacent query-word pairs
     /// that stand within [`PROXIMITY_WINDOW`] tokens of each other in the passage.
+    ///
+    /// [`PROXIMITY_BONUS`]: crate::retrieval::index::PROXIMITY_BONUS
+    /// [`PROXIMITY_WINDOW`]: crate::retrieval::score::PROXIMITY_WINDOW
     pub proximity: bool,
     /// A hyphenated model code is also one token (`AP-300` → `ap300`), so it matches itself
     /// whole, not only its parts (see [`Options::codes`]).

@@ -151,7 +151,7 @@ const HEADING_MAX: usize = 40;
 
 /// Marks the section headings of a file: short lines that do not read as a sentence or an
 /// item (no final `.`, `,`, `:` or `다`, no `key: value` unless the key is a numbered part of
-/// the document: [`numbered_label`]), followed by a line that is not such a short line itself
+/// the document: `numbered_label`), followed by a line that is not such a short line itself
 /// (so the items of a list are not headings of each other). Titles of articles, numbered
 /// sections (`5. 필터 관리`), articles of a regulation (`제3조(재택근무 일수)`), items of an
 /// agenda (`제2호 의안: 중간배당 실시의 건`) and FAQ questions (`Q. …?`) qualify. A question of a question-and-answer list (a line opening
@@ -273,7 +273,7 @@ fn whole_line(file: &SourceFile, stem: &str, idx: usize, list: bool) -> Passage 
     }
 }
 
-/// Cuts a long line into pieces of whole sentences near [`PIECE_TARGET`] characters.
+/// Cuts a long line into pieces of whole sentences near `PIECE_TARGET` characters.
 fn line_pieces(file: &SourceFile, stem: &str, idx: usize) -> Vec<Passage> {
     let line = &file.lines[idx];
     pack_sentences(line)
@@ -294,7 +294,7 @@ fn line_pieces(file: &SourceFile, stem: &str, idx: usize) -> Vec<Passage> {
         .collect()
 }
 
-/// Groups the sentences of `line` into byte ranges of about [`PIECE_TARGET`] characters.
+/// Groups the sentences of `line` into byte ranges of about `PIECE_TARGET` characters.
 pub fn pack_sentences(line: &str) -> Vec<Range<usize>> {
     let mut sentences = Vec::new();
     for s in sentence_spans(line) {

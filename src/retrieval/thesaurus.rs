@@ -76,7 +76,7 @@ impl Thesaurus {
     }
 
     /// The other members of every group that one of whose single-word members `word` matches.
-    /// `korean_query`: the word comes from a query written in Korean (see [`Thesaurus::related`]).
+    /// `korean_query`: the word comes from a query written in Korean (see `Thesaurus::related`).
     pub fn expansions<'a>(&'a self, word: &str, korean_query: bool) -> Vec<&'a str> {
         self.related(
             |m| !m.contains(' ') && member_matches(m, word),

@@ -160,7 +160,7 @@ fn absorb(text: &mut String, ev: Event) -> Result<bool, EngineError> {
 }
 
 /// What `retriever` searches for `query`: the query itself, or, where a translation applies
-/// ([`applies`]), the query and `engine`'s Korean translation of it.
+/// (`applies`), the query and `engine`'s Korean translation of it.
 pub async fn search_query(
     engine: &EngineHandle,
     retriever: &Retriever,
