@@ -164,8 +164,8 @@ const PLURAL_PARTICLES: [&str; 13] = [
 ];
 
 /// The words a yes/no question is answered with, yes first: a Korean question, an English one.
-pub const YES_NO_KO: [&str; 2] = ["네", "아니요"];
-pub const YES_NO_EN: [&str; 2] = ["Yes", "No"];
+const YES_NO_KO: [&str; 2] = ["네", "아니요"];
+const YES_NO_EN: [&str; 2] = ["Yes", "No"];
 
 /// Korean endings of a verb or adjective asked about (`되나요`, `있어`, `고장인가요`), not of a
 /// noun asked for (`기업은?`).
@@ -901,16 +901,8 @@ mod tests {
 
     #[test]
     fn an_english_answer_takes_its_quotes_currency() {
-        use crate::retrieval::corpus::SourceFile;
         let with = |line: &str, answer: &str| {
-            let text = format!("{line}\n");
-            let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", &text)]);
-            let p = ctx(line);
-            let mut read = Read {
-                citations: sentence_citation(&p, line, &corpus).into_iter().collect(),
-                answer: answer.into(),
-                ..Read::default()
-            };
+            let mut read = cited(line, line, answer);
             assert_eq!(read.citations.len(), 1);
             currency_as_quoted(&mut read, &[]);
             let quoted = read.answer;
@@ -919,7 +911,7 @@ mod tests {
                 answer: answer.into(),
                 ..Read::default()
             };
-            currency_as_quoted(&mut read, &[p]);
+            currency_as_quoted(&mut read, &[ctx(line)]);
             assert_eq!(read.answer, quoted);
             quoted
         };
@@ -1139,21 +1131,9 @@ mod tests {
 
     #[test]
     fn answers_carry_the_rate_their_quote_gives() {
-        use crate::retrieval::corpus::SourceFile;
-        let text = "회사는 직원에게 월 5만 원의 수당을 지급한다. 필터는 2주에 한 번 씻는다.\n";
-        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", text)]);
-        let p = ctx(text.trim_end());
-        let cite = |q: &str| {
-            sentence_citation(&p, q, &corpus)
-                .into_iter()
-                .collect::<Vec<_>>()
-        };
+        let line = "회사는 직원에게 월 5만 원의 수당을 지급한다. 필터는 2주에 한 번 씻는다.";
         let with = |answer: &str, quote: &str, english: bool| {
-            let mut read = Read {
-                citations: cite(quote),
-                answer: answer.into(),
-                ..Read::default()
-            };
+            let mut read = cited(line, quote, answer);
             add_rates(&mut read, english);
             read.answer
         };
@@ -1170,17 +1150,22 @@ mod tests {
         assert_eq!(with("연 5만 원", pay, false), "연 5만 원");
     }
 
-    /// `answer` after [`figures_as_quoted`], its citation `quote` of a one-line corpus `line`.
-    fn as_quoted(line: &str, quote: &str, answer: &str) -> String {
+    /// A read of `answer` citing the sentence of a one-line corpus `line` that holds `quote`.
+    fn cited(line: &str, quote: &str, answer: &str) -> Read {
         use crate::retrieval::corpus::SourceFile;
-        let text = format!("{line}\n");
-        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", &text)]);
-        let p = ctx(line);
-        let mut read = Read {
-            citations: sentence_citation(&p, quote, &corpus).into_iter().collect(),
+        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", &format!("{line}\n"))]);
+        Read {
+            citations: sentence_citation(&ctx(line), quote, &corpus)
+                .into_iter()
+                .collect(),
             answer: answer.into(),
             ..Read::default()
-        };
+        }
+    }
+
+    /// `answer` after [`figures_as_quoted`], its citation `quote` of a one-line corpus `line`.
+    fn as_quoted(line: &str, quote: &str, answer: &str) -> String {
+        let mut read = cited(line, quote, answer);
         figures_as_quoted(&mut read);
         read.answer
     }
