@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{
-    context, extractive, generative, AnswerError, AskResponse, Budget, CheckResponse, Citation,
-    ContextPassage, Kind, Mode, Progress, Prompts, RejectedCitations, Request, Response,
+    context, extractive, generative, quoted, AnswerError, AskResponse, Budget, CheckResponse,
+    Citation, ContextPassage, Kind, Mode, Progress, Prompts, RejectedCitations, Request, Response,
 };
 use crate::engine::EngineHandle;
+use crate::retrieval::anchors::{Anchor, AnchorKind};
 use crate::retrieval::index::Retriever;
 use crate::retrieval::translate;
 
@@ -206,13 +207,18 @@ impl Answerer {
             hits, ctx, weak, ..
         } = self.retrieve(question, top_k).await?;
         let retrieval_ms = ms(start);
-        let mut resp = if weak {
+        let unnamed = self.unnamed_anchors(question, Kind::Question);
+        let mut resp = if weak || !unnamed.is_empty() {
             let mode = if self.model_ready() {
                 Mode::Generative
             } else {
                 Mode::Extractive
             };
-            extractive::abstain(question, mode, ctx)
+            let mut r = extractive::abstain(question, mode, ctx);
+            if !unnamed.is_empty() {
+                r.answer = format!("{} {}", r.answer, unnamed_note(question, &unnamed));
+            }
+            r
         } else {
             match generative::ask(self, question, ctx.clone(), progress).await {
                 Ok(r) => r,
@@ -249,7 +255,15 @@ impl Answerer {
         } = self.retrieve(claim, top_k).await?;
         let retrieval_ms = ms(start);
         let signals = extractive::signals_for(self, claim, &translation, &ctx);
-        let mut resp = if weak && self.model_ready() {
+        let unnamed = self.unnamed_anchors(claim, Kind::Claim);
+        let mut resp = if !unnamed.is_empty() {
+            let mut r = generative::not_enough_info(claim, ctx, signals);
+            r.explanation = format!("{} {}", r.explanation, unnamed_note(claim, &unnamed));
+            if !self.model_ready() {
+                r.mode = Mode::Extractive;
+            }
+            r
+        } else if weak && self.model_ready() {
             generative::not_enough_info(claim, ctx, signals)
         } else if weak {
             extractive::check(self, claim, &[], ctx, signals, progress)
@@ -272,11 +286,39 @@ impl Answerer {
         Ok(resp)
     }
 
+    /// The codes, numbered items and years of a request that the corpus never names
+    /// ([`crate::retrieval::anchors`]): the corpus cannot answer a question about them, nor
+    /// settle a claim. A question's year counts; a yes/no question's or a claim's does not,
+    /// since a year the corpus lacks may be what makes the answer no (`2024년에 출시됐나요?`
+    /// of a product launched in 2023).
+    fn unnamed_anchors(&self, request: &str, kind: Kind) -> Vec<Anchor> {
+        let all = [AnchorKind::Code, AnchorKind::Numbered, AnchorKind::Year];
+        let kinds: &[AnchorKind] = match kind {
+            Kind::Question if !quoted::asks_yes_no(request) => &all,
+            _ => &all[..2],
+        };
+        self.retriever.unnamed_anchors(request, kinds)
+    }
+
     fn model_ready(&self) -> bool {
         matches!(
             self.engine.status(),
             crate::engine::EngineStatus::Ready { .. }
         )
+    }
+}
+
+/// Why a request about `unnamed` anchors is not answered, in the request's language.
+fn unnamed_note(request: &str, unnamed: &[Anchor]) -> String {
+    let names = unnamed
+        .iter()
+        .map(|a| format!("\"{}\"", a.text))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if super::is_korean(request) {
+        format!("자료에는 {names}에 관한 내용이 없습니다.")
+    } else {
+        format!("The corpus never mentions {names}.")
     }
 }
 

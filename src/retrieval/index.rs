@@ -19,6 +19,7 @@ use tantivy::schema::{
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::retrieval::analyzer::{analyze, hangul_word_forms, KoTokenizer, Options};
+use crate::retrieval::anchors::{Anchor, AnchorKind, Names};
 use crate::retrieval::corpus::Corpus;
 use crate::retrieval::dense::{fuse, DenseIndex, DENSE_WEIGHT};
 use crate::retrieval::focus::{has_form, Focus};
@@ -136,6 +137,8 @@ pub struct Retriever {
     dense: Option<DenseIndex>,
     /// The corpus's Hangul words by consonant skeleton (empty unless the pipeline transliterates).
     translit: Transliterations,
+    /// The codes, numbered items and years the corpus names anywhere.
+    names: Names,
     opts: Options,
     body: Field,
     context: Field,
@@ -221,7 +224,14 @@ impl Retriever {
                 false => HashSet::new(),
             })
             .collect();
+        let names = Names::of_texts(
+            corpus
+                .files
+                .iter()
+                .flat_map(|f| f.lines.iter().map(String::as_str)),
+        );
         Ok(Retriever {
+            names,
             corpus,
             passages,
             token_sets,
@@ -238,6 +248,12 @@ impl Retriever {
             pid,
             reader,
         })
+    }
+
+    /// The anchors of `request`, of the given kinds, that no line of the corpus names, so that
+    /// the corpus cannot be about them ([`Names::unnamed`]).
+    pub fn unnamed_anchors(&self, request: &str, kinds: &[AnchorKind]) -> Vec<Anchor> {
+        self.names.unnamed(request, kinds)
     }
 
     /// The corpus this retriever was built from.

@@ -6,6 +6,8 @@
 //! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, particles, Latin/digit words) for
 //!   passages and queries alike.
+//! - [`anchors`]: the identifiers a request pins itself to (codes, numbered items, years) and
+//!   whether the corpus names them.
 //! - [`query`]: a query's content words (interrogatives and function words dropped), their
 //!   expansions and weights: the query plan, and BM25's weighted query tokens.
 //! - [`thesaurus`]: the glossary that expands query words (built in, plus the corpus's own).
@@ -25,6 +27,7 @@
 //!   translation of it.
 
 pub mod analyzer;
+pub mod anchors;
 pub mod corpus;
 pub mod dense;
 pub mod focus;

@@ -1,0 +1,421 @@
+//! Anchors: the identifiers a request pins itself to, and whether the corpus names them at all.
+//!
+//! An anchor is a model code (`DH-30`, `AP500`), a numbered item (`제83차`, `3분기`, `7호`, the
+//! English `Q2`) or a year (`2026년`). A question about the DH-30 is not answered by the DH-20's
+//! manual, however close its lines read, and the passages always read close: retrieval ranks
+//! what the corpus has. So before anything answers, [`Names::unnamed`] lists the anchors of a
+//! request that no line of the corpus names, and the answer pipeline abstains on them.
+//!
+//! Reading is strict on the request's side and loose on the corpus's. A request's anchor must be
+//! written as one: a code joined by at most a hyphen, a numbered item with its counter, a year
+//! with `년` (or, in an English request, a bare year). Any way the corpus writes the same key
+//! counts as naming it (`AP 500`, `2024.3.12`, `2/4분기`, `Q2`). When in doubt nothing is an
+//! anchor, and nothing abstains.
+
+use std::collections::HashSet;
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::text::is_hangul_syllable;
+
+/// What kind of identifier an [`Anchor`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnchorKind {
+    /// Latin letters joined to digits: a product, model or version (`DH-30`, `COVID-19`).
+    Code,
+    /// A number with the counter of an ordinal (`제83차`, `3분기`, `7호`).
+    Numbered,
+    /// A calendar year.
+    Year,
+}
+
+/// One identifier of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub kind: AnchorKind,
+    /// The comparison key: a code lower-cased without its hyphen (`dh30`), a number with its
+    /// counter (`83차`, `2분기`), a year's digits.
+    pub key: String,
+    /// The anchor as the request writes it (`DH-30`, `제83차`, `Q2`, `2026년`).
+    pub text: String,
+}
+
+/// Counters that make a number an ordinal when `제` stands before it (`제3호`, `제5회`).
+const AFTER_JE: &[&str] = &[
+    "회차", "분기", "차", "호", "회", "기", "대", "장", "조", "항", "편", "권", "절", "관",
+];
+/// Counters that make a number an ordinal on their own (`83차`, `3분기`, `6호`).
+const ORDINAL: &[&str] = &["회차", "분기", "차", "호"];
+/// A counter followed by one of these is another word (`3차례`, `3차원`, `2차전지`, `제3회의실`).
+const NOT_A_COUNTER: &[(&str, &[char])] = &[
+    ("차", &['례', '원', '선', '이', '량', '전', '트']),
+    ("회", &['의', '사', '원', '장']),
+    ("기", &['업', '관', '술', '간', '준']),
+    ("대", &['학', '표', '비', '한', '상']),
+];
+
+/// The set of anchors a corpus names, read loosely ([`Names::of_texts`]).
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    keys: HashSet<(AnchorKind, String)>,
+}
+
+impl Names {
+    /// Every anchor any of `texts` names, however it is written.
+    pub fn of_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Names {
+        let mut keys = HashSet::new();
+        for text in texts {
+            for a in scan(text, Reading::Loose) {
+                keys.insert((a.kind, a.key));
+            }
+        }
+        Names { keys }
+    }
+
+    /// Whether the corpus names `anchor`.
+    pub fn names(&self, anchor: &Anchor) -> bool {
+        self.keys.contains(&(anchor.kind, anchor.key.clone()))
+    }
+
+    /// The anchors of `request`, of the given kinds, that the corpus cannot be about: for each
+    /// kind, the request's anchors of that kind when the corpus names none of them. A request
+    /// that compares a named code with an unnamed one still has something to answer; one whose
+    /// only code is unnamed has not.
+    pub fn unnamed(&self, request: &str, kinds: &[AnchorKind]) -> Vec<Anchor> {
+        let found = anchors(request);
+        let mut out = Vec::new();
+        for &kind in kinds {
+            let of_kind: Vec<&Anchor> = found.iter().filter(|a| a.kind == kind).collect();
+            if !of_kind.is_empty() && !of_kind.iter().any(|a| self.names(a)) {
+                out.extend(of_kind.into_iter().cloned());
+            }
+        }
+        out
+    }
+}
+
+/// The anchors of a request, each once, read strictly.
+pub fn anchors(request: &str) -> Vec<Anchor> {
+    let mut out: Vec<Anchor> = Vec::new();
+    for a in scan(request, Reading::Strict) {
+        if !out.iter().any(|b| b.kind == a.kind && b.key == a.key) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// A request: only what is plainly written as an identifier.
+    Strict,
+    /// The corpus: any writing of one.
+    Loose,
+}
+
+fn scan(text: &str, reading: Reading) -> Vec<Anchor> {
+    let chars: Vec<char> = text.nfc().collect();
+    // A bare year counts in an English request, and anywhere in the corpus.
+    let bare_years = reading == Reading::Loose || !chars.iter().any(|&c| is_hangul_syllable(c));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let starts_word = i == 0 || !chars[i - 1].is_ascii_alphanumeric();
+        if c.is_ascii_alphabetic() && starts_word {
+            let (anchor, end) = code_at(&chars, i, reading);
+            out.extend(anchor);
+            i = end.max(i + 1);
+            continue;
+        }
+        if c.is_ascii_digit() && starts_number(&chars, i) {
+            let end = digits_end(&chars, i);
+            out.extend(number_at(&chars, i, end, reading, bare_years));
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Whether a number starts at `i`: not inside another number (`1,720`, `3.5`) or a word.
+fn starts_number(chars: &[char], i: usize) -> bool {
+    if i == 0 {
+        return true;
+    }
+    let before = chars[i - 1];
+    if before.is_ascii_alphanumeric() {
+        return false;
+    }
+    let inside = matches!(before, ',' | '.') && i >= 2 && chars[i - 2].is_ascii_digit();
+    !inside
+}
+
+fn digits_end(chars: &[char], i: usize) -> usize {
+    let mut j = i;
+    while j < chars.len() && chars[j].is_ascii_digit() {
+        j += 1;
+    }
+    j
+}
+
+/// A code, a quarter or a fiscal year starting with the letters at `i`; and where reading
+/// stopped.
+fn code_at(chars: &[char], i: usize, reading: Reading) -> (Option<Anchor>, usize) {
+    let mut j = i;
+    while j < chars.len() && chars[j].is_ascii_alphabetic() {
+        j += 1;
+    }
+    let letters: String = chars[i..j].iter().collect::<String>().to_ascii_lowercase();
+    if letters.len() > 8 {
+        return (None, j);
+    }
+    let mut k = j;
+    if k < chars.len() && chars[k] == '-' {
+        k += 1;
+    } else if reading == Reading::Loose && k < chars.len() && chars[k] == ' ' {
+        // `AP 500` in the corpus; a request's `in 2025` is no code.
+        k += 1;
+    }
+    if k >= chars.len() || !chars[k].is_ascii_digit() {
+        return (None, j);
+    }
+    let d_end = digits_end(chars, k);
+    let digits: String = chars[k..d_end].iter().collect();
+    let mut end = d_end;
+    while end < chars.len() && chars[end].is_ascii_alphanumeric() {
+        end += 1;
+    }
+    let tail: String = chars[d_end..end]
+        .iter()
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let text: String = chars[i..end].iter().collect();
+    let n: u32 = digits.parse().unwrap_or(u32::MAX);
+    let anchor = match (letters.as_str(), tail.is_empty()) {
+        // A quarter (`Q2`), whatever the language: the corpus may write `2분기`.
+        ("q", true) if (1..=4).contains(&n) => Some(Anchor {
+            kind: AnchorKind::Numbered,
+            key: format!("{n}분기"),
+            text,
+        }),
+        // A half (`H1`): no key the corpus would share; not an anchor.
+        ("h", true) if (1..=2).contains(&n) => None,
+        // A fiscal year (`FY2024`) is the year.
+        ("fy", true) if digits.len() == 4 => Some(Anchor {
+            kind: AnchorKind::Year,
+            key: digits.clone(),
+            text,
+        }),
+        // A space between letters and a year is no code (`in 2025`): read the year instead.
+        _ if chars[j] == ' ' && digits.len() == 4 => return (None, j),
+        _ => Some(Anchor {
+            kind: AnchorKind::Code,
+            key: format!("{letters}{digits}{tail}"),
+            text,
+        }),
+    };
+    (anchor, end)
+}
+
+/// A numbered item or a year in the digits `i..end`.
+fn number_at(
+    chars: &[char],
+    i: usize,
+    end: usize,
+    reading: Reading,
+    bare_years: bool,
+) -> Option<Anchor> {
+    let digits: String = chars[i..end].iter().collect();
+    let n: u32 = digits.parse().ok()?;
+    let after: String = chars[end..].iter().take(4).collect();
+    let after_space = after.trim_start_matches(' ');
+    let je = has_je(chars, i);
+    let counters = if je || reading == Reading::Loose {
+        AFTER_JE
+    } else {
+        ORDINAL
+    };
+    if let Some(counter) = counters.iter().find(|c| after_space.starts_with(**c)) {
+        let next = after_space[counter.len()..].chars().next();
+        let other_word = NOT_A_COUNTER
+            .iter()
+            .any(|(c, nexts)| c == counter && next.is_some_and(|x| nexts.contains(&x)));
+        // `2/4분기`: the corpus's quarter.
+        if !other_word && digits.len() <= 4 {
+            let counter = if *counter == "회차" { "차" } else { counter };
+            let start = if je { i - je_len(chars, i) } else { i };
+            let text_end = end + (after.len() - after_space.len()) + counter.chars().count();
+            return Some(Anchor {
+                kind: AnchorKind::Numbered,
+                key: format!("{n}{counter}"),
+                text: chars[start..text_end.min(chars.len())].iter().collect(),
+            });
+        }
+    }
+    if reading == Reading::Loose && after.starts_with("/4분기") {
+        return Some(Anchor {
+            kind: AnchorKind::Numbered,
+            key: format!("{n}분기"),
+            text: digits,
+        });
+    }
+    if digits.len() != 4 || !(1000..=2099).contains(&n) {
+        return None;
+    }
+    if after_space.starts_with('년') {
+        return Some(Anchor {
+            kind: AnchorKind::Year,
+            key: digits.clone(),
+            text: format!("{digits}년"),
+        });
+    }
+    let next = chars.get(end).copied();
+    let bare = match reading {
+        Reading::Loose => true,
+        // `in 2025`, `2025?`, `(2025)`: not `2025%`, `2025kg` or `2025,000`.
+        Reading::Strict => {
+            (1900..=2099).contains(&n)
+                && next.is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '%' | ',' | '.')))
+                && (i == 0 || !matches!(chars[i - 1], '$' | '₩' | '€' | '£'))
+        }
+    };
+    (bare_years && bare).then(|| Anchor {
+        kind: AnchorKind::Year,
+        key: digits.clone(),
+        text: digits,
+    })
+}
+
+/// Whether `제` (with at most one space) stands right before the number at `i`.
+fn has_je(chars: &[char], i: usize) -> bool {
+    je_len(chars, i) > 0
+}
+
+fn je_len(chars: &[char], i: usize) -> usize {
+    if i >= 1 && chars[i - 1] == '제' {
+        1
+    } else if i >= 2 && chars[i - 1] == ' ' && chars[i - 2] == '제' {
+        2
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(text: &str) -> Vec<(AnchorKind, String, String)> {
+        anchors(text)
+            .into_iter()
+            .map(|a| (a.kind, a.key, a.text))
+            .collect()
+    }
+
+    fn one(kind: AnchorKind, key: &str, text: &str) -> (AnchorKind, String, String) {
+        (kind, key.to_string(), text.to_string())
+    }
+
+    #[test]
+    fn codes_numbered_items_and_years_of_a_request() {
+        use AnchorKind::*;
+        assert_eq!(
+            keys("DH-30 제습기는 하루에 몇 리터?"),
+            vec![one(Code, "dh30", "DH-30")]
+        );
+        assert_eq!(
+            keys("제83차 이사회에서 통과된 안건은?"),
+            vec![one(Numbered, "83차", "제83차")]
+        );
+        assert_eq!(
+            keys("2025년 3분기 매출은 얼마였어?"),
+            vec![one(Year, "2025", "2025년"), one(Numbered, "3분기", "3분기")]
+        );
+        assert_eq!(
+            keys("How much revenue came in Q2 2025?"),
+            vec![one(Numbered, "2분기", "Q2"), one(Year, "2025", "2025")]
+        );
+        assert_eq!(
+            keys("중기부가 7호 자상한 기업으로 뽑은 곳은?"),
+            vec![one(Numbered, "7호", "7호")]
+        );
+        assert_eq!(keys("AP500과 ap-500"), vec![one(Code, "ap500", "AP500")]);
+        assert_eq!(keys("FY2024 revenue"), vec![one(Year, "2024", "FY2024")]);
+    }
+
+    #[test]
+    fn what_is_not_an_anchor() {
+        // Units, counts, amounts, words that only start like a counter.
+        for text in [
+            "5GHz 와이파이도 되나요?",
+            "3차례 회의했나?",
+            "2차전지 공장은?",
+            "3회 점검했나?",
+            "1,720억 달러",
+            "2025 매출",
+            "2,025명",
+            "How many were sold in H1?",
+            "It costs $2025.",
+            "in 2025kg",
+            "T-Mobile 지분",
+        ] {
+            assert_eq!(keys(text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn the_corpus_is_read_loosely() {
+        let names = Names::of_texts([
+            "청정숨 AP 500 사용설명서",
+            "2/4분기 실적과 2024.3.12 회의",
+            "제82차 이사회 의사록, 6호 기업",
+        ]);
+        let named = |t: &str| {
+            names.unnamed(
+                t,
+                &[AnchorKind::Code, AnchorKind::Numbered, AnchorKind::Year],
+            )
+        };
+        assert!(named("AP-500 필터는?").is_empty());
+        assert!(named("2분기 매출은?").is_empty());
+        assert!(named("What was revenue in Q2?").is_empty());
+        assert!(named("2024년 회의는?").is_empty());
+        assert!(named("82차 이사회는?").is_empty());
+        assert_eq!(named("DH-30 제습기는?")[0].text, "DH-30");
+        assert_eq!(named("제83차 이사회는?")[0].key, "83차");
+        assert_eq!(named("2025년 매출은?")[0].key, "2025");
+        assert_eq!(named("7호 기업은?")[0].key, "7호");
+    }
+
+    #[test]
+    fn one_named_anchor_of_a_kind_is_enough() {
+        let names = Names::of_texts(["AP-500 사용설명서, 2024년 보고서"]);
+        let all = [AnchorKind::Code, AnchorKind::Numbered, AnchorKind::Year];
+        assert!(names.unnamed("AP-500과 XP-900의 차이는?", &all).is_empty());
+        assert!(names.unnamed("2023년 대비 2024년 매출은?", &all).is_empty());
+        // Kinds not asked about are not read.
+        assert!(names.unnamed("DH-30은?", &[AnchorKind::Year]).is_empty());
+    }
+
+    #[test]
+    fn any_text_is_read_without_panicking() {
+        for text in [
+            "",
+            "제",
+            "제 ",
+            "Q",
+            "-1",
+            "a-",
+            "2025",
+            "제1",
+            "１２３",
+            "AP-",
+            "가-1",
+        ] {
+            let _ = anchors(text);
+            let _ = Names::of_texts([text]);
+        }
+    }
+}
