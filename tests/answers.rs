@@ -668,3 +668,114 @@ async fn an_english_question_is_searched_with_its_korean_translation() {
         "the seeds carry a glossary"
     );
 }
+
+/// Two product manuals: the corpus names the DH-20, the AP-300 and the AP-500, not the DH-30.
+fn manuals() -> Retriever {
+    Retriever::new(Corpus::from_files(vec![
+        SourceFile::from_text(
+            "manual_dh20.txt",
+            "DH-20 제습기 사용설명서\n\nDH-20의 제습 용량은 하루 최대 20리터입니다.\n",
+        ),
+        SourceFile::from_text(
+            "faq.txt",
+            "자주 묻는 질문\n\nAP-300용 필터 구독료는 월 9,900원입니다.\n",
+        ),
+        SourceFile::from_text(
+            "manual_ap500.txt",
+            "AP-500 가습 공기청정기 사용설명서\n\n가습 필터는 3개월마다 교체하고 필터 가격은 2만 원입니다.\n",
+        ),
+    ]))
+    .unwrap()
+}
+
+/// A question or claim about a model code the corpus never names is not answered from the
+/// nearest model's lines, and no generation starts.
+#[tokio::test]
+async fn a_code_the_corpus_never_names_is_not_answered_for() {
+    let h = Harness::new(manuals());
+    let r = h
+        .answerer
+        .ask(
+            "DH-30 제습기는 하루에 몇 리터를 제습하나요?",
+            5,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(r.abstained && r.citations.is_empty(), "{}", r.answer);
+    assert!(r.answer.contains("\"DH-30\""), "{}", r.answer);
+    assert!(
+        !r.passages.is_empty(),
+        "the nearest passages are still shown"
+    );
+    let r = h
+        .answerer
+        .check("DH-30의 제습 용량은 하루 20리터이다.", 5, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(r.verdict, Verdict::NotEnoughInfo);
+    assert!(r.explanation.contains("DH-30"), "{}", r.explanation);
+    assert!(
+        h.probe.seen.lock().unwrap().is_empty(),
+        "no generation was started"
+    );
+    // Without a model too.
+    let none = Answerer::new(
+        Arc::new(manuals()),
+        EngineHandle::none(),
+        Prompts::builtin(),
+    );
+    let r = none
+        .ask(
+            "How many liters a day does the DH-30 remove?",
+            5,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(r.abstained);
+    assert!(
+        r.answer.contains("never mentions \"DH-30\""),
+        "{}",
+        r.answer
+    );
+}
+
+/// The label the passage holding `quote` has in the prompt for `question`, read off an answer
+/// the model declines.
+async fn prompt_label(h: &Harness, question: &str, quote: &str) -> String {
+    h.reply("NO_ANSWER");
+    let r = h.answerer.ask(question, 5, &mut |_| {}).await.unwrap();
+    r.passages
+        .iter()
+        .find(|p| p.text.contains(quote))
+        .map(|p| p.label.clone())
+        .expect("the passage is in the prompt")
+}
+
+/// An answer whose only citation stands in another model's lines (the AP-300's filter price
+/// for a question about the AP-500's) is not kept; one from the asked model's manual is,
+/// though its line names the model only in the manual's title.
+#[tokio::test]
+async fn an_answer_cited_only_from_another_model_is_not_kept() {
+    let h = Harness::new(manuals());
+    let question = "AP-500 필터 구독료는 한 달에 얼마인가요?";
+    let label = prompt_label(&h, question, "9,900원").await;
+    h.reply(&format!(
+        "근거: [{label}] \"AP-300용 필터 구독료는 월 9,900원입니다.\"\n답: 월 9,900원"
+    ));
+    let r = h.answerer.ask(question, 5, &mut |_| {}).await.unwrap();
+    assert!(r.abstained && r.citations.is_empty(), "{}", r.answer);
+    assert!(r.answer.contains("\"AP-500\""), "{}", r.answer);
+    let notes = r.debug.unwrap().notes;
+    assert!(notes.iter().any(|n| n.contains("9,900원")), "{notes:?}");
+
+    let question = "AP-500의 필터 가격은 얼마인가요?";
+    let label = prompt_label(&h, question, "2만 원").await;
+    h.reply(&format!(
+        "근거: [{label}] \"가습 필터는 3개월마다 교체하고 필터 가격은 2만 원입니다.\"\n답: 2만 원"
+    ));
+    let r = h.answerer.ask(question, 5, &mut |_| {}).await.unwrap();
+    assert!(!r.abstained, "{:?}", r.debug);
+    assert_eq!(r.citations[0].source, "manual_ap500.txt");
+}

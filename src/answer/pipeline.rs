@@ -230,6 +230,17 @@ impl Answerer {
                 Err(Fallback::Error(e)) => return Err(e),
             }
         };
+        if let Some(note) = self.cites_only_others(question, &resp.citations) {
+            let mut r = extractive::abstain(question, resp.mode, resp.passages);
+            r.answer = format!("{} {note}", r.answer);
+            r.debug = resp.debug;
+            if let Some(d) = r.debug.as_mut() {
+                d.notes
+                    .push(format!("answer \"{}\" not kept: {note}", resp.answer));
+            }
+            r.notice = resp.notice;
+            resp = r;
+        }
         resp.timings.retrieval_ms = retrieval_ms;
         resp.timings.total_ms = ms(start);
         record(&resp.citations, &resp.rejected_citations, resp.mode);
@@ -278,6 +289,18 @@ impl Answerer {
                 Err(Fallback::Error(e)) => return Err(e),
             }
         };
+        if let Some(note) = self.cites_only_others(claim, &resp.citations) {
+            let mut r = generative::not_enough_info(claim, resp.passages, resp.signals);
+            r.explanation = format!("{} {note}", r.explanation);
+            r.mode = resp.mode;
+            r.debug = resp.debug;
+            if let Some(d) = r.debug.as_mut() {
+                d.notes
+                    .push(format!("verdict {} not kept: {note}", resp.verdict.name()));
+            }
+            r.notice = resp.notice;
+            resp = r;
+        }
         resp.timings.retrieval_ms = retrieval_ms;
         resp.timings.total_ms = ms(start);
         record(&resp.citations, &resp.rejected_citations, resp.mode);
@@ -298,6 +321,34 @@ impl Answerer {
             _ => &all[..2],
         };
         self.retriever.unnamed_anchors(request, kinds)
+    }
+
+    /// Why `citations` do not answer `request`, when every one of them stands in a passage about
+    /// another product, meeting or numbered item of a family the request names (the AP-300's
+    /// filter price for a question about the AP-500's): the corpus names the asked one, but
+    /// not where the answer came from.
+    fn cites_only_others(&self, request: &str, citations: &[Citation]) -> Option<String> {
+        if citations.is_empty() {
+            return None;
+        }
+        let asked = self.retriever.named_anchors(request);
+        if asked.is_empty()
+            || !citations
+                .iter()
+                .all(|c| self.retriever.is_about_other(&c.id, &asked))
+        {
+            return None;
+        }
+        let names = asked
+            .iter()
+            .map(|a| format!("\"{}\"", a.text))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(if super::is_korean(request) {
+            format!("찾은 대목은 {names}에 관한 것이 아닙니다.")
+        } else {
+            format!("The passages found are about something other than {names}.")
+        })
     }
 
     fn model_ready(&self) -> bool {

@@ -40,6 +40,21 @@ pub struct Anchor {
     pub text: String,
 }
 
+impl Anchor {
+    /// What the anchor is one of: a code's letters (`dh` for `DH-30`), a numbered item's
+    /// counter (`차` for `제83차`); every year is of one family.
+    pub fn family(&self) -> &str {
+        match self.kind {
+            AnchorKind::Code => {
+                let digits = self.key.find(|c: char| c.is_ascii_digit());
+                &self.key[..digits.unwrap_or(self.key.len())]
+            }
+            AnchorKind::Numbered => self.key.trim_start_matches(|c: char| c.is_ascii_digit()),
+            AnchorKind::Year => "",
+        }
+    }
+}
+
 /// Counters that make a number an ordinal when `제` stands before it (`제3호`, `제5회`).
 const AFTER_JE: &[&str] = &[
     "회차", "분기", "차", "호", "회", "기", "대", "장", "조", "항", "편", "권", "절", "관",
@@ -58,18 +73,38 @@ const NOT_A_COUNTER: &[(&str, &[char])] = &[
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     keys: HashSet<(AnchorKind, String)>,
+    /// The families of those anchors ([`Anchor::family`]).
+    families: HashSet<(AnchorKind, String)>,
 }
 
 impl Names {
     /// Every anchor any of `texts` names, however it is written.
     pub fn of_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Names {
         let mut keys = HashSet::new();
+        let mut families = HashSet::new();
         for text in texts {
             for a in scan(text, Reading::Loose) {
+                families.insert((a.kind, a.family().to_string()));
                 keys.insert((a.kind, a.key));
             }
         }
-        Names { keys }
+        Names { keys, families }
+    }
+
+    /// Whether a passage that names `self` is about something else than what `asked` names: it
+    /// names another of a family the request names (`AP-300` for a question about the
+    /// `AP-500`, the `82차` meeting for the `83차`) and no member of that family the request
+    /// names. A family is a code's letters or a numbered item's counter, so a line about the
+    /// RV-7 is not set aside for a question about the RV-7's error E3.
+    pub fn other_than(&self, asked: &[Anchor]) -> bool {
+        asked.iter().any(|a| {
+            let family = a.family();
+            self.families.contains(&(a.kind, family.to_string()))
+                && !asked
+                    .iter()
+                    .filter(|b| b.kind == a.kind && b.family() == family)
+                    .any(|b| self.names(b))
+        })
     }
 
     /// Whether the corpus names `anchor`.
@@ -397,6 +432,27 @@ mod tests {
         assert!(names.unnamed("2023년 대비 2024년 매출은?", &all).is_empty());
         // Kinds not asked about are not read.
         assert!(names.unnamed("DH-30은?", &[AnchorKind::Year]).is_empty());
+    }
+
+    #[test]
+    fn a_passage_about_another_of_the_asked_family() {
+        let asked = anchors("AP-500의 E3 표시는 무슨 뜻인가요?");
+        assert_eq!(asked[0].family(), "ap");
+        let other = |text: &str| Names::of_texts([text]).other_than(&asked);
+        assert!(other("AP-300용 필터 구독료는 월 9,900원"));
+        assert!(
+            !other("AP-500의 후속 모델 AP-700"),
+            "names the asked one too"
+        );
+        assert!(!other("가습 필터는 3개월마다 교체"), "names no code");
+        assert!(
+            !other("E3: 물통 미장착"),
+            "another family's code is asked for"
+        );
+        assert!(other("RV-7 로봇청소기의 E1 오류"), "another error code");
+        let meeting = anchors("제83차 이사회에서 무엇을 의결했나?");
+        assert!(Names::of_texts(["제82차 이사회 의사록"]).other_than(&meeting));
+        assert!(!Names::of_texts(["83차 이사회"]).other_than(&meeting));
     }
 
     #[test]

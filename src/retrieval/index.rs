@@ -19,7 +19,7 @@ use tantivy::schema::{
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::retrieval::analyzer::{analyze, hangul_word_forms, KoTokenizer, Options};
-use crate::retrieval::anchors::{Anchor, AnchorKind, Names};
+use crate::retrieval::anchors::{anchors, Anchor, AnchorKind, Names};
 use crate::retrieval::corpus::Corpus;
 use crate::retrieval::dense::{fuse, DenseIndex, DENSE_WEIGHT};
 use crate::retrieval::focus::{has_form, Focus};
@@ -139,6 +139,9 @@ pub struct Retriever {
     translit: Transliterations,
     /// The codes, numbered items and years the corpus names anywhere.
     names: Names,
+    /// Those each passage names in its text, title or heading (empty unless the pipeline
+    /// reads anchors).
+    passage_names: Vec<Names>,
     opts: Options,
     body: Field,
     context: Field,
@@ -230,8 +233,16 @@ impl Retriever {
                 .iter()
                 .flat_map(|f| f.lines.iter().map(String::as_str)),
         );
+        let passage_names = match pipeline.anchors {
+            true => passages
+                .iter()
+                .map(|p| Names::of_texts([p.text.as_str(), p.context.as_str()]))
+                .collect(),
+            false => Vec::new(),
+        };
         Ok(Retriever {
             names,
+            passage_names,
             corpus,
             passages,
             token_sets,
@@ -254,6 +265,25 @@ impl Retriever {
     /// the corpus cannot be about them ([`Names::unnamed`]).
     pub fn unnamed_anchors(&self, request: &str, kinds: &[AnchorKind]) -> Vec<Anchor> {
         self.names.unnamed(request, kinds)
+    }
+
+    /// The codes and numbered items of `request` that the corpus names: what a passage about
+    /// another of their family is not about ([`Names::other_than`]). Years are left out: a
+    /// passage dated otherwise still often answers (a report of 2025 on the year before).
+    pub fn named_anchors(&self, request: &str) -> Vec<Anchor> {
+        anchors(request)
+            .into_iter()
+            .filter(|a| a.kind != AnchorKind::Year && self.names.names(a))
+            .collect()
+    }
+
+    /// Whether the passage with id `id` (its text, title and heading) is about another of the
+    /// families `asked` names, and none of `asked` ([`Names::other_than`]); false for an id
+    /// that is no passage's.
+    pub fn is_about_other(&self, id: &str, asked: &[Anchor]) -> bool {
+        self.passages.iter().find(|p| p.id == id).is_some_and(|p| {
+            Names::of_texts([p.text.as_str(), p.context.as_str()]).other_than(asked)
+        })
     }
 
     /// The corpus this retriever was built from.
@@ -349,6 +379,13 @@ impl Retriever {
             return Ok(Vec::new());
         }
         let tokens: Vec<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
+        // The codes and numbered items the query names that the corpus has: a passage about
+        // others of their kind is about another product or meeting.
+        let asked: Vec<Anchor> = match pipe.anchors {
+            true => self.named_anchors(query),
+            false => Vec::new(),
+        };
+        let other = |i: usize| !asked.is_empty() && self.passage_names[i].other_than(&asked);
         let searcher = self.reader.searcher();
         let term_query = |field: Field, t: &str, w: f32| -> (Occur, Box<dyn Query>) {
             let term = Term::from_field_text(field, t);
@@ -415,7 +452,7 @@ impl Retriever {
             if pipe.coverage {
                 score *= cover.powf(COVERAGE_EXP);
             }
-            if !has_form(&self.passages[i].text, expect) {
+            if !has_form(&self.passages[i].text, expect) || other(i) {
                 score *= MISSING_FORM;
             }
             if pipe.proximity {
@@ -427,7 +464,7 @@ impl Retriever {
             let lexical: Vec<(usize, f32)> = scored.iter().map(|s| (s.0, s.1)).collect();
             let covers: HashMap<usize, f32> = scored.iter().map(|s| (s.0, s.2)).collect();
             let form = |i: usize| {
-                if has_form(&self.passages[i].text, expect) {
+                if has_form(&self.passages[i].text, expect) && !other(i) {
                     1.0
                 } else {
                     MISSING_FORM

@@ -52,6 +52,10 @@ pub struct Pipeline {
     /// A hyphenated model code is also one token (`AP-300` → `ap300`), so it matches itself
     /// whole, not only its parts (see [`Options::codes`]).
     pub codes: bool,
+    /// A passage that names codes or numbered items (in its text, title or heading), none of
+    /// them the ones the query names, scores as one without the asked form of answer: it is
+    /// about another product or meeting (see [`crate::retrieval::anchors`]).
+    pub anchors: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -71,6 +75,7 @@ const PARTS: &[&str] = &[
     "transliterate",
     "proximity",
     "codes",
+    "anchors",
 ];
 
 impl Pipeline {
@@ -91,6 +96,7 @@ impl Pipeline {
         transliterate: false,
         proximity: false,
         codes: false,
+        anchors: false,
     };
 
     /// The hand-made layer as it was before the out-of-domain sets (issue 12): every part that
@@ -111,6 +117,7 @@ impl Pipeline {
         transliterate: false,
         proximity: false,
         codes: false,
+        anchors: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -159,6 +166,7 @@ impl Pipeline {
             "transliterate" => &mut self.transliterate,
             "proximity" => &mut self.proximity,
             "codes" => &mut self.codes,
+            "anchors" => &mut self.anchors,
             _ => return None,
         })
     }
@@ -207,6 +215,7 @@ impl Default for Pipeline {
             ko_endings: true,
             transliterate: true,
             codes: true,
+            anchors: true,
             ..Pipeline::LAYER
         }
     }
