@@ -116,7 +116,8 @@ pub struct CorpusArgs {
     /// The retrieval pipeline: `default`, `plain` (Hangul-bigram BM25 alone) or `layer` (every
     /// part on), each optionally followed by `+part` / `-part` (`default-thesaurus`). Parts:
     /// particles, stopwords, word_weights, thesaurus, focus, coverage, priors, near_repeats,
-    /// context, skip_headings, ko_endings, lead_syllable, transliterate, proximity, codes.
+    /// context, skip_headings, ko_endings, lead_syllable, transliterate, proximity, codes,
+    /// anchors.
     /// Unset: the default, with `context` and `skip_headings` on when an --embedder is given.
     #[arg(long, global = true, env = "FACTCHECK_RETRIEVAL", value_parser = Pipeline::parse)]
     pub retrieval: Option<Pipeline>,
