@@ -339,11 +339,7 @@ impl Answerer {
         {
             return None;
         }
-        let names = asked
-            .iter()
-            .map(|a| format!("\"{}\"", a.text))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let names = quoted_list(&asked);
         Some(if super::is_korean(request) {
             format!("찾은 대목은 {names}에 관한 것이 아닙니다.")
         } else {
@@ -361,16 +357,21 @@ impl Answerer {
 
 /// Why a request about `unnamed` anchors is not answered, in the request's language.
 fn unnamed_note(request: &str, unnamed: &[Anchor]) -> String {
-    let names = unnamed
-        .iter()
-        .map(|a| format!("\"{}\"", a.text))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let names = quoted_list(unnamed);
     if super::is_korean(request) {
         format!("자료에는 {names}에 관한 내용이 없습니다.")
     } else {
         format!("The corpus never mentions {names}.")
     }
+}
+
+/// Anchors as a note names them: each as the request wrote it, in quotation marks.
+fn quoted_list(anchors: &[Anchor]) -> String {
+    anchors
+        .iter()
+        .map(|a| format!("\"{}\"", a.text))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Prometheus counters of one response: citations returned and rejected, answers by mode.
