@@ -715,6 +715,17 @@ async fn a_code_the_corpus_never_names_is_not_answered_for() {
         .unwrap();
     assert_eq!(r.verdict, Verdict::NotEnoughInfo);
     assert!(r.explanation.contains("DH-30"), "{}", r.explanation);
+    // An English question is not translated for a search whose passages are only shown.
+    let r = h
+        .answerer
+        .ask(
+            "How many liters a day does the DH-30 remove?",
+            5,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(r.abstained, "{}", r.answer);
     assert!(
         h.probe.seen.lock().unwrap().is_empty(),
         "no generation was started"

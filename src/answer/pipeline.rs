@@ -167,10 +167,17 @@ impl Answerer {
     }
 
     /// Retrieval and passage selection; whether the evidence is too weak to answer. A request
-    /// not in Korean is searched with the model's Korean translation of it when a model is
-    /// ready and the corpus has no glossary ([`crate::retrieval::translate`]).
-    async fn retrieve(&self, text: &str, top_k: usize) -> Result<Retrieved, AnswerError> {
-        let query = if self.model_ready() {
+    /// not in Korean is searched with the model's Korean translation of it when `translate`
+    /// allows, a model is ready and the corpus has no glossary
+    /// ([`crate::retrieval::translate`]). A request that will not be answered (its anchors are
+    /// not in the corpus) is not translated: its passages are only shown.
+    async fn retrieve(
+        &self,
+        text: &str,
+        top_k: usize,
+        translate: bool,
+    ) -> Result<Retrieved, AnswerError> {
+        let query = if translate && self.model_ready() {
             translate::search_query(&self.engine, &self.retriever, text)
                 .await
                 .unwrap_or_else(|e| {
@@ -203,11 +210,11 @@ impl Answerer {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<AskResponse, AnswerError> {
         let start = Instant::now();
+        let unnamed = self.unnamed_anchors(question, Kind::Question);
         let Retrieved {
             hits, ctx, weak, ..
-        } = self.retrieve(question, top_k).await?;
+        } = self.retrieve(question, top_k, unnamed.is_empty()).await?;
         let retrieval_ms = ms(start);
-        let unnamed = self.unnamed_anchors(question, Kind::Question);
         let mut resp = if weak || !unnamed.is_empty() {
             let mode = if self.model_ready() {
                 Mode::Generative
@@ -258,15 +265,15 @@ impl Answerer {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<CheckResponse, AnswerError> {
         let start = Instant::now();
+        let unnamed = self.unnamed_anchors(claim, Kind::Claim);
         let Retrieved {
             hits,
             ctx,
             weak,
             translation,
-        } = self.retrieve(claim, top_k).await?;
+        } = self.retrieve(claim, top_k, unnamed.is_empty()).await?;
         let retrieval_ms = ms(start);
         let signals = extractive::signals_for(self, claim, &translation, &ctx);
-        let unnamed = self.unnamed_anchors(claim, Kind::Claim);
         let mut resp = if !unnamed.is_empty() {
             let mut r = generative::not_enough_info(claim, ctx, signals);
             r.explanation = format!("{} {}", r.explanation, unnamed_note(claim, &unnamed));

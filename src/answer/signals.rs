@@ -251,7 +251,7 @@ fn relatedness_possible(words: &[HashSet<String>], w: &HashMap<String, f32>) -> 
 /// words could have ([`relatedness_possible`]).
 fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>, full: f32) -> Signal {
     let best = candidates.iter().map(|c| c.related).fold(0.0, f32::max);
-    // Figures only loosely tied to the claim neither refute it nor count as its evidence.
+    // Figures only loosely tied to the claim do not refute it.
     let loose = full > 0.0 && best < MISMATCH_SHARE * full;
     let kept: Vec<&Candidate> = candidates
         .iter()

@@ -266,8 +266,8 @@ fn number_at(
     let n: u32 = digits.parse().ok()?;
     let after: String = chars[end..].iter().take(4).collect();
     let after_space = after.trim_start_matches(' ');
-    let je = has_je(chars, i);
-    let counters = if je || reading == Reading::Loose {
+    let je = je_len(chars, i);
+    let counters = if je > 0 || reading == Reading::Loose {
         AFTER_JE
     } else {
         ORDINAL
@@ -277,10 +277,9 @@ fn number_at(
         let other_word = NOT_A_COUNTER
             .iter()
             .any(|(c, nexts)| c == counter && next.is_some_and(|x| nexts.contains(&x)));
-        // `2/4분기`: the corpus's quarter.
         if !other_word && digits.len() <= 4 {
             let counter = if *counter == "회차" { "차" } else { counter };
-            let start = if je { i - je_len(chars, i) } else { i };
+            let start = i - je;
             let text_end = end + (after.len() - after_space.len()) + counter.chars().count();
             return Some(Anchor {
                 kind: AnchorKind::Numbered,
@@ -289,6 +288,7 @@ fn number_at(
             });
         }
     }
+    // `2/4분기`: the corpus's quarter.
     if reading == Reading::Loose && after.starts_with("/4분기") {
         return Some(Anchor {
             kind: AnchorKind::Numbered,
@@ -323,11 +323,8 @@ fn number_at(
     })
 }
 
-/// Whether `제` (with at most one space) stands right before the number at `i`.
-fn has_je(chars: &[char], i: usize) -> bool {
-    je_len(chars, i) > 0
-}
-
+/// How many characters of `제` (with at most one space) stand right before the number at `i`:
+/// 0 when none do.
 fn je_len(chars: &[char], i: usize) -> usize {
     if i >= 1 && chars[i - 1] == '제' {
         1

@@ -139,8 +139,7 @@ pub struct Retriever {
     translit: Transliterations,
     /// The codes, numbered items and years the corpus names anywhere.
     names: Names,
-    /// Those each passage names in its text, title or heading (empty unless the pipeline
-    /// reads anchors).
+    /// Those each passage names in its text, title or heading.
     passage_names: Vec<Names>,
     opts: Options,
     body: Field,
@@ -233,13 +232,10 @@ impl Retriever {
                 .iter()
                 .flat_map(|f| f.lines.iter().map(String::as_str)),
         );
-        let passage_names = match pipeline.anchors {
-            true => passages
-                .iter()
-                .map(|p| Names::of_texts([p.text.as_str(), p.context.as_str()]))
-                .collect(),
-            false => Vec::new(),
-        };
+        let passage_names = passages
+            .iter()
+            .map(|p| Names::of_texts([p.text.as_str(), p.context.as_str()]))
+            .collect();
         Ok(Retriever {
             names,
             passage_names,
@@ -281,9 +277,10 @@ impl Retriever {
     /// families `asked` names, and none of `asked` ([`Names::other_than`]); false for an id
     /// that is no passage's.
     pub fn is_about_other(&self, id: &str, asked: &[Anchor]) -> bool {
-        self.passages.iter().find(|p| p.id == id).is_some_and(|p| {
-            Names::of_texts([p.text.as_str(), p.context.as_str()]).other_than(asked)
-        })
+        self.passages
+            .iter()
+            .position(|p| p.id == id)
+            .is_some_and(|i| self.passage_names[i].other_than(asked))
     }
 
     /// The corpus this retriever was built from.
