@@ -790,3 +790,36 @@ async fn an_answer_cited_only_from_another_model_is_not_kept() {
     assert!(!r.abstained, "{:?}", r.debug);
     assert_eq!(r.citations[0].source, "manual_ap500.txt");
 }
+
+/// A question about one year is not answered from a line dated by another; a claim's year is
+/// what a verdict is about, so claims keep theirs.
+#[tokio::test]
+async fn an_answer_cited_only_from_another_year_is_not_kept() {
+    let h = Harness::new(
+        Retriever::new(Corpus::from_files(vec![
+            SourceFile::from_text(
+                "jangma.txt",
+                "장마\n\n2020년 중부 지방의 장마는 54일 동안 이어졌다.\n\n2024년 장마는 6월 말에 시작했다.\n",
+            ),
+            SourceFile::from_text("sales.txt", "실적\n\n2025년 3월 보고: 지난해 매출은 45억 원이었다.\n"),
+        ]))
+        .unwrap(),
+    );
+    let question = "2024년 중부지방 장마는 며칠 동안 이어졌어?";
+    let label = prompt_label(&h, question, "54일").await;
+    h.reply(&format!(
+        "근거: [{label}] \"2020년 중부 지방의 장마는 54일 동안 이어졌다.\"\n답: 54일"
+    ));
+    let r = h.answerer.ask(question, 5, &mut |_| {}).await.unwrap();
+    assert!(r.abstained && r.citations.is_empty(), "{}", r.answer);
+    assert!(r.answer.contains("\"2024년\""), "{}", r.answer);
+
+    // A line that also dates by the year it was written may be about the asked year.
+    let question = "2024년 매출은 얼마였나?";
+    let label = prompt_label(&h, question, "45억").await;
+    h.reply(&format!(
+        "근거: [{label}] \"2025년 3월 보고: 지난해 매출은 45억 원이었다.\"\n답: 45억 원"
+    ));
+    let r = h.answerer.ask(question, 5, &mut |_| {}).await.unwrap();
+    assert!(!r.abstained, "{:?}", r.debug);
+}

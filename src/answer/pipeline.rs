@@ -237,7 +237,7 @@ impl Answerer {
                 Err(Fallback::Error(e)) => return Err(e),
             }
         };
-        if let Some(note) = self.cites_only_others(question, &resp.citations) {
+        if let Some(note) = self.cites_only_others(question, Kind::Question, &resp.citations) {
             let mut r = extractive::abstain(question, resp.mode, resp.passages);
             r.answer = format!("{} {note}", r.answer);
             r.debug = resp.debug;
@@ -296,7 +296,7 @@ impl Answerer {
                 Err(Fallback::Error(e)) => return Err(e),
             }
         };
-        if let Some(note) = self.cites_only_others(claim, &resp.citations) {
+        if let Some(note) = self.cites_only_others(claim, Kind::Claim, &resp.citations) {
             let mut r = generative::not_enough_info(claim, resp.passages, resp.signals);
             r.explanation = format!("{} {note}", r.explanation);
             r.mode = resp.mode;
@@ -316,29 +316,31 @@ impl Answerer {
         Ok(resp)
     }
 
-    /// The codes, numbered items and years of a request that the corpus never names
+    /// The anchors of a request ([`anchor_kinds`]) that the corpus never names
     /// ([`crate::retrieval::anchors`]): the corpus cannot answer a question about them, nor
-    /// settle a claim. A question's year counts; a yes/no question's or a claim's does not,
-    /// since a year the corpus lacks may be what makes the answer no (`2024년에 출시됐나요?`
-    /// of a product launched in 2023).
+    /// settle a claim.
     fn unnamed_anchors(&self, request: &str, kind: Kind) -> Vec<Anchor> {
-        let all = [AnchorKind::Code, AnchorKind::Numbered, AnchorKind::Year];
-        let kinds: &[AnchorKind] = match kind {
-            Kind::Question if !quoted::asks_yes_no(request) => &all,
-            _ => &all[..2],
-        };
-        self.retriever.unnamed_anchors(request, kinds)
+        self.retriever
+            .unnamed_anchors(request, anchor_kinds(request, kind))
     }
 
     /// Why `citations` do not answer `request`, when every one of them stands in a passage about
-    /// another product, meeting or numbered item of a family the request names (the AP-300's
-    /// filter price for a question about the AP-500's): the corpus names the asked one, but
-    /// not where the answer came from.
-    fn cites_only_others(&self, request: &str, citations: &[Citation]) -> Option<String> {
+    /// another product, meeting, numbered item or year of a family the request names (the
+    /// AP-300's filter price for a question about the AP-500's, the 2020 rainy season's length
+    /// for 2024's; [`anchor_kinds`]): the corpus names the asked one, but not where the answer
+    /// came from.
+    fn cites_only_others(
+        &self,
+        request: &str,
+        kind: Kind,
+        citations: &[Citation],
+    ) -> Option<String> {
         if citations.is_empty() {
             return None;
         }
-        let asked = self.retriever.named_anchors(request);
+        let asked = self
+            .retriever
+            .named_anchors(request, anchor_kinds(request, kind));
         if asked.is_empty()
             || !citations
                 .iter()
@@ -363,6 +365,18 @@ impl Answerer {
 }
 
 /// Why a request about `unnamed` anchors is not answered, in the request's language.
+/// The kinds of anchor a request is held to: codes, numbered items and, for a question that
+/// is not yes/no, years. A yes/no question's or a claim's year may be what makes the answer no
+/// (`2024년에 출시됐나요?` of a product launched in 2023), so neither abstains nor drops a
+/// verdict over one.
+fn anchor_kinds(request: &str, kind: Kind) -> &'static [AnchorKind] {
+    const ALL: [AnchorKind; 3] = [AnchorKind::Code, AnchorKind::Numbered, AnchorKind::Year];
+    match kind {
+        Kind::Question if !quoted::asks_yes_no(request) => &ALL,
+        _ => &ALL[..2],
+    }
+}
+
 fn unnamed_note(request: &str, unnamed: &[Anchor]) -> String {
     let names = quoted_list(unnamed);
     if super::is_korean(request) {

@@ -69,12 +69,42 @@ const NOT_A_COUNTER: &[(&str, &[char])] = &[
     ("대", &['학', '표', '비', '한', '상']),
 ];
 
+/// Words that date a text by the year it was written rather than by a calendar year: a line
+/// that reports `지난해 매출` may be about any year the question asks.
+const RELATIVE_YEARS: &[&str] = &[
+    "지난해",
+    "작년",
+    "전년",
+    "올해",
+    "금년",
+    "내년",
+    "이듬해",
+    "그해",
+    "같은 해",
+    "당해",
+    "last year",
+    "this year",
+    "next year",
+    "previous year",
+    "prior year",
+    "following year",
+    "same year",
+    "year earlier",
+    "year-on-year",
+    "year on year",
+];
+
 /// The set of anchors a corpus names, read loosely ([`Names::of_texts`]).
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     keys: HashSet<(AnchorKind, String)>,
     /// The families of those anchors ([`Anchor::family`]).
     families: HashSet<(AnchorKind, String)>,
+    /// The years the texts are plainly dated by, read as a request's are (`2020년`, an English
+    /// text's bare `2020`), each a span of one year or a written range (`1991~2020년`).
+    dated: Vec<(u32, u32)>,
+    /// Whether a text also dates by the year it was written ([`RELATIVE_YEARS`]).
+    relative: bool,
 }
 
 impl Names {
@@ -82,13 +112,23 @@ impl Names {
     pub fn of_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Names {
         let mut keys = HashSet::new();
         let mut families = HashSet::new();
+        let mut dated = Vec::new();
+        let mut relative = false;
         for text in texts {
             for a in scan(text, Reading::Loose) {
                 families.insert((a.kind, a.family().to_string()));
                 keys.insert((a.kind, a.key));
             }
+            dated.extend(year_spans(text));
+            let lower = text.to_lowercase();
+            relative |= RELATIVE_YEARS.iter().any(|w| lower.contains(w));
         }
-        Names { keys, families }
+        Names {
+            keys,
+            families,
+            dated,
+            relative,
+        }
     }
 
     /// Whether a passage that names `self` is about something else than what `asked` names: it
@@ -96,8 +136,16 @@ impl Names {
     /// `AP-500`, the `82차` meeting for the `83차`) and no member of that family the request
     /// names. A family is a code's letters or a numbered item's counter, so a line about the
     /// RV-7 is not set aside for a question about the RV-7's error E3.
+    ///
+    /// Years are one family, read on the passage's side as plainly as on the request's: a
+    /// passage dated by other years and none of the asked ones (the 2020 rainy season for a
+    /// question about 2024's) is about another year, unless it also dates by the year it was
+    /// written (`지난해`), or a range it gives holds an asked year.
     pub fn other_than(&self, asked: &[Anchor]) -> bool {
         asked.iter().any(|a| {
+            if a.kind == AnchorKind::Year {
+                return self.dated_otherwise(asked);
+            }
             let family = a.family();
             self.families.contains(&(a.kind, family.to_string()))
                 && !asked
@@ -105,6 +153,24 @@ impl Names {
                     .filter(|b| b.kind == a.kind && b.family() == family)
                     .any(|b| self.names(b))
         })
+    }
+
+    /// Whether the texts are plainly dated, by none of the years `asked` names.
+    fn dated_otherwise(&self, asked: &[Anchor]) -> bool {
+        if self.relative || self.dated.is_empty() {
+            return false;
+        }
+        !asked
+            .iter()
+            .filter(|a| a.kind == AnchorKind::Year)
+            .any(|a| {
+                self.names(a)
+                    || a.key.parse::<u32>().is_ok_and(|y| {
+                        self.dated
+                            .iter()
+                            .any(|&(from, to)| (from..=to).contains(&y))
+                    })
+            })
     }
 
     /// Whether the corpus names `anchor`.
@@ -172,6 +238,52 @@ fn scan(text: &str, reading: Reading) -> Vec<Anchor> {
         i += 1;
     }
     out
+}
+
+/// The years `text` is plainly dated by: each year a request's reading finds, and each written
+/// range of years (`1991~2020년`, `2023년부터 2028년까지`, `2019-2021`) as the span it covers.
+fn year_spans(text: &str) -> Vec<(u32, u32)> {
+    let mut spans: Vec<(u32, u32)> = scan(text, Reading::Strict)
+        .into_iter()
+        .filter(|a| a.kind == AnchorKind::Year)
+        .filter_map(|a| a.key.parse().ok())
+        .map(|y| (y, y))
+        .collect();
+    // Four-digit numbers of the calendar, with where each ends, for the ranges between them.
+    let chars: Vec<char> = text.nfc().collect();
+    let mut years: Vec<(usize, usize, u32)> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() && starts_number(&chars, i) {
+            let end = digits_end(&chars, i);
+            let n: u32 = chars[i..end]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .unwrap_or(0);
+            if end - i == 4 && (1000..=2099).contains(&n) {
+                years.push((i, end, n));
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    for pair in years.windows(2) {
+        let ((_, end, from), (start, _, to)) = (pair[0], pair[1]);
+        let between: String = chars[end..start].iter().collect::<String>().to_lowercase();
+        let joint = between.trim_start_matches('년').trim();
+        let from_to = ["부터", "에서"].iter().any(|w| {
+            joint
+                .strip_prefix(w)
+                .is_some_and(|rest| rest.trim().is_empty())
+        });
+        let dash = matches!(joint, "~" | "∼" | "〜" | "-" | "–" | "—" | "to" | "through");
+        if from < to && (from_to || dash) {
+            spans.push((from, to));
+        }
+    }
+    spans
 }
 
 /// Whether a number starts at `i`: not inside another number (`1,720`, `3.5`) or a word.
@@ -450,6 +562,41 @@ mod tests {
         let meeting = anchors("제83차 이사회에서 무엇을 의결했나?");
         assert!(Names::of_texts(["제82차 이사회 의사록"]).other_than(&meeting));
         assert!(!Names::of_texts(["83차 이사회"]).other_than(&meeting));
+    }
+
+    #[test]
+    fn a_passage_dated_by_other_years() {
+        let asked = anchors("2024년 중부지방 장마는 며칠 동안 이어졌어?");
+        let other = |text: &str| Names::of_texts([text]).other_than(&asked);
+        assert!(other("2020년 중부 지방의 장마는 54일 동안 이어졌다."));
+        assert!(
+            !other("2024년 장마는 6월 말 시작"),
+            "dated by the asked year"
+        );
+        assert!(!other("장마 기간은 평균 약 31~32일"), "dated by no year");
+        assert!(
+            other("평년값(1991~2020년)에 따르면"),
+            "a range without 2024"
+        );
+        assert!(
+            !other("평년값(2001~2030년)에 따르면"),
+            "a range holding 2024"
+        );
+        assert!(!other("2023년부터 2028년까지 연평균 10%"), "from … to");
+        assert!(
+            !other("2023년 실적은 지난해보다 늘었다"),
+            "dated relatively too"
+        );
+        assert!(!other("매출 1500억 원"), "a number is no date");
+        assert!(
+            other("In 2020 the season lasted 54 days."),
+            "an English text's bare year"
+        );
+        assert!(!other("It cost $2020."), "an amount");
+        // A code asked with a year: another year's line about the same code is another's.
+        let both = anchors("2024년 AP-500 판매량은?");
+        assert!(Names::of_texts(["2023년 AP-500 판매량"]).other_than(&both));
+        assert!(!Names::of_texts(["AP-500 판매량"]).other_than(&both));
     }
 
     #[test]

@@ -263,13 +263,12 @@ impl Retriever {
         self.names.unnamed(request, kinds)
     }
 
-    /// The codes and numbered items of `request` that the corpus names: what a passage about
-    /// another of their family is not about ([`Names::other_than`]). Years are left out: a
-    /// passage dated otherwise still often answers (a report of 2025 on the year before).
-    pub fn named_anchors(&self, request: &str) -> Vec<Anchor> {
+    /// The anchors of `request`, of the given kinds, that the corpus names: what a passage about
+    /// another of their family is not about ([`Names::other_than`]).
+    pub fn named_anchors(&self, request: &str, kinds: &[AnchorKind]) -> Vec<Anchor> {
         anchors(request)
             .into_iter()
-            .filter(|a| a.kind != AnchorKind::Year && self.names.names(a))
+            .filter(|a| kinds.contains(&a.kind) && self.names.names(a))
             .collect()
     }
 
@@ -377,9 +376,11 @@ impl Retriever {
         }
         let tokens: Vec<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
         // The codes and numbered items the query names that the corpus has: a passage about
-        // others of their kind is about another product or meeting.
+        // others of their kind is about another product or meeting. Years are left out: a
+        // passage dated otherwise still often ranks where it should (a report of 2025 on the
+        // year before).
         let asked: Vec<Anchor> = match pipe.anchors {
-            true => self.named_anchors(query),
+            true => self.named_anchors(query, &[AnchorKind::Code, AnchorKind::Numbered]),
             false => Vec::new(),
         };
         let other = |i: usize| !asked.is_empty() && self.passage_names[i].other_than(&asked);
