@@ -789,6 +789,16 @@ async fn an_answer_cited_only_from_another_model_is_not_kept() {
     let r = h.answerer.ask(question, 5, &mut |_| {}).await.unwrap();
     assert!(!r.abstained, "{:?}", r.debug);
     assert_eq!(r.citations[0].source, "manual_ap500.txt");
+
+    // The DH-20 has a manual; the AP-500's filter line, of another family, is no answer.
+    let question = "DH-20의 필터 가격은 얼마인가요?";
+    let label = prompt_label(&h, question, "2만 원").await;
+    h.reply(&format!(
+        "근거: [{label}] \"가습 필터는 3개월마다 교체하고 필터 가격은 2만 원입니다.\"\n답: 2만 원"
+    ));
+    let r = h.answerer.ask(question, 5, &mut |_| {}).await.unwrap();
+    assert!(r.abstained && r.citations.is_empty(), "{}", r.answer);
+    assert!(r.answer.contains("\"DH-20\""), "{}", r.answer);
 }
 
 /// A question about one year is not answered from a line dated by another; a claim's year is

@@ -327,8 +327,9 @@ impl Answerer {
     /// Why `citations` do not answer `request`, when every one of them stands in a passage about
     /// another product, meeting, numbered item or year of a family the request names (the
     /// AP-300's filter price for a question about the AP-500's, the 2020 rainy season's length
-    /// for 2024's; [`anchor_kinds`]): the corpus names the asked one, but not where the answer
-    /// came from.
+    /// for 2024's; [`anchor_kinds`]), or in a document whose title names another product (the
+    /// AP-500's weight for the RV-7's): the corpus names the asked one, but not where the
+    /// answer came from.
     fn cites_only_others(
         &self,
         request: &str,

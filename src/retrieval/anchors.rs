@@ -155,6 +155,21 @@ impl Names {
         })
     }
 
+    /// Whether a passage whose title and heading name `self` (what the passage is about), and
+    /// whose text, title and heading together name `whole`, is about another product than the
+    /// one `asked` names: its title or heading names a code, and nothing in it names any code
+    /// the request does. The weight on the AP-500's spec sheet answers no question about the
+    /// RV-7, though the two codes are of no one family.
+    pub fn another_subject(&self, whole: &Names, asked: &[Anchor]) -> bool {
+        let mut codes = asked
+            .iter()
+            .filter(|a| a.kind == AnchorKind::Code)
+            .peekable();
+        codes.peek().is_some()
+            && self.keys.iter().any(|(kind, _)| *kind == AnchorKind::Code)
+            && !codes.any(|a| whole.names(a))
+    }
+
     /// Whether the texts are plainly dated, by none of the years `asked` names.
     fn dated_otherwise(&self, asked: &[Anchor]) -> bool {
         if self.relative || self.dated.is_empty() {
@@ -597,6 +612,32 @@ mod tests {
         let both = anchors("2024년 AP-500 판매량은?");
         assert!(Names::of_texts(["2023년 AP-500 판매량"]).other_than(&both));
         assert!(!Names::of_texts(["AP-500 판매량"]).other_than(&both));
+    }
+
+    #[test]
+    fn a_passage_whose_title_names_another_product() {
+        let asked = anchors("RV-7 본체 무게는 몇 kg인가요?");
+        let other = |text: &str, title: &str| {
+            Names::of_texts([title]).another_subject(&Names::of_texts([text, title]), &asked)
+        };
+        assert!(other(
+            "무게: 8.7kg",
+            "청정숨 가습 공기청정기 AP-500 사용설명서"
+        ));
+        assert!(!other("무게: 3.1kg", "깔끔이 로봇청소기 RV-7 사용설명서"));
+        assert!(
+            !other("RV-7은 AP-500과 연동됩니다", "AP-500 사용설명서"),
+            "names RV-7"
+        );
+        assert!(
+            !other("무게: 8.7kg", "고객센터 자주 묻는 질문"),
+            "a title with no code"
+        );
+        assert!(
+            !Names::of_texts(["AP-500 사용설명서"])
+                .another_subject(&Names::of_texts(["무게"]), &anchors("본체 무게는?")),
+            "a request with no code"
+        );
     }
 
     #[test]

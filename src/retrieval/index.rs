@@ -141,6 +141,10 @@ pub struct Retriever {
     names: Names,
     /// Those each passage names in its text, title or heading.
     passage_names: Vec<Names>,
+    /// Those each passage's title and heading name: what the passage is about.
+    passage_subjects: Vec<Names>,
+    /// Those any title or heading names: what some document or section of the corpus is about.
+    subjects: Names,
     opts: Options,
     body: Field,
     context: Field,
@@ -236,9 +240,16 @@ impl Retriever {
             .iter()
             .map(|p| Names::of_texts([p.text.as_str(), p.context.as_str()]))
             .collect();
+        let passage_subjects = passages
+            .iter()
+            .map(|p| Names::of_texts([p.context.as_str()]))
+            .collect();
+        let subjects = Names::of_texts(passages.iter().map(|p| p.context.as_str()));
         Ok(Retriever {
             names,
             passage_names,
+            passage_subjects,
+            subjects,
             corpus,
             passages,
             token_sets,
@@ -273,13 +284,24 @@ impl Retriever {
     }
 
     /// Whether the passage with id `id` (its text, title and heading) is about another of the
-    /// families `asked` names, and none of `asked` ([`Names::other_than`]); false for an id
-    /// that is no passage's.
+    /// families `asked` names, and none of `asked` ([`Names::other_than`]), or its title or
+    /// heading is about another product than the asked codes that some title or heading is
+    /// about ([`Names::another_subject`]: the RV-7 has a manual, an error code `E3` none);
+    /// false for an id that is no passage's.
     pub fn is_about_other(&self, id: &str, asked: &[Anchor]) -> bool {
+        let asked_subjects: Vec<Anchor> = asked
+            .iter()
+            .filter(|a| self.subjects.names(a))
+            .cloned()
+            .collect();
         self.passages
             .iter()
             .position(|p| p.id == id)
-            .is_some_and(|i| self.passage_names[i].other_than(asked))
+            .is_some_and(|i| {
+                let whole = &self.passage_names[i];
+                whole.other_than(asked)
+                    || self.passage_subjects[i].another_subject(whole, &asked_subjects)
+            })
     }
 
     /// The corpus this retriever was built from.
