@@ -801,6 +801,41 @@ async fn an_answer_cited_only_from_another_model_is_not_kept() {
     assert!(r.answer.contains("\"DH-20\""), "{}", r.answer);
 }
 
+/// A question about one entry of an encyclopedia is not answered from another entry's line
+/// that does not name it: Mars's surface gravity is no answer about Venus.
+#[tokio::test]
+async fn an_answer_cited_only_from_another_entry_is_not_kept() {
+    let h = Harness::new(
+        Retriever::new(Corpus::from_files(vec![
+            SourceFile::from_text(
+                "mars.txt",
+                "화성 (행성)\n\n화성은 태양계의 네 번째 행성이다.\n\n표면 중력: 지구의 약 38%\n",
+            ),
+            SourceFile::from_text(
+                "venus.txt",
+                "금성\n\n금성은 태양계의 두 번째 행성이다.\n\n표면 기압: 지구의 약 92배\n",
+            ),
+        ]))
+        .unwrap(),
+    );
+    let question = "금성의 표면 중력은 지구의 몇 퍼센트인가요?";
+    let label = prompt_label(&h, question, "38%").await;
+    h.reply(&format!(
+        "근거: [{label}] \"표면 중력: 지구의 약 38%\"\n답: 약 38%"
+    ));
+    let r = h.answerer.ask(question, 5, &mut |_| {}).await.unwrap();
+    assert!(r.abstained && r.citations.is_empty(), "{}", r.answer);
+    assert!(r.answer.contains("\"금성\""), "{}", r.answer);
+
+    let question = "화성의 표면 중력은 지구의 몇 퍼센트인가요?";
+    let label = prompt_label(&h, question, "38%").await;
+    h.reply(&format!(
+        "근거: [{label}] \"표면 중력: 지구의 약 38%\"\n답: 약 38%"
+    ));
+    let r = h.answerer.ask(question, 5, &mut |_| {}).await.unwrap();
+    assert!(!r.abstained, "{:?}", r.debug);
+}
+
 /// A question about one year is not answered from a line dated by another; a claim's year is
 /// what a verdict is about, so claims keep theirs.
 #[tokio::test]

@@ -327,9 +327,9 @@ impl Answerer {
     /// Why `citations` do not answer `request`, when every one of them stands in a passage about
     /// another product, meeting, numbered item or year of a family the request names (the
     /// AP-300's filter price for a question about the AP-500's, the 2020 rainy season's length
-    /// for 2024's; [`anchor_kinds`]), or in a document whose title names another product (the
-    /// AP-500's weight for the RV-7's): the corpus names the asked one, but not where the
-    /// answer came from.
+    /// for 2024's; [`anchor_kinds`]), in a document whose title names another product (the
+    /// AP-500's weight for the RV-7's), or in another entry than the one asked (Mars's surface
+    /// gravity for Venus's): the corpus names the asked one, but not where the answer came from.
     fn cites_only_others(
         &self,
         request: &str,
@@ -366,15 +366,15 @@ impl Answerer {
 }
 
 /// Why a request about `unnamed` anchors is not answered, in the request's language.
-/// The kinds of anchor a request is held to: codes, numbered items and, for a question that
-/// is not yes/no, years. A yes/no question's or a claim's year may be what makes the answer no
-/// (`2024년에 출시됐나요?` of a product launched in 2023), so neither abstains nor drops a
-/// verdict over one.
+/// The kinds of anchor a request is held to: codes, numbered items, the subjects of entries
+/// and, for a question that is not yes/no, years. A yes/no question's or a claim's year may be
+/// what makes the answer no (`2024년에 출시됐나요?` of a product launched in 2023), so neither
+/// abstains nor drops a verdict over one.
 fn anchor_kinds(request: &str, kind: Kind) -> &'static [AnchorKind] {
-    const ALL: [AnchorKind; 3] = [AnchorKind::Code, AnchorKind::Numbered, AnchorKind::Year];
+    use AnchorKind::{Code, Numbered, Subject, Year};
     match kind {
-        Kind::Question if !quoted::asks_yes_no(request) => &ALL,
-        _ => &ALL[..2],
+        Kind::Question if !quoted::asks_yes_no(request) => &[Code, Numbered, Year, Subject],
+        _ => &[Code, Numbered, Subject],
     }
 }
 

@@ -11,6 +11,13 @@
 //! with `년` (or, in an English request, a bare year). Any way the corpus writes the same key
 //! counts as naming it (`AP 500`, `2024.3.12`, `2/4분기`, `Q2`). When in doubt nothing is an
 //! anchor, and nothing abstains.
+//!
+//! The same anchors say when an answer came from the wrong place. A passage about another of
+//! the asked family ([`Names::other_than`]: the AP-300 for the AP-500, the 82nd meeting for the
+//! 83rd, a line dated 2020 for a question on 2024), in a document whose title names another
+//! product ([`Names::another_subject`]), or in another entry of an encyclopedia-like corpus
+//! ([`Entries`], [`another_entry`]: Mars's article for a question on Venus) does not answer for
+//! the one asked, and the answer pipeline does not keep an answer cited only from such passages.
 
 use std::collections::HashSet;
 
@@ -27,6 +34,9 @@ pub enum AnchorKind {
     Numbered,
     /// A calendar year.
     Year,
+    /// The name an entry of the corpus is about (`금성`, `사하라 사막`; [`Entries`]): not read
+    /// from a request by [`anchors`], only by [`Entries::named_in`].
+    Subject,
 }
 
 /// One identifier of a request.
@@ -50,7 +60,7 @@ impl Anchor {
                 &self.key[..digits.unwrap_or(self.key.len())]
             }
             AnchorKind::Numbered => self.key.trim_start_matches(|c: char| c.is_ascii_digit()),
-            AnchorKind::Year => "",
+            AnchorKind::Year | AnchorKind::Subject => "",
         }
     }
 }
@@ -208,6 +218,146 @@ impl Names {
         }
         out
     }
+}
+
+/// Particles a name may carry in a request or a line (`금성의`, `한강에서`, `직지라는`).
+const NAME_PARTICLES: &[&str] = &[
+    "이라는",
+    "에서",
+    "에게",
+    "으로",
+    "까지",
+    "부터",
+    "이나",
+    "이란",
+    "라는",
+    "의",
+    "은",
+    "는",
+    "이",
+    "가",
+    "을",
+    "를",
+    "에",
+    "와",
+    "과",
+    "로",
+    "도",
+    "만",
+    "나",
+    "란",
+];
+
+/// The subjects of a corpus's entries. A file whose title is a name, one or two words (a
+/// parenthesised gloss aside: `화성 (행성)` is about `화성`) that its own text repeats, is an
+/// entry about that name, as an encyclopedia's articles are; a headline, a manual's long title
+/// or a page's `메뉴 건너뛰기` is not.
+#[derive(Debug, Clone, Default)]
+pub struct Entries {
+    names: Vec<String>,
+}
+
+impl Entries {
+    /// The entries among `files`, each given as its lines: the first non-empty one is its
+    /// title.
+    pub fn of_files<'a>(files: impl IntoIterator<Item = &'a [String]>) -> Entries {
+        let mut names: Vec<String> = Vec::new();
+        for lines in files {
+            let mut rest = lines.iter().filter(|l| !l.trim().is_empty());
+            let Some(title) = rest.next() else {
+                continue;
+            };
+            let name = entry_name(title);
+            let repeated = rest.any(|l| names_word(&l.nfc().collect::<String>(), &name));
+            if !name.is_empty()
+                && name.split_whitespace().count() <= 2
+                && repeated
+                && !names.contains(&name)
+            {
+                names.push(name);
+            }
+        }
+        Entries { names }
+    }
+
+    /// The entry names a request names as a word of its own, bare or with a particle (`금성의`,
+    /// not `화성시` or `고려하면`), as anchors of kind [`AnchorKind::Subject`].
+    pub fn named_in(&self, request: &str) -> Vec<Anchor> {
+        let request: String = request.nfc().collect();
+        self.names
+            .iter()
+            .filter(|n| names_word(&request, n))
+            .map(|n| Anchor {
+                kind: AnchorKind::Subject,
+                key: n.clone(),
+                text: n.clone(),
+            })
+            .collect()
+    }
+
+    /// The entry names any of `texts` (a passage, its title and heading) holds, read loosely:
+    /// anywhere a word starts (`화성시` counts for `화성`).
+    pub fn held_in<'a>(&self, texts: impl IntoIterator<Item = &'a str> + Clone) -> Vec<String> {
+        self.names
+            .iter()
+            .filter(|n| {
+                texts.clone().into_iter().any(|t| {
+                    let t: String = t.nfc().collect();
+                    t.match_indices(n.as_str()).any(|(at, _)| {
+                        !t[..at]
+                            .chars()
+                            .next_back()
+                            .is_some_and(char::is_alphanumeric)
+                    })
+                })
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// Whether a passage holding the entry names `held` ([`Entries::held_in`]) is about another
+/// entry than the subjects `asked` names: it holds some entry's name, and none of those asked.
+/// Mars's `표면 중력: 지구의 약 38%` (its title `화성`) is no answer about `금성`.
+pub fn another_entry(held: &[String], asked: &[Anchor]) -> bool {
+    let mut subjects = asked
+        .iter()
+        .filter(|a| a.kind == AnchorKind::Subject)
+        .peekable();
+    subjects.peek().is_some() && !held.is_empty() && !subjects.any(|a| held.contains(&a.key))
+}
+
+/// A title line's name: NFC, without a parenthesised gloss, trimmed.
+fn entry_name(title: &str) -> String {
+    let title: String = title.nfc().collect();
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in title.chars() {
+        match c {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `text` holds `name` as a word of its own: not inside a longer word on its left,
+/// and followed by nothing, a non-letter or one of [`NAME_PARTICLES`] and then a non-letter.
+fn names_word(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(char::is_alphanumeric) {
+            return false;
+        }
+        let after = &text[at + name.len()..];
+        let ends = |rest: &str| rest.chars().next().is_none_or(|c| !c.is_alphanumeric());
+        ends(after)
+            || NAME_PARTICLES
+                .iter()
+                .any(|p| after.strip_prefix(p).is_some_and(ends))
+    })
 }
 
 /// The anchors of a request, each once, read strictly.
@@ -638,6 +788,61 @@ mod tests {
                 .another_subject(&Names::of_texts(["무게"]), &anchors("본체 무게는?")),
             "a request with no code"
         );
+    }
+
+    #[test]
+    fn entries_are_files_titled_by_a_name_their_text_repeats() {
+        let file = |lines: &[&str]| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        let files = [
+            file(&["금성", "", "금성은 태양계의 두 번째 행성이다."]),
+            file(&["화성 (행성)", "화성의 표면 중력은 지구의 약 38%이다."]),
+            file(&[
+                "한빛홈테크 청정숨 가습 공기청정기 AP-500 사용설명서",
+                "AP-500은…",
+            ]),
+            file(&["메뉴 건너뛰기", "본문"]),
+            file(&["고려", "고려는 918년 왕건이 세운 나라이다."]),
+        ];
+        let entries = Entries::of_files(files.iter().map(Vec::as_slice));
+        let keys = |request: &str| -> Vec<String> {
+            entries
+                .named_in(request)
+                .into_iter()
+                .map(|a| a.key)
+                .collect()
+        };
+        assert_eq!(keys("금성의 표면 중력은 지구의 몇 퍼센트인가요?"), ["금성"]);
+        assert_eq!(keys("화성과 금성 중 더 뜨거운 행성은?"), ["금성", "화성"]);
+        assert!(keys("화성시의 인구는?").is_empty(), "a longer word");
+        assert!(keys("이 점을 고려하면 어떻게 되나?").is_empty(), "a verb");
+        assert!(
+            keys("AP-500 사용설명서").is_empty(),
+            "a long title is no entry"
+        );
+        assert!(
+            keys("메뉴 건너뛰기").is_empty(),
+            "a title its text does not repeat"
+        );
+
+        let asked = entries.named_in("금성의 표면 중력은?");
+        let held = |text: &str, title: &str| entries.held_in([text, title]);
+        assert!(another_entry(
+            &held("표면 중력: 지구의 약 38%", "화성 (행성)"),
+            &asked
+        ));
+        assert!(
+            !another_entry(&held("금성보다 작다", "화성 (행성)"), &asked),
+            "names 금성"
+        );
+        assert!(!another_entry(&held("표면 기압은 92배", "금성"), &asked));
+        assert!(
+            !another_entry(&held("본문", "메뉴 건너뛰기"), &asked),
+            "no entry's passage"
+        );
+        assert!(!another_entry(
+            &held("표면 중력: 38%", "화성 (행성)"),
+            &anchors("중력은?")
+        ));
     }
 
     #[test]

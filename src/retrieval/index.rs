@@ -19,7 +19,7 @@ use tantivy::schema::{
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::retrieval::analyzer::{analyze, hangul_word_forms, KoTokenizer, Options};
-use crate::retrieval::anchors::{anchors, Anchor, AnchorKind, Names};
+use crate::retrieval::anchors::{anchors, another_entry, Anchor, AnchorKind, Entries, Names};
 use crate::retrieval::corpus::Corpus;
 use crate::retrieval::dense::{fuse, DenseIndex, DENSE_WEIGHT};
 use crate::retrieval::focus::{has_form, Focus};
@@ -145,6 +145,10 @@ pub struct Retriever {
     passage_subjects: Vec<Names>,
     /// Those any title or heading names: what some document or section of the corpus is about.
     subjects: Names,
+    /// The names the corpus's entries are about (an encyclopedia's articles).
+    entries: Entries,
+    /// The entry names each passage holds in its text, title or heading.
+    passage_entries: Vec<Vec<String>>,
     opts: Options,
     body: Field,
     context: Field,
@@ -245,11 +249,18 @@ impl Retriever {
             .map(|p| Names::of_texts([p.context.as_str()]))
             .collect();
         let subjects = Names::of_texts(passages.iter().map(|p| p.context.as_str()));
+        let entries = Entries::of_files(corpus.files.iter().map(|f| f.lines.as_slice()));
+        let passage_entries = passages
+            .iter()
+            .map(|p| entries.held_in([p.text.as_str(), p.context.as_str()]))
+            .collect();
         Ok(Retriever {
             names,
             passage_names,
             passage_subjects,
             subjects,
+            entries,
+            passage_entries,
             corpus,
             passages,
             token_sets,
@@ -277,10 +288,14 @@ impl Retriever {
     /// The anchors of `request`, of the given kinds, that the corpus names: what a passage about
     /// another of their family is not about ([`Names::other_than`]).
     pub fn named_anchors(&self, request: &str, kinds: &[AnchorKind]) -> Vec<Anchor> {
-        anchors(request)
+        let mut named: Vec<Anchor> = anchors(request)
             .into_iter()
             .filter(|a| kinds.contains(&a.kind) && self.names.names(a))
-            .collect()
+            .collect();
+        if kinds.contains(&AnchorKind::Subject) {
+            named.extend(self.entries.named_in(request));
+        }
+        named
     }
 
     /// Whether the passage with id `id` (its text, title and heading) is about another of the
@@ -301,6 +316,7 @@ impl Retriever {
                 let whole = &self.passage_names[i];
                 whole.other_than(asked)
                     || self.passage_subjects[i].another_subject(whole, &asked_subjects)
+                    || another_entry(&self.passage_entries[i], asked)
             })
     }
 
