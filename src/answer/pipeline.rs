@@ -365,7 +365,6 @@ impl Answerer {
     }
 }
 
-/// Why a request about `unnamed` anchors is not answered, in the request's language.
 /// The kinds of anchor a request is held to: codes, numbered items, the subjects of entries
 /// and, for a question that is not yes/no, years. A yes/no question's or a claim's year may be
 /// what makes the answer no (`2024년에 출시됐나요?` of a product launched in 2023), so neither
@@ -378,6 +377,7 @@ fn anchor_kinds(request: &str, kind: Kind) -> &'static [AnchorKind] {
     }
 }
 
+/// Why a request about `unnamed` anchors is not answered, in the request's language.
 fn unnamed_note(request: &str, unnamed: &[Anchor]) -> String {
     let names = quoted_list(unnamed);
     if super::is_korean(request) {

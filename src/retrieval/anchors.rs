@@ -15,9 +15,9 @@
 //! The same anchors say when an answer came from the wrong place. A passage about another of
 //! the asked family ([`Names::other_than`]: the AP-300 for the AP-500, the 82nd meeting for the
 //! 83rd, a line dated 2020 for a question on 2024), in a document whose title names another
-//! product ([`Names::another_subject`]), or in another entry of an encyclopedia-like corpus
-//! ([`Entries`], [`another_entry`]: Mars's article for a question on Venus) does not answer for
-//! the one asked, and the answer pipeline does not keep an answer cited only from such passages.
+//! product, or in another entry of an encyclopedia-like corpus ([`Entries`]: Mars's article for
+//! a question on Venus) does not answer for the one asked ([`PassageNames::about_other`]), and
+//! the answer pipeline does not keep an answer cited only from such passages.
 
 use std::collections::HashSet;
 
@@ -170,7 +170,7 @@ impl Names {
     /// one `asked` names: its title or heading names a code, and nothing in it names any code
     /// the request does. The weight on the AP-500's spec sheet answers no question about the
     /// RV-7, though the two codes are of no one family.
-    pub fn another_subject(&self, whole: &Names, asked: &[Anchor]) -> bool {
+    fn another_subject(&self, whole: &Names, asked: &[Anchor]) -> bool {
         let mut codes = asked
             .iter()
             .filter(|a| a.kind == AnchorKind::Code)
@@ -297,12 +297,12 @@ impl Entries {
 
     /// The entry names any of `texts` (a passage, its title and heading) holds, read loosely:
     /// anywhere a word starts (`화성시` counts for `화성`).
-    pub fn held_in<'a>(&self, texts: impl IntoIterator<Item = &'a str> + Clone) -> Vec<String> {
+    fn held_in(&self, texts: &[&str]) -> Vec<String> {
+        let texts: Vec<String> = texts.iter().map(|t| t.nfc().collect()).collect();
         self.names
             .iter()
             .filter(|n| {
-                texts.clone().into_iter().any(|t| {
-                    let t: String = t.nfc().collect();
+                texts.iter().any(|t| {
                     t.match_indices(n.as_str()).any(|(at, _)| {
                         !t[..at]
                             .chars()
@@ -316,10 +316,53 @@ impl Entries {
     }
 }
 
+/// What one passage names, to tell whether it is about something else than a request: its
+/// text with its title and heading, the title and heading alone (what it is about), and the
+/// entries it holds.
+#[derive(Debug, Clone, Default)]
+pub struct PassageNames {
+    whole: Names,
+    subject: Names,
+    entries: Vec<String>,
+}
+
+impl PassageNames {
+    /// What a passage of `text` under `context` (its file's title and section heading) names,
+    /// among the corpus's `entries`.
+    pub fn of(text: &str, context: &str, entries: &Entries) -> PassageNames {
+        PassageNames {
+            whole: Names::of_texts([text, context]),
+            subject: Names::of_texts([context]),
+            entries: entries.held_in(&[text, context]),
+        }
+    }
+
+    /// Whether the passage is about another of the families `asked` names, and none of
+    /// `asked` ([`Names::other_than`]).
+    pub fn other_than(&self, asked: &[Anchor]) -> bool {
+        self.whole.other_than(asked)
+    }
+
+    /// Whether the passage is about something else than `asked`: another of a family it names
+    /// ([`Names::other_than`]), a document whose title names another product than the asked
+    /// codes that `documented` (what the corpus's titles and headings name) has a document
+    /// about (the RV-7 has a manual, an error code `E3` none), or another entry ([`Entries`]).
+    pub fn about_other(&self, asked: &[Anchor], documented: &Names) -> bool {
+        let documented: Vec<Anchor> = asked
+            .iter()
+            .filter(|a| documented.names(a))
+            .cloned()
+            .collect();
+        self.whole.other_than(asked)
+            || self.subject.another_subject(&self.whole, &documented)
+            || another_entry(&self.entries, asked)
+    }
+}
+
 /// Whether a passage holding the entry names `held` ([`Entries::held_in`]) is about another
 /// entry than the subjects `asked` names: it holds some entry's name, and none of those asked.
 /// Mars's `표면 중력: 지구의 약 38%` (its title `화성`) is no answer about `금성`.
-pub fn another_entry(held: &[String], asked: &[Anchor]) -> bool {
+fn another_entry(held: &[String], asked: &[Anchor]) -> bool {
     let mut subjects = asked
         .iter()
         .filter(|a| a.kind == AnchorKind::Subject)
@@ -825,7 +868,7 @@ mod tests {
         );
 
         let asked = entries.named_in("금성의 표면 중력은?");
-        let held = |text: &str, title: &str| entries.held_in([text, title]);
+        let held = |text: &str, title: &str| entries.held_in(&[text, title]);
         assert!(another_entry(
             &held("표면 중력: 지구의 약 38%", "화성 (행성)"),
             &asked

@@ -19,7 +19,7 @@ use tantivy::schema::{
 use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 
 use crate::retrieval::analyzer::{analyze, hangul_word_forms, KoTokenizer, Options};
-use crate::retrieval::anchors::{anchors, another_entry, Anchor, AnchorKind, Entries, Names};
+use crate::retrieval::anchors::{anchors, Anchor, AnchorKind, Entries, Names, PassageNames};
 use crate::retrieval::corpus::Corpus;
 use crate::retrieval::dense::{fuse, DenseIndex, DENSE_WEIGHT};
 use crate::retrieval::focus::{has_form, Focus};
@@ -139,16 +139,12 @@ pub struct Retriever {
     translit: Transliterations,
     /// The codes, numbered items and years the corpus names anywhere.
     names: Names,
-    /// Those each passage names in its text, title or heading.
-    passage_names: Vec<Names>,
-    /// Those each passage's title and heading name: what the passage is about.
-    passage_subjects: Vec<Names>,
+    /// What each passage names ([`PassageNames`]).
+    passage_names: Vec<PassageNames>,
     /// Those any title or heading names: what some document or section of the corpus is about.
-    subjects: Names,
+    documented: Names,
     /// The names the corpus's entries are about (an encyclopedia's articles).
     entries: Entries,
-    /// The entry names each passage holds in its text, title or heading.
-    passage_entries: Vec<Vec<String>>,
     opts: Options,
     body: Field,
     context: Field,
@@ -240,27 +236,17 @@ impl Retriever {
                 .iter()
                 .flat_map(|f| f.lines.iter().map(String::as_str)),
         );
+        let entries = Entries::of_files(corpus.files.iter().map(|f| f.lines.as_slice()));
         let passage_names = passages
             .iter()
-            .map(|p| Names::of_texts([p.text.as_str(), p.context.as_str()]))
+            .map(|p| PassageNames::of(&p.text, &p.context, &entries))
             .collect();
-        let passage_subjects = passages
-            .iter()
-            .map(|p| Names::of_texts([p.context.as_str()]))
-            .collect();
-        let subjects = Names::of_texts(passages.iter().map(|p| p.context.as_str()));
-        let entries = Entries::of_files(corpus.files.iter().map(|f| f.lines.as_slice()));
-        let passage_entries = passages
-            .iter()
-            .map(|p| entries.held_in([p.text.as_str(), p.context.as_str()]))
-            .collect();
+        let documented = Names::of_texts(passages.iter().map(|p| p.context.as_str()));
         Ok(Retriever {
             names,
             passage_names,
-            passage_subjects,
-            subjects,
+            documented,
             entries,
-            passage_entries,
             corpus,
             passages,
             token_sets,
@@ -298,26 +284,13 @@ impl Retriever {
         named
     }
 
-    /// Whether the passage with id `id` (its text, title and heading) is about another of the
-    /// families `asked` names, and none of `asked` ([`Names::other_than`]), or its title or
-    /// heading is about another product than the asked codes that some title or heading is
-    /// about ([`Names::another_subject`]: the RV-7 has a manual, an error code `E3` none);
-    /// false for an id that is no passage's.
+    /// Whether the passage with id `id` is about something else than `asked`
+    /// ([`PassageNames::about_other`]); false for an id that is no passage's.
     pub fn is_about_other(&self, id: &str, asked: &[Anchor]) -> bool {
-        let asked_subjects: Vec<Anchor> = asked
-            .iter()
-            .filter(|a| self.subjects.names(a))
-            .cloned()
-            .collect();
         self.passages
             .iter()
             .position(|p| p.id == id)
-            .is_some_and(|i| {
-                let whole = &self.passage_names[i];
-                whole.other_than(asked)
-                    || self.passage_subjects[i].another_subject(whole, &asked_subjects)
-                    || another_entry(&self.passage_entries[i], asked)
-            })
+            .is_some_and(|i| self.passage_names[i].about_other(asked, &self.documented))
     }
 
     /// The corpus this retriever was built from.
