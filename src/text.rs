@@ -133,6 +133,21 @@ pub fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
+/// `text` without its parenthesised parts.
+pub fn without_asides(text: &str) -> String {
+    let mut depth = 0usize;
+    let mut out = String::new();
+    for c in text.chars() {
+        match c {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

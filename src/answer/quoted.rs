@@ -488,7 +488,7 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
 /// then escapes with an aside. The response then shows its quote, which the question was
 /// answered from. An answer holding a figure is left alone (`교육(8시간)`).
 pub fn drop_echo(read: &mut Read, question: &str) {
-    let head = without_asides(&read.answer);
+    let head = crate::text::without_asides(&read.answer);
     if head.trim().is_empty()
         || !extract(&read.answer).is_empty()
         || !crate::engine::quote_first::echoes(&head, &question.to_lowercase())
@@ -500,21 +500,6 @@ pub fn drop_echo(read: &mut Read, question: &str) {
         read.answer
     ));
     read.answer.clear();
-}
-
-/// `text` without its parenthesised parts.
-fn without_asides(text: &str) -> String {
-    let mut depth = 0usize;
-    let mut out = String::new();
-    for c in text.chars() {
-        match c {
-            '(' | '（' => depth += 1,
-            ')' | '）' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// In the answer to a Korean question, a figure the model wrote the English way (`150 minutes`

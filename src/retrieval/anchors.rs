@@ -373,17 +373,10 @@ fn another_entry(held: &[String], asked: &[Anchor]) -> bool {
 /// A title line's name: NFC, without a parenthesised gloss, trimmed.
 fn entry_name(title: &str) -> String {
     let title: String = title.nfc().collect();
-    let mut out = String::new();
-    let mut depth = 0usize;
-    for c in title.chars() {
-        match c {
-            '(' | '（' => depth += 1,
-            ')' | '）' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::text::without_asides(&title)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Whether `text` holds `name` as a word of its own: not inside a longer word on its left,
