@@ -734,6 +734,23 @@ const PEOPLE_WORDS: [&str; 6] = [
     "how many persons",
 ];
 
+/// Words of a question that ask for a share or a multiple (`인구 중 몇 퍼센트`, `몇 배`): its
+/// answer is a percentage or a ratio whatever the share is of (people, an area, a price), so
+/// the measures above do not hold it.
+const SHARE_WORDS: [&str; 11] = [
+    "퍼센트",
+    "비율",
+    "비중",
+    "몇 배",
+    "몇배",
+    "percent",
+    "share of",
+    "proportion",
+    "what fraction",
+    "how many times",
+    "ratio",
+];
+
 /// Words of a question that ask for a place.
 const PLACE_WORDS: [&str; 2] = ["어디", "where"];
 /// Words of a question that asks what something costs: its price (`가격은`, `구독료는`, `사면
@@ -778,8 +795,9 @@ const NOT_PLACES: [Measure; 5] = [
 /// (`Where is the new factory being built?`) not by figures alone that are no place (`8만
 /// 2,000㎡`, the site's area), one about a price (`물걸레 패드만 따로 사면 얼마예요?`) not by a
 /// count of things (`물걸레 패드 2장`; a percentage cut may answer it). `Err` names the
-/// mismatch. Only these are checked: other measures are asked loosely. An answer without
-/// figures is left to grounding.
+/// mismatch. Only these are checked: other measures are asked loosely, and a question that
+/// asks for a share (`인구 중 몇 퍼센트`, `몇 배`) is not held to them. An answer without figures
+/// is left to grounding.
 pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
     let q = question.to_lowercase();
     let asks = |words: &[&str]| words.iter().any(|w| q.contains(w));
@@ -811,6 +829,9 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
                 .trim_start()
                 .starts_with(char::is_alphabetic)
     };
+    if asks(&SHARE_WORDS) {
+        return Ok(());
+    }
     let (measures, what, price): (&[Measure], &str, bool) = if asks(&AREA_WORDS) {
         (&[Measure::Area], "an area", false)
     } else if asks(&PEOPLE_WORDS) {
@@ -964,6 +985,12 @@ mod tests {
         assert!(fits_question(q, "약 300명").is_ok());
         assert!(fits_question(q, "300").is_ok());
         assert!(fits_question("How many people attended?", "200 people").is_ok());
+        // A share of people (or of an area, a price) is a percentage or a ratio.
+        let q = "홍역이 퍼지지 않게 하려면 인구 중 몇 퍼센트가 면역을 가져야 해?";
+        assert!(fits_question(q, "약 95%").is_ok());
+        assert!(fits_question("도시 인구는 몇 배로 늘었나?", "3배").is_ok());
+        assert!(fits_question("What share of the population is immune?", "95%").is_ok());
+        assert!(fits_question("부산의 인구는 몇 명인가?", "95%").is_err());
     }
 
     #[test]
