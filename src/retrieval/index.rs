@@ -557,8 +557,10 @@ impl Retriever {
 
     /// Adds to each capitalised Latin word of `plan` (a name, as `query` writes it) the corpus's
     /// Hangul words it may name, as expansions; two such words in a row are also tried as one
-    /// (`Samguk Sagi` → 삼국사기). Lowercase words are left alone: an ordinary English word's
-    /// skeleton (lasted: l-s-t) meets unrelated Korean words.
+    /// (`Samguk Sagi` → 삼국사기), and so is a name with the Korean word for the kind of place
+    /// an English word beside it names (`Mount Halla` → 한라산, `Nakdong River` → 낙동강:
+    /// [`PLACE_HEADS`]). Lowercase words are left alone: an ordinary English word's skeleton
+    /// (lasted: l-s-t) meets unrelated Korean words.
     fn transliterate(&self, query: &str, plan: &mut [QueryWord]) {
         let names: HashSet<String> = latin_names(query)
             .iter()
@@ -568,7 +570,8 @@ impl Retriever {
             names.contains(&w.word) && w.word.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
         };
         for i in 0..plan.len() {
-            if !latin(&plan[i]) {
+            // A kind of place is an English word, not a name (`Mount` meets 먼저's skeleton).
+            if !latin(&plan[i]) || is_place_head(&plan[i].word) {
                 continue;
             }
             let mut found: Vec<&str> = self.translit.lookup(&plan[i].word);
@@ -577,6 +580,14 @@ impl Retriever {
                     self.translit
                         .lookup(&format!("{}{}", plan[i].word, next.word)),
                 );
+            }
+            let heads = [
+                i.checked_sub(1)
+                    .and_then(|j| place_head(&plan[j].word, true)),
+                plan.get(i + 1).and_then(|w| place_head(&w.word, false)),
+            ];
+            for korean in heads.into_iter().flatten() {
+                found.extend(self.translit.lookup(&format!("{}{korean}", plan[i].word)));
             }
             for w in found {
                 let tokens = analyze(w, self.opts);
@@ -605,6 +616,17 @@ impl Retriever {
         let mut i = 0;
         while i < names.len() {
             if let Some(next) = names.get(i + 1) {
+                // A place named with its kind (`Mount Paektu` → 백두산, `Han River` → 한강).
+                let placed = match (place_head(names[i], true), place_head(next, false)) {
+                    (Some(korean), _) => self.translit.spell(&format!("{next}{korean}")),
+                    (_, Some(korean)) => self.translit.spell(&format!("{}{korean}", names[i])),
+                    _ => Vec::new(),
+                };
+                if !placed.is_empty() {
+                    add(format!("{} {next}", names[i]), placed);
+                    i += 2;
+                    continue;
+                }
                 // A pair is one name only when it spells otherwise than its second word alone
                 // (`Samguk Sagi` → 삼국사기; `How Pyeongtaek` is 평택 as `Pyeongtaek` is).
                 let pair = self.translit.spell(&format!("{}{next}", names[i]));
@@ -614,7 +636,9 @@ impl Retriever {
                     continue;
                 }
             }
-            add(names[i].to_string(), self.translit.spell(names[i]));
+            if !is_place_head(names[i]) {
+                add(names[i].to_string(), self.translit.spell(names[i]));
+            }
             i += 1;
         }
         out
@@ -672,6 +696,38 @@ pub const MAX_SPELLINGS: usize = 2;
 
 /// The words of `query` that look like names written in Latin letters: capitalised, letters
 /// and hyphens only (`Jikji`, `Sun-sin`), in order.
+/// English words for a kind of place, the romanised Korean word a Korean name of such a place
+/// ends in, and whether the English word stands before the name (`Mount Halla`) or after it
+/// (`Han River`): Korean writes the two as one word (한라산, 한강, 제주도, 불국사, 경복궁).
+const PLACE_HEADS: [(&str, &str, bool); 10] = [
+    ("mount", "san", true),
+    ("mt", "san", true),
+    ("mountain", "san", false),
+    ("river", "gang", false),
+    ("island", "do", false),
+    ("temple", "sa", false),
+    ("palace", "gung", false),
+    ("lake", "ho", false),
+    ("fortress", "seong", false),
+    ("peak", "bong", false),
+];
+
+/// The romanised Korean word for the kind of place `word` names, when it is one of
+/// [`PLACE_HEADS`] standing on the side of a name given by `before`.
+fn place_head(word: &str, before: bool) -> Option<&'static str> {
+    let word = word.to_ascii_lowercase();
+    PLACE_HEADS
+        .iter()
+        .find(|(english, _, b)| *english == word && *b == before)
+        .map(|(_, korean, _)| *korean)
+}
+
+/// Whether `word` is one of [`PLACE_HEADS`]' English words.
+fn is_place_head(word: &str) -> bool {
+    let word = word.to_ascii_lowercase();
+    PLACE_HEADS.iter().any(|(english, _, _)| *english == word)
+}
+
 fn latin_names(query: &str) -> Vec<&str> {
     query
         .split_whitespace()
@@ -732,6 +788,34 @@ mod tests {
         );
         // Lowercase words and names the corpus does not hold get nothing.
         assert!(r.spellings("where is the jikji kept in Paris?").is_empty());
+        // A place named with its kind is the one Korean word that writes both.
+        let text =
+            "백두산\n\n백두산의 천지는 가장 깊은 곳이 약 384m이다.\n낙동강은 길이가 510km이다.\n";
+        let places = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
+            "baekdusan.txt",
+            text,
+        )]))
+        .unwrap();
+        let spelt =
+            places.spellings("How deep is the lake of Mount Paektu, and the Nakdong River?");
+        let spelt: Vec<(&str, Vec<&str>)> = spelt
+            .iter()
+            .map(|(n, h)| (n.as_str(), h.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            spelt,
+            [
+                ("Mount Paektu", vec!["백두산"]),
+                ("Nakdong River", vec!["낙동강"])
+            ]
+        );
+        let hits = places
+            .search("How deep is the lake on Mount Paektu?", 3)
+            .unwrap();
+        assert!(hits
+            .iter()
+            .all(|h| places.passages()[h.passage].text.contains("백두산")));
+        assert!(!hits.is_empty());
         let plain =
             Retriever::with_pipeline(Corpus::from_files(files), Pipeline::parse("plain").unwrap())
                 .unwrap();
