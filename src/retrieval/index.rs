@@ -32,7 +32,7 @@ pub use crate::retrieval::score::{
 };
 use crate::retrieval::segment::{segment_corpus, Passage};
 use crate::retrieval::thesaurus::{Thesaurus, THESAURUS};
-use crate::retrieval::translit::Transliterations;
+use crate::retrieval::translit::{is_place_kind, place_kind, Transliterations};
 
 /// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
 /// corpus's own names and phrases, user-editable. Not a `*.txt` file, so it is not indexed.
@@ -559,7 +559,7 @@ impl Retriever {
     /// Hangul words it may name, as expansions; two such words in a row are also tried as one
     /// (`Samguk Sagi` → 삼국사기), and so is a name with the Korean word for the kind of place
     /// an English word beside it names (`Mount Halla` → 한라산, `Nakdong River` → 낙동강:
-    /// [`PLACE_HEADS`]). Lowercase words are left alone: an ordinary English word's skeleton
+    /// [`crate::retrieval::translit::PLACE_KINDS`]). Lowercase words are left alone: an ordinary English word's skeleton
     /// (lasted: l-s-t) meets unrelated Korean words.
     fn transliterate(&self, query: &str, plan: &mut [QueryWord]) {
         let names: HashSet<String> = latin_names(query)
@@ -571,7 +571,7 @@ impl Retriever {
         };
         for i in 0..plan.len() {
             // A kind of place is an English word, not a name (`Mount` meets 먼저's skeleton).
-            if !latin(&plan[i]) || is_place_head(&plan[i].word) {
+            if !latin(&plan[i]) || is_place_kind(&plan[i].word) {
                 continue;
             }
             let mut found: Vec<&str> = self.translit.lookup(&plan[i].word);
@@ -583,8 +583,8 @@ impl Retriever {
             }
             let heads = [
                 i.checked_sub(1)
-                    .and_then(|j| place_head(&plan[j].word, true)),
-                plan.get(i + 1).and_then(|w| place_head(&w.word, false)),
+                    .and_then(|j| place_kind(&plan[j].word, true)),
+                plan.get(i + 1).and_then(|w| place_kind(&w.word, false)),
             ];
             for korean in heads.into_iter().flatten() {
                 found.extend(self.translit.lookup(&format!("{}{korean}", plan[i].word)));
@@ -617,7 +617,7 @@ impl Retriever {
         while i < names.len() {
             if let Some(next) = names.get(i + 1) {
                 // A place named with its kind (`Mount Paektu` → 백두산, `Han River` → 한강).
-                let placed = match (place_head(names[i], true), place_head(next, false)) {
+                let placed = match (place_kind(names[i], true), place_kind(next, false)) {
                     (Some(korean), _) => self.translit.spell(&format!("{next}{korean}")),
                     (_, Some(korean)) => self.translit.spell(&format!("{}{korean}", names[i])),
                     _ => Vec::new(),
@@ -636,7 +636,7 @@ impl Retriever {
                     continue;
                 }
             }
-            if !is_place_head(names[i]) {
+            if !is_place_kind(names[i]) {
                 add(names[i].to_string(), self.translit.spell(names[i]));
             }
             i += 1;
@@ -696,38 +696,6 @@ pub const MAX_SPELLINGS: usize = 2;
 
 /// The words of `query` that look like names written in Latin letters: capitalised, letters
 /// and hyphens only (`Jikji`, `Sun-sin`), in order.
-/// English words for a kind of place, the romanised Korean word a Korean name of such a place
-/// ends in, and whether the English word stands before the name (`Mount Halla`) or after it
-/// (`Han River`): Korean writes the two as one word (한라산, 한강, 제주도, 불국사, 경복궁).
-const PLACE_HEADS: [(&str, &str, bool); 10] = [
-    ("mount", "san", true),
-    ("mt", "san", true),
-    ("mountain", "san", false),
-    ("river", "gang", false),
-    ("island", "do", false),
-    ("temple", "sa", false),
-    ("palace", "gung", false),
-    ("lake", "ho", false),
-    ("fortress", "seong", false),
-    ("peak", "bong", false),
-];
-
-/// The romanised Korean word for the kind of place `word` names, when it is one of
-/// [`PLACE_HEADS`] standing on the side of a name given by `before`.
-fn place_head(word: &str, before: bool) -> Option<&'static str> {
-    let word = word.to_ascii_lowercase();
-    PLACE_HEADS
-        .iter()
-        .find(|(english, _, b)| *english == word && *b == before)
-        .map(|(_, korean, _)| *korean)
-}
-
-/// Whether `word` is one of [`PLACE_HEADS`]' English words.
-fn is_place_head(word: &str) -> bool {
-    let word = word.to_ascii_lowercase();
-    PLACE_HEADS.iter().any(|(english, _, _)| *english == word)
-}
-
 fn latin_names(query: &str) -> Vec<&str> {
     query
         .split_whitespace()

@@ -8,7 +8,9 @@
 //! Korean epenthetic vowels (플레밍's 으) and romanisation variants then stop mattering. The
 //! corpus's own vocabulary is the dictionary: a Latin query word whose key equals that of a
 //! Hangul word of the corpus (at least [`MIN_KEY`] consonants long) also searches that word.
-//! No list of names is involved, so it works on any corpus.
+//! No list of names is involved, so it works on any corpus. One list of English words is: the
+//! kinds of place ([`PLACE_KINDS`]) that English writes beside a name (`Mount Halla`, `Han
+//! River`) and Korean as the name's last syllable (한라산, 한강).
 
 use std::collections::HashMap;
 
@@ -237,6 +239,38 @@ impl Transliterations {
         }
         out
     }
+}
+
+/// English words for a kind of place, the romanised Korean word a Korean name of such a place
+/// ends in, and whether the English word stands before the name (`Mount Halla`) or after it
+/// (`Han River`): Korean writes the two as one word (한라산, 한강, 제주도, 불국사, 경복궁).
+pub const PLACE_KINDS: [(&str, &str, bool); 10] = [
+    ("mount", "san", true),
+    ("mt", "san", true),
+    ("mountain", "san", false),
+    ("river", "gang", false),
+    ("island", "do", false),
+    ("temple", "sa", false),
+    ("palace", "gung", false),
+    ("lake", "ho", false),
+    ("fortress", "seong", false),
+    ("peak", "bong", false),
+];
+
+/// The romanised Korean word for the kind of place `word` names, when it is one of
+/// [`PLACE_KINDS`] standing on the side of a name given by `before`.
+pub fn place_kind(word: &str, before: bool) -> Option<&'static str> {
+    let word = word.to_ascii_lowercase();
+    PLACE_KINDS
+        .iter()
+        .find(|(english, _, b)| *english == word && *b == before)
+        .map(|(_, korean, _)| *korean)
+}
+
+/// Whether `word` is one of [`PLACE_KINDS`]' English words.
+pub fn is_place_kind(word: &str) -> bool {
+    let word = word.to_ascii_lowercase();
+    PLACE_KINDS.iter().any(|(english, _, _)| *english == word)
 }
 
 /// The Revised Romanization of the Hangul syllables of `word`, letter for letter (no sound
