@@ -818,6 +818,9 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
         }
         return Ok(());
     }
+    if asks(&SHARE_WORDS) {
+        return Ok(());
+    }
     // A count in a counter of things (`60만 대`), not of people or a bare number.
     let things = |f: &Quantity| {
         f.measure == Measure::Count && ends_in_thing_counter(&answer[f.span.clone()])
@@ -829,9 +832,6 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
                 .trim_start()
                 .starts_with(char::is_alphabetic)
     };
-    if asks(&SHARE_WORDS) {
-        return Ok(());
-    }
     let (measures, what, price): (&[Measure], &str, bool) = if asks(&AREA_WORDS) {
         (&[Measure::Area], "an area", false)
     } else if asks(&PEOPLE_WORDS) {

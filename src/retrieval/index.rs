@@ -559,8 +559,8 @@ impl Retriever {
     /// Hangul words it may name, as expansions; two such words in a row are also tried as one
     /// (`Samguk Sagi` → 삼국사기), and so is a name with the Korean word for the kind of place
     /// an English word beside it names (`Mount Halla` → 한라산, `Nakdong River` → 낙동강:
-    /// [`crate::retrieval::translit::PLACE_KINDS`]). Lowercase words are left alone: an ordinary English word's skeleton
-    /// (lasted: l-s-t) meets unrelated Korean words.
+    /// [`crate::retrieval::translit::PLACE_KINDS`]). Lowercase words are left alone: an
+    /// ordinary English word's skeleton (lasted: l-s-t) meets unrelated Korean words.
     fn transliterate(&self, query: &str, plan: &mut [QueryWord]) {
         let names: HashSet<String> = latin_names(query)
             .iter()
@@ -743,15 +743,18 @@ mod tests {
             "직지심체요절\n\n『직지』는 청주 흥덕사에서 인쇄되었다.\n삼국사기는 김부식이 엮었다.\n";
         let files = vec![SourceFile::from_text("jikji.txt", text)];
         let r = Retriever::new(Corpus::from_files(files.clone())).unwrap();
+        // Spellings as string slices, for comparing with literals.
+        fn plain(spelt: &[(String, Vec<String>)]) -> Vec<(&str, Vec<&str>)> {
+            spelt
+                .iter()
+                .map(|(n, h)| (n.as_str(), h.iter().map(String::as_str).collect()))
+                .collect()
+        }
         let spelt = r.spellings("Where is the Jikji kept, and who wrote the Samguk Sagi?");
         let how = r.spellings("How Jikji?");
         assert_eq!(how, [("Jikji".to_string(), vec!["직지".to_string()])]);
-        let names: Vec<(&str, Vec<&str>)> = spelt
-            .iter()
-            .map(|(n, h)| (n.as_str(), h.iter().map(String::as_str).collect()))
-            .collect();
         assert_eq!(
-            names,
+            plain(&spelt),
             [("Jikji", vec!["직지"]), ("Samguk Sagi", vec!["삼국사기"])]
         );
         // Lowercase words and names the corpus does not hold get nothing.
@@ -766,12 +769,8 @@ mod tests {
         .unwrap();
         let spelt =
             places.spellings("How deep is the lake of Mount Paektu, and the Nakdong River?");
-        let spelt: Vec<(&str, Vec<&str>)> = spelt
-            .iter()
-            .map(|(n, h)| (n.as_str(), h.iter().map(String::as_str).collect()))
-            .collect();
         assert_eq!(
-            spelt,
+            plain(&spelt),
             [
                 ("Mount Paektu", vec!["백두산"]),
                 ("Nakdong River", vec!["낙동강"])
