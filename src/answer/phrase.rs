@@ -5,6 +5,11 @@
 //! (`6시` is not `전날 오후 6시까지`). Only Korean text is read this way: the words taken are
 //! those of the noun phrase the answer ends, up to a word that closes a clause or marks another
 //! part of the sentence (a topic, subject or object particle, a verb ending, punctuation).
+//!
+//! Two other readings of the quote go with it: an answer the model spaced otherwise than its
+//! quote (`1,870 대`) is found as the quote spaces it ([`as_spaced`]), and a name the quote gives
+//! beside another (`'아프리카 습윤기' 또는 '초록 사하라'`) comes with that other name
+//! ([`with_other_name`]).
 
 use crate::text::char_len;
 
@@ -75,6 +80,84 @@ pub fn widen(answer: &str, quote: &str) -> Option<String> {
     }
     let phrase = quote[start..stop].trim();
     (phrase != answer).then(|| phrase.to_string())
+}
+
+/// The run of `quote` that reads as `answer` once spaces are set aside (`1,870대` for the
+/// model's `1,870 대`), starting on a word boundary; `None` when the quote has none or writes it
+/// as the answer does. A small model spaces a figure and its counter apart, and the answer is
+/// then no run of its quote to widen.
+pub fn as_spaced<'q>(answer: &str, quote: &'q str) -> Option<&'q str> {
+    let wanted: Vec<char> = answer.chars().filter(|c| !c.is_whitespace()).collect();
+    if wanted.is_empty() {
+        return None;
+    }
+    let have: Vec<(usize, char)> = quote
+        .char_indices()
+        .filter(|(_, c)| !c.is_whitespace())
+        .collect();
+    let found = have.windows(wanted.len()).find(|w| {
+        w.iter().map(|(_, c)| *c).eq(wanted.iter().copied()) && starts_a_word(&quote[..w[0].0])
+    })?;
+    let (start, (last, c)) = (found[0].0, found[found.len() - 1]);
+    let run = &quote[start..last + c.len_utf8()];
+    (run != answer.trim()).then_some(run)
+}
+
+/// Whether a word starts after `before`: it ends in no letter, digit, or separator of a
+/// number's digits (`870` does not start a word in `1,870`).
+fn starts_a_word(before: &str) -> bool {
+    let mut back = before.chars().rev();
+    match back.next() {
+        None => true,
+        Some(c) if c.is_alphanumeric() => false,
+        Some(',' | '.') => !back.next().is_some_and(|c| c.is_ascii_digit()),
+        Some(_) => true,
+    }
+}
+
+/// Marks that open and close a term a text names (`'초록 사하라'`, `『직지』`).
+const TERM_MARKS: [(char, char); 6] = [
+    ('\'', '\''),
+    ('‘', '’'),
+    ('"', '"'),
+    ('“', '”'),
+    ('「', '」'),
+    ('『', '』'),
+];
+
+/// Words that join a term to its other name (`'아프리카 습윤기' 또는 '초록 사하라'`).
+const OTHER_NAME: [&str; 2] = ["또는", "혹은"];
+
+/// A named term's other name beside it in `quote`: the answer is one of two marked terms the
+/// quote joins by `또는` or `혹은`, and the run of the quote that holds both is returned
+/// (`'아프리카 습윤기' 또는 '초록 사하라'` for `초록 사하라`). A reader asked what a thing is
+/// called is owed both names the source gives, not the one a small model happened to copy.
+pub fn with_other_name<'q>(answer: &str, quote: &'q str) -> Option<&'q str> {
+    let answer = answer.trim_matches(|c: char| {
+        c.is_whitespace() || TERM_MARKS.iter().any(|m| m.0 == c || m.1 == c)
+    });
+    if answer.is_empty() {
+        return None;
+    }
+    // Each marked term of the quote: the byte range with its marks.
+    let mut terms = Vec::new();
+    for (open, close) in TERM_MARKS {
+        let mut from = 0;
+        while let Some(i) = quote[from..].find(open).map(|i| from + i) {
+            let inner = i + open.len_utf8();
+            let Some(j) = quote[inner..].find(close).map(|j| inner + j) else {
+                break;
+            };
+            terms.push((i, j + close.len_utf8(), &quote[inner..j]));
+            from = j + close.len_utf8();
+        }
+    }
+    terms.sort_unstable();
+    terms.windows(2).find_map(|w| {
+        let ((a_start, a_end, a), (b_start, b_end, b)) = (w[0], w[1]);
+        let joined = OTHER_NAME.contains(&quote[a_end..b_start].trim());
+        (joined && (a == answer || b == answer)).then(|| &quote[a_start..b_end])
+    })
 }
 
 /// Where the phrase ending at `at` starts: back over the words that qualify it. Inside
@@ -207,6 +290,36 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// A respaced answer is a run of its quote that reads as the answer without spaces; an
+        /// answer with its other name is a run of the quote that holds it. Nothing panics.
+        #[test]
+        fn respaced_and_renamed_answers_are_runs_of_the_quote(
+            parts in prop::collection::vec(
+                prop_oneof![
+                    prop::sample::select(vec![
+                        " ", "1,870", "대", "'", "『", "』", "또는", "혹은", "초록", "사하라", ",", "(",
+                    ])
+                    .prop_map(String::from),
+                    "\\PC{0,3}",
+                ],
+                0..12,
+            ),
+            answer in prop::sample::select(vec!["1,870 대", "초록 사하라", "사하라", "대", "'"]),
+        ) {
+            let quote: String = parts.concat();
+            let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            if let Some(run) = as_spaced(answer, &quote) {
+                prop_assert!(quote.contains(run));
+                prop_assert_eq!(squeeze(run), squeeze(answer));
+            }
+            if let Some(both) = with_other_name(answer, &quote) {
+                prop_assert!(quote.contains(both));
+                prop_assert!(both.contains(answer.trim_matches('\'')));
+            }
+        }
+    }
+
     #[test]
     fn figures_take_their_qualifiers() {
         let q = "재택근무를 하려는 직원은 근무일 전날 오후 6시까지 그룹웨어의 근태 시스템으로 신청하고 팀장의 승인을 받아야 한다.";
@@ -300,6 +413,47 @@ mod tests {
         // A particle glued to the end is not a bound.
         let q = "부품은 생산 종료 후 7년을 보관한다.";
         assert_eq!(widen("7년", q).as_deref(), Some("생산 종료 후 7년"));
+    }
+
+    #[test]
+    fn an_answer_spaced_otherwise_is_found_as_its_quote_spaces_it() {
+        let q = "5월 16일 기준 대상 3,200대 가운데 1,870대(58%) 점검 완료";
+        assert_eq!(as_spaced("1,870 대", q), Some("1,870대"));
+        assert_eq!(as_spaced("대상 3,200 대", q), Some("대상 3,200대"));
+        // Written as the quote writes it, not in it, or inside a word: nothing.
+        assert_eq!(as_spaced("1,870대", q), None);
+        assert_eq!(as_spaced("2,000 대", q), None);
+        assert_eq!(as_spaced("870 대", q), None);
+        assert_eq!(as_spaced(" ", q), None);
+    }
+
+    #[test]
+    fn a_name_comes_with_the_other_name_its_quote_gives() {
+        let q = "이 시기를 '아프리카 습윤기' 또는 '초록 사하라'라 부른다.";
+        assert_eq!(
+            with_other_name("초록 사하라", q),
+            Some("'아프리카 습윤기' 또는 '초록 사하라'")
+        );
+        assert_eq!(
+            with_other_name("'아프리카 습윤기'", q),
+            Some("'아프리카 습윤기' 또는 '초록 사하라'")
+        );
+        let q = "현존하는 가장 오래된 금속활자본은 『직지심체요절』 또는 『직지』라고 불린다.";
+        assert_eq!(
+            with_other_name("직지", q),
+            Some("『직지심체요절』 또는 『직지』")
+        );
+        // Terms listed, not named twice; a term not marked; an answer of another term.
+        assert_eq!(
+            with_other_name("비단길", "「침향무」, 「비단길」 등을 지었다."),
+            None
+        );
+        assert_eq!(
+            with_other_name("초록 사하라", "초록 사하라라 부른다."),
+            None
+        );
+        assert_eq!(with_other_name("사하라", q), None);
+        assert_eq!(with_other_name("", q), None);
     }
 
     #[test]

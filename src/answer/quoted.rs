@@ -486,11 +486,13 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
 /// chose, `가야금(법금)` for which king had the 가야금 made. The decoding form does not let a
 /// model end on the question's words alone ([`crate::engine::quote_first`]), and a small model
 /// then escapes with an aside. The response then shows its quote, which the question was
-/// answered from. An answer holding a figure is left alone (`교육(8시간)`).
+/// answered from. An answer holding a figure is left alone (`교육(8시간)`); a digit glued to a
+/// word of the question is no figure (`Mathpresso0`, [`without_stray`]).
 pub fn drop_echo(read: &mut Read, question: &str) {
-    let head = crate::text::without_asides(&read.answer);
+    let answer = without_stray(&read.answer, question);
+    let head = crate::text::without_asides(&answer);
     if head.trim().is_empty()
-        || !extract(&read.answer).is_empty()
+        || !extract(&answer).is_empty()
         || !crate::engine::quote_first::echoes(&head, &question.to_lowercase())
     {
         return;
@@ -500,6 +502,34 @@ pub fn drop_echo(read: &mut Read, question: &str) {
         read.answer
     ));
     read.answer.clear();
+}
+
+/// `answer` without a digit glued to a word of the question (`Mathpresso0`): made to go on past
+/// the question's words, a small model with nothing to add writes one character of nothing,
+/// and the answer must still read as the echo it is.
+fn without_stray(answer: &str, question: &str) -> String {
+    let asked: HashSet<String> = question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    answer
+        .split_whitespace()
+        .map(|w| {
+            let mut chars = w.chars();
+            let last = chars.next_back();
+            let stem = chars.as_str();
+            let glued = last.is_some_and(|c| c.is_ascii_digit())
+                && stem.chars().next_back().is_some_and(char::is_alphabetic)
+                && asked.contains(&stem.to_lowercase());
+            if glued {
+                stem
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// In the answer to a Korean question, a figure the model wrote the English way (`150 minutes`
@@ -599,24 +629,46 @@ pub fn currency_as_quoted(read: &mut Read, ctx: &[ContextPassage]) {
 }
 
 /// A short Korean answer copied from a quote takes the words that qualify it there
-/// ([`super::phrase::widen`]): `7년` → `생산 종료 후 7년`. The first quote holding the answer
-/// decides.
+/// ([`super::phrase::widen`]): `7년` → `생산 종료 후 7년`; a name the quote gives another
+/// name beside comes with it ([`super::phrase::with_other_name`]). The first quote holding the
+/// answer decides; an answer the model spaced otherwise (`1,870 대`) is first written as its
+/// quote writes it ([`super::phrase::as_spaced`]).
 pub fn widen_answer(read: &mut Read) {
-    let answer = read.answer.trim();
-    let Some(quote) = read
-        .citations
-        .iter()
-        .map(|c| c.quote.as_str())
-        .find(|q| q.contains(answer))
-    else {
+    let answer = read.answer.trim().to_string();
+    if answer.is_empty() {
+        return;
+    }
+    let quotes = || read.citations.iter().map(|c| c.quote.as_str());
+    let found = quotes()
+        .find(|q| q.contains(&answer))
+        .map(|q| (q, None))
+        .or_else(|| {
+            quotes().find_map(|q| super::phrase::as_spaced(&answer, q).map(|run| (q, Some(run))))
+        });
+    let Some((quote, spaced)) = found else {
         return;
     };
-    if let Some(phrase) = super::phrase::widen(answer, quote) {
-        read.notes.push(format!(
-            "the answer {answer:?} is written with the words its quote qualifies it with: {phrase:?}"
+    let mut notes = Vec::new();
+    let mut shown = answer.clone();
+    if let Some(run) = spaced {
+        notes.push(format!(
+            "the answer {answer:?} is spaced as its quote has it: {run:?}"
         ));
-        read.answer = phrase;
+        shown = run.to_string();
     }
+    if let Some(both) = super::phrase::with_other_name(&shown, quote) {
+        notes.push(format!(
+            "the answer {shown:?} is given with its other name: {both:?}"
+        ));
+        shown = both.to_string();
+    } else if let Some(phrase) = super::phrase::widen(&shown, quote) {
+        notes.push(format!(
+            "the answer {shown:?} is written with the words its quote qualifies it with: {phrase:?}"
+        ));
+        shown = phrase;
+    }
+    read.notes.extend(notes);
+    read.answer = shown;
 }
 
 /// Gives each figure of a held answer the rate its quote counts it per, when the answer says
@@ -1231,6 +1283,14 @@ mod tests {
             "교육(8시간)"
         ));
         assert!(!dropped(q, "(이하 중기부)"));
+        // A digit glued to a word of the question is no figure; a model code is one.
+        let q = "What is the name of the platform Mathpresso built?";
+        assert!(dropped(q, "Mathpresso0"));
+        assert!(!dropped(q, "Qanda0"));
+        assert!(!dropped(
+            "Which model of the AP series is quieter?",
+            "AP300"
+        ));
         assert!(dropped(
             "Which startup made the AI announcer?",
             "The AI announcer (video)"
