@@ -155,7 +155,8 @@ pub fn with_other_name<'q>(answer: &str, quote: &'q str) -> Option<&'q str> {
     terms.sort_unstable();
     terms.windows(2).find_map(|w| {
         let ((a_start, a_end, a), (b_start, b_end, b)) = (w[0], w[1]);
-        let joined = OTHER_NAME.contains(&quote[a_end..b_start].trim());
+        // A term inside another (`"… '올트먼을 경멸한다'고 …"`) is no neighbour of it.
+        let joined = a_end <= b_start && OTHER_NAME.contains(&quote[a_end..b_start].trim());
         (joined && (a == answer || b == answer)).then(|| &quote[a_start..b_end])
     })
 }
@@ -298,7 +299,8 @@ mod tests {
             parts in prop::collection::vec(
                 prop_oneof![
                     prop::sample::select(vec![
-                        " ", "1,870", "대", "'", "『", "』", "또는", "혹은", "초록", "사하라", ",", "(",
+                        " ", "1,870", "대", "'", "\"", "『", "』", "또는", "혹은", "초록", "사하라",
+                        ",", "(",
                     ])
                     .prop_map(String::from),
                     "\\PC{0,3}",
@@ -454,6 +456,9 @@ mod tests {
         );
         assert_eq!(with_other_name("사하라", q), None);
         assert_eq!(with_other_name("", q), None);
+        // A term inside another is not beside it.
+        let q = "WSJ는 \"머스크는 '올트먼을 경멸한다'고 얘기한다는 게 측근들 전언\"이라고 전했다.";
+        assert_eq!(with_other_name("올트먼을 경멸한다", q), None);
     }
 
     #[test]
