@@ -956,6 +956,7 @@ fn magnitude_slip(answer: &str, quoted: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn an_english_answer_takes_its_quotes_currency() {
@@ -1224,6 +1225,40 @@ mod tests {
                 .collect(),
             answer: answer.into(),
             ..Read::default()
+        }
+    }
+
+    proptest! {
+        /// The steps that rewrite a held answer (echo, figures, spacing, other names, the
+        /// phrase, rates, the question's measure) take any answer over any quote without a
+        /// panic: marks, digits, particles and half-pairs of each included.
+        #[test]
+        fn rewriting_an_answer_never_panics(
+            line in prop::collection::vec(
+                prop_oneof![
+                    prop::sample::select(vec![
+                        " ", "'", "\"", "“", "”", "『", "』", "(", ")", "또는", "1,870", "대", "월",
+                        "5만 원", "2주에 한 번", "약", "까지", "의", "은", "3일", "%", ".", ",",
+                        "**", "Mathpresso", "0",
+                    ])
+                    .prop_map(String::from),
+                    "\\PC{0,4}",
+                ],
+                1..14,
+            ),
+            answer in "\\PC{0,8}|1,870 대|월 5만 원|Mathpresso0|또는|'",
+            question in "\\PC{0,10}|몇 대\\?|How much\\?|Mathpresso는\\?",
+            english in any::<bool>(),
+        ) {
+            let line = line.concat();
+            let mut read = cited(&line, line.trim(), &answer);
+            drop_echo(&mut read, &question);
+            if !english {
+                figures_as_quoted(&mut read);
+                widen_answer(&mut read);
+            }
+            add_rates(&mut read, english);
+            let _ = fits_question(&question, &read.answer);
         }
     }
 
