@@ -49,7 +49,7 @@ pub fn widen(answer: &str, quote: &str) -> Option<String> {
     if answer.is_empty()
         || char_len(answer) > MAX_ANSWER_CHARS
         || answer.split_whitespace().count() > MAX_ANSWER_WORDS
-        || answer.contains([',', '、', '·', '/'])
+        || lists(answer)
     {
         return None;
     }
@@ -80,6 +80,23 @@ pub fn widen(answer: &str, quote: &str) -> Option<String> {
     }
     let phrase = quote[start..stop].trim();
     (phrase != answer).then(|| phrase.to_string())
+}
+
+/// Whether `answer` names several things: it holds a list's separator (`,` `、` `·` `/`), a
+/// comma between digits aside (`1,870대` is one figure).
+fn lists(answer: &str) -> bool {
+    let chars: Vec<char> = answer.chars().collect();
+    chars.iter().enumerate().any(|(i, &c)| match c {
+        ',' => {
+            let digit = |j: Option<usize>| {
+                j.and_then(|j| chars.get(j))
+                    .is_some_and(char::is_ascii_digit)
+            };
+            !(digit(i.checked_sub(1)) && digit(Some(i + 1)))
+        }
+        '、' | '·' | '/' => true,
+        _ => false,
+    })
 }
 
 /// The run of `quote` that reads as `answer` once spaces are set aside (`1,870대` for the
@@ -360,6 +377,13 @@ mod tests {
         // Not in the quote, too long, or a list: left alone.
         assert_eq!(widen("7년", "부품은 5년 동안 보관한다."), None);
         assert_eq!(widen("OpenAI, 오라클", "전날 OpenAI, 오라클과 함께"), None);
+        assert_eq!(widen("3,200대,1,870대", "대상 3,200대,1,870대"), None);
+        // A thousands separator is no list.
+        let q = "5월 16일 기준 대상 3,200대 가운데 1,870대(58%) 점검 완료";
+        assert_eq!(
+            widen("1,870대", q).as_deref(),
+            Some("대상 3,200대 가운데 1,870대")
+        );
         assert_eq!(
             widen(
                 "부품은 생산 종료 후 7년 동안 보관합니다",
