@@ -487,7 +487,7 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
 /// model end on the question's words alone ([`crate::engine::quote_first`]), and a small model
 /// then escapes with an aside. The response then shows its quote, which the question was
 /// answered from. An answer holding a figure is left alone (`교육(8시간)`); a digit glued to a
-/// word of the question is no figure (`Mathpresso0`, [`without_stray`]).
+/// word of the question is no figure (`Mathpresso0`).
 pub fn drop_echo(read: &mut Read, question: &str) {
     let answer = without_stray(&read.answer, question);
     let head = crate::text::without_asides(&answer);
