@@ -11,6 +11,7 @@
 
 pub mod encoder;
 pub mod format;
+pub mod gemma;
 pub mod tokenizer;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,19 @@ pub enum EmbedError {
     },
     #[error("bad embedding model file: {0}")]
     BadFile(String),
+    /// A tensor the model needs is absent from its file, or of the wrong type or shape.
+    #[error("embedding model {file}: tensor {name}: {why}")]
+    Tensor {
+        file: PathBuf,
+        name: String,
+        why: String,
+    },
+    /// The tokenizer file cannot be loaded, or cannot encode a text.
+    #[error("embedding tokenizer {path}: {why}")]
+    Tokenizer { path: PathBuf, why: String },
+    /// A tensor operation failed while loading or running the model.
+    #[error("embedding model computation failed: {0}")]
+    Compute(#[from] candle_core::Error),
 }
 
 /// What a text is, for the model's prefix.
