@@ -16,6 +16,8 @@ use crate::common::real;
 
 /// Per-value tolerance against the reference (f32 on both sides; the order of sums differs).
 const TOLERANCE: f32 = 2e-3;
+/// The same with the linear weights quantized to Q8_0 at load.
+const TOLERANCE_Q8: f32 = 1e-2;
 
 fn reference() -> Value {
     serde_json::from_str(include_str!("../fixtures/gemma-reference.json")).expect("fixture parses")
@@ -55,8 +57,9 @@ fn inputs(reference: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The largest difference between our vectors and cosines and the reference's.
-fn max_difference(model: &Gemma) -> f32 {
+/// The largest difference between our vectors and cosines and the reference's, each checked to
+/// be below `tolerance`.
+fn max_difference(model: &Gemma, tolerance: f32) -> f32 {
     let reference = reference();
     let inputs = inputs(&reference);
     let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
@@ -75,7 +78,7 @@ fn max_difference(model: &Gemma) -> f32 {
         let want = item["first16"].as_array().unwrap();
         for (i, (got, want)) in v.iter().zip(want).enumerate() {
             let d = (got - want.as_f64().unwrap() as f32).abs();
-            assert!(d < TOLERANCE, "{text} [{i}]: {got} vs {want}");
+            assert!(d < tolerance, "{text} [{i}]: {got} vs {want}");
             worst = worst.max(d);
         }
     }
@@ -83,7 +86,7 @@ fn max_difference(model: &Gemma) -> f32 {
         for (j, want) in row.as_array().unwrap().iter().enumerate() {
             let got = dot(&vectors[i], &vectors[j]);
             let d = (got - want.as_f64().unwrap() as f32).abs();
-            assert!(d < TOLERANCE, "cosine {i},{j}: {got} vs {want}");
+            assert!(d < tolerance, "cosine {i},{j}: {got} vs {want}");
             worst = worst.max(d);
         }
     }
@@ -120,8 +123,17 @@ fn f32_vectors_agree_with_sentence_transformers() {
     let Some(model) = model(Precision::F32) else {
         return;
     };
-    let worst = max_difference(model);
+    let worst = max_difference(model, TOLERANCE);
     eprintln!("f32: largest difference from the reference {worst:.2e}");
+}
+
+#[test]
+fn q8_0_vectors_stay_near_sentence_transformers() {
+    let Some(model) = model(Precision::Q8_0) else {
+        return;
+    };
+    let worst = max_difference(model, TOLERANCE_Q8);
+    eprintln!("q8_0: largest difference from the reference {worst:.2e}");
 }
 
 #[test]
