@@ -191,6 +191,9 @@ pub struct Gemma {
     global_rope: Rope,
     bos: u32,
     eos: u32,
+    /// Stands in for the tokenizer's tokens past the embedding table (the file's
+    /// `<image_soft_token>`, id 262144, has no row).
+    unk: u32,
     precision: Precision,
     device: Device,
 }
@@ -294,7 +297,7 @@ impl Gemma {
                     why: format!("no {token} token"),
                 })
         };
-        let (bos, eos) = (special("<bos>")?, special("<eos>")?);
+        let (bos, eos, unk) = (special("<bos>")?, special("<eos>")?, special("<unk>")?);
 
         let weights_path = dir.join("model.safetensors");
         let weights = map(&weights_path)?;
@@ -381,6 +384,7 @@ impl Gemma {
             dense: [first.0, second.0],
             bos,
             eos,
+            unk,
             precision,
             device,
         })
@@ -397,7 +401,7 @@ impl Gemma {
     }
 
     /// The token ids the model reads for `text` (prompt included): `<bos>`, the text's tokens,
-    /// `<eos>`, at most [`MAX_TOKENS`] in all.
+    /// `<eos>`, at most [`MAX_TOKENS`] in all. A token without an embedding row reads as `<unk>`.
     pub fn tokens(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
         let encoding = self
             .tokenizer
@@ -410,7 +414,11 @@ impl Gemma {
         let body = &body[..body.len().min(MAX_TOKENS - 2)];
         let mut ids = Vec::with_capacity(body.len() + 2);
         ids.push(self.bos);
-        ids.extend_from_slice(body);
+        let rows = self.config.vocab_size;
+        ids.extend(
+            body.iter()
+                .map(|&id| if (id as usize) < rows { id } else { self.unk }),
+        );
         ids.push(self.eos);
         Ok(ids)
     }

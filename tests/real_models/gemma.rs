@@ -152,3 +152,38 @@ fn batching_changes_nothing() {
         assert!(dot(v, alone) > 0.9999, "{t}: {}", dot(v, alone));
     }
 }
+
+#[test]
+fn the_embedder_takes_the_folder_with_the_model_cards_prompts() {
+    use factcheck::embed::{Embedder, Role};
+
+    let Some(dir) = real::gemma_embedder() else {
+        return;
+    };
+    let e = Embedder::load(&dir).expect("the folder loads as an embedder");
+    assert_eq!(e.dim(), 768);
+    assert_eq!(
+        e.passage_text(Some("측우기"), "비의 양을 잰다."),
+        "title: 측우기 | text: 비의 양을 잰다."
+    );
+    let reference = reference();
+    let items = reference["items"].as_array().unwrap();
+    for item in items {
+        let text = item["text"].as_str().unwrap();
+        let (v, ids) = match item["role"].as_str().unwrap() {
+            "query" => (e.embed(&[text], Role::Query), e.tokens(text, Role::Query)),
+            _ => {
+                let p = e.passage_text(item["title"].as_str(), text);
+                (e.embed(&[&p], Role::Passage), e.tokens(&p, Role::Passage))
+            }
+        };
+        assert_eq!(ids, real::ids(&item["ids"]), "{text}");
+        let want = item["first16"].as_array().unwrap();
+        for (got, want) in v[0].iter().zip(want) {
+            assert!(
+                (got - want.as_f64().unwrap() as f32).abs() < TOLERANCE,
+                "{text}"
+            );
+        }
+    }
+}
