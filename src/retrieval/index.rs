@@ -309,17 +309,14 @@ impl Retriever {
         self
     }
 
-    /// Adds the dense stage: every searched passage is embedded with `embedder` (its file's
-    /// title line in front), and searches fuse cosine and lexical scores
+    /// Adds the dense stage: every searched passage is embedded with `embedder` (with its file's
+    /// title line, [`crate::embed::Embedder::passage_text`]), and searches fuse cosine and lexical scores
     /// ([`crate::retrieval::dense`]).
     pub fn with_embedder(mut self, embedder: std::sync::Arc<crate::embed::Embedder>) -> Retriever {
         let texts: Vec<Option<String>> = (0..self.passages.len())
             .map(|i| {
                 let p = &self.passages[i];
-                searched(self.pipeline, p).then(|| match self.title(i) {
-                    Some(t) => format!("{} {}", t.trim(), p.text),
-                    None => p.text.clone(),
-                })
+                searched(self.pipeline, p).then(|| embedder.passage_text(self.title(i), &p.text))
             })
             .collect();
         self.dense = Some(DenseIndex::build(embedder, &texts));

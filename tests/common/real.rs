@@ -141,6 +141,27 @@ pub fn model(name: &str) -> Option<PathBuf> {
     }
 }
 
+/// The EmbeddingGemma-300M folder (sentence-transformers layout, `scripts/fetch-gemma-embedder.sh`):
+/// `$FACTCHECK_GEMMA_EMBEDDER`, else `embeddinggemma-300m/` in the test-models cache folder. `None`
+/// after printing why when it is absent, even with `FACTCHECK_REQUIRE_MODELS=1`: CI does not fetch
+/// this model (1.2 GB), so its tests run only where someone put it.
+pub fn gemma_embedder() -> Option<PathBuf> {
+    let dir = std::env::var_os("FACTCHECK_GEMMA_EMBEDDER")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache_dir().join("embeddinggemma-300m"));
+    if dir.join("model.safetensors").is_file() && dir.join("tokenizer.json").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: no EmbeddingGemma folder at {} (set FACTCHECK_GEMMA_EMBEDDER or run \
+             scripts/fetch-gemma-embedder.sh)",
+            dir.display()
+        );
+        None
+    }
+}
+
 /// Reads a JSON reference file.
 pub fn json(rel: &str) -> serde_json::Value {
     let path = reference(rel);

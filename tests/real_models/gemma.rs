@@ -1,0 +1,189 @@
+//! EmbeddingGemma-300M ([`factcheck::embed::gemma`]) on the real model folder: its token ids,
+//! vectors and cosines agree with sentence-transformers' (`tests/fixtures/gemma-reference.json`,
+//! made by `tests/fixtures/gemma-reference.py`; its README gives the command).
+//!
+//! The folder is found by [`real::gemma_embedder`]; without it these tests print why and pass,
+//! also under `FACTCHECK_REQUIRE_MODELS=1`, since CI does not fetch this model.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use factcheck::embed::dot;
+use factcheck::embed::gemma::{document_text, query_text, Gemma, Precision};
+use serde_json::Value;
+
+use crate::common::real;
+
+/// Per-value tolerance against the reference (f32 on both sides; the order of sums differs).
+const TOLERANCE: f32 = 2e-3;
+/// The same with the linear weights quantized to Q8_0 at load.
+const TOLERANCE_Q8: f32 = 1e-2;
+
+fn reference() -> Value {
+    serde_json::from_str(include_str!("../fixtures/gemma-reference.json")).expect("fixture parses")
+}
+
+/// The model, loaded once for all the tests of this module.
+fn model(precision: Precision) -> Option<&'static Gemma> {
+    static F32: OnceLock<Gemma> = OnceLock::new();
+    static Q8: OnceLock<Gemma> = OnceLock::new();
+    let dir = real::gemma_embedder()?;
+    let cell = match precision {
+        Precision::F32 => &F32,
+        Precision::Q8_0 => &Q8,
+    };
+    Some(cell.get_or_init(|| load(&dir, precision)))
+}
+
+fn load(dir: &Path, precision: Precision) -> Gemma {
+    Gemma::load(dir, precision).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+}
+
+/// The reference's texts as the model reads them (checked against the fixture's own).
+fn inputs(reference: &Value) -> Vec<String> {
+    reference["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| {
+            let text = item["text"].as_str().unwrap();
+            let input = match item["role"].as_str().unwrap() {
+                "query" => query_text(text),
+                _ => document_text(item["title"].as_str(), text),
+            };
+            assert_eq!(input, item["input"].as_str().unwrap());
+            input
+        })
+        .collect()
+}
+
+/// The largest difference between our vectors and cosines and the reference's, each checked to
+/// be below `tolerance`.
+fn max_difference(model: &Gemma, tolerance: f32) -> f32 {
+    let reference = reference();
+    let inputs = inputs(&reference);
+    let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    // All together: texts of different lengths share batches, so padding is exercised.
+    let vectors = model.embed(&texts).expect("texts embed");
+    let mut worst = 0.0f32;
+    for ((item, text), v) in reference["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&texts)
+        .zip(&vectors)
+    {
+        assert_eq!(v.len(), 768);
+        assert!((dot(v, v) - 1.0).abs() < 1e-4, "{text}: not unit length");
+        let want = item["first16"].as_array().unwrap();
+        for (i, (got, want)) in v.iter().zip(want).enumerate() {
+            let d = (got - want.as_f64().unwrap() as f32).abs();
+            assert!(d < tolerance, "{text} [{i}]: {got} vs {want}");
+            worst = worst.max(d);
+        }
+    }
+    for (i, row) in reference["cosines"].as_array().unwrap().iter().enumerate() {
+        for (j, want) in row.as_array().unwrap().iter().enumerate() {
+            let got = dot(&vectors[i], &vectors[j]);
+            let d = (got - want.as_f64().unwrap() as f32).abs();
+            assert!(d < tolerance, "cosine {i},{j}: {got} vs {want}");
+            worst = worst.max(d);
+        }
+    }
+    worst
+}
+
+#[test]
+fn token_ids_match_the_reference_tokenizer() {
+    let Some(model) = model(Precision::F32) else {
+        return;
+    };
+    let reference = reference();
+    for (item, input) in reference["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(inputs(&reference))
+    {
+        assert_eq!(
+            model.tokens(&input).unwrap(),
+            real::ids(&item["ids"]),
+            "{input}"
+        );
+    }
+    // Truncation keeps <bos> … <eos> within the limit.
+    let long = "가나다라 ".repeat(1000);
+    let ids = model.tokens(&long).unwrap();
+    assert_eq!(ids.len(), factcheck::embed::gemma::MAX_TOKENS);
+    assert_eq!((ids[0], ids[ids.len() - 1]), (2, 1));
+}
+
+#[test]
+fn f32_vectors_agree_with_sentence_transformers() {
+    let Some(model) = model(Precision::F32) else {
+        return;
+    };
+    let worst = max_difference(model, TOLERANCE);
+    eprintln!("f32: largest difference from the reference {worst:.2e}");
+}
+
+#[test]
+fn q8_0_vectors_stay_near_sentence_transformers() {
+    let Some(model) = model(Precision::Q8_0) else {
+        return;
+    };
+    let worst = max_difference(model, TOLERANCE_Q8);
+    eprintln!("q8_0: largest difference from the reference {worst:.2e}");
+}
+
+#[test]
+fn batching_changes_nothing() {
+    let Some(model) = model(Precision::F32) else {
+        return;
+    };
+    let texts = [
+        "짧은 문장",
+        "조금 더 긴 두 번째 문장입니다. 여러 단어가 있습니다.",
+        "third",
+    ];
+    let together = model.embed(&texts).unwrap();
+    for (t, v) in texts.iter().zip(&together) {
+        let alone = &model.embed(&[t]).unwrap()[0];
+        assert!(dot(v, alone) > 0.9999, "{t}: {}", dot(v, alone));
+    }
+}
+
+#[test]
+fn the_embedder_takes_the_folder_with_the_model_cards_prompts() {
+    use factcheck::embed::{Embedder, Role};
+
+    let Some(dir) = real::gemma_embedder() else {
+        return;
+    };
+    let e = Embedder::load(&dir).expect("the folder loads as an embedder");
+    assert_eq!(e.dim(), 768);
+    assert_eq!(
+        e.passage_text(Some("측우기"), "비의 양을 잰다."),
+        "title: 측우기 | text: 비의 양을 잰다."
+    );
+    let reference = reference();
+    let items = reference["items"].as_array().unwrap();
+    for item in items {
+        let text = item["text"].as_str().unwrap();
+        let (v, ids) = match item["role"].as_str().unwrap() {
+            "query" => (e.embed(&[text], Role::Query), e.tokens(text, Role::Query)),
+            _ => {
+                let p = e.passage_text(item["title"].as_str(), text);
+                (e.embed(&[&p], Role::Passage), e.tokens(&p, Role::Passage))
+            }
+        };
+        assert_eq!(ids, real::ids(&item["ids"]), "{text}");
+        let want = item["first16"].as_array().unwrap();
+        for (got, want) in v[0].iter().zip(want) {
+            assert!(
+                (got - want.as_f64().unwrap() as f32).abs() < TOLERANCE,
+                "{text}"
+            );
+        }
+    }
+}
