@@ -20,6 +20,13 @@ use serde::Deserialize;
 
 use super::EmbedError;
 
+/// The folder name the fetch script (`scripts/fetch-gemma-embedder.sh`) unpacks the model
+/// as, looked for beside the GGUF models.
+pub const FOLDER: &str = "embeddinggemma-300m";
+
+/// The transformer's weights within the folder.
+pub const WEIGHTS: &str = "model.safetensors";
+
 /// Tokens read per text, `<bos>` and `<eos>` included; longer texts are cut (their end dropped,
 /// `<eos>` kept). At 512 the sliding-window layers' window (512: a token sees those less than 512
 /// positions away) covers every text whole, so every layer attends over the whole text and no
@@ -299,7 +306,7 @@ impl Gemma {
         };
         let (bos, eos, unk) = (special("<bos>")?, special("<eos>")?, special("<unk>")?);
 
-        let weights_path = dir.join("model.safetensors");
+        let weights_path = dir.join(WEIGHTS);
         let weights = map(&weights_path)?;
         let (h, ff, hd) = (
             config.hidden_size,

@@ -82,6 +82,15 @@ pub struct Embedder {
     fingerprint: String,
 }
 
+/// Which of the encoders an [`Embedder`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncoderKind {
+    /// multilingual-e5-small, 4-bit.
+    E5,
+    /// EmbeddingGemma-300M.
+    Gemma,
+}
+
 /// The encoders [`Embedder`] can run.
 enum Model {
     /// multilingual-e5-small, 4-bit: our tokenizer and forward pass over the packed file.
@@ -154,6 +163,14 @@ impl Embedder {
     /// The model file's or folder's name, for logs and reports.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Which encoder this is.
+    pub fn kind(&self) -> EncoderKind {
+        match &self.model {
+            Model::E5 { .. } => EncoderKind::E5,
+            Model::Gemma(_) => EncoderKind::Gemma,
+        }
     }
 
     /// Values per vector.
@@ -250,7 +267,7 @@ fn gemma_fingerprint(dir: &Path, precision: Precision) -> Result<String, EmbedEr
     };
     let mut h = Sha256::new();
     h.update(format!("embeddinggemma {precision:?}\n").as_bytes());
-    let weights = dir.join("model.safetensors");
+    let weights = dir.join(gemma::WEIGHTS);
     let mut file = std::fs::File::open(&weights).map_err(io(&weights))?;
     let length = file.metadata().map_err(io(&weights))?.len();
     let mut size = [0u8; 8];

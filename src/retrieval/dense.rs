@@ -8,22 +8,51 @@
 //! the product), once, when the index is built.
 //!
 //! Fusion ([`fuse`]): each candidate's lexical score as a share of the best one's, and its
-//! cosine rescaled so that the best passage reads 1 and the [`DENSE_CANDIDATES`]-th reads 0,
-//! are mixed with [`DENSE_WEIGHT`]; a passage without the answer form the question asks for
-//! (a date, a count) has its cosine share scaled as its lexical score is. The candidates are the lexical stage's and the dense stage's
-//! best [`DENSE_CANDIDATES`].
+//! cosine rescaled so that the best passage reads 1 and the [`Fusion::candidates`]-th reads 0,
+//! are mixed with [`Fusion::weight`]; a passage without the answer form the question asks for
+//! (a date, a count) has its cosine share scaled as its lexical score is. The candidates are
+//! the lexical stage's and the dense stage's best [`Fusion::candidates`]. Each encoder has its
+//! own [`Fusion`]: the stronger one earns more of the say.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::embed::{dot, Embedder, Role};
+use crate::embed::{dot, Embedder, EncoderKind, Role};
 
-/// Passages the dense stage proposes (by cosine) to the fused ranking.
-pub const DENSE_CANDIDATES: usize = 50;
-/// Weight of the rescaled cosine in the fused score (the lexical share gets the rest).
-pub const DENSE_WEIGHT: f32 = 0.5;
+/// How an encoder's cosines are mixed with the lexical scores ([`fuse`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fusion {
+    /// Weight of the rescaled cosine in the fused score (the lexical share gets the rest).
+    pub weight: f32,
+    /// Passages the dense stage proposes (by cosine) to the fused ranking; the last of them
+    /// marks where the rescaled cosine reads 0.
+    pub candidates: usize,
+}
+
+impl Fusion {
+    /// multilingual-e5-small: an even mix (BENCHMARKS.md, "Dense stage").
+    pub const E5: Fusion = Fusion {
+        weight: 0.5,
+        candidates: 50,
+    };
+    /// EmbeddingGemma-300M: alone it ranks better than the lexical stage out of domain, so its
+    /// cosine weighs most, measured over its 20 nearest (chosen on the tuning splits, checked on
+    /// the held-out ones; BENCHMARKS.md, "EmbeddingGemma's fusion").
+    pub const GEMMA: Fusion = Fusion {
+        weight: 0.8,
+        candidates: 20,
+    };
+
+    /// The fusion chosen for `kind`.
+    pub fn of(kind: EncoderKind) -> Fusion {
+        match kind {
+            EncoderKind::E5 => Fusion::E5,
+            EncoderKind::Gemma => Fusion::GEMMA,
+        }
+    }
+}
 
 /// The passages' vectors.
 pub struct DenseIndex {
@@ -78,6 +107,11 @@ impl DenseIndex {
     /// The encoder's name.
     pub fn model(&self) -> &str {
         self.embedder.name()
+    }
+
+    /// How this encoder's cosines are fused with the lexical ranking.
+    pub fn fusion(&self) -> Fusion {
+        Fusion::of(self.embedder.kind())
     }
 
     /// Each passage's cosine with `query` (`None` for passages not searched).
@@ -145,15 +179,16 @@ fn write_vectors(path: &Path, vectors: &[Vec<f32>]) -> std::io::Result<()> {
 
 /// The fused ranking: `lexical` holds `(passage, score)` for the lexical candidates, `cosines`
 /// every passage's cosine. Returns `(passage, fused score)` for the union of the lexical
-/// candidates and the [`DENSE_CANDIDATES`] nearest passages, best first (ties: lower index).
+/// candidates and the `fusion.candidates` nearest passages, best first (ties: lower index).
 /// `form(i)` scales passage `i`'s dense share: the lexical score already carries the
 /// question's answer-form factor (a count asked, no count in the passage), the cosine does not.
 pub fn fuse(
     lexical: &[(usize, f32)],
     cosines: &[Option<f32>],
-    weight: f32,
+    fusion: Fusion,
     form: impl Fn(usize) -> f32,
 ) -> Vec<(usize, f32)> {
+    let Fusion { weight, candidates } = fusion;
     let mut nearest: Vec<(usize, f32)> = cosines
         .iter()
         .enumerate()
@@ -162,7 +197,7 @@ pub fn fuse(
     nearest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let top = nearest.first().map_or(0.0, |n| n.1);
     let floor = nearest
-        .get(DENSE_CANDIDATES.min(nearest.len()).saturating_sub(1))
+        .get(candidates.min(nearest.len()).saturating_sub(1))
         .map_or(0.0, |n| n.1);
     let dense_share = |i: usize| -> f32 {
         match cosines.get(i).copied().flatten() {
@@ -182,7 +217,7 @@ pub fn fuse(
         lexical_share.insert(i, share);
     }
     let mut ids: Vec<usize> = lexical.iter().map(|l| l.0).collect();
-    ids.extend(nearest.iter().take(DENSE_CANDIDATES).map(|n| n.0));
+    ids.extend(nearest.iter().take(candidates).map(|n| n.0));
     ids.sort_unstable();
     ids.dedup();
     let mut fused: Vec<(usize, f32)> = ids
@@ -211,24 +246,31 @@ mod tests {
         assert_eq!(read_vectors(&dir.path().join("none"), 1, 2), None);
     }
 
+    fn at(weight: f32) -> Fusion {
+        Fusion {
+            weight,
+            ..Fusion::E5
+        }
+    }
+
     #[test]
     fn fusion_mixes_both_rankings_and_adds_dense_only_candidates() {
         // Passage 0: lexical best, middling cosine; 2: no lexical match, nearest by cosine.
         let lexical = [(0, 10.0), (1, 5.0)];
         let cosines = [Some(0.80), Some(0.75), Some(0.90), None];
-        let fused = fuse(&lexical, &cosines, 0.5, |_| 1.0);
+        let fused = fuse(&lexical, &cosines, Fusion::E5, |_| 1.0);
         let order: Vec<usize> = fused.iter().map(|f| f.0).collect();
         // Three searched passages: the floor is the third cosine (0.75).
         // 0: 0.5·(0.05/0.15) + 0.5·1 ≈ 0.667; 2: 0.5·1 + 0 = 0.5; 1: 0 + 0.25.
         assert_eq!(order, vec![0, 2, 1]);
         assert!((fused[0].1 - 0.6667).abs() < 1e-3, "{fused:?}");
         // Weight 1: the dense order alone; weight 0: the lexical order first.
-        let dense: Vec<usize> = fuse(&lexical, &cosines, 1.0, |_| 1.0)
+        let dense: Vec<usize> = fuse(&lexical, &cosines, at(1.0), |_| 1.0)
             .iter()
             .map(|f| f.0)
             .collect();
         assert_eq!(dense, vec![2, 0, 1]);
-        let lex: Vec<usize> = fuse(&lexical, &cosines, 0.0, |_| 1.0)
+        let lex: Vec<usize> = fuse(&lexical, &cosines, at(0.0), |_| 1.0)
             .iter()
             .map(|f| f.0)
             .collect();
@@ -236,10 +278,16 @@ mod tests {
         // Unsearched passages never come back.
         assert!(fused.iter().all(|f| f.0 != 3));
         // A passage without the asked-for form loses its dense share's lead: 2 falls below 1.
-        let formed: Vec<usize> = fuse(&lexical, &cosines, 0.5, |i| if i == 2 { 0.4 } else { 1.0 })
-            .iter()
-            .map(|f| f.0)
-            .collect();
+        let formed: Vec<usize> = fuse(&lexical, &cosines, Fusion::E5, |i| {
+            if i == 2 {
+                0.4
+            } else {
+                1.0
+            }
+        })
+        .iter()
+        .map(|f| f.0)
+        .collect();
         assert_eq!(formed, vec![0, 1, 2]);
     }
 }

@@ -21,7 +21,7 @@ use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 use crate::retrieval::analyzer::{analyze, hangul_word_forms, KoTokenizer, Options};
 use crate::retrieval::anchors::{anchors, Anchor, AnchorKind, Entries, Names, PassageNames};
 use crate::retrieval::corpus::Corpus;
-use crate::retrieval::dense::{fuse, DenseIndex, DENSE_WEIGHT};
+use crate::retrieval::dense::{fuse, DenseIndex};
 use crate::retrieval::focus::{has_form, Focus};
 pub use crate::retrieval::pipeline::Pipeline;
 use crate::retrieval::query::{
@@ -476,7 +476,7 @@ impl Retriever {
                     MISSING_FORM
                 }
             };
-            scored = fuse(&lexical, &dense.similarities(query), DENSE_WEIGHT, form)
+            scored = fuse(&lexical, &dense.similarities(query), dense.fusion(), form)
                 .into_iter()
                 .map(|(i, score)| {
                     let cover = covers.get(&i).copied().unwrap_or_else(|| cover_of(i));
