@@ -115,10 +115,10 @@ pub struct CorpusArgs {
     pub prompts: PathBuf,
     /// The retrieval pipeline: `default`, `plain` (Hangul-bigram BM25 alone) or `layer` (every
     /// part on), each optionally followed by `+part` / `-part` (`default-thesaurus`). Parts:
-    /// particles, stopwords, word_weights, thesaurus, focus, coverage, priors, near_repeats,
-    /// context, skip_headings, ko_endings, lead_syllable, transliterate, proximity, codes,
-    /// anchors.
-    /// Unset: the default, with `context` and `skip_headings` on when an --embedder is given.
+    /// particles, stopwords, word_weights, thesaurus, builtin_glossary, focus, coverage, priors,
+    /// near_repeats, context, skip_headings, ko_endings, lead_syllable, transliterate,
+    /// proximity, codes, anchors. Unset: the default, with `context` and `skip_headings` on
+    /// when a sentence encoder runs.
     #[arg(long, global = true, env = "FACTCHECK_RETRIEVAL", value_parser = Pipeline::parse)]
     pub retrieval: Option<Pipeline>,
     /// A glossary (query expansion lines, data/thesaurus.txt's format) read on top of the
@@ -126,13 +126,13 @@ pub struct CorpusArgs {
     /// glossary of the corpus.
     #[arg(long, global = true, env = "FACTCHECK_GLOSSARY")]
     pub glossary: Option<PathBuf>,
-    /// The sentence encoder for the dense retrieval stage (multilingual-e5-small, 4-bit;
-    /// `scripts/fetch-embedder.sh` fetches it): passages are also found by meaning, not only by
-    /// shared words. A folder instead of the file: EmbeddingGemma-300M's sentence-transformers
-    /// folder (`scripts/fetch-gemma-embedder.sh`). Unset: `e5-small-q4.bin` in the models
-    /// folder (`$FACTCHECK_MODELS_DIR`, default `models/`) or in the fetch script's cache
-    /// (`$FACTCHECK_TEST_MODELS`, default `~/.cache/factcheck-test-models`), if there; `none`:
-    /// lexical retrieval only.
+    /// The sentence encoder for the dense retrieval stage: passages are also found by meaning,
+    /// not only by shared words. A folder is EmbeddingGemma-300M's sentence-transformers folder
+    /// (`scripts/fetch-gemma-embedder.sh`), a file multilingual-e5-small, 4-bit
+    /// (`scripts/fetch-embedder.sh`). Unset: the first found of `embeddinggemma-300m/` and
+    /// `e5-small-q4.bin`, each looked for in the models folder (`$FACTCHECK_MODELS_DIR`, default
+    /// `models/`) and in the fetch scripts' cache (`$FACTCHECK_TEST_MODELS`, default
+    /// `~/.cache/factcheck-test-models`); `none`: lexical retrieval only.
     #[arg(long, global = true, env = "FACTCHECK_EMBEDDER")]
     pub embedder: Option<PathBuf>,
     /// Nats taken from the model's odds of abstaining where it first chooses between quoting
@@ -197,22 +197,22 @@ impl CorpusArgs {
         Ok(retriever)
     }
 
-    /// The sentence encoder to load: `--embedder` (`none`: no encoder), else the first of the
-    /// models folder's and the fetch script's cache's [`crate::embed::MODEL_FILE`] that exists.
+    /// The sentence encoder to load: `--embedder` (`none`: no encoder), else the stronger one
+    /// [`find_embedder`] finds in the models folder or the fetch scripts' cache.
     pub fn embedder_path(&self) -> Option<PathBuf> {
         if let Some(path) = &self.embedder {
             return (path.as_os_str() != "none").then(|| path.clone());
         }
         let env_dir = |var: &str| std::env::var_os(var).map(PathBuf::from);
         let home = env_dir("HOME").map(|h| h.join(".cache/factcheck-test-models"));
-        [
+        let dirs: Vec<PathBuf> = [
             env_dir("FACTCHECK_MODELS_DIR").or_else(|| Some(PathBuf::from("models"))),
             env_dir("FACTCHECK_TEST_MODELS").or(home),
         ]
         .into_iter()
         .flatten()
-        .map(|dir| dir.join(crate::embed::MODEL_FILE))
-        .find(|p| p.is_file())
+        .collect();
+        find_embedder(&dirs)
     }
 
     /// Loads the prompt templates: from the folder, or the built-in copies when the default
@@ -268,6 +268,30 @@ fn json_text<T: serde::Serialize>(v: &T) -> String {
     format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default())
 }
 
+/// The stronger sentence encoder in `dirs`: EmbeddingGemma's folder
+/// ([`crate::embed::gemma::FOLDER`], with its weights) in any of them, else e5's file
+/// ([`crate::embed::MODEL_FILE`]). Falling back to e5 is logged, with how to fetch the other.
+pub fn find_embedder(dirs: &[PathBuf]) -> Option<PathBuf> {
+    let gemma = dirs
+        .iter()
+        .map(|dir| dir.join(crate::embed::gemma::FOLDER))
+        .find(|d| d.join(crate::embed::gemma::WEIGHTS).is_file());
+    if gemma.is_some() {
+        return gemma;
+    }
+    let e5 = dirs
+        .iter()
+        .map(|dir| dir.join(crate::embed::MODEL_FILE))
+        .find(|p| p.is_file());
+    if e5.is_some() {
+        tracing::info!(
+            "EmbeddingGemma-300M not found (scripts/fetch-gemma-embedder.sh fetches it); the \
+             dense stage runs multilingual-e5-small, which ranks worse"
+        );
+    }
+    e5
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,7 +331,19 @@ mod tests {
             args(Some("/x/e5.bin")).embedder_path(),
             Some(PathBuf::from("/x/e5.bin"))
         );
-        // Unset: only a file that exists is taken.
-        assert!(args(None).embedder_path().is_none_or(|p| p.is_file()));
+        // Unset: only a model that exists is taken, EmbeddingGemma's folder first.
+        let models = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let dirs = [models.path().to_path_buf(), cache.path().to_path_buf()];
+        let found = || find_embedder(&dirs);
+        assert_eq!(found(), None);
+        std::fs::write(cache.path().join(crate::embed::MODEL_FILE), b"e5").unwrap();
+        assert_eq!(found(), Some(cache.path().join(crate::embed::MODEL_FILE)));
+        // A Gemma folder without its weights is not taken.
+        let gemma = models.path().join(crate::embed::gemma::FOLDER);
+        std::fs::create_dir(&gemma).unwrap();
+        assert_eq!(found(), Some(cache.path().join(crate::embed::MODEL_FILE)));
+        std::fs::write(gemma.join(crate::embed::gemma::WEIGHTS), b"w").unwrap();
+        assert_eq!(found(), Some(gemma));
     }
 }

@@ -84,7 +84,18 @@ impl DenseIndex {
         let computed = match read {
             Some(v) => v,
             None => {
+                // Minutes for a large corpus with the bigger encoder: say what the wait is for.
+                tracing::info!(
+                    passages = searched.len(),
+                    encoder = embedder.name(),
+                    "embedding the corpus's passages (once: the vectors are cached)"
+                );
+                let started = std::time::Instant::now();
                 let v = embedder.embed(&searched, Role::Passage);
+                tracing::info!(
+                    seconds = started.elapsed().as_secs_f32(),
+                    "passages embedded"
+                );
                 if let Some(path) = &cached {
                     if let Err(e) = write_vectors(path, &v) {
                         tracing::debug!(path = %path.display(), "passage vectors not cached: {e}");

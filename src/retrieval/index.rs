@@ -303,9 +303,14 @@ impl Retriever {
         self.glossary.is_some()
     }
 
-    /// Adds a user glossary (the thesaurus format) to the built-in one for query expansion.
+    /// Adds a user glossary (the thesaurus format) for query expansion: on top of the built-in
+    /// one, or alone when the pipeline leaves the built-in one out.
     pub fn with_glossary(mut self, text: &str) -> Retriever {
-        self.glossary = Some(Thesaurus::with_extra(text));
+        self.glossary = Some(if self.pipeline.builtin_glossary {
+            Thesaurus::with_extra(text)
+        } else {
+            Thesaurus::parse(text)
+        });
         self
     }
 
@@ -340,7 +345,12 @@ impl Retriever {
     }
 
     fn thesaurus(&self) -> &Thesaurus {
-        self.glossary.as_ref().unwrap_or(&THESAURUS)
+        static NONE: Thesaurus = Thesaurus::empty();
+        match &self.glossary {
+            Some(glossary) => glossary,
+            None if self.pipeline.builtin_glossary => &THESAURUS,
+            None => &NONE,
+        }
     }
 
     /// The ranking pipeline this retriever runs.

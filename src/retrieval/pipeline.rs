@@ -18,6 +18,9 @@ pub struct Pipeline {
     pub word_weights: bool,
     /// Expand query words with the thesaurus (synonyms, English-to-Korean glossary).
     pub thesaurus: bool,
+    /// The thesaurus holds the built-in glossary (`data/thesaurus.txt`), not only the corpus's
+    /// own `glossary.thesaurus` or `--glossary` file.
+    pub builtin_glossary: bool,
     /// Question focus: the asked-for noun counts half, passages without the asked form of
     /// answer score less (see [`crate::retrieval::focus`]).
     pub focus: bool,
@@ -64,6 +67,7 @@ const PARTS: &[&str] = &[
     "stopwords",
     "word_weights",
     "thesaurus",
+    "builtin_glossary",
     "focus",
     "coverage",
     "priors",
@@ -85,6 +89,7 @@ impl Pipeline {
         stopwords: false,
         word_weights: false,
         thesaurus: false,
+        builtin_glossary: false,
         focus: false,
         coverage: false,
         priors: false,
@@ -106,6 +111,7 @@ impl Pipeline {
         stopwords: true,
         word_weights: true,
         thesaurus: true,
+        builtin_glossary: true,
         focus: true,
         coverage: true,
         priors: true,
@@ -121,8 +127,8 @@ impl Pipeline {
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
-    /// switches (`default-thesaurus`, `plain+particles+priors`). Parts: particles, stopwords,
-    /// word_weights, thesaurus, focus, coverage, priors, near_repeats.
+    /// switches (`default-thesaurus`, `plain+particles+priors`); the parts are named in
+    /// [`PARTS`].
     pub fn parse(spec: &str) -> Result<Pipeline, String> {
         let spec = spec.trim();
         let cut = spec.find(['+', '-']).unwrap_or(spec.len());
@@ -155,6 +161,7 @@ impl Pipeline {
             "stopwords" => &mut self.stopwords,
             "word_weights" => &mut self.word_weights,
             "thesaurus" => &mut self.thesaurus,
+            "builtin_glossary" => &mut self.builtin_glossary,
             "focus" => &mut self.focus,
             "coverage" => &mut self.coverage,
             "priors" => &mut self.priors,

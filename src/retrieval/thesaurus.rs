@@ -70,6 +70,11 @@ impl Thesaurus {
         Thesaurus { groups }
     }
 
+    /// No groups: nothing expands.
+    pub const fn empty() -> Thesaurus {
+        Thesaurus { groups: Vec::new() }
+    }
+
     /// The built-in groups plus those of a user's glossary (same format).
     pub fn with_extra(extra: &str) -> Thesaurus {
         Thesaurus::parse(&format!("{BUILTIN_GLOSSARY}\n{extra}"))

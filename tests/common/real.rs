@@ -141,24 +141,60 @@ pub fn model(name: &str) -> Option<PathBuf> {
     }
 }
 
-/// The EmbeddingGemma-300M folder (sentence-transformers layout, `scripts/fetch-gemma-embedder.sh`):
-/// `$FACTCHECK_GEMMA_EMBEDDER`, else `embeddinggemma-300m/` in the test-models cache folder. `None`
-/// after printing why when it is absent, even with `FACTCHECK_REQUIRE_MODELS=1`: CI does not fetch
-/// this model (1.2 GB), so its tests run only where someone put it.
+/// The EmbeddingGemma-300M folder (sentence-transformers layout): `$FACTCHECK_GEMMA_EMBEDDER`,
+/// else `embeddinggemma-300m/` in the test-models cache folder, fetched there by
+/// `scripts/fetch-gemma-embedder.sh` (which checks the weights' sha256) when absent. `None` after
+/// printing why when it cannot be had; a failure instead with `FACTCHECK_REQUIRE_MODELS=1`.
 pub fn gemma_embedder() -> Option<PathBuf> {
-    let dir = std::env::var_os("FACTCHECK_GEMMA_EMBEDDER")
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cache_dir().join("embeddinggemma-300m"));
-    if dir.join("model.safetensors").is_file() && dir.join("tokenizer.json").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: no EmbeddingGemma folder at {} (set FACTCHECK_GEMMA_EMBEDDER or run \
-             scripts/fetch-gemma-embedder.sh)",
-            dir.display()
-        );
-        None
+    static FOUND: OnceLock<Mutex<Option<Result<PathBuf, String>>>> = OnceLock::new();
+    let mut found = FOUND
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let got = found
+        .get_or_insert_with(|| {
+            let whole = |dir: &Path| {
+                dir.join("model.safetensors").is_file() && dir.join("tokenizer.json").is_file()
+            };
+            if let Some(dir) =
+                std::env::var_os("FACTCHECK_GEMMA_EMBEDDER").filter(|s| !s.is_empty())
+            {
+                let dir = PathBuf::from(dir);
+                return if whole(&dir) {
+                    Ok(dir)
+                } else {
+                    Err(format!(
+                        "FACTCHECK_GEMMA_EMBEDDER={} holds no model",
+                        dir.display()
+                    ))
+                };
+            }
+            let cache = cache_dir();
+            let dir = cache.join("embeddinggemma-300m");
+            if !whole(&dir) {
+                let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("scripts/fetch-gemma-embedder.sh");
+                fetch(&script, &[cache.as_os_str()])?;
+            }
+            if whole(&dir) {
+                Ok(dir)
+            } else {
+                Err(format!(
+                    "the fetch script left no model in {}",
+                    dir.display()
+                ))
+            }
+        })
+        .clone();
+    match got {
+        Ok(dir) => Some(dir),
+        Err(why) if std::env::var("FACTCHECK_REQUIRE_MODELS").as_deref() == Ok("1") => {
+            panic!("EmbeddingGemma-300M is required (FACTCHECK_REQUIRE_MODELS=1): {why}")
+        }
+        Err(why) => {
+            eprintln!("skipped: EmbeddingGemma-300M unavailable: {why}");
+            None
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! vectors and cosines agree with sentence-transformers' (`tests/fixtures/gemma-reference.json`,
 //! made by `tests/fixtures/gemma-reference.py`; its README gives the command).
 //!
-//! The folder is found by [`real::gemma_embedder`]; without it these tests print why and pass,
-//! also under `FACTCHECK_REQUIRE_MODELS=1`, since CI does not fetch this model.
+//! The folder is found (and fetched when absent) by [`real::gemma_embedder`]; when it cannot be
+//! had these tests print why and pass, or fail under `FACTCHECK_REQUIRE_MODELS=1`.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -185,5 +185,63 @@ fn the_embedder_takes_the_folder_with_the_model_cards_prompts() {
                 "{text}"
             );
         }
+    }
+}
+
+#[test]
+fn english_questions_find_korean_lines_that_share_no_word_with_them() {
+    use std::sync::Arc;
+
+    use factcheck::embed::Embedder;
+    use factcheck::retrieval::corpus::Corpus;
+    use factcheck::retrieval::index::{Pipeline, Retriever};
+
+    let Some(dir) = real::gemma_embedder() else {
+        return;
+    };
+    // Three articles of the encyclopedia corpus: small enough to embed in seconds.
+    let corpus_dir = tempfile::tempdir().unwrap();
+    let articles = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/corpora/encyclopedia");
+    for name in ["jangma.txt", "penicillin.txt", "jikji.txt"] {
+        std::fs::copy(articles.join(name), corpus_dir.path().join(name)).unwrap();
+    }
+    let corpus = || Corpus::load(corpus_dir.path()).unwrap();
+    let embedder = Arc::new(Embedder::load(&dir).expect("the folder loads"));
+    let lexical = Retriever::with_pipeline(corpus(), Pipeline::dense_default()).unwrap();
+    let dense = Retriever::with_pipeline(corpus(), Pipeline::dense_default())
+        .unwrap()
+        .with_embedder(embedder);
+    let lines = |r: &Retriever, q: &str| -> Vec<(String, usize)> {
+        r.search(q, 3)
+            .unwrap()
+            .iter()
+            .map(|h| {
+                let p = &r.passages()[h.passage];
+                (p.source.clone(), p.start_line)
+            })
+            .collect()
+    };
+    let cases = [
+        ("Where is the Jikji kept today?", "jikji.txt", 10),
+        (
+            "Who discovered penicillin, and in which year?",
+            "penicillin.txt",
+            6,
+        ),
+        (
+            "When does the rainy season usually begin in the central region of Korea?",
+            "jangma.txt",
+            10,
+        ),
+    ];
+    for (question, file, line) in cases {
+        let want = (file.to_string(), line);
+        // No glossary line links these English words to the Korean ones: shared words miss.
+        assert!(
+            !lines(&lexical, question).contains(&want),
+            "lexical alone already finds {question}"
+        );
+        let found = lines(&dense, question);
+        assert!(found.contains(&want), "{question}: {found:?}");
     }
 }
