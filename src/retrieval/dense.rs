@@ -288,6 +288,13 @@ mod tests {
         assert_eq!(&lex[..2], &[0, 1]);
         // Unsearched passages never come back.
         assert!(fused.iter().all(|f| f.0 != 3));
+        // EmbeddingGemma's fusion leans on the cosine: the nearest passage leads.
+        // 2: 0.8·1 = 0.8; 0: 0.8·(0.05/0.15) + 0.2·1 ≈ 0.467; 1: 0.2·0.5 = 0.1.
+        let gemma: Vec<usize> = fuse(&lexical, &cosines, Fusion::of(EncoderKind::Gemma), |_| 1.0)
+            .iter()
+            .map(|f| f.0)
+            .collect();
+        assert_eq!(gemma, vec![2, 0, 1]);
         // A passage without the asked-for form loses its dense share's lead: 2 falls below 1.
         let formed: Vec<usize> = fuse(&lexical, &cosines, Fusion::E5, |i| {
             if i == 2 {

@@ -127,8 +127,8 @@ impl Pipeline {
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
-    /// switches (`default-thesaurus`, `plain+particles+priors`); the parts are named in
-    /// [`PARTS`].
+    /// switches (`default-thesaurus`, `plain+particles+priors`); each part by its field's
+    /// name (`particles`, `builtin_glossary`, …).
     pub fn parse(spec: &str) -> Result<Pipeline, String> {
         let spec = spec.trim();
         let cut = spec.find(['+', '-']).unwrap_or(spec.len());

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
+use factcheck::embed::gemma;
 use sha2::{Digest, Sha256};
 
 /// The folder beside the repository with the models script and the references.
@@ -154,7 +155,7 @@ pub fn gemma_embedder() -> Option<PathBuf> {
     let got = found
         .get_or_insert_with(|| {
             let whole = |dir: &Path| {
-                dir.join("model.safetensors").is_file() && dir.join("tokenizer.json").is_file()
+                dir.join(gemma::WEIGHTS).is_file() && dir.join("tokenizer.json").is_file()
             };
             if let Some(dir) =
                 std::env::var_os("FACTCHECK_GEMMA_EMBEDDER").filter(|s| !s.is_empty())
@@ -170,7 +171,7 @@ pub fn gemma_embedder() -> Option<PathBuf> {
                 };
             }
             let cache = cache_dir();
-            let dir = cache.join("embeddinggemma-300m");
+            let dir = cache.join(gemma::FOLDER);
             if !whole(&dir) {
                 let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                     .join("scripts/fetch-gemma-embedder.sh");
