@@ -117,18 +117,32 @@ fn resolve(name: &str) -> Result<PathBuf, String> {
 /// The path of real model `name`, or `None` after printing why it cannot be had (a failure
 /// instead when `FACTCHECK_REQUIRE_MODELS=1`). Fetched and checked once per test process.
 pub fn model(name: &str) -> Option<PathBuf> {
+    once(name, || {
+        if !reference("README.md").is_file() {
+            return Err(format!("{} is absent", reference("").display()));
+        }
+        resolve(name)
+    })
+}
+
+/// The EmbeddingGemma-300M folder (sentence-transformers layout): `$FACTCHECK_GEMMA_EMBEDDER`,
+/// else `embeddinggemma-300m/` in the test-models cache folder, fetched there by
+/// `scripts/fetch-gemma-embedder.sh` (which checks the weights' sha256) when absent. As
+/// [`model`] reports it.
+pub fn gemma_embedder() -> Option<PathBuf> {
+    once(gemma::FOLDER, resolve_gemma)
+}
+
+/// `resolve`'s answer for model `name`, computed once per test process: `None` after printing
+/// why it failed, or a failure when `FACTCHECK_REQUIRE_MODELS=1`.
+fn once(name: &str, resolve: impl FnOnce() -> Result<PathBuf, String>) -> Option<PathBuf> {
     static FOUND: OnceLock<Mutex<HashMap<String, Result<PathBuf, String>>>> = OnceLock::new();
     let found = FOUND.get_or_init(Default::default);
-    // One fetch at a time: two tests asking for the same file must not write it together.
+    // One fetch at a time: two tests asking for the same model must not write it together.
     let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
     let got = found
         .entry(name.to_string())
-        .or_insert_with(|| {
-            if !reference("README.md").is_file() {
-                return Err(format!("{} is absent", reference("").display()));
-            }
-            resolve(name)
-        })
+        .or_insert_with(resolve)
         .clone();
     match got {
         Ok(path) => Some(path),
@@ -142,60 +156,35 @@ pub fn model(name: &str) -> Option<PathBuf> {
     }
 }
 
-/// The EmbeddingGemma-300M folder (sentence-transformers layout): `$FACTCHECK_GEMMA_EMBEDDER`,
-/// else `embeddinggemma-300m/` in the test-models cache folder, fetched there by
-/// `scripts/fetch-gemma-embedder.sh` (which checks the weights' sha256) when absent. `None` after
-/// printing why when it cannot be had; a failure instead with `FACTCHECK_REQUIRE_MODELS=1`.
-pub fn gemma_embedder() -> Option<PathBuf> {
-    static FOUND: OnceLock<Mutex<Option<Result<PathBuf, String>>>> = OnceLock::new();
-    let mut found = FOUND
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    let got = found
-        .get_or_insert_with(|| {
-            let whole = |dir: &Path| {
-                dir.join(gemma::WEIGHTS).is_file() && dir.join("tokenizer.json").is_file()
-            };
-            if let Some(dir) =
-                std::env::var_os("FACTCHECK_GEMMA_EMBEDDER").filter(|s| !s.is_empty())
-            {
-                let dir = PathBuf::from(dir);
-                return if whole(&dir) {
-                    Ok(dir)
-                } else {
-                    Err(format!(
-                        "FACTCHECK_GEMMA_EMBEDDER={} holds no model",
-                        dir.display()
-                    ))
-                };
-            }
-            let cache = cache_dir();
-            let dir = cache.join(gemma::FOLDER);
-            if !whole(&dir) {
-                let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                    .join("scripts/fetch-gemma-embedder.sh");
-                fetch(&script, &[cache.as_os_str()])?;
-            }
-            if whole(&dir) {
-                Ok(dir)
-            } else {
-                Err(format!(
-                    "the fetch script left no model in {}",
-                    dir.display()
-                ))
-            }
-        })
-        .clone();
-    match got {
-        Ok(dir) => Some(dir),
-        Err(why) if std::env::var("FACTCHECK_REQUIRE_MODELS").as_deref() == Ok("1") => {
-            panic!("EmbeddingGemma-300M is required (FACTCHECK_REQUIRE_MODELS=1): {why}")
-        }
-        Err(why) => {
-            eprintln!("skipped: EmbeddingGemma-300M unavailable: {why}");
-            None
-        }
+/// Finds or fetches the EmbeddingGemma folder (see [`gemma_embedder`]).
+fn resolve_gemma() -> Result<PathBuf, String> {
+    let whole =
+        |dir: &Path| dir.join(gemma::WEIGHTS).is_file() && dir.join("tokenizer.json").is_file();
+    if let Some(dir) = std::env::var_os("FACTCHECK_GEMMA_EMBEDDER").filter(|s| !s.is_empty()) {
+        let dir = PathBuf::from(dir);
+        return if whole(&dir) {
+            Ok(dir)
+        } else {
+            Err(format!(
+                "FACTCHECK_GEMMA_EMBEDDER={} holds no model",
+                dir.display()
+            ))
+        };
+    }
+    let cache = cache_dir();
+    let dir = cache.join(gemma::FOLDER);
+    if !whole(&dir) {
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-gemma-embedder.sh");
+        fetch(&script, &[cache.as_os_str()])?;
+    }
+    if whole(&dir) {
+        Ok(dir)
+    } else {
+        Err(format!(
+            "the fetch script left no model in {}",
+            dir.display()
+        ))
     }
 }
 
