@@ -38,7 +38,7 @@ fn evidence_hits<'h>(a: &Answerer, hits: &'h [Hit]) -> Vec<&'h Hit> {
         .extractive_min_coverage
         .max(top.coverage * cfg.extractive_relative);
     hits.iter()
-        .filter(|h| h.coverage >= floor)
+        .filter(|h| a.retriever().bears(h, floor))
         .take(cfg.extractive_sentences)
         .collect()
 }

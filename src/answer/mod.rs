@@ -14,8 +14,9 @@
 //! and for finding the sentence that supports one). Prompts come from templates ([`prompts`]);
 //! [`crate::eval`] scores the whole pipeline against an evaluation set.
 //!
-//! Retrieval that is too weak (the best hit covers too little of the question) abstains before
-//! any generation; so does a model answer left without a valid citation.
+//! Retrieval that is too weak (the best hit covers too little of the question, and the encoder,
+//! when there is one, does not find it near) abstains before any generation; so does a model
+//! answer left without a valid citation.
 
 pub mod citations;
 pub mod context;

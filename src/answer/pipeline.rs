@@ -51,14 +51,16 @@ struct Retrieved {
 pub struct AnswerConfig {
     /// Passage selection for the prompt.
     pub budget: Budget,
-    /// Abstain without generating when the best hit's coverage is below this. Only a floor for
-    /// a question the corpus barely touches: on the out-of-domain sets answerable and
+    /// Abstain without generating when the best hit's coverage is below this and the encoder
+    /// does not find it near either ([`crate::retrieval::index::Retriever::bears`]). Only a
+    /// floor for a question the corpus barely touches: on the out-of-domain sets answerable and
     /// unanswerable questions have the same spread of coverage above it, so whether the passages
     /// answer is the model's call (its no-evidence word), not a lexical one.
     pub abstain_coverage: f32,
     /// Evidence sentences quoted in evidence mode.
     pub extractive_sentences: usize,
-    /// Evidence mode quotes only hits with at least this coverage…
+    /// Evidence mode quotes only hits with at least this coverage (or that the encoder finds
+    /// near, [`crate::retrieval::index::Retriever::bears`])…
     pub extractive_min_coverage: f32,
     /// …and at least this share of the best hit's coverage.
     pub extractive_relative: f32,
@@ -191,7 +193,7 @@ impl Answerer {
         let ctx = context::select(&self.retriever, &hits, self.config.budget);
         let weak = hits
             .first()
-            .is_none_or(|h| h.coverage < self.config.abstain_coverage);
+            .is_none_or(|h| !self.retriever.bears(h, self.config.abstain_coverage));
         let translation = translate::translation_in(&query, text).to_string();
         Ok(Retrieved {
             hits,

@@ -21,7 +21,18 @@ use sha2::{Digest, Sha256};
 
 use crate::embed::{dot, Embedder, EncoderKind, Role};
 
-/// How an encoder's cosines are mixed with the lexical scores ([`fuse`]).
+/// EmbeddingGemma's [`Fusion::sure_cosine`]. Chosen on the tuning splits (dev, extra, company,
+/// encyclopedia and their unanswerable sets): of the questions whose best hit covers under 0.15
+/// of their words, every unanswerable one's best hit sits below 0.515 and most answerable ones'
+/// above 0.54. On the held-out splits it let 6 answerable questions through and no
+/// unanswerable one (BENCHMARKS.md, "Hits the encoder vouches for").
+const GEMMA_SURE_COSINE: Option<f32> = Some(0.53);
+/// multilingual-e5-small's [`Fusion::sure_cosine`], chosen the same way: its cosines crowd
+/// higher (unanswerable up to 0.827 on the tuning splits, answerable from 0.844).
+const E5_SURE_COSINE: Option<f32> = Some(0.84);
+
+/// How an encoder's cosines are read: mixed with the lexical scores ([`fuse`]), and where
+/// one alone says a passage bears on the request.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fusion {
     /// Weight of the rescaled cosine in the fused score (the lexical share gets the rest).
@@ -29,6 +40,11 @@ pub struct Fusion {
     /// Passages the dense stage proposes (by cosine) to the fused ranking; the last of them
     /// marks where the rescaled cosine reads 0.
     pub candidates: usize,
+    /// A hit at or above this cosine bears on the request even when it shares few of the
+    /// request's words (a paraphrase: `집에서 일할 수 있는 날` for `재택근무`), so its low
+    /// coverage does not make the answer side abstain ([`crate::retrieval::index::Hit::bears`]).
+    /// `None`: coverage alone decides.
+    pub sure_cosine: Option<f32>,
 }
 
 impl Fusion {
@@ -36,6 +52,7 @@ impl Fusion {
     pub const E5: Fusion = Fusion {
         weight: 0.5,
         candidates: 50,
+        sure_cosine: E5_SURE_COSINE,
     };
     /// EmbeddingGemma-300M: alone it ranks better than the lexical stage out of domain, so its
     /// cosine weighs most, measured over its 20 nearest (chosen on the tuning splits, checked on
@@ -43,6 +60,7 @@ impl Fusion {
     pub const GEMMA: Fusion = Fusion {
         weight: 0.8,
         candidates: 20,
+        sure_cosine: GEMMA_SURE_COSINE,
     };
 
     /// The fusion chosen for `kind`.
@@ -199,7 +217,9 @@ pub fn fuse(
     fusion: Fusion,
     form: impl Fn(usize) -> f32,
 ) -> Vec<(usize, f32)> {
-    let Fusion { weight, candidates } = fusion;
+    let Fusion {
+        weight, candidates, ..
+    } = fusion;
     let mut nearest: Vec<(usize, f32)> = cosines
         .iter()
         .enumerate()

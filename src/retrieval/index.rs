@@ -98,6 +98,8 @@ pub struct Hit {
     pub coverage: f32,
     /// Byte range, within the passage text, of its best-matching sentence.
     pub highlight: Range<usize>,
+    /// The passage's cosine to the request, with a dense stage.
+    pub similarity: Option<f32>,
 }
 
 /// A candidate during ranking: passage index, score, coverage.
@@ -298,6 +300,15 @@ impl Retriever {
         &self.corpus
     }
 
+    /// Whether `hit` bears on its request: it covers at least `min_coverage` of the request's
+    /// words, or the encoder finds it as near as a passage that answers in other words
+    /// ([`crate::retrieval::dense::Fusion::sure_cosine`]).
+    pub fn bears(&self, hit: &Hit, min_coverage: f32) -> bool {
+        let sure = self.dense.as_ref().and_then(|d| d.fusion().sure_cosine);
+        hit.coverage >= min_coverage
+            || matches!((hit.similarity, sure), (Some(c), Some(t)) if c >= t)
+    }
+
     /// Whether a glossary was read on top of the built-in one (the corpus's own or `--glossary`).
     pub fn has_glossary(&self) -> bool {
         self.glossary.is_some()
@@ -476,6 +487,7 @@ impl Retriever {
             }
             scored.push((i, score, cover));
         }
+        let mut sims = Vec::new();
         if let Some(dense) = &self.dense {
             let lexical: Vec<(usize, f32)> = scored.iter().map(|s| (s.0, s.1)).collect();
             let covers: HashMap<usize, f32> = scored.iter().map(|s| (s.0, s.2)).collect();
@@ -486,7 +498,8 @@ impl Retriever {
                     MISSING_FORM
                 }
             };
-            scored = fuse(&lexical, &dense.similarities(query), dense.fusion(), form)
+            sims = dense.similarities(query);
+            scored = fuse(&lexical, &sims, dense.fusion(), form)
                 .into_iter()
                 .map(|(i, score)| {
                     let cover = covers.get(&i).copied().unwrap_or_else(|| cover_of(i));
@@ -508,6 +521,7 @@ impl Retriever {
                 score,
                 coverage,
                 highlight: best_sentence(&self.passages[passage].text, &weights, expect, self.opts),
+                similarity: sims.get(passage).copied().flatten(),
             })
             .collect();
         Ok(hits)
@@ -741,6 +755,26 @@ mod tests {
         assert_eq!((top.source.as_str(), top.start_line), ("b.txt", 4));
         // Heading lines are not hits of their own.
         assert!(hits.iter().all(|h| r.passages()[h.passage].start_line != 3));
+    }
+
+    #[test]
+    fn without_an_encoder_only_coverage_makes_a_hit_bear() {
+        use crate::retrieval::corpus::SourceFile;
+        let files = vec![SourceFile::from_text(
+            "a.txt",
+            "재택근무는 주 2일까지 할 수 있다.\n",
+        )];
+        let r = Retriever::new(Corpus::from_files(files)).unwrap();
+        let hit = r.search("재택근무 일수", 1).unwrap()[0].clone();
+        assert_eq!(hit.similarity, None);
+        assert!(r.bears(&hit, hit.coverage));
+        assert!(!r.bears(&hit, hit.coverage + 0.01));
+        // A cosine, however high, counts only where an encoder set the bar.
+        let near = Hit {
+            similarity: Some(1.0),
+            ..hit.clone()
+        };
+        assert!(!r.bears(&near, hit.coverage + 0.01));
     }
 
     #[test]

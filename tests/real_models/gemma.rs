@@ -245,3 +245,55 @@ fn english_questions_find_korean_lines_that_share_no_word_with_them() {
         assert!(found.contains(&want), "{question}: {found:?}");
     }
 }
+
+#[test]
+fn a_paraphrase_sharing_few_words_bears_through_the_encoder_and_an_unrelated_question_does_not() {
+    use std::sync::Arc;
+
+    use factcheck::answer::pipeline::AnswerConfig;
+    use factcheck::embed::Embedder;
+    use factcheck::retrieval::corpus::Corpus;
+    use factcheck::retrieval::index::{Hit, Pipeline, Retriever};
+
+    let Some(dir) = real::gemma_embedder() else {
+        return;
+    };
+    let corpus_dir = tempfile::tempdir().unwrap();
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/corpora/company");
+    for name in [
+        "policy_remote_work.txt",
+        "policy_leave.txt",
+        "manual_rv7.txt",
+    ] {
+        std::fs::copy(docs.join(name), corpus_dir.path().join(name)).unwrap();
+    }
+    let corpus = || Corpus::load(corpus_dir.path()).unwrap();
+    let embedder = Arc::new(Embedder::load(&dir).expect("the folder loads"));
+    let lexical = Retriever::with_pipeline(corpus(), Pipeline::dense_default()).unwrap();
+    let dense = Retriever::with_pipeline(corpus(), Pipeline::dense_default())
+        .unwrap()
+        .with_embedder(embedder);
+    let floor = AnswerConfig::default().abstain_coverage;
+
+    // `재택근무는 주 2일까지` asked as "working at home": one word in common with the line.
+    let paraphrase = "집에서 일하는 건 한 주에 며칠까지 돼?";
+    let hit = dense.search(paraphrase, 3).unwrap()[0].clone();
+    let p = &dense.passages()[hit.passage];
+    assert_eq!(
+        (p.source.as_str(), p.start_line),
+        ("policy_remote_work.txt", 15)
+    );
+    assert!(hit.coverage < floor, "coverage {}", hit.coverage);
+    assert!(dense.bears(&hit, floor), "cosine {:?}", hit.similarity);
+    // Without an encoder the same coverage does not bear.
+    let lexical_hit = Hit {
+        similarity: None,
+        ..hit.clone()
+    };
+    assert!(!lexical.bears(&lexical_hit, floor));
+
+    // Nothing in these documents is about the canteen.
+    let unrelated = "사내 식당 점심 메뉴는 누가 정해?";
+    let hit = dense.search(unrelated, 3).unwrap()[0].clone();
+    assert!(!dense.bears(&hit, floor), "{hit:?}");
+}
