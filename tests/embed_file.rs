@@ -177,3 +177,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_retriever_embeds_in_the_background_and_searches_lexically_meanwhile() {
+    use std::sync::Arc;
+
+    use factcheck::retrieval::corpus::{Corpus, SourceFile};
+    use factcheck::retrieval::index::{DenseStatus, Pipeline, Retriever};
+
+    let cache = tempfile::tempdir().unwrap();
+    std::env::set_var("FACTCHECK_CACHE_DIR", cache.path());
+    let files = vec![SourceFile::from_text(
+        "a.txt",
+        "제목\n\nab ab 문장이다.\nb 다른 문장이다.\n",
+    )];
+    let retriever = Arc::new(
+        Retriever::with_pipeline(Corpus::from_files(files), Pipeline::dense_default()).unwrap(),
+    );
+    assert_eq!(retriever.dense_status(), DenseStatus::None);
+    let lexical = retriever.search("다른 문장", 2).unwrap();
+    assert!(lexical.iter().all(|h| h.similarity.is_none()));
+
+    let e = Arc::new(Embedder::from_bytes(image(), "tiny".into()).expect("loads"));
+    let done = retriever.embed_in_background(e);
+    // Until the vectors are in, the status says so and searches still answer.
+    match retriever.dense_status() {
+        DenseStatus::Embedding(name) | DenseStatus::Ready(name) => assert_eq!(name, "tiny"),
+        DenseStatus::None => panic!("the encoder is not reported"),
+    }
+    assert!(!retriever.search("다른 문장", 2).unwrap().is_empty());
+    done.join().expect("the embedding thread ends");
+    assert_eq!(retriever.dense_status(), DenseStatus::Ready("tiny".into()));
+    assert_eq!(retriever.embedder_name(), Some("tiny"));
+    let hits = retriever.search("다른 문장", 2).unwrap();
+    assert!(hits.iter().all(|h| h.similarity.is_some()), "{hits:?}");
+}

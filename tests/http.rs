@@ -26,6 +26,7 @@ async fn health_reports_corpus_and_model() {
     assert_eq!(v["model"]["status"], "none");
     // The test app has no sentence encoder: lexical retrieval only, and it says so.
     assert_eq!(v["retrieval"]["dense"], json!(null));
+    assert_eq!(v["retrieval"]["dense_status"], json!({"status": "none"}));
 }
 
 #[tokio::test]

@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use crate::answer::pipeline::MAX_ABSTAIN_BIAS;
 use crate::answer::{AnswerConfig, AnswerError, Answerer, Prompts};
+use crate::embed::Embedder;
 use crate::engine::{EngineConfig, EngineError, EngineHandle};
 use crate::eval::EvalError;
 use crate::retrieval::corpus::{Corpus, CorpusError};
@@ -164,8 +165,19 @@ fn parse_abstain_bias(text: &str) -> Result<f32, String> {
 }
 
 impl CorpusArgs {
-    /// Loads the corpus and indexes it with the chosen pipeline and glossary.
+    /// Loads the corpus and indexes it with the chosen pipeline and glossary, and the passages'
+    /// vectors when an encoder is chosen.
     pub fn retriever(&self) -> Result<Retriever, CommandError> {
+        let (retriever, encoder) = self.lexical_retriever()?;
+        Ok(match encoder {
+            Some(e) => retriever.with_embedder(e),
+            None => retriever,
+        })
+    }
+
+    /// [`CorpusArgs::retriever`] without the passages' vectors, and the chosen encoder (loaded)
+    /// to embed them with.
+    fn lexical_retriever(&self) -> Result<(Retriever, Option<Arc<Embedder>>), CommandError> {
         let seeds = &self.seeds;
         let corpus = Corpus::load(seeds)?;
         if corpus.files.is_empty() {
@@ -189,12 +201,15 @@ impl CorpusArgs {
         if let Some(text) = glossary {
             retriever = retriever.with_glossary(&text);
         }
-        if let Some(path) = embedder {
-            let embedder = crate::embed::Embedder::load(&path)?;
-            tracing::info!(encoder = %path.display(), "dense retrieval stage on");
-            retriever = retriever.with_embedder(Arc::new(embedder));
-        }
-        Ok(retriever)
+        let encoder = match embedder {
+            Some(path) => {
+                let embedder = Embedder::load(&path)?;
+                tracing::info!(encoder = %path.display(), "dense retrieval stage on");
+                Some(Arc::new(embedder))
+            }
+            None => None,
+        };
+        Ok((retriever, encoder))
     }
 
     /// The sentence encoder to load: `--embedder` (`none`: no encoder), else the stronger one
@@ -226,11 +241,22 @@ impl CorpusArgs {
         Ok(Prompts::load(dir)?)
     }
 
-    /// The answer pipeline over the corpus, with the model at `model` if given. With `wait`,
-    /// loading finishes first and a failure is an error.
+    /// The answer pipeline over the corpus, with the model at `model` if given. With `wait`
+    /// (the one-shot commands), loading finishes first and a failure is an error, and the
+    /// passages are embedded before the first search; without (the server), both go on in the
+    /// background while it serves, searches being lexical until the vectors are in.
     pub fn answerer(&self, model: Option<PathBuf>, wait: bool) -> Result<Answerer, CommandError> {
         let prompts = self.prompts()?;
-        let retriever = Arc::new(self.retriever()?);
+        let retriever = if wait {
+            Arc::new(self.retriever()?)
+        } else {
+            let (retriever, encoder) = self.lexical_retriever()?;
+            let retriever = Arc::new(retriever);
+            if let Some(e) = encoder {
+                retriever.embed_in_background(e);
+            }
+            retriever
+        };
         let engine = match model {
             // The engine validates the file (gguf_check) before candle reads it; a bad file
             // becomes `failed (reason)`, which `wait` turns into an error naming the file.

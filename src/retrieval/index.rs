@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
@@ -102,6 +103,17 @@ pub struct Hit {
     pub similarity: Option<f32>,
 }
 
+/// Where the dense stage stands ([`Retriever::dense_status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DenseStatus {
+    /// No encoder.
+    None,
+    /// This encoder is embedding the passages; searches are lexical meanwhile.
+    Embedding(String),
+    /// Searches fuse this encoder's cosines.
+    Ready(String),
+}
+
 /// A candidate during ranking: passage index, score, coverage.
 type Scored = (usize, f32, f32);
 
@@ -135,8 +147,11 @@ pub struct Retriever {
     pipeline: Pipeline,
     /// The built-in glossary plus the corpus's own, when it has one.
     glossary: Option<Thesaurus>,
-    /// The passages' sentence vectors, when an encoder was given ([`Retriever::with_embedder`]).
-    dense: Option<DenseIndex>,
+    /// The passages' sentence vectors, once an encoder has embedded them
+    /// ([`Retriever::with_embedder`], [`Retriever::embed_in_background`]).
+    dense: OnceLock<DenseIndex>,
+    /// The encoder embedding the passages in the background, until it is done.
+    pending: Mutex<Option<String>>,
     /// The corpus's Hangul words by consonant skeleton (empty unless the pipeline transliterates).
     translit: Transliterations,
     /// The codes, numbered items and years the corpus names anywhere.
@@ -257,7 +272,8 @@ impl Retriever {
             context_sets,
             pipeline,
             glossary: None,
-            dense: None,
+            dense: OnceLock::new(),
+            pending: Mutex::new(None),
             translit,
             opts,
             body,
@@ -304,7 +320,7 @@ impl Retriever {
     /// words, or the encoder finds it as near as a passage that answers in other words
     /// ([`crate::retrieval::dense::Fusion::sure_cosine`]).
     pub fn bears(&self, hit: &Hit, min_coverage: f32) -> bool {
-        let sure = self.dense.as_ref().and_then(|d| d.fusion().sure_cosine);
+        let sure = self.dense.get().and_then(|d| d.fusion().sure_cosine);
         hit.coverage >= min_coverage
             || matches!((hit.similarity, sure), (Some(c), Some(t)) if c >= t)
     }
@@ -328,20 +344,62 @@ impl Retriever {
     /// Adds the dense stage: every searched passage is embedded with `embedder` (with its file's
     /// title line, [`crate::embed::Embedder::passage_text`]), and searches fuse cosine and
     /// lexical scores ([`crate::retrieval::dense`]).
-    pub fn with_embedder(mut self, embedder: std::sync::Arc<crate::embed::Embedder>) -> Retriever {
-        let texts: Vec<Option<String>> = (0..self.passages.len())
+    pub fn with_embedder(self, embedder: Arc<crate::embed::Embedder>) -> Retriever {
+        let texts = self.dense_texts(&embedder);
+        let _ = self.dense.set(DenseIndex::build(embedder, &texts));
+        self
+    }
+
+    /// [`Retriever::with_embedder`] on a thread of its own, for a server that must listen at
+    /// once: embedding a new corpus with the bigger encoder takes minutes (cached vectors take
+    /// a moment). Searches are lexical until the vectors are in; [`Retriever::dense_status`]
+    /// says which. The handle is for callers that want to wait.
+    pub fn embed_in_background(
+        self: &Arc<Self>,
+        embedder: Arc<crate::embed::Embedder>,
+    ) -> std::thread::JoinHandle<()> {
+        let texts = self.dense_texts(&embedder);
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(embedder.name().into());
+        let me = Arc::clone(self);
+        std::thread::spawn(move || {
+            let index = DenseIndex::build(embedder, &texts);
+            tracing::info!(encoder = index.model(), "dense retrieval stage ready");
+            let _ = me.dense.set(index);
+            *me.pending.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        })
+    }
+
+    /// What each searched passage gives the encoder (its text with its file's title line);
+    /// `None` for passages that are not searched.
+    fn dense_texts(&self, embedder: &crate::embed::Embedder) -> Vec<Option<String>> {
+        (0..self.passages.len())
             .map(|i| {
                 let p = &self.passages[i];
                 searched(self.pipeline, p).then(|| embedder.passage_text(self.title(i), &p.text))
             })
-            .collect();
-        self.dense = Some(DenseIndex::build(embedder, &texts));
-        self
+            .collect()
     }
 
-    /// The dense stage's encoder, when there is one.
+    /// The dense stage's encoder, once its vectors are in.
     pub fn embedder_name(&self) -> Option<&str> {
-        self.dense.as_ref().map(DenseIndex::model)
+        self.dense.get().map(DenseIndex::model)
+    }
+
+    /// The dense stage: `ready` (with its encoder), `embedding` (searches are lexical until it
+    /// is done) or `none`.
+    pub fn dense_status(&self) -> DenseStatus {
+        if let Some(name) = self.embedder_name() {
+            return DenseStatus::Ready(name.to_string());
+        }
+        match self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            Some(name) => DenseStatus::Embedding(name),
+            None => DenseStatus::None,
+        }
     }
 
     /// The title line of passage `i`'s file (its first non-empty line), unless that line is the
@@ -474,7 +532,7 @@ impl Retriever {
             let cover = cover_of(i);
             let mut score = bm25;
             if pipe.priors {
-                score *= self.passages[i].kind.prior(self.dense.is_some());
+                score *= self.passages[i].kind.prior(self.dense.get().is_some());
             }
             if pipe.coverage {
                 score *= cover.powf(COVERAGE_EXP);
@@ -488,7 +546,7 @@ impl Retriever {
             scored.push((i, score, cover));
         }
         let mut sims = Vec::new();
-        if let Some(dense) = &self.dense {
+        if let Some(dense) = self.dense.get() {
             let lexical: Vec<(usize, f32)> = scored.iter().map(|s| (s.0, s.1)).collect();
             let covers: HashMap<usize, f32> = scored.iter().map(|s| (s.0, s.2)).collect();
             let form = |i: usize| {
