@@ -362,9 +362,17 @@ impl Retriever {
         *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(embedder.name().into());
         let me = Arc::clone(self);
         std::thread::spawn(move || {
-            let index = DenseIndex::build(embedder, &texts);
-            tracing::info!(encoder = index.model(), "dense retrieval stage ready");
-            let _ = me.dense.set(index);
+            let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                DenseIndex::build(embedder, &texts)
+            }));
+            match built {
+                Ok(index) => {
+                    tracing::info!(encoder = index.model(), "dense retrieval stage ready");
+                    let _ = me.dense.set(index);
+                }
+                // Not left "embedding" for ever: the status falls back to none.
+                Err(_) => tracing::error!("embedding the passages failed; searches stay lexical"),
+            }
             *me.pending.lock().unwrap_or_else(|e| e.into_inner()) = None;
         })
     }

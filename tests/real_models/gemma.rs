@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 use factcheck::embed::dot;
 use factcheck::embed::gemma::{document_text, query_text, Gemma, Precision};
+use factcheck::retrieval::index::Retriever;
 use serde_json::Value;
 
 use crate::common::real;
@@ -188,22 +189,23 @@ fn the_embedder_takes_the_folder_with_the_model_cards_prompts() {
     }
 }
 
-#[test]
-fn english_questions_find_korean_lines_that_share_no_word_with_them() {
+/// A few files of one of `eval/corpora/`, small enough to embed in seconds, indexed twice with
+/// the dense stage's pipeline: lexical only, and with EmbeddingGemma. `None` when the model
+/// cannot be had.
+fn small_corpus(folder: &str, files: &[&str]) -> Option<(Retriever, Retriever)> {
     use std::sync::Arc;
 
     use factcheck::embed::Embedder;
     use factcheck::retrieval::corpus::Corpus;
-    use factcheck::retrieval::index::{Pipeline, Retriever};
+    use factcheck::retrieval::index::Pipeline;
 
-    let Some(dir) = real::gemma_embedder() else {
-        return;
-    };
-    // Three articles of the encyclopedia corpus: small enough to embed in seconds.
+    let dir = real::gemma_embedder()?;
     let corpus_dir = tempfile::tempdir().unwrap();
-    let articles = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/corpora/encyclopedia");
-    for name in ["jangma.txt", "penicillin.txt", "jikji.txt"] {
-        std::fs::copy(articles.join(name), corpus_dir.path().join(name)).unwrap();
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("eval/corpora")
+        .join(folder);
+    for name in files {
+        std::fs::copy(docs.join(name), corpus_dir.path().join(name)).unwrap();
     }
     let corpus = || Corpus::load(corpus_dir.path()).unwrap();
     let embedder = Arc::new(Embedder::load(&dir).expect("the folder loads"));
@@ -211,6 +213,17 @@ fn english_questions_find_korean_lines_that_share_no_word_with_them() {
     let dense = Retriever::with_pipeline(corpus(), Pipeline::dense_default())
         .unwrap()
         .with_embedder(embedder);
+    Some((lexical, dense))
+}
+
+#[test]
+fn english_questions_find_korean_lines_that_share_no_word_with_them() {
+    let Some((lexical, dense)) = small_corpus(
+        "encyclopedia",
+        &["jangma.txt", "penicillin.txt", "jikji.txt"],
+    ) else {
+        return;
+    };
     let lines = |r: &Retriever, q: &str| -> Vec<(String, usize)> {
         r.search(q, 3)
             .unwrap()
@@ -248,31 +261,19 @@ fn english_questions_find_korean_lines_that_share_no_word_with_them() {
 
 #[test]
 fn a_paraphrase_sharing_few_words_bears_through_the_encoder_and_an_unrelated_question_does_not() {
-    use std::sync::Arc;
-
     use factcheck::answer::pipeline::AnswerConfig;
-    use factcheck::embed::Embedder;
-    use factcheck::retrieval::corpus::Corpus;
-    use factcheck::retrieval::index::{Hit, Pipeline, Retriever};
+    use factcheck::retrieval::index::Hit;
 
-    let Some(dir) = real::gemma_embedder() else {
+    let Some((lexical, dense)) = small_corpus(
+        "company",
+        &[
+            "policy_remote_work.txt",
+            "policy_leave.txt",
+            "manual_rv7.txt",
+        ],
+    ) else {
         return;
     };
-    let corpus_dir = tempfile::tempdir().unwrap();
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/corpora/company");
-    for name in [
-        "policy_remote_work.txt",
-        "policy_leave.txt",
-        "manual_rv7.txt",
-    ] {
-        std::fs::copy(docs.join(name), corpus_dir.path().join(name)).unwrap();
-    }
-    let corpus = || Corpus::load(corpus_dir.path()).unwrap();
-    let embedder = Arc::new(Embedder::load(&dir).expect("the folder loads"));
-    let lexical = Retriever::with_pipeline(corpus(), Pipeline::dense_default()).unwrap();
-    let dense = Retriever::with_pipeline(corpus(), Pipeline::dense_default())
-        .unwrap()
-        .with_embedder(embedder);
     let floor = AnswerConfig::default().abstain_coverage;
 
     // `재택근무는 주 2일까지` asked as "working at home": one word in common with the line.
