@@ -344,9 +344,9 @@ impl Retriever {
     /// Adds the dense stage: every searched passage is embedded with `embedder` (with its file's
     /// title line, [`crate::embed::Embedder::passage_text`]), and searches fuse cosine and
     /// lexical scores ([`crate::retrieval::dense`]).
-    pub fn with_embedder(self, embedder: Arc<crate::embed::Embedder>) -> Retriever {
+    pub fn with_embedder(mut self, embedder: Arc<crate::embed::Embedder>) -> Retriever {
         let texts = self.dense_texts(&embedder);
-        let _ = self.dense.set(DenseIndex::build(embedder, &texts));
+        self.dense = OnceLock::from(DenseIndex::build(embedder, &texts));
         self
     }
 
@@ -454,6 +454,8 @@ impl Retriever {
     pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
         let top_k = top_k.clamp(1, MAX_TOP_K);
         let pipe = self.pipeline;
+        // Read once: a background embedding may finish during this search.
+        let dense = self.dense.get();
         let focus = if pipe.focus {
             crate::retrieval::focus::focus(query)
         } else {
@@ -540,7 +542,7 @@ impl Retriever {
             let cover = cover_of(i);
             let mut score = bm25;
             if pipe.priors {
-                score *= self.passages[i].kind.prior(self.dense.get().is_some());
+                score *= self.passages[i].kind.prior(dense.is_some());
             }
             if pipe.coverage {
                 score *= cover.powf(COVERAGE_EXP);
@@ -554,7 +556,7 @@ impl Retriever {
             scored.push((i, score, cover));
         }
         let mut sims = Vec::new();
-        if let Some(dense) = self.dense.get() {
+        if let Some(dense) = dense {
             let lexical: Vec<(usize, f32)> = scored.iter().map(|s| (s.0, s.1)).collect();
             let covers: HashMap<usize, f32> = scored.iter().map(|s| (s.0, s.2)).collect();
             let form = |i: usize| {
