@@ -104,6 +104,8 @@ async fn search_returns_passages_with_highlights() {
     assert_eq!(first["start_line"], 27);
     let text = first["text"].as_str().unwrap();
     assert!(text.contains(first["highlight"].as_str().unwrap()));
+    // Lexical only: no encoder, no cosine.
+    assert!(first.get("similarity").is_none());
 }
 
 #[tokio::test]

@@ -127,6 +127,9 @@ pub struct HitView<'a> {
     pub text: &'a str,
     pub score: f32,
     pub highlight: &'a str,
+    /// The passage's cosine to the query, with the dense stage (omitted without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
 }
 
 /// The corpus, its passages and their index.
@@ -744,6 +747,7 @@ impl Retriever {
             text: &p.text,
             score: hit.score,
             highlight: &p.text[hit.highlight.clone()],
+            similarity: hit.similarity,
         }
     }
 
