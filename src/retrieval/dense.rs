@@ -42,8 +42,8 @@ pub struct Fusion {
     pub candidates: usize,
     /// A hit at or above this cosine bears on the request even when it shares few of the
     /// request's words (a paraphrase: `집에서 일할 수 있는 날` for `재택근무`), so its low
-    /// coverage does not make the answer side abstain ([`crate::retrieval::index::Hit::bears`]).
-    /// `None`: coverage alone decides.
+    /// coverage does not make the answer side abstain
+    /// ([`crate::retrieval::index::Retriever::bears`]). `None`: coverage alone decides.
     pub sure_cosine: Option<f32>,
 }
 
