@@ -103,8 +103,10 @@ pub struct Hit {
     pub similarity: Option<f32>,
 }
 
-/// Where the dense stage stands ([`Retriever::dense_status`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the dense stage stands ([`Retriever::dense_status`]); clients read it as
+/// `{"status": "none" | "embedding" | "ready", "encoder"?: name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", content = "encoder", rename_all = "lowercase")]
 pub enum DenseStatus {
     /// No encoder.
     None,

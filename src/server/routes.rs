@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{ApiError, ApiJson, AppState, MAX_QUERY_CHARS};
-use crate::retrieval::index::{DenseStatus, DEFAULT_TOP_K, MAX_TOP_K};
+use crate::retrieval::index::{DEFAULT_TOP_K, MAX_TOP_K};
 use crate::text::char_len;
 
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
@@ -22,18 +22,9 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
             "problems": corpus.problems,
         },
         "model": model_status(&state.answerer.engine().status()),
-        "retrieval": {"dense": r.embedder_name(), "dense_status": dense_status(&r.dense_status())},
+        "retrieval": {"dense": r.embedder_name(), "dense_status": r.dense_status()},
         "prompts": {"origin": state.answerer.prompts().origin, "version": state.answerer.prompts().version},
     }))
-}
-
-/// The dense stage as `{"status": "none" | "embedding" | "ready", "encoder"?: name}`.
-fn dense_status(status: &DenseStatus) -> Value {
-    match status {
-        DenseStatus::None => json!({"status": "none"}),
-        DenseStatus::Embedding(name) => json!({"status": "embedding", "encoder": name}),
-        DenseStatus::Ready(name) => json!({"status": "ready", "encoder": name}),
-    }
 }
 
 /// The engine status as `{"status": "none" | "loading" | "ready" | "failed", ...details}`.
