@@ -24,6 +24,7 @@ use crate::retrieval::anchors::{anchors, Anchor, AnchorKind, Entries, Names, Pas
 use crate::retrieval::corpus::Corpus;
 use crate::retrieval::dense::{fuse, DenseIndex};
 use crate::retrieval::focus::{has_form, Focus};
+use crate::retrieval::parts;
 pub use crate::retrieval::pipeline::Pipeline;
 use crate::retrieval::query::{
     flat_query_tokens, query_plan_with, weighted_query_tokens, QueryWord,
@@ -458,6 +459,19 @@ impl Retriever {
     /// searchable words). `top_k` is clamped to `1..=MAX_TOP_K`.
     pub fn search(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
         let top_k = top_k.clamp(1, MAX_TOP_K);
+        let hits = self.search_whole(query, top_k)?;
+        let Some(parts) = self.pipeline.parts.then(|| parts::split(query)).flatten() else {
+            return Ok(hits);
+        };
+        let part_hits = parts
+            .iter()
+            .map(|part| self.search_whole(part, parts::PART_RANK))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(parts::merge(hits, part_hits, top_k))
+    }
+
+    /// [`Retriever::search`] for the query as one question (no [`parts`]).
+    fn search_whole(&self, query: &str, top_k: usize) -> Result<Vec<Hit>, IndexError> {
         let pipe = self.pipeline;
         // Read once: a background embedding may finish during this search.
         let dense = self.dense.get();

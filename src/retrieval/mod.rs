@@ -14,6 +14,7 @@
 //! - [`translit`]: English names and loanwords matched to the corpus's Hangul words.
 //! - [`focus`]: the question's focus (what form of answer it asks for) and whether a passage has
 //!   that form.
+//! - [`parts`]: a question that asks for each of two things, searched as one question per thing.
 //! - [`pipeline`]: which parts of the ranking are on (`--retrieval`).
 //! - [`score`]: the scoring formulas (idf, coverage, proximity, overlap, the quoted sentence).
 //! - [`index`]: the tantivy BM25 index over passages and the search API.
@@ -33,6 +34,7 @@ pub mod dense;
 pub mod focus;
 pub mod index;
 pub mod likelihood;
+pub mod parts;
 pub mod pipeline;
 pub mod query;
 pub mod rerank;

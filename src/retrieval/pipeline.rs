@@ -59,6 +59,10 @@ pub struct Pipeline {
     /// them the ones the query names, scores as one without the asked form of answer: it is
     /// about another product or meeting (see [`crate::retrieval::anchors`]).
     pub anchors: bool,
+    /// A question that asks for each of two things is also searched as one question per thing,
+    /// and each part's best passage is brought among the first hits (see
+    /// [`crate::retrieval::parts`]).
+    pub parts: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -80,6 +84,7 @@ const PARTS: &[&str] = &[
     "proximity",
     "codes",
     "anchors",
+    "parts",
 ];
 
 impl Pipeline {
@@ -102,6 +107,7 @@ impl Pipeline {
         proximity: false,
         codes: false,
         anchors: false,
+        parts: false,
     };
 
     /// The hand-made layer as it was before the out-of-domain sets (issue 12): every part that
@@ -124,6 +130,7 @@ impl Pipeline {
         proximity: false,
         codes: false,
         anchors: false,
+        parts: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -174,6 +181,7 @@ impl Pipeline {
             "proximity" => &mut self.proximity,
             "codes" => &mut self.codes,
             "anchors" => &mut self.anchors,
+            "parts" => &mut self.parts,
             _ => return None,
         })
     }
@@ -223,6 +231,7 @@ impl Default for Pipeline {
             transliterate: true,
             codes: true,
             anchors: true,
+            parts: true,
             ..Pipeline::LAYER
         }
     }
