@@ -504,6 +504,51 @@ pub fn drop_echo(read: &mut Read, question: &str) {
     read.answer.clear();
 }
 
+/// Words of a question an answer line may restate before it answers: at least this many, up
+/// to the question's topic (a word ending in `은`/`는`).
+const RESTATED_WORDS: usize = 3;
+
+/// Drops the restated question an answer line opens with: its first words are the question's
+/// own, up to the question's topic (`…일본 공장은 샤프 '사카이 공장'` → `샤프 '사카이 공장'`, `…늘린
+/// 방법은 옥수수 침지액을…` → `옥수수 침지액을…`). Held to the order of the words the quote and
+/// the question share ([`crate::engine::quote_first`]), a small model sometimes writes the
+/// question back first; the answer is what follows. Fewer than [`RESTATED_WORDS`] words, or
+/// nothing new after them, are left alone.
+pub fn drop_restated_question(read: &mut Read, question: &str) {
+    let asked: HashSet<String> = question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let norm = |w: &str| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    };
+    let words: Vec<&str> = read.answer.split_whitespace().collect();
+    let run = words
+        .iter()
+        .take_while(|w| asked.contains(&norm(w)))
+        .count();
+    let Some(topic) = (0..run)
+        .rev()
+        .find(|&i| norm(words[i]).ends_with(['은', '는']))
+    else {
+        return;
+    };
+    let rest = words[topic + 1..].join(" ");
+    if topic + 1 < RESTATED_WORDS
+        || rest.trim().is_empty()
+        || crate::engine::quote_first::echoes(&rest, &question.to_lowercase())
+    {
+        return;
+    }
+    read.notes.push(format!(
+        "the answer {:?} opens by restating the question; shown from what follows",
+        read.answer
+    ));
+    read.answer = rest;
+}
+
 /// `answer` without a digit glued to a word of the question (`Mathpresso0`): made to go on past
 /// the question's words, a small model with nothing to add writes one character of nothing,
 /// and the answer must still read as the echo it is.
@@ -1291,6 +1336,43 @@ mod tests {
         ] {
             assert!(!asks_yes_no(q), "{q}");
         }
+    }
+
+    #[test]
+    fn a_restated_question_before_the_answer_is_dropped() {
+        let shown = |question: &str, answer: &str| {
+            let mut read = Read {
+                answer: answer.into(),
+                ..Read::default()
+            };
+            drop_restated_question(&mut read, question);
+            read.answer
+        };
+        let q = "소프트뱅크가 인수해 AI 데이터 센터 거점으로 삼은 일본 공장은?";
+        assert_eq!(
+            shown(q, "일본 소프트뱅크가 인수해 AI 데이터 센터 거점으로 삼은 일본 공장은 샤프 '사카이 공장'"),
+            "샤프 '사카이 공장'"
+        );
+        let q = "전쟁 중 페니실린 생산량을 크게 늘린 방법은?";
+        assert_eq!(
+            shown(q, "페니실린 생산량을 크게 늘린 방법은 깊은 탱크 발효법"),
+            "깊은 탱크 발효법"
+        );
+        // Too short a restatement, none up to a topic, or nothing new after it: as written.
+        assert_eq!(
+            shown(q, "방법은 깊은 탱크 발효법"),
+            "방법은 깊은 탱크 발효법"
+        );
+        let q = "10년 근속하면 어떤 혜택이 있나?";
+        assert_eq!(
+            shown(q, "10년 근속하면 5일의 휴가"),
+            "10년 근속하면 5일의 휴가"
+        );
+        let q = "소프트뱅크가 삼은 일본 공장은?";
+        assert_eq!(
+            shown(q, "소프트뱅크가 삼은 일본 공장은 일본"),
+            "소프트뱅크가 삼은 일본 공장은 일본"
+        );
     }
 
     #[test]

@@ -324,6 +324,90 @@ fn last_word_end(piece: &[u8]) -> usize {
         .map_or(piece.len(), |(i, _)| i)
 }
 
+/// The order of the words an answer line shares with both its quotes and the question
+/// ([`QuoteFirstForm::own_words`]): each such word, once written, must follow the previous one
+/// in the quotes' order or in the question's. The answer may restate the question (`10년 근속하면
+/// …`) or copy its quote, but not put their shared words together against both: asked which
+/// Japanese plant SoftBank bought (`소프트뱅크가 … 일본 공장은?`), with the right sentence quoted
+/// (`소프트뱅크는 일본의 샤프 ‘사카이 공장’을 인수해…`), the 1.5B model wrote `일본 소프트뱅크
+/// 그룹`, the asker for the thing asked, finished from another passage. Other words are free.
+#[derive(Debug, Clone, Default)]
+struct SharedOrder {
+    /// The quotes' words in order (lower-cased; digits before a unit left off).
+    quote: Vec<Vec<u8>>,
+    /// The question's words, the same way.
+    question: Vec<Vec<u8>>,
+    /// The quote word and the question word the line's shared words have reached.
+    at: (usize, usize),
+}
+
+/// The words of `text`, lower-cased, digits before a unit left off.
+fn order_words(text: &str) -> Vec<Vec<u8>> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(|w| {
+            let w = w.trim_start_matches(|c: char| c.is_ascii_digit());
+            w.to_lowercase().into_bytes()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+impl SharedOrder {
+    /// The order for an answer line that reads `line` so far, after `quotes`, to `question`.
+    fn new(quotes: &[&str], question: &str, line: &[u8]) -> SharedOrder {
+        let mut order = SharedOrder {
+            quote: order_words(&quotes.join(" ")),
+            question: order_words(question),
+            at: (0, 0),
+        };
+        let text = whole_chars(line);
+        let done = &text.as_bytes()[..text.len() - last_word(text.as_bytes()).len()];
+        order.at = order.walk(done).unwrap_or_default();
+        order
+    }
+
+    /// Where the shared words among the finished words of `b` leave the line (from
+    /// [`Self::at`]), or `None` when one of them follows the one before it in neither order. A
+    /// word matches the first word from the place reached that it begins (or whose start it is,
+    /// before a joining particle).
+    fn walk(&self, b: &[u8]) -> Option<(usize, usize)> {
+        let (mut at_quote, mut at_question) = self.at;
+        for w in order_words(whole_chars(b)) {
+            let w = String::from_utf8(w).unwrap_or_default();
+            let stem = JOINING_PARTICLES
+                .iter()
+                .find_map(|p| w.strip_suffix(p).filter(|s| !s.is_empty()));
+            let find = |words: &[Vec<u8>], from: usize| {
+                let at =
+                    |w: &str| (from..words.len()).find(|&j| words[j].starts_with(w.as_bytes()));
+                at(&w).or_else(|| stem.and_then(at))
+            };
+            if find(&self.quote, 0).is_none() || find(&self.question, 0).is_none() {
+                continue;
+            }
+            match (
+                find(&self.quote, at_quote),
+                find(&self.question, at_question),
+            ) {
+                (None, None) => return None,
+                (q, e) => {
+                    at_quote = q.unwrap_or(at_quote);
+                    at_question = e.unwrap_or(at_question);
+                }
+            }
+        }
+        Some((at_quote, at_question))
+    }
+
+    /// Whether `word` (the line's last word so far) then `piece` keeps the order: every word
+    /// they finish is checked (the word left being written is checked once it ends).
+    fn allows(&self, word: &[u8], piece: &[u8]) -> bool {
+        let b = [word, piece].concat();
+        let open = last_word(&b).len();
+        self.walk(&b[..b.len() - open]).is_some()
+    }
+}
+
 /// Tokens the answer line treats apart.
 #[derive(Debug, Clone)]
 struct AnswerTokens {
@@ -1013,11 +1097,13 @@ impl TokenConstraint for QuoteFirst {
                 };
                 let own = self.own_words.as_ref();
                 let word = last_word(&typed);
+                let quoted: Vec<&str> = out.quotes.iter().map(|q| q.text.as_str()).collect();
+                let order = own.map(|_| SharedOrder::new(&quoted, &self.echo, &typed));
                 let held = |piece: &[u8]| {
                     own.is_none_or(|o| words_allowed(&[word, piece].concat(), &o.starts))
+                        && order.as_ref().is_none_or(|o| o.allows(word, piece))
                 };
                 let latin = form.latin_answer.as_deref();
-                let quoted: Vec<&str> = out.quotes.iter().map(|q| q.text.as_str()).collect();
                 let valid = |id: &&u32| {
                     let b = [&typed[..], vocab.bytes(**id)].concat();
                     utf8_prefix(&b) && !latin.is_some_and(|x| latin_line_breaks(&b, x, &quoted))
@@ -1076,17 +1162,21 @@ impl TokenConstraint for QuoteFirst {
                     .filter(|(piece, ids)| {
                         ids.first()
                             .is_some_and(|&id| own.allows(word, word_done, piece, id, &mut buf))
+                            && order.as_ref().is_none_or(|o| o.allows(word, piece))
                     })
                     .flat_map(|(_, ids)| ids)
                     .filter(|id| !denied.contains(id))
                     .copied()
                     .collect();
-                allow.extend(
-                    vocab
-                        .eos_ids()
-                        .into_iter()
-                        .filter(|id| !denied.contains(id)),
-                );
+                // The line may end only where its last word keeps the order.
+                if order.as_ref().is_none_or(|o| o.allows(word, b" ")) {
+                    allow.extend(
+                        vocab
+                            .eos_ids()
+                            .into_iter()
+                            .filter(|id| !denied.contains(id)),
+                    );
+                }
                 allow.sort_unstable();
                 Some(TokenMask::Allow(allow))
             }
@@ -1401,6 +1491,32 @@ mod tests {
         // `미국주` is no word, but the first byte may still begin `와` (a joining particle).
         let t = allowed_texts(&mut c, &format!("{g}미국"), &[], &v);
         assert!(t.contains(&han[..1].to_vec()) && !t.contains(&"주".as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn words_of_the_question_and_the_quote_keep_one_of_their_orders() {
+        let v = vocab();
+        let mut f = form();
+        f.own_words = true;
+        f.echo = "미국의 어느 주에 설립하나?".into();
+        let mut c = QuoteFirst::new(f);
+        let g = "근거: [P1] \"미국 애리조나주에 설립한다\"\n답: ";
+        let ends = |t: &[Vec<u8>]| t.contains(&Vec::new());
+        // `미국` and `설립` are both the question's and the quote's, in that order in each:
+        // after `설립`, `미국` may be written but not finished.
+        let t = allowed_texts(&mut c, &format!("{g}설립 "), &[], &v);
+        assert!(t.contains(&"미국".as_bytes().to_vec()));
+        let t = allowed_texts(&mut c, &format!("{g}설립 미국"), &[], &v);
+        assert!(
+            !ends(&t) && !t.contains(&" 설립".as_bytes().to_vec()),
+            "{t:?}"
+        );
+        // In their order the line goes on and ends.
+        let t = allowed_texts(&mut c, &format!("{g}미국 애리조나"), &[], &v);
+        assert!(ends(&t) && t.contains(&" 설립".as_bytes().to_vec()));
+        // A word only the quote holds is free, before or after the shared ones.
+        let t = allowed_texts(&mut c, &format!("{g}설립 애리조나"), &[], &v);
+        assert!(ends(&t));
     }
 
     #[test]

@@ -130,7 +130,10 @@ mod tests {
         );
         assert_eq!(
             parts("AP-300과 AP-500의 CADR은 각각 얼마인가?").unwrap(),
-            ["AP-300 CADR은 각각 얼마인가?", "AP-500의 CADR은 각각 얼마인가?"]
+            [
+                "AP-300 CADR은 각각 얼마인가?",
+                "AP-500의 CADR은 각각 얼마인가?"
+            ]
         );
         // Words before the pair belong to both parts.
         assert_eq!(
@@ -151,7 +154,10 @@ mod tests {
     #[test]
     fn with_or_without_each_word_a_question_stays_whole() {
         // `와`/`과` as "with": no word asks for each thing.
-        assert_eq!(parts("금성 지표면의 대기압은 지구와 비교해 어느 정도인가?"), None);
+        assert_eq!(
+            parts("금성 지표면의 대기압은 지구와 비교해 어느 정도인가?"),
+            None
+        );
         assert_eq!(parts("AP-300 뒷면 덮개와 관련이 있나요?"), None);
         // A noun that ends in the particle's syllable, spelt against the particle's rule.
         assert_eq!(parts("두 약의 효과 모두 같은가?"), None);
@@ -159,7 +165,10 @@ mod tests {
         assert_eq!(parts("결과 모두 알려줘"), None);
         // Nothing after the joined word.
         assert_eq!(parts("각각 화성과"), None);
-        assert_eq!(parts("How long are Mars and Venus years, respectively?"), None);
+        assert_eq!(
+            parts("How long are Mars and Venus years, respectively?"),
+            None
+        );
     }
 
     fn hit(passage: usize, score: f32) -> Hit {
@@ -178,7 +187,13 @@ mod tests {
 
     #[test]
     fn each_parts_best_comes_among_the_first_three() {
-        let whole = vec![hit(1, 9.0), hit(2, 8.0), hit(3, 7.0), hit(4, 6.0), hit(5, 5.0)];
+        let whole = vec![
+            hit(1, 9.0),
+            hit(2, 8.0),
+            hit(3, 7.0),
+            hit(4, 6.0),
+            hit(5, 5.0),
+        ];
         // The first part is served (1 is first); the second's best, 5, comes second, at 2's
         // score.
         let merged = merge(whole.clone(), vec![vec![hit(1, 4.0)], vec![hit(5, 3.0)]], 5);

@@ -159,6 +159,12 @@ fn a_real_model_answers_cites_abstains_and_judges() {
             "크리스탈 랜드는 미국의 어느 주에 설립될 계획인가?",
             "애리조나",
         ),
+        // The asker is not the answer: the quote's `소프트뱅크는 일본의 샤프 ‘사카이 공장’을
+        // 인수해` once came out as `일본 소프트뱅크 그룹`.
+        (
+            "소프트뱅크가 인수해 AI 데이터 센터 거점으로 삼은 일본 공장은?",
+            "샤프 사카이 공장",
+        ),
     ] {
         let r = expect_answer(&a, question, reference, &mut problems);
         // In the passages' words: no garbled copy, no letters glued on.
