@@ -504,6 +504,15 @@ pub fn drop_echo(read: &mut Read, question: &str) {
     read.answer.clear();
 }
 
+/// The words of `question`, lower-cased (runs of letters and digits).
+fn asked_words(question: &str) -> HashSet<String> {
+    question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
 /// Words of a question an answer line may restate before it answers: at least this many, up
 /// to the question's topic (a word ending in `은`/`는`).
 const RESTATED_WORDS: usize = 3;
@@ -515,11 +524,7 @@ const RESTATED_WORDS: usize = 3;
 /// question back first; the answer is what follows. Fewer than [`RESTATED_WORDS`] words, or
 /// nothing new after them, are left alone.
 pub fn drop_restated_question(read: &mut Read, question: &str) {
-    let asked: HashSet<String> = question
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let asked = asked_words(question);
     let norm = |w: &str| {
         w.trim_matches(|c: char| !c.is_alphanumeric())
             .to_lowercase()
@@ -553,11 +558,7 @@ pub fn drop_restated_question(read: &mut Read, question: &str) {
 /// the question's words, a small model with nothing to add writes one character of nothing,
 /// and the answer must still read as the echo it is.
 fn without_stray(answer: &str, question: &str) -> String {
-    let asked: HashSet<String> = question
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let asked = asked_words(question);
     answer
         .split_whitespace()
         .map(|w| {

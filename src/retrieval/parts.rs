@@ -135,12 +135,13 @@ mod tests {
                 "AP-500의 CADR은 각각 얼마인가?"
             ]
         );
-        // Words before the pair belong to both parts.
+        // Words before the pair belong to both parts (the cut cannot tell `원래` is the first
+        // thing's own).
         assert_eq!(
             parts("문턱 높이는 원래 사양과 펌웨어 개선 뒤 각각 얼마인가?").unwrap(),
             [
                 "문턱 높이는 원래 사양 개선 뒤 각각 얼마인가?",
-                "문턱 높이는 펌웨어 개선 뒤 각각 얼마인가?"
+                "문턱 높이는 원래 펌웨어 개선 뒤 각각 얼마인가?"
             ]
         );
         // A translated question: its Korean line.
