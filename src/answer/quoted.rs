@@ -521,7 +521,7 @@ const RESTATED_WORDS: usize = 3;
 /// own, up to the question's topic (`…일본 공장은 샤프 '사카이 공장'` → `샤프 '사카이 공장'`, `…늘린
 /// 방법은 옥수수 침지액을…` → `옥수수 침지액을…`). Held to the order of the words the quote and
 /// the question share ([`crate::engine::quote_first`]), a small model sometimes writes the
-/// question back first; the answer is what follows. Fewer than [`RESTATED_WORDS`] words, or
+/// question back first; the answer is what follows. Fewer than three words, or
 /// nothing new after them, are left alone.
 pub fn drop_restated_question(read: &mut Read, question: &str) {
     let asked = asked_words(question);
