@@ -334,19 +334,19 @@ fn last_word_end(piece: &[u8]) -> usize {
 #[derive(Debug, Clone, Default)]
 struct SharedOrder {
     /// The quotes' words in order (lower-cased; digits before a unit left off).
-    quote: Vec<Vec<u8>>,
+    quote: Vec<String>,
     /// The question's words, the same way.
-    question: Vec<Vec<u8>>,
+    question: Vec<String>,
     /// The quote word and the question word the line's shared words have reached.
     at: (usize, usize),
 }
 
 /// The words of `text`, lower-cased, digits before a unit left off.
-fn order_words(text: &str) -> Vec<Vec<u8>> {
+fn order_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .map(|w| {
-            let w = w.trim_start_matches(|c: char| c.is_ascii_digit());
-            w.to_lowercase().into_bytes()
+            w.trim_start_matches(|c: char| c.is_ascii_digit())
+                .to_lowercase()
         })
         .filter(|w| !w.is_empty())
         .collect()
@@ -373,13 +373,11 @@ impl SharedOrder {
     fn walk(&self, b: &[u8]) -> Option<(usize, usize)> {
         let (mut at_quote, mut at_question) = self.at;
         for w in order_words(whole_chars(b)) {
-            let w = String::from_utf8(w).unwrap_or_default();
             let stem = JOINING_PARTICLES
                 .iter()
                 .find_map(|p| w.strip_suffix(p).filter(|s| !s.is_empty()));
-            let find = |words: &[Vec<u8>], from: usize| {
-                let at =
-                    |w: &str| (from..words.len()).find(|&j| words[j].starts_with(w.as_bytes()));
+            let find = |words: &[String], from: usize| {
+                let at = |w: &str| (from..words.len()).find(|&j| words[j].starts_with(w));
                 at(&w).or_else(|| stem.and_then(at))
             };
             if find(&self.quote, 0).is_none() || find(&self.question, 0).is_none() {

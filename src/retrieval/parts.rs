@@ -11,6 +11,7 @@
 //! (`지구와 비교해`, `덮개와 관련이 있나요`), and cutting there searches for half a question.
 
 use super::index::Hit;
+use crate::text::has_hangul;
 
 /// Words by which a Korean question says it asks for each of the things it names.
 const EACH: [&str; 4] = ["각각", "모두", "둘 다", "둘다"];
@@ -22,11 +23,7 @@ pub const PART_RANK: usize = 3;
 /// docs): the first thing's, then the second's. A request of several lines (a question and its
 /// translation) is cut at its last Korean line, which is searched alone in each part.
 pub fn split(query: &str) -> Option<[String; 2]> {
-    let line = query
-        .lines()
-        .rev()
-        .find(|l| l.chars().any(is_hangul))?
-        .trim();
+    let line = query.lines().rev().find(|l| has_hangul(l))?.trim();
     if !EACH.iter().any(|w| line.contains(w)) {
         return None;
     }
@@ -73,10 +70,6 @@ fn conjunct(word: &str) -> Option<&str> {
 fn final_consonant(c: char) -> Option<bool> {
     let o = (c as u32).checked_sub(0xAC00)?;
     (o < 11172).then_some(o % 28 != 0)
-}
-
-fn is_hangul(c: char) -> bool {
-    final_consonant(c).is_some()
 }
 
 /// The whole question's `hits` with each part's best hit brought among the first
