@@ -70,7 +70,8 @@ fn search(c: &mut Criterion) {
 }
 
 /// The dense stage's cost: the question embedded by the encoder, a cosine with every passage,
-/// the fusion. Skipped (with a note) without the encoder file (`scripts/fetch-embedder.sh`).
+/// the fusion, the first hits' sentences embedded to choose each one's quote; and without
+/// that last step. Skipped (with a note) without the encoder file (`scripts/fetch-embedder.sh`).
 fn dense(c: &mut Criterion) {
     let home = std::env::var_os("HOME").unwrap_or_default();
     let path = std::env::var_os("FACTCHECK_EMBEDDER")
@@ -90,6 +91,21 @@ fn dense(c: &mut Criterion) {
     let mut group = c.benchmark_group("search_dense_encyclopedia_top5");
     for (i, q) in ENCYCLOPEDIA.iter().enumerate() {
         group.bench_function(format!("q{i}"), |b| b.iter(|| enc.search(q, 5).unwrap()));
+    }
+    group.finish();
+    // The same without the encoder choosing the first hits' quoting sentences.
+    let words_quote = Pipeline {
+        sentences: false,
+        ..Pipeline::dense_default()
+    };
+    let enc_words = Retriever::with_pipeline(load("eval/corpora/encyclopedia"), words_quote)
+        .expect("index builds")
+        .with_embedder(embedder.clone());
+    let mut group = c.benchmark_group("search_dense_no_sentences_encyclopedia_top5");
+    for (i, q) in ENCYCLOPEDIA.iter().enumerate() {
+        group.bench_function(format!("q{i}"), |b| {
+            b.iter(|| enc_words.search(q, 5).unwrap())
+        });
     }
     group.finish();
     let passages: Vec<&str> = enc

@@ -125,6 +125,7 @@ fn score_item(s: &mut Scores, ranking: &mut Vec<ItemResult>, item: &EvalItem, re
             first_hit,
             hit_at,
             top: Vec::new(),
+            lead: None,
         });
         s.evidence_items += 1;
         let cited = citations(response);

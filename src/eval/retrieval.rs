@@ -63,6 +63,11 @@ pub struct Metrics {
     pub hit_at_3: f64,
     pub hit_at_5: f64,
     pub mrr: f64,
+    /// The share of items whose first passage covers an evidence quote in the very sentence
+    /// it is quoted by (its highlight, the answer side's lead quote); `None` where the ranking
+    /// came without highlights (batch responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_at_1: Option<f64>,
 }
 
 /// The outcome for one item.
@@ -75,6 +80,10 @@ pub struct ItemResult {
     pub hit_at: [bool; 3],
     /// Ids of the first passages returned.
     pub top: Vec<String>,
+    /// Whether the first passage's quoting sentence (its highlight) covers an evidence quote;
+    /// `None` where highlights are not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead: Option<bool>,
 }
 
 /// The whole retrieval report.
@@ -134,11 +143,17 @@ pub fn score_reranked(
             })
             .collect();
         let (first_hit, hit_at) = judge_ranking(item, &ranked);
+        let lead = hits.first().is_some_and(|h| {
+            let p = &retriever.passages()[h.passage];
+            let sentence = p.text.get(h.highlight.clone()).unwrap_or("");
+            item.evidence.iter().any(|e| covers(&p.source, sentence, e))
+        });
         results.push(ItemResult {
             id: item.id.clone(),
             lang: item.lang.clone(),
             first_hit,
             hit_at,
+            lead: Some(lead),
             top: hits
                 .iter()
                 .take(3)
@@ -200,12 +215,15 @@ pub fn metrics(group: &[&ItemResult]) -> Metrics {
         .map(|r| r.first_hit.map_or(0.0, |k| 1.0 / k as f64))
         .sum::<f64>()
         / n as f64;
+    let leads: Vec<bool> = group.iter().filter_map(|r| r.lead).collect();
     Metrics {
         items: n,
         hit_at_1: rate(0),
         hit_at_3: rate(1),
         hit_at_5: rate(2),
         mrr,
+        lead_at_1: (!leads.is_empty())
+            .then(|| leads.iter().filter(|l| **l).count() as f64 / leads.len() as f64),
     }
 }
 
@@ -219,6 +237,29 @@ mod tests {
             quote: quote.into(),
             line: None,
         }
+    }
+
+    #[test]
+    fn lead_at_1_counts_the_items_whose_quoting_sentence_is_known() {
+        let result = |hit: bool, lead: Option<bool>| ItemResult {
+            id: "x".into(),
+            lang: "ko".into(),
+            first_hit: hit.then_some(1),
+            hit_at: [hit; 3],
+            top: Vec::new(),
+            lead,
+        };
+        let group = [
+            result(true, Some(true)),
+            result(true, Some(false)),
+            result(false, Some(false)),
+            result(true, None),
+        ];
+        let m = metrics(&group.iter().collect::<Vec<_>>());
+        assert_eq!(m.hit_at_1, 0.75);
+        assert_eq!(m.lead_at_1, Some(1.0 / 3.0));
+        let unknown = [result(true, None)];
+        assert_eq!(metrics(&unknown.iter().collect::<Vec<_>>()).lead_at_1, None);
     }
 
     #[test]

@@ -11,15 +11,23 @@ pub fn retrieval_text(report: &RetrievalReport, verbose: bool) -> String {
     if let Some(encoder) = &report.encoder {
         let _ = writeln!(out, "dense stage: {encoder}");
     }
+    let leads = report.overall.lead_at_1.is_some();
     let _ = writeln!(
         out,
-        "{:<10} {:>5} {:>6} {:>6} {:>6} {:>6}",
-        "group", "items", "hit@1", "hit@3", "hit@5", "MRR"
+        "{:<10} {:>5} {:>6} {:>6} {:>6} {:>6}{}",
+        "group",
+        "items",
+        "hit@1",
+        "hit@3",
+        "hit@5",
+        "MRR",
+        if leads { "  lead@1" } else { "" }
     );
     let mut row = |name: &str, m: &Metrics| {
+        let lead = m.lead_at_1.map_or(String::new(), |l| format!(" {l:>7.3}"));
         let _ = writeln!(
             out,
-            "{:<10} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
+            "{:<10} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>6.3}{lead}",
             name, m.items, m.hit_at_1, m.hit_at_3, m.hit_at_5, m.mrr
         );
     };
@@ -35,9 +43,13 @@ pub fn retrieval_text(report: &RetrievalReport, verbose: bool) -> String {
     if verbose {
         for res in &report.results {
             let rank = res.first_hit.map_or("-".to_string(), |k| k.to_string());
+            let lead = match res.lead {
+                Some(false) if res.hit_at[0] => "  (lead sentence misses)",
+                _ => "",
+            };
             let _ = writeln!(
                 out,
-                "{:<6} {:<3} rank {:<2} top: {}",
+                "{:<6} {:<3} rank {:<2} top: {}{lead}",
                 res.id,
                 res.lang,
                 rank,

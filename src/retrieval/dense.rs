@@ -143,12 +143,34 @@ impl DenseIndex {
         Fusion::of(self.embedder.kind())
     }
 
-    /// Each passage's cosine with `query` (`None` for passages not searched).
-    pub fn similarities(&self, query: &str) -> Vec<Option<f32>> {
-        let q = &self.embedder.embed(&[query], Role::Query)[0];
+    /// The query's vector, for [`DenseIndex::similarities`] and [`DenseIndex::cosines`].
+    pub fn query_vector(&self, query: &str) -> Vec<f32> {
+        self.embedder
+            .embed(&[query], Role::Query)
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Each passage's cosine with the query's vector `q` (`None` for passages not searched).
+    pub fn similarities(&self, q: &[f32]) -> Vec<Option<f32>> {
         self.vectors
             .iter()
             .map(|v| (!v.is_empty()).then(|| dot(q, v)))
+            .collect()
+    }
+
+    /// The cosine of each of `texts`, read as passages under `title`, with the query's
+    /// vector `q`: sentences of a passage, embedded as they are asked about (not cached).
+    pub fn cosines(&self, q: &[f32], title: Option<&str>, texts: &[&str]) -> Vec<f32> {
+        let inputs: Vec<String> = texts
+            .iter()
+            .map(|t| self.embedder.passage_text(title, t))
+            .collect();
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        self.embedder
+            .embed(&inputs, Role::Passage)
+            .iter()
+            .map(|v| dot(q, v))
             .collect()
     }
 }

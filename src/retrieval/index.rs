@@ -23,7 +23,7 @@ use crate::retrieval::analyzer::{analyze, hangul_word_forms, KoTokenizer, Option
 use crate::retrieval::anchors::{anchors, Anchor, AnchorKind, Entries, Names, PassageNames};
 use crate::retrieval::corpus::Corpus;
 use crate::retrieval::dense::{fuse, DenseIndex};
-use crate::retrieval::focus::{has_form, Focus};
+use crate::retrieval::focus::{has_form, Expect, Focus};
 use crate::retrieval::parts;
 pub use crate::retrieval::pipeline::Pipeline;
 use crate::retrieval::query::{
@@ -35,6 +35,7 @@ pub use crate::retrieval::score::{
 use crate::retrieval::segment::{segment_corpus, Passage};
 use crate::retrieval::thesaurus::{Thesaurus, THESAURUS};
 use crate::retrieval::translit::{is_place_kind, place_kind, Transliterations};
+use crate::text::sentence_spans;
 
 /// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
 /// corpus's own names and phrases, user-editable. Not a `*.txt` file, so it is not indexed.
@@ -70,6 +71,9 @@ pub const PROXIMITY_BONUS: f32 = 0.3;
 /// Weight of a query token matched in a passage's context (title, section heading) relative to
 /// one matched in its text.
 pub const CONTEXT_WEIGHT: f32 = 0.5;
+/// Hits whose quoting sentence the dense stage chooses ([`Pipeline::sentences`]): the ones the
+/// answer side quotes (the lead quote is the first's; evidence mode quotes up to three).
+pub const SENTENCE_HITS: usize = 3;
 
 /// Whether `p` is searched under `pipeline`: not a repeat of an earlier passage, and not a
 /// heading when headings only give context.
@@ -575,6 +579,7 @@ impl Retriever {
             scored.push((i, score, cover));
         }
         let mut sims = Vec::new();
+        let query_vector = dense.map(|d| d.query_vector(query));
         if let Some(dense) = dense {
             let lexical: Vec<(usize, f32)> = scored.iter().map(|s| (s.0, s.1)).collect();
             let covers: HashMap<usize, f32> = scored.iter().map(|s| (s.0, s.2)).collect();
@@ -585,7 +590,7 @@ impl Retriever {
                     MISSING_FORM
                 }
             };
-            sims = dense.similarities(query);
+            sims = dense.similarities(query_vector.as_deref().unwrap_or_default());
             scored = fuse(&lexical, &sims, dense.fusion(), form)
                 .into_iter()
                 .map(|(i, score)| {
@@ -601,17 +606,52 @@ impl Retriever {
             scored.truncate(top_k);
             scored
         };
+        let sentence_stage = match (dense, &query_vector) {
+            (Some(d), Some(q)) if pipe.sentences => Some((d, q.as_slice())),
+            _ => None,
+        };
         let hits = kept
             .into_iter()
-            .map(|(passage, score, coverage)| Hit {
+            .enumerate()
+            .map(|(rank, (passage, score, coverage))| Hit {
                 passage,
                 score,
                 coverage,
-                highlight: best_sentence(&self.passages[passage].text, &weights, expect, self.opts),
+                highlight: self.highlight(
+                    passage,
+                    &weights,
+                    expect,
+                    sentence_stage.filter(|_| rank < SENTENCE_HITS),
+                ),
                 similarity: sims.get(passage).copied().flatten(),
             })
             .collect();
         Ok(hits)
+    }
+
+    /// The sentence of passage `i` a hit is quoted by: the one whose words carry the most of
+    /// the query's weight ([`best_sentence`]), or with the dense stage (`dense`: its index and
+    /// the query's vector) the one the encoder places nearest the query (each sentence read
+    /// under the file's title, as passages are). The query's words miss the sentence that
+    /// answers in other words, and favour the one that restates the question (asked what Musk
+    /// said SoftBank has, they chose `머스크는 … 스타게이트 프로젝트를 두고 … 돈이 없다`, the
+    /// sentence before `소프트뱅크는 100억 달러 … 미만의 돈을 갖고 있다`).
+    fn highlight(
+        &self,
+        i: usize,
+        weights: &[(String, f32)],
+        expect: Expect,
+        dense: Option<(&DenseIndex, &[f32])>,
+    ) -> Range<usize> {
+        let text = &self.passages[i].text;
+        let spans = sentence_spans(text);
+        let Some((dense, q)) = dense.filter(|_| spans.len() > 1) else {
+            return best_sentence(text, weights, expect, self.opts);
+        };
+        let sentences: Vec<&str> = spans.iter().map(|r| &text[r.clone()]).collect();
+        let cos = dense.cosines(q, self.title(i), &sentences);
+        let nearest = (0..cos.len()).fold(0, |best, k| if cos[k] > cos[best] { k } else { best });
+        spans[nearest].clone()
     }
 
     /// [`Retriever::search`] on tokio's blocking pool: with the dense stage a search runs the

@@ -63,6 +63,10 @@ pub struct Pipeline {
     /// and each part's best passage is brought among the first hits (see
     /// [`crate::retrieval::parts`]).
     pub parts: bool,
+    /// With the dense stage, the first hits are quoted by the sentence the encoder and the
+    /// query's words together place nearest the query, not by the words alone (see
+    /// [`crate::retrieval::index::SENTENCE_HITS`]).
+    pub sentences: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -85,6 +89,7 @@ const PARTS: &[&str] = &[
     "codes",
     "anchors",
     "parts",
+    "sentences",
 ];
 
 impl Pipeline {
@@ -108,6 +113,7 @@ impl Pipeline {
         codes: false,
         anchors: false,
         parts: false,
+        sentences: false,
     };
 
     /// The hand-made layer as it was before the out-of-domain sets (issue 12): every part that
@@ -131,6 +137,7 @@ impl Pipeline {
         codes: false,
         anchors: false,
         parts: false,
+        sentences: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -182,6 +189,7 @@ impl Pipeline {
             "codes" => &mut self.codes,
             "anchors" => &mut self.anchors,
             "parts" => &mut self.parts,
+            "sentences" => &mut self.sentences,
             _ => return None,
         })
     }
@@ -232,6 +240,7 @@ impl Default for Pipeline {
             codes: true,
             anchors: true,
             parts: true,
+            sentences: true,
             ..Pipeline::LAYER
         }
     }

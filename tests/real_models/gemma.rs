@@ -298,3 +298,52 @@ fn a_paraphrase_sharing_few_words_bears_through_the_encoder_and_an_unrelated_que
     let hit = dense.search(unrelated, 3).unwrap()[0].clone();
     assert!(!dense.bears(&hit, floor), "{hit:?}");
 }
+
+#[test]
+fn a_hit_is_quoted_by_the_sentence_that_answers_in_other_words() {
+    let Some((lexical, dense)) = small_corpus(
+        "encyclopedia",
+        &["jikji.txt", "joseon.txt", "baekdusan.txt"],
+    ) else {
+        return;
+    };
+    let quoted = |r: &Retriever, q: &str| -> (String, usize, String) {
+        let hit = r.search(q, 3).unwrap()[0].clone();
+        let p = &r.passages()[hit.passage];
+        let sentence = p.text[hit.highlight.clone()].to_string();
+        (p.source.clone(), p.start_line, sentence)
+    };
+    let cases = [
+        (
+            "직지는 지금 몇 권이 전해지나?",
+            "jikji.txt",
+            14,
+            "하권 한 권만",
+        ),
+        (
+            "세종 때 강수량을 재려고 만든 기구는?",
+            "joseon.txt",
+            20,
+            "측우기",
+        ),
+        (
+            "How deep is the crater lake at the top of Mount Paektu at its deepest point?",
+            "baekdusan.txt",
+            16,
+            "384m",
+        ),
+    ];
+    for (question, file, line, answer) in cases {
+        let (source, start, sentence) = quoted(&dense, question);
+        assert_eq!((source.as_str(), start), (file, line), "{question}");
+        assert!(sentence.contains(answer), "{question}: {sentence}");
+    }
+    // The words alone quote the first two by another sentence of the same line.
+    for (question, answer) in [
+        ("직지는 지금 몇 권이 전해지나?", "하권 한 권만"),
+        ("세종 때 강수량을 재려고 만든 기구는?", "측우기"),
+    ] {
+        let (_, _, sentence) = quoted(&lexical, question);
+        assert!(!sentence.contains(answer), "{question}: {sentence}");
+    }
+}
