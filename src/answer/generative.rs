@@ -335,6 +335,7 @@ pub(crate) async fn ask(
         quoted::widen_answer(&mut read);
     }
     quoted::add_rates(&mut read, g.form.latin_answer.is_some());
+    quoted::add_bounds(&mut read, g.form.latin_answer.is_some());
     for c in read.citations.iter().filter(|c| !g.emitted.contains(c)) {
         progress(Progress::Citation(c.clone()));
     }

@@ -761,6 +761,78 @@ pub fn add_rates(read: &mut Read, english: bool) {
     }
 }
 
+/// Korean words that bound the figure before them, with their English.
+const BOUNDS: [(&str, &str); 6] = [
+    ("미만", "less than"),
+    ("이하", "at most"),
+    ("이상", "at least"),
+    ("초과", "more than"),
+    ("넘는", "more than"),
+    ("넘게", "more than"),
+];
+
+/// English words that bound the figure after them.
+const ENGLISH_BOUNDS: [&str; 9] = [
+    "less than",
+    "under",
+    "below",
+    "at most",
+    "at least",
+    "more than",
+    "over",
+    "up to",
+    "fewer than",
+];
+
+/// The bound of [`BOUNDS`] written after the figure that ends at `end` of `text` (past a
+/// space and a parenthesised aside: `100억 달러(약 14조4,000억 원) 미만`).
+fn bound_after(text: &str, end: usize) -> Option<(&'static str, &'static str)> {
+    let mut rest = text.get(end..)?.trim_start();
+    if let Some(aside) = rest.strip_prefix('(') {
+        rest = aside.split_once(')')?.1.trim_start();
+    }
+    BOUNDS.into_iter().find(|(ko, _)| rest.starts_with(ko))
+}
+
+/// Gives each figure of a held answer the bound its quote puts on it, when the answer says
+/// none (`100억 달러` for `100억 달러(약 14조4,000억 원) 미만` → `100억 달러 미만`, in English
+/// `less than $10 billion`): the bare figure says another thing than the source. A figure the
+/// quotes bound differently, or do not all bound, is left as it is.
+pub fn add_bounds(read: &mut Read, english: bool) {
+    let quoted = read.quoted();
+    let have = extract(&quoted);
+    let mut answer = read.answer.clone();
+    for q in extract(&read.answer).iter().rev() {
+        let bounds: Vec<Option<(&str, &str)>> = have
+            .iter()
+            .filter(|h| h.same_amount(q) == Some(true))
+            .map(|h| bound_after(&quoted, h.span.end))
+            .collect();
+        let Some(Some(bound)) = bounds.first().copied() else {
+            continue;
+        };
+        if bounds.iter().any(|b| *b != Some(bound)) {
+            continue;
+        }
+        let before = answer[..q.span.start].trim_end().to_lowercase();
+        let bounded = bound_after(&answer, q.span.end).is_some()
+            || ENGLISH_BOUNDS.iter().any(|w| before.ends_with(w));
+        if bounded {
+            continue;
+        }
+        match english {
+            true => answer.insert_str(q.span.start, &format!("{} ", bound.1)),
+            false => answer.insert_str(q.span.end, &format!(" {}", bound.0)),
+        }
+    }
+    if answer != read.answer {
+        read.notes.push(format!(
+            "the quote bounds the answer's figure; written {answer:?}"
+        ));
+        read.answer = answer;
+    }
+}
+
 /// Every sentence of the given passages, in retrieval order, with its passage.
 fn sentences(ctx: &[ContextPassage]) -> impl Iterator<Item = (&ContextPassage, &String)> {
     ctx.iter()
@@ -1241,6 +1313,31 @@ mod tests {
     }
 
     #[test]
+    fn answers_carry_the_bound_their_quote_puts_on_a_figure() {
+        let musk =
+            "머스크는 \"소프트뱅크는 100억 달러(약 14조4,000억 원) 미만의 돈을 갖고 있다\"고 썼다.";
+        let staff = "직원은 300명 이상이다.";
+        let line = format!("{musk} {staff}");
+        let with = |answer: &str, english: bool| {
+            let quote = if answer.contains('3') { staff } else { musk };
+            let mut read = cited(&line, quote, answer);
+            add_bounds(&mut read, english);
+            read.answer
+        };
+        assert_eq!(with("$10 billion", true), "less than $10 billion");
+        assert_eq!(with("100억 달러", false), "100억 달러 미만");
+        assert_eq!(with("100억 달러의 돈", false), "100억 달러 미만의 돈");
+        assert_eq!(with("300명", false), "300명 이상");
+        assert_eq!(with("300 people", true), "at least 300 people");
+        // Already bounded, or not a figure the quote bounds.
+        assert_eq!(with("under $10 billion", true), "under $10 billion");
+        assert_eq!(with("100억 달러 미만", false), "100억 달러 미만");
+        assert_eq!(with("14조4,000억 원", false), "14조4,000억 원");
+        assert_eq!(with("$20 billion", true), "$20 billion");
+        assert_eq!(with("소프트뱅크", false), "소프트뱅크");
+    }
+
+    #[test]
     fn answers_carry_the_rate_their_quote_gives() {
         let line = "회사는 직원에게 월 5만 원의 수당을 지급한다. 필터는 2주에 한 번 씻는다.";
         let with = |answer: &str, quote: &str, english: bool| {
@@ -1284,7 +1381,7 @@ mod tests {
                 vec![
                     " ", "'", "\"", "“", "”", "『", "』", "(", ")", "또는", "1,870", "대", "월",
                     "5만 원", "2주에 한 번", "약", "까지", "의", "은", "3일", "%", ".", ",", "**",
-                    "Mathpresso", "0",
+                    "Mathpresso", "0", "미만", "넘는",
                 ],
                 1..14,
             ),
@@ -1299,6 +1396,7 @@ mod tests {
                 widen_answer(&mut read);
             }
             add_rates(&mut read, english);
+            add_bounds(&mut read, english);
             let _ = fits_question(&question, &read.answer);
         }
     }
