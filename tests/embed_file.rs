@@ -178,10 +178,14 @@ proptest! {
     }
 }
 
+/// Held by the tests that point `FACTCHECK_CACHE_DIR` at a folder of their own.
+static CACHE_DIR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_retriever_embeds_in_the_background_and_searches_lexically_meanwhile() {
     use std::sync::Arc;
 
+    let _cache_dir = CACHE_DIR.lock().unwrap_or_else(|e| e.into_inner());
     use factcheck::retrieval::corpus::{Corpus, SourceFile};
     use factcheck::retrieval::index::{DenseStatus, Pipeline, Retriever};
 
@@ -211,4 +215,47 @@ fn a_retriever_embeds_in_the_background_and_searches_lexically_meanwhile() {
     assert_eq!(retriever.embedder_name(), Some("tiny"));
     let hits = retriever.search("다른 문장", 2).unwrap();
     assert!(hits.iter().all(|h| h.similarity.is_some()), "{hits:?}");
+}
+
+#[test]
+fn sentences_are_embedded_and_cached_with_the_passages() {
+    use std::sync::Arc;
+
+    let _cache_dir = CACHE_DIR.lock().unwrap_or_else(|e| e.into_inner());
+    use factcheck::retrieval::corpus::{Corpus, SourceFile};
+    use factcheck::retrieval::index::{Pipeline, Retriever};
+
+    let cache = tempfile::tempdir().unwrap();
+    std::env::set_var("FACTCHECK_CACHE_DIR", cache.path());
+    let text = "제목\n\nab ab 문장이다. zzz 둘째 문장이다.\nb 다른 문장이다.\n";
+    let build = |pipeline: Pipeline| {
+        let files = vec![SourceFile::from_text("a.txt", text)];
+        let e = Arc::new(Embedder::from_bytes(image(), "tiny".into()).expect("loads"));
+        Retriever::with_pipeline(Corpus::from_files(files), pipeline)
+            .unwrap()
+            .with_embedder(e)
+    };
+    let r = build(Pipeline::dense_default());
+    // One file of passage vectors, one of the two-sentence line's sentence vectors.
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
+    for q in ["둘째 문장", "ab ab", "다른"] {
+        for h in r.search(q, 3).unwrap() {
+            let p = &r.passages()[h.passage];
+            let sentence = &p.text[h.highlight.clone()];
+            assert!(
+                factcheck::text::sentence_spans(&p.text)
+                    .iter()
+                    .any(|s| &p.text[s.clone()] == sentence),
+                "{q}: {sentence:?}"
+            );
+        }
+    }
+    // Read back, not embedded again; without the part, no sentence is embedded.
+    build(Pipeline::dense_default());
+    let words = build(Pipeline {
+        sentences: false,
+        ..Pipeline::dense_default()
+    });
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
+    assert!(!words.search("둘째 문장", 2).unwrap().is_empty());
 }

@@ -77,6 +77,9 @@ pub struct DenseIndex {
     embedder: Arc<Embedder>,
     /// One unit vector per passage; empty for passages that are not searched.
     vectors: Vec<Vec<f32>>,
+    /// Per passage, one unit vector per sentence, in order, for the searched passages of more
+    /// than one sentence; empty for the others.
+    sentences: Vec<Vec<Vec<f32>>>,
 }
 
 impl std::fmt::Debug for DenseIndex {
@@ -88,49 +91,54 @@ impl std::fmt::Debug for DenseIndex {
     }
 }
 
+/// What the encoder reads of a corpus: each passage, and each sentence of it.
+#[derive(Debug, Clone, Default)]
+pub struct DenseTexts {
+    /// Passage `i`'s text as the encoder reads it (its title line in front), `None` for a
+    /// passage that is not searched.
+    pub passages: Vec<Option<String>>,
+    /// Passage `i`'s sentences, each as the encoder reads it (under the same title), for a
+    /// searched passage of more than one sentence; empty for the others.
+    pub sentences: Vec<Vec<String>>,
+}
+
 impl DenseIndex {
-    /// Embeds the searched passages: `texts[i]` is passage `i`'s text as the encoder reads it
-    /// (its title line in front), `None` for a passage that is not searched. Vectors computed
-    /// before for the same texts and encoder are read from the cache folder ([`cache_dir`])
-    /// instead; new ones are written there (a cache that cannot be written is skipped).
-    pub fn build(embedder: Arc<Embedder>, texts: &[Option<String>]) -> DenseIndex {
-        let searched: Vec<&str> = texts.iter().flatten().map(String::as_str).collect();
-        let cached = cache_file(&embedder, &searched);
-        let read = cached
-            .as_deref()
-            .and_then(|path| read_vectors(path, searched.len(), embedder.dim()));
-        let computed = match read {
-            Some(v) => v,
-            None => {
-                // Minutes for a large corpus with the bigger encoder: say what the wait is for.
-                tracing::info!(
-                    passages = searched.len(),
-                    encoder = embedder.name(),
-                    "embedding the corpus's passages (once: the vectors are cached)"
-                );
-                let started = std::time::Instant::now();
-                let v = embedder.embed(&searched, Role::Passage);
-                tracing::info!(
-                    seconds = started.elapsed().as_secs_f32(),
-                    "passages embedded"
-                );
-                if let Some(path) = &cached {
-                    if let Err(e) = write_vectors(path, &v) {
-                        tracing::debug!(path = %path.display(), "passage vectors not cached: {e}");
-                    }
-                }
-                v
-            }
-        };
-        let mut vectors = computed.into_iter();
+    /// Embeds the searched passages and their sentences (`texts`). Vectors computed before
+    /// for the same texts and encoder are read from the cache folder ([`cache_dir`]) instead;
+    /// new ones are written there (a cache that cannot be written is skipped).
+    pub fn build(embedder: Arc<Embedder>, texts: &DenseTexts) -> DenseIndex {
+        let searched: Vec<&str> = texts
+            .passages
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let mut vectors = embed_cached(&embedder, &searched, "passages").into_iter();
         let vectors = texts
+            .passages
             .iter()
             .map(|t| match t {
                 Some(_) => vectors.next().unwrap_or_default(),
                 None => Vec::new(),
             })
             .collect();
-        DenseIndex { embedder, vectors }
+        let sentences: Vec<&str> = texts
+            .sentences
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let mut sentence_vectors = embed_cached(&embedder, &sentences, "sentences").into_iter();
+        let sentences = texts
+            .sentences
+            .iter()
+            .map(|s| sentence_vectors.by_ref().take(s.len()).collect())
+            .collect();
+        DenseIndex {
+            embedder,
+            vectors,
+            sentences,
+        }
     }
 
     /// The encoder's name.
@@ -143,7 +151,8 @@ impl DenseIndex {
         Fusion::of(self.embedder.kind())
     }
 
-    /// The query's vector, for [`DenseIndex::similarities`] and [`DenseIndex::cosines`].
+    /// The query's vector, for [`DenseIndex::similarities`] and
+    /// [`DenseIndex::sentence_similarities`].
     pub fn query_vector(&self, query: &str) -> Vec<f32> {
         self.embedder
             .embed(&[query], Role::Query)
@@ -159,20 +168,42 @@ impl DenseIndex {
             .collect()
     }
 
-    /// The cosine of each of `texts`, read as passages under `title`, with the query's
-    /// vector `q`: sentences of a passage, embedded as they are asked about (not cached).
-    pub fn cosines(&self, q: &[f32], title: Option<&str>, texts: &[&str]) -> Vec<f32> {
-        let inputs: Vec<String> = texts
-            .iter()
-            .map(|t| self.embedder.passage_text(title, t))
-            .collect();
-        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-        self.embedder
-            .embed(&inputs, Role::Passage)
-            .iter()
-            .map(|v| dot(q, v))
-            .collect()
+    /// The cosine of each sentence of passage `i` with the query's vector `q`, in order; `None`
+    /// for a passage whose sentences were not embedded (one sentence, or not searched).
+    pub fn sentence_similarities(&self, i: usize, q: &[f32]) -> Option<Vec<f32>> {
+        let sentences = self.sentences.get(i).filter(|s| !s.is_empty())?;
+        Some(sentences.iter().map(|v| dot(q, v)).collect())
     }
+}
+
+/// The vectors of `texts` (encoder inputs of one `kind`, for the log), read from the cache
+/// when it holds them, else computed and cached.
+fn embed_cached(embedder: &Embedder, texts: &[&str], kind: &str) -> Vec<Vec<f32>> {
+    if texts.is_empty() {
+        return Vec::new();
+    }
+    let cached = cache_file(embedder, texts);
+    let read = cached
+        .as_deref()
+        .and_then(|path| read_vectors(path, texts.len(), embedder.dim()));
+    if let Some(v) = read {
+        return v;
+    }
+    // Minutes for a large corpus with the bigger encoder: say what the wait is for.
+    tracing::info!(
+        count = texts.len(),
+        encoder = embedder.name(),
+        "embedding the corpus's {kind} (once: the vectors are cached)"
+    );
+    let started = std::time::Instant::now();
+    let v = embedder.embed(texts, Role::Passage);
+    tracing::info!(seconds = started.elapsed().as_secs_f32(), "{kind} embedded");
+    if let Some(path) = &cached {
+        if let Err(e) = write_vectors(path, &v) {
+            tracing::debug!(path = %path.display(), "{kind} vectors not cached: {e}");
+        }
+    }
+    v
 }
 
 /// Where passage vectors are cached: `$FACTCHECK_CACHE_DIR`, else `$XDG_CACHE_HOME/factcheck`,

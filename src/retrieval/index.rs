@@ -22,7 +22,7 @@ use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 use crate::retrieval::analyzer::{analyze, hangul_word_forms, KoTokenizer, Options};
 use crate::retrieval::anchors::{anchors, Anchor, AnchorKind, Entries, Names, PassageNames};
 use crate::retrieval::corpus::Corpus;
-use crate::retrieval::dense::{fuse, DenseIndex};
+use crate::retrieval::dense::{fuse, DenseIndex, DenseTexts};
 use crate::retrieval::focus::{has_form, Expect, Focus};
 use crate::retrieval::parts;
 pub use crate::retrieval::pipeline::Pipeline;
@@ -387,15 +387,28 @@ impl Retriever {
         })
     }
 
-    /// What each searched passage gives the encoder (its text with its file's title line);
-    /// `None` for passages that are not searched.
-    fn dense_texts(&self, embedder: &crate::embed::Embedder) -> Vec<Option<String>> {
-        (0..self.passages.len())
-            .map(|i| {
-                let p = &self.passages[i];
-                searched(self.pipeline, p).then(|| embedder.passage_text(self.title(i), &p.text))
-            })
-            .collect()
+    /// What each searched passage gives the encoder (its text with its file's title line),
+    /// and with [`Pipeline::sentences`] each of its sentences when it has several.
+    fn dense_texts(&self, embedder: &crate::embed::Embedder) -> DenseTexts {
+        let mut texts = DenseTexts::default();
+        for (i, p) in self.passages.iter().enumerate() {
+            let on = searched(self.pipeline, p);
+            let title = self.title(i);
+            texts
+                .passages
+                .push(on.then(|| embedder.passage_text(title, &p.text)));
+            let spans = sentence_spans(&p.text);
+            texts
+                .sentences
+                .push(match on && self.pipeline.sentences && spans.len() > 1 {
+                    true => spans
+                        .into_iter()
+                        .map(|r| embedder.passage_text(title, &p.text[r]))
+                        .collect(),
+                    false => Vec::new(),
+                });
+        }
+        texts
     }
 
     /// The dense stage's encoder, once its vectors are in.
@@ -632,10 +645,10 @@ impl Retriever {
     /// The sentence of passage `i` a hit is quoted by: the one whose words carry the most of
     /// the query's weight ([`best_sentence`]), or with the dense stage (`dense`: its index and
     /// the query's vector) the one the encoder places nearest the query (each sentence read
-    /// under the file's title, as passages are). The query's words miss the sentence that
-    /// answers in other words, and favour the one that restates the question (asked what Musk
-    /// said SoftBank has, they chose `머스크는 … 스타게이트 프로젝트를 두고 … 돈이 없다`, the
-    /// sentence before `소프트뱅크는 100억 달러 … 미만의 돈을 갖고 있다`).
+    /// under the file's title, as passages are, and embedded with them). The query's words miss
+    /// the sentence that answers in other words, and favour the one that restates the question
+    /// (asked what Musk said SoftBank has, they chose `머스크는 … 스타게이트 프로젝트를 두고 …
+    /// 돈이 없다`, the sentence before `소프트뱅크는 100억 달러 … 미만의 돈을 갖고 있다`).
     fn highlight(
         &self,
         i: usize,
@@ -645,11 +658,12 @@ impl Retriever {
     ) -> Range<usize> {
         let text = &self.passages[i].text;
         let spans = sentence_spans(text);
-        let Some((dense, q)) = dense.filter(|_| spans.len() > 1) else {
+        let cos = dense
+            .and_then(|(d, q)| d.sentence_similarities(i, q))
+            .filter(|c| c.len() == spans.len() && c.len() > 1);
+        let Some(cos) = cos else {
             return best_sentence(text, weights, expect, self.opts);
         };
-        let sentences: Vec<&str> = spans.iter().map(|r| &text[r.clone()]).collect();
-        let cos = dense.cosines(q, self.title(i), &sentences);
         let nearest = (0..cos.len()).fold(0, |best, k| if cos[k] > cos[best] { k } else { best });
         spans[nearest].clone()
     }
