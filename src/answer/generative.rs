@@ -30,7 +30,8 @@ use super::{
 };
 use crate::engine::worker::JobStream;
 use crate::engine::{
-    ChatMessage, EngineError, Event, GenerateRequest, QuoteFirst, Timings as EngineTimings,
+    ChatMessage, EngineError, Event, GenerateRequest, QuoteFirst, QuoteFirstForm,
+    Timings as EngineTimings,
 };
 use crate::text::char_len;
 
@@ -165,8 +166,10 @@ async fn attempt(
     };
     let _in_flight = InFlight::new();
     let corpus = a.retriever().corpus();
-    // A yes/no question's answer line, a forced word, is not shown (`quoted::asks_yes_no`).
-    let hidden = (kind == Kind::Question && !form.choices.is_empty()).then(|| form.answer.clone());
+    // A yes/no question's answer line, a forced word, is not shown (`quoted::asks_yes_no`),
+    // nor a how question's (`quoted::asks_how`): each is answered with its quote.
+    let quote_answers = !form.choices.is_empty() || answers_with_quote(&form, input);
+    let hidden = (kind == Kind::Question && quote_answers).then(|| form.answer.clone());
     let mut g = consume(&mut stream, form, hidden.as_deref(), ctx, corpus, progress)
         .await
         .map_err(|e| match e {
@@ -336,6 +339,15 @@ pub(crate) async fn ask(
     }
     quoted::add_rates(&mut read, g.form.latin_answer.is_some());
     quoted::add_bounds(&mut read, g.form.latin_answer.is_some());
+    if answers_with_quote(&g.form, question) && !read.answer.is_empty() {
+        if let Some(c) = quoted::answer_sentence(&read).cloned() {
+            read.notes.push(format!(
+                "a how question: answered with the quote that holds the model's answer {:?}",
+                read.answer
+            ));
+            read.answer = c.quote;
+        }
+    }
     for c in read.citations.iter().filter(|c| !g.emitted.contains(c)) {
         progress(Progress::Citation(c.clone()));
     }
@@ -361,6 +373,12 @@ pub(crate) async fn ask(
         notice: None,
         debug: debug(&g, read.notes),
     })
+}
+
+/// Whether a question in this `form` is answered with the quote that holds the model's answer
+/// line rather than with the line ([`quoted::asks_how`]; a Korean answer only).
+fn answers_with_quote(form: &QuoteFirstForm, question: &str) -> bool {
+    form.choices.is_empty() && form.latin_answer.is_none() && quoted::asks_how(question)
 }
 
 /// How much of the streamed `text` may be shown: all of it, or up to the start of `hidden`

@@ -227,6 +227,27 @@ pub fn asks_yes_no(question: &str) -> bool {
     YES_NO_OPENERS.contains(&first)
 }
 
+/// Whether a Korean `question` asks how something goes or is done (`어떻게 되나?`, `어떻게
+/// 동작하나요?`, `어떻게 계산하나요?`): its answer is a condition and what follows it, or a
+/// procedure, which a small model's short answer line cuts short (`계정이 30분 동안 잠긴다.`
+/// for `5회 연속 잘못 입력하면 계정이 30분 동안 잠긴다`). Such a question is answered with the
+/// quoted sentence that holds the model's answer ([`answer_sentence`]), as a yes/no question
+/// is with its quote. An English question over a Korean corpus keeps its English answer line.
+pub fn asks_how(question: &str) -> bool {
+    has_hangul(question) && question.contains("어떻게")
+}
+
+/// The quote that holds most of the answer line's words (the first on ties), for a question
+/// answered with its quote ([`asks_how`]); `None` without citations.
+pub fn answer_sentence(read: &Read) -> Option<&Citation> {
+    read.citations.iter().max_by(|a, b| {
+        let held = |c: &Citation| support(&c.quote, &read.answer).unwrap_or(0.0);
+        held(a)
+            .total_cmp(&held(b))
+            .then(std::cmp::Ordering::Greater)
+    })
+}
+
 /// Whether `question` asks for several things: a Korean noun with the plural `들` (`기업들은?`;
 /// not the verbs `만들`, `들어`), or English `which`/`what` before a plural noun (`Which
 /// companies…`, `What German robot companies…`: up to three words on, before a verb).
@@ -1310,6 +1331,27 @@ mod tests {
         let (kept, read) = read_with(0.4);
         assert!(kept, "{:?}", read.notes);
         assert_eq!(read.citations[0].start_line, 2);
+    }
+
+    #[test]
+    fn how_questions_are_answered_with_the_quote_that_holds_the_answer() {
+        assert!(asks_how("로그인 암호를 계속 틀리면 어떻게 되나?"));
+        assert!(asks_how(
+            "영수증을 잃어버렸으면 보증 기간은 어떻게 계산하나요?"
+        ));
+        assert!(!asks_how("계정은 몇 분 동안 잠기나?"));
+        assert!(!asks_how("How does penicillin kill bacteria?"));
+        let lock = "5회 연속 잘못 입력하면 계정이 30분 동안 잠긴다.";
+        let reset = "잠긴 계정은 보안팀이 풀어 준다.";
+        let line = format!("{reset} {lock}");
+        let mut read = cited(&line, reset, "계정이 30분 동안 잠긴다.");
+        read.citations.extend(cited(&line, lock, "").citations);
+        assert_eq!(answer_sentence(&read).unwrap().quote, lock);
+        // Ties: the first quote.
+        read.answer = "계정".into();
+        assert_eq!(answer_sentence(&read).unwrap().quote, reset);
+        read.citations.clear();
+        assert!(answer_sentence(&read).is_none());
     }
 
     #[test]
