@@ -45,6 +45,10 @@ pub struct Fusion {
     /// coverage does not make the answer side abstain
     /// ([`crate::retrieval::index::Retriever::bears`]). `None`: coverage alone decides.
     pub sure_cosine: Option<f32>,
+    /// Whether this encoder chooses the sentence the first hits are quoted by
+    /// ([`crate::retrieval::index::Pipeline::sentences`]; its sentences are then embedded with
+    /// the passages).
+    pub sentences: bool,
 }
 
 impl Fusion {
@@ -53,6 +57,9 @@ impl Fusion {
         weight: 0.5,
         candidates: 50,
         sure_cosine: E5_SURE_COSINE,
+        // Its sentence quotes fewer answers than the words' (BENCHMARKS.md, "The sentence a
+        // hit is quoted by").
+        sentences: false,
     };
     /// EmbeddingGemma-300M: alone it ranks better than the lexical stage out of domain, so its
     /// cosine weighs most, measured over its 20 nearest (chosen on the tuning splits, checked on
@@ -61,6 +68,7 @@ impl Fusion {
         weight: 0.8,
         candidates: 20,
         sure_cosine: GEMMA_SURE_COSINE,
+        sentences: true,
     };
 
     /// The fusion chosen for `kind`.

@@ -22,7 +22,7 @@ use tantivy::{doc, Index, IndexReader, TantivyDocument, Term};
 use crate::retrieval::analyzer::{analyze, hangul_word_forms, KoTokenizer, Options};
 use crate::retrieval::anchors::{anchors, Anchor, AnchorKind, Entries, Names, PassageNames};
 use crate::retrieval::corpus::Corpus;
-use crate::retrieval::dense::{fuse, DenseIndex, DenseTexts};
+use crate::retrieval::dense::{fuse, DenseIndex, DenseTexts, Fusion};
 use crate::retrieval::focus::{has_form, Expect, Focus};
 use crate::retrieval::parts;
 pub use crate::retrieval::pipeline::Pipeline;
@@ -388,9 +388,11 @@ impl Retriever {
     }
 
     /// What each searched passage gives the encoder (its text with its file's title line),
-    /// and with [`Pipeline::sentences`] each of its sentences when it has several.
+    /// and with [`Pipeline::sentences`] and an encoder that chooses sentences
+    /// ([`Fusion::sentences`]) each of its sentences when it has several.
     fn dense_texts(&self, embedder: &crate::embed::Embedder) -> DenseTexts {
         let mut texts = DenseTexts::default();
+        let sentences = self.pipeline.sentences && Fusion::of(embedder.kind()).sentences;
         for (i, p) in self.passages.iter().enumerate() {
             let on = searched(self.pipeline, p);
             let title = self.title(i);
@@ -400,7 +402,7 @@ impl Retriever {
             let spans = sentence_spans(&p.text);
             texts
                 .sentences
-                .push(match on && self.pipeline.sentences && spans.len() > 1 {
+                .push(match on && sentences && spans.len() > 1 {
                     true => spans
                         .into_iter()
                         .map(|r| embedder.passage_text(title, &p.text[r]))

@@ -63,9 +63,11 @@ pub struct Pipeline {
     /// and each part's best passage is brought among the first hits (see
     /// [`crate::retrieval::parts`]).
     pub parts: bool,
-    /// With the dense stage, the first hits are quoted by the sentence the encoder places
-    /// nearest the query, not by the one that shares the most of its words (each sentence of a
-    /// passage is embedded with the passages; see [`crate::retrieval::index::SENTENCE_HITS`]).
+    /// With the dense stage of an encoder that chooses sentences (EmbeddingGemma; see
+    /// [`crate::retrieval::dense::Fusion::sentences`]), the first hits are quoted by the
+    /// sentence the encoder places nearest the query, not by the one that shares the most of
+    /// its words (each sentence of a passage is embedded with the passages; see
+    /// [`crate::retrieval::index::SENTENCE_HITS`]).
     pub sentences: bool,
 }
 
