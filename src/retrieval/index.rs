@@ -659,13 +659,13 @@ impl Retriever {
         dense: Option<(&DenseIndex, &[f32])>,
     ) -> Range<usize> {
         let text = &self.passages[i].text;
-        let spans = sentence_spans(text);
-        let cos = dense
-            .and_then(|(d, q)| d.sentence_similarities(i, q))
-            .filter(|c| c.len() == spans.len() && c.len() > 1);
-        let Some(cos) = cos else {
+        let Some(cos) = dense.and_then(|(d, q)| d.sentence_similarities(i, q)) else {
             return best_sentence(text, weights, expect, self.opts);
         };
+        let spans = sentence_spans(text);
+        if cos.len() != spans.len() || spans.len() < 2 {
+            return best_sentence(text, weights, expect, self.opts);
+        }
         let nearest = (0..cos.len()).fold(0, |best, k| if cos[k] > cos[best] { k } else { best });
         spans[nearest].clone()
     }
