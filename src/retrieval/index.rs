@@ -621,10 +621,8 @@ impl Retriever {
             scored.truncate(top_k);
             scored
         };
-        let sentence_stage = match (dense, &query_vector) {
-            (Some(d), Some(q)) if pipe.sentences => Some((d, q.as_slice())),
-            _ => None,
-        };
+        // The index holds sentence vectors only under `sentences` (see `dense_texts`).
+        let sentence_stage = dense.zip(query_vector.as_deref());
         let hits = kept
             .into_iter()
             .enumerate()
