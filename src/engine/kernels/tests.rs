@@ -97,7 +97,9 @@ fn gen_acts(tokens: usize, cols: usize, m: Mode, rng: &mut StdRng) -> Vec<f32> {
 }
 
 /// Reference products in f64 and, per output, the error the 8-bit activations allow.
-/// Also returns `Σ|w·x|` per output, the scale of the float rounding.
+/// Also returns, per output, the scale of the float rounding: `Σ|w·x|`, where a type with
+/// mins counts its two terms apart (`Σ|scale·(code − bias)·x| + Σ|min·x|`), since the kernels
+/// sum them apart and they may nearly cancel in `w`.
 #[allow(clippy::type_complexity)]
 fn reference(
     ty: QType,
@@ -111,6 +113,20 @@ fn reference(
     let deq: Vec<Vec<f32>> = (0..rows)
         .map(|n| dequantize_row(ty, &w[n * rb..(n + 1) * rb], cols))
         .collect();
+    let nsub = cols / ty.sub();
+    let (mut codes, mut scales, mut mins) = (
+        vec![0u8; rows * cols],
+        vec![0f32; rows * nsub],
+        vec![0f32; rows * nsub],
+    );
+    unpack_rows(Isa::Scalar, ty, w, cols, &mut codes, &mut scales, &mut mins);
+    // |scale·(code − bias)| and |min| of every weight, in f64.
+    let term = |n: usize, i: usize| {
+        let sub = n * nsub + i / ty.sub();
+        let c = (codes[n * cols + i] as i32 - ty.bias()) as f64;
+        let min = if ty.has_min() { mins[sub] as f64 } else { 0.0 };
+        ((scales[sub] as f64 * c).abs(), min.abs())
+    };
     let blk = ty.act().block();
     let mut want = vec![0f64; tokens * rows];
     let mut tol = vec![0f64; tokens * rows];
@@ -128,10 +144,11 @@ fn reference(
             .collect();
         for (n, wr) in deq.iter().enumerate() {
             let (mut s, mut e, mut mag) = (0f64, 0f64, 0f64);
-            for ((&wv, &xv), &ev) in wr.iter().zip(xr).zip(&err) {
+            for (i, ((&wv, &xv), &ev)) in wr.iter().zip(xr).zip(&err).enumerate() {
                 s += wv as f64 * xv as f64;
                 e += (wv as f64).abs() * ev;
-                mag += (wv as f64 * xv as f64).abs();
+                let (scaled, min) = term(n, i);
+                mag += (scaled + min).max((wv as f64).abs()) * (xv as f64).abs();
             }
             want[t * rows + n] = s;
             mags[t * rows + n] = mag + e;
