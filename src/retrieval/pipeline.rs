@@ -67,7 +67,8 @@ pub struct Pipeline {
     /// [`crate::retrieval::dense::Fusion::sentences`]), the first hits are quoted by the
     /// sentence the encoder places nearest the query, not by the one that shares the most of
     /// its words (each sentence of a passage is embedded with the passages; see
-    /// [`crate::retrieval::index::SENTENCE_HITS`]).
+    /// [`crate::retrieval::index::SENTENCE_HITS`]), and a passage ranks by its nearest sentence
+    /// too ([`crate::retrieval::dense::SENTENCE_SHARE`]).
     pub sentences: bool,
 }
 

@@ -300,6 +300,31 @@ fn a_paraphrase_sharing_few_words_bears_through_the_encoder_and_an_unrelated_que
 }
 
 #[test]
+fn a_paragraph_ranks_by_the_sentence_that_answers_too() {
+    // The paragraph on CAM plants answers in one sentence; as a whole it sat below shorter
+    // lines on Venus and the geomungo that share the question's topic words.
+    let Some((_, dense)) = small_corpus(
+        "encyclopedia",
+        &["photosynthesis.txt", "venus.txt", "geomungo.txt"],
+    ) else {
+        return;
+    };
+    let question = "선인장은 왜 밤에 기공을 여나?";
+    let hits = dense.search(question, 3).unwrap();
+    let p = &dense.passages()[hits[0].passage];
+    assert_eq!(
+        (p.source.as_str(), p.start_line),
+        ("photosynthesis.txt", 22),
+        "{hits:?}"
+    );
+    assert!(
+        p.text[hits[0].highlight.clone()].contains("CAM"),
+        "{}",
+        p.text
+    );
+}
+
+#[test]
 fn a_hit_is_quoted_by_the_sentence_that_answers_in_other_words() {
     let Some((lexical, dense)) = small_corpus(
         "encyclopedia",
