@@ -167,7 +167,7 @@ async fn attempt(
     let _in_flight = InFlight::new();
     let corpus = a.retriever().corpus();
     // A yes/no question's answer line, a forced word, is not shown (`quoted::asks_yes_no`),
-    // nor a how question's (`quoted::asks_how`): each is answered with its quote.
+    // nor a how or why question's (`quoted::asks_how_or_why`): each is answered with its quote.
     let quote_answers = !form.choices.is_empty() || answers_with_quote(&form, input);
     let hidden = (kind == Kind::Question && quote_answers).then(|| form.answer.clone());
     let mut g = consume(&mut stream, form, hidden.as_deref(), ctx, corpus, progress)
@@ -342,7 +342,7 @@ pub(crate) async fn ask(
     if answers_with_quote(&g.form, question) && !read.answer.is_empty() {
         if let Some(c) = quoted::answer_sentence(&read).cloned() {
             read.notes.push(format!(
-                "a how question: answered with the quote that holds the model's answer {:?}",
+                "a how or why question: answered with the quote that holds the model's answer {:?}",
                 read.answer
             ));
             read.answer = c.quote;
@@ -376,9 +376,9 @@ pub(crate) async fn ask(
 }
 
 /// Whether a question in this `form` is answered with the quote that holds the model's answer
-/// line rather than with the line ([`quoted::asks_how`]; a Korean answer only).
+/// line rather than with the line ([`quoted::asks_how_or_why`]; a Korean answer only).
 fn answers_with_quote(form: &QuoteFirstForm, question: &str) -> bool {
-    form.choices.is_empty() && form.latin_answer.is_none() && quoted::asks_how(question)
+    form.choices.is_empty() && form.latin_answer.is_none() && quoted::asks_how_or_why(question)
 }
 
 /// How much of the streamed `text` may be shown: all of it, or up to the start of `hidden`

@@ -227,18 +227,31 @@ pub fn asks_yes_no(question: &str) -> bool {
     YES_NO_OPENERS.contains(&first)
 }
 
-/// Whether a Korean `question` asks how something goes or is done (`어떻게 되나?`, `어떻게
-/// 동작하나요?`, `어떻게 계산하나요?`): its answer is a condition and what follows it, or a
-/// procedure, which a small model's short answer line cuts short (`계정이 30분 동안 잠긴다.`
-/// for `5회 연속 잘못 입력하면 계정이 30분 동안 잠긴다`). Such a question is answered with the
-/// quoted sentence that holds the model's answer ([`answer_sentence`]), as a yes/no question
-/// is with its quote. An English question over a Korean corpus keeps its English answer line.
-pub fn asks_how(question: &str) -> bool {
-    has_hangul(question) && question.contains("어떻게")
+/// Whether a Korean `question` asks how or why: how something goes or is done (`어떻게 되나?`,
+/// `어떻게 동작하나요?`, `어떻게 계산하나요?`), or why (`왜`, `이유는`, `까닭은`, `어째서`). Its
+/// answer is a condition and what follows it, a procedure, or a reason, which a small model's
+/// short answer line cuts short (`계정이 30분 동안 잠긴다.` for `5회 연속 잘못 입력하면 계정이
+/// 30분 동안 잠긴다`) or reduces to a noun of the sentence (`챗GPT` for why Musk sued, where the
+/// quote says `"오픈AI가 '인류를 위한 AI 개발' 약속을 어겼다"며 소송을 냈다`). Such a question is
+/// answered with the quoted sentence that holds the model's answer ([`answer_sentence`]), as a
+/// yes/no question is with its quote. An English question over a Korean corpus keeps its English
+/// answer line.
+pub fn asks_how_or_why(question: &str) -> bool {
+    has_hangul(question)
+        && (question.contains("어떻게")
+            || question.split_whitespace().any(|w| {
+                let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+                // `왜` alone: `왜군`, `왜란` are the Japanese of old.
+                w == "왜"
+                    || w.starts_with("왜요")
+                    || w.starts_with("이유")
+                    || w.starts_with("까닭")
+                    || w.starts_with("어째서")
+            }))
 }
 
 /// The quote that holds most of the answer line's words (the first on ties), for a question
-/// answered with its quote ([`asks_how`]); `None` without citations.
+/// answered with its quote ([`asks_how_or_why`]); `None` without citations.
 pub fn answer_sentence(read: &Read) -> Option<&Citation> {
     read.citations.iter().max_by(|a, b| {
         let held = |c: &Citation| support(&c.quote, &read.answer).unwrap_or(0.0);
@@ -1334,13 +1347,22 @@ mod tests {
     }
 
     #[test]
-    fn how_questions_are_answered_with_the_quote_that_holds_the_answer() {
-        assert!(asks_how("로그인 암호를 계속 틀리면 어떻게 되나?"));
-        assert!(asks_how(
+    fn how_and_why_questions_are_answered_with_the_quote_that_holds_the_answer() {
+        assert!(asks_how_or_why("로그인 암호를 계속 틀리면 어떻게 되나?"));
+        assert!(asks_how_or_why(
             "영수증을 잃어버렸으면 보증 기간은 어떻게 계산하나요?"
         ));
-        assert!(!asks_how("계정은 몇 분 동안 잠기나?"));
-        assert!(!asks_how("How does penicillin kill bacteria?"));
+        assert!(!asks_how_or_why("계정은 몇 분 동안 잠기나?"));
+        assert!(!asks_how_or_why("How does penicillin kill bacteria?"));
+        assert!(asks_how_or_why(
+            "머스크는 왜 오픈AI를 상대로 소송을 걸었나요?"
+        ));
+        assert!(asks_how_or_why(
+            "자금 모금이 예상보다 더딘 이유는 무엇인가?"
+        ));
+        assert!(asks_how_or_why("나뭇잎이 녹색으로 보이는 까닭은 무엇인가?"));
+        assert!(!asks_how_or_why("임진왜란 때 왜군이 처음 발을 디딘 곳은?"));
+        assert!(!asks_how_or_why("Why did Musk sue OpenAI?"));
         let lock = "5회 연속 잘못 입력하면 계정이 30분 동안 잠긴다.";
         let reset = "잠긴 계정은 보안팀이 풀어 준다.";
         let line = format!("{reset} {lock}");
