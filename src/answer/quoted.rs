@@ -241,12 +241,17 @@ pub fn asks_how_or_why(question: &str) -> bool {
         && (question.contains("어떻게")
             || question.split_whitespace().any(|w| {
                 let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-                // `왜` alone: `왜군`, `왜란` are the Japanese of old.
-                w == "왜"
-                    || w.starts_with("왜요")
-                    || w.starts_with("이유")
-                    || w.starts_with("까닭")
-                    || w.starts_with("어째서")
+                // `왜` alone: `왜군`, `왜란` are the Japanese of old. `이유` and `까닭` bare or
+                // with a particle: `이유식` is baby food.
+                let noun = |n: &str| {
+                    w.strip_prefix(n).is_some_and(|rest| {
+                        [
+                            "", "는", "은", "가", "이", "를", "을", "로", "와", "도", "에",
+                        ]
+                        .contains(&rest)
+                    })
+                };
+                w == "왜" || w == "왜요" || noun("이유") || noun("까닭") || w.starts_with("어째서")
             }))
 }
 
@@ -1362,6 +1367,7 @@ mod tests {
         ));
         assert!(asks_how_or_why("나뭇잎이 녹색으로 보이는 까닭은 무엇인가?"));
         assert!(!asks_how_or_why("임진왜란 때 왜군이 처음 발을 디딘 곳은?"));
+        assert!(!asks_how_or_why("이유식은 생후 몇 개월부터 먹이나?"));
         assert!(!asks_how_or_why("Why did Musk sue OpenAI?"));
         let lock = "5회 연속 잘못 입력하면 계정이 30분 동안 잠긴다.";
         let reset = "잠긴 계정은 보안팀이 풀어 준다.";
