@@ -239,21 +239,14 @@ pub fn asks_yes_no(question: &str) -> bool {
 pub fn asks_how_or_why(question: &str) -> bool {
     has_hangul(question)
         && (question.contains("어떻게")
-            || question.split_whitespace().any(|w| {
-                let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-                // `왜` alone: `왜군`, `왜란` are the Japanese of old. `이유` and `까닭` bare or
-                // with a particle: `이유식` is baby food.
-                let noun = |n: &str| {
-                    w.strip_prefix(n).is_some_and(|rest| {
-                        [
-                            "", "는", "은", "가", "이", "를", "을", "로", "와", "도", "에",
-                        ]
-                        .contains(&rest)
-                    })
-                };
-                w == "왜" || w == "왜요" || noun("이유") || noun("까닭") || w.starts_with("어째서")
-            }))
+            || crate::retrieval::analyzer::hangul_words(question)
+                .iter()
+                .any(|w| WHY_WORDS.contains(&w.as_str()) || w.starts_with("어째서")))
 }
+
+/// Korean words that ask why, without their particle (`이유는` → `이유`): whole words, since
+/// `왜군` and `이유식` ask nothing.
+const WHY_WORDS: [&str; 4] = ["왜", "왜요", "이유", "까닭"];
 
 /// The quote that holds most of the answer line's words (the first on ties), for a question
 /// answered with its quote ([`asks_how_or_why`]); `None` without citations.

@@ -399,16 +399,20 @@ impl Retriever {
             texts
                 .passages
                 .push(on.then(|| embedder.passage_text(title, &p.text)));
-            let spans = sentence_spans(&p.text);
-            texts
-                .sentences
-                .push(match on && sentences && spans.len() > 1 {
-                    true => spans
-                        .into_iter()
-                        .map(|r| embedder.passage_text(title, &p.text[r]))
-                        .collect(),
-                    false => Vec::new(),
-                });
+            // Split only where the sentences are embedded; one sentence is the passage itself.
+            let spans = if on && sentences {
+                sentence_spans(&p.text)
+            } else {
+                Vec::new()
+            };
+            texts.sentences.push(if spans.len() > 1 {
+                spans
+                    .into_iter()
+                    .map(|r| embedder.passage_text(title, &p.text[r]))
+                    .collect()
+            } else {
+                Vec::new()
+            });
         }
         texts
     }
@@ -660,8 +664,10 @@ impl Retriever {
         let Some(cos) = dense.and_then(|(d, q)| d.sentence_similarities(i, q)) else {
             return best_sentence(text, weights, expect, self.opts);
         };
+        // Vectors are stored only for passages of several sentences (`dense_texts`); a count
+        // that disagrees with the split falls back to the words.
         let spans = sentence_spans(text);
-        if cos.len() != spans.len() || spans.len() < 2 {
+        if cos.len() != spans.len() {
             return best_sentence(text, weights, expect, self.opts);
         }
         let nearest = (0..cos.len()).fold(0, |best, k| if cos[k] > cos[best] { k } else { best });
