@@ -30,7 +30,7 @@ use crate::retrieval::query::{
     flat_query_tokens, query_plan_with, weighted_query_tokens, QueryWord,
 };
 pub use crate::retrieval::score::{
-    best_sentence, coverage, idf, jaccard, proximity, PROXIMITY_WINDOW,
+    add_surface, best_sentence, coverage, idf, jaccard, proximity, PROXIMITY_WINDOW,
 };
 use crate::retrieval::segment::{segment_corpus, Passage};
 use crate::retrieval::thesaurus::{Thesaurus, THESAURUS};
@@ -52,6 +52,8 @@ pub fn corpus_glossary(dir: &std::path::Path) -> std::io::Result<Option<String>>
 
 /// Name under which the Korean analyzer is registered with tantivy.
 pub const ANALYZER: &str = "ko_bigram";
+/// Name of the analyzer of the surface fields ([`Pipeline::surface`]): plain Hangul bigrams.
+const SURFACE_ANALYZER: &str = "ko_bigram_surface";
 /// Largest `top_k` a search accepts.
 pub const MAX_TOP_K: usize = 50;
 /// Passages retrieved when a request does not say (API, batch, command line, evaluation).
@@ -71,6 +73,9 @@ pub const PROXIMITY_BONUS: f32 = 0.3;
 /// Weight of a query token matched in a passage's context (title, section heading) relative to
 /// one matched in its text.
 pub const CONTEXT_WEIGHT: f32 = 0.5;
+/// Weight of the surface match beside the layer's score, each divided by its best
+/// ([`Pipeline::surface`]; BENCHMARKS.md, "The surface match").
+pub const SURFACE_WEIGHT: f32 = 0.5;
 /// Hits whose quoting sentence the dense stage chooses ([`Pipeline::sentences`]): the ones the
 /// answer side quotes (the lead quote is the first's; evidence mode quotes up to three).
 pub const SENTENCE_HITS: usize = 3;
@@ -175,6 +180,10 @@ pub struct Retriever {
     opts: Options,
     body: Field,
     context: Field,
+    /// The passage and its context under the surface analyzer ([`Pipeline::surface`]; empty
+    /// unless the pipeline uses it).
+    surface_body: Field,
+    surface_context: Field,
     pid: Field,
     reader: IndexReader,
 }
@@ -199,11 +208,24 @@ impl Retriever {
         );
         let context = schema.add_text_field(
             "context",
-            TextOptions::default().set_indexing_options(indexing),
+            TextOptions::default().set_indexing_options(indexing.clone()),
+        );
+        let surface_indexing = indexing.set_tokenizer(SURFACE_ANALYZER);
+        let surface_body = schema.add_text_field(
+            "surface_body",
+            TextOptions::default().set_indexing_options(surface_indexing.clone()),
+        );
+        let surface_context = schema.add_text_field(
+            "surface_context",
+            TextOptions::default().set_indexing_options(surface_indexing),
         );
         let pid = schema.add_u64_field("pid", NumericOptions::default().set_stored());
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register(ANALYZER, KoTokenizer { opts });
+        let surface_opts = Pipeline::PLAIN.analyzer();
+        index
+            .tokenizers()
+            .register(SURFACE_ANALYZER, KoTokenizer { opts: surface_opts });
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
         for (i, p) in passages.iter().enumerate() {
             if searched(pipeline, p) {
@@ -212,8 +234,18 @@ impl Retriever {
                 } else {
                     ""
                 };
-                writer
-                    .add_document(doc!(body => p.text.as_str(), context => ctx, pid => i as u64))?;
+                // Headings only give context to the surface match, as under `skip_headings`.
+                let (surface, surface_ctx) = match pipeline.surface && !p.heading {
+                    true => (p.text.as_str(), p.context.as_str()),
+                    false => ("", ""),
+                };
+                writer.add_document(doc!(
+                    body => p.text.as_str(),
+                    context => ctx,
+                    surface_body => surface,
+                    surface_context => surface_ctx,
+                    pid => i as u64,
+                ))?;
             }
         }
         writer.commit()?;
@@ -288,6 +320,8 @@ impl Retriever {
             opts,
             body,
             context,
+            surface_body,
+            surface_context,
             pid,
             reader,
         })
@@ -597,6 +631,13 @@ impl Retriever {
             }
             scored.push((i, score, cover));
         }
+        if pipe.surface {
+            let surface = self.surface_scores(&searcher, query, limit)?;
+            scored = add_surface(&scored, &surface, SURFACE_WEIGHT)
+                .into_iter()
+                .map(|(i, score, cover)| (i, score, cover.unwrap_or_else(|| cover_of(i))))
+                .collect();
+        }
         let mut sims = Vec::new();
         let query_vector = dense.map(|d| d.query_vector(query));
         if let Some(dense) = dense {
@@ -844,6 +885,53 @@ impl Retriever {
         kept
     }
 
+    /// The best `limit` passages for `query` by plain BM25 over the surface fields
+    /// ([`Pipeline::surface`]): each distinct token of the query under the plain analyzer once,
+    /// in the passage at weight 1 and in its context at [`CONTEXT_WEIGHT`].
+    fn surface_scores(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<(usize, f32)>, IndexError> {
+        let plan = query_plan_with(
+            query,
+            &Focus::default(),
+            Pipeline::PLAIN.plan(),
+            self.thesaurus(),
+        );
+        let tokens = flat_query_tokens(&plan);
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = tokens
+            .iter()
+            .flat_map(|(t, _)| {
+                [
+                    (self.surface_body, 1.0),
+                    (self.surface_context, CONTEXT_WEIGHT),
+                ]
+                .map(|(field, w)| -> (Occur, Box<dyn Query>) {
+                    let term = Term::from_field_text(field, t);
+                    let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), w)))
+                })
+            })
+            .collect();
+        let found = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        let mut scores = Vec::with_capacity(found.len());
+        for (bm25, addr) in found {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(i) = doc.get_first(self.pid).and_then(|v| v.as_u64()) {
+                scores.push((i as usize, bm25));
+            }
+        }
+        Ok(scores)
+    }
+
     fn idf_weights(
         &self,
         searcher: &tantivy::Searcher,
@@ -903,6 +991,31 @@ mod tests {
         assert_eq!((top.source.as_str(), top.start_line), ("b.txt", 4));
         // Heading lines are not hits of their own.
         assert!(hits.iter().all(|h| r.passages()[h.passage].start_line != 3));
+    }
+
+    #[test]
+    fn the_surface_match_finds_what_particles_hide() {
+        use crate::retrieval::corpus::SourceFile;
+        let files = || {
+            vec![SourceFile::from_text(
+                "a.txt",
+                "회의 안건은 예산이다.\n\n서울에서 열렸다.\n",
+            )]
+        };
+        let lines = |pipeline: &str| -> Vec<usize> {
+            let pipeline = Pipeline::parse(pipeline).unwrap();
+            let r = Retriever::with_pipeline(Corpus::from_files(files()), pipeline).unwrap();
+            let hits = r.search("회의에서", 5).unwrap();
+            assert!(hits.iter().all(|h| h.coverage > 0.0 && h.score > 0.0));
+            hits.iter()
+                .map(|h| r.passages()[h.passage].start_line)
+                .collect()
+        };
+        // Stripped, `회의에서` is `회의`; on the surface its `에서` also meets `서울에서`, a
+        // candidate the layer never had, which comes with a coverage of its own.
+        assert_eq!(lines("default-surface"), [1]);
+        assert_eq!(lines("default"), [1, 3]);
+        assert!(Pipeline::default().surface && !Pipeline::dense_default().surface);
     }
 
     #[test]

@@ -70,6 +70,14 @@ pub struct Pipeline {
     /// [`crate::retrieval::index::SENTENCE_HITS`]), and a passage ranks by its nearest sentence
     /// too ([`crate::retrieval::dense::SENTENCE_SHARE`]).
     pub sentences: bool,
+    /// Plain BM25 over the passages' surface (Hangul bigrams with particles kept, no
+    /// expansions, each query token once, titles and headings as context, headings not
+    /// retrieved on their own) is added to the score at [`SURFACE_WEIGHT`], each divided by its
+    /// best: the exact forms a question shares with its passage (`손정의의`, a long name's every
+    /// bigram) count, where the layer's stripping and weighting blur them.
+    ///
+    /// [`SURFACE_WEIGHT`]: crate::retrieval::index::SURFACE_WEIGHT
+    pub surface: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -93,6 +101,7 @@ const PARTS: &[&str] = &[
     "anchors",
     "parts",
     "sentences",
+    "surface",
 ];
 
 impl Pipeline {
@@ -117,6 +126,7 @@ impl Pipeline {
         anchors: false,
         parts: false,
         sentences: false,
+        surface: false,
     };
 
     /// The hand-made layer as it was before the out-of-domain sets (issue 12): every part that
@@ -141,6 +151,7 @@ impl Pipeline {
         anchors: false,
         parts: false,
         sentences: false,
+        surface: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -193,6 +204,7 @@ impl Pipeline {
             "anchors" => &mut self.anchors,
             "parts" => &mut self.parts,
             "sentences" => &mut self.sentences,
+            "surface" => &mut self.surface,
             _ => return None,
         })
     }
@@ -218,13 +230,16 @@ impl Pipeline {
 
 impl Pipeline {
     /// The pipeline the product runs with the dense stage ([`crate::retrieval::dense`]): the
-    /// default plus `context` and `skip_headings`. Fused with the encoder's cosines, the title
-    /// and section heading's words help every evaluation set (BENCHMARKS.md, "Dense stage"),
-    /// where alone they cost a seed set an item.
+    /// default plus `context` and `skip_headings`, without `surface`. Fused with the encoder's
+    /// cosines, the title and section heading's words help every evaluation set (BENCHMARKS.md,
+    /// "Dense stage"), where alone they cost a seed set an item; the surface match, which lifts
+    /// the lexical ranking on nine sets, costs items under either encoder (BENCHMARKS.md, "The
+    /// surface match").
     pub fn dense_default() -> Pipeline {
         Pipeline {
             context: true,
             skip_headings: true,
+            surface: false,
             ..Pipeline::default()
         }
     }
@@ -232,8 +247,8 @@ impl Pipeline {
 
 impl Default for Pipeline {
     /// The pipeline the product runs: the layer, plus question-final light predicates dropped,
-    /// English names matched to the corpus's Hangul words and hyphenated codes read whole, the
-    /// additions that cost no evaluation set anything (BENCHMARKS.md). `context`,
+    /// English names matched to the corpus's Hangul words, hyphenated codes read whole and the
+    /// surface match, the additions that cost no evaluation set anything (BENCHMARKS.md). `context`,
     /// `skip_headings` and `lead_syllable` lift the out-of-domain sets but each costs a seed
     /// set an item, so they stay off.
     fn default() -> Self {
@@ -244,6 +259,7 @@ impl Default for Pipeline {
             anchors: true,
             parts: true,
             sentences: true,
+            surface: true,
             ..Pipeline::LAYER
         }
     }

@@ -1,6 +1,6 @@
 //! The scoring formulas of retrieval as small pure functions: idf, the coverage of the query's
-//! words, the proximity of adjacent query words, the overlap of two passages, and the sentence a
-//! hit is quoted by.
+//! words, the proximity of adjacent query words, the overlap of two passages, the sum of the
+//! layer's and the surface match's scores, and the sentence a hit is quoted by.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -83,6 +83,34 @@ pub fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
     }
 }
 
+/// The layer's candidates (`scored`: passage, score, coverage) with the surface match's
+/// (`surface`: passage, plain BM25) added at `weight`: each score divided by the best of its
+/// list, the two summed (0 where a list lacks the passage). A passage only the surface match
+/// found comes with no coverage (the caller computes it). Best first, ties by passage.
+pub fn add_surface(
+    scored: &[(usize, f32, f32)],
+    surface: &[(usize, f32)],
+    weight: f32,
+) -> Vec<(usize, f32, Option<f32>)> {
+    let best = |scores: &mut dyn Iterator<Item = f32>| scores.fold(0.0f32, f32::max);
+    let share = |s: f32, best: f32| if best > 0.0 { s / best } else { 0.0 };
+    let best_layer = best(&mut scored.iter().map(|s| s.1));
+    let best_surface = best(&mut surface.iter().map(|s| s.1));
+    let mut out: Vec<(usize, f32, Option<f32>)> = scored
+        .iter()
+        .map(|&(i, s, c)| (i, share(s, best_layer), Some(c)))
+        .collect();
+    for &(i, s) in surface {
+        let add = weight * share(s, best_surface);
+        match out.iter_mut().find(|o| o.0 == i) {
+            Some(o) => o.1 += add,
+            None => out.push((i, add, None)),
+        }
+    }
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
 /// The sentence of `text` whose tokens carry the most query weight, counting less when it lacks
 /// the form of answer the question expects (the first on ties, the first sentence when nothing
 /// matches).
@@ -126,6 +154,24 @@ mod tests {
         );
         assert_eq!(proximity(&plan, &far), 0.5);
         assert_eq!(proximity(&plan[..1], &near), 0.0);
+    }
+
+    #[test]
+    fn the_surface_match_adds_its_share_and_brings_its_own_candidates() {
+        let scored = [(0, 10.0, 0.9), (1, 8.0, 0.5)];
+        let surface = [(1, 20.0), (2, 10.0)];
+        let out = add_surface(&scored, &surface, 0.5);
+        // 1: 0.8 + 0.5; 0: 1.0 + 0; 2: 0 + 0.25, found by the surface alone.
+        assert_eq!(out.iter().map(|o| o.0).collect::<Vec<_>>(), [1, 0, 2]);
+        assert!((out[0].1 - 1.3).abs() < 1e-6);
+        assert_eq!(out[0].2, Some(0.5));
+        assert_eq!(out[2].2, None);
+        assert!((out[2].1 - 0.25).abs() < 1e-6);
+        // Weight 0 keeps the layer's order; empty lists and zero scores divide by nothing.
+        let kept = add_surface(&scored, &surface, 0.0);
+        assert_eq!(kept[0].0, 0);
+        assert!(add_surface(&[], &[], 0.5).is_empty());
+        assert_eq!(add_surface(&[(3, 0.0, 1.0)], &[(3, 0.0)], 0.5)[0].1, 0.0);
     }
 
     #[test]
