@@ -558,28 +558,9 @@ impl Retriever {
         };
         let other = |i: usize| !asked.is_empty() && self.passage_names[i].other_than(&asked);
         let searcher = self.reader.searcher();
-        let term_query = |field: Field, t: &str, w: f32| -> (Occur, Box<dyn Query>) {
-            let term = Term::from_field_text(field, t);
-            let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
-            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), w)))
-        };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = weighted
-            .iter()
-            .map(|(t, w)| term_query(self.body, t, *w))
-            .collect();
-        if pipe.context {
-            let cw = CONTEXT_WEIGHT;
-            clauses.extend(
-                weighted
-                    .iter()
-                    .map(|(t, w)| term_query(self.context, t, *w * cw)),
-            );
-        }
         let limit = CANDIDATES.max(top_k * 2);
-        let found = searcher.search(
-            &BooleanQuery::new(clauses),
-            &TopDocs::with_limit(limit).order_by_score(),
-        )?;
+        let context = pipe.context.then_some(self.context);
+        let found = self.bm25(&searcher, &weighted, self.body, context, limit)?;
         let weights = self.idf_weights(&searcher, &tokens)?;
         // A query of several lines (a question and its translation) is as covered as its best
         // covered line: the English words of a translated question are in no passage of a
@@ -609,12 +590,7 @@ impl Retriever {
                 .fold(coverage(&plan, has, &idfs), f32::max)
         };
         let mut scored = Vec::with_capacity(found.len());
-        for (bm25, addr) in found {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let Some(i) = doc.get_first(self.pid).and_then(|v| v.as_u64()) else {
-                continue;
-            };
-            let i = i as usize;
+        for (i, bm25) in found {
             let cover = cover_of(i);
             let mut score = bm25;
             if pipe.priors {
@@ -901,23 +877,42 @@ impl Retriever {
             self.thesaurus(),
         );
         let tokens = flat_query_tokens(&plan);
+        self.bm25(
+            searcher,
+            &tokens,
+            self.surface_body,
+            Some(self.surface_context),
+            limit,
+        )
+    }
+
+    /// The best `limit` passages (index, BM25) for the weighted `tokens` in field `body`, and
+    /// in field `context` at [`CONTEXT_WEIGHT`] of their weight when given; none for no tokens.
+    fn bm25(
+        &self,
+        searcher: &tantivy::Searcher,
+        tokens: &[(String, f32)],
+        body: Field,
+        context: Option<Field>,
+        limit: usize,
+    ) -> Result<Vec<(usize, f32)>, IndexError> {
         if tokens.is_empty() {
             return Ok(Vec::new());
         }
-        let clauses: Vec<(Occur, Box<dyn Query>)> = tokens
-            .iter()
-            .flat_map(|(t, _)| {
-                [
-                    (self.surface_body, 1.0),
-                    (self.surface_context, CONTEXT_WEIGHT),
-                ]
-                .map(|(field, w)| -> (Occur, Box<dyn Query>) {
-                    let term = Term::from_field_text(field, t);
-                    let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), w)))
-                })
-            })
-            .collect();
+        let clause = |field: Field, t: &str, w: f32| -> (Occur, Box<dyn Query>) {
+            let term = Term::from_field_text(field, t);
+            let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), w)))
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            tokens.iter().map(|(t, w)| clause(body, t, *w)).collect();
+        if let Some(context) = context {
+            clauses.extend(
+                tokens
+                    .iter()
+                    .map(|(t, w)| clause(context, t, *w * CONTEXT_WEIGHT)),
+            );
+        }
         let found = searcher.search(
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(limit).order_by_score(),
