@@ -1,6 +1,6 @@
 //! Text helpers shared by segmentation, retrieval, citation checks and evaluation: Unicode
-//! normalisation with whitespace folding, Hangul detection, sentence boundaries for Korean and English, and the
-//! longest common run of characters between two strings.
+//! normalisation with whitespace folding, Hangul detection, sentence boundaries for Korean and English, the
+//! longest common run of characters between two strings, and Korean native numerals.
 //!
 //! Original corpus text is never rewritten; these functions produce comparison keys and spans.
 
@@ -22,6 +22,21 @@ pub const MONTH_NAMES: [&str; 12] = [
     "October",
     "November",
     "December",
+];
+
+/// Korean native numerals as they stand, a word of their own, before a counter (`세 곳`, `두
+/// 권`), and their values.
+pub const NATIVE_NUMERALS: &[(&str, f64)] = &[
+    ("한", 1.0),
+    ("두", 2.0),
+    ("세", 3.0),
+    ("네", 4.0),
+    ("다섯", 5.0),
+    ("여섯", 6.0),
+    ("일곱", 7.0),
+    ("여덟", 8.0),
+    ("아홉", 9.0),
+    ("열", 10.0),
 ];
 
 /// True for a precomposed Hangul syllable (가..힣), the unit of Korean words in the corpus.

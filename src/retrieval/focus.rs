@@ -13,7 +13,11 @@
 
 use crate::retrieval::analyzer::normalize;
 use crate::retrieval::query::EN_STOPWORDS;
-use crate::text::is_hangul_syllable;
+use crate::text::{is_hangul_syllable, NATIVE_NUMERALS};
+
+/// Counters that count the same things, for the form of answer ([`has_count`]): a question
+/// asking `몇 곳` is answered by `세 군데`, `몇 번` by `두 차례`.
+const SAME_COUNTERS: &[(&str, &str)] = &[("곳", "군데"), ("번", "차례"), ("회", "차례")];
 
 /// The form of answer a question asks for, as far as a passage's surface can show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -221,11 +225,33 @@ pub fn has_form(text: &str, expect: Expect) -> bool {
     }
 }
 
-/// A number followed by `unit`: digits, then any of spaces, digits, `,.~-`, and the Korean
-/// magnitudes 십/백/천/만/억 (`60만 대`, `3~6개월`, `1,200 명`), then the unit.
+/// A number followed by `unit` or a counter that means the same ([`SAME_COUNTERS`]): digits,
+/// then any of spaces, digits, `,.~-`, and the Korean magnitudes 십/백/천/만/억 (`60만 대`,
+/// `3~6개월`, `1,200 명`), then the unit; or a Korean native numeral, a word of its own, a space
+/// and the unit (`세 곳`, `두 명`: [`NATIVE_NUMERALS`]).
 fn has_count(text: &str, unit: &str) -> bool {
+    let units: Vec<Vec<char>> = std::iter::once(unit)
+        .chain(
+            SAME_COUNTERS
+                .iter()
+                .filter(|(u, _)| *u == unit)
+                .map(|(_, other)| *other),
+        )
+        .map(|u| u.chars().collect())
+        .collect();
     let chars: Vec<char> = text.chars().collect();
-    let unit: Vec<char> = unit.chars().collect();
+    let unit_at = |j: usize| units.iter().any(|u| chars[j..].starts_with(u));
+    let native = text.split_whitespace().collect::<Vec<_>>();
+    if native.windows(2).any(|w| {
+        NATIVE_NUMERALS.iter().any(|(n, _)| {
+            w[0].trim_start_matches(|c: char| !c.is_alphanumeric()) == *n
+                && units
+                    .iter()
+                    .any(|u| w[1].chars().take(u.len()).eq(u.iter().copied()))
+        })
+    }) {
+        return true;
+    }
     let mut i = 0;
     while i < chars.len() {
         if !chars[i].is_ascii_digit() {
@@ -242,7 +268,7 @@ fn has_count(text: &str, unit: &str) -> bool {
         {
             j += 1;
         }
-        if chars[j..].starts_with(&unit) {
+        if unit_at(j) {
             return true;
         }
         i = j.max(i + 1);
@@ -481,6 +507,16 @@ mod tests {
             Expect::Count("분")
         ));
         assert!(!has_form("분기마다 점검", Expect::Count("분")));
+        // Native numerals, a word of their own, and counters that count the same things.
+        assert!(has_form(
+            "전 세계에서도 세 군데 밖에 없지만",
+            Expect::Count("곳")
+        ));
+        assert!(has_form("이사 두 명이 반대했다", Expect::Count("명")));
+        assert!(has_form("회의는 세 차례 열렸다", Expect::Count("번")));
+        assert!(!has_form("세계 곳곳에 있다", Expect::Count("곳")));
+        assert!(!has_form("한편 곳곳에서", Expect::Count("곳")));
+        assert!(!has_form("두 사람이 왔다", Expect::Count("명")));
         assert!(!has_form("일자리가 생긴다", Expect::Number));
         assert!(has_form("아무 글", Expect::Anything));
     }

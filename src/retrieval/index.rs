@@ -971,8 +971,8 @@ mod tests {
             SourceFile::from_text(name, &text)
         };
         let files = vec![
-            manual("a.txt", "알파", "여섯 달"),
-            manual("b.txt", "베타", "일 년"),
+            manual("a.txt", "알파", "6개월"),
+            manual("b.txt", "베타", "12개월"),
         ];
         let query = "베타 필터 교체 주기";
         // Without context the two filter lines tie, and neither says 베타.

@@ -392,20 +392,6 @@ fn zero_count(text: &str, i: usize) -> Option<Quantity> {
 /// The smallest bare number read as a year where a year is compared ([`Quantity::same_amount`]).
 const YEAR_MIN: f64 = 100.0;
 
-/// Korean native numerals as they stand before a counter, and their values.
-const NATIVE_NUMERALS: &[(&str, f64)] = &[
-    ("한", 1.0),
-    ("두", 2.0),
-    ("세", 3.0),
-    ("네", 4.0),
-    ("다섯", 5.0),
-    ("여섯", 6.0),
-    ("일곱", 7.0),
-    ("여덟", 8.0),
-    ("아홉", 9.0),
-    ("열", 10.0),
-];
-
 /// A count in a Korean native numeral at byte `i`, a word of its own followed by a space and a
 /// counter (`두 권`, `세 차례`, `여섯 개`): the same count as `2권`, `3차례`, `6개`. Glued
 /// forms are other words (`한편`, `열대`, `한곳`), and `번` is left out (`한 번` is as often
@@ -419,7 +405,7 @@ fn native_count(text: &str, i: usize) -> Option<Quantity> {
         return None;
     }
     let rest = &text[i..];
-    let &(word, value) = NATIVE_NUMERALS
+    let &(word, value) = crate::text::NATIVE_NUMERALS
         .iter()
         .find(|(w, _)| rest.strip_prefix(w).is_some_and(|r| r.starts_with(' ')))?;
     let after = &rest[word.len() + 1..];
