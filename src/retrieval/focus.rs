@@ -230,48 +230,34 @@ pub fn has_form(text: &str, expect: Expect) -> bool {
 /// `3~6개월`, `1,200 명`), then the unit; or a Korean native numeral, a word of its own, a space
 /// and the unit (`세 곳`, `두 명`: [`NATIVE_NUMERALS`]).
 fn has_count(text: &str, unit: &str) -> bool {
-    let units: Vec<Vec<char>> = std::iter::once(unit)
+    let units: Vec<&str> = std::iter::once(unit)
         .chain(
             SAME_COUNTERS
                 .iter()
                 .filter(|(u, _)| *u == unit)
                 .map(|(_, other)| *other),
         )
-        .map(|u| u.chars().collect())
         .collect();
-    let chars: Vec<char> = text.chars().collect();
-    let unit_at = |j: usize| units.iter().any(|u| chars[j..].starts_with(u));
-    let native = text.split_whitespace().collect::<Vec<_>>();
-    if native.windows(2).any(|w| {
-        NATIVE_NUMERALS.iter().any(|(n, _)| {
-            w[0].trim_start_matches(|c: char| !c.is_alphanumeric()) == *n
-                && units
-                    .iter()
-                    .any(|u| w[1].chars().take(u.len()).eq(u.iter().copied()))
-        })
+    let counted = |rest: &str| units.iter().any(|u| rest.starts_with(u));
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.windows(2).any(|w| {
+        let numeral = w[0].trim_start_matches(|c: char| !c.is_alphanumeric());
+        NATIVE_NUMERALS.iter().any(|(n, _)| numeral == *n) && counted(w[1])
     }) {
         return true;
     }
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < chars.len()
-            && (chars[j].is_ascii_digit()
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        rest = rest[start..].trim_start_matches(|c: char| {
+            c.is_ascii_digit()
                 || matches!(
-                    chars[j],
+                    c,
                     ' ' | ',' | '.' | '~' | '-' | '십' | '백' | '천' | '만' | '억'
-                ))
-        {
-            j += 1;
-        }
-        if unit_at(j) {
+                )
+        });
+        if counted(rest) {
             return true;
         }
-        i = j.max(i + 1);
     }
     false
 }

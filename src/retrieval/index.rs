@@ -222,10 +222,12 @@ impl Retriever {
         let pid = schema.add_u64_field("pid", NumericOptions::default().set_stored());
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register(ANALYZER, KoTokenizer { opts });
-        let surface_opts = Pipeline::PLAIN.analyzer();
-        index
-            .tokenizers()
-            .register(SURFACE_ANALYZER, KoTokenizer { opts: surface_opts });
+        index.tokenizers().register(
+            SURFACE_ANALYZER,
+            KoTokenizer {
+                opts: Pipeline::PLAIN.analyzer(),
+            },
+        );
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
         for (i, p) in passages.iter().enumerate() {
             if searched(pipeline, p) {
