@@ -425,13 +425,16 @@ impl Retriever {
 
     /// What each searched passage gives the encoder (its text with its file's title line),
     /// and with [`Pipeline::sentences`] and an encoder that chooses sentences
-    /// ([`Fusion::sentences`]) each of its sentences when it has several.
+    /// ([`Fusion::sentences`]) each of its sentences when it has several, under its file's
+    /// title and its section's heading ([`Retriever::section_title`]).
     fn dense_texts(&self, embedder: &crate::embed::Embedder) -> DenseTexts {
         let mut texts = DenseTexts::default();
         let sentences = self.pipeline.sentences && Fusion::of(embedder.kind()).sentences;
         for (i, p) in self.passages.iter().enumerate() {
             let on = searched(self.pipeline, p);
             let title = self.title(i);
+            let section = self.section_title(i);
+            let sentence_title = section.as_deref().or(title);
             texts
                 .passages
                 .push(on.then(|| embedder.passage_text(title, &p.text)));
@@ -444,7 +447,7 @@ impl Retriever {
             texts.sentences.push(if spans.len() > 1 {
                 spans
                     .into_iter()
-                    .map(|r| embedder.passage_text(title, &p.text[r]))
+                    .map(|r| embedder.passage_text(sentence_title, &p.text[r]))
                     .collect()
             } else {
                 Vec::new()
@@ -484,6 +487,18 @@ impl Retriever {
             .and_then(|f| f.lines.iter().find(|l| !l.trim().is_empty()))
             .map(String::as_str)
             .filter(|t| t.trim() != p.text.trim())
+    }
+
+    /// Passage `i`'s file title and the heading of the section it stands in, as one title
+    /// (`제품기획회의 회의록 - 1. 차세대 공기청정기 개발 착수`); `None` outside a section. A
+    /// sentence is read under it by the encoder: alone, `목표 제조원가는 대당 23만 원이다` does not
+    /// say whose cost it is, and its agenda item does. A whole passage is read under the file's
+    /// title alone: with the heading too, a generic one (`특징`, `이름`) drew the encyclopedia's
+    /// questions away from their lines (BENCHMARKS.md, "Sentences read under their section's
+    /// heading").
+    pub fn section_title(&self, i: usize) -> Option<String> {
+        let (title, heading) = self.passages[i].context.split_once('\n')?;
+        Some(format!("{title} - {heading}"))
     }
 
     fn thesaurus(&self) -> &Thesaurus {
@@ -668,7 +683,7 @@ impl Retriever {
     /// The sentence of passage `i` a hit is quoted by: the one whose words carry the most of
     /// the query's weight ([`best_sentence`]), or with the dense stage (`dense`: its index and
     /// the query's vector) the one the encoder places nearest the query (each sentence read
-    /// under the file's title, as passages are, and embedded with them). The query's words miss
+    /// under the file's title and its section's heading, and embedded with the passages). The query's words miss
     /// the sentence that answers in other words, and favour the one that restates the question
     /// (asked what Musk said SoftBank has, they chose `머스크는 … 스타게이트 프로젝트를 두고 …
     /// 돈이 없다`, the sentence before `소프트뱅크는 100억 달러 … 미만의 돈을 갖고 있다`).
@@ -988,6 +1003,29 @@ mod tests {
         assert_eq!((top.source.as_str(), top.start_line), ("b.txt", 4));
         // Heading lines are not hits of their own.
         assert!(hits.iter().all(|h| r.passages()[h.passage].start_line != 3));
+    }
+
+    #[test]
+    fn a_sentence_is_read_under_its_title_and_its_section_heading() {
+        use crate::retrieval::corpus::SourceFile;
+        let text = "제품기획회의 회의록\n\n일시: 3월 12일\n\n1. 차세대 공기청정기 개발 착수\n\
+                    출시 목표는 2026년 1분기로 하고, 사양은 다음 회의에서 정한다.\n";
+        let files = vec![SourceFile::from_text("m.txt", text)];
+        let r = Retriever::new(Corpus::from_files(files)).unwrap();
+        let at = |line: usize| {
+            r.passages()
+                .iter()
+                .position(|p| p.start_line == line)
+                .unwrap()
+        };
+        assert_eq!(
+            r.section_title(at(6)).as_deref(),
+            Some("제품기획회의 회의록 - 1. 차세대 공기청정기 개발 착수")
+        );
+        // Outside a section the title alone stands over a line, as for the whole passage.
+        assert_eq!(r.section_title(at(3)), None);
+        assert_eq!(r.title(at(3)), Some("제품기획회의 회의록"));
+        assert_eq!(r.section_title(at(1)), None);
     }
 
     #[test]

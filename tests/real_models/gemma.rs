@@ -372,3 +372,42 @@ fn a_hit_is_quoted_by_the_sentence_that_answers_in_other_words() {
         assert!(!sentence.contains(answer), "{question}: {sentence}");
     }
 }
+
+#[test]
+fn a_sentence_is_read_under_its_section_heading() {
+    // `목표 제조원가는 대당 23만 원이다` and `출시 목표는 2026년 1분기로 하고` never name the
+    // product; their agenda items (`1. AP-700 사양 확정`, `1. 차세대 공기청정기 개발 착수`) do.
+    // Read under the file's title alone, the first came behind the decision line after it and
+    // the second behind two lines of the press release.
+    let Some((_, dense)) = small_corpus(
+        "company",
+        &[
+            "minutes_2025-03-12_product.txt",
+            "minutes_2025-04-08_product.txt",
+            "press_release_pyeongtaek.txt",
+        ],
+    ) else {
+        return;
+    };
+    let cases = [
+        (
+            "AP-700 한 대를 만드는 데 목표로 한 원가는 얼마인가?",
+            "minutes_2025-04-08_product.txt",
+            16,
+        ),
+        (
+            "차세대 공기청정기는 언제 출시할 계획인가?",
+            "minutes_2025-03-12_product.txt",
+            18,
+        ),
+    ];
+    for (question, file, line) in cases {
+        let hits = dense.search(question, 3).unwrap();
+        let p = &dense.passages()[hits[0].passage];
+        assert_eq!(
+            (p.source.as_str(), p.start_line),
+            (file, line),
+            "{question}"
+        );
+    }
+}
