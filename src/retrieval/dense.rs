@@ -49,6 +49,11 @@ pub const SENTENCE_SHARE: f32 = 0.7;
 pub struct Fusion {
     /// Weight of the rescaled cosine in the fused score (the lexical share gets the rest).
     pub weight: f32,
+    /// [`Fusion::weight`] for a request in another script than the corpus (an English
+    /// question over Korean text; [`crate::retrieval::index::Retriever::in_other_script`]).
+    /// Its words match only the odd name, code or figure, and the lexical share, divided by
+    /// the best one's, lifts whatever passage happened to match them.
+    pub other_script_weight: f32,
     /// Passages the dense stage proposes (by cosine) to the fused ranking; the last of them
     /// marks where the rescaled cosine reads 0.
     pub candidates: usize,
@@ -68,6 +73,10 @@ impl Fusion {
     /// multilingual-e5-small: an even mix (BENCHMARKS.md, "Dense stage").
     pub const E5: Fusion = Fusion {
         weight: 0.5,
+        // Its cross-lingual match is weaker than the names' and codes': with the cosine alone
+        // English questions lost items on every corpus (BENCHMARKS.md, "Questions in another
+        // script than the corpus").
+        other_script_weight: 0.5,
         candidates: 50,
         sure_cosine: E5_SURE_COSINE,
         // Its sentence quotes fewer answers than the words' (BENCHMARKS.md, "The sentence a
@@ -79,10 +88,23 @@ impl Fusion {
     /// the held-out ones; BENCHMARKS.md, "EmbeddingGemma's fusion").
     pub const GEMMA: Fusion = Fusion {
         weight: 0.8,
+        // English questions over Korean text: the cosine alone ranks them better than any
+        // share of the lexical score (BENCHMARKS.md, "Questions in another script than the
+        // corpus").
+        other_script_weight: 1.0,
         candidates: 20,
         sure_cosine: GEMMA_SURE_COSINE,
         sentences: true,
     };
+
+    /// This fusion for a request in another script than the corpus: its
+    /// [`Fusion::other_script_weight`] as the weight.
+    pub fn for_other_script(self) -> Fusion {
+        Fusion {
+            weight: self.other_script_weight,
+            ..self
+        }
+    }
 
     /// The fusion chosen for `kind`.
     pub fn of(kind: EncoderKind) -> Fusion {
@@ -383,6 +405,26 @@ mod tests {
             weight,
             ..Fusion::E5
         }
+    }
+
+    #[test]
+    fn a_request_in_another_script_takes_its_own_weight() {
+        let gemma = Fusion::of(EncoderKind::Gemma);
+        assert_eq!(gemma.for_other_script().weight, gemma.other_script_weight);
+        assert_eq!(gemma.for_other_script().candidates, gemma.candidates);
+        // Passage 0 matched the request's one Latin name; 2 is the encoder's nearest.
+        let lexical = [(0, 10.0), (1, 5.0)];
+        let cosines = [Some(0.88), Some(0.80), Some(0.90), Some(0.70)];
+        let order = |f: Fusion| -> Vec<usize> {
+            fuse(&lexical, &cosines, f, |_| 1.0)
+                .iter()
+                .map(|f| f.0)
+                .collect()
+        };
+        assert_eq!(order(gemma)[0], 0);
+        assert_eq!(order(gemma.for_other_script()), vec![2, 0, 1, 3]);
+        // e5 keeps its mix.
+        assert_eq!(Fusion::E5.for_other_script(), Fusion::E5);
     }
 
     #[test]

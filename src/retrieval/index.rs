@@ -35,7 +35,7 @@ pub use crate::retrieval::score::{
 use crate::retrieval::segment::{segment_corpus, Passage};
 use crate::retrieval::thesaurus::{Thesaurus, THESAURUS};
 use crate::retrieval::translit::{is_place_kind, place_kind, Transliterations};
-use crate::text::sentence_spans;
+use crate::text::{has_hangul, sentence_spans};
 
 /// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
 /// corpus's own names and phrases, user-editable. Not a `*.txt` file, so it is not indexed.
@@ -177,6 +177,9 @@ pub struct Retriever {
     documented: Names,
     /// The names the corpus's entries are about (an encyclopedia's articles).
     entries: Entries,
+    /// Whether the corpus is written in Korean ([`KOREAN_CORPUS`] of its searched passages
+    /// hold Hangul): a request without Hangul is then in another script than the corpus.
+    korean: bool,
     opts: Options,
     body: Field,
     context: Field,
@@ -303,11 +306,13 @@ impl Retriever {
             .map(|p| PassageNames::of(&p.text, &p.context, &entries))
             .collect();
         let documented = Names::of_texts(passages.iter().map(|p| p.context.as_str()));
+        let korean = is_korean_corpus(&passages, pipeline);
         Ok(Retriever {
             names,
             passage_names,
             documented,
             entries,
+            korean,
             corpus,
             passages,
             token_sets,
@@ -501,6 +506,15 @@ impl Retriever {
         Some(format!("{title} - {heading}"))
     }
 
+    /// Whether `request` is written in another script than the corpus: no Hangul in it, and
+    /// the corpus Korean (an English question over Korean articles). Its words then match
+    /// only the odd name, code or figure, and the dense stage reads it by
+    /// [`Fusion::for_other_script`]. A request with its Korean translation (a model loaded) is
+    /// not.
+    pub fn in_other_script(&self, request: &str) -> bool {
+        self.korean && !has_hangul(request)
+    }
+
     fn thesaurus(&self) -> &Thesaurus {
         static NONE: Thesaurus = Thesaurus::empty();
         match &self.glossary {
@@ -644,7 +658,11 @@ impl Retriever {
                 }
             };
             sims = dense.similarities(query_vector.as_deref().unwrap_or_default());
-            scored = fuse(&lexical, &sims, dense.fusion(), form)
+            let fusion = match self.in_other_script(query) {
+                true => dense.fusion().for_other_script(),
+                false => dense.fusion(),
+            };
+            scored = fuse(&lexical, &sims, fusion, form)
                 .into_iter()
                 .map(|(i, score)| {
                     let cover = covers.get(&i).copied().unwrap_or_else(|| cover_of(i));
@@ -960,6 +978,18 @@ impl Retriever {
     }
 }
 
+/// The share of a corpus's searched passages that must hold Hangul for the corpus to be
+/// Korean ([`Retriever::in_other_script`]): the seed articles' English-only lines (bylines,
+/// captions) are about 4% of them.
+pub const KOREAN_CORPUS: f32 = 0.9;
+
+/// Whether at least [`KOREAN_CORPUS`] of the passages `pipeline` searches hold Hangul.
+fn is_korean_corpus(passages: &[Passage], pipeline: Pipeline) -> bool {
+    let searched: Vec<&Passage> = passages.iter().filter(|p| searched(pipeline, p)).collect();
+    let korean = searched.iter().filter(|p| has_hangul(&p.text)).count();
+    !searched.is_empty() && korean as f32 >= KOREAN_CORPUS * searched.len() as f32
+}
+
 /// Most corpus spellings a Latin name may have for [`Retriever::spellings`] to offer them.
 pub const MAX_SPELLINGS: usize = 2;
 
@@ -1026,6 +1056,33 @@ mod tests {
         assert_eq!(r.section_title(at(3)), None);
         assert_eq!(r.title(at(3)), Some("제품기획회의 회의록"));
         assert_eq!(r.section_title(at(1)), None);
+    }
+
+    #[test]
+    fn a_request_without_hangul_is_in_another_script_only_over_a_korean_corpus() {
+        use crate::retrieval::corpus::SourceFile;
+        let korean = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
+            "k.txt",
+            "직지\n\n현재 소장처: 프랑스 국립도서관\nBy Reuters\n",
+        )]))
+        .unwrap();
+        // One English line in ten would not make the corpus English; here one in three does.
+        assert!(!korean.in_other_script("직지는 어디에 있나?"));
+        let english = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
+            "e.txt",
+            "Jikji\n\nHeld today by the National Library of France.\n",
+        )]))
+        .unwrap();
+        assert!(!english.in_other_script("Where is the Jikji kept today?"));
+        let korean = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
+            "k.txt",
+            "직지\n\n현재 소장처: 프랑스 국립도서관\n1377년 청주 흥덕사에서 찍었다.\n",
+        )]))
+        .unwrap();
+        assert!(korean.in_other_script("Where is the Jikji kept today?"));
+        assert!(!korean.in_other_script("직지는 어디에 있나?"));
+        // A question with its Korean translation under it reads as Korean.
+        assert!(!korean.in_other_script("Where is the Jikji kept today?\n직지는 어디에 있나?"));
     }
 
     #[test]

@@ -411,3 +411,34 @@ fn a_sentence_is_read_under_its_section_heading() {
         );
     }
 }
+
+#[test]
+fn english_questions_over_korean_text_rank_by_the_encoder_alone() {
+    // Their words reach the Korean text only through the odd name or figure, and that match,
+    // as a share of the best one, lifted another line of the article (jikji 28, jangma 3) over
+    // the one that answers.
+    let Some((_, dense)) = small_corpus(
+        "encyclopedia",
+        &["jangma.txt", "penicillin.txt", "jikji.txt"],
+    ) else {
+        return;
+    };
+    let cases = [
+        ("Where is the Jikji kept today?", "jikji.txt", 10),
+        (
+            "When does the rainy season usually begin in the central region of Korea?",
+            "jangma.txt",
+            10,
+        ),
+    ];
+    for (question, file, line) in cases {
+        assert!(dense.in_other_script(question));
+        let hits = dense.search(question, 3).unwrap();
+        let p = &dense.passages()[hits[0].passage];
+        assert_eq!(
+            (p.source.as_str(), p.start_line),
+            (file, line),
+            "{question}"
+        );
+    }
+}
