@@ -12,7 +12,9 @@
 //! are mixed with [`Fusion::weight`]; a passage without the answer form the question asks for
 //! (a date, a count) has its cosine share scaled as its lexical score is. The candidates are
 //! the lexical stage's and the dense stage's best [`Fusion::candidates`]. Each encoder has its
-//! own [`Fusion`]: the stronger one earns more of the say.
+//! own [`Fusion`]: the stronger one earns more of the say, and more still over a request in
+//! another script than the corpus ([`Fusion::for_other_script`]), which the lexical stage
+//! reads only through the odd name or code.
 //!
 //! A paragraph's vector stands for all its sentences at once, so a question about one of them
 //! sits nearer a shorter passage that only shares its topic. Where the encoder's sentences are
