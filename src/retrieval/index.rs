@@ -701,10 +701,11 @@ impl Retriever {
     /// The sentence of passage `i` a hit is quoted by: the one whose words carry the most of
     /// the query's weight ([`best_sentence`]), or with the dense stage (`dense`: its index and
     /// the query's vector) the one the encoder places nearest the query (each sentence read
-    /// under the file's title and its section's heading, and embedded with the passages). The query's words miss
-    /// the sentence that answers in other words, and favour the one that restates the question
-    /// (asked what Musk said SoftBank has, they chose `머스크는 … 스타게이트 프로젝트를 두고 …
-    /// 돈이 없다`, the sentence before `소프트뱅크는 100억 달러 … 미만의 돈을 갖고 있다`).
+    /// under the file's title and its section's heading, and embedded with the passages). The
+    /// query's words miss the sentence that answers in other words, and favour the one that
+    /// restates the question (asked what Musk said SoftBank has, they chose `머스크는 …
+    /// 스타게이트 프로젝트를 두고 … 돈이 없다`, the sentence before `소프트뱅크는 100억 달러 …
+    /// 미만의 돈을 갖고 있다`).
     fn highlight(
         &self,
         i: usize,
