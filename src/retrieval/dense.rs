@@ -76,8 +76,8 @@ impl Fusion {
     pub const E5: Fusion = Fusion {
         weight: 0.5,
         // Its cross-lingual match is weaker than the names' and codes': with the cosine alone
-        // English questions lost items on every corpus (BENCHMARKS.md, "Questions in another
-        // script than the corpus").
+        // English questions lost items on nine sets of the three corpora (BENCHMARKS.md,
+        // "Questions in another script than the corpus").
         other_script_weight: 0.5,
         candidates: 50,
         sure_cosine: E5_SURE_COSINE,

@@ -986,9 +986,13 @@ pub const KOREAN_CORPUS: f32 = 0.9;
 
 /// Whether at least [`KOREAN_CORPUS`] of the passages `pipeline` searches hold Hangul.
 fn is_korean_corpus(passages: &[Passage], pipeline: Pipeline) -> bool {
-    let searched: Vec<&Passage> = passages.iter().filter(|p| searched(pipeline, p)).collect();
-    let korean = searched.iter().filter(|p| has_hangul(&p.text)).count();
-    !searched.is_empty() && korean as f32 >= KOREAN_CORPUS * searched.len() as f32
+    let (searched, korean) = passages
+        .iter()
+        .filter(|p| searched(pipeline, p))
+        .fold((0usize, 0usize), |(n, k), p| {
+            (n + 1, k + usize::from(has_hangul(&p.text)))
+        });
+    searched > 0 && korean as f32 >= KOREAN_CORPUS * searched as f32
 }
 
 /// Most corpus spellings a Latin name may have for [`Retriever::spellings`] to offer them.
@@ -1062,13 +1066,14 @@ mod tests {
     #[test]
     fn a_request_without_hangul_is_in_another_script_only_over_a_korean_corpus() {
         use crate::retrieval::corpus::SourceFile;
-        let korean = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
+        let mixed = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
             "k.txt",
             "직지\n\n현재 소장처: 프랑스 국립도서관\nBy Reuters\n",
         )]))
         .unwrap();
-        // One English line in ten would not make the corpus English; here one in three does.
-        assert!(!korean.in_other_script("직지는 어디에 있나?"));
+        // One English line in ten would not keep a corpus from being Korean; one in three does.
+        assert!(!mixed.in_other_script("직지는 어디에 있나?"));
+        assert!(!mixed.in_other_script("Where is the Jikji kept today?"));
         let english = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
             "e.txt",
             "Jikji\n\nHeld today by the National Library of France.\n",
