@@ -1070,9 +1070,11 @@ impl TokenConstraint for QuoteFirst {
                     Err(e) => &typed[e.valid_up_to()..],
                 };
                 self.answer_tokens(vocab);
-                if started && std::str::from_utf8(&typed).is_ok_and(starts_over) {
+                if std::str::from_utf8(&typed).is_ok_and(starts_over) {
                     // Only the end of the line (a line break with nothing but spaces before
-                    // it): a line that repeats itself says nothing more.
+                    // it): a line that repeats itself says nothing more. So too a line that
+                    // only echoes the question, which may not end otherwise: it would loop to
+                    // the token limit, and is set aside once read (`drop_echo`).
                     let t = self.answer_tokens.as_ref()?;
                     let mut end: Vec<u32> = t
                         .newline
@@ -1531,6 +1533,15 @@ mod tests {
         let g =
             "근거: [P1] \"애리조나\"\n답: 미국 애리조나주에 설립한다 미국 애리조나주에 설립한다";
         let t = allowed_texts(&mut c, g, &[], &v);
+        assert_eq!(t, vec![Vec::new(), b"\n".to_vec()]);
+        // A line that only echoes the question may not end, until it repeats itself.
+        let mut f = form();
+        f.echo = "미국의 어느 주에 설립한다?".into();
+        let mut c = QuoteFirst::new(f);
+        let g = "근거: [P1] \"애리조나\"\n답: 미국의 어느 주에 설립한다";
+        assert!(!allowed_texts(&mut c, g, &[], &v).contains(&b"\n".to_vec()));
+        let g = format!("{g} 미국의 어느 주에 설립한다");
+        let t = allowed_texts(&mut c, &g, &[], &v);
         assert_eq!(t, vec![Vec::new(), b"\n".to_vec()]);
     }
 
