@@ -24,20 +24,54 @@ pub const MONTH_NAMES: [&str; 12] = [
     "December",
 ];
 
-/// Korean native numerals as they stand, a word of their own, before a counter (`세 곳`, `두
-/// 권`), and their values.
-pub const NATIVE_NUMERALS: &[(&str, f64)] = &[
+/// Korean native numerals' units as they stand before a counter (`세 곳`, `두 권`, `석 달`), and
+/// their values.
+const NATIVE_UNITS: &[(&str, f64)] = &[
     ("한", 1.0),
     ("두", 2.0),
     ("세", 3.0),
+    ("석", 3.0),
     ("네", 4.0),
+    ("넉", 4.0),
     ("다섯", 5.0),
     ("여섯", 6.0),
     ("일곱", 7.0),
     ("여덟", 8.0),
     ("아홉", 9.0),
-    ("열", 10.0),
 ];
+
+/// Korean native numerals' tens, and their values. `스무` stands alone (`스무 명`), `스물` before
+/// a unit (`스물두 명`).
+const NATIVE_TENS: &[(&str, f64)] = &[
+    ("열", 10.0),
+    ("스무", 20.0),
+    ("스물", 20.0),
+    ("서른", 30.0),
+    ("마흔", 40.0),
+    ("쉰", 50.0),
+    ("예순", 60.0),
+    ("일흔", 70.0),
+    ("여든", 80.0),
+    ("아흔", 90.0),
+];
+
+/// The value of `word` read as a Korean native numeral as it stands before a counter, 1 to 99:
+/// a unit (`세`), a ten (`열`, `스무`), or a ten then a unit (`열세`, `스물두`, `서른한`).
+/// `None` for any other word (`세계`, `열대`, `스물`).
+pub fn native_numeral(word: &str) -> Option<f64> {
+    let unit = |w: &str| NATIVE_UNITS.iter().find(|(u, _)| *u == w).map(|(_, v)| *v);
+    if let Some(v) = unit(word) {
+        return Some(v);
+    }
+    NATIVE_TENS.iter().find_map(|&(ten, tens)| {
+        let rest = word.strip_prefix(ten)?;
+        match rest {
+            "" => (ten != "스물").then_some(tens),
+            _ if ten == "스무" => None,
+            _ => unit(rest).map(|u| tens + u),
+        }
+    })
+}
 
 /// True for a precomposed Hangul syllable (가..힣), the unit of Korean words in the corpus.
 #[inline]
@@ -165,6 +199,26 @@ pub fn without_asides(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn native_numerals_read_from_one_to_ninety_nine() {
+        for (word, value) in [
+            ("한", 1.0),
+            ("세", 3.0),
+            ("석", 3.0),
+            ("열", 10.0),
+            ("열세", 13.0),
+            ("스무", 20.0),
+            ("스물두", 22.0),
+            ("서른한", 31.0),
+            ("아흔아홉", 99.0),
+        ] {
+            assert_eq!(native_numeral(word), Some(value), "{word}");
+        }
+        for word in ["스물", "스무두", "세계", "열대", "열세척", "한국", "", "13"] {
+            assert_eq!(native_numeral(word), None, "{word}");
+        }
+    }
+
     use super::*;
 
     fn sentences(s: &str) -> Vec<&str> {

@@ -13,7 +13,7 @@
 
 use crate::retrieval::analyzer::normalize;
 use crate::retrieval::query::EN_STOPWORDS;
-use crate::text::{is_hangul_syllable, NATIVE_NUMERALS};
+use crate::text::{is_hangul_syllable, native_numeral};
 
 /// Counters that count the same things, for the form of answer ([`has_count`]): a question
 /// asking `몇 곳` is answered by `세 군데`, `몇 번` by `두 차례`.
@@ -228,7 +228,7 @@ pub fn has_form(text: &str, expect: Expect) -> bool {
 /// A number followed by `unit` or a counter that means the same ([`SAME_COUNTERS`]): digits,
 /// then any of spaces, digits, `,.~-`, and the Korean magnitudes 십/백/천/만/억 (`60만 대`,
 /// `3~6개월`, `1,200 명`), then the unit; or a Korean native numeral, a word of its own, a space
-/// and the unit (`세 곳`, `두 명`: [`NATIVE_NUMERALS`]).
+/// and the unit (`세 곳`, `두 명`, `열세 척`: [`native_numeral`]).
 fn has_count(text: &str, unit: &str) -> bool {
     let units: Vec<&str> = std::iter::once(unit)
         .chain(
@@ -242,7 +242,7 @@ fn has_count(text: &str, unit: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     if words.windows(2).any(|w| {
         let numeral = w[0].trim_start_matches(|c: char| !c.is_alphanumeric());
-        NATIVE_NUMERALS.iter().any(|(n, _)| numeral == *n) && counted(w[1])
+        native_numeral(numeral).is_some() && counted(w[1])
     }) {
         return true;
     }
@@ -499,6 +499,7 @@ mod tests {
             Expect::Count("곳")
         ));
         assert!(has_form("이사 두 명이 반대했다", Expect::Count("명")));
+        assert!(has_form("남은 배 열세 척으로", Expect::Count("척")));
         assert!(has_form("회의는 세 차례 열렸다", Expect::Count("번")));
         assert!(!has_form("세계 곳곳에 있다", Expect::Count("곳")));
         assert!(!has_form("한편 곳곳에서", Expect::Count("곳")));

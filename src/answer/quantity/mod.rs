@@ -393,7 +393,7 @@ fn zero_count(text: &str, i: usize) -> Option<Quantity> {
 const YEAR_MIN: f64 = 100.0;
 
 /// A count in a Korean native numeral at byte `i`, a word of its own followed by a space and a
-/// counter (`두 권`, `세 차례`, `여섯 개`): the same count as `2권`, `3차례`, `6개`. Glued
+/// counter (`두 권`, `세 차례`, `열세 척`): the same count as `2권`, `3차례`, `13척`. Glued
 /// forms are other words (`한편`, `열대`, `한곳`), and `번` is left out (`한 번` is as often
 /// "once" in a rate, `2주에 한 번`, as a count).
 fn native_count(text: &str, i: usize) -> Option<Quantity> {
@@ -405,9 +405,8 @@ fn native_count(text: &str, i: usize) -> Option<Quantity> {
         return None;
     }
     let rest = &text[i..];
-    let &(word, value) = crate::text::NATIVE_NUMERALS
-        .iter()
-        .find(|(w, _)| rest.strip_prefix(w).is_some_and(|r| r.starts_with(' ')))?;
+    let word = &rest[..rest.find(' ')?];
+    let value = crate::text::native_numeral(word)?;
     let after = &rest[word.len() + 1..];
     let (counter, unit) = korean_counter(after)?;
     Some(Quantity {
@@ -736,6 +735,10 @@ mod tests {
         );
         assert_eq!(one("이사 세 명이 반대").same_value(&one("3명")), Some(true));
         assert!(approx(one("네 가지 맛").value, 4.0));
+        // Tens and their units too.
+        assert_eq!(one("배 열세 척으로").same_value(&one("13척")), Some(true));
+        assert_eq!(one("스무 명이 모였다").same_value(&one("20명")), Some(true));
+        assert!(approx(one("서른두 곳").value, 32.0));
         for other in [
             "한편 회사는",
             "열대 지방",
