@@ -199,26 +199,6 @@ pub fn without_asides(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn native_numerals_read_from_one_to_ninety_nine() {
-        for (word, value) in [
-            ("한", 1.0),
-            ("세", 3.0),
-            ("석", 3.0),
-            ("열", 10.0),
-            ("열세", 13.0),
-            ("스무", 20.0),
-            ("스물두", 22.0),
-            ("서른한", 31.0),
-            ("아흔아홉", 99.0),
-        ] {
-            assert_eq!(native_numeral(word), Some(value), "{word}");
-        }
-        for word in ["스물", "스무두", "세계", "열대", "열세척", "한국", "", "13"] {
-            assert_eq!(native_numeral(word), None, "{word}");
-        }
-    }
-
     use super::*;
 
     fn sentences(s: &str) -> Vec<&str> {
@@ -259,5 +239,25 @@ mod tests {
         assert_eq!(longest_common_run("가나다라", "나다"), 2);
         assert_eq!(longest_common_run("abc", "xyz"), 0);
         assert_eq!(longest_common_run("", "a"), 0);
+    }
+
+    #[test]
+    fn native_numerals_read_from_one_to_ninety_nine() {
+        for (word, value) in [
+            ("한", 1.0),
+            ("세", 3.0),
+            ("석", 3.0),
+            ("열", 10.0),
+            ("열세", 13.0),
+            ("스무", 20.0),
+            ("스물두", 22.0),
+            ("서른한", 31.0),
+            ("아흔아홉", 99.0),
+        ] {
+            assert_eq!(native_numeral(word), Some(value), "{word}");
+        }
+        for word in ["스물", "스무두", "세계", "열대", "열세척", "한국", "", "13"] {
+            assert_eq!(native_numeral(word), None, "{word}");
+        }
     }
 }
