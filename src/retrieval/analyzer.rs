@@ -97,6 +97,9 @@ pub struct Options {
     pub lead_syllable: bool,
     /// Also emit a hyphenated model code as one token (`AP-300` → `ap`, `300`, `ap300`).
     pub codes: bool,
+    /// Reduce each word of Latin letters to its English stem ([`english_stem`]): `pears` and
+    /// `pear`, `harvested` and `harvest` become one token.
+    pub stem_english: bool,
 }
 
 impl Default for Options {
@@ -105,6 +108,7 @@ impl Default for Options {
             strip_particles: true,
             lead_syllable: false,
             codes: true,
+            stem_english: true,
         }
     }
 }
@@ -156,6 +160,10 @@ pub fn analyze(text: &str, opts: Options) -> Vec<String> {
             Class::Ideograph => out.extend(chars[i..j].iter().map(|c| c.to_string())),
             Class::Word => {
                 let word: String = chars[i..j].iter().filter(|&&c| c != ',').collect();
+                let word = match opts.stem_english {
+                    true => english_stem(&word),
+                    false => word,
+                };
                 // Joined to the word just before across one hyphen, when the two make a code.
                 let joined = last_word
                     .take()
@@ -176,6 +184,21 @@ pub fn analyze(text: &str, opts: Options) -> Vec<String> {
         i = j;
     }
     out
+}
+
+/// The English stem of a word of Latin letters (Snowball's English stemmer): `harvested` →
+/// `harvest`, `pears` → `pear`, `flooding` → `flood`. A word with a digit or a letter outside
+/// ASCII (`ap300`, `1874`, `café`) and a word of three letters or fewer (`ai`, `ceo`, `arm`) is
+/// kept as it is, so codes and acronyms match whole.
+pub fn english_stem(word: &str) -> String {
+    static STEMMER: std::sync::OnceLock<frostem::Stemmer> = std::sync::OnceLock::new();
+    if word.chars().count() <= 3 || !word.chars().all(|c| c.is_ascii_lowercase()) {
+        return word.to_string();
+    }
+    STEMMER
+        .get_or_init(|| frostem::Stemmer::new(frostem::Algorithm::English))
+        .stem(word)
+        .into_owned()
 }
 
 /// The one token of a model code written with a hyphen (`AP-300` → `ap300`, `COVID-19` →
@@ -314,11 +337,32 @@ mod tests {
         strip_particles: false,
         lead_syllable: false,
         codes: false,
+        stem_english: false,
     };
     const CODES: Options = Options {
         codes: true,
         ..PLAIN
     };
+
+    #[test]
+    fn english_words_are_stemmed_codes_and_short_words_kept() {
+        let stem = Options {
+            stem_english: true,
+            ..CODES
+        };
+        assert_eq!(analyze("Pears", stem), analyze("pear", stem));
+        assert_eq!(analyze("harvested", stem), analyze("harvesting", stem));
+        assert_eq!(analyze("flooded homes", stem), vec!["flood", "home"]);
+        // Codes, figures, acronyms and words outside ASCII stay as written.
+        assert_eq!(
+            analyze("AP-300 AI 1,874 CEOs", stem),
+            vec!["ap", "300", "ap300", "ai", "1874", "ceo"]
+        );
+        assert_eq!(analyze("café", stem), vec!["café"]);
+        // Hangul is untouched, and without the option nothing is stemmed.
+        assert_eq!(analyze("소프트뱅크", stem), analyze("소프트뱅크", CODES));
+        assert_eq!(analyze("harvested", CODES), vec!["harvested"]);
+    }
 
     #[test]
     fn hangul_runs_become_bigrams() {

@@ -78,6 +78,9 @@ pub struct Pipeline {
     ///
     /// [`SURFACE_WEIGHT`]: crate::retrieval::index::SURFACE_WEIGHT
     pub surface: bool,
+    /// Words of Latin letters are reduced to their English stem, in passages and queries alike
+    /// (`pears` and `pear`, `harvested` and `harvest`; see [`Options::stem_english`]).
+    pub stemming: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -102,6 +105,7 @@ const PARTS: &[&str] = &[
     "parts",
     "sentences",
     "surface",
+    "stemming",
 ];
 
 impl Pipeline {
@@ -127,6 +131,7 @@ impl Pipeline {
         parts: false,
         sentences: false,
         surface: false,
+        stemming: false,
     };
 
     /// The hand-made layer as it was before the out-of-domain sets (issue 12): every part that
@@ -152,6 +157,7 @@ impl Pipeline {
         parts: false,
         sentences: false,
         surface: false,
+        stemming: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -205,6 +211,7 @@ impl Pipeline {
             "parts" => &mut self.parts,
             "sentences" => &mut self.sentences,
             "surface" => &mut self.surface,
+            "stemming" => &mut self.stemming,
             _ => return None,
         })
     }
@@ -215,6 +222,7 @@ impl Pipeline {
             strip_particles: self.particles,
             lead_syllable: self.lead_syllable,
             codes: self.codes,
+            stem_english: self.stemming,
         }
     }
 
@@ -247,10 +255,10 @@ impl Pipeline {
 
 impl Default for Pipeline {
     /// The pipeline the product runs: the layer, plus question-final light predicates dropped,
-    /// English names matched to the corpus's Hangul words, hyphenated codes read whole and the
-    /// surface match, the additions that cost no evaluation set anything (BENCHMARKS.md). `context`,
-    /// `skip_headings` and `lead_syllable` lift the out-of-domain sets but each costs a seed
-    /// set an item, so they stay off.
+    /// English names matched to the corpus's Hangul words, hyphenated codes read whole, the
+    /// surface match and English stems, the additions that cost no evaluation set anything
+    /// (BENCHMARKS.md). `context`, `skip_headings` and `lead_syllable` lift the out-of-domain
+    /// sets but each costs a seed set an item, so they stay off.
     fn default() -> Self {
         Pipeline {
             ko_endings: true,
@@ -260,6 +268,7 @@ impl Default for Pipeline {
             parts: true,
             sentences: true,
             surface: true,
+            stemming: true,
             ..Pipeline::LAYER
         }
     }
