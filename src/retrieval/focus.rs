@@ -70,7 +70,30 @@ const KO_NUMBER_FOCUS: &[&str] = &[
     "인원",
     "보유액",
 ];
-const EN_NUMBER_ASK: &[&str] = &["how much", "how many", "how long"];
+/// English asks for an amount or a measure: `how` with an adjective of size or degree
+/// (`how deep`, `how far`, `how old`) and the share words.
+const EN_NUMBER_ASK: &[&str] = &[
+    "how much",
+    "how many",
+    "how long",
+    "how deep",
+    "how high",
+    "how tall",
+    "how far",
+    "how old",
+    "how big",
+    "how large",
+    "how heavy",
+    "how wide",
+    "how fast",
+    "how hot",
+    "how cold",
+    "how warm",
+    "how expensive",
+    "what percentage",
+    "what proportion",
+    "what share",
+];
 /// Korean counters that `몇` asks in (`몇 분`, `몇 명`), each with the unit a passage writes
 /// after its number; longest first, so `몇 시간` is not read as `몇 시`. Korean grammar, not any
 /// corpus: the closed class of counting words.
@@ -108,8 +131,12 @@ const KO_COUNTERS: &[(&str, &str)] = &[
 const KO_DURATION_FOCUS: &[&str] = &["주기", "기간", "간격"];
 const KO_DURATION_AFTER: &[&str] = &["동안", "만에", "마다"];
 const EN_DURATION_ASK: &[&str] = &["how often", "how frequently"];
-/// The units a span of time is counted in.
-const TIME_UNITS: &[&str] = &["초", "분", "시간", "일", "주", "개월", "달", "년"];
+/// The units a span of time is counted in, Korean and English (a plural starts with its
+/// singular: `40 minutes`).
+const TIME_UNITS: &[&str] = &[
+    "초", "분", "시간", "일", "주", "개월", "달", "년", "second", "minute", "hour", "day", "week",
+    "month", "year",
+];
 /// Korean question words that ask for a date or a time, and focus nouns that do.
 const KO_TIME_ASK: &[&str] = &["언제"];
 const KO_TIME_FOCUS: &[&str] = &["날짜", "시점", "일자", "연도"];
@@ -275,7 +302,8 @@ fn has_clock(text: &str) -> bool {
             .any(|w| w[0].is_ascii_digit() && w[1] == ':' && w[2].is_ascii_digit())
 }
 
-/// A date or a time of day: digits followed by 년/월/일/시/분, or an English month name.
+/// A date or a time of day: digits followed by 년/월/일/시/분, an English month name, or a year
+/// written alone as English text writes it (`completed in 1874`: [`bare_year`]).
 fn has_time(text: &str) -> bool {
     let chars: Vec<char> = text.chars().collect();
     let korean = chars.windows(2).enumerate().any(|(i, w)| {
@@ -298,7 +326,30 @@ fn has_time(text: &str) -> bool {
         "december",
     ];
     let lower = text.to_lowercase();
-    korean || lower.contains("centur") || MONTHS.iter().any(|m| lower.contains(m))
+    korean
+        || lower.contains("centur")
+        || MONTHS.iter().any(|m| lower.contains(m))
+        || bare_year(text)
+}
+
+/// Four digits from 1000 to 2199 standing alone: not part of a longer number (`1,874`, `3.1874`)
+/// or a code (`RV7-2409`), and not followed by a letter or another counter (`1300만`, `2024명`).
+fn bare_year(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let apart = |c: Option<&char>| {
+        c.is_none_or(|&c| {
+            c.is_whitespace() || matches!(c, '(' | ')' | '.' | ',' | ';' | ':' | '\'' | '"')
+        })
+    };
+    chars.windows(4).enumerate().any(|(i, w)| {
+        w.iter().all(char::is_ascii_digit)
+            && matches!(w[0], '1' | '2')
+            && (w[0] == '1' || w[1] <= '1')
+            && apart(i.checked_sub(1).map(|j| &chars[j]))
+            && apart(chars.get(i + 4))
+            && !(chars.get(i + 4).is_some_and(|&c| c == '.' || c == ',')
+                && chars.get(i + 5).is_some_and(char::is_ascii_digit))
+    })
 }
 
 /// `기업들은`, `회사들이`: a noun of at least two syllables plus the plural marker.
@@ -506,6 +557,36 @@ mod tests {
         assert!(!has_form("두 사람이 왔다", Expect::Count("명")));
         assert!(!has_form("일자리가 생긴다", Expect::Number));
         assert!(has_form("아무 글", Expect::Anything));
+    }
+
+    #[test]
+    fn english_forms_of_answer() {
+        let d = |q: &str| focus(q).expect;
+        assert_eq!(
+            d("How deep is the lake at its deepest point?"),
+            Expect::Number
+        );
+        assert_eq!(d("How far is the station from the lake?"), Expect::Number);
+        assert_eq!(
+            d("What percentage of income came from grants?"),
+            Expect::Number
+        );
+        assert_eq!(d("When was the lighthouse completed?"), Expect::Time);
+        // A year alone is a date in English text; a longer number, a code or a count is not.
+        assert!(has_form(
+            "It was completed in 1874 after two wrecks.",
+            Expect::Time
+        ));
+        assert!(has_form("automated (1987).", Expect::Time));
+        assert!(!has_form("about 1,874 visitors", Expect::Time));
+        assert!(!has_form("제조번호가 RV7-2409로 시작하는", Expect::Time));
+        assert!(!has_form("약 1300만 명의 식수원", Expect::Time));
+        assert!(!has_form("the lake is 3000 metres long", Expect::Time));
+        assert!(!has_form("a depth of 58 metres", Expect::Time));
+        // Spans of time counted in English units.
+        assert!(has_form("Buses leave every 40 minutes", Expect::Duration));
+        assert!(has_form("a warranty of 2 years", Expect::Duration));
+        assert!(!has_form("tickets cost 3 pounds", Expect::Duration));
     }
 
     #[test]
