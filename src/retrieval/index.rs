@@ -177,9 +177,8 @@ pub struct Retriever {
     documented: Names,
     /// The names the corpus's entries are about (an encyclopedia's articles).
     entries: Entries,
-    /// Whether the corpus is written in Korean ([`KOREAN_CORPUS`] of its searched passages
-    /// hold Hangul): a request without Hangul is then in another script than the corpus.
-    korean: bool,
+    /// The script the corpus is written in ([`Script`]): a request may be in another.
+    script: Script,
     opts: Options,
     body: Field,
     context: Field,
@@ -306,13 +305,13 @@ impl Retriever {
             .map(|p| PassageNames::of(&p.text, &p.context, &entries))
             .collect();
         let documented = Names::of_texts(passages.iter().map(|p| p.context.as_str()));
-        let korean = is_korean_corpus(&passages, pipeline);
+        let script = corpus_script(&passages, pipeline);
         Ok(Retriever {
             names,
             passage_names,
             documented,
             entries,
-            korean,
+            script,
             corpus,
             passages,
             token_sets,
@@ -506,13 +505,28 @@ impl Retriever {
         Some(format!("{title} - {heading}"))
     }
 
-    /// Whether `request` is written in another script than the corpus: no Hangul in it, and
-    /// the corpus Korean (an English question over Korean articles). Its words then match
-    /// only the odd name, code or figure, and the dense stage reads it by
-    /// [`Fusion::for_other_script`]. A request with its Korean translation (a model loaded) is
-    /// not.
+    /// Whether `request` is written in another script than the corpus: no Hangul in it over a
+    /// Korean corpus (an English question over Korean articles), or Hangul in every line of it
+    /// over a [`Script::Latin`] one (a Korean question over English reports). Its words then
+    /// match only the odd name, code or figure, and the dense stage reads it by
+    /// [`Fusion::for_other_script`]. A request with its translation under it (a model loaded;
+    /// [`crate::retrieval::translate`]) is not.
     pub fn in_other_script(&self, request: &str) -> bool {
-        self.korean && !has_hangul(request)
+        match self.script {
+            Script::Korean => !has_hangul(request),
+            Script::Latin => {
+                has_hangul(request)
+                    && request
+                        .lines()
+                        .all(|l| has_hangul(l) || !l.chars().any(char::is_alphabetic))
+            }
+            Script::Mixed => false,
+        }
+    }
+
+    /// The script the corpus is written in.
+    pub fn script(&self) -> Script {
+        self.script
     }
 
     fn thesaurus(&self) -> &Thesaurus {
@@ -984,15 +998,33 @@ impl Retriever {
 /// captions) are about 4% of them.
 pub const KOREAN_CORPUS: f32 = 0.9;
 
-/// Whether at least [`KOREAN_CORPUS`] of the passages `pipeline` searches hold Hangul.
-fn is_korean_corpus(passages: &[Passage], pipeline: Pipeline) -> bool {
+/// The script a corpus is written in, by the share of its searched passages that hold Hangul.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    /// At least [`KOREAN_CORPUS`] of them.
+    Korean,
+    /// At most 1 − [`KOREAN_CORPUS`] of them, and it has passages: English text (with a Korean
+    /// name here and there).
+    Latin,
+    /// Anything between, or no passages: no request is in another script.
+    Mixed,
+}
+
+/// The [`Script`] of the passages `pipeline` searches.
+fn corpus_script(passages: &[Passage], pipeline: Pipeline) -> Script {
     let (searched, korean) = passages
         .iter()
         .filter(|p| searched(pipeline, p))
         .fold((0usize, 0usize), |(n, k), p| {
             (n + 1, k + usize::from(has_hangul(&p.text)))
         });
-    searched > 0 && korean as f32 >= KOREAN_CORPUS * searched as f32
+    let share = korean as f32 / searched.max(1) as f32;
+    match searched {
+        0 => Script::Mixed,
+        _ if share >= KOREAN_CORPUS => Script::Korean,
+        _ if share <= 1.0 - KOREAN_CORPUS => Script::Latin,
+        _ => Script::Mixed,
+    }
 }
 
 /// Most corpus spellings a Latin name may have for [`Retriever::spellings`] to offer them.
@@ -1064,7 +1096,7 @@ mod tests {
     }
 
     #[test]
-    fn a_request_without_hangul_is_in_another_script_only_over_a_korean_corpus() {
+    fn a_request_is_in_another_script_than_a_korean_or_an_english_corpus() {
         use crate::retrieval::corpus::SourceFile;
         let mixed = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
             "k.txt",
@@ -1080,6 +1112,14 @@ mod tests {
         )]))
         .unwrap();
         assert!(!english.in_other_script("Where is the Jikji kept today?"));
+        // Over English text a Korean request is in the other script, unless its English
+        // translation stands under it.
+        assert_eq!(english.script(), Script::Latin);
+        assert!(english.in_other_script("직지는 지금 어디에 있나?"));
+        assert!(english.in_other_script("Jikji는 지금 어디에 있나?"));
+        assert!(!english.in_other_script("직지는 지금 어디에 있나?\nWhere is the Jikji now?"));
+        assert_eq!(mixed.script(), Script::Mixed);
+        assert!(!mixed.in_other_script("直指"));
         let korean = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
             "k.txt",
             "직지\n\n현재 소장처: 프랑스 국립도서관\n1377년 청주 흥덕사에서 찍었다.\n",

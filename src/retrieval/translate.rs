@@ -1,30 +1,49 @@
 //! Questions in another language than the corpus's: the local model writes the question in
-//! Korean (names spelt the way Korean text spells them: `Hallasan` → `한라산`), and the first
-//! stage searches the question and its translation together. Lexical retrieval cannot match
-//! an English question to a Korean passage except through glossary lines written for its words;
-//! a translation gives it the passage's own words. One short generation (~20 tokens) per
-//! question, only when a model is loaded, the question is not Korean, and the corpus has no
-//! glossary of its own: a glossary is the user's own mapping of English words to the corpus's
-//! spelling, sharper than a small model's translation (on the seed articles, whose glossary
-//! covers their English questions, the translation cost English hit@1 0.75 → 0.25 on dev; on
-//! the out-of-domain corpora, without one, it gained: BENCHMARKS.md).
+//! the corpus's language (names spelt the way Korean text spells them: `Hallasan` → `한라산`),
+//! and the first stage searches the question and its translation together. Lexical retrieval
+//! cannot match an English question to a Korean passage except through glossary lines written
+//! for its words, nor a Korean question to English text at all; a translation gives it the
+//! passage's own words. One short generation (~20 tokens) per question, only when a model is
+//! loaded and the question is in another script than the corpus: over a Korean corpus a
+//! question that is not Korean, and only when the corpus has no glossary of its own (a glossary
+//! is the user's own mapping of English words to the corpus's spelling, sharper than a small
+//! model's translation: on the seed articles, whose glossary covers their English questions, the
+//! translation cost English hit@1 0.75 → 0.25 on dev; on the out-of-domain corpora, without one,
+//! it gained: BENCHMARKS.md); over English text ([`Script::Latin`]) a Korean question, into
+//! English. A corpus of both scripts translates as a Korean one.
 
 use crate::engine::constraint::{TokenConstraint, TokenMask, Vocab};
 use crate::engine::{ChatMessage, EngineError, EngineHandle, Event, GenerateRequest};
-use crate::retrieval::index::Retriever;
+use crate::retrieval::index::{Retriever, Script};
 
 /// Most tokens of a translation.
 const MAX_TOKENS: usize = 64;
 
-/// What the model is told.
+/// What the model is told, for a Korean corpus.
 const SYSTEM: &str = "You translate questions into Korean. Reply with the Korean question \
 only, on one line. Write names of people, places and companies the way Korean news writes \
 them, in Hangul.";
 
-/// Whether `query` is searched with a translation in `retriever`: it needs one
-/// ([`needs_translation`]) and the corpus has no glossary of its own.
-fn applies(retriever: &Retriever, query: &str) -> bool {
-    !retriever.has_glossary() && needs_translation(query)
+/// What the model is told, for an English corpus.
+const SYSTEM_ENGLISH: &str = "You translate questions into English. Reply with the English \
+question only, on one line. Write names of people, places and companies in Latin letters.";
+
+/// The language a request is translated into: the corpus's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Korean,
+    English,
+}
+
+/// What `query` is translated into for `retriever`'s corpus, if anything (see the module
+/// docs).
+fn target(retriever: &Retriever, query: &str) -> Option<Target> {
+    match retriever.script() {
+        Script::Latin => crate::text::is_korean(query).then_some(Target::English),
+        Script::Korean | Script::Mixed => {
+            (!retriever.has_glossary() && needs_translation(query)).then_some(Target::Korean)
+        }
+    }
 }
 
 /// Whether `query` needs translating for a Korean corpus: it has letters and no Hangul (the
@@ -43,6 +62,16 @@ pub fn prompt(query: &str, spellings: &[(String, Vec<String>)]) -> Vec<ChatMessa
         ChatMessage::new("user", "How tall is Mount Halla?"),
         ChatMessage::new("assistant", "한라산의 높이는 얼마인가?"),
         ChatMessage::new("user", &with_spellings(query.trim(), spellings)),
+    ]
+}
+
+/// The chat that asks for a Korean `query` in English.
+fn prompt_english(query: &str) -> Vec<ChatMessage> {
+    vec![
+        ChatMessage::new("system", SYSTEM_ENGLISH),
+        ChatMessage::new("user", "한라산의 높이는 얼마인가?"),
+        ChatMessage::new("assistant", "How tall is Mount Halla?"),
+        ChatMessage::new("user", query.trim()),
     ]
 }
 
@@ -76,14 +105,22 @@ fn with_translation(query: &str, translation: Option<&str>) -> String {
     }
 }
 
-/// The translation request for `query` and the spellings of its names: greedy, one line,
-/// ended where it starts to loop ([`NoLoops`]), not through the prompt-prefix cache (which
-/// holds the answer prompt's instructions).
-fn request(query: &str, spellings: &[(String, Vec<String>)]) -> GenerateRequest {
-    if !spellings.is_empty() {
-        tracing::debug!(?spellings, "names spelt as the corpus spells them");
-    }
-    let mut req = GenerateRequest::new(prompt(query, spellings));
+/// The request that translates `query` for `retriever`'s corpus into `target`, with the
+/// corpus's spellings of its names for a Korean one: greedy, one line, ended where it starts
+/// to loop ([`NoLoops`]), not through the prompt-prefix cache (which holds the answer prompt's
+/// instructions).
+fn request(retriever: &Retriever, query: &str, target: Target) -> GenerateRequest {
+    let messages = match target {
+        Target::Korean => {
+            let spellings = retriever.spellings(query);
+            if !spellings.is_empty() {
+                tracing::debug!(?spellings, "names spelt as the corpus spells them");
+            }
+            prompt(query, &spellings)
+        }
+        Target::English => prompt_english(query),
+    };
+    let mut req = GenerateRequest::new(messages);
     req.max_tokens = MAX_TOKENS;
     req.stop = vec!["\n".into()];
     req.use_prefix_cache = false;
@@ -160,16 +197,16 @@ fn absorb(text: &mut String, ev: Event) -> Result<bool, EngineError> {
 }
 
 /// What `retriever` searches for `query`: the query itself, or, where a translation applies
-/// (`applies`), the query and `engine`'s Korean translation of it.
+/// ([`target`]), the query and `engine`'s translation of it into the corpus's language.
 pub async fn search_query(
     engine: &EngineHandle,
     retriever: &Retriever,
     query: &str,
 ) -> Result<String, EngineError> {
-    if !applies(retriever, query) {
+    let Some(target) = target(retriever, query) else {
         return Ok(query.to_string());
-    }
-    let mut stream = engine.submit(request(query, &retriever.spellings(query)))?;
+    };
+    let mut stream = engine.submit(request(retriever, query, target))?;
     let mut text = String::new();
     while let Some(ev) = stream.recv().await {
         if absorb(&mut text, ev)? {
@@ -185,10 +222,10 @@ pub fn search_query_blocking(
     retriever: &Retriever,
     query: &str,
 ) -> Result<String, EngineError> {
-    if !applies(retriever, query) {
+    let Some(target) = target(retriever, query) else {
         return Ok(query.to_string());
-    }
-    let mut stream = engine.submit(request(query, &retriever.spellings(query)))?;
+    };
+    let mut stream = engine.submit(request(retriever, query, target))?;
     let mut text = String::new();
     while let Some(ev) = stream.blocking_recv() {
         if absorb(&mut text, ev)? {
@@ -216,6 +253,37 @@ mod tests {
             "한라산은 얼마나 높나?"
         );
         assert_eq!(translation_in(&with_translation(q, None), q), "");
+    }
+
+    #[test]
+    fn a_request_is_translated_into_its_corpus_language() {
+        use crate::retrieval::corpus::{Corpus, SourceFile};
+        let corpus = |text: &str| {
+            Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
+                "a.txt", text,
+            )]))
+            .unwrap()
+        };
+        let korean =
+            corpus("직지\n\n현재 소장처: 프랑스 국립도서관\n1377년 청주 흥덕사에서 찍었다.\n");
+        let english =
+            corpus("Jikji\n\nHeld today by the National Library of France.\nPrinted in 1377.\n");
+        assert_eq!(
+            target(&korean, "Where is the Jikji kept?"),
+            Some(Target::Korean)
+        );
+        assert_eq!(target(&korean, "직지는 어디에 있나?"), None);
+        assert_eq!(
+            target(&english, "직지는 어디에 있나?"),
+            Some(Target::English)
+        );
+        // An English question over English text is searched as written.
+        assert_eq!(target(&english, "Where is the Jikji kept?"), None);
+        let english_prompt = prompt_english("직지는 어디에 있나?");
+        assert_eq!(
+            english_prompt.last().unwrap().content,
+            "직지는 어디에 있나?"
+        );
     }
 
     #[test]
