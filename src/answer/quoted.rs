@@ -955,10 +955,64 @@ const SHARE_WORDS: [&str; 11] = [
 
 /// Words of a question that ask for a place.
 const PLACE_WORDS: [&str; 2] = ["어디", "where"];
+/// Words of a question that ask for a weight.
+const MASS_WORDS: [&str; 6] = ["무게", "중량", "몇 kg", "몇 킬로그램", "weigh", "how heavy"];
+/// Words of a question that ask for a length, a height, a depth or a distance. Korean nouns
+/// with their particle: `높이는` alone is also the verb (`생산성을 높이는`), `깊이` the adverb.
+const LENGTH_WORDS: [&str; 25] = [
+    "높이는 얼마",
+    "높이는 몇",
+    "높이가 얼마",
+    "높이가 몇",
+    "깊이는",
+    "깊이가",
+    "둘레는",
+    "둘레가",
+    "두께는",
+    "두께가",
+    "몇 미터",
+    "몇 km",
+    "몇 cm",
+    "몇 킬로미터",
+    "how tall",
+    "how high",
+    "how deep",
+    "how far",
+    "how wide",
+    "how thick",
+    "length",
+    "height",
+    "depth",
+    "distance",
+    "altitude",
+];
+/// Words of a question that ask how long something takes or lasts.
+const DURATION_WORDS: [&str; 12] = [
+    "얼마 동안",
+    "얼마동안",
+    "얼마나 걸",
+    "몇 년 동안",
+    "몇 년간",
+    "how long did",
+    "how long does",
+    "how long do",
+    "how long will",
+    "how long would",
+    "how long has",
+    "how long have",
+];
+/// `How long is …`: a length (`the shoreline`) or a span of time (`the warranty`).
+const EXTENT_WORDS: [&str; 4] = [
+    "how long is",
+    "how long was",
+    "how long are",
+    "how long were",
+];
 /// Words of a question that asks what something costs: its price (`가격은`, `구독료는`, `사면
 /// 얼마`) or a change in it.
-const PRICE_WORDS: [&str; 14] = [
+const PRICE_WORDS: [&str; 15] = [
     "가격",
+    "얼마에",
     "값은",
     "값이",
     "비용",
@@ -996,10 +1050,13 @@ const NOT_PLACES: [Measure; 5] = [
 /// (`연간 60만 대`), one about a place
 /// (`Where is the new factory being built?`) not by figures alone that are no place (`8만
 /// 2,000㎡`, the site's area), one about a price (`물걸레 패드만 따로 사면 얼마예요?`) not by a
-/// count of things (`물걸레 패드 2장`; a percentage cut may answer it). `Err` names the
-/// mismatch. Only these are checked: other measures are asked loosely, and a question that
-/// asks for a share (`인구 중 몇 퍼센트`, `몇 배`) is not held to them. An answer without figures
-/// is left to grounding.
+/// count of things (`물걸레 패드 2장`; a percentage cut may answer it), one about a weight
+/// (`How much does it weigh?`) not by a volume (`2.4 litres`, the jug's capacity), one about a
+/// length or a depth not by an area, one about how long something takes (`얼마나 걸려?`) not
+/// by a year (`1877년`, when it was found); a bare number may answer these last three. `Err`
+/// names the mismatch. Only these are checked: other measures are asked loosely, and a
+/// question that asks for a share (`인구 중 몇 퍼센트`, `몇 배`) is not held to them. An answer
+/// without figures is left to grounding.
 pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
     let q = question.to_lowercase();
     let asks = |words: &[&str]| words.iter().any(|w| q.contains(w));
@@ -1034,17 +1091,40 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
                 .trim_start()
                 .starts_with(char::is_alphabetic)
     };
-    let (measures, what, price): (&[Measure], &str, bool) = if asks(&AREA_WORDS) {
-        (&[Measure::Area], "an area", false)
+    // A bare number answers a measure the question names (`58` for how deep).
+    let bare = |f: &Quantity| f.measure == Measure::Count && !things(f) && !counted(f);
+    // Korean writes a number of days as it writes a day of the month (`4일`).
+    let days = |f: &Quantity| {
+        f.date
+            .is_some_and(|d| d.year.is_none() && d.month.is_none() && d.day.is_some())
+    };
+    let (measures, what, price, loose): (&[Measure], &str, bool, bool) = if asks(&AREA_WORDS) {
+        (&[Measure::Area], "an area", false, false)
     } else if asks(&PEOPLE_WORDS) {
-        (&[Measure::Count], "a number of people", false)
+        (&[Measure::Count], "a number of people", false, false)
     } else if asks(&PRICE_WORDS) {
-        (&PRICE_MEASURES, "a price", true)
+        (&PRICE_MEASURES, "a price", true, false)
+    } else if asks(&MASS_WORDS) {
+        (&[Measure::Mass], "a weight", false, true)
+    } else if asks(&DURATION_WORDS) {
+        (&[Measure::Duration], "a span of time", false, true)
+    } else if asks(&LENGTH_WORDS) {
+        (&[Measure::Length], "a length", false, true)
+    } else if asks(&EXTENT_WORDS) {
+        (
+            &[Measure::Length, Measure::Duration],
+            "a length or a span of time",
+            false,
+            true,
+        )
     } else {
         return Ok(());
     };
     let figures = extract(answer);
-    let kind = |f: &Quantity| measures.contains(&f.measure) && !things(f) && !(price && counted(f));
+    let kind = |f: &Quantity| {
+        (measures.contains(&f.measure) && !things(f) && !(price && counted(f)))
+            || (loose && (bare(f) || (measures.contains(&Measure::Duration) && days(f))))
+    };
     // A price may be words (`무료`); digits that read as no price (`1통`, `2판`: a lone digit
     // before a word the figure reader knows no counter in is no quantity at all) answer
     // another question.
@@ -1194,6 +1274,36 @@ mod tests {
         assert!(fits_question("도시 인구는 몇 배로 늘었나?", "3배").is_ok());
         assert!(fits_question("What share of the population is immune?", "95%").is_ok());
         assert!(fits_question("부산의 인구는 몇 명인가?", "95%").is_err());
+        // A weight, a length, a span of time: that measure, or a bare number.
+        let q = "How much does the Clara 2.4 weigh when it is empty?";
+        assert!(fits_question(q, "2.4 litres")
+            .unwrap_err()
+            .contains("weight"));
+        assert!(fits_question(q, "1.2 kg").is_ok());
+        assert!(fits_question(q, "about 900").is_ok());
+        assert!(fits_question("백두산의 높이는 얼마인가?", "해발 2,744m").is_ok());
+        assert!(fits_question("천지의 깊이는 몇 m야?", "약 384㎡").is_err());
+        assert!(fits_question("How deep is the lake?", "58 metres").is_ok());
+        assert!(fits_question("How deep is the lake?", "58").is_ok());
+        let q = "데이모스가 화성 둘레를 한 번 도는 데 얼마나 걸려?";
+        assert!(fits_question(q, "1877년")
+            .unwrap_err()
+            .contains("span of time"));
+        assert!(fits_question(q, "약 30시간").is_ok());
+        assert!(fits_question(q, "4일").is_ok());
+        let q = "How long is the shoreline of Lake Tessimere?";
+        assert!(fits_question(q, "9.6 square kilometres").is_err());
+        assert!(fits_question(q, "14 km").is_ok());
+        assert!(fits_question("How long is the warranty?", "two years").is_ok());
+        assert!(fits_question("화성에서 하루의 길이는 얼마나 되나?", "24시간 37분").is_ok());
+        assert!(fits_question("강의 길이는 얼마인가?", "약 510km").is_ok());
+        // `얼마에` asks what something sells for.
+        let q = "AP-500 가습 필터 HF-500은 얼마에 팔아요?";
+        assert!(fits_question(q, "HF-500 필터는 AP-500 가습과 함께").is_err());
+        assert!(fits_question(q, "2만 9,000원").is_ok());
+        // `높이는` is also the verb, `깊이` the adverb: no measure asked.
+        assert!(fits_question("수율을 얼마나 높이는 것이 목표인가?", "20%").is_ok());
+        assert!(fits_question("누가 깊이 관여했나?", "3명").is_ok());
     }
 
     #[test]
