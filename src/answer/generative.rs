@@ -316,7 +316,7 @@ pub(crate) async fn ask(
     // Before grounding: an echo's words would re-cite whatever sentence repeats the question.
     quoted::drop_echo(&mut read, question);
     quoted::drop_restated_question(&mut read, question);
-    let mut grounded = !read.no_evidence && quoted::ground(&mut read, &ctx, corpus);
+    let mut grounded = !read.no_evidence && quoted::ground(&mut read, question, &ctx, corpus);
     if let (true, Err(why)) = (grounded, quoted::fits_question(question, &read.answer)) {
         read.notes.push(why);
         grounded = false;

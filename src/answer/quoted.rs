@@ -428,9 +428,9 @@ fn without_emphasis(answer: &str) -> String {
     plain.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Holds a question's answer to its evidence (see the module doc). Returns false when the
+/// Holds the answer to `question` to its evidence (see the module doc). Returns false when the
 /// answer must not be returned.
-pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool {
+pub fn ground(read: &mut Read, question: &str, ctx: &[ContextPassage], corpus: &Corpus) -> bool {
     let answer = read.answer.clone();
     if answer.is_empty() {
         return !read.citations.is_empty();
@@ -487,7 +487,7 @@ pub fn ground(read: &mut Read, ctx: &[ContextPassage], corpus: &Corpus) -> bool 
             }
             false
         }
-        _ => match spread(&answer, &quoted, ctx, corpus) {
+        _ => match spread(&answer, &quoted, question, ctx, corpus) {
             Some(more) => {
                 read.notes.push(format!(
                     "the answer's figures are in {} more sentence(s) of the passages; cited them too",
@@ -883,21 +883,36 @@ fn refuse(read: &mut Read, answer: &str) -> bool {
 /// (the first such sentence in retrieval order for each), when every figure is held somewhere
 /// and the quotes and those sentences together hold most of the answer's words: asked for
 /// the first and second quarters' sales, the model quoted one report and took the other's
-/// figure from a passage it did not quote. `None` when a figure is held nowhere.
+/// figure from a passage it did not quote. A figure the question states (`2025년에 얼마쯤`) is
+/// the answer's only with one of its own: no sentence is brought for it alone, for the quote
+/// that lacks it speaks of another (`2028년 84억 달러`, answered as `2025년 84억 달러`). `None`
+/// when a figure is held nowhere.
 fn spread(
     answer: &str,
     quoted: &str,
+    question: &str,
     ctx: &[ContextPassage],
     corpus: &Corpus,
 ) -> Option<Vec<Citation>> {
+    let asked = extract(question);
+    let (echoed, own): (Vec<_>, Vec<_>) = extract(answer)
+        .into_iter()
+        .partition(|f| asked.iter().any(|q| q.same_value(f) == Some(true)));
     let mut more: Vec<(&ContextPassage, &String)> = Vec::new();
-    for f in extract(answer) {
+    for f in own {
         let figure = &answer[f.span.clone()];
         let held = |s: &str| support(s, figure).is_some();
         if held(quoted) || more.iter().any(|(_, s)| held(s)) {
             continue;
         }
         more.push(sentences(ctx).find(|(_, s)| held(s))?);
+    }
+    for f in echoed {
+        let figure = &answer[f.span.clone()];
+        let held = |s: &str| support(s, figure).is_some();
+        if !held(quoted) && !more.iter().any(|(_, s)| held(s)) {
+            return None;
+        }
     }
     let all = std::iter::once(quoted)
         .chain(more.iter().map(|(_, s)| s.as_str()))
@@ -1377,7 +1392,7 @@ mod tests {
             answer: "1분기 1,842억 원, 2분기 2,215억 원".into(),
             ..Read::default()
         };
-        assert!(ground(&mut read, &ctx, &corpus), "{:?}", read.notes);
+        assert!(ground(&mut read, "", &ctx, &corpus), "{:?}", read.notes);
         let lines: Vec<usize> = read.citations.iter().map(|c| c.start_line).collect();
         assert_eq!(lines, vec![1, 2]);
         // A figure the quote lacks and one sentence holds with few of the answer's words
@@ -1394,7 +1409,7 @@ mod tests {
             answer: "물이 흘러 나가는 물통은 4.5 리터".into(),
             ..Read::default()
         };
-        assert!(ground(&mut read2, &ctx2, &corpus2), "{:?}", read2.notes);
+        assert!(ground(&mut read2, "", &ctx2, &corpus2), "{:?}", read2.notes);
         let lines: Vec<usize> = read2.citations.iter().map(|c| c.start_line).collect();
         assert_eq!(lines, vec![1, 2], "{:?}", read2.notes);
         // The bare figure (`4.5 리터` is `4.5L`) is held by the second sentence alone: it is
@@ -1404,7 +1419,7 @@ mod tests {
             answer: "4.5 리터".into(),
             ..Read::default()
         };
-        assert!(ground(&mut read3, &ctx2, &corpus2), "{:?}", read3.notes);
+        assert!(ground(&mut read3, "", &ctx2, &corpus2), "{:?}", read3.notes);
         let lines: Vec<usize> = read3.citations.iter().map(|c| c.start_line).collect();
         assert_eq!(lines, vec![2], "{:?}", read3.notes);
         // A figure no sentence holds is still refused.
@@ -1413,7 +1428,60 @@ mod tests {
             answer: "1분기 1,900억 원, 2분기 2,215억 원".into(),
             ..Read::default()
         };
-        assert!(!ground(&mut read, &ctx, &corpus));
+        assert!(!ground(&mut read, "", &ctx, &corpus));
+    }
+
+    #[test]
+    fn a_figure_the_question_states_is_not_brought_from_another_sentence() {
+        use crate::retrieval::corpus::SourceFile;
+        let line = |n: usize, t: &str| ContextPassage {
+            label: format!("P{n}"),
+            id: format!("a:{n}-{n}"),
+            start_line: n,
+            end_line: n,
+            ..ctx(t)
+        };
+        let text = "시장 규모는 2023년 71억 달러에서 2028년 84억 달러로 커진다.\n업계는 2025년 양산을 목표로 한다.\n";
+        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", text)]);
+        let ctx = [
+            line(
+                1,
+                "시장 규모는 2023년 71억 달러에서 2028년 84억 달러로 커진다.",
+            ),
+            line(2, "업계는 2025년 양산을 목표로 한다."),
+        ];
+        let quote = sentence_citation(&ctx[0], "시장 규모는 2023년 71억 달러에서", &corpus);
+        let mut read = Read {
+            citations: quote.into_iter().collect(),
+            answer: "2025년 84억 달러".into(),
+            ..Read::default()
+        };
+        let question = "시장 규모가 2025년에 얼마쯤 될 거라고 봤어?";
+        assert!(
+            !ground(&mut read, question, &ctx, &corpus),
+            "{:?}",
+            read.notes
+        );
+        // Each year with its own figure, from two sentences: both cited.
+        let text = "2024년 매출은 100억 원이다.\n2025년 매출은 120억 원이다.\n";
+        let corpus = Corpus::from_files(vec![SourceFile::from_text("a.txt", text)]);
+        let ctx = [
+            line(1, "2024년 매출은 100억 원이다."),
+            line(2, "2025년 매출은 120억 원이다."),
+        ];
+        let quote = sentence_citation(&ctx[1], "2025년 매출은 120억 원이다.", &corpus);
+        let mut read = Read {
+            citations: quote.into_iter().collect(),
+            answer: "2024년 100억 원, 2025년 120억 원".into(),
+            ..Read::default()
+        };
+        let question = "2024년과 2025년 매출은 각각 얼마인가?";
+        assert!(
+            ground(&mut read, question, &ctx, &corpus),
+            "{:?}",
+            read.notes
+        );
+        assert_eq!(read.citations.len(), 2);
     }
 
     #[test]
@@ -1443,7 +1511,7 @@ mod tests {
                 answer: "오클랜드 주".into(),
                 ..Read::default()
             };
-            let kept = ground(&mut read, &ctx, &corpus);
+            let kept = ground(&mut read, "", &ctx, &corpus);
             (kept, read)
         };
         let (kept, read) = read_with(0.28);
