@@ -197,7 +197,7 @@ fn absorb(text: &mut String, ev: Event) -> Result<bool, EngineError> {
 }
 
 /// What `retriever` searches for `query`: the query itself, or, where a translation applies
-/// ([`target`]), the query and `engine`'s translation of it into the corpus's language.
+/// (see the module docs), the query and `engine`'s translation of it into the corpus's language.
 pub async fn search_query(
     engine: &EngineHandle,
     retriever: &Retriever,
