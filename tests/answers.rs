@@ -669,6 +669,57 @@ async fn an_english_question_is_searched_with_its_korean_translation() {
     );
 }
 
+/// Over English text the translation runs the other way: a Korean question is searched with
+/// the model's English translation, which finds the passage that shares no word with it; an
+/// English question is searched as written, with no translation job.
+#[tokio::test]
+async fn a_korean_question_over_english_text_is_searched_in_english() {
+    let english = Retriever::new(Corpus::from_files(vec![
+        SourceFile::from_text(
+            "lake.txt",
+            "Lake Tessimere\n\nThe lake is 58 metres deep at its northern end.\n\
+             A sailing club was founded on its shore in 1908.\n",
+        ),
+        SourceFile::from_text(
+            "bus.txt",
+            "Weekend shuttle\n\nBuses leave the station every 40 minutes from 9.20 am.\n",
+        ),
+    ]))
+    .unwrap();
+    let h = Harness::new(english);
+    h.reply("When was the sailing club founded?");
+    h.reply("근거: NO_ANSWER");
+    let r = h
+        .answerer
+        .ask("요트 클럽은 언제 세워졌나요?", 3, &mut |_| {})
+        .await
+        .unwrap();
+    let seen = h.probe.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "a translation job, then the answer");
+    assert!(
+        seen[0].system.contains("into English"),
+        "{}",
+        seen[0].system
+    );
+    assert_eq!(seen[0].user, "요트 클럽은 언제 세워졌나요?");
+    assert!(
+        seen[1].user.contains("sailing club was founded"),
+        "{}",
+        seen[1].user
+    );
+    assert!(r.passages.iter().any(|p| p.source == "lake.txt"));
+    h.reply("근거: NO_ANSWER");
+    h.answerer
+        .ask("How often do the buses leave?", 3, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        h.probe.seen.lock().unwrap().len(),
+        3,
+        "an English question over English text is not translated"
+    );
+}
+
 /// Two product manuals: the corpus names the DH-20, the AP-300 and the AP-500, not the DH-30.
 fn manuals() -> Retriever {
     Retriever::new(Corpus::from_files(vec![
