@@ -1,7 +1,8 @@
 //! Extracting quantities from Korean and English text: amounts of money (`1,720억 달러`,
-//! `14조4,000억 원`, `$30 billion`), percentages (`3.8%`) and percentage points, counts (`10만 개`,
+//! `14조4,000억 원`, `$30 billion`, `£12,500`), percentages (`3.8%`) and percentage points, counts (`10만 개`,
 //! `100,000`) and fractions (`4분의 1`, `1/4`), areas (`7만2000㎡`), lengths, volumes and masses
-//! (`4.5L`, `2.5cm`), durations (`1시간 50분`, `2주`, `90일`, `30일마다`, `three hours`), dates
+//! (`4.5L`, `2.5cm`, `a 3-metre wall`), durations (`1시간 50분`, `2주`, `90일`, `30일마다`, `three
+//! hours`, `a two-year warranty`), dates
 //! (`2025.01.23`, `2019년09월26일`, `3월 29일`, `지난 20일`) and a count of none in words (`한
 //! 건도 없었다`).
 //!
@@ -186,6 +187,7 @@ impl Quantity {
         Some(match (self.measure, self.unit) {
             (Measure::Money, "USD") => format!("${n}"),
             (Measure::Money, "EUR") => format!("€{n}"),
+            (Measure::Money, "GBP") => format!("£{n}"),
             (Measure::Money, "KRW") => format!("{n} won"),
             (Measure::Money, "JPY") => format!("{n} yen"),
             (Measure::Money, "CNY") => format!("{n} yuan"),
@@ -439,6 +441,7 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
     let prefix_currency = match c {
         '$' => Some("USD"),
         '€' => Some("EUR"),
+        '£' => Some("GBP"),
         '₩' => Some("KRW"),
         '¥' => Some("JPY"),
         _ => None,
@@ -565,6 +568,31 @@ fn make(measure: Measure, value: f64, unit: &'static str, span: Range<usize>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn english_measures_before_a_noun_and_pounds() {
+        let read = |t: &str| {
+            extract(t)
+                .into_iter()
+                .map(|q| (q.measure, q.unit, q.value))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            read("a two-year warranty"),
+            [(Measure::Duration, "month", 24.0)]
+        );
+        assert_eq!(read("a 10-minute walk"), [(Measure::Duration, "min", 10.0)]);
+        assert_eq!(read("a 3-metre wall"), [(Measure::Length, "m", 3.0)]);
+        assert_eq!(read("a 3-month trial"), [(Measure::Duration, "month", 3.0)]);
+        assert_eq!(read("£3 a ticket"), [(Measure::Money, "GBP", 3.0)]);
+        assert_eq!(read("£1,482,000"), [(Measure::Money, "GBP", 1_482_000.0)]);
+        assert_eq!(extract("£12,500")[0].english().as_deref(), Some("£12,500"));
+        // A hyphen before digits or a code's letters joins no unit.
+        assert!(read("T-Mobile").is_empty());
+        assert!(read("COVID-19 cases").is_empty());
+        assert!(read("2023-2024").iter().all(|q| q.0 != Measure::Duration));
+        assert!(read("a 3-mile walk").iter().all(|q| q.0 == Measure::Count));
+    }
 
     #[test]
     fn days_that_are_no_date_are_a_span_of_days() {

@@ -10,6 +10,7 @@ use super::Measure;
 
 /// Money suffixes and their currency codes.
 const CURRENCIES: &[(&str, &str)] = &[
+    ("GBP", "GBP"),
     ("달러", "USD"),
     ("dollars", "USD"),
     ("dollar", "USD"),
@@ -95,6 +96,22 @@ pub(super) fn korean_counter(rest: &str) -> Option<(&'static str, &'static str)>
 /// What follows a number: measure, unit and a multiplier applied to the value.
 pub(super) fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     let save = sc.pos;
+    // A measure joined to its number by a hyphen, as English writes one before a noun (`a
+    // two-year warranty`, `a 10-minute walk`, `a 3-metre wall`): a metric unit or a span of
+    // time, in English words (`-m`, a symbol, would read `3-month` as metres).
+    if sc.eat("-") && sc.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+        let word = sc
+            .rest()
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or("");
+        if word.len() > 2 {
+            if let Some(m) = metric_unit(sc).or_else(|| duration_unit(sc)) {
+                return Some(m);
+            }
+        }
+    }
+    sc.pos = save;
     sc.skip_spaces();
     for p in ["%포인트", "%p", "%P", "퍼센트포인트"] {
         if sc.eat(p) {
@@ -272,6 +289,9 @@ pub(super) fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64
         ("days", "min", 1440.0),
         ("day", "min", 1440.0),
         ("months", "month", 1.0),
+        ("month", "month", 1.0),
+        ("seconds", "min", 1.0 / 60.0),
+        ("second", "min", 1.0 / 60.0),
         ("years", "month", 12.0),
         ("year", "month", 12.0),
     ] {
