@@ -1050,6 +1050,73 @@ const PRICE_MEASURES: [Measure; 4] = [
     Measure::PercentPoint,
     Measure::Count,
 ];
+/// A kind of figure a question asks for, by the words that ask for it ([`fits_question`]).
+#[derive(Clone, Copy)]
+struct Asked {
+    words: &'static [&'static str],
+    /// The measures that answer it.
+    measures: &'static [Measure],
+    /// What it is, for the refusal's note.
+    what: &'static str,
+    /// A price: a count of things does not answer it, nor digits the figure reader cannot read.
+    price: bool,
+    /// A bare number answers it too (and `4일` a span of time).
+    bare: bool,
+}
+
+/// The kinds [`fits_question`] holds answers to, the first whose words a question has.
+const ASKED: [Asked; 7] = [
+    Asked {
+        words: &AREA_WORDS,
+        measures: &[Measure::Area],
+        what: "an area",
+        price: false,
+        bare: false,
+    },
+    Asked {
+        words: &PEOPLE_WORDS,
+        measures: &[Measure::Count],
+        what: "a number of people",
+        price: false,
+        bare: false,
+    },
+    Asked {
+        words: &PRICE_WORDS,
+        measures: &PRICE_MEASURES,
+        what: "a price",
+        price: true,
+        bare: false,
+    },
+    Asked {
+        words: &MASS_WORDS,
+        measures: &[Measure::Mass],
+        what: "a weight",
+        price: false,
+        bare: true,
+    },
+    Asked {
+        words: &DURATION_WORDS,
+        measures: &[Measure::Duration],
+        what: "a span of time",
+        price: false,
+        bare: true,
+    },
+    Asked {
+        words: &LENGTH_WORDS,
+        measures: &[Measure::Length],
+        what: "a length",
+        price: false,
+        bare: true,
+    },
+    Asked {
+        words: &EXTENT_WORDS,
+        measures: &[Measure::Length, Measure::Duration],
+        what: "a length or a span of time",
+        price: false,
+        bare: true,
+    },
+];
+
 /// Measures that never name a place.
 const NOT_PLACES: [Measure; 5] = [
     Measure::Money,
@@ -1095,6 +1162,16 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
     if asks(&SHARE_WORDS) {
         return Ok(());
     }
+    let Some(&Asked {
+        measures,
+        what,
+        price,
+        bare,
+        ..
+    }) = ASKED.iter().find(|a| asks(a.words))
+    else {
+        return Ok(());
+    };
     // A count in a counter of things (`60만 대`), not of people or a bare number.
     let things = |f: &Quantity| {
         f.measure == Measure::Count && ends_in_thing_counter(&answer[f.span.clone()])
@@ -1107,38 +1184,16 @@ pub fn fits_question(question: &str, answer: &str) -> Result<(), String> {
                 .starts_with(char::is_alphabetic)
     };
     // A bare number answers a measure the question names (`58` for how deep).
-    let bare = |f: &Quantity| f.measure == Measure::Count && !things(f) && !counted(f);
+    let bare_number = |f: &Quantity| f.measure == Measure::Count && !things(f) && !counted(f);
     // Korean writes a number of days as it writes a day of the month (`4일`).
     let days = |f: &Quantity| {
         f.date
             .is_some_and(|d| d.year.is_none() && d.month.is_none() && d.day.is_some())
     };
-    let (measures, what, price, loose): (&[Measure], &str, bool, bool) = if asks(&AREA_WORDS) {
-        (&[Measure::Area], "an area", false, false)
-    } else if asks(&PEOPLE_WORDS) {
-        (&[Measure::Count], "a number of people", false, false)
-    } else if asks(&PRICE_WORDS) {
-        (&PRICE_MEASURES, "a price", true, false)
-    } else if asks(&MASS_WORDS) {
-        (&[Measure::Mass], "a weight", false, true)
-    } else if asks(&DURATION_WORDS) {
-        (&[Measure::Duration], "a span of time", false, true)
-    } else if asks(&LENGTH_WORDS) {
-        (&[Measure::Length], "a length", false, true)
-    } else if asks(&EXTENT_WORDS) {
-        (
-            &[Measure::Length, Measure::Duration],
-            "a length or a span of time",
-            false,
-            true,
-        )
-    } else {
-        return Ok(());
-    };
     let figures = extract(answer);
     let kind = |f: &Quantity| {
         (measures.contains(&f.measure) && !things(f) && !(price && counted(f)))
-            || (loose && (bare(f) || (measures.contains(&Measure::Duration) && days(f))))
+            || (bare && (bare_number(f) || (measures.contains(&Measure::Duration) && days(f))))
     };
     // A price may be words (`무료`); digits that read as no price (`1통`, `2판`: a lone digit
     // before a word the figure reader knows no counter in is no quantity at all) answer

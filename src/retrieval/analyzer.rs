@@ -161,7 +161,7 @@ pub fn analyze(text: &str, opts: Options) -> Vec<String> {
             Class::Word => {
                 let word: String = chars[i..j].iter().filter(|&&c| c != ',').collect();
                 let word = match opts.stem_english {
-                    true => english_stem(&word),
+                    true => english_stem(word),
                     false => word,
                 };
                 // Joined to the word just before across one hyphen, when the two make a code.
@@ -190,15 +190,18 @@ pub fn analyze(text: &str, opts: Options) -> Vec<String> {
 /// `harvest`, `pears` → `pear`, `flooding` → `flood`. A word with a digit or a letter outside
 /// ASCII (`ap300`, `1874`, `café`) and a word of three letters or fewer (`ai`, `ceo`, `arm`) is
 /// kept as it is, so codes and acronyms match whole.
-pub fn english_stem(word: &str) -> String {
+pub fn english_stem(word: String) -> String {
     static STEMMER: std::sync::OnceLock<frostem::Stemmer> = std::sync::OnceLock::new();
-    if word.chars().count() <= 3 || !word.chars().all(|c| c.is_ascii_lowercase()) {
-        return word.to_string();
+    if word.len() <= 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return word;
     }
-    STEMMER
+    match STEMMER
         .get_or_init(|| frostem::Stemmer::new(frostem::Algorithm::English))
-        .stem(word)
-        .into_owned()
+        .stem(&word)
+    {
+        std::borrow::Cow::Borrowed(_) => word,
+        std::borrow::Cow::Owned(stem) => stem,
+    }
 }
 
 /// The one token of a model code written with a hyphen (`AP-300` → `ap300`, `COVID-19` →
