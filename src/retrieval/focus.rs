@@ -336,19 +336,24 @@ fn has_time(text: &str) -> bool {
 /// or a code (`RV7-2409`), and not followed by a letter or another counter (`1300만`, `2024명`).
 fn bare_year(text: &str) -> bool {
     let chars: Vec<char> = text.chars().collect();
-    let apart = |c: Option<&char>| {
-        c.is_none_or(|&c| {
+    let at = |k: Option<usize>| k.and_then(|k| chars.get(k)).copied();
+    let apart = |k: Option<usize>| {
+        at(k).is_none_or(|c| {
             c.is_whitespace() || matches!(c, '(' | ')' | '.' | ',' | ';' | ':' | '\'' | '"')
         })
+    };
+    // A mark between digits joins one number (`3.1874`, `1874,5`).
+    let joins = |mark: Option<usize>, beyond: Option<usize>| {
+        matches!(at(mark), Some('.' | ',')) && at(beyond).is_some_and(|c| c.is_ascii_digit())
     };
     chars.windows(4).enumerate().any(|(i, w)| {
         w.iter().all(char::is_ascii_digit)
             && matches!(w[0], '1' | '2')
             && (w[0] == '1' || w[1] <= '1')
-            && apart(i.checked_sub(1).map(|j| &chars[j]))
-            && apart(chars.get(i + 4))
-            && !(chars.get(i + 4).is_some_and(|&c| c == '.' || c == ',')
-                && chars.get(i + 5).is_some_and(char::is_ascii_digit))
+            && apart(i.checked_sub(1))
+            && apart(Some(i + 4))
+            && !joins(i.checked_sub(1), i.checked_sub(2))
+            && !joins(Some(i + 4), Some(i + 5))
     })
 }
 
@@ -579,6 +584,7 @@ mod tests {
         ));
         assert!(has_form("automated (1987).", Expect::Time));
         assert!(!has_form("about 1,874 visitors", Expect::Time));
+        assert!(!has_form("a ratio of 3.1874", Expect::Time));
         assert!(!has_form("제조번호가 RV7-2409로 시작하는", Expect::Time));
         assert!(!has_form("약 1300만 명의 식수원", Expect::Time));
         assert!(!has_form("the lake is 3000 metres long", Expect::Time));
