@@ -81,9 +81,10 @@ pub const SURFACE_WEIGHT: f32 = 0.5;
 pub const SENTENCE_HITS: usize = 3;
 
 /// Whether `p` is searched under `pipeline`: not a repeat of an earlier passage, and not a
-/// heading when headings only give context.
+/// heading that only heads its section ([`Passage::only_heads`]) when headings only give
+/// context.
 fn searched(pipeline: Pipeline, p: &Passage) -> bool {
-    p.duplicate_of.is_none() && !(pipeline.skip_headings && p.heading)
+    p.duplicate_of.is_none() && !(pipeline.skip_headings && p.only_heads())
 }
 
 /// Errors from building or searching the index.
@@ -239,7 +240,7 @@ impl Retriever {
                     ""
                 };
                 // Headings only give context to the surface match, as under `skip_headings`.
-                let (surface, surface_ctx) = match pipeline.surface && !p.heading {
+                let (surface, surface_ctx) = match pipeline.surface && !p.only_heads() {
                     true => (p.text.as_str(), p.context.as_str()),
                     false => ("", ""),
                 };
@@ -427,8 +428,8 @@ impl Retriever {
         })
     }
 
-    /// What each searched passage gives the encoder (its text with its file's title line),
-    /// and with [`Pipeline::sentences`] and an encoder that chooses sentences
+    /// What each searched passage gives the encoder (its text with its file's title line, or
+    /// with the title and the agenda item it stands under: [`Passage::under_item`]), and with [`Pipeline::sentences`] and an encoder that chooses sentences
     /// ([`Fusion::sentences`]) each of its sentences when it has several, under its file's
     /// title and its section's heading ([`Retriever::section_title`]).
     fn dense_texts(&self, embedder: &crate::embed::Embedder) -> DenseTexts {
@@ -439,9 +440,15 @@ impl Retriever {
             let title = self.title(i);
             let section = self.section_title(i);
             let sentence_title = section.as_deref().or(title);
+            // A transcript's line is read under the agenda item it settles: alone, `의사일정
+            // 제4항은 가결되었음을 선포합니다` does not say what passed.
+            let passage_title = match p.under_item {
+                true => sentence_title,
+                false => title,
+            };
             texts
                 .passages
-                .push(on.then(|| embedder.passage_text(title, &p.text)));
+                .push(on.then(|| embedder.passage_text(passage_title, &p.text)));
             // Split only where the sentences are embedded; one sentence is the passage itself.
             let spans = if on && sentences {
                 sentence_spans(&p.text)

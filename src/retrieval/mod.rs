@@ -4,6 +4,8 @@
 //! Module map, in the order the data flows:
 //! - [`corpus`]: loading the seed files, keeping original lines, reporting bad files.
 //! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
+//! - [`outline`]: a file's headings, numbered lists and the agenda items its lines refer to:
+//!   the section a passage stands under.
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, particles, Latin/digit words) for
 //!   passages and queries alike.
 //! - [`anchors`]: the identifiers a request pins itself to (codes, numbered items, years) and
@@ -34,6 +36,7 @@ pub mod dense;
 pub mod focus;
 pub mod index;
 pub mod likelihood;
+pub mod outline;
 pub mod parts;
 pub mod pipeline;
 pub mod query;

@@ -37,7 +37,8 @@ pub struct Pipeline {
     /// [`Passage::context`]: crate::retrieval::segment::Passage::context
     pub context: bool,
     /// Heading lines are not retrieved on their own (their words count for their section when
-    /// `context` is on).
+    /// `context` is on), unless they state a figure of their own
+    /// ([`crate::retrieval::segment::Passage::only_heads`]).
     pub skip_headings: bool,
     /// Drop question-final light predicates from queries (하나, 있나요, 인가…).
     pub ko_endings: bool,

@@ -13,7 +13,8 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::retrieval::corpus::{Corpus, SourceFile};
-use crate::text::{char_len, comparable, sentence_spans};
+use crate::retrieval::outline::{heading_lines, sections};
+use crate::text::{char_len, comparable, is_hangul_syllable, sentence_spans};
 
 /// Lines shorter than this (in characters) count as short (list candidates).
 const SHORT_LINE: usize = 80;
@@ -90,6 +91,66 @@ pub struct Passage {
     /// Whether the line is a section heading (see [`heading_lines`]).
     #[serde(skip)]
     pub heading: bool,
+    /// Whether the passage's section is the agenda item a transcript's line refers to by
+    /// number ([`sections`]), not a heading above it.
+    #[serde(skip)]
+    pub under_item: bool,
+}
+
+impl Passage {
+    /// Whether the passage is a heading that says nothing of its own: it names what its
+    /// section is about (`3. 근무 조건`, `제3조(재택근무 일수)`), and where headings only give
+    /// context it is not retrieved. A heading that states a figure beyond its own number says a
+    /// fact (`1. 모집 분야 및 인원(총 11명)`, `본인 가구의 소득이 기준 중위소득의 150% 이하일 것`)
+    /// and stays retrievable like any line.
+    pub fn only_heads(&self) -> bool {
+        self.heading && !states_figure(&self.text)
+    }
+}
+
+/// Marks after a number that give its order or its period, not a quantity: `제31조`, `제84차`,
+/// `2025년`, `3번`.
+const ORDINAL_MARKS: &str = "년조항호차장절편관번";
+
+/// Whether `text` states a quantity: a number followed by `%` or by a Hangul counter or unit
+/// (`총 11명`, `150% 이하`, `월 20만 원`, `10월 15일부터`), not by a mark of order or period
+/// ([`ORDINAL_MARKS`], `1분기`); and it is no question (`Q: What is … the Clara 3.5?`). A
+/// number standing alone names or numbers something (`Clara 3.5`, `RV-7`, `1.`, `(2)`).
+fn states_figure(text: &str) -> bool {
+    let t = text.trim();
+    if t.ends_with(['?', '？']) {
+        return false;
+    }
+    let chars: Vec<char> = t.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < chars.len()
+            && (chars[j].is_ascii_digit()
+                || (matches!(chars[j], ',' | '.')
+                    && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
+        {
+            j += 1;
+        }
+        let counted = match chars.get(j) {
+            Some('%' | '％') => true,
+            Some(&c) => {
+                is_hangul_syllable(c)
+                    && !ORDINAL_MARKS.contains(c)
+                    && !(c == '분' && chars.get(j + 1) == Some(&'기'))
+            }
+            None => false,
+        };
+        if counted {
+            return true;
+        }
+        i = j;
+    }
+    false
 }
 
 /// Cuts every file of the corpus into passages, in file and line order, and marks repeats.
@@ -114,10 +175,11 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
     let lens: Vec<usize> = file.lines.iter().map(|l| char_len(l.trim())).collect();
     let in_list = list_lines(&lens);
     let headings = heading_lines(&file.lines);
+    let sections = sections(&file.lines, &headings);
     let title = lens.iter().position(|&n| n > 0);
     let mut out = Vec::new();
-    let mut section: Option<usize> = None;
     for (i, &len) in lens.iter().enumerate() {
+        let section = sections[i];
         if len == 0 {
             continue;
         }
@@ -125,7 +187,7 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
         if let Some(t) = title.filter(|&t| t != i) {
             context.push(file.lines[t].trim());
         }
-        if let Some(h) = section.filter(|&h| Some(h) != title && h != i) {
+        if let Some(h) = section.map(|s| s.line).filter(|&h| Some(h) != title) {
             context.push(file.lines[h].trim());
         }
         let context = context.join("\n");
@@ -137,86 +199,11 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
         for p in &mut pieces {
             p.context.clone_from(&context);
             p.heading = headings[i];
+            p.under_item = section.is_some_and(|s| s.referred);
         }
         out.extend(pieces);
-        if headings[i] {
-            section = Some(i);
-        }
     }
     out
-}
-
-/// Longest line, in characters, that can be a heading.
-const HEADING_MAX: usize = 40;
-
-/// Marks the section headings of a file: short lines that do not read as a sentence or an
-/// item (no final `.`, `,`, `:` or `다`, no `key: value` unless the key is a numbered part of
-/// the document: `numbered_label`), followed by a line that is not such a short line itself
-/// (so the items of a list are not headings of each other). Titles of articles, numbered
-/// sections (`5. 필터 관리`), articles of a regulation (`제3조(재택근무 일수)`), items of an
-/// agenda (`제2호 의안: 중간배당 실시의 건`) and FAQ questions (`Q. …?`) qualify. A question of a question-and-answer list (a line opening
-/// with `Q.`, `질문:`, … followed by one opening with `A.`, `답변:`, …) heads its answer whatever
-/// its punctuation (`Q. 제습기에서 따뜻한 바람이 나와요.`).
-pub fn heading_lines(lines: &[String]) -> Vec<bool> {
-    let candidate = |line: &str| {
-        let t = line.trim();
-        let n = char_len(t);
-        n > 0
-            && n <= HEADING_MAX
-            && !t.ends_with(['.', ',', ':', ';', '다', '。'])
-            && t.split_once(": ")
-                .is_none_or(|(key, _)| numbered_label(key))
-    };
-    let mut marks = vec![false; lines.len()];
-    for i in 0..lines.len() {
-        let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty());
-        let faq = faq_question(&lines[i]) && next.is_some_and(|l| faq_answer(l));
-        marks[i] = faq || (candidate(&lines[i]) && next.is_some_and(|l| !candidate(l)));
-    }
-    marks
-}
-
-/// Whether `key` names a numbered part of a Korean document, `제` + number + a unit of
-/// numbering (`호`, `조`, `장`, `절`, `항`, `편`, `관`), maybe followed by one word: `제2호
-/// 의안`, `제3장`, `제 1 조`. Such a `key: value` line titles what follows (`제2호 의안: 중간배당
-/// 실시의 건`); a fact line's key (`2024년 이사회 개최 횟수: 11회`) is not one.
-fn numbered_label(key: &str) -> bool {
-    let Some(rest) = key.trim().strip_prefix('제') else {
-        return false;
-    };
-    let rest = rest.trim_start();
-    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    if digits == 0 {
-        return false;
-    }
-    let rest = rest[digits..].trim_start();
-    let Some(unit) = rest.chars().next() else {
-        return false;
-    };
-    "호조장절항편관".contains(unit) && rest[unit.len_utf8()..].split_whitespace().count() <= 1
-}
-
-/// Longest line, in characters, that can be the question of a question-and-answer list.
-const FAQ_QUESTION_MAX: usize = 120;
-
-/// Whether `line` opens with a question marker (`Q.`, `Q:`, `Q)`, `질문:`, `문.`) and is short
-/// enough to be an FAQ's question.
-fn faq_question(line: &str) -> bool {
-    let t = line.trim();
-    char_len(t) <= FAQ_QUESTION_MAX && opens_with_marker(t, &["Q", "질문", "문"])
-}
-
-/// Whether `line` opens with an answer marker (`A.`, `A:`, `답변:`, `답.`).
-fn faq_answer(line: &str) -> bool {
-    opens_with_marker(line.trim(), &["A", "답변", "답"])
-}
-
-/// Whether `t` starts with one of `words` followed by `.`, `:`, `)` or a full-width colon.
-fn opens_with_marker(t: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| {
-        t.strip_prefix(w)
-            .is_some_and(|rest| rest.starts_with(['.', ':', ')', '：']))
-    })
 }
 
 /// Marks lines that belong to a run of at least [`LIST_RUN`] consecutive short lines.
@@ -270,6 +257,7 @@ fn whole_line(file: &SourceFile, stem: &str, idx: usize, list: bool) -> Passage 
         duplicate_of: None,
         context: String::new(),
         heading: false,
+        under_item: false,
     }
 }
 
@@ -290,6 +278,7 @@ fn line_pieces(file: &SourceFile, stem: &str, idx: usize) -> Vec<Passage> {
             duplicate_of: None,
             context: String::new(),
             heading: false,
+            under_item: false,
         })
         .collect()
 }
@@ -345,6 +334,7 @@ fn cut_at_spaces(line: &str, range: Range<usize>) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::retrieval::outline::numbered_label;
 
     fn file(text: &str) -> SourceFile {
         SourceFile::from_text("t.txt", text)
@@ -480,6 +470,43 @@ mod tests {
                 && !numbered_label("제2호 의안 목록")
                 && !numbered_label("제2차")
         );
+    }
+
+    #[test]
+    fn a_heading_that_states_a_figure_says_a_fact() {
+        let heading = |text: &str| Passage {
+            heading: true,
+            ..whole_line(&file(text), "f", 0, false)
+        };
+        for plain in [
+            "3. 근무 조건",
+            "제3조(재택근무 일수)",
+            "(2) 신청 방법",
+            "제5호 의안: 배당의 건",
+            "Q. 여권은 어디서 만드나요?",
+            "2025년 하반기 채용 공고",
+            "2. 2024 년도 실적",
+            "1. 2025년 1분기 경영실적 보고",
+            "Covers the Clara 2.4 and the Clara 3.5",
+            "Q: 만 18세 미만도 신청할 수 있나요?",
+            "「지방공무원법」 제31조의 결격사유",
+        ] {
+            assert!(heading(plain).only_heads(), "{plain}");
+        }
+        for fact in [
+            "1. 모집 분야 및 인원(총 11명)",
+            "본인 가구의 소득이 기준 중위소득의 150% 이하일 것",
+            "제2조(지원 금액) 월 20만 원",
+            "30% 감면 대상",
+            "한결링 10월 15일부터 확대",
+        ] {
+            assert!(!heading(fact).only_heads(), "{fact}");
+        }
+        assert!(!Passage {
+            heading: false,
+            ..heading("3. 근무 조건")
+        }
+        .only_heads());
     }
 
     #[test]
