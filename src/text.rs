@@ -137,7 +137,7 @@ pub fn sentence_spans(s: &str) -> Vec<Range<usize>> {
             while j < chars.len() && (is_terminal(chars[j].1) || is_closer(chars[j].1)) {
                 j += 1;
             }
-            if j == chars.len() || chars[j].1.is_whitespace() {
+            if (j == chars.len() || chars[j].1.is_whitespace()) && !dotted_number(&chars, i, j) {
                 let end = chars.get(j).map_or(s.len(), |c| c.0);
                 push_trimmed(s, start..end, &mut spans);
                 start = end;
@@ -149,6 +149,20 @@ pub fn sentence_spans(s: &str) -> Vec<Range<usize>> {
     }
     push_trimmed(s, start..s.len(), &mut spans);
     spans
+}
+
+/// Whether the terminal at `i` (its closers end at `j`) is the dot after a number that the
+/// next word continues with a number: a date written `2025. 10. 17.(금)`, an item's number
+/// before a figure (`1. 2025년 1분기 보고`).
+fn dotted_number(chars: &[(usize, char)], i: usize, j: usize) -> bool {
+    chars[i].1 == '.'
+        && j == i + 1
+        && i > 0
+        && chars[i - 1].1.is_ascii_digit()
+        && chars[j..]
+            .iter()
+            .find(|c| !c.1.is_whitespace())
+            .is_some_and(|c| c.1.is_ascii_digit())
 }
 
 fn push_trimmed(s: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
@@ -225,6 +239,28 @@ mod tests {
                 "Really?",
                 "Yes 1.5 times."
             ]
+        );
+    }
+
+    #[test]
+    fn dates_written_with_dots_stay_in_their_sentence() {
+        assert_eq!(
+            sentences(
+                "서류 접수: 2025. 10. 13.(월) ~ 10. 17.(금) 오후 6시까지. 면접은 따로 알린다."
+            ),
+            vec![
+                "서류 접수: 2025. 10. 13.(월) ~ 10. 17.(금) 오후 6시까지.",
+                "면접은 따로 알린다."
+            ]
+        );
+        assert_eq!(
+            sentences("시행일은 2025. 7. 1. 그 전에 발급된 정기권은 유효하다."),
+            vec!["시행일은 2025. 7. 1.", "그 전에 발급된 정기권은 유효하다."]
+        );
+        // A sentence that ends on a counted figure still ends.
+        assert_eq!(
+            sentences("총 11명. 2명은 야간."),
+            vec!["총 11명.", "2명은 야간."]
         );
     }
 
