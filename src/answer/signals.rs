@@ -39,6 +39,13 @@ const CONFLICT: f32 = 0.9;
 /// claims of every evaluation set, the figures of refuted claims relate at 0.72 or more, those of
 /// claims the corpus cannot settle at 0.60 or less (BENCHMARKS, "Figures that refute").
 const MISMATCH_SHARE: f32 = 0.65;
+/// An evidence quantity of the claim's value counts when its relatedness is at least this
+/// share of the best, a lower bar than [`STRONG`]: the same figure near some of the claim's
+/// words is seldom there by chance, while other figures stand near the same words all the
+/// time. The claim's `송하동에서만 주택 204가구가 물에 잠겼다` meets its own line (`송하동에서만
+/// 주택 204가구가 침수됐다`) through fewer words than the city's total (`폭우가 쏟아져 주택
+/// 312가구와 상가 87곳이 물에 잠겼다`) shares with it.
+const STRONG_MATCH: f32 = 0.4;
 /// Most evidence entries listed per signal.
 const MAX_EVIDENCE: usize = 5;
 
@@ -253,9 +260,13 @@ fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>, full: f32) -> 
     let best = candidates.iter().map(|c| c.related).fold(0.0, f32::max);
     // Figures only loosely tied to the claim do not refute it.
     let loose = full > 0.0 && best < MISMATCH_SHARE * full;
+    let share = |c: &Candidate| match c.agrees {
+        true => STRONG_MATCH,
+        false => STRONG,
+    };
     let kept: Vec<&Candidate> = candidates
         .iter()
-        .filter(|c| best <= 0.0 || c.related >= STRONG * best)
+        .filter(|c| best <= 0.0 || c.related >= share(c) * best)
         .collect();
     let matches: Vec<&&Candidate> = kept.iter().filter(|c| c.agrees).collect();
     let best_match = matches.iter().map(|c| c.related).fold(0.0, f32::max);
@@ -459,6 +470,25 @@ mod tests {
         );
         assert_eq!(s[0].status, Status::Conflicting, "{s:?}");
         assert_eq!(summary(&s), Some(Status::Conflicting));
+    }
+
+    #[test]
+    fn the_same_figure_counts_near_fewer_of_the_claims_words() {
+        let s = check(
+            "8월 폭우 때 송하동에서만 주택 204가구가 물에 잠겼다.",
+            &[
+                (
+                    "P1",
+                    "news.txt",
+                    "폭우가 쏟아져 주택 312가구와 상가 87곳이 물에 잠겼다. 송하동에서만 주택 204가구가 침수됐다.",
+                ),
+            ],
+        );
+        let s: Vec<_> = s
+            .into_iter()
+            .filter(|x| x.claim_text.starts_with("204"))
+            .collect();
+        assert_eq!(s[0].status, Status::Match, "{s:?}");
     }
 
     #[test]
