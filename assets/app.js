@@ -495,6 +495,13 @@ function noticeNote(r) {
   return r.notice ? el('p', { class: 'notice', attrs: { role: 'note' } }, String(r.notice)) : null;
 }
 
+/** Why no passage was good enough to answer from, when the server says. */
+function weakNote(r) {
+  return r.weak_evidence
+    ? el('p', { class: 'note weak', attrs: { role: 'note' } }, String(r.weak_evidence))
+    : null;
+}
+
 function modeNote(mode) {
   const t = T();
   if (mode === 'extractive') {
@@ -588,7 +595,7 @@ function metaLine(r) {
 function renderAsk(bot, r) {
   const t = T();
   const citations = Array.isArray(r.citations) ? r.citations : [];
-  bot.append(modeNote(r.mode) || '', noticeNote(r) || '');
+  bot.append(modeNote(r.mode) || '', noticeNote(r) || '', weakNote(r) || '');
   if (r.abstained) {
     bot.append(
       el(
@@ -632,7 +639,7 @@ function renderCheck(bot, r) {
       ),
     ),
   );
-  bot.append(modeNote(r.mode) || '', noticeNote(r) || '');
+  bot.append(modeNote(r.mode) || '', noticeNote(r) || '', weakNote(r) || '');
   if (verdict === 'unverified' && !r.explanation) bot.append(el('p', { class: 'note' }, t.unverifiedNote));
   if (r.explanation || (Array.isArray(r.sentences) && r.sentences.length)) {
     const p = sentencesBlock(r.sentences, citations, r.explanation);

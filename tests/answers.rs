@@ -210,6 +210,11 @@ async fn weak_retrieval_abstains_before_generating() {
         h.probe.seen.lock().unwrap().is_empty(),
         "no generation was started"
     );
+    let why = r.weak_evidence.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("of the request's words, under the") || why.starts_with("no passage"),
+        "the response says why it did not answer: {why:?}"
+    );
 }
 
 #[tokio::test]

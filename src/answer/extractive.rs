@@ -24,6 +24,7 @@ pub fn abstain(question: &str, mode: Mode, passages: Vec<ContextPassage>) -> Ask
         passages,
         timings: Timings::default(),
         notice: None,
+        weak_evidence: None,
         debug: None,
     }
 }
@@ -131,6 +132,7 @@ pub fn ask(
         passages: ctx,
         timings: Timings::default(),
         notice: None,
+        weak_evidence: None,
         debug: None,
     }
 }
@@ -239,6 +241,7 @@ pub fn check(
         passages: ctx,
         timings: Timings::default(),
         notice: None,
+        weak_evidence: None,
         debug: None,
     }
 }

@@ -371,6 +371,7 @@ pub(crate) async fn ask(
         passages: ctx,
         timings: timings(&g),
         notice: None,
+        weak_evidence: None,
         debug: debug(&g, read.notes),
     })
 }
@@ -435,6 +436,7 @@ fn ask_marked(
         passages: ctx,
         timings: timings(g),
         notice: None,
+        weak_evidence: None,
         debug: debug(g, Vec::new()),
     }
 }
@@ -561,6 +563,7 @@ pub(crate) async fn check(
         passages: ctx,
         timings: timings(&g),
         notice: None,
+        weak_evidence: None,
         debug: debug(&g, read.notes),
     })
 }
@@ -604,6 +607,7 @@ pub fn not_enough_info(
         passages,
         timings: Timings::default(),
         notice: None,
+        weak_evidence: None,
         debug: None,
     }
 }

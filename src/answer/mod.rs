@@ -229,6 +229,10 @@ pub struct AskResponse {
     /// Why a configured model did not write this answer (loading, failed, error), if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// Why no passage was good enough to answer from, when none was: the response abstains
+    /// without asking the model ([`crate::retrieval::index::Retriever::why_weak`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weak_evidence: Option<String>,
     /// What the model wrote, when one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debug: Option<ModelDebug>,
@@ -291,6 +295,11 @@ pub struct CheckResponse {
     /// Why a configured model did not judge this claim (loading, failed, error), if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// Why no passage was good enough to judge the claim by, when none was: the verdict is
+    /// `not_enough_info` without asking the model
+    /// ([`crate::retrieval::index::Retriever::why_weak`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weak_evidence: Option<String>,
     /// What the model wrote, when one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debug: Option<ModelDebug>,

@@ -40,8 +40,10 @@ pub fn default_abstain_bias(parameters: u64) -> f32 {
 struct Retrieved {
     hits: Vec<crate::retrieval::index::Hit>,
     ctx: Vec<ContextPassage>,
-    /// Whether the evidence is too weak to answer.
-    weak: bool,
+    /// Why the evidence is too weak to answer, when it is ([`Retriever::why_weak`]).
+    ///
+    /// [`Retriever::why_weak`]: crate::retrieval::index::Retriever::why_weak
+    weak: Option<String>,
     /// The model's Korean translation the request was also searched with, or empty.
     translation: String,
 }
@@ -191,9 +193,7 @@ impl Answerer {
         };
         let hits = self.retriever.search_off_runtime(&query, top_k).await?;
         let ctx = context::select(&self.retriever, &hits, self.config.budget);
-        let weak = hits
-            .first()
-            .is_none_or(|h| !self.retriever.bears(h, self.config.abstain_coverage));
+        let weak = self.retriever.why_weak(&hits, self.config.abstain_coverage);
         let translation = translate::translation_in(&query, text).to_string();
         Ok(Retrieved {
             hits,
@@ -217,7 +217,7 @@ impl Answerer {
             hits, ctx, weak, ..
         } = self.retrieve(question, top_k, unnamed.is_empty()).await?;
         let retrieval_ms = ms(start);
-        let mut resp = if weak || !unnamed.is_empty() {
+        let mut resp = if weak.is_some() || !unnamed.is_empty() {
             let mode = if self.model_ready() {
                 Mode::Generative
             } else {
@@ -227,6 +227,7 @@ impl Answerer {
             if !unnamed.is_empty() {
                 r.answer = format!("{} {}", r.answer, unnamed_note(question, &unnamed));
             }
+            r.weak_evidence = weak;
             r
         } else {
             match generative::ask(self, question, ctx.clone(), progress).await {
@@ -283,10 +284,13 @@ impl Answerer {
                 r.mode = Mode::Extractive;
             }
             r
-        } else if weak && self.model_ready() {
-            generative::not_enough_info(claim, ctx, signals)
-        } else if weak {
-            extractive::check(self, claim, &[], ctx, signals, progress)
+        } else if weak.is_some() {
+            let mut r = match self.model_ready() {
+                true => generative::not_enough_info(claim, ctx, signals),
+                false => extractive::check(self, claim, &[], ctx, signals, progress),
+            };
+            r.weak_evidence = weak;
+            r
         } else {
             match generative::check(self, claim, ctx.clone(), signals.clone(), progress).await {
                 Ok(r) => r,

@@ -74,6 +74,9 @@ fn answer_text(resp: &AskResponse) -> String {
     if let Some(n) = &resp.notice {
         let _ = writeln!(out, "note: {n}");
     }
+    if let Some(w) = &resp.weak_evidence {
+        let _ = writeln!(out, "weak evidence: {w}");
+    }
     if !resp.citations.is_empty() {
         let _ = writeln!(out, "citations:");
         citation_lines(&mut out, &resp.citations);
@@ -89,6 +92,9 @@ fn verdict_text(resp: &CheckResponse) -> String {
     let _ = writeln!(out, "mode: {}", resp.mode.describe());
     if let Some(n) = &resp.notice {
         let _ = writeln!(out, "note: {n}");
+    }
+    if let Some(w) = &resp.weak_evidence {
+        let _ = writeln!(out, "weak evidence: {w}");
     }
     if !resp.signals.is_empty() {
         let _ = writeln!(out, "signals:");

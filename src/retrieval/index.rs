@@ -376,6 +376,31 @@ impl Retriever {
             || matches!((hit.similarity, sure), (Some(c), Some(t)) if c >= t)
     }
 
+    /// Why no hit bears on its request ([`Retriever::bears`] at `min_coverage`), for the user
+    /// who sees a request go unanswered; `None` when the best hit bears on it.
+    pub fn why_weak(&self, hits: &[Hit], min_coverage: f32) -> Option<String> {
+        let Some(best) = hits.first() else {
+            return Some("no passage shares a word with the request".to_string());
+        };
+        if self.bears(best, min_coverage) {
+            return None;
+        }
+        let mut why = format!(
+            "the best passage ({}) holds {:.1}% of the request's words, under the {:.1}% needed",
+            self.passages[best.passage].id,
+            100.0 * best.coverage,
+            100.0 * min_coverage
+        );
+        let sure = self.dense.get().and_then(|d| d.fusion().sure_cosine);
+        if let (Some(c), Some(t)) = (best.similarity, sure) {
+            why.push_str(&format!(
+                ", and the sentence encoder places it at cosine {c:.3}, under the {t:.3} at which \
+                 it vouches for a passage"
+            ));
+        }
+        Some(why)
+    }
+
     /// Whether a glossary was read on top of the built-in one (the corpus's own or `--glossary`).
     pub fn has_glossary(&self) -> bool {
         self.glossary.is_some()

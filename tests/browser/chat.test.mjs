@@ -343,6 +343,7 @@ describe('rendering of model answers and verdicts (mocked responses)', () => {
             citations: [],
             sentences: [],
             notice: 'the model is still loading; this answer is in evidence mode',
+            weak_evidence: "the best passage (mars:3-3) holds 12.5% of the request's words",
           },
         ],
       ]);
@@ -350,6 +351,7 @@ describe('rendering of model answers and verdicts (mocked responses)', () => {
       const ex = await lastExchange(page);
       assert.match(await ex.locator('.abstained').textContent(), /답할 수 없음.*내용이 없습니다/);
       assert.match(await ex.locator('.notice').textContent(), /still loading/);
+      assert.match(await ex.locator('.weak').textContent(), /12\.5% of the request's words/);
     } finally {
       await close();
     }
