@@ -354,7 +354,7 @@ pub(crate) async fn ask(
     let answer = if read.answer.is_empty() {
         read.citations[0].quote.clone()
     } else {
-        quoted::shown_answer(&g.form, &read.answer)
+        quoted::shown_answer(&g.form, &read)
     };
     let sentences = vec![SentenceView {
         text: answer.clone(),

@@ -21,7 +21,7 @@ use super::context::ContextPassage;
 use super::matching::{same_count, support};
 use super::prompts::NO_ANSWER;
 use super::quantity::{
-    ends_in_thing_counter, english_figures, extract, numeral_len, Measure, Per, Quantity,
+    ends_in_thing_counter, english_figures_as_quoted, extract, numeral_len, Measure, Per, Quantity,
 };
 use super::{Citation, Kind, Verdict, VerdictLogprobs};
 use crate::engine::{Lead, QuoteFirst, QuoteFirstForm};
@@ -59,7 +59,7 @@ pub fn verdict_logprobs(choice: &[f32]) -> Option<VerdictLogprobs> {
 const MAX_QUOTE_BYTES: usize = 240;
 
 /// The Korean letters an English answer may still hold: a figure or date copied from the quote
-/// (`230억`, `10만`, `22일`, `6개월`) is then written the English way ([`english_figures`]);
+/// (`230억`, `10만`, `22일`, `6개월`) is then written the English way ([`english_figures_as_quoted`]);
 /// without `개` the model wrote `1년 6월` (June) for `1년 6개월`.
 const KOREAN_MAGNITUDES: &str = "만억조년월일개";
 
@@ -410,12 +410,13 @@ fn citation(p: &ContextPassage, quote: String, corpus: &Corpus) -> Option<Citati
 }
 
 /// The answer as shown: in an English answer (`form.latin_answer`), the Korean figures it
-/// copied are written the English way (`22일` → `the 22nd`). Grounding reads the answer as the
-/// model wrote it, which the passages' figures match.
-pub fn shown_answer(form: &QuoteFirstForm, answer: &str) -> String {
-    let answer = without_emphasis(answer);
+/// copied are written the English way (`22일` → `the 22nd`; `14일` → `14 days` where its quote
+/// counts days: [`english_figures_as_quoted`]). Grounding reads the answer as the model wrote
+/// it, which the passages' figures match.
+pub fn shown_answer(form: &QuoteFirstForm, read: &Read) -> String {
+    let answer = without_emphasis(&read.answer);
     match form.latin_answer {
-        Some(_) => english_figures(&answer),
+        Some(_) => english_figures_as_quoted(&answer, &read.quoted()),
         None => answer,
     }
 }

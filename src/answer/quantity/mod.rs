@@ -280,13 +280,33 @@ fn short_decimal(v: f64) -> String {
 /// `text` with each figure written with Korean magnitudes or units (`230억 달러`, `10만`) put
 /// the English way ([`Quantity::english`]); other text unchanged.
 pub fn english_figures(text: &str) -> String {
+    english_figures_as_quoted(text, "")
+}
+
+/// [`english_figures`] for an answer taken from `quoted`: a day of the month alone (`14일`) that
+/// the quote counts as a span of days (`14일 이내에 신고해야`) is written as days (`14 days`), not
+/// as a date (`the 14th`).
+pub fn english_figures_as_quoted(text: &str, quoted: &str) -> String {
+    let spans: Vec<f64> = extract(quoted)
+        .into_iter()
+        .filter(|q| q.measure == Measure::Duration && q.unit == "min" && q.value % 1440.0 == 0.0)
+        .map(|q| q.value / 1440.0)
+        .collect();
     let mut out = text.to_string();
     for q in extract(text).iter().rev() {
         let span = &text[q.span.clone()];
         if !crate::text::has_hangul(span) {
             continue;
         }
-        if q.measure == Measure::Count && q.unit != FRACTION {
+        let days = q
+            .date
+            .filter(|d| q.measure == Measure::Date && d.year.is_none() && d.month.is_none())
+            .and_then(|d| d.day)
+            .map(f64::from)
+            .filter(|d| spans.contains(d));
+        if let Some(days) = days {
+            out.replace_range(q.span.clone(), &plural(days, "day"));
+        } else if q.measure == Measure::Count && q.unit != FRACTION {
             // Only the number: the words after it (`jobs`) stay.
             let number =
                 span.trim_end_matches(|c: char| !(c.is_ascii_digit() || magnitude(c).is_some()));
@@ -676,6 +696,14 @@ mod tests {
             "100,000 jobs on the 22nd"
         );
         assert_eq!(english_figures("22일"), "the 22nd");
+        assert_eq!(
+            english_figures_as_quoted("14일", "이사한 날부터 14일 이내에 신고해야 하며"),
+            "14 days"
+        );
+        assert_eq!(
+            english_figures_as_quoted("22일", "지난 22일 발표했다. 30일 동안 이어진다."),
+            "the 22nd"
+        );
         assert_eq!(english_figures("1년"), "1 year");
         let q = extract("4년 동안, 2026년");
         assert_eq!((q[0].measure, q[0].value), (Measure::Duration, 48.0));
