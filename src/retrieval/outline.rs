@@ -32,9 +32,18 @@ pub fn heading_lines(lines: &[String]) -> Vec<bool> {
                 .is_none_or(|(key, _)| numbered_label(key))
     };
     let items = list_items(lines);
+    // The next non-blank line after each line, found in one pass from the end (a file of
+    // blank lines costs no more than one of text).
+    let mut following = vec![None; lines.len()];
+    for i in (0..lines.len().saturating_sub(1)).rev() {
+        following[i] = match lines[i + 1].trim().is_empty() {
+            true => following[i + 1],
+            false => Some(i + 1),
+        };
+    }
     let mut marks = vec![false; lines.len()];
     for i in 0..lines.len() {
-        let next = (i + 1..lines.len()).find(|&j| !lines[j].trim().is_empty());
+        let next = following[i];
         let faq = faq_question(&lines[i]) && next.is_some_and(|j| faq_answer(&lines[j]));
         let opens_list = next.is_some_and(|j| items[j].is_some_and(|(_, n)| n == 1));
         let heads = next.is_some_and(|j| !candidate(&lines[j])) || opens_list;
@@ -234,6 +243,9 @@ fn referred_item(
     lines: &[String],
     lists: &[(usize, Vec<(u32, usize)>)],
 ) -> Option<usize> {
+    if !line.contains('제') {
+        return None;
+    }
     lists.iter().find_map(|(h, list)| {
         let name = lines[*h].trim();
         let mut rest = line;
@@ -344,6 +356,25 @@ mod tests {
             Some((3, true)),
             "a bare or unknown number refers to nothing"
         );
+    }
+
+    #[test]
+    fn long_files_are_outlined_in_one_pass() {
+        // Quadratic work would take minutes here: every blank line looking for the next text,
+        // every line searched for every list's heading.
+        let mut l = vec![String::new(); 200_000];
+        for k in 0..2_000 {
+            l.push(format!("목록 {k}"));
+            l.push("1. 첫째 항목".to_string());
+            l.push("2. 둘째 항목".to_string());
+            l.push(format!(
+                "목록 {k} 제2항을 상정합니다. 이 줄은 문장으로 끝납니다."
+            ));
+        }
+        let h = heading_lines(&l);
+        let s = sections(&l, &h);
+        assert_eq!(s.len(), l.len());
+        assert_eq!(s[l.len() - 1].map(|s| s.referred), Some(true));
     }
 
     #[test]
