@@ -13,14 +13,15 @@ const HEADING_MAX: usize = 40;
 /// item (no final `.`, `,`, `:` or `다`, no `key: value` unless the key is a numbered part of
 /// the document: `numbered_label`), followed by a line that is not such a short line itself
 /// (so the items of a list are not headings of each other), or by the first item of a
-/// numbered list (`의사일정`, then `1. …`). An item of a numbered list ([`list_items`]) is no
-/// heading, short as it may be: an agenda's items name what the minutes take up, but an
-/// ordinance's items state its rules (`1. 장애인사용자동차 표지를 부착하고 장애인이 탑승한
-/// 차량`), and the last item would head the rest of the file. Titles of articles, numbered
-/// sections (`5. 필터 관리`), articles of a regulation (`제3조(재택근무 일수)`), items of an
-/// agenda (`제2호 의안: 중간배당 실시의 건`) and FAQ questions (`Q. …?`) qualify. A question of a question-and-answer list (a line opening
-/// with `Q.`, `질문:`, … followed by one opening with `A.`, `답변:`, …) heads its answer whatever
-/// its punctuation (`Q. 제습기에서 따뜻한 바람이 나와요.`).
+/// numbered list (`의사일정`, then `1. …`). An item of a numbered list (one of two
+/// neighbouring lines numbered one after the other) is no heading, short as it may be: an
+/// agenda's items name what the minutes take up, but an ordinance's items state its rules
+/// (`1. 장애인사용자동차 표지를 부착하고 장애인이 탑승한 차량`), and the last item would head
+/// the rest of the file. Titles of articles, numbered sections (`5. 필터 관리`), articles of a
+/// regulation (`제3조(재택근무 일수)`), items of an agenda (`제2호 의안: 중간배당 실시의 건`)
+/// and FAQ questions (`Q. …?`) qualify. A question of a question-and-answer list (a line
+/// opening with `Q.`, `질문:`, … followed by one opening with `A.`, `답변:`, …) heads its
+/// answer whatever its punctuation (`Q. 제습기에서 따뜻한 바람이 나와요.`).
 pub fn heading_lines(lines: &[String]) -> Vec<bool> {
     let candidate = |line: &str| {
         let t = line.trim();
