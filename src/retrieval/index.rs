@@ -454,7 +454,8 @@ impl Retriever {
     }
 
     /// What each searched passage gives the encoder (its text with its file's title line, or
-    /// with the title and the agenda item it stands under: [`Passage::under_item`]), and with [`Pipeline::sentences`] and an encoder that chooses sentences
+    /// with the title and the agenda item it stands under: [`Passage::under_item`]), and with
+    /// [`Pipeline::sentences`] and an encoder that chooses sentences
     /// ([`Fusion::sentences`]) each of its sentences when it has several, under its file's
     /// title and its section's heading ([`Retriever::section_title`]).
     fn dense_texts(&self, embedder: &crate::embed::Embedder) -> DenseTexts {

@@ -9,6 +9,26 @@ use crate::text::char_len;
 /// Longest line, in characters, that can be a heading.
 const HEADING_MAX: usize = 40;
 
+/// A file's outline: which lines are section headings, and which line each line stands under
+/// (its section's heading, or the agenda item it refers to by number). The rules are in this
+/// module's `headings` and `sections`.
+pub struct Outline {
+    /// Whether each line is a section heading.
+    pub headings: Vec<bool>,
+    /// The heading or agenda item each line stands under, if any.
+    pub sections: Vec<Option<Section>>,
+}
+
+impl Outline {
+    /// The outline of `lines`, its numbered lists read once for both parts.
+    pub fn of(lines: &[String]) -> Outline {
+        let items = list_items(lines);
+        let headings = headings(lines, &items);
+        let sections = sections(lines, &headings, &items);
+        Outline { headings, sections }
+    }
+}
+
 /// Marks the section headings of a file: short lines that do not read as a sentence or an
 /// item (no final `.`, `,`, `:` or `다`, no `key: value` unless the key is a numbered part of
 /// the document: `numbered_label`), followed by a line that is not such a short line itself
@@ -22,7 +42,7 @@ const HEADING_MAX: usize = 40;
 /// and FAQ questions (`Q. …?`) qualify. A question of a question-and-answer list (a line
 /// opening with `Q.`, `질문:`, … followed by one opening with `A.`, `답변:`, …) heads its
 /// answer whatever its punctuation (`Q. 제습기에서 따뜻한 바람이 나와요.`).
-pub fn heading_lines(lines: &[String]) -> Vec<bool> {
+fn headings(lines: &[String], items: &[Option<(Numbering, u32)>]) -> Vec<bool> {
     let candidate = |line: &str| {
         let t = line.trim();
         let n = char_len(t);
@@ -32,7 +52,6 @@ pub fn heading_lines(lines: &[String]) -> Vec<bool> {
             && t.split_once(": ")
                 .is_none_or(|(key, _)| numbered_label(key))
     };
-    let items = list_items(lines);
     // The next non-blank line after each line, found in one pass from the end (a file of
     // blank lines costs no more than one of text).
     let mut following = vec![None; lines.len()];
@@ -184,8 +203,11 @@ fn list_items(lines: &[String]) -> Vec<Option<(Numbering, u32)>> {
 /// or a heading: minutes written as speech take up each item by its number (`의사일정 제2항 …을
 /// 상정합니다`) and settle it by number (`의사일정 제2항은 … 보류하고`). A heading heads no line
 /// of its own.
-pub fn sections(lines: &[String], headings: &[bool]) -> Vec<Option<Section>> {
-    let items = list_items(lines);
+fn sections(
+    lines: &[String],
+    headings: &[bool],
+    items: &[Option<(Numbering, u32)>],
+) -> Vec<Option<Section>> {
     // Each heading's list: its item numbers and their lines.
     let mut lists: Vec<(usize, Vec<(u32, usize)>)> = Vec::new();
     for i in (0..lines.len()).filter(|&i| headings[i]) {
@@ -227,7 +249,7 @@ pub fn sections(lines: &[String], headings: &[bool]) -> Vec<Option<Section>> {
     out
 }
 
-/// The line a passage stands under ([`sections`]).
+/// The line a passage stands under ([`Outline::sections`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Section {
     /// The heading's or the item's 0-based line.
@@ -317,10 +339,12 @@ mod tests {
             "시의회 회의록\n\n의사일정\n1. 주차장 조례 개정안\n2. 청년 월세 조례 개정안\n\n\
              ○의장: 성원이 되었으므로 본회의를 개의하겠습니다.",
         );
-        let marks = heading_lines(&l);
+        let Outline {
+            headings: marks,
+            sections: s,
+        } = Outline::of(&l);
         assert!(marks[2], "the list's heading");
         assert!(!marks[3] && !marks[4], "items, the last one too");
-        let s = sections(&l, &marks);
         assert_eq!(
             s[6].map(|s| s.line),
             Some(2),
@@ -337,8 +361,8 @@ mod tests {
              ○의장: 의사일정 제2항을 상정합니다.\n○의원: 재원 대책부터 마련해야 합니다.\n\
              ○의장: 제3항과 제9항은 없는 항목입니다. 의사일정 제9항도 없습니다.",
         );
-        let headings = heading_lines(&l);
-        let s: Vec<Option<(usize, bool)>> = sections(&l, &headings)
+        let s: Vec<Option<(usize, bool)>> = Outline::of(&l)
+            .sections
             .into_iter()
             .map(|s| s.map(|s| (s.line, s.referred)))
             .collect();
@@ -372,8 +396,7 @@ mod tests {
                 "목록 {k} 제2항을 상정합니다. 이 줄은 문장으로 끝납니다."
             ));
         }
-        let h = heading_lines(&l);
-        let s = sections(&l, &h);
+        let s = Outline::of(&l).sections;
         assert_eq!(s.len(), l.len());
         assert_eq!(s[l.len() - 1].map(|s| s.referred), Some(true));
     }
@@ -391,8 +414,7 @@ mod tests {
             "(1\n(2)",
         ] {
             let l = lines(text);
-            let h = heading_lines(&l);
-            assert_eq!(sections(&l, &h).len(), l.len());
+            assert_eq!(Outline::of(&l).sections.len(), l.len());
         }
     }
 }

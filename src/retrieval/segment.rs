@@ -13,7 +13,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::retrieval::corpus::{Corpus, SourceFile};
-use crate::retrieval::outline::{heading_lines, sections};
+use crate::retrieval::outline::Outline;
 use crate::text::{char_len, comparable, is_hangul_syllable, sentence_spans};
 
 /// Lines shorter than this (in characters) count as short (list candidates).
@@ -88,11 +88,11 @@ pub struct Passage {
     /// standing in it (a manual's filter section never repeats the model name).
     #[serde(skip)]
     pub context: String,
-    /// Whether the line is a section heading (see [`heading_lines`]).
+    /// Whether the line is a section heading (see [`Outline::headings`]).
     #[serde(skip)]
     pub heading: bool,
     /// Whether the passage's section is the agenda item a transcript's line refers to by
-    /// number ([`sections`]), not a heading above it.
+    /// number ([`Outline::sections`]), not a heading above it.
     #[serde(skip)]
     pub under_item: bool,
 }
@@ -174,8 +174,7 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
     let stem = file.name.strip_suffix(".txt").unwrap_or(&file.name);
     let lens: Vec<usize> = file.lines.iter().map(|l| char_len(l.trim())).collect();
     let in_list = list_lines(&lens);
-    let headings = heading_lines(&file.lines);
-    let sections = sections(&file.lines, &headings);
+    let Outline { headings, sections } = Outline::of(&file.lines);
     let title = lens.iter().position(|&n| n > 0);
     let mut out = Vec::new();
     for (i, &len) in lens.iter().enumerate() {
@@ -423,7 +422,7 @@ mod tests {
              문장은 이렇게 이어집니다.\nQ. 표시 없는 답은요?\n\
              표시 없이 이어지는 답도 그 질문 아래에 있습니다.",
         );
-        let lines: Vec<bool> = heading_lines(&f.lines);
+        let lines: Vec<bool> = Outline::of(&f.lines).headings;
         assert_eq!(
             lines,
             vec![
@@ -453,7 +452,7 @@ mod tests {
             "이사회 회의록\n\n제2호 의안: 중간배당 실시의 건\n회사는 1주당 150원의 중간배당을 제안하였다.\n\
              결의: 전원 찬성으로 가결하였다.\n\n2024년 이사회 개최 횟수: 11회\n다음 회의는 9월에 열린다.",
         );
-        let marks = heading_lines(&f.lines);
+        let marks = Outline::of(&f.lines).headings;
         assert!(marks[2], "an agenda item with its number is a heading");
         assert!(!marks[7], "a fact line's key is no numbered part");
         let p = segment_file(&f);
