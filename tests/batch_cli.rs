@@ -1,5 +1,6 @@
 //! The `batch` command as a user runs it: a run killed midway (SIGKILL to the child process) and
-//! resumed yields every id exactly once; bad rows give a non-zero exit; reports are written.
+//! resumed yields every id exactly once; bad rows give a non-zero exit; reports are written. Also
+//! the corpus-folder error every command shares, as a user meets it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -148,4 +149,23 @@ fn duplicate_ids_fail_before_any_output() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("duplicate ids: `x` (lines 1, 2)"));
     assert!(!out.exists());
+}
+
+#[test]
+fn a_corpus_folder_without_text_files_says_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("보고서.pdf"), b"%PDF-1.7").unwrap();
+    std::fs::write(dir.path().join("memo.txt"), " \n").unwrap();
+    let output = factcheck()
+        .args(["search", "--seeds", dir.path().to_str().unwrap(), "예산"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no usable .txt or .md files")
+            && stderr.contains("not text files, so not read: 보고서.pdf")
+            && stderr.contains("memo.txt is empty"),
+        "{stderr}"
+    );
 }

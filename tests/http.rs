@@ -61,6 +61,35 @@ async fn sources_list_and_ranges() {
 }
 
 #[tokio::test]
+async fn files_in_subfolders_are_listed_and_read_by_their_path() {
+    use factcheck::retrieval::corpus::{Corpus, SourceFile};
+    use factcheck::retrieval::index::Retriever;
+    let corpus = Corpus::from_files(vec![
+        SourceFile::from_text("2025/회의록.md", "# 회의록\n\n예산을 의결했다.\n"),
+        SourceFile::from_text("top.txt", "맨 위 파일입니다.\n"),
+    ]);
+    let app = router(AppState::new(Retriever::new(corpus).unwrap()));
+    let (status, v) = call(&app, get("/v1/sources")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["sources"][0]["name"], "2025/회의록.md");
+    // As the chat page asks for it: the name percent-encoded as one path segment.
+    let (status, v) = call(
+        &app,
+        get("/v1/sources/2025%2F%ED%9A%8C%EC%9D%98%EB%A1%9D.md?start=3&end=3"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["lines"][0]["text"], "예산을 의결했다.", "{v}");
+    for uri in [
+        "/v1/sources/2025%2F..%2Ftop.txt",
+        "/v1/sources/2025%2F%2Ftop.txt",
+    ] {
+        let (status, _) = call(&app, get(uri)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+    }
+}
+
+#[tokio::test]
 async fn paths_outside_the_corpus_are_rejected() {
     let app = app();
     for uri in [

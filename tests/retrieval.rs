@@ -5,7 +5,7 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
 
-use factcheck::retrieval::corpus::{Corpus, SourceFile};
+use factcheck::retrieval::corpus::{self, Corpus, SourceFile};
 use factcheck::retrieval::index::Retriever;
 use factcheck::retrieval::segment::{segment_corpus, segment_file};
 use proptest::prelude::*;
@@ -188,14 +188,20 @@ fn bad_files_are_reported_and_the_rest_load() {
     fs::write(dir.path().join("good.txt"), "정상 파일의 첫 줄입니다.\n").unwrap();
     fs::write(dir.path().join("latin1.txt"), b"caf\xe9 au lait\n").unwrap();
     fs::write(dir.path().join("empty.txt"), "  \n").unwrap();
-    fs::write(dir.path().join("notes.md"), "ignored: not a .txt file").unwrap();
+    fs::write(
+        dir.path().join("notes.md"),
+        "# 메모\n\nMarkdown is text too.\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("scan.pdf"), b"%PDF-1.7").unwrap();
     let outside = tempfile::NamedTempFile::new().unwrap();
     fs::write(outside.path(), "secret").unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(outside.path(), dir.path().join("link.txt")).unwrap();
     let corpus = Corpus::load(dir.path()).unwrap();
-    assert_eq!(corpus.files.len(), 1);
-    assert_eq!(corpus.files[0].name, "good.txt");
+    let names: Vec<_> = corpus.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["good.txt", "notes.md"]);
+    assert_eq!(corpus.skipped, ["scan.pdf"]);
     let reasons: HashMap<_, _> = corpus
         .problems
         .iter()
@@ -208,6 +214,62 @@ fn bad_files_are_reported_and_the_rest_load() {
     assert!(reasons["empty.txt"].contains("empty"));
     #[cfg(unix)]
     assert!(reasons["link.txt"].contains("outside the corpus"));
+}
+
+#[test]
+fn subfolders_are_read_and_named_by_their_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("2025/가을")).unwrap();
+    fs::create_dir_all(root.join(".git")).unwrap();
+    fs::write(root.join("top.txt"), "맨 위 파일의 줄입니다.\n").unwrap();
+    fs::write(
+        root.join("2025/가을/회의록.MD"),
+        "# 회의록\n\n예산을 의결했다.\n",
+    )
+    .unwrap();
+    fs::write(root.join("2025/notes.txt"), "중간 폴더의 메모입니다.\n").unwrap();
+    fs::write(root.join(".git/HEAD.txt"), "hidden").unwrap();
+    fs::write(root.join("glossary.thesaurus"), "예산 => 살림\n").unwrap();
+    let mut deep = root.to_path_buf();
+    for level in 0..=corpus::MAX_DEPTH {
+        deep.push(format!("d{level}"));
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("too-deep.txt"), "너무 깊은 파일\n").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root, root.join("2025/loop")).unwrap();
+    let corpus = Corpus::load(root).unwrap();
+    let names: Vec<_> = corpus.files.iter().map(|f| f.name.as_str()).collect();
+    let shallow: Vec<_> = names.iter().filter(|n| !n.starts_with("d0/")).collect();
+    assert_eq!(
+        shallow,
+        [&"2025/notes.txt", &"2025/가을/회의록.MD", &"top.txt"],
+        "hidden folders and the loop are not read"
+    );
+    assert!(
+        !names.iter().any(|n| n.ends_with("too-deep.txt")),
+        "{names:?}"
+    );
+    assert!(
+        corpus.skipped.is_empty(),
+        "the glossary is the corpus's own: {:?}",
+        corpus.skipped
+    );
+    assert!(
+        corpus
+            .problems
+            .iter()
+            .any(|p| p.file.ends_with(&format!("d{}", corpus::MAX_DEPTH))
+                && p.reason.contains("levels deep")),
+        "{:?}",
+        corpus.problems
+    );
+    // Cited by that name, found by it.
+    let r = Retriever::new(corpus).unwrap();
+    let hits = r.search("예산을 의결했다", 1).unwrap();
+    let best = r.view(&hits[0]);
+    assert_eq!((best.source, best.start_line), ("2025/가을/회의록.MD", 3));
 }
 
 #[test]

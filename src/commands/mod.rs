@@ -38,9 +38,9 @@ pub enum CommandError {
     /// The corpus folder cannot be read.
     #[error(transparent)]
     Corpus(#[from] CorpusError),
-    /// The corpus folder holds no usable file.
-    #[error("no usable *.txt files in the corpus folder {0}")]
-    EmptyCorpus(PathBuf),
+    /// The corpus folder holds no usable file; the text says what it holds instead.
+    #[error("no usable .txt or .md files in the corpus folder {0}{1}")]
+    EmptyCorpus(PathBuf, String),
     /// A glossary file cannot be read.
     #[error("cannot read {0}")]
     Glossary(PathBuf, #[source] std::io::Error),
@@ -103,7 +103,7 @@ pub enum CommandError {
 /// Options every corpus command shares (global on the command line).
 #[derive(clap::Args, Debug, Clone)]
 pub struct CorpusArgs {
-    /// Folder holding the corpus (*.txt files).
+    /// Folder holding the corpus (*.txt and *.md files, subfolders included).
     #[arg(long, global = true, env = "FACTCHECK_SEEDS", default_value = "seeds")]
     pub seeds: PathBuf,
     /// Folder holding the prompt templates (answer.jinja, check.jinja).
@@ -181,7 +181,7 @@ impl CorpusArgs {
         let seeds = &self.seeds;
         let corpus = Corpus::load(seeds)?;
         if corpus.files.is_empty() {
-            return Err(CommandError::EmptyCorpus(seeds.clone()));
+            return Err(CommandError::EmptyCorpus(seeds.clone(), why_empty(&corpus)));
         }
         let glossary = match &self.glossary {
             Some(path) if path.as_os_str() == "none" => None,
@@ -275,6 +275,29 @@ impl CorpusArgs {
 }
 
 /// A model's name for responses and logs: its file name without the extension.
+/// What an empty corpus folder holds instead of usable files, for [`CommandError::EmptyCorpus`]:
+/// the files of other formats (a few named) and the files that could not be read, with why.
+fn why_empty(corpus: &Corpus) -> String {
+    const NAMED: usize = 5;
+    let mut parts = Vec::new();
+    if !corpus.skipped.is_empty() {
+        let mut names = corpus.skipped[..corpus.skipped.len().min(NAMED)].join(", ");
+        if corpus.skipped.len() > NAMED {
+            names.push_str(&format!(" and {} more", corpus.skipped.len() - NAMED));
+        }
+        parts.push(format!(
+            "not text files, so not read: {names} (save them as .txt)"
+        ));
+    }
+    for p in corpus.problems.iter().take(NAMED) {
+        parts.push(format!("{} {}", p.file, p.reason));
+    }
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!("; {}", parts.join("; ")),
+    }
+}
+
 fn model_name(path: &std::path::Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())

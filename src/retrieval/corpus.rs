@@ -1,8 +1,12 @@
-//! The corpus: every `*.txt` file of one folder, kept exactly as written, split into 1-based lines.
+//! The corpus: every text file (`*.txt`, `*.md`) of one folder and its subfolders, kept exactly
+//! as written, split into 1-based lines. A file in a subfolder is named by its path from the
+//! corpus folder (`reports/2025/budget.md`): that name is what citations cite.
 //!
 //! Loading never stops at a bad file: a file that is not UTF-8, empty, too large, unreadable, or a
 //! link leading outside the folder is recorded as a [`LoadProblem`] with its name and the reason,
-//! and the other files still load. Only a folder that cannot be listed at all is an error.
+//! and the other files still load. Files of other formats (`.pdf`, `.docx`, `.hwp`) are listed
+//! as skipped, so a user whose folder holds them is told why they are not searched. Only a folder
+//! that cannot be listed at all is an error.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,6 +16,24 @@ use sha2::{Digest, Sha256};
 
 /// Largest corpus file accepted, in bytes.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// File name endings read as text, compared without case: plain text and Markdown, whose lines
+/// are cited as written.
+pub const TEXT_EXTENSIONS: &[&str] = &["txt", "md", "markdown"];
+
+/// Deepest subfolder read; the corpus folder itself is level 0.
+pub const MAX_DEPTH: usize = 8;
+
+/// Most text files read. A folder with more (a home folder given by mistake) loads the first
+/// ones found and says so, rather than reading without end.
+pub const MAX_FILES: usize = 10_000;
+
+/// Most folder entries looked at, text or not, for the same reason.
+const MAX_ENTRIES: usize = 200_000;
+
+/// Files of the corpus folder that belong to the product, not to the corpus: never skipped
+/// silently, never reported.
+const COMPANION_FILES: &[&str] = &[crate::retrieval::index::GLOSSARY_FILE];
 
 /// Errors that stop the corpus from loading at all.
 #[derive(Debug, thiserror::Error)]
@@ -73,27 +95,21 @@ pub struct Corpus {
     pub files: Vec<SourceFile>,
     /// Files that could not be used.
     pub problems: Vec<LoadProblem>,
+    /// Files not read because they are not text files ([`TEXT_EXTENSIONS`]), by name.
+    pub skipped: Vec<String>,
 }
 
 impl Corpus {
-    /// Loads every `*.txt` file of `dir` (not recursive), sorted by name.
+    /// Loads every text file of `dir` and its subfolders (hidden ones aside), sorted by name.
     pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
         let folder_err = |source| CorpusError::Folder {
             path: dir.to_path_buf(),
             source,
         };
         let root = dir.canonicalize().map_err(folder_err)?;
-        let mut names: Vec<(String, PathBuf)> = Vec::new();
-        for entry in fs::read_dir(&root).map_err(folder_err)? {
-            let entry = entry.map_err(folder_err)?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".txt") && !name.starts_with('.') {
-                names.push((name, entry.path()));
-            }
-        }
-        names.sort();
         let mut corpus = Corpus::default();
-        for (name, path) in names {
+        let found = walk(&root, &mut corpus).map_err(folder_err)?;
+        for (name, path) in found {
             match read_one(&root, &path) {
                 Ok(text) => corpus.files.push(SourceFile::from_text(name, &text)),
                 Err(reason) => {
@@ -101,6 +117,13 @@ impl Corpus {
                     corpus.problems.push(LoadProblem { file: name, reason });
                 }
             }
+        }
+        if !corpus.skipped.is_empty() {
+            tracing::warn!(
+                files = corpus.skipped.len(),
+                first = %corpus.skipped[0],
+                "corpus files not read: only .txt and .md files are (save the others as text)"
+            );
         }
         Ok(corpus)
     }
@@ -110,6 +133,7 @@ impl Corpus {
         Corpus {
             files,
             problems: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 
@@ -133,6 +157,104 @@ impl Corpus {
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// Whether `name` ends in one of the [`TEXT_EXTENSIONS`].
+pub fn is_text_file(name: &str) -> bool {
+    name.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && TEXT_EXTENSIONS.iter().any(|t| ext.eq_ignore_ascii_case(t))
+    })
+}
+
+/// The text files under `root` as `(name, path)`, names sorted, each name its path from `root`
+/// with `/` between folders. Files of other formats go to `corpus.skipped`; folders that cannot
+/// be read, lead outside `root` or lie too deep, and the excess over [`MAX_FILES`], to
+/// `corpus.problems`. Only `root` itself failing to list is an error.
+fn walk(root: &Path, corpus: &mut Corpus) -> std::io::Result<Vec<(String, PathBuf)>> {
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    let mut visited = std::collections::HashSet::from([root.to_path_buf()]);
+    let mut pending: Vec<(PathBuf, String, usize)> = vec![(root.to_path_buf(), String::new(), 0)];
+    let mut entries_seen = 0usize;
+    let mut full = false;
+    while let Some((dir, prefix, depth)) = pending.pop() {
+        let listing = match fs::read_dir(&dir) {
+            Ok(listing) => listing,
+            Err(e) if depth == 0 => return Err(e),
+            Err(e) => {
+                corpus.problems.push(LoadProblem {
+                    file: prefix.trim_end_matches('/').to_string(),
+                    reason: format!("is a folder that cannot be read: {e}"),
+                });
+                continue;
+            }
+        };
+        let mut entries: Vec<(String, PathBuf)> = Vec::new();
+        for entry in listing {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') {
+                entries.push((name, entry.path()));
+            }
+        }
+        entries.sort();
+        let mut subfolders = Vec::new();
+        for (name, path) in entries {
+            entries_seen += 1;
+            if full || entries_seen > MAX_ENTRIES {
+                full = true;
+                break;
+            }
+            let rel = format!("{prefix}{name}");
+            if path.is_dir() {
+                match path.canonicalize() {
+                    Ok(real) if !real.starts_with(root) => corpus.problems.push(LoadProblem {
+                        file: rel,
+                        reason: "is a link to a folder outside the corpus folder".into(),
+                    }),
+                    Ok(_) if depth + 1 > MAX_DEPTH => corpus.problems.push(LoadProblem {
+                        file: rel,
+                        reason: format!(
+                            "is a folder nested more than {MAX_DEPTH} levels deep; not read"
+                        ),
+                    }),
+                    Ok(real) => {
+                        if visited.insert(real) {
+                            subfolders.push((path, format!("{rel}/"), depth + 1));
+                        }
+                    }
+                    Err(e) => corpus.problems.push(LoadProblem {
+                        file: rel,
+                        reason: format!("cannot resolve path: {e}"),
+                    }),
+                }
+            } else if is_text_file(&name) {
+                if found.len() == MAX_FILES {
+                    full = true;
+                    break;
+                }
+                found.push((rel, path));
+            } else if !(depth == 0 && COMPANION_FILES.contains(&name.as_str())) {
+                corpus.skipped.push(rel);
+            }
+        }
+        if full {
+            break;
+        }
+        // Depth first, in name order: the last pushed is read next.
+        pending.extend(subfolders.into_iter().rev());
+    }
+    if full {
+        corpus.problems.push(LoadProblem {
+            file: ".".into(),
+            reason: format!(
+                "the corpus folder holds more than {MAX_FILES} text files or {MAX_ENTRIES} \
+                 entries; only the first {} text files found were read",
+                found.len()
+            ),
+        });
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// Reads one file, returning the reason as text when it cannot be used.

@@ -38,7 +38,7 @@ use crate::retrieval::translit::{is_place_kind, place_kind, Transliterations};
 use crate::text::{has_hangul, sentence_spans};
 
 /// The glossary file a corpus folder may carry (read on top of the built-in glossary): the
-/// corpus's own names and phrases, user-editable. Not a `*.txt` file, so it is not indexed.
+/// corpus's own names and phrases, user-editable. Not a text file, so it is not indexed.
 pub const GLOSSARY_FILE: &str = "glossary.thesaurus";
 
 /// The text of `dir`'s [`GLOSSARY_FILE`], if the folder has one.
@@ -515,15 +515,15 @@ impl Retriever {
         }
     }
 
-    /// The title line of passage `i`'s file (its first non-empty line), unless that line is the
-    /// passage itself.
+    /// The title line of passage `i`'s file (its first non-empty line, without Markdown's `#`
+    /// marks), unless that line is the passage itself.
     pub fn title(&self, i: usize) -> Option<&str> {
         let p = &self.passages[i];
         self.corpus
             .file(&p.source)
             .and_then(|f| f.lines.iter().find(|l| !l.trim().is_empty()))
-            .map(String::as_str)
             .filter(|t| t.trim() != p.text.trim())
+            .map(|t| crate::retrieval::outline::heading_text(t))
     }
 
     /// Passage `i`'s file title and the heading of the section it stands in, as one title

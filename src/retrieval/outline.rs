@@ -29,7 +29,21 @@ impl Outline {
     }
 }
 
-/// Marks the section headings of a file: short lines that do not read as a sentence or an
+/// A Markdown heading's text: `## 응시 자격` → `응시 자격`; `None` for any other line. One to six
+/// `#`, a space, then the text.
+pub fn markdown_heading(line: &str) -> Option<&str> {
+    let t = line.trim();
+    let marks = t.len() - t.trim_start_matches('#').len();
+    let text = t[marks..].strip_prefix([' ', '\t'])?.trim();
+    ((1..=6).contains(&marks) && !text.is_empty()).then_some(text)
+}
+
+/// A heading or title line as its words read, trimmed and without Markdown's `#` marks.
+pub fn heading_text(line: &str) -> &str {
+    markdown_heading(line).unwrap_or(line.trim())
+}
+
+/// Marks the section headings of a file: a Markdown heading (`## 응시 자격`) always; otherwise short lines that do not read as a sentence or an
 /// item (no final `.`, `,`, `:` or `다`, no `key: value` unless the key is a numbered part of
 /// the document: `numbered_label`), followed by a line that is not such a short line itself
 /// (so the items of a list are not headings of each other), or by the first item of a
@@ -67,7 +81,9 @@ fn headings(lines: &[String], items: &[Option<(Numbering, u32)>]) -> Vec<bool> {
         let faq = faq_question(&lines[i]) && next.is_some_and(|j| faq_answer(&lines[j]));
         let opens_list = next.is_some_and(|j| items[j].is_some_and(|(_, n)| n == 1));
         let heads = next.is_some_and(|j| !candidate(&lines[j])) || opens_list;
-        marks[i] = faq || (items[i].is_none() && candidate(&lines[i]) && heads);
+        marks[i] = faq
+            || markdown_heading(&lines[i]).is_some()
+            || (items[i].is_none() && candidate(&lines[i]) && heads);
     }
     marks
 }
@@ -296,6 +312,19 @@ mod tests {
 
     fn lines(text: &str) -> Vec<String> {
         text.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn markdown_headings_head_their_section_whatever_follows() {
+        assert_eq!(markdown_heading("## 응시 자격 "), Some("응시 자격"));
+        assert_eq!(markdown_heading("#해시태그"), None);
+        assert_eq!(markdown_heading("####### 일곱"), None);
+        assert_eq!(markdown_heading("# "), None);
+        assert_eq!(heading_text("  평범한 제목 "), "평범한 제목");
+        let text = lines("# 채용 공고\n## 근무 조건\n## 보수\n시급은 11,000원이다.\n");
+        let outline = Outline::of(&text);
+        assert_eq!(outline.headings, [true, true, true, false]);
+        assert_eq!(outline.sections[3].map(|s| s.line), Some(2));
     }
 
     #[test]

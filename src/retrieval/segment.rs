@@ -13,7 +13,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::retrieval::corpus::{Corpus, SourceFile};
-use crate::retrieval::outline::Outline;
+use crate::retrieval::outline::{heading_text, Outline};
 use crate::text::{char_len, comparable, is_hangul_syllable, sentence_spans};
 
 /// Lines shorter than this (in characters) count as short (list candidates).
@@ -184,10 +184,10 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
         }
         let mut context = Vec::new();
         if let Some(t) = title.filter(|&t| t != i) {
-            context.push(file.lines[t].trim());
+            context.push(heading_text(&file.lines[t]));
         }
         if let Some(h) = section.map(|s| s.line).filter(|&h| Some(h) != title) {
-            context.push(file.lines[h].trim());
+            context.push(heading_text(&file.lines[h]));
         }
         let context = context.join("\n");
         let mut pieces = if len > SPLIT_OVER {

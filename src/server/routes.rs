@@ -20,6 +20,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
             "files": corpus.files.len(),
             "passages": r.passages().len(),
             "problems": corpus.problems,
+            "skipped": corpus.skipped,
         },
         "model": model_status(&state.answerer.engine().status()),
         "retrieval": {"dense": r.embedder_name(), "dense_status": r.dense_status()},
@@ -63,13 +64,16 @@ pub async fn read_source(
     Path(file): Path<String>,
     range: Result<Query<LineRange>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    if file.is_empty()
-        || file.contains(['/', '\\', '\0'])
-        || file.starts_with('.')
-        || file.contains("..")
+    // Names are only ever compared with the loaded files' names, never opened; still, anything
+    // shaped like a path out of the folder is refused outright.
+    if file.contains(['\\', '\0'])
+        || file
+            .split('/')
+            .any(|part| part.is_empty() || part.starts_with('.'))
     {
         return Err(ApiError::BadRequest(format!(
-            "`{file}` is not a corpus file name (plain names only, no paths)"
+            "`{file}` is not a corpus file name (a name as `/v1/sources` lists it: folders \
+             separated by `/`, none empty or hidden)"
         )));
     }
     let corpus = state.retriever.corpus();
