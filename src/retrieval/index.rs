@@ -472,9 +472,11 @@ impl Retriever {
                 true => sentence_title,
                 false => title,
             };
+            // A Markdown heading is read by its words, without its `#` marks.
+            let text = crate::retrieval::outline::markdown_heading(&p.text).unwrap_or(&p.text);
             texts
                 .passages
-                .push(on.then(|| embedder.passage_text(passage_title, &p.text)));
+                .push(on.then(|| embedder.passage_text(passage_title, text)));
             // Split only where the sentences are embedded; one sentence is the passage itself.
             let spans = if on && sentences {
                 sentence_spans(&p.text)

@@ -144,10 +144,15 @@ enum Numbering {
 /// Hangul letters that number items, in order (`가.`, `나.`, …).
 const HANGUL_ORDER: &str = "가나다라마바사아자차카타파하";
 
-/// The number and numbering of a line that opens as an item of a list (`3. 근무 조건` → 3),
-/// with the text after its number.
+/// The number and numbering of a line that opens as an item of a list (`3. 근무 조건` → 3,
+/// `- 가. 종합자료실` → 1), with the text after its number.
 fn item_number(line: &str) -> Option<(Numbering, u32, &str)> {
     let t = line.trim_start();
+    // A Markdown bullet in front numbers nothing: `- 가. 종합자료실 보조`.
+    let t = ["- ", "* ", "+ "]
+        .iter()
+        .find_map(|b| t.strip_prefix(b))
+        .map_or(t, str::trim_start);
     let first = t.chars().next()?;
     if ('①'..='⑳').contains(&first) {
         let n = first as u32 - '①' as u32 + 1;
@@ -341,6 +346,11 @@ mod tests {
             item_number("나. 어린이자료실"),
             Some((Numbering::Hangul, 2, "어린이자료실"))
         );
+        assert_eq!(
+            item_number("- 나. 어린이자료실"),
+            Some((Numbering::Hangul, 2, "어린이자료실"))
+        );
+        assert_eq!(item_number("- 대여소 120곳"), None);
         assert_eq!(
             item_number("② 주차 시간"),
             Some((Numbering::Circled, 2, "주차 시간"))
