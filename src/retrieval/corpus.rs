@@ -28,6 +28,9 @@ pub const MAX_DEPTH: usize = 8;
 /// ones found and says so, rather than reading without end.
 pub const MAX_FILES: usize = 10_000;
 
+/// Most bytes read over all files: past it, the remaining files are reported, not read.
+pub const MAX_TOTAL_BYTES: u64 = 1024 * 1024 * 1024;
+
 /// Most folder entries looked at, text or not, for the same reason.
 const MAX_ENTRIES: usize = 200_000;
 
@@ -109,9 +112,13 @@ impl Corpus {
         let root = dir.canonicalize().map_err(folder_err)?;
         let mut corpus = Corpus::default();
         let found = walk(&root, &mut corpus).map_err(folder_err)?;
+        let mut budget = MAX_TOTAL_BYTES;
         for (name, path) in found {
-            match read_one(&root, &path) {
-                Ok(text) => corpus.files.push(SourceFile::from_text(name, &text)),
+            match read_one(&root, &path, budget) {
+                Ok(text) => {
+                    budget -= text.len() as u64;
+                    corpus.files.push(SourceFile::from_text(name, &text));
+                }
                 Err(reason) => {
                     tracing::warn!(file = %name, %reason, "corpus file skipped");
                     corpus.problems.push(LoadProblem { file: name, reason });
@@ -257,8 +264,9 @@ fn walk(root: &Path, corpus: &mut Corpus) -> std::io::Result<Vec<(String, PathBu
     Ok(found)
 }
 
-/// Reads one file, returning the reason as text when it cannot be used.
-fn read_one(root: &Path, path: &Path) -> Result<String, String> {
+/// Reads one file of at most `budget` bytes (what is left of [`MAX_TOTAL_BYTES`]), returning
+/// the reason as text when it cannot be used.
+fn read_one(root: &Path, path: &Path, budget: u64) -> Result<String, String> {
     let real = path
         .canonicalize()
         .map_err(|e| format!("cannot resolve path: {e}"))?;
@@ -273,6 +281,11 @@ fn read_one(root: &Path, path: &Path) -> Result<String, String> {
         return Err(format!(
             "is {} bytes, over the limit of {MAX_FILE_BYTES} bytes",
             meta.len()
+        ));
+    }
+    if meta.len() > budget {
+        return Err(format!(
+            "not read: the files before it fill the corpus's limit of {MAX_TOTAL_BYTES} bytes"
         ));
     }
     let bytes = fs::read(&real).map_err(|e| format!("cannot read: {e}"))?;
@@ -300,6 +313,26 @@ mod tests {
         assert!(f.line_range(0, 1).is_none());
         assert!(f.line_range(3, 2).is_none());
         assert!(f.line_range(4, 5).is_none());
+    }
+
+    #[test]
+    fn a_file_over_what_is_left_of_the_budget_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        fs::write(root.join("a.txt"), "열 바이트 넘는 줄").unwrap();
+        assert!(read_one(&root, &root.join("a.txt"), 100).is_ok());
+        let err = read_one(&root, &root.join("a.txt"), 5).unwrap_err();
+        assert!(err.contains("limit of"), "{err}");
+    }
+
+    #[test]
+    fn text_files_by_their_ending() {
+        for name in ["a.txt", "b.MD", "c.markdown", "가/나.Txt"] {
+            assert!(is_text_file(name), "{name}");
+        }
+        for name in ["a.pdf", ".txt", "txt", "a.txt.bak", "glossary.thesaurus"] {
+            assert!(!is_text_file(name), "{name}");
+        }
     }
 
     #[test]
