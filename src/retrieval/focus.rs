@@ -302,7 +302,8 @@ fn has_clock(text: &str) -> bool {
             .any(|w| w[0].is_ascii_digit() && w[1] == ':' && w[2].is_ascii_digit())
 }
 
-/// A date or a time of day: digits followed by 년/월/일/시/분, an English month name, or a year
+/// A date or a time of day: digits followed by 년/월/일/시/분, an English month name, a date
+/// written with dashes or slashes as tables and forms write it ([`numeric_date`]), or a year
 /// written alone as English text writes it (`completed in 1874`: [`bare_year`]).
 fn has_time(text: &str) -> bool {
     let chars: Vec<char> = text.chars().collect();
@@ -329,7 +330,36 @@ fn has_time(text: &str) -> bool {
     korean
         || lower.contains("centur")
         || MONTHS.iter().any(|m| lower.contains(m))
+        || numeric_date(&chars)
         || bare_year(text)
+}
+
+/// A date as year, month and day joined by `-` or `/` (`2026-02-02`, `2025/9/1`): a year from
+/// 1000 to 2199 not inside a longer number or a word, then a month of one or two digits and a day
+/// of one or two digits, each after the same mark.
+fn numeric_date(chars: &[char]) -> bool {
+    let digits_from = |k: usize| chars[k..].iter().take_while(|c| c.is_ascii_digit()).count();
+    (0..chars.len()).any(|i| {
+        let starts = i == 0 || !chars[i - 1].is_alphanumeric();
+        if !starts
+            || digits_from(i) != 4
+            || !(chars[i] == '1' || (chars[i] == '2' && chars[i + 1] <= '1'))
+        {
+            return false;
+        }
+        let mark = match chars.get(i + 4) {
+            Some(&m @ ('-' | '/')) => m,
+            _ => return false,
+        };
+        let month = digits_from(i + 5);
+        let day_at = i + 5 + month;
+        (1..=2).contains(&month)
+            && chars.get(day_at) == Some(&mark)
+            && (1..=2).contains(&digits_from(day_at + 1))
+            && chars
+                .get(day_at + 1 + digits_from(day_at + 1))
+                .is_none_or(|c| !c.is_ascii_digit())
+    })
 }
 
 /// Four digits from 1000 to 2199 standing alone: not part of a longer number (`1,874`, `3.1874`)
@@ -526,6 +556,23 @@ mod tests {
     fn forms_are_recognised() {
         assert!(has_form("이날 오후 2시 40분경 도착", Expect::Time));
         assert!(!has_form("서울 삼성전자 사옥에 도착", Expect::Time));
+        // Dates as tables write them; codes and figures are none.
+        for date in [
+            "| 인증 | 2026-02-02 | 2026-03-13 |",
+            "접수 2025/9/1 마감",
+            "2024-12-31",
+        ] {
+            assert!(has_form(date, Expect::Time), "{date}");
+        }
+        for other in [
+            "RV7-2409-1",
+            "모델 X2025-01-02",
+            "3025-01-02",
+            "2025-123-1",
+            "1,2024-01-0123",
+        ] {
+            assert!(!has_form(other, Expect::Time), "{other}");
+        }
         assert!(has_form("이날 오후 2시 40분경 도착", Expect::Clock));
         assert!(!has_form("4일 서울에 도착", Expect::Clock));
         assert!(has_form("16세기 말에 들어왔다", Expect::Time));
