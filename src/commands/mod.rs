@@ -118,7 +118,7 @@ pub struct CorpusArgs {
     /// part on), each optionally followed by `+part` / `-part` (`default-thesaurus`). Parts:
     /// particles, stopwords, word_weights, thesaurus, builtin_glossary, focus, coverage, priors,
     /// near_repeats, context, skip_headings, ko_endings, lead_syllable, transliterate,
-    /// proximity, codes, anchors, parts, sentences, surface, stemming. Unset: the default, with
+    /// proximity, codes, anchors, parts, sentences, surface, stemming, columns. Unset: the default, with
     /// `context` and `skip_headings` on and `surface` off when a sentence encoder runs.
     #[arg(long, global = true, env = "FACTCHECK_RETRIEVAL", value_parser = Pipeline::parse)]
     pub retrieval: Option<Pipeline>,

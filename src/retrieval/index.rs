@@ -87,6 +87,23 @@ fn searched(pipeline: Pipeline, p: &Passage) -> bool {
     p.duplicate_of.is_none() && !(pipeline.skip_headings && p.only_heads())
 }
 
+/// What `pipeline` searches of passage `p` by its words: what it reads as
+/// ([`Passage::reads_as`]: a table's row with its column names) where [`Pipeline::columns`]
+/// is on, else its text as written.
+fn searched_text(pipeline: Pipeline, p: &Passage) -> &str {
+    match pipeline.columns {
+        true => p.reads_as(),
+        false => &p.text,
+    }
+}
+
+/// What the sentence encoder reads of passage `p`: its text as written, a Markdown heading
+/// without its `#` marks. A table's row stays as written: read as `column: cell` pairs it lost
+/// an item of the Markdown set's held-out file and gained none (BENCHMARKS.md, "Tables").
+fn encoder_text(p: &Passage) -> &str {
+    crate::retrieval::outline::markdown_heading(&p.text).unwrap_or(&p.text)
+}
+
 /// Errors from building or searching the index.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -245,7 +262,7 @@ impl Retriever {
                     false => ("", ""),
                 };
                 writer.add_document(doc!(
-                    body => p.text.as_str(),
+                    body => searched_text(pipeline, p),
                     context => ctx,
                     surface_body => surface,
                     surface_context => surface_ctx,
@@ -256,7 +273,10 @@ impl Retriever {
         writer.commit()?;
         let reader = index.reader()?;
         let token_lists: Vec<Vec<String>> = if pipeline.proximity {
-            passages.iter().map(|p| analyze(&p.text, opts)).collect()
+            passages
+                .iter()
+                .map(|p| analyze(p.reads_as(), opts))
+                .collect()
         } else {
             Vec::new()
         };
@@ -267,7 +287,11 @@ impl Retriever {
                 .collect(),
             false => passages
                 .iter()
-                .map(|p| analyze(&p.text, opts).into_iter().collect())
+                .map(|p| {
+                    analyze(searched_text(pipeline, p), opts)
+                        .into_iter()
+                        .collect()
+                })
                 .collect(),
         };
         let default_token_sets = if opts == Options::default() {
@@ -275,7 +299,11 @@ impl Retriever {
         } else {
             passages
                 .iter()
-                .map(|p| analyze(&p.text, Options::default()).into_iter().collect())
+                .map(|p| {
+                    analyze(p.reads_as(), Options::default())
+                        .into_iter()
+                        .collect()
+                })
                 .collect()
         };
         let translit = if pipeline.transliterate {
@@ -472,11 +500,9 @@ impl Retriever {
                 true => sentence_title,
                 false => title,
             };
-            // A Markdown heading is read by its words, without its `#` marks.
-            let text = crate::retrieval::outline::markdown_heading(&p.text).unwrap_or(&p.text);
             texts
                 .passages
-                .push(on.then(|| embedder.passage_text(passage_title, text)));
+                .push(on.then(|| embedder.passage_text(passage_title, encoder_text(p))));
             // Split only where the sentences are embedded; one sentence is the passage itself.
             let spans = if on && sentences {
                 sentence_spans(&p.text)
@@ -1128,6 +1154,26 @@ mod tests {
         assert_eq!(r.section_title(at(3)), None);
         assert_eq!(r.title(at(3)), Some("제품기획회의 회의록"));
         assert_eq!(r.section_title(at(1)), None);
+    }
+
+    #[test]
+    fn a_table_row_is_searched_with_its_column_names() {
+        use crate::retrieval::corpus::SourceFile;
+        let text = "# 매출 보고\n\n## 3분기\n| 지역 | 매출 | 영업이익 |\n| --- | --- | --- |\n\
+                    | 영남권 | 94억 원 | 8억 원 |\n\n영남권 영업소는 부산에 있다.\n";
+        let r = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
+            "s.md", text,
+        )]))
+        .unwrap();
+        let row = r.passages().iter().position(|p| p.start_line == 6).unwrap();
+        assert_eq!(r.section_title(row).as_deref(), Some("매출 보고 - 3분기"));
+        // The row holds neither `매출` nor `영업이익`; its header does.
+        let hits = r.search("영남권 영업이익", 1).unwrap();
+        assert_eq!(r.passages()[hits[0].passage].start_line, 6);
+        assert_eq!(
+            &r.passages()[hits[0].passage].text[hits[0].highlight.clone()],
+            "| 영남권 | 94억 원 | 8억 원 |"
+        );
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! question or a claim.
 //!
 //! Module map, in the order the data flows:
-//! - [`corpus`]: loading the seed files, keeping original lines, reporting bad files.
+//! - [`corpus`]: loading the corpus folder's text files, keeping original lines, reporting bad
+//!   files and listing files of other formats.
 //! - [`segment`]: cutting files into passages with stable ids and 1-based line ranges.
 //! - [`outline`]: a file's headings, numbered lists and the agenda items its lines refer to:
 //!   the section a passage stands under.
+//! - [`table`]: tables written with pipes: their header, rule and rows, and a row read with its
+//!   column names.
 //! - [`analyzer`]: the Korean-aware tokenizer (Hangul bigrams, particles, Latin/digit words) for
 //!   passages and queries alike.
 //! - [`anchors`]: the identifiers a request pins itself to (codes, numbered items, years) and
@@ -43,6 +46,7 @@ pub mod query;
 pub mod rerank;
 pub mod score;
 pub mod segment;
+pub mod table;
 pub mod thesaurus;
 pub mod translate;
 pub mod translit;

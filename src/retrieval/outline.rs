@@ -4,6 +4,7 @@
 //! in it: its section's heading, or the agenda item a transcript line refers to by number
 //! (`의사일정 제2항은 … 보류하고`, under `2. 청년 월세 지원에 관한 조례 일부개정조례안`).
 
+use crate::retrieval::table::{table_lines, TableLine};
 use crate::text::char_len;
 
 /// Longest line, in characters, that can be a heading.
@@ -17,15 +18,23 @@ pub struct Outline {
     pub headings: Vec<bool>,
     /// The heading or agenda item each line stands under, if any.
     pub sections: Vec<Option<Section>>,
+    /// What each line is to a table written with pipes, if anything
+    /// ([`crate::retrieval::table`]). A table's lines are never headings.
+    pub tables: Vec<Option<TableLine>>,
 }
 
 impl Outline {
     /// The outline of `lines`, its numbered lists read once for both parts.
     pub fn of(lines: &[String]) -> Outline {
         let items = list_items(lines);
-        let headings = headings(lines, &items);
+        let tables = table_lines(lines);
+        let headings = headings(lines, &items, &tables);
         let sections = sections(lines, &headings, &items);
-        Outline { headings, sections }
+        Outline {
+            headings,
+            sections,
+            tables,
+        }
     }
 }
 
@@ -43,7 +52,8 @@ pub fn heading_text(line: &str) -> &str {
     markdown_heading(line).unwrap_or(line.trim())
 }
 
-/// Marks the section headings of a file: a Markdown heading (`## 응시 자격`) always; otherwise short lines that do not read as a sentence or an
+/// Marks the section headings of a file: a Markdown heading (`## 응시 자격`) always, a line of
+/// a table never; otherwise short lines that do not read as a sentence or an
 /// item (no final `.`, `,`, `:` or `다`, no `key: value` unless the key is a numbered part of
 /// the document: `numbered_label`), followed by a line that is not such a short line itself
 /// (so the items of a list are not headings of each other), or by the first item of a
@@ -56,11 +66,16 @@ pub fn heading_text(line: &str) -> &str {
 /// and FAQ questions (`Q. …?`) qualify. A question of a question-and-answer list (a line
 /// opening with `Q.`, `질문:`, … followed by one opening with `A.`, `답변:`, …) heads its
 /// answer whatever its punctuation (`Q. 제습기에서 따뜻한 바람이 나와요.`).
-fn headings(lines: &[String], items: &[Option<(Numbering, u32)>]) -> Vec<bool> {
-    let candidate = |line: &str| {
-        let t = line.trim();
+fn headings(
+    lines: &[String],
+    items: &[Option<(Numbering, u32)>],
+    tables: &[Option<TableLine>],
+) -> Vec<bool> {
+    let candidate = |i: usize| {
+        let t = lines[i].trim();
         let n = char_len(t);
-        n > 0
+        tables[i].is_none()
+            && n > 0
             && n <= HEADING_MAX
             && !t.ends_with(['.', ',', ':', ';', '다', '。'])
             && t.split_once(": ")
@@ -80,10 +95,11 @@ fn headings(lines: &[String], items: &[Option<(Numbering, u32)>]) -> Vec<bool> {
         let next = following[i];
         let faq = faq_question(&lines[i]) && next.is_some_and(|j| faq_answer(&lines[j]));
         let opens_list = next.is_some_and(|j| items[j].is_some_and(|(_, n)| n == 1));
-        let heads = next.is_some_and(|j| !candidate(&lines[j])) || opens_list;
-        marks[i] = faq
-            || markdown_heading(&lines[i]).is_some()
-            || (items[i].is_none() && candidate(&lines[i]) && heads);
+        let heads = next.is_some_and(|j| !candidate(j)) || opens_list;
+        marks[i] = tables[i].is_none()
+            && (faq
+                || markdown_heading(&lines[i]).is_some()
+                || (items[i].is_none() && candidate(i) && heads));
     }
     marks
 }
@@ -381,6 +397,7 @@ mod tests {
         let Outline {
             headings: marks,
             sections: s,
+            ..
         } = Outline::of(&l);
         assert!(marks[2], "the list's heading");
         assert!(!marks[3] && !marks[4], "items, the last one too");

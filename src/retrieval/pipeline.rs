@@ -82,6 +82,11 @@ pub struct Pipeline {
     /// Words of Latin letters are reduced to their English stem, in passages and queries alike
     /// (`pears` and `pear`, `harvested` and `harvest`; see [`Options::stem_english`]).
     pub stemming: bool,
+    /// A table's row is searched by its words as its cells paired with its header's column
+    /// names (`지역: 영남권, 매출: 94억 원`; see
+    /// [`crate::retrieval::segment::Passage::reads_as`]): the bare row does not say what its
+    /// figures are.
+    pub columns: bool,
 }
 
 /// The switchable parts by name, for [`Pipeline::parse`].
@@ -107,6 +112,7 @@ const PARTS: &[&str] = &[
     "sentences",
     "surface",
     "stemming",
+    "columns",
 ];
 
 impl Pipeline {
@@ -133,6 +139,7 @@ impl Pipeline {
         sentences: false,
         surface: false,
         stemming: false,
+        columns: false,
     };
 
     /// The hand-made layer as it was before the out-of-domain sets (issue 12): every part that
@@ -159,6 +166,7 @@ impl Pipeline {
         sentences: false,
         surface: false,
         stemming: false,
+        columns: false,
     };
 
     /// Parses `plain`, `layer` or `default`, each optionally followed by `+part` or `-part`
@@ -213,6 +221,7 @@ impl Pipeline {
             "sentences" => &mut self.sentences,
             "surface" => &mut self.surface,
             "stemming" => &mut self.stemming,
+            "columns" => &mut self.columns,
             _ => return None,
         })
     }
@@ -257,8 +266,8 @@ impl Pipeline {
 impl Default for Pipeline {
     /// The pipeline the product runs: the layer, plus question-final light predicates dropped,
     /// English names matched to the corpus's Hangul words, hyphenated codes read whole, the
-    /// surface match and English stems, the additions that cost no evaluation set anything
-    /// (BENCHMARKS.md). `context`, `skip_headings` and `lead_syllable` lift the out-of-domain
+    /// surface match, English stems and tables' column names, the additions that cost no
+    /// evaluation set anything (BENCHMARKS.md). `context`, `skip_headings` and `lead_syllable` lift the out-of-domain
     /// sets but each costs a seed set an item, so they stay off.
     fn default() -> Self {
         Pipeline {
@@ -270,6 +279,7 @@ impl Default for Pipeline {
             sentences: true,
             surface: true,
             stemming: true,
+            columns: true,
             ..Pipeline::LAYER
         }
     }

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::retrieval::corpus::{Corpus, SourceFile};
 use crate::retrieval::outline::{heading_text, Outline};
+use crate::retrieval::table::{as_fields, TableLine};
 use crate::text::{char_len, comparable, is_hangul_syllable, sentence_spans};
 
 /// Lines shorter than this (in characters) count as short (list candidates).
@@ -95,6 +96,12 @@ pub struct Passage {
     /// number ([`Outline::sections`]), not a heading above it.
     #[serde(skip)]
     pub under_item: bool,
+    /// A table row read with its header's column names (`모델명: 노트북 A, 무게: 1.2kg`,
+    /// [`crate::retrieval::table::as_fields`]): what the lexical stage reads for it
+    /// ([`Passage::reads_as`]), the bare row not saying what its cells are. `None` for any
+    /// other line.
+    #[serde(skip)]
+    pub fields: Option<String>,
 }
 
 impl Passage {
@@ -105,6 +112,13 @@ impl Passage {
     /// and stays retrievable like any line.
     pub fn only_heads(&self) -> bool {
         self.heading && !states_figure(&self.text)
+    }
+
+    /// The passage as the lexical stage reads it: a table's row with its column names
+    /// ([`Passage::fields`]), any other line as written. Citations, quotes and highlights stay
+    /// on [`Passage::text`].
+    pub fn reads_as(&self) -> &str {
+        self.fields.as_deref().unwrap_or(&self.text)
     }
 }
 
@@ -174,7 +188,11 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
     let stem = file.name.strip_suffix(".txt").unwrap_or(&file.name);
     let lens: Vec<usize> = file.lines.iter().map(|l| char_len(l.trim())).collect();
     let in_list = list_lines(&lens);
-    let Outline { headings, sections } = Outline::of(&file.lines);
+    let Outline {
+        headings,
+        sections,
+        tables,
+    } = Outline::of(&file.lines);
     let title = lens.iter().position(|&n| n > 0);
     let mut out = Vec::new();
     for (i, &len) in lens.iter().enumerate() {
@@ -189,16 +207,28 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
         if let Some(h) = section.map(|s| s.line).filter(|&h| Some(h) != title) {
             context.push(heading_text(&file.lines[h]));
         }
+        // A table's row is read with its column names, which stand only in the header.
+        let header = match tables[i] {
+            Some(TableLine::Row(h)) => Some(&file.lines[h]),
+            _ => None,
+        };
         let context = context.join("\n");
         let mut pieces = if len > SPLIT_OVER {
             line_pieces(file, stem, i)
         } else {
-            vec![whole_line(file, stem, i, in_list[i])]
+            // A row is content, however short and however many rows stand together.
+            vec![whole_line(file, stem, i, in_list[i] && header.is_none())]
         };
         for p in &mut pieces {
             p.context.clone_from(&context);
-            p.heading = headings[i];
+            // A table's header and rule head its rows as a heading heads its section.
+            p.heading =
+                headings[i] || matches!(tables[i], Some(TableLine::Header | TableLine::Rule));
             p.under_item = section.is_some_and(|s| s.referred);
+            if let Some(h) = header.filter(|_| p.span.is_none()) {
+                p.kind = PassageKind::Body;
+                p.fields = Some(as_fields(h, &p.text));
+            }
         }
         out.extend(pieces);
     }
@@ -257,6 +287,7 @@ fn whole_line(file: &SourceFile, stem: &str, idx: usize, list: bool) -> Passage 
         context: String::new(),
         heading: false,
         under_item: false,
+        fields: None,
     }
 }
 
@@ -278,6 +309,7 @@ fn line_pieces(file: &SourceFile, stem: &str, idx: usize) -> Vec<Passage> {
             context: String::new(),
             heading: false,
             under_item: false,
+            fields: None,
         })
         .collect()
 }
@@ -410,6 +442,45 @@ mod tests {
         let p = segment_corpus(&corpus);
         assert_eq!(p[0].duplicate_of, None);
         assert_eq!(p[1].duplicate_of, Some(0));
+    }
+
+    #[test]
+    fn a_table_row_is_read_with_its_column_names() {
+        let f = file(
+            "# 가격표\n\n## 사양\n| 모델명 | 무게 | 가격 |\n| --- | --- | --- |\n\
+             | 세움북 14 | 1.42kg | 1,290,000원 |\n| 세움탭 11 | 0.68kg | 890,000원 |\n\
+             | 세움탭 13 | 0.9kg | 미정 |\n| 세움북 16 | 1.95kg | 1,690,000원 |\n\n가격은 부가세 포함이다.",
+        );
+        let p = segment_file(&f);
+        let by_line = |n: usize| p.iter().find(|p| p.start_line == n).unwrap();
+        let row = by_line(6);
+        assert_eq!(
+            row.text, "| 세움북 14 | 1.42kg | 1,290,000원 |",
+            "cited as written"
+        );
+        assert_eq!(
+            row.fields.as_deref(),
+            Some("모델명: 세움북 14, 무게: 1.42kg, 가격: 1,290,000원")
+        );
+        assert_eq!(row.context, "가격표\n사양");
+        assert_eq!(
+            row.kind,
+            PassageKind::Body,
+            "a run of rows is no boilerplate list"
+        );
+        assert_eq!(row.reads_as(), row.fields.as_deref().unwrap());
+        assert_eq!(by_line(11).reads_as(), "가격은 부가세 포함이다.");
+        assert!(!row.heading);
+        assert!(
+            by_line(4).heading && by_line(5).heading,
+            "the header and its rule head"
+        );
+        assert!(by_line(4).only_heads() && by_line(5).only_heads());
+        let after = by_line(11);
+        assert_eq!(
+            (after.fields.as_deref(), after.context.as_str()),
+            (None, "가격표\n사양")
+        );
     }
 
     #[test]
