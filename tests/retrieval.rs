@@ -172,6 +172,35 @@ proptest! {
     }
 
     #[test]
+    fn tables_are_read_consistently(
+        lines in prop::collection::vec("(\\| ?(---|:-:|[가-힣a-z0-9 ]{0,6}) ?){0,4}\\|?|[가-힣 .]{0,12}", 0..14)
+    ) {
+        use factcheck::retrieval::table::{table_lines, TableLine};
+        let lines: Vec<String> = lines;
+        let marks = table_lines(&lines);
+        prop_assert_eq!(marks.len(), lines.len());
+        for (i, m) in marks.iter().enumerate() {
+            match m {
+                Some(TableLine::Rule) => prop_assert_eq!(marks[i - 1], Some(TableLine::Header)),
+                Some(TableLine::Row(h)) => {
+                    prop_assert!(*h < i);
+                    prop_assert_eq!(marks[*h], Some(TableLine::Header));
+                    prop_assert!(lines[i].contains('|'));
+                }
+                _ => {}
+            }
+        }
+        // Every row passage reads as its fields and is cited as written.
+        let file = SourceFile::from_text("t.md", &lines.join("\n"));
+        check_tiling(&file);
+        for p in segment_file(&file) {
+            let row = matches!(marks[p.start_line - 1], Some(TableLine::Row(_)));
+            prop_assert_eq!(p.fields.is_some(), row && p.span.is_none(), "{:?}", p);
+            prop_assert_eq!(p.text.as_str(), file.lines[p.start_line - 1].trim());
+        }
+    }
+
+    #[test]
     fn search_never_fails_and_respects_top_k(q in "\\PC{0,60}", k in 1usize..60) {
         let r = Retriever::new(common::fixture_corpus()).unwrap();
         let hits = r.search(&q, k).unwrap();
