@@ -223,13 +223,24 @@ fn bad_files_are_reported_and_the_rest_load() {
     )
     .unwrap();
     fs::write(dir.path().join("scan.pdf"), b"%PDF-1.7").unwrap();
+    // `한결시 예산` in EUC-KR, as older Windows programs save Korean.
+    fs::write(
+        dir.path().join("windows.txt"),
+        b"\xc7\xd1\xb0\xe1\xbd\xc3 \xbf\xb9\xbb\xea\n",
+    )
+    .unwrap();
     let outside = tempfile::NamedTempFile::new().unwrap();
     fs::write(outside.path(), "secret").unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(outside.path(), dir.path().join("link.txt")).unwrap();
     let corpus = Corpus::load(dir.path()).unwrap();
     let names: Vec<_> = corpus.files.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["good.txt", "notes.md"]);
+    assert_eq!(names, ["good.txt", "notes.md", "windows.txt"]);
+    assert_eq!(corpus.files[2].lines, ["한결시 예산"]);
+    assert_eq!(
+        (corpus.files[0].encoding, corpus.files[2].encoding),
+        ("UTF-8", "EUC-KR")
+    );
     assert_eq!(corpus.skipped, ["scan.pdf"]);
     let reasons: HashMap<_, _> = corpus
         .problems

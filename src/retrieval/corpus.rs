@@ -11,6 +11,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use encoding_rs::{Encoding, EUC_KR, UTF_8};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -57,6 +58,9 @@ pub struct SourceFile {
     pub name: String,
     /// Lines without their terminators; `lines[0]` is line 1.
     pub lines: Vec<String>,
+    /// The encoding its bytes were read in ([`decode`]): `UTF-8`, or `EUC-KR` (Korean text
+    /// saved by older Windows programs, CP949 included), `UTF-16LE`, `UTF-16BE`.
+    pub encoding: &'static str,
 }
 
 impl SourceFile {
@@ -72,6 +76,7 @@ impl SourceFile {
         SourceFile {
             name: name.into(),
             lines,
+            encoding: UTF_8.name(),
         }
     }
 
@@ -115,9 +120,15 @@ impl Corpus {
         let mut budget = MAX_TOTAL_BYTES;
         for (name, path) in found {
             match read_one(&root, &path, budget) {
-                Ok(text) => {
+                Ok((text, encoding)) => {
                     budget -= text.len() as u64;
-                    corpus.files.push(SourceFile::from_text(name, &text));
+                    if encoding != UTF_8.name() {
+                        tracing::info!(file = %name, encoding, "corpus file read as {encoding}");
+                    }
+                    corpus.files.push(SourceFile {
+                        encoding,
+                        ..SourceFile::from_text(name, &text)
+                    });
                 }
                 Err(reason) => {
                     tracing::warn!(file = %name, %reason, "corpus file skipped");
@@ -264,9 +275,9 @@ fn walk(root: &Path, corpus: &mut Corpus) -> std::io::Result<Vec<(String, PathBu
     Ok(found)
 }
 
-/// Reads one file of at most `budget` bytes (what is left of [`MAX_TOTAL_BYTES`]), returning
-/// the reason as text when it cannot be used.
-fn read_one(root: &Path, path: &Path, budget: u64) -> Result<String, String> {
+/// Reads one file of at most `budget` bytes (what is left of [`MAX_TOTAL_BYTES`]) as text and
+/// the encoding it was in, or the reason as text when it cannot be used.
+fn read_one(root: &Path, path: &Path, budget: u64) -> Result<(String, &'static str), String> {
     let real = path
         .canonicalize()
         .map_err(|e| format!("cannot resolve path: {e}"))?;
@@ -289,16 +300,46 @@ fn read_one(root: &Path, path: &Path, budget: u64) -> Result<String, String> {
         ));
     }
     let bytes = fs::read(&real).map_err(|e| format!("cannot read: {e}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "is not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+    let (text, encoding) = decode(bytes)?;
     if text.trim().is_empty() {
         return Err("is empty".into());
     }
-    Ok(text)
+    Ok((text, encoding))
+}
+
+/// A file's bytes as text, and the encoding they were in: UTF-16 where a byte-order mark says
+/// so (what Windows' Notepad calls Unicode), else UTF-8, else Korean in EUC-KR (CP949, what
+/// older Windows programs save Korean in) when the bytes decode without a fault and hold Hangul.
+/// Nothing else is guessed: a one-byte encoding decodes any bytes, so it would read any
+/// file as something. The reason as text when none fits.
+pub fn decode(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
+    if let Some((encoding, bom)) = Encoding::for_bom(&bytes).filter(|(e, _)| *e != UTF_8) {
+        return encoding
+            .decode_without_bom_handling_and_without_replacement(&bytes[bom..])
+            .map(|text| (text.into_owned(), encoding.name()))
+            .ok_or_else(|| {
+                format!(
+                    "is not valid {} despite its byte-order mark",
+                    encoding.name()
+                )
+            });
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, UTF_8.name())),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            match EUC_KR.decode_without_bom_handling_and_without_replacement(&bytes) {
+                Some(text) if text.chars().any(crate::text::is_hangul_syllable) => {
+                    Ok((text.into_owned(), EUC_KR.name()))
+                }
+                _ => Err(format!(
+                    "is not valid UTF-8 (invalid byte at offset {at}), nor Korean in EUC-KR \
+                     (CP949); save it as UTF-8"
+                )),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -323,6 +364,29 @@ mod tests {
         assert!(read_one(&root, &root.join("a.txt"), 100).is_ok());
         let err = read_one(&root, &root.join("a.txt"), 5).unwrap_err();
         assert!(err.contains("limit of"), "{err}");
+    }
+
+    #[test]
+    fn korean_in_older_encodings_is_read() {
+        let korean = "한결시 예산은 1조 2,480억 원이다.\n똠방각하";
+        let (euc, _, _) = EUC_KR.encode(korean);
+        assert_eq!(decode(euc.into_owned()), Ok((korean.to_string(), "EUC-KR")));
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(korean.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(decode(utf16), Ok((korean.to_string(), "UTF-16LE")));
+        assert_eq!(
+            decode(korean.as_bytes().to_vec()),
+            Ok((korean.to_string(), "UTF-8"))
+        );
+        // Latin-1 and broken bytes are no Korean: refused, not guessed.
+        for bytes in [
+            &b"caf\xe9 au lait"[..],
+            &b"\xff\xfe\xfe"[..],
+            &b"\xb0\xa1\xff"[..],
+        ] {
+            let err = decode(bytes.to_vec()).unwrap_err();
+            assert!(err.contains("not valid"), "{err}");
+        }
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub async fn list_sources(State(state): State<AppState>) -> Json<Value> {
         .iter()
         .map(|f| {
             let passages = r.passages().iter().filter(|p| p.source == f.name).count();
-            json!({"name": f.name, "lines": f.lines.len(), "passages": passages})
+            json!({"name": f.name, "lines": f.lines.len(), "passages": passages, "encoding": f.encoding})
         })
         .collect();
     Json(json!({ "sources": sources }))
