@@ -258,16 +258,16 @@ pub struct Entries {
 }
 
 impl Entries {
-    /// The entries among `files`, each given as its lines: the first non-empty one is its
-    /// title.
+    /// The entries among `files`, each given as its lines, whose title line
+    /// ([`crate::retrieval::outline::title_line`]) is the entry's name.
     pub fn of_files<'a>(files: impl IntoIterator<Item = &'a [String]>) -> Entries {
         let mut names: Vec<String> = Vec::new();
         for lines in files {
-            let mut rest = lines.iter().filter(|l| !l.trim().is_empty());
-            let Some(title) = rest.next() else {
+            let Some(t) = crate::retrieval::outline::title_line(lines) else {
                 continue;
             };
-            let name = entry_name(title);
+            let mut rest = lines[t + 1..].iter().filter(|l| !l.trim().is_empty());
+            let name = entry_name(crate::retrieval::outline::heading_text(&lines[t]));
             let repeated = rest.any(|l| names_word(&l.nfc().collect::<String>(), &name));
             if !name.is_empty()
                 && name.split_whitespace().count() <= 2

@@ -543,13 +543,13 @@ impl Retriever {
         }
     }
 
-    /// The title line of passage `i`'s file (its first non-empty line, without Markdown's `#`
-    /// marks), unless that line is the passage itself.
+    /// The title line of passage `i`'s file ([`crate::retrieval::outline::title_line`], without
+    /// Markdown's `#` marks), unless that line is the passage itself.
     pub fn title(&self, i: usize) -> Option<&str> {
         let p = &self.passages[i];
         self.corpus
             .file(&p.source)
-            .and_then(|f| f.lines.iter().find(|l| !l.trim().is_empty()))
+            .and_then(|f| crate::retrieval::outline::title_line(&f.lines).map(|t| &f.lines[t]))
             .filter(|t| t.trim() != p.text.trim())
             .map(|t| crate::retrieval::outline::heading_text(t))
     }

@@ -47,6 +47,24 @@ pub fn markdown_heading(line: &str) -> Option<&str> {
     ((1..=6).contains(&marks) && !text.is_empty()).then_some(text)
 }
 
+/// The 0-based line of a file's title: its first non-empty line, after the front matter a
+/// Markdown file may open with (`---`, `key: value` lines, `---`: Jekyll's, Obsidian's).
+pub fn title_line(lines: &[String]) -> Option<usize> {
+    let filled = |from: usize| (from..lines.len()).find(|&i| !lines[i].trim().is_empty());
+    let first = filled(0)?;
+    if lines[first].trim() != "---" {
+        return Some(first);
+    }
+    // A front matter closes with `---` (or `...`) within a few dozen lines; else `---` is a
+    // rule, and the title.
+    let close = (first + 1..lines.len().min(first + 64))
+        .find(|&i| matches!(lines[i].trim(), "---" | "..."));
+    match close {
+        Some(end) => filled(end + 1),
+        None => Some(first),
+    }
+}
+
 /// A heading or title line as its words read, trimmed and without Markdown's `#` marks.
 pub fn heading_text(line: &str) -> &str {
     markdown_heading(line).unwrap_or(line.trim())
@@ -333,6 +351,24 @@ mod tests {
 
     fn lines(text: &str) -> Vec<String> {
         text.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_title_comes_after_the_front_matter() {
+        assert_eq!(title_line(&lines("\n\n제목\n본문")), Some(2));
+        assert_eq!(
+            title_line(&lines(
+                "---\ntitle: 회의록\ndate: 2025-10-21\n---\n\n# 회의록\n본문"
+            )),
+            Some(5)
+        );
+        assert_eq!(
+            title_line(&lines("---\n본문만 있다")),
+            Some(0),
+            "a rule, not front matter"
+        );
+        assert_eq!(title_line(&lines("---\na: b\n---")), None);
+        assert_eq!(title_line(&lines("\n \n")), None);
     }
 
     #[test]

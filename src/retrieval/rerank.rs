@@ -20,7 +20,7 @@ pub const RERANK_DEPTH: usize = 12;
 pub struct Candidate<'a> {
     /// The passage.
     pub text: &'a str,
-    /// Its file's title line (its first non-empty line), when that is another line.
+    /// Its file's title line ([`Retriever::title`]), when that is another line.
     pub title: Option<&'a str>,
     /// Its first-stage score as a share of the best candidate's (1 for the best).
     pub first_stage: f32,

@@ -13,7 +13,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::retrieval::corpus::{Corpus, SourceFile};
-use crate::retrieval::outline::{heading_text, Outline};
+use crate::retrieval::outline::{heading_text, title_line, Outline};
 use crate::retrieval::table::{as_fields, TableLine};
 use crate::text::{char_len, comparable, is_hangul_syllable, sentence_spans};
 
@@ -193,7 +193,7 @@ pub fn segment_file(file: &SourceFile) -> Vec<Passage> {
         sections,
         tables,
     } = Outline::of(&file.lines);
-    let title = lens.iter().position(|&n| n > 0);
+    let title = title_line(&file.lines);
     let mut out = Vec::new();
     for (i, &len) in lens.iter().enumerate() {
         let section = sections[i];
@@ -442,6 +442,14 @@ mod tests {
         let p = segment_corpus(&corpus);
         assert_eq!(p[0].duplicate_of, None);
         assert_eq!(p[1].duplicate_of, Some(0));
+    }
+
+    #[test]
+    fn a_markdown_file_is_titled_after_its_front_matter() {
+        let f = file("---\ntitle: 회의록\n---\n# 주간 회의록\n\n## 안건\n납기를 2주 미룬다.");
+        let p = segment_file(&f);
+        let body = p.iter().find(|p| p.start_line == 7).unwrap();
+        assert_eq!(body.context, "주간 회의록\n안건");
     }
 
     #[test]
