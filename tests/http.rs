@@ -23,6 +23,7 @@ async fn health_reports_corpus_and_model() {
     assert_eq!(v["corpus"]["files"], 5);
     assert!(v["corpus"]["passages"].as_u64().unwrap() > 100);
     assert_eq!(v["corpus"]["problems"], json!([]));
+    assert_eq!(v["corpus"]["skipped"], json!({"count": 0, "names": []}));
     assert_eq!(v["model"]["status"], "none");
     // The test app has no sentence encoder: lexical retrieval only, and it says so.
     assert_eq!(v["retrieval"]["dense"], json!(null));

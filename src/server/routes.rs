@@ -10,6 +10,9 @@ use super::{ApiError, ApiJson, AppState, MAX_QUERY_CHARS};
 use crate::retrieval::index::{DEFAULT_TOP_K, MAX_TOP_K};
 use crate::text::char_len;
 
+/// Names of skipped corpus files `/health` shows, at most.
+const SKIPPED_NAMES: usize = 20;
+
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
     let r = &state.retriever;
     let corpus = r.corpus();
@@ -20,7 +23,11 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
             "files": corpus.files.len(),
             "passages": r.passages().len(),
             "problems": corpus.problems,
-            "skipped": corpus.skipped,
+            // A folder of thousands of scans would make a long list: the count, and a few names.
+            "skipped": {
+                "count": corpus.skipped.len(),
+                "names": corpus.skipped.iter().take(SKIPPED_NAMES).collect::<Vec<_>>(),
+            },
         },
         "model": model_status(&state.answerer.engine().status()),
         "retrieval": {"dense": r.embedder_name(), "dense_status": r.dense_status()},
