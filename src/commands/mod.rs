@@ -274,7 +274,6 @@ impl CorpusArgs {
     }
 }
 
-/// A model's name for responses and logs: its file name without the extension.
 /// What an empty corpus folder holds instead of usable files, for [`CommandError::EmptyCorpus`]:
 /// the files of other formats (a few named) and the files that could not be read, with why.
 fn why_empty(corpus: &Corpus) -> String {
@@ -298,6 +297,7 @@ fn why_empty(corpus: &Corpus) -> String {
     }
 }
 
+/// A model's name for responses and logs: its file name without the extension.
 fn model_name(path: &std::path::Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -275,7 +275,7 @@ impl Retriever {
         let token_lists: Vec<Vec<String>> = if pipeline.proximity {
             passages
                 .iter()
-                .map(|p| analyze(p.reads_as(), opts))
+                .map(|p| analyze(searched_text(pipeline, p), opts))
                 .collect()
         } else {
             Vec::new()
@@ -300,7 +300,7 @@ impl Retriever {
             passages
                 .iter()
                 .map(|p| {
-                    analyze(p.reads_as(), Options::default())
+                    analyze(searched_text(pipeline, p), Options::default())
                         .into_iter()
                         .collect()
                 })

@@ -267,8 +267,8 @@ impl Default for Pipeline {
     /// The pipeline the product runs: the layer, plus question-final light predicates dropped,
     /// English names matched to the corpus's Hangul words, hyphenated codes read whole, the
     /// surface match, English stems and tables' column names, the additions that cost no
-    /// evaluation set anything (BENCHMARKS.md). `context`, `skip_headings` and `lead_syllable` lift the out-of-domain
-    /// sets but each costs a seed set an item, so they stay off.
+    /// evaluation set anything (BENCHMARKS.md). `context`, `skip_headings` and `lead_syllable`
+    /// lift the out-of-domain sets but each costs a seed set an item, so they stay off.
     fn default() -> Self {
         Pipeline {
             ko_endings: true,
