@@ -14,7 +14,7 @@
 //! - [`answer`]: grounded answers and claim verdicts: one [`answer::Request`] (a question or a
 //!   claim) in, one [`answer::Response`] out of [`answer::Answerer::run`]; prompts, passage
 //!   selection, generation or evidence mode, citation markers verified against the corpus,
-//!   numeric signals from the quantities found in text.
+//!   signals from the quantities and terms found in text.
 //! - [`eval`]: the evaluation set and every figure scored against it (retrieval, answers, batch
 //!   outputs) with their text output.
 //! - [`batch`]: batch runs over JSONL/CSV input, resumable, in input order.

@@ -43,7 +43,7 @@ enum Command {
         #[command(flatten)]
         opts: AnswerArgs,
     },
-    /// Check a claim against the corpus: verdict, numeric signals, citations.
+    /// Check a claim against the corpus: verdict, signals (figures and terms), citations.
     Check {
         /// The claim.
         claim: String,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use factcheck::answer::citations::verify_citation;
-use factcheck::answer::signals::Status;
+use factcheck::answer::signals::{SignalKind, Status};
 use factcheck::answer::{Answerer, Mode, Progress, Prompts, RejectReason, Side, Verdict};
 use factcheck::engine::{Backend, EngineConfig, EngineError, EngineHandle, EngineStatus};
 use factcheck::retrieval::corpus::{Corpus, SourceFile};
@@ -335,6 +335,38 @@ async fn a_numeric_mismatch_refutes_a_supported_verdict() {
     assert_eq!(r.signals[0].evidence[0].text, "65억 달러");
     assert_eq!(r.verdict, Verdict::Refuted);
     assert_eq!(r.citations[0].side, Some(Side::Refutes));
+    // A name or word the evidence replaces refutes it too, and the explanation says which.
+    h.reply("VERDICT: supported\n이재용 회장은 항소심에서 판결을 받았다 [P1].");
+    let r = h
+        .answerer
+        .check(
+            "이재용 회장은 3자 회동 전날 항소심에서 유죄 판결을 받았다.",
+            5,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let term = r
+        .signals
+        .iter()
+        .find(|s| s.kind == SignalKind::Term)
+        .expect("a term signal");
+    assert_eq!(
+        (term.claim_text.as_str(), term.evidence[0].text.as_str()),
+        ("유죄", "무죄")
+    );
+    assert_eq!(r.verdict, Verdict::Refuted, "{}", r.explanation);
+    assert!(
+        r.explanation.contains("'유죄'") && r.explanation.contains("'무죄'"),
+        "{}",
+        r.explanation
+    );
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(json["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["kind"] == "term" && s["status"] == "mismatch"));
     // An unknown verdict word is not enough information; without citations a firm verdict is too.
     h.reply("VERDICT: probably\n모르겠다.");
     let r = h
@@ -512,7 +544,7 @@ fn cli_prints_answers_checks_and_the_answer_eval() {
     let out = answer::answer_output(&a, &claim, 5, false, false).unwrap();
     assert!(out.starts_with("verdict: unverified"), "{out}");
     assert!(
-        out.contains("100억 달러 (USD): mismatch 65억 달러"),
+        out.contains("100억 달러 (money, USD): mismatch 65억 달러"),
         "{out}"
     );
     let dir = tempfile::tempdir().unwrap();

@@ -5,11 +5,13 @@
 
 use super::citations::{quote_lines, sanitize, verify_citation};
 use super::context::{self, ContextPassage};
-use super::signals::{self, EvidenceText, Signal, Status};
+use super::signals::{self, EvidenceText, Signal, SignalKind, Status};
+use super::terms;
 use super::{
     abstention_text, is_korean, Answerer, AskResponse, CheckResponse, Citation, Mode, Progress,
     RejectedCitations, SentenceView, Side, Timings, Verdict,
 };
+use crate::retrieval::analyzer::normalize;
 use crate::retrieval::index::Hit;
 
 /// The response that says the corpus does not answer.
@@ -137,9 +139,9 @@ pub fn ask(
     }
 }
 
-/// Numeric signals of `claim` against the full text of the context passages; `translation`:
-/// the model's Korean translation of a claim in another language, or empty
-/// ([`signals::compare_translated`]).
+/// Signals of `claim` against the full text of the context passages: its figures
+/// ([`signals::compare_translated`]; `translation`: the model's Korean translation of a claim in
+/// another language, or empty), then its words that the evidence replaces ([`terms::compare`]).
 pub fn signals_for(
     a: &Answerer,
     claim: &str,
@@ -157,7 +159,15 @@ pub fn signals_for(
             tokens: a.retriever().passage_tokens(p.passage),
         })
         .collect();
-    signals::compare_translated(claim, translation, &evidence)
+    let mut found = signals::compare_translated(claim, translation, &evidence);
+    let in_corpus = |key: &str| passages.iter().any(|p| normalize(&p.text).contains(key));
+    found.extend(terms::compare(
+        claim,
+        &evidence,
+        a.retriever().synonyms(),
+        &in_corpus,
+    ));
+    found
 }
 
 /// The side a citation is on according to the signals: its passage gives a figure that agrees
@@ -176,9 +186,9 @@ pub fn side_from_signals(c: &Citation, signals: &[Signal]) -> Option<Side> {
 }
 
 /// A one-line summary of the signals, in the claim's language.
-pub fn describe_signals(signals: &[Signal], korean: bool) -> String {
+pub fn describe_signals<'a>(signals: impl IntoIterator<Item = &'a Signal>, korean: bool) -> String {
     signals
-        .iter()
+        .into_iter()
         .filter(|s| s.status != Status::NotFound)
         .map(|s| {
             let figures: Vec<&str> = s.evidence.iter().map(|e| e.text.as_str()).collect();
@@ -212,7 +222,14 @@ pub fn check(
         progress(Progress::Citation(c.clone()));
     }
     let korean = is_korean(claim);
-    let figures = describe_signals(&signals, korean);
+    let figures = describe_signals(
+        signals.iter().filter(|s| s.kind != SignalKind::Term),
+        korean,
+    );
+    let words = describe_signals(
+        signals.iter().filter(|s| s.kind == SignalKind::Term),
+        korean,
+    );
     let explanation = match (korean, citations.len()) {
         (true, 0) => {
             "모델이 로드되지 않아 판정하지 않았습니다. 관련 근거를 찾지 못했습니다.".to_string()
@@ -230,6 +247,11 @@ pub fn check(
         (true, _) => explanation,
         (false, true) => format!("{explanation} 수치 비교: {figures}."),
         (false, false) => format!("{explanation} Figures: {figures}."),
+    };
+    let explanation = match (words.is_empty(), korean) {
+        (true, _) => explanation,
+        (false, true) => format!("{explanation} 표현 비교: {words}."),
+        (false, false) => format!("{explanation} Wording: {words}."),
     };
     CheckResponse {
         verdict: Verdict::Unverified,

@@ -23,7 +23,7 @@ use super::context::{self, ContextPassage};
 use super::extractive::{abstain, describe_signals, side_from_signals};
 use super::prompts::NO_ANSWER;
 use super::quoted;
-use super::signals::{summary, Signal, Status};
+use super::signals::{summary, Signal, SignalKind, Status};
 use super::{
     is_korean, AnswerError, Answerer, AskResponse, CheckResponse, Citation, Fallback, Kind, Mode,
     ModelDebug, Progress, RejectedCitations, SentenceView, Side, Timings, Verdict,
@@ -520,7 +520,8 @@ pub(crate) async fn check(
     signals: Vec<Signal>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<CheckResponse, Fallback> {
-    let figures = describe_signals(&signals, false);
+    // The model reads the figures' comparison only: the terms' overrides its verdict after.
+    let figures = describe_signals(signals.iter().filter(|s| s.kind != SignalKind::Term), false);
     let g = generate(a, Kind::Claim, claim, &figures, &mut ctx, progress).await?;
     let mut read = if g.text.starts_with(g.form.opener.as_str()) {
         quoted::read(&g.form, &g.text, &ctx, a.retriever().corpus())
@@ -531,7 +532,7 @@ pub(crate) async fn check(
     let verdict = decide(model_verdict, &signals, !read.citations.is_empty());
     if verdict != model_verdict {
         read.notes.push(format!(
-            "the model's verdict {} became {} (numeric signals or no verified citation)",
+            "the model's verdict {} became {} (numeric or term signals, or no verified citation)",
             model_verdict.name(),
             verdict.name()
         ));
@@ -550,7 +551,12 @@ pub(crate) async fn check(
     }
     let mut explanation = quoted_text(&citations);
     if explanation.is_empty() || verdict != model_verdict {
-        let note = verdict_note(verdict, model_verdict, is_korean(claim));
+        let korean = is_korean(claim);
+        let note = match (verdict, verdict != model_verdict) {
+            (Verdict::Refuted, true) => refuted_by_terms(&signals, korean),
+            _ => None,
+        }
+        .unwrap_or_else(|| verdict_note(verdict, model_verdict, korean).to_string());
         explanation = format!("{note} {explanation}").trim().to_string();
     }
     Ok(CheckResponse {
@@ -565,6 +571,28 @@ pub(crate) async fn check(
         notice: None,
         weak_evidence: None,
         debug: debug(&g, read.notes),
+    })
+}
+
+/// Why a claim is refuted when no figure of it differs from the evidence but a term does
+/// ([`super::terms`]): the claim's word and the evidence's.
+fn refuted_by_terms(signals: &[Signal], korean: bool) -> Option<String> {
+    let figures_differ = signals
+        .iter()
+        .any(|s| s.kind != SignalKind::Term && s.status == Status::Mismatch);
+    let term = signals
+        .iter()
+        .find(|s| s.kind == SignalKind::Term && s.status == Status::Mismatch)?;
+    let evidence = &term.evidence.first()?.text;
+    (!figures_differ).then(|| match korean {
+        true => format!(
+            "주장의 표현이 근거 자료와 다릅니다: 주장은 '{}', 근거 자료는 '{evidence}'.",
+            term.claim_text
+        ),
+        false => format!(
+            "The claim's wording differs from the evidence: '{}' in the claim, '{evidence}' in the evidence.",
+            term.claim_text
+        ),
     })
 }
 

@@ -8,9 +8,9 @@
 //! The pipeline: retrieve → choose the passages that fit a budget ([`context`]) → generate with
 //! the local model ([`generative`]) or, without one, quote the best evidence sentences
 //! ([`extractive`]) → parse the citation markers and verify every citation against the corpus
-//! lines ([`citations`]) → respond. Claims also get numeric consistency signals ([`signals`],
-//! built on [`quantity`]: amounts, counts, durations and [dates](quantity::dates) found in text)
-//! that need no model; [`matching`] says whether a text contains an answer (for scoring answers
+//! lines ([`citations`]) → respond. Claims also get consistency signals that need no model:
+//! numeric ([`signals`], built on [`quantity`]: amounts, counts, durations and
+//! [dates](quantity::dates) found in text) and terms the evidence replaces ([`terms`]); [`matching`] says whether a text contains an answer (for scoring answers
 //! and for finding the sentence that supports one). Prompts come from templates ([`prompts`]);
 //! [`crate::eval`] scores the whole pipeline against an evaluation set.
 //!
@@ -29,6 +29,7 @@ pub mod prompts;
 pub mod quantity;
 pub mod quoted;
 pub mod signals;
+pub mod terms;
 
 use std::path::PathBuf;
 

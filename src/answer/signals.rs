@@ -1,5 +1,7 @@
 //! Consistency signals that need no model: the quantities of a claim (amounts, counts,
-//! percentages, areas, durations, dates) compared with those of the evidence passages.
+//! percentages, areas, durations, dates) compared with those of the evidence passages. (The
+//! claim's words compared with the evidence's, the other kind of signal, are
+//! [`super::terms`]'.)
 //!
 //! For each claim quantity, the evidence quantities of the same measure and unit are candidates;
 //! each is scored by how many of the claim's words (its tokens other than numbers) appear in the
@@ -15,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::quantity::{extract, Measure, Per, Quantity};
 use crate::retrieval::analyzer::{analyze, Options};
@@ -76,12 +78,27 @@ pub struct SignalEvidence {
     pub source: String,
 }
 
-/// One claim quantity and what the evidence says about it.
+/// What a signal compares: a quantity of some measure, or a term (a name or word,
+/// [`super::terms`]). The API's `kind`: the measure's name (`money`, `date`, …) or `term`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalKind {
+    Quantity(Measure),
+    Term,
+}
+
+impl Serialize for SignalKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SignalKind::Quantity(m) => m.serialize(s),
+            SignalKind::Term => s.serialize_str("term"),
+        }
+    }
+}
+
+/// One claim quantity or term and what the evidence says about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Signal {
-    /// What the quantity measures (the API's `kind`).
-    #[serde(rename = "kind")]
-    pub measure: Measure,
+    pub kind: SignalKind,
     pub claim_text: String,
     pub claim_value: serde_json::Value,
     pub unit: String,
@@ -294,7 +311,7 @@ fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>, full: f32) -> 
         shown.retain(|c| c.agrees);
     }
     Signal {
-        measure: cq.measure,
+        kind: SignalKind::Quantity(cq.measure),
         claim_text: claim[cq.written_span()].to_string(),
         claim_value: cq.value_json(),
         per: cq.per(),

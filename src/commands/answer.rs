@@ -105,11 +105,16 @@ fn verdict_text(resp: &CheckResponse) -> String {
                 .iter()
                 .map(|e| format!("{} [{}]", e.text, e.passage))
                 .collect();
+            let kind = serde_json::to_value(s.kind).unwrap_or_default();
+            let kind = kind.as_str().unwrap_or("");
+            let what = match s.unit.is_empty() {
+                true => kind.to_string(),
+                false => format!("{kind}, {}", s.unit),
+            };
             let _ = writeln!(
                 out,
-                "  {} ({}): {} {}",
+                "  {} ({what}): {} {}",
                 s.claim_text,
-                s.unit,
                 status.as_str().unwrap_or(""),
                 ev.join(", ")
             );

@@ -599,6 +599,13 @@ impl Retriever {
         }
     }
 
+    /// The word groups of the corpus's glossary and the built-in thesaurus, whatever the
+    /// pipeline: what says two words are the same thing outside ranking
+    /// ([`crate::answer::terms`]).
+    pub fn synonyms(&self) -> &Thesaurus {
+        self.glossary.as_ref().unwrap_or(&THESAURUS)
+    }
+
     /// The ranking pipeline this retriever runs.
     pub fn pipeline(&self) -> Pipeline {
         self.pipeline

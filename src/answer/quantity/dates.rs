@@ -1,6 +1,7 @@
-//! Dates in Korean and numeric forms: `2025.01.23`, `2025-01-23`, `2019년09월26일`,
-//! `2019년 9월 26일`, `3월 29일`, `2026년`, `지난 20일` (a day of the month). Dates may be partial
-//! (no year, only a day) and compare on the parts both sides give.
+//! Dates in Korean, numeric and English forms: `2025.01.23`, `2025-01-23`, `2019년09월26일`,
+//! `2019년 9월 26일`, `3월 29일`, `2026년`, `지난 20일` (a day of the month), `October 15, 2025`,
+//! `4 May`, `September 2023`, `in June`. Dates may be partial (no year, only a day) and compare on
+//! the parts both sides give.
 
 use super::scan::Scan;
 
@@ -80,6 +81,10 @@ pub(super) fn date(sc: &mut Scan) -> Option<DateParts> {
         return Some(d);
     }
     sc.pos = start;
+    if let Some(d) = day_month(sc) {
+        return Some(d);
+    }
+    sc.pos = start;
     let mut parts = DateParts::default();
     let mut any = false;
     loop {
@@ -155,6 +160,153 @@ fn calendar_year(n: u32, rest: &str) -> bool {
         .iter()
         .any(|w| after.starts_with(w));
     (1000..=2100).contains(&n) && !span
+}
+
+/// English month names and their common abbreviations (`Sept`, `Oct.`), each with its number.
+const MONTHS: &[(&str, u32)] = &[
+    ("January", 1),
+    ("February", 2),
+    ("March", 3),
+    ("April", 4),
+    ("May", 5),
+    ("June", 6),
+    ("July", 7),
+    ("August", 8),
+    ("September", 9),
+    ("October", 10),
+    ("November", 11),
+    ("December", 12),
+    ("Sept", 9),
+    ("Jan", 1),
+    ("Feb", 2),
+    ("Mar", 3),
+    ("Apr", 4),
+    ("Jun", 6),
+    ("Jul", 7),
+    ("Aug", 8),
+    ("Sep", 9),
+    ("Oct", 10),
+    ("Nov", 11),
+    ("Dec", 12),
+];
+
+/// Words after which `May` alone is the month, not the verb (`in May`, `until May`).
+const BEFORE_A_MONTH: &[&str] = &[
+    "in", "of", "since", "until", "till", "by", "from", "to", "early", "late", "mid", "end",
+    "next", "last", "this", "each", "every", "before", "after", "during", "through",
+];
+
+/// A capitalised English month name at the cursor, as a whole word (`Oct.` with its dot): its
+/// number, and whether it was written in full.
+fn month_name(sc: &mut Scan) -> Option<(u32, bool)> {
+    let r = sc.rest();
+    let (name, n) = MONTHS.iter().find(|(name, _)| {
+        r.starts_with(name)
+            && !r[name.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+    })?;
+    sc.pos += name.len();
+    let full = MONTHS[..12].iter().any(|(m, _)| m == name);
+    if !full && sc.rest().starts_with('.') {
+        sc.pos += 1;
+    }
+    Some((*n, full))
+}
+
+/// A day of the month in English: 1 to 31, with an ordinal's letters (`15th`), not glued to
+/// more digits.
+fn english_day(sc: &mut Scan) -> Option<u32> {
+    let save = sc.pos;
+    let n = plain_int(sc).filter(|n| (1..=31).contains(n) && sc.pos - save <= 2);
+    let Some(n) = n else {
+        sc.pos = save;
+        return None;
+    };
+    for suffix in ["st", "nd", "rd", "th"] {
+        if sc.eat_word(suffix) {
+            break;
+        }
+    }
+    if sc.peek().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        sc.pos = save;
+        return None;
+    }
+    Some(n)
+}
+
+/// A year after an English date (`, 2025`, ` 2025`): four digits from 1000 to 2100.
+fn english_year(sc: &mut Scan) -> Option<u32> {
+    let save = sc.pos;
+    sc.eat(",");
+    sc.skip_spaces();
+    let start = sc.pos;
+    match plain_int(sc) {
+        Some(y)
+            if sc.pos - start == 4
+                && (1000..=2100).contains(&y)
+                && !sc.peek().is_some_and(|c| c.is_ascii_alphanumeric()) =>
+        {
+            Some(y)
+        }
+        _ => {
+            sc.pos = save;
+            None
+        }
+    }
+}
+
+/// An English date that opens with its day: `4 May`, `15 October 2025`, `1st of June`.
+fn day_month(sc: &mut Scan) -> Option<DateParts> {
+    let day = english_day(sc)?;
+    sc.skip_spaces();
+    sc.eat_word("of");
+    sc.skip_spaces();
+    let (month, _) = month_name(sc)?;
+    Some(DateParts {
+        year: english_year(sc),
+        month: Some(month),
+        day: Some(day),
+    })
+}
+
+/// An English date that opens with its month: `October 15`, `October 15, 2025`, `September
+/// 2023`, or the month alone, in full and not first in the text (`in June`; `May` alone only
+/// after a word such as `in`, since it is also a verb; `Jan` alone may be a name). The cursor
+/// must be at a capitalised month name.
+pub(super) fn month_first(sc: &mut Scan) -> Option<DateParts> {
+    let start = sc.pos;
+    let (month, full) = month_name(sc)?;
+    let after_name = sc.pos;
+    let mut parts = DateParts {
+        month: Some(month),
+        ..DateParts::default()
+    };
+    sc.skip_spaces();
+    if let Some(day) = english_day(sc) {
+        parts.day = Some(day);
+        parts.year = english_year(sc);
+        return Some(parts);
+    }
+    sc.pos = after_name;
+    if let Some(year) = english_year(sc) {
+        parts.year = Some(year);
+        return Some(parts);
+    }
+    sc.pos = after_name;
+    let before = sc.s[..start].trim_end();
+    let word_before = before
+        .rsplit(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let may_be_verb = month == 5 && !BEFORE_A_MONTH.contains(&word_before.as_str());
+    if may_be_verb || before.is_empty() || !full {
+        sc.pos = start;
+        return None;
+    }
+    Some(parts)
 }
 
 fn plain_int(sc: &mut Scan) -> Option<u32> {

@@ -495,6 +495,19 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
         }
         return with_unit(&mut sc, v, start, digits_only);
     }
+    if c.is_ascii_uppercase() {
+        if let Some(d) = dates::month_first(&mut sc) {
+            return Some(Quantity {
+                measure: Measure::Date,
+                value: 0.0,
+                date: Some(d),
+                unit: "",
+                span: start..sc.pos,
+                rate: None,
+            });
+        }
+        sc.pos = start;
+    }
     if c.is_ascii_alphabetic() {
         if let Some(v) = number_word(&mut sc) {
             return with_unit(&mut sc, v, start, false);
@@ -722,6 +735,50 @@ mod tests {
 
     fn approx(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-6 * b.abs().max(1.0)
+    }
+
+    #[test]
+    fn english_dates() {
+        let date = |text: &str| one(text).date.map(|d| d.iso());
+        assert_eq!(
+            date("Starting October 15, the fleet grows").as_deref(),
+            Some("--10-15")
+        );
+        assert_eq!(date("on October 15, 2025.").as_deref(), Some("2025-10-15"));
+        assert_eq!(
+            date("will begin on Saturday 4 May and").as_deref(),
+            Some("--05-04")
+        );
+        assert_eq!(date("from the 1st of June").as_deref(), Some("--06-01"));
+        assert_eq!(date("in September 2023 after").as_deref(), Some("2023-09"));
+        assert_eq!(date("at the beginning of June.").as_deref(), Some("--06"));
+        assert_eq!(date("until Sept. 30").as_deref(), Some("--09-30"));
+        // Compared with a Korean date by their shared parts.
+        assert_eq!(
+            one("October 15").same_value(&one("10월 15일(수)부터")),
+            Some(true)
+        );
+        assert_eq!(one("in June").same_value(&one("5월 4일")), Some(false));
+        // A month name that is another word stays one.
+        assert!(extract("Visitors may leave their cars").is_empty());
+        assert!(extract("May I park here?").is_empty());
+        assert!(extract("said Jan Koum").is_empty());
+        assert!(
+            extract("June").is_empty(),
+            "a month alone, first: no context"
+        );
+        assert_eq!(date("until May.").as_deref(), Some("--05"));
+    }
+
+    #[test]
+    fn an_age_is_counted_in_years_of_age() {
+        let age = one("65세 이상 고령자");
+        assert_eq!((age.measure, age.unit), (Measure::Count, "years of age"));
+        assert_eq!(age.same_value(&one("두 곳의 대피소")), None);
+        assert_eq!(age.same_value(&one("만 65세")), Some(true));
+        // A century and a generation are not ages.
+        assert_eq!(one("21세기").unit, "");
+        assert!(extract("3세대").iter().all(|q| q.unit.is_empty()));
     }
 
     #[test]

@@ -51,6 +51,7 @@ const COUNTERS: &[(&str, &str)] = &[
     ("가지", "kinds"),
     ("종", "kinds"),
     ("층", "floors"),
+    ("세", "years of age"),
     ("jobs", ""),
     ("books", "volumes"),
     ("volumes", "volumes"),
@@ -81,9 +82,13 @@ pub fn ends_in_thing_counter(written: &str) -> bool {
 }
 
 /// The Korean counter `rest` opens with, and its unit code: one of [`COUNTERS`] or `차례`
-/// (times), not the start of a span of months or years (`개월`, `개년`).
+/// (times), not the start of a span of months or years (`개월`, `개년`), nor a century or a
+/// generation (`21세기`, `3세대`; `65세` is an age).
 pub(super) fn korean_counter(rest: &str) -> Option<(&'static str, &'static str)> {
-    if rest.starts_with("개월") || rest.starts_with("개년") {
+    if ["개월", "개년", "세기", "세대"]
+        .iter()
+        .any(|w| rest.starts_with(w))
+    {
         return None;
     }
     COUNTERS
@@ -140,8 +145,9 @@ pub(super) fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     if let Some(d) = duration_unit(sc) {
         return Some(d);
     }
+    let korean = korean_counter(sc.rest()).map(|(c, _)| c);
     for (c, code) in COUNTERS {
-        if sc.eat_unit(c) {
+        if (c.is_ascii() || korean == Some(*c)) && sc.eat_unit(c) {
             return Some((Measure::Count, code, 1.0));
         }
     }
