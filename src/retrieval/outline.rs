@@ -325,7 +325,10 @@ fn referred_item(
         return None;
     }
     lists.iter().find_map(|(h, list)| {
-        let name = lines[*h].trim();
+        let name = heading_text(&lines[*h]);
+        if name.is_empty() {
+            return None;
+        }
         let mut rest = line;
         while let Some(at) = rest.find(name) {
             let after = rest[at + name.len()..].trim_start();
@@ -473,6 +476,21 @@ mod tests {
             Some((3, true)),
             "a bare or unknown number refers to nothing"
         );
+    }
+
+    #[test]
+    fn transcript_lines_refer_to_a_markdown_heading_by_its_words() {
+        let l = lines(
+            "# 시의회 회의록\n## 의사일정\n1. 주차장 조례 개정안\n2. 청년 월세 조례 개정안\n\
+             ○의장: 의사일정 제2항을 상정합니다.\n○의원: 재원 대책부터 마련해야 합니다.",
+        );
+        let s: Vec<Option<(usize, bool)>> = Outline::of(&l)
+            .sections
+            .into_iter()
+            .map(|s| s.map(|s| (s.line, s.referred)))
+            .collect();
+        assert_eq!(s[4], Some((3, true)), "{s:?}");
+        assert_eq!(s[5], Some((3, true)));
     }
 
     #[test]

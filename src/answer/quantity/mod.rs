@@ -158,13 +158,16 @@ impl Quantity {
     /// A year alone (`1446년`) is also written as a bare number (`1446`, an English answer or a
     /// reference): such a number compares with it as that year. `None` unless `self` is a
     /// unitless count of at least [`YEAR_MIN`] and `other` a date with a year and nothing more
-    /// (`두 개` is no year to set against `2020년`).
+    /// (`두 개` is no year to set against `2020년`), or a date with a year and more when the
+    /// number reads as a calendar year (four digits, 1000 to 2100: the answer `2012` for
+    /// `February 2012`).
     fn year_as_number(&self, other: &Quantity) -> Option<bool> {
         let d = other.date?;
         let year_only = d.month.is_none() && d.day.is_none();
+        let calendar_year = self.value.fract() == 0.0 && (1000.0..=2100.0).contains(&self.value);
         if self.measure != Measure::Count
             || !self.unit.is_empty()
-            || !year_only
+            || !(year_only || calendar_year)
             || self.value < YEAR_MIN
         {
             return None;
@@ -759,6 +762,10 @@ mod tests {
             Some(true)
         );
         assert_eq!(one("in June").same_value(&one("5월 4일")), Some(false));
+        // A bare year is said by a date in that year.
+        assert_eq!(one("2012").same_value(&one("in February 2012")), Some(true));
+        assert_eq!(one("2013").same_value(&one("in February 2012")), Some(false));
+        assert_eq!(one("150").same_value(&one("in February 2012")), None);
         // A month name that is another word stays one.
         assert!(extract("Visitors may leave their cars").is_empty());
         assert!(extract("May I park here?").is_empty());
