@@ -432,6 +432,65 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever the texts: nothing panics; a flagged claim word stands in no evidence
+        /// passage, the evidence's word stands in its passage and not in the claim; and a
+        /// claim that is one of the passages flags nothing.
+        #[test]
+        fn a_replaced_word_is_absent_and_its_replacement_present(
+            claim in crate::answer::phrase::text_of(WORDS.to_vec(), 0..14),
+            passage in crate::answer::phrase::text_of(WORDS.to_vec(), 0..20),
+        ) {
+            let tokens = HashSet::new();
+            let thesaurus = &crate::retrieval::thesaurus::THESAURUS;
+            let ev = [EvidenceText {
+                label: "P1",
+                passage_id: "P1",
+                source: "a.txt",
+                text: &passage,
+                tokens: &tokens,
+            }];
+            let lower = passage.nfkc().collect::<String>().to_lowercase();
+            for s in compare(&claim, &ev, thesaurus, &|_| false) {
+                let (x, z) = (s.claim_text.to_lowercase(), s.evidence[0].text.to_lowercase());
+                proptest::prop_assert!(!lower.contains(&x), "{} in {}", x, passage);
+                proptest::prop_assert!(lower.contains(&z), "{} not in {}", z, passage);
+                proptest::prop_assert!(!claim.to_lowercase().contains(&z), "{} in {}", z, claim);
+            }
+            let same = [EvidenceText { text: &claim, ..ev[0] }];
+            proptest::prop_assert!(compare(&claim, &same, thesaurus, &|_| false).is_empty());
+        }
+    }
+
+    /// Pieces of claims and evidence for the property test: words with particles, neighbours,
+    /// English words, marks.
+    const WORDS: &[&str] = &[
+        " ",
+        "항소심에서 ",
+        "유죄 ",
+        "무죄 ",
+        "판결을 ",
+        "구글이 ",
+        "애플이 ",
+        "인수했다",
+        ". ",
+        "회사는 ",
+        "백악관 ",
+        "서울에서 ",
+        "도쿄에서 ",
+        "열렸다",
+        "the ",
+        "chief ",
+        "executive ",
+        "engineer ",
+        "in ",
+        "\"",
+        "(",
+        ")",
+        "회사",
+        "는",
+    ];
+
     #[test]
     fn particles_come_off_only_when_a_word_remains() {
         assert_eq!(split_ending("회사는"), ("회사", Some(9)));

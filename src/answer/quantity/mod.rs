@@ -764,7 +764,10 @@ mod tests {
         assert_eq!(one("in June").same_value(&one("5월 4일")), Some(false));
         // A bare year is said by a date in that year.
         assert_eq!(one("2012").same_value(&one("in February 2012")), Some(true));
-        assert_eq!(one("2013").same_value(&one("in February 2012")), Some(false));
+        assert_eq!(
+            one("2013").same_value(&one("in February 2012")),
+            Some(false)
+        );
         assert_eq!(one("150").same_value(&one("in February 2012")), None);
         // A month name that is another word stays one.
         assert!(extract("Visitors may leave their cars").is_empty());
