@@ -191,7 +191,7 @@ fn found(text: &str, quantities: &[Quantity], words: &[String]) -> Option<f32> {
     let have = extract(&text.nfc().collect::<String>());
     if !quantities.iter().all(|q| {
         have.iter()
-            .any(|h| h.same_value(q) == Some(true) || same_count(q, h))
+            .any(|h| h.same_value(q) == Some(true) || same_count(q, h) || q.year_of(h))
     }) {
         return None;
     }
@@ -313,6 +313,14 @@ fn item_matches(answer: &str, item: &str, asked: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_year_is_held_by_a_date_in_it_but_does_not_answer_for_it() {
+        assert!(support("It froze over most recently in February 2012.", "2012").is_some());
+        assert!(support("It froze over most recently in February 2012.", "2013").is_none());
+        assert!(!answer_matches("2012", "February 2012"));
+        assert!(answer_matches("in February 2012", "February 2012"));
+    }
 
     #[test]
     fn a_count_of_people_needs_people() {
