@@ -104,6 +104,18 @@ impl Quantity {
         }
     }
 
+    /// A date found at `span`.
+    fn of_date(date: DateParts, span: Range<usize>) -> Quantity {
+        Quantity {
+            measure: Measure::Date,
+            value: 0.0,
+            date: Some(date),
+            unit: "",
+            span,
+            rate: None,
+        }
+    }
+
     /// What the quantity is counted per, when the text says.
     pub fn per(&self) -> Option<Per> {
         self.rate.as_ref().map(|r| r.per)
@@ -487,14 +499,7 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
     }
     if c.is_ascii_digit() {
         if let Some(d) = date(&mut sc) {
-            return Some(Quantity {
-                measure: Measure::Date,
-                value: 0.0,
-                date: Some(d),
-                unit: "",
-                span: start..sc.pos,
-                rate: None,
-            });
+            return Some(Quantity::of_date(d, start..sc.pos));
         }
         let (v, digits_only) = {
             let before = sc.pos;
@@ -511,14 +516,7 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
     }
     if c.is_ascii_uppercase() {
         if let Some(d) = dates::month_first(&mut sc) {
-            return Some(Quantity {
-                measure: Measure::Date,
-                value: 0.0,
-                date: Some(d),
-                unit: "",
-                span: start..sc.pos,
-                rate: None,
-            });
+            return Some(Quantity::of_date(d, start..sc.pos));
         }
         sc.pos = start;
     }
