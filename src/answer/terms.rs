@@ -10,7 +10,7 @@
 //!   thesaurus gives it stand in the evidence passages: the claim names what the corpus never
 //!   names (a word the corpus uses elsewhere, `업체` where the evidence says `회사`, may be the
 //!   same thing said another way);
-//! - a sentence of the evidence holds most of the claim's other words ([`SAME_FACT`]): it states
+//! - a sentence of the evidence holds most of the claim's other words (0.7 of them): it states
 //!   the same fact;
 //! - in that sentence a word of the same role (the same particle: `가`/`이`, `에서`, …) stands
 //!   next to the same neighbour as the claim's word (its word before or after); a word with no
