@@ -10,9 +10,10 @@
 //! ([`extractive`]) → parse the citation markers and verify every citation against the corpus
 //! lines ([`citations`]) → respond. Claims also get consistency signals that need no model:
 //! numeric ([`signals`], built on [`quantity`]: amounts, counts, durations and
-//! [dates](quantity::dates) found in text) and terms the evidence replaces ([`terms`]); [`matching`] says whether a text contains an answer (for scoring answers
-//! and for finding the sentence that supports one). Prompts come from templates ([`prompts`]);
-//! [`crate::eval`] scores the whole pipeline against an evaluation set.
+//! [dates](quantity::dates) found in text) and terms the evidence replaces ([`terms`]);
+//! [`matching`] says whether a text contains an answer (for scoring answers and for finding the
+//! sentence that supports one). Prompts come from templates ([`prompts`]); [`crate::eval`] scores
+//! the whole pipeline against an evaluation set.
 //!
 //! Retrieval that is too weak (the best hit covers too little of the question, and the encoder,
 //! when there is one, does not find it near) abstains before any generation; so does a model

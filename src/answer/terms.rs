@@ -25,6 +25,7 @@ use serde_json::json;
 use unicode_normalization::UnicodeNormalization;
 
 use super::signals::{EvidenceText, Signal, SignalEvidence, SignalKind, Status};
+use crate::retrieval::analyzer::normalize;
 use crate::retrieval::query::EN_STOPWORDS;
 use crate::retrieval::thesaurus::Thesaurus;
 use crate::text::sentence_spans;
@@ -71,42 +72,11 @@ const EN_FUNCTION: &[&str] = &[
     "only", "up", "down", "out", "more", "most", "less", "very", "just",
 ];
 
-/// Characters that separate words besides spaces: quotes, brackets and punctuation.
+/// Marks that separate words besides spaces: quotes, brackets and punctuation.
+const MARKS: &str = "\"'“”‘’()[]{}<>·,.:;!?「」『』《》〈〉…|";
+
 fn separates(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '"' | '\''
-                | '“'
-                | '”'
-                | '‘'
-                | '’'
-                | '('
-                | ')'
-                | '['
-                | ']'
-                | '{'
-                | '}'
-                | '<'
-                | '>'
-                | '·'
-                | ','
-                | '.'
-                | ':'
-                | ';'
-                | '!'
-                | '?'
-                | '「'
-                | '」'
-                | '『'
-                | '』'
-                | '《'
-                | '》'
-                | '〈'
-                | '〉'
-                | '…'
-                | '|'
-        )
+    c.is_whitespace() || MARKS.contains(c)
 }
 
 /// One word of a text: as written (NFKC), its key (lowercase, without its particle) and the
@@ -199,20 +169,13 @@ pub fn compare(
     in_corpus: &dyn Fn(&str) -> bool,
 ) -> Vec<Signal> {
     let claim_words = words(claim);
-    let texts: Vec<String> = evidence
-        .iter()
-        .map(|e| e.text.nfkc().collect::<String>().to_lowercase())
-        .collect();
+    let texts: Vec<String> = evidence.iter().map(|e| normalize(e.text)).collect();
     let sentences: Vec<(EvidenceText, String, Vec<Word>)> = evidence
         .iter()
         .flat_map(|ev| {
             sentence_spans(ev.text).into_iter().map(move |s| {
                 let text = &ev.text[s];
-                (
-                    *ev,
-                    text.nfkc().collect::<String>().to_lowercase(),
-                    words(text),
-                )
+                (*ev, normalize(text), words(text))
             })
         })
         .collect();
@@ -450,7 +413,7 @@ mod tests {
                 text: &passage,
                 tokens: &tokens,
             }];
-            let lower = passage.nfkc().collect::<String>().to_lowercase();
+            let lower = normalize(&passage);
             for s in compare(&claim, &ev, thesaurus, &|_| false) {
                 let (x, z) = (s.claim_text.to_lowercase(), s.evidence[0].text.to_lowercase());
                 proptest::prop_assert!(!lower.contains(&x), "{} in {}", x, passage);

@@ -162,20 +162,9 @@ fn calendar_year(n: u32, rest: &str) -> bool {
     (1000..=2100).contains(&n) && !span
 }
 
-/// English month names and their common abbreviations (`Sept`, `Oct.`), each with its number.
-const MONTHS: &[(&str, u32)] = &[
-    ("January", 1),
-    ("February", 2),
-    ("March", 3),
-    ("April", 4),
-    ("May", 5),
-    ("June", 6),
-    ("July", 7),
-    ("August", 8),
-    ("September", 9),
-    ("October", 10),
-    ("November", 11),
-    ("December", 12),
+/// Common abbreviations of English month names (`Sept`, `Oct.`), each with its number; the full
+/// names are [`crate::text::MONTH_NAMES`].
+const ABBREVIATIONS: &[(&str, u32)] = &[
     ("Sept", 9),
     ("Jan", 1),
     ("Feb", 2),
@@ -200,19 +189,28 @@ const BEFORE_A_MONTH: &[&str] = &[
 /// number, and whether it was written in full.
 fn month_name(sc: &mut Scan) -> Option<(u32, bool)> {
     let r = sc.rest();
-    let (name, n) = MONTHS.iter().find(|(name, _)| {
+    let whole = |name: &str| {
         r.starts_with(name)
             && !r[name.len()..]
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_alphanumeric())
+    };
+    let full = (1..)
+        .zip(crate::text::MONTH_NAMES)
+        .find(|(_, name)| whole(name))
+        .map(|(n, name)| (name, n, true));
+    let (name, n, full) = full.or_else(|| {
+        ABBREVIATIONS
+            .iter()
+            .find(|(name, _)| whole(name))
+            .map(|&(name, n)| (name, n, false))
     })?;
     sc.pos += name.len();
-    let full = MONTHS[..12].iter().any(|(m, _)| m == name);
     if !full && sc.rest().starts_with('.') {
         sc.pos += 1;
     }
-    Some((*n, full))
+    Some((n, full))
 }
 
 /// A day of the month in English: 1 to 31, with an ordinal's letters (`15th`), not glued to
