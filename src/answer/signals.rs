@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Serialize, Serializer};
 
-use super::quantity::{extract, Measure, Per, Quantity};
+use super::quantity::{extract, numeral_len, Measure, Per, Quantity};
 use crate::retrieval::analyzer::{analyze, Options};
 use crate::retrieval::focus::Focus;
 use crate::retrieval::query::{query_plan_with, PlanOptions};
@@ -207,6 +207,8 @@ struct Candidate<'a> {
     q: Quantity,
     related: f32,
     agrees: bool,
+    /// Whether the figure's context names what the claim's figure counts ([`head_words`]).
+    headed: bool,
 }
 
 /// Compares every quantity of `claim` with the quantities of `evidence`.
@@ -240,22 +242,184 @@ pub fn compare_translated(
             let mut words = claim_words(&rest);
             words.extend(translated.iter().cloned());
             let full = relatedness_possible(&words, &w);
+            let head = head_words(claim, &cq);
             let candidates: Vec<Candidate> = found
                 .iter()
                 .filter_map(|(ev, q, ctx)| {
-                    let agrees = cq.same_value(q)?;
+                    if opposite_bounds(claim, &cq, ev.text, q) {
+                        return None;
+                    }
+                    let agrees = cq.same_value(q)? || roughly_same(claim, &cq, ev.text, q);
                     let related = relatedness(&words, ctx, &w);
+                    // A Korean head word cannot be told apart from a name the evidence
+                    // spells in Latin letters (`앰피어 컴퓨팅`, `Ampere Computing`).
+                    let headed = head.is_empty()
+                        || head.iter().any(|w| !w.is_disjoint(ctx))
+                        || ctx
+                            .iter()
+                            .any(|t| t.chars().any(|c| c.is_ascii_alphabetic()));
                     (related > 0.0 || words.is_empty()).then(|| Candidate {
                         ev: *ev,
                         q: q.clone(),
                         related,
                         agrees,
+                        headed,
                     })
                 })
                 .collect();
             signal(claim, &cq, candidates, full)
         })
         .collect()
+}
+
+/// The words that name what a Korean claim's figure counts: the last word before it in its
+/// clause (`등록된 전기차는 1,200여 대`: `전기차는`), hedges aside. Empty for an
+/// English claim, whose words say that after the figure as often as before it.
+fn head_words(claim: &str, cq: &Quantity) -> Vec<HashSet<String>> {
+    let before = &claim[..cq.written_span().start];
+    let clause = before
+        .rsplit([',', '.', ';', '(', '\n'])
+        .next()
+        .unwrap_or("");
+    let words: Vec<&str> = clause
+        .split_whitespace()
+        .filter(|w| !ABOUT_BEFORE.contains(w))
+        .collect();
+    let last = words.last().copied().unwrap_or("");
+    if !last.chars().any(crate::text::is_hangul_syllable) {
+        return Vec::new();
+    }
+    claim_words(&last)
+}
+
+/// How a figure is hedged: `약 2,800명` (about: rounded to its last written digit) or `1천1백여
+/// 명` (some: at least that, short of the next step of its last digit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hedge {
+    About,
+    AtLeast,
+}
+
+/// Words before a figure that make it [`Hedge::About`].
+const ABOUT_BEFORE: &[&str] = &[
+    "약",
+    "대략",
+    "어림잡아",
+    "about",
+    "around",
+    "approximately",
+    "roughly",
+    "nearly",
+    "some",
+];
+/// Words after a figure that make it [`Hedge::About`] (`6만 명가량`, `3천 명 안팎`).
+const ABOUT_AFTER: &[&str] = &["가량", "안팎", "내외", "정도", "쯤", "꼴", "남짓"];
+
+/// The hedge of the figure at `q` in `text`, if any.
+fn hedge(text: &str, q: &Quantity) -> Option<Hedge> {
+    let written = &text[q.span.clone()];
+    let numeral = numeral_len(written);
+    if written[numeral..].starts_with('여') {
+        return Some(Hedge::AtLeast);
+    }
+    let after = text[q.written_span().end..].trim_start();
+    let before = text[..q.written_span().start].trim_end();
+    let word_before = before
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    (ABOUT_AFTER.iter().any(|w| after.starts_with(w))
+        || ABOUT_BEFORE.contains(&word_before.as_str()))
+    .then_some(Hedge::About)
+}
+
+/// The place of a figure's last written digit, from its value: 100 for `2,800`, 0.1 for
+/// `73.2`, a trillion for `1조`.
+fn last_digit_place(value: f64) -> f64 {
+    let v = value.abs();
+    if v == 0.0 {
+        return 1.0;
+    }
+    let mut place = 10f64.powi(v.log10().floor() as i32);
+    while place > 1e-6 && ((v / place).round() - v / place).abs() > 1e-6 {
+        place /= 10.0;
+    }
+    place
+}
+
+/// Whether two figures of one measure, unit and period that differ agree once a hedge on
+/// either side is read: `1천1백여 명` holds `1,150명`, `약 2,800명` holds `2,830명`.
+fn roughly_same(claim: &str, cq: &Quantity, text: &str, q: &Quantity) -> bool {
+    if cq.date.is_some() || q.date.is_some() || cq.per() != q.per() {
+        return false;
+    }
+    if cq.measure != q.measure || cq.unit != q.unit {
+        return false;
+    }
+    let holds = |hedged: &Quantity, h: Hedge, other: &Quantity| {
+        let place = last_digit_place(hedged.value);
+        match h {
+            Hedge::About => (other.value - hedged.value).abs() <= place / 2.0,
+            Hedge::AtLeast => other.value >= hedged.value && other.value < hedged.value + place,
+        }
+    };
+    hedge(claim, cq).is_some_and(|h| holds(cq, h, q))
+        || hedge(text, q).is_some_and(|h| holds(q, h, cq))
+}
+
+/// Which end of a span of time a date bounds, as the words next to it say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    /// `2007년부터`, `since 2007`: when something began.
+    Start,
+    /// `2030년까지`, `by 2030`: when something is to end or be done.
+    End,
+}
+
+/// Korean particles after a date, and English words before one, that make it a [`Bound`].
+const BOUNDS: &[(Bound, &[&str], &[&str])] = &[
+    (
+        Bound::Start,
+        &["부터", "이후", "이래"],
+        &["since", "from", "after"],
+    ),
+    (
+        Bound::End,
+        &["까지", "이전"],
+        &["by", "until", "till", "before", "through"],
+    ),
+];
+
+/// The bound a date at `q` in `text` sets, if its particle (Korean) or the word before it
+/// (English) names one.
+fn bound(text: &str, q: &Quantity) -> Option<Bound> {
+    if q.measure != Measure::Date {
+        return None;
+    }
+    let after = text[q.span.end..].trim_start();
+    let before = text[..q.span.start]
+        .trim_end()
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    BOUNDS
+        .iter()
+        .find(|(_, korean, english)| {
+            korean.iter().any(|p| after.starts_with(p)) || english.contains(&before.as_str())
+        })
+        .map(|&(b, _, _)| b)
+}
+
+/// Whether the claim's date and the evidence's bound opposite ends of a span: `2030년까지`
+/// (a goal's deadline) and `2007년부터` (when the work began) are two facts, not two values of
+/// one.
+fn opposite_bounds(claim: &str, cq: &Quantity, text: &str, q: &Quantity) -> bool {
+    matches!(
+        (bound(claim, cq), bound(text, q)),
+        (Some(Bound::Start), Some(Bound::End)) | (Some(Bound::End), Some(Bound::Start))
+    )
 }
 
 /// The most [`relatedness`] `words` could have: each word by its rarest token anywhere in the
@@ -291,10 +455,13 @@ fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>, full: f32) -> 
     let conflict = kept.iter().any(|c| {
         !c.agrees && !match_sources.contains(c.ev.source) && c.related >= CONFLICT * best_match
     });
+    // Figures of other things than the claim's (`등록 자동차는 2만 4,730대` for `전기차는
+    // 1,200여 대`) do not refute it.
+    let headless = !kept.iter().any(|c| !c.agrees && c.headed);
     let status = match (matches.is_empty(), kept.iter().any(|c| !c.agrees)) {
         (false, true) if conflict => Status::Conflicting,
         (false, _) => Status::Match,
-        (true, true) if loose => Status::NotFound,
+        (true, true) if loose || headless => Status::NotFound,
         (true, true) => Status::Mismatch,
         (true, false) => Status::NotFound,
     };
@@ -380,6 +547,87 @@ mod tests {
     }
 
     const AMPERE: &str = "소프트뱅크는 동시에 OpenAI에 300억 달러를 투자할 준비를 하고 있으며, 65억 달러에 칩 회사 Ampere Computing을 인수할 예정입니다.";
+
+    #[test]
+    fn a_figure_of_another_thing_does_not_refute() {
+        let cars = [(
+            "P1",
+            "a.txt",
+            "세림군에 등록된 자동차는 2만 4,730대로, 1년 전보다 310대 늘었다.",
+        )];
+        let status = |claim: &str| check(claim, &cars)[0].status;
+        // The claim counts electric cars; the evidence counts every car.
+        assert_eq!(
+            status("세림군에 등록된 전기차는 1,200여 대다."),
+            Status::NotFound
+        );
+        assert_eq!(
+            status("세림군에 등록된 자동차는 3만 대가 넘는다."),
+            Status::Mismatch
+        );
+        assert_eq!(
+            status("세림군에 등록된 자동차는 2만 4,730대다."),
+            Status::Match
+        );
+        assert!(head_words(
+            "Serim has 1,200 electric cars.",
+            &extract("Serim has 1,200 electric cars.")[0]
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn hedged_figures_hold_what_they_round() {
+        let plant = [(
+            "P1",
+            "a.txt",
+            "세림공장에서 일하는 직원은 1,150명이며, 연산 6만 톤 규모로 가동 중이다. 올해 수출은 2,830만 달러였다.",
+        )];
+        let status = |claim: &str| check(claim, &plant)[0].status;
+        assert_eq!(status("세림공장 직원은 1천1백여 명이다."), Status::Match);
+        assert_eq!(status("세림공장 직원은 1천2백여 명이다."), Status::Mismatch);
+        assert_eq!(status("세림공장 직원은 약 1,100명이다."), Status::Match);
+        assert_eq!(status("세림공장 직원은 1,100명이다."), Status::Mismatch);
+        assert_eq!(status("세림공장 직원은 1천 명 안팎이다."), Status::Match);
+        assert_eq!(status("올해 수출은 약 2,800만 달러였다."), Status::Match);
+        assert_eq!(status("올해 수출은 약 2,700만 달러였다."), Status::Mismatch);
+        // A month's output against the year's, the year named by `연산`.
+        assert_eq!(
+            status("세림공장은 한 달에 5천 톤을 생산한다."),
+            Status::Match
+        );
+        assert!((last_digit_place(73.2) - 0.1).abs() < 1e-9);
+        assert_eq!(last_digit_place(2800.0), 100.0);
+        assert_eq!(last_digit_place(1e12), 1e12);
+    }
+
+    #[test]
+    fn a_deadline_is_not_compared_with_a_start() {
+        let river = [(
+            "P1",
+            "a.txt",
+            "시는 하천 정비 사업을 2015년부터 추진하고 있으며, 둑 12km를 새로 쌓았다.",
+        )];
+        let s = check(
+            "하천 정비 사업은 2028년까지 둑을 모두 쌓는 것이 목표다.",
+            &river,
+        );
+        assert_eq!(s[0].status, Status::NotFound);
+        let s = check("하천 정비 사업은 2012년부터 추진되었다.", &river);
+        assert_eq!(s[0].status, Status::Mismatch);
+        let s = check("The river works have been under way since 2012.", &river);
+        assert!(s.iter().all(|s| s.status != Status::Match));
+        assert_eq!(
+            bound("until 2028", &extract("until 2028")[0]),
+            None,
+            "a bare year"
+        );
+        let q = extract("works until 3 May 2028");
+        assert_eq!(bound("works until 3 May 2028", &q[0]), Some(Bound::End));
+        // A figure as large as no year is not compared with one.
+        let s = check("하천 정비 사업으로 1억 그루의 나무를 심었다.", &river);
+        assert!(s.iter().all(|s| s.status == Status::NotFound), "{s:?}");
+    }
 
     #[test]
     fn a_translated_claim_meets_its_figure_through_the_translation() {

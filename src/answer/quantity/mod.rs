@@ -169,15 +169,17 @@ impl Quantity {
 
     /// A year alone (`1446년`) is also written as a bare number (`1446`, an English answer or a
     /// reference): such a number compares with it as that year. `None` unless `self` is a
-    /// unitless count of at least [`YEAR_MIN`] and `other` a date with a year and nothing more
-    /// (`두 개` is no year to set against `2020년`).
+    /// unitless whole number from [`YEAR_MIN`] to [`YEAR_MAX`] and `other` a date with a year
+    /// and nothing more (`두 개` is no year to set against `2020년`, nor `1억`, a hundred
+    /// million hectares, against `2007년`).
     fn year_as_number(&self, other: &Quantity) -> Option<bool> {
         let d = other.date?;
         let year_only = d.month.is_none() && d.day.is_none();
         if self.measure != Measure::Count
             || !self.unit.is_empty()
             || !year_only
-            || self.value < YEAR_MIN
+            || !(YEAR_MIN..=YEAR_MAX).contains(&self.value)
+            || self.value.fract() != 0.0
         {
             return None;
         }
@@ -379,6 +381,11 @@ pub fn extract(text: &str) -> Vec<Quantity> {
             if let Some(mut q) = quantity_at(text, i) {
                 i = q.span.end.max(i + c.len_utf8());
                 q.rate = rates::rate(text, &q.span, q.measure).or_else(|| days_per(text, &q));
+                // The words of a rate before the figure are not a figure of their own: the
+                // `1년` of `1년에 600만 원`, the `1,000명` of `1,000명당 584대`.
+                if let Some(r) = q.rate.as_ref().filter(|r| r.before) {
+                    out.retain(|p: &Quantity| p.span.end <= r.span.start);
+                }
                 out.push(q);
                 continue;
             }
@@ -439,6 +446,8 @@ fn zero_count(text: &str, i: usize) -> Option<Quantity> {
 
 /// The smallest bare number read as a year where a year is compared ([`Quantity::same_amount`]).
 const YEAR_MIN: f64 = 100.0;
+/// The largest: a number past any year a text dates (`1억`) is none.
+const YEAR_MAX: f64 = 2100.0;
 
 /// A count in a Korean native numeral at byte `i`, a word of its own followed by a space and a
 /// counter (`두 권`, `세 차례`, `열세 척`): the same count as `2권`, `3차례`, `13척`. Glued
@@ -920,6 +929,55 @@ mod tests {
         assert_eq!((q.unit, q.value), ("persons", 14_000.0));
         assert_eq!(one("20여 년간").value, 240.0);
         assert_eq!(one("30여").measure, Measure::Count);
+    }
+
+    #[test]
+    fn korean_numerals_in_groups() {
+        let v = |t: &str| {
+            let q = one(t);
+            (q.value, q.unit)
+        };
+        assert_eq!(v("2천8백 명"), (2800.0, "persons"));
+        assert_eq!(v("1억2천만 원"), (1.2e8, "KRW"));
+        assert_eq!(v("12억 5천만 원"), (1.25e9, "KRW"));
+        assert_eq!(v("3백만 원"), (3e6, "KRW"));
+        assert_eq!(v("5백억 원"), (5e10, "KRW"));
+        assert_eq!(v("1천2백 kg"), (1.2e6, "g"));
+        assert_eq!(v("1조 2,000억 원"), (1.2e12, "KRW"));
+        assert_eq!(v("7만2000명"), (72000.0, "persons"));
+        // The words of a rate are no figure of their own.
+        let q = extract("지원금을 1년에 600만 원꼴로 최장 3년 동안");
+        let shown: Vec<(&str, Option<Per>)> = q.iter().map(|q| (q.unit, q.per())).collect();
+        assert_eq!(shown, vec![("KRW", Some(Per::Year)), ("month", None)]);
+        let q = one("인구 1,000명당 584대꼴이다");
+        assert_eq!((q.value, q.per()), (584.0, Some(Per::Each)));
+        // Units out of order end the number: `2천 3천` is two of them.
+        let two: Vec<f64> = extract("2천 3천 명").iter().map(|q| q.value).collect();
+        assert_eq!(two, vec![2000.0, 3000.0]);
+        // A number that no calendar holds is no year: `1억` is not compared with `2007년`.
+        let year = one("2007년부터");
+        assert_eq!(one("1억").same_value(&year), None);
+        assert_eq!(one("2007").same_value(&year), Some(true));
+        assert_eq!(one("2008").same_value(&year), Some(false));
+    }
+
+    #[test]
+    fn areas_in_hectares_and_square_kilometres() {
+        let m2 = |t: &str| {
+            let q = one(t);
+            assert_eq!((q.measure, q.unit), (Measure::Area, "m2"), "{t}");
+            q.value
+        };
+        assert!(approx(m2("1억 헥타르"), 1e12));
+        assert!(approx(m2("250 ha"), 2.5e6));
+        assert!(approx(m2("3 hectares"), 3e4));
+        assert!(approx(m2("약 1,000㎢"), 1e9));
+        assert!(approx(m2("605.2 km²"), 6.052e8));
+        assert!(approx(m2("12 square kilometres"), 1.2e7));
+        assert!(approx(m2("12제곱킬로미터"), 1.2e7));
+        assert_eq!(one("1 ha").same_value(&one("10,000㎡")), Some(true));
+        // `ha` glued to more letters is a word.
+        assert!(extract("5 hats").iter().all(|q| q.measure != Measure::Area));
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub struct Rate {
 const BEFORE: &[(&str, Per)] = &[
     ("연평균", Per::Year),
     ("연간", Per::Year),
+    ("연산", Per::Year),
     ("매년", Per::Year),
     ("해마다", Per::Year),
     ("한 해에", Per::Year),
@@ -271,7 +272,12 @@ fn before(text: &str, start: usize) -> Option<Rate> {
         let Some(rest) = stem.strip_suffix(what) else {
             continue;
         };
-        let digits = rest.trim_end_matches(|c: char| c.is_ascii_digit());
+        // `1,000명당`: the number before the counted thing, thousands separators and all.
+        let number = rest.trim_end_matches(|c: char| c.is_ascii_digit() || c == ',');
+        let digits = match rest[number.len()..].starts_with(',') {
+            true => &rest[..number.len() + 1],
+            false => number,
+        };
         if !digits
             .chars()
             .next_back()
@@ -359,11 +365,13 @@ mod tests {
     fn rates_before_a_figure() {
         assert_eq!(per("직원에게 월 5만 원의 수당", "5만 원"), Some(Per::Month));
         assert_eq!(per("연간 60만 대를 생산", "60만 대"), Some(Per::Year));
+        assert_eq!(per("연산 6만 톤 규모로", "6만 톤"), Some(Per::Year));
         assert_eq!(
             per("보고한 근로자에게 1건당 3만 원 상당의", "3만 원"),
             Some(Per::Each)
         );
         assert_eq!(per("인당 3만 원", "3만 원"), Some(Per::Each));
+        assert_eq!(per("인구 1,000명당 584대", "584대"), Some(Per::Each));
         assert_eq!(per("시간당 1만 원", "1만 원"), Some(Per::Hour));
         assert_eq!(per("매달 9,900원", "9,900원"), Some(Per::Month));
         assert_eq!(per("한 달에 5,000원", "5,000원"), Some(Per::Month));

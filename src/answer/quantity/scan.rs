@@ -1,5 +1,5 @@
 //! Reading numbers at a cursor: the [`Scan`] cursor over a text, digits with thousands
-//! separators and decimals, Korean magnitudes (`14조4,000억`, `7만2000`), English scale words
+//! separators and decimals, Korean magnitudes (`14조4,000억`, `7만2000`, `2천8백`), English scale words
 //! (`30 billion`, `$6.5bn`) and English number words (`three`). What the number measures is
 //! read after it ([`super::units`]); dates have their own forms ([`super::dates`]).
 
@@ -95,40 +95,76 @@ pub(super) fn number(sc: &mut Scan) -> Option<f64> {
     digits.parse().ok()
 }
 
-/// A number possibly followed by Korean magnitudes (`14조4,000억`, `7만2000`) or an English scale
-/// word (`30 billion`). Returns the value.
+/// A number possibly followed by Korean magnitudes (`14조4,000억`, `7만2000`, `12억 5천만`,
+/// `2천8백`) or an English scale word (`30 billion`). Returns the value.
+///
+/// Korean writes a number in groups of four digits named by `만`, `억` and `조`, each group
+/// itself in thousands and hundreds (`천`, `백`): `1억2천만` is (1)억 + (2천)만, 120,000,000.
+/// The group names must fall from left to right, and so must the small units within a group.
 pub(super) fn amount(sc: &mut Scan) -> Option<f64> {
     let first = number(sc)?;
-    let mut total = 0.0;
-    let mut current = first;
-    let mut last_mag = f64::INFINITY;
-    while let Some(mag) = sc.peek().and_then(magnitude).filter(|&m| m < last_mag) {
+    // Finished groups, the small units of the group being read, and the number not yet
+    // multiplied by a unit.
+    let (mut total, mut group, mut current) = (0.0, 0.0, first);
+    let (mut last_big, mut last_small) = (f64::INFINITY, f64::INFINITY);
+    let mut any = false;
+    let fits = |m: f64, big: f64, small: f64| m < big && (m >= GROUP || m < small);
+    while let Some(mag) = sc
+        .peek()
+        .and_then(magnitude)
+        .filter(|&m| fits(m, last_big, last_small))
+    {
         sc.pos += sc.peek().map_or(0, char::len_utf8);
-        total += current * mag;
-        last_mag = mag;
+        any = true;
+        if mag >= GROUP {
+            total += (group + current) * mag;
+            group = 0.0;
+            last_big = mag;
+            last_small = f64::INFINITY;
+        } else {
+            group += current * mag;
+            last_small = mag;
+        }
+        current = 0.0;
+        // `2천만`: a group named after its thousands.
+        if sc
+            .peek()
+            .and_then(magnitude)
+            .is_some_and(|m| fits(m, last_big, last_small))
+        {
+            continue;
+        }
+        let smallest = last_big.min(last_small);
         let save = sc.pos;
         let spaced = sc.skip_spaces() > 0;
         match number(sc) {
-            Some(n) if sc.peek().and_then(magnitude).is_some_and(|m| m < last_mag) => current = n,
-            Some(n) if !spaced => return Some(total + n),
+            Some(n)
+                if sc
+                    .peek()
+                    .and_then(magnitude)
+                    .is_some_and(|m| fits(m, last_big, last_small)) =>
+            {
+                current = n
+            }
+            Some(n) if !spaced => return Some(total + group + n),
             // `8만 2,000㎡`, `3만 5000원`: a spaced lower part, unless it is a date or a time
             // of its own (`10만 4일`).
             Some(n)
-                if n < last_mag
+                if n < smallest
                     && !sc
                         .peek()
                         .is_some_and(|c| "년월일시분초".contains(c) || magnitude(c).is_some()) =>
             {
-                return Some(total + n)
+                return Some(total + group + n)
             }
             _ => {
                 sc.pos = save;
-                return Some(total);
+                return Some(total + group);
             }
         }
     }
-    if total > 0.0 {
-        return Some(total + current);
+    if any {
+        return Some(total + group + current);
     }
     let save = sc.pos;
     sc.skip_spaces();
@@ -141,6 +177,10 @@ pub(super) fn amount(sc: &mut Scan) -> Option<f64> {
     Some(first)
 }
 
+/// The smallest Korean magnitude that names a group of four digits (`만`); `천` and `백` count
+/// within a group.
+const GROUP: f64 = 1e4;
+
 /// Korean magnitude characters and their values.
 pub(super) fn magnitude(c: char) -> Option<f64> {
     match c {
@@ -148,6 +188,7 @@ pub(super) fn magnitude(c: char) -> Option<f64> {
         '억' => Some(1e8),
         '만' => Some(1e4),
         '천' => Some(1e3),
+        '백' => Some(1e2),
         _ => None,
     }
 }

@@ -131,9 +131,9 @@ pub(super) fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
             return Some((Measure::Money, code, 1.0));
         }
     }
-    for p in ["㎡", "m2", "m²", "제곱미터"] {
-        if sc.eat(p) {
-            return Some((Measure::Area, "m2", 1.0));
+    for (p, m) in AREAS {
+        if sc.eat_unit(p) {
+            return Some((Measure::Area, "m2", *m));
         }
     }
     if sc.eat("평") {
@@ -154,6 +154,31 @@ pub(super) fn unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
     sc.pos = save;
     None
 }
+
+/// Areas and their factor to square metres; longer names first (`km²` before `m²`, `square
+/// kilometres` before `square kilometre`). English names are whole words, `ha` a symbol.
+const AREAS: &[(&str, f64)] = &[
+    ("㎢", 1e6),
+    ("km²", 1e6),
+    ("km2", 1e6),
+    ("제곱킬로미터", 1e6),
+    ("square kilometres", 1e6),
+    ("square kilometers", 1e6),
+    ("square kilometre", 1e6),
+    ("square kilometer", 1e6),
+    ("㎡", 1.0),
+    ("m²", 1.0),
+    ("m2", 1.0),
+    ("제곱미터", 1.0),
+    ("square metres", 1.0),
+    ("square meters", 1.0),
+    ("square metre", 1.0),
+    ("square meter", 1.0),
+    ("헥타르", 1e4),
+    ("hectares", 1e4),
+    ("hectare", 1e4),
+    ("ha", 1e4),
+];
 
 /// Metric units written as a symbol (case-sensitive, not glued to more letters: `5G` is not five
 /// grams), a Korean name or an English name, with the factor to metres, litres or grams. Longer
