@@ -170,13 +170,27 @@ fn relatedness(words: &[HashSet<String>], ctx: &HashSet<String>, w: &HashMap<Str
         .sum()
 }
 
-/// The text around `q` in `text`, within its sentence, without the quantity itself.
-fn context_of(text: &str, q: &Quantity) -> String {
+/// The text around `q` in `text`, within its sentence, without the quantity itself. In a list
+/// of figures of one kind the words before it start after the one before it (`all`: the
+/// text's quantities): in `하은면은 8천9백 명, 청솔면은 6천2백 명`, `하은면` names the first
+/// count, not the second. A figure set against the one before it (`4만 3,105명보다 788명
+/// 줄었다`) keeps the words before both. (The words after a listed figure are kept whole: cut
+/// at the next item, `매출 3조 6,120억 원, 영업이익 2,148억 원` lost `영업이익` from the revenue's
+/// context, and a claim of last year's profit then met it in `같은 기간 1,652억 원` alone.)
+fn context_of(text: &str, q: &Quantity, all: &[Quantity]) -> String {
     let sentence = sentence_spans(text)
         .into_iter()
         .find(|s| s.start <= q.span.start && q.span.end <= s.end)
         .unwrap_or(0..text.len());
-    let before: Vec<char> = text[sentence.start..q.span.start].chars().collect();
+    let from = all
+        .iter()
+        .filter(|p| p.measure == q.measure && p.unit == q.unit && p.span.end <= q.span.start)
+        .map(|p| p.span.end)
+        .filter(|&end| end >= sentence.start)
+        .max()
+        .filter(|&end| listed(&text[end..q.span.start]))
+        .unwrap_or(sentence.start);
+    let before: Vec<char> = text[from..q.span.start].chars().collect();
     let before: String = before[before.len().saturating_sub(WINDOW)..]
         .iter()
         .collect();
@@ -185,6 +199,16 @@ fn context_of(text: &str, q: &Quantity) -> String {
         .take(WINDOW)
         .collect();
     format!("{before} {after}")
+}
+
+/// Marks that separate the items of a list.
+const LIST_MARKS: [char; 4] = [',', '，', '、', ';'];
+
+/// Whether `gap`, the text between two figures of one kind, lists them (a comma between them)
+/// rather than compares them (`보다`, `에서`, `대비`, `than`, `from`).
+fn listed(gap: &str) -> bool {
+    const COMPARED: &[&str] = &["보다", "에서", "대비", "than", "from"];
+    gap.contains(LIST_MARKS) && !COMPARED.iter().any(|w| gap.contains(w))
 }
 
 /// Token weights over the evidence: a token found in every passage (the subject everything is
@@ -230,9 +254,16 @@ pub fn compare_translated(
     let found: Vec<(EvidenceText, Quantity, HashSet<String>)> = evidence
         .iter()
         .flat_map(|ev| {
-            extract(ev.text)
-                .into_iter()
-                .map(move |q| (*ev, q.clone(), content_tokens(&context_of(ev.text, &q))))
+            let all = extract(ev.text);
+            all.iter()
+                .map(|q| {
+                    (
+                        *ev,
+                        q.clone(),
+                        content_tokens(&context_of(ev.text, q, &all)),
+                    )
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
     extract(claim)
@@ -289,7 +320,7 @@ fn head_words(claim: &str, cq: &Quantity) -> Vec<HashSet<String>> {
     if !last.chars().any(crate::text::is_hangul_syllable) {
         return Vec::new();
     }
-    claim_words(&last)
+    claim_words(last)
 }
 
 /// How a figure is hedged: `약 2,800명` (about: rounded to its last written digit) or `1천1백여
@@ -453,10 +484,13 @@ fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>, full: f32) -> 
     let best_match = matches.iter().map(|c| c.related).fold(0.0, f32::max);
     let match_sources: HashSet<&str> = matches.iter().map(|c| c.ev.source).collect();
     let conflict = kept.iter().any(|c| {
-        !c.agrees && !match_sources.contains(c.ev.source) && c.related >= CONFLICT * best_match
+        !c.agrees
+            && c.headed
+            && !match_sources.contains(c.ev.source)
+            && c.related >= CONFLICT * best_match
     });
     // Figures of other things than the claim's (`등록 자동차는 2만 4,730대` for `전기차는
-    // 1,200여 대`) do not refute it.
+    // 1,200여 대`) do not refute it, nor dispute it (above).
     let headless = !kept.iter().any(|c| !c.agrees && c.headed);
     let status = match (matches.is_empty(), kept.iter().any(|c| !c.agrees)) {
         (false, true) if conflict => Status::Conflicting,
@@ -574,6 +608,33 @@ mod tests {
             &extract("Serim has 1,200 electric cars.")[0]
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_listed_figure_is_named_by_the_words_since_the_one_before() {
+        let towns = [(
+            "P1",
+            "a.txt",
+            "읍면별로는 세림읍 인구가 2만 1천4백 명, 하은면은 8천9백 명, 청솔면은 6천2백 명이었다.",
+        )];
+        let s = check("하은면 인구는 6,200명이다.", &towns);
+        assert_eq!(s[0].status, Status::Mismatch);
+        // (Listed first, the words after `2만 1천4백 명` hold `하은면` too, so that count is
+        // the one shown.)
+        assert!(s[0].evidence.iter().all(|e| e.text != "6천2백 명"));
+        assert_eq!(
+            check("청솔면 인구는 6,200명이다.", &towns)[0].status,
+            Status::Match
+        );
+        // A figure set against the one before it keeps the words before both.
+        let total = [(
+            "P1",
+            "a.txt",
+            "세림군 총인구는 4만 2,317명으로, 전년 말 4만 3,105명보다 788명 줄었다.",
+        )];
+        let s = check("세림군 총인구는 1년 새 788명 줄었다.", &total);
+        let fall = s.iter().find(|s| s.claim_text == "788명").unwrap();
+        assert_eq!(fall.status, Status::Match);
     }
 
     #[test]
