@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Serialize, Serializer};
 
-use super::quantity::{extract, numeral_len, Measure, Per, Quantity};
+use super::quantity::{extract, numeral_len, Measure, Per, Quantity, RANGE_MARKS};
 use crate::retrieval::analyzer::{analyze, Options};
 use crate::retrieval::focus::Focus;
 use crate::retrieval::query::{query_plan_with, PlanOptions};
@@ -251,24 +251,26 @@ pub fn compare_translated(
 ) -> Vec<Signal> {
     let translated = claim_words(translation);
     let w = weights(evidence);
-    let found: Vec<(EvidenceText, Quantity, HashSet<String>)> = evidence
+    let found: Vec<(EvidenceText, Quantity, HashSet<String>, Option<Range>)> = evidence
         .iter()
         .flat_map(|ev| {
             let all = extract(ev.text);
+            let ranges = ranges(ev.text, &all);
             all.iter()
-                .map(|q| {
-                    (
-                        *ev,
-                        q.clone(),
-                        content_tokens(&context_of(ev.text, q, &all)),
-                    )
+                .zip(ranges)
+                .map(|(q, r)| {
+                    let ctx = content_tokens(&context_of(ev.text, q, &all));
+                    (*ev, q.clone(), ctx, r)
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
-    extract(claim)
+    let claimed = extract(claim);
+    let claim_ranges = ranges(claim, &claimed);
+    claimed
         .into_iter()
-        .map(|cq| {
+        .zip(claim_ranges)
+        .map(|(cq, claim_range)| {
             let rest = format!("{} {}", &claim[..cq.span.start], &claim[cq.span.end..]);
             let mut words = claim_words(&rest);
             words.extend(translated.iter().cloned());
@@ -276,11 +278,14 @@ pub fn compare_translated(
             let head = head_words(claim, &cq);
             let candidates: Vec<Candidate> = found
                 .iter()
-                .filter_map(|(ev, q, ctx)| {
+                .filter_map(|(ev, q, ctx, range)| {
                     if opposite_bounds(claim, &cq, ev.text, q) {
                         return None;
                     }
-                    let agrees = cq.same_value(q)? || roughly_same(claim, &cq, ev.text, q);
+                    let agrees = cq.same_value(q)?
+                        || roughly_same(claim, &cq, ev.text, q)
+                        || within(&cq, *range, q)
+                        || within(q, claim_range, &cq);
                     let related = relatedness(&words, ctx, &w);
                     // A Korean head word cannot be told apart from a name the evidence
                     // spells in Latin letters (`앰피어 컴퓨팅`, `Ampere Computing`).
@@ -321,6 +326,39 @@ fn head_words(claim: &str, cq: &Quantity) -> Vec<HashSet<String>> {
         return Vec::new();
     }
     claim_words(last)
+}
+
+/// The two ends of a range of figures (`10~20%`), low and high.
+type Range = (f64, f64);
+
+/// For each of `all` (the quantities of `text`), the range it is an end of, if any: two figures
+/// of one measure and unit with a range mark between them ([`RANGE_MARKS`]).
+fn ranges(text: &str, all: &[Quantity]) -> Vec<Option<Range>> {
+    let mut out = vec![None; all.len()];
+    for (i, pair) in all.windows(2).enumerate() {
+        let (a, b) = (&pair[0], &pair[1]);
+        let gap = text[a.span.end..b.span.start].trim();
+        let joined = gap.chars().count() == 1 && gap.starts_with(RANGE_MARKS);
+        if joined && a.measure == b.measure && a.unit == b.unit && a.date.is_none() {
+            let range = (a.value.min(b.value), a.value.max(b.value));
+            out[i] = Some(range);
+            out[i + 1] = Some(range);
+        }
+    }
+    out
+}
+
+/// Whether `figure` falls within `range`, the range `end` is an end of (of one measure, unit
+/// and period): `15%` within `10~20%`.
+fn within(figure: &Quantity, range: Option<Range>, end: &Quantity) -> bool {
+    let Some((low, high)) = range else {
+        return false;
+    };
+    figure.measure == end.measure
+        && figure.unit == end.unit
+        && figure.per() == end.per()
+        && figure.date.is_none()
+        && (low..=high).contains(&figure.value)
 }
 
 /// How a figure is hedged: `약 2,800명` (about: rounded to its last written digit) or `1천1백여
@@ -635,6 +673,31 @@ mod tests {
         let s = check("세림군 총인구는 1년 새 788명 줄었다.", &total);
         let fall = s.iter().find(|s| s.claim_text == "788명").unwrap();
         assert_eq!(fall.status, Status::Match);
+    }
+
+    #[test]
+    fn a_figure_within_a_range_agrees_with_it() {
+        let rates = [(
+            "P1",
+            "a.txt",
+            "세림군 농가의 올해 쌀 수확량은 평년보다 10~20% 줄 것으로 보인다.",
+        )];
+        let status = |claim: &str| check(claim, &rates)[0].status;
+        assert_eq!(
+            status("세림군 쌀 수확량은 평년보다 15% 줄 전망이다."),
+            Status::Match
+        );
+        assert_eq!(
+            status("세림군 쌀 수확량은 평년보다 25% 줄 전망이다."),
+            Status::Mismatch
+        );
+        let one = [(
+            "P1",
+            "a.txt",
+            "세림군 쌀 수확량은 평년보다 15% 줄 것으로 보인다.",
+        )];
+        let s = check("세림군 쌀 수확량은 평년보다 10~20% 줄 전망이다.", &one);
+        assert!(s.iter().all(|s| s.status == Status::Match), "{s:?}");
     }
 
     #[test]

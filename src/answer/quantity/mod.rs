@@ -392,7 +392,78 @@ pub fn extract(text: &str) -> Vec<Quantity> {
         }
         i += c.len_utf8();
     }
-    out
+    read_range_lows(text, out)
+}
+
+/// Marks between the two ends of a range (`10~20%`).
+pub const RANGE_MARKS: [char; 3] = ['~', '∼', '〜'];
+
+/// The low end of a range takes the high end's unit and magnitude: `10~20%` is 10% to 20%,
+/// `10~20만 원` 10만 원 to 20만 원, `4~6%` 4% (a lone digit, no figure before). Dates and
+/// times keep their own forms.
+fn read_range_lows(text: &str, out: Vec<Quantity>) -> Vec<Quantity> {
+    let mut result: Vec<Quantity> = Vec::with_capacity(out.len());
+    for mut high in out {
+        if let Some(low) = range_low(text, &high) {
+            // A rate written before the range counts both ends (`월 10~20만 원`).
+            if high.rate.is_none() {
+                high.rate = low.rate.clone().filter(|r| r.before);
+            }
+            // The figure read from the low end's text alone (`10` of `10~20%`) gives way to
+            // it; one that reaches into it from before keeps its place.
+            let (from, to) = (low.span.start, high.span.start);
+            if !result
+                .iter()
+                .any(|p| p.span.start < from && p.span.end > from)
+            {
+                result.retain(|p| !(p.span.start >= from && p.span.end <= to));
+                result.push(low);
+            }
+        }
+        result.push(high);
+    }
+    result
+}
+
+/// The low end of the range that `high` ends, read with `high`'s unit.
+fn range_low(text: &str, high: &Quantity) -> Option<Quantity> {
+    if high.measure == Measure::Date {
+        return None;
+    }
+    let head = text[..high.span.start]
+        .trim_end()
+        .strip_suffix(RANGE_MARKS)?
+        .trim_end();
+    let start = head
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| {
+            c.is_ascii_digit() || matches!(c, ',' | '.') || magnitude(c).is_some()
+        })
+        .last()
+        .map(|(i, _)| i)?;
+    let low_text = &head[start..];
+    if !low_text.starts_with(|c: char| c.is_ascii_digit()) || !starts_here(text, start) {
+        return None;
+    }
+    let written = &text[high.span.clone()];
+    let digits = written
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, ',' | '.')))
+        .unwrap_or(written.len());
+    let suffix = match low_text.chars().any(|c| magnitude(c).is_some()) {
+        true => &written[numeral_len(written)..],
+        false => &written[digits..],
+    };
+    let synthetic = format!("{low_text}{suffix}");
+    let low = quantity_at(&synthetic, 0)
+        .filter(|q| q.span.end == synthetic.len())
+        .filter(|q| q.measure == high.measure && q.unit == high.unit)?;
+    let span = start..start + low_text.len();
+    Some(Quantity {
+        rate: rates::rate(text, &span, low.measure),
+        span,
+        ..low
+    })
 }
 
 /// Counters of times that a zero count reads besides the [`korean_counter`]s (`한 번도`); a
@@ -959,6 +1030,27 @@ mod tests {
         assert_eq!(one("1억").same_value(&year), None);
         assert_eq!(one("2007").same_value(&year), Some(true));
         assert_eq!(one("2008").same_value(&year), Some(false));
+    }
+
+    #[test]
+    fn the_low_end_of_a_range_takes_the_high_ends_unit() {
+        let read = |t: &str| -> Vec<(f64, &str)> {
+            extract(t).iter().map(|q| (q.value, q.unit)).collect()
+        };
+        assert_eq!(read("비율은 10~20%이다"), vec![(10.0, "%"), (20.0, "%")]);
+        assert_eq!(read("4~6% 수준"), vec![(4.0, "%"), (6.0, "%")]);
+        assert_eq!(read("10~20만 원"), vec![(1e5, "KRW"), (2e5, "KRW")]);
+        assert_eq!(read("1만~2만 명"), vec![(1e4, "persons"), (2e4, "persons")]);
+        assert_eq!(read("370 ~ 380mm"), vec![(0.37, "m"), (0.38, "m")]);
+        assert_eq!(read("1991~2020년 평균").len(), 2);
+        let q = extract("월 10~20만 원");
+        assert_eq!(q[0].per(), Some(Per::Month));
+        // Dates keep their own forms.
+        let dates: Vec<String> = extract("2021년 4월 ~ 2025년 12월")
+            .iter()
+            .map(|q| q.date.unwrap().iso())
+            .collect();
+        assert_eq!(dates, vec!["2021-04", "2025-12"]);
     }
 
     #[test]
