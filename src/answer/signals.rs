@@ -403,20 +403,6 @@ fn hedge(text: &str, q: &Quantity) -> Option<Hedge> {
     .then_some(Hedge::About)
 }
 
-/// The place of a figure's last written digit, from its value: 100 for `2,800`, 0.1 for
-/// `73.2`, a trillion for `1조`.
-fn last_digit_place(value: f64) -> f64 {
-    let v = value.abs();
-    if v == 0.0 {
-        return 1.0;
-    }
-    let mut place = 10f64.powi(v.log10().floor() as i32);
-    while place > 1e-6 && ((v / place).round() - v / place).abs() > 1e-6 {
-        place /= 10.0;
-    }
-    place
-}
-
 /// Whether two figures of one measure, unit and period that differ agree once a hedge on
 /// either side is read: `1천1백여 명` holds `1,150명`, `약 2,800명` holds `2,830명`.
 fn roughly_same(claim: &str, cq: &Quantity, text: &str, q: &Quantity) -> bool {
@@ -426,15 +412,15 @@ fn roughly_same(claim: &str, cq: &Quantity, text: &str, q: &Quantity) -> bool {
     if cq.measure != q.measure || cq.unit != q.unit {
         return false;
     }
-    let holds = |hedged: &Quantity, h: Hedge, other: &Quantity| {
-        let place = last_digit_place(hedged.value);
+    let holds = |hedged: &Quantity, written: &str, h: Hedge, other: &Quantity| {
+        let place = hedged.step(written);
         match h {
             Hedge::About => (other.value - hedged.value).abs() <= place / 2.0,
             Hedge::AtLeast => other.value >= hedged.value && other.value < hedged.value + place,
         }
     };
-    hedge(claim, cq).is_some_and(|h| holds(cq, h, q))
-        || hedge(text, q).is_some_and(|h| holds(q, h, cq))
+    hedge(claim, cq).is_some_and(|h| holds(cq, claim, h, q))
+        || hedge(text, q).is_some_and(|h| holds(q, text, h, cq))
 }
 
 /// Which end of a span of time a date bounds, as the words next to it say.
@@ -720,9 +706,16 @@ mod tests {
             status("세림공장은 한 달에 5천 톤을 생산한다."),
             Status::Match
         );
-        assert!((last_digit_place(73.2) - 0.1).abs() < 1e-9);
-        assert_eq!(last_digit_place(2800.0), 100.0);
-        assert_eq!(last_digit_place(1e12), 1e12);
+        // Steps in the figure's own units: twenty-odd years are up to thirty.
+        let decades = [("P1", "a.txt", "세림공장은 27년째 가동 중이다.")];
+        assert_eq!(
+            check("세림공장은 20여 년째 가동 중이다.", &decades)[0].status,
+            Status::Match
+        );
+        assert_eq!(
+            check("세림공장은 약 35년째 가동 중이다.", &decades)[0].status,
+            Status::Mismatch
+        );
     }
 
     #[test]

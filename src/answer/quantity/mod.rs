@@ -200,6 +200,22 @@ impl Quantity {
                 .is_some_and(|y| f64::from(y) == self.value)
     }
 
+    /// The step of the last digit written in `text` (the text it was read from), in the
+    /// quantity's own units: 100 for `2,800명`, 0.1 for `73.2%`, ten years for `20여 년` (120
+    /// months), ten million won for `1억2천만 원`. A figure rounded (`약`) stands for
+    /// anything within half a step; `여` (some) for up to a step more.
+    pub fn step(&self, text: &str) -> f64 {
+        let mut sc = Scan {
+            s: text,
+            pos: self.span.start,
+        };
+        let written = amount(&mut sc).filter(|&n| n > 0.0 && self.date.is_none());
+        match written {
+            Some(n) => last_digit_place(n) * (self.value / n),
+            None => last_digit_place(self.value),
+        }
+    }
+
     /// The value as shown to users: the number, or the ISO date text.
     pub fn value_json(&self) -> serde_json::Value {
         match self.date {
@@ -393,6 +409,19 @@ pub fn extract(text: &str) -> Vec<Quantity> {
         i += c.len_utf8();
     }
     read_range_lows(text, out)
+}
+
+/// The place of a number's last nonzero digit: 100 for 2,800, 0.1 for 73.2, 10¹² for 10¹².
+fn last_digit_place(value: f64) -> f64 {
+    let v = value.abs();
+    if v == 0.0 {
+        return 1.0;
+    }
+    let mut place = 10f64.powi(v.log10().floor() as i32);
+    while place > 1e-6 && ((v / place).round() - v / place).abs() > 1e-6 {
+        place /= 10.0;
+    }
+    place
 }
 
 /// Marks between the two ends of a range (`10~20%`).
@@ -1051,6 +1080,17 @@ mod tests {
             .map(|q| q.date.unwrap().iso())
             .collect();
         assert_eq!(dates, vec!["2021-04", "2025-12"]);
+    }
+
+    #[test]
+    fn the_step_of_the_last_written_digit() {
+        let step = |t: &str| extract(t)[0].step(t);
+        assert_eq!(step("약 2,800명"), 100.0);
+        assert!((step("73.2%") - 0.1).abs() < 1e-9);
+        assert_eq!(step("20여 년"), 120.0, "ten years, in months");
+        assert_eq!(step("1억2천만 원"), 1e7);
+        assert_eq!(step("1조 원"), 1e12);
+        assert_eq!(step("1.5km"), 100.0);
     }
 
     #[test]
