@@ -265,6 +265,7 @@ pub fn compare_translated(
                 .collect::<Vec<_>>()
         })
         .collect();
+    let claim_quarters = quarters(claim);
     let claimed = extract(claim);
     let claim_ranges = ranges(claim, &claimed);
     claimed
@@ -279,7 +280,9 @@ pub fn compare_translated(
             let candidates: Vec<Candidate> = found
                 .iter()
                 .filter_map(|(ev, q, ctx, range)| {
-                    if opposite_bounds(claim, &cq, ev.text, q) {
+                    if opposite_bounds(claim, &cq, ev.text, q)
+                        || other_quarters(&claim_quarters, ev.text, q)
+                    {
                         return None;
                     }
                     let agrees = cq.same_value(q)?
@@ -421,6 +424,61 @@ fn roughly_same(claim: &str, cq: &Quantity, text: &str, q: &Quantity) -> bool {
     };
     hedge(claim, cq).is_some_and(|h| holds(cq, claim, h, q))
         || hedge(text, q).is_some_and(|h| holds(q, text, h, cq))
+}
+
+/// The quarters of a year that `text` names: `3분기`, `1~3분기` (the first to the third),
+/// `third quarter`, `Q3`.
+fn quarters(text: &str) -> HashSet<u8> {
+    const ENGLISH: [(&str, u8); 4] = [("first", 1), ("second", 2), ("third", 3), ("fourth", 4)];
+    let mut out = HashSet::new();
+    let digit = |c: char| {
+        c.to_digit(10)
+            .filter(|d| (1..=4).contains(d))
+            .map(|d| d as u8)
+    };
+    for (at, _) in text.match_indices("분기") {
+        let head: Vec<char> = text[..at].chars().collect();
+        let Some(last) = head.last().copied().and_then(digit) else {
+            continue;
+        };
+        if head.len() >= 2 && head[head.len() - 2].is_ascii_digit() {
+            continue;
+        }
+        let first = match head.len() >= 3 && RANGE_MARKS.contains(&head[head.len() - 2]) {
+            true => digit(head[head.len() - 3]).unwrap_or(last),
+            false => last,
+        };
+        out.extend(first.min(last)..=first.max(last));
+    }
+    let lower = text.to_lowercase();
+    for (word, n) in ENGLISH {
+        if lower.contains(&format!("{word} quarter")) {
+            out.insert(n);
+        }
+    }
+    for n in 1..=4u8 {
+        if text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w == format!("Q{n}"))
+        {
+            out.insert(n);
+        }
+    }
+    out
+}
+
+/// Whether the sentence of the evidence figure `q` names only other quarters than the claim
+/// (`claim_quarters`): a fourth quarter's revenue is not refuted by the third's.
+fn other_quarters(claim_quarters: &HashSet<u8>, text: &str, q: &Quantity) -> bool {
+    if claim_quarters.is_empty() {
+        return false;
+    }
+    let sentence = sentence_spans(text)
+        .into_iter()
+        .find(|s| s.start <= q.span.start && q.span.end <= s.end)
+        .unwrap_or(0..text.len());
+    let named = quarters(&text[sentence]);
+    !named.is_empty() && named.is_disjoint(claim_quarters)
 }
 
 /// Which end of a span of time a date bounds, as the words next to it say.
@@ -684,6 +742,38 @@ mod tests {
         )];
         let s = check("세림군 쌀 수확량은 평년보다 10~20% 줄 전망이다.", &one);
         assert!(s.iter().all(|s| s.status == Status::Match), "{s:?}");
+    }
+
+    #[test]
+    fn a_figure_of_another_quarter_does_not_refute() {
+        let results = [(
+            "P1",
+            "a.txt",
+            "대운화학은 2024년 3분기 매출 3조 6,120억 원을 기록했다.",
+        )];
+        let status = |claim: &str| {
+            let s = check(claim, &results);
+            s.iter().find(|s| s.unit == "KRW").unwrap().status
+        };
+        assert_eq!(
+            status("대운화학의 2024년 4분기 매출은 3조 9,000억 원이다."),
+            Status::NotFound
+        );
+        assert_eq!(
+            status("대운화학의 2024년 3분기 매출은 3조 9,000억 원이다."),
+            Status::Mismatch
+        );
+        assert_eq!(
+            status("대운화학의 2024년 1~3분기 매출은 3조 9,000억 원이다."),
+            Status::Mismatch
+        );
+        let english = "Daewoon's revenue for the fourth quarter of 2024 was KRW 3.9 trillion.";
+        assert!(check(english, &results)
+            .iter()
+            .all(|s| s.status != Status::Mismatch));
+        assert_eq!(quarters("2024년 1~3분기 누적"), HashSet::from([1, 2, 3]));
+        assert_eq!(quarters("Q4 sales, third quarter"), HashSet::from([3, 4]));
+        assert!(quarters("분기마다, 14분기").is_empty());
     }
 
     #[test]

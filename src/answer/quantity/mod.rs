@@ -424,6 +424,18 @@ fn last_digit_place(value: f64) -> f64 {
     place
 }
 
+/// Currency codes written before an amount (`KRW 500 million`, `US$1.2 billion`).
+const CODE_PREFIXES: &[(&str, &str)] = &[
+    ("US$", "USD"),
+    ("USD", "USD"),
+    ("KRW", "KRW"),
+    ("EUR", "EUR"),
+    ("GBP", "GBP"),
+    ("JPY", "JPY"),
+    ("CNY", "CNY"),
+    ("RMB", "CNY"),
+];
+
 /// Marks between the two ends of a range (`10~20%`).
 pub const RANGE_MARKS: [char; 3] = ['~', '∼', '〜'];
 
@@ -624,6 +636,17 @@ fn quantity_at(text: &str, start: usize) -> Option<Quantity> {
         return with_unit(&mut sc, v, start, digits_only);
     }
     if c.is_ascii_uppercase() {
+        // `KRW 500 million`, `US$1.2 billion`: a currency's code before the amount.
+        for (code_text, code) in CODE_PREFIXES {
+            if sc.eat(code_text) {
+                sc.skip_spaces();
+                if sc.peek().is_some_and(|c| c.is_ascii_digit()) {
+                    let v = amount(&mut sc)?;
+                    return Some(make(Measure::Money, v, code, start..sc.pos));
+                }
+                sc.pos = start;
+            }
+        }
         if let Some(d) = dates::month_first(&mut sc) {
             return Some(Quantity::of_date(d, start..sc.pos));
         }
@@ -1080,6 +1103,24 @@ mod tests {
             .map(|q| q.date.unwrap().iso())
             .collect();
         assert_eq!(dates, vec!["2021-04", "2025-12"]);
+    }
+
+    #[test]
+    fn currency_codes_before_an_amount() {
+        let money = |t: &str| {
+            let q = one(t);
+            assert_eq!(q.measure, Measure::Money, "{t}");
+            (q.value, q.unit)
+        };
+        assert_eq!(money("donated KRW 500 million"), (5e8, "KRW"));
+        assert_eq!(money("raised US$1.2 billion"), (1.2e9, "USD"));
+        assert_eq!(money("USD 3 million"), (3e6, "USD"));
+        assert_eq!(money("EUR 40"), (40.0, "EUR"));
+        // A code glued to more letters, or with no amount after it, is none.
+        assert!(extract("USDT 5")
+            .iter()
+            .all(|q| q.measure != Measure::Money));
+        assert!(extract("KRW rates").is_empty());
     }
 
     #[test]
