@@ -178,10 +178,7 @@ fn relatedness(words: &[HashSet<String>], ctx: &HashSet<String>, w: &HashMap<Str
 /// at the next item, `매출 3조 6,120억 원, 영업이익 2,148억 원` lost `영업이익` from the revenue's
 /// context, and a claim of last year's profit then met it in `같은 기간 1,652억 원` alone.)
 fn context_of(text: &str, q: &Quantity, all: &[Quantity]) -> String {
-    let sentence = sentence_spans(text)
-        .into_iter()
-        .find(|s| s.start <= q.span.start && q.span.end <= s.end)
-        .unwrap_or(0..text.len());
+    let sentence = sentence_of(text, q);
     let from = all
         .iter()
         .filter(|p| p.measure == q.measure && p.unit == q.unit && p.span.end <= q.span.start)
@@ -211,6 +208,14 @@ fn listed(gap: &str) -> bool {
     gap.contains(LIST_MARKS) && !COMPARED.iter().any(|w| gap.contains(w))
 }
 
+/// The byte range of the sentence of `text` that holds `q`.
+fn sentence_of(text: &str, q: &Quantity) -> std::ops::Range<usize> {
+    sentence_spans(text)
+        .into_iter()
+        .find(|s| s.start <= q.span.start && q.span.end <= s.end)
+        .unwrap_or(0..text.len())
+}
+
 /// Token weights over the evidence: a token found in every passage (the subject everything is
 /// about) says little about which figure is meant; a rare one says much.
 fn weights(evidence: &[EvidenceText<'_>]) -> HashMap<String, f32> {
@@ -224,6 +229,18 @@ fn weights(evidence: &[EvidenceText<'_>]) -> HashMap<String, f32> {
     df.into_iter()
         .map(|(t, d)| (t, (1.0 + n / d).ln()))
         .collect()
+}
+
+/// An evidence figure as the claim's figures meet it.
+struct Found<'a> {
+    ev: EvidenceText<'a>,
+    q: Quantity,
+    /// The content tokens of its context ([`context_of`]).
+    context: HashSet<String>,
+    /// The range it is an end of ([`ranges`]).
+    range: Option<Range>,
+    /// The quarters its sentence names ([`quarters`]).
+    quarters: HashSet<u8>,
 }
 
 struct Candidate<'a> {
@@ -251,16 +268,19 @@ pub fn compare_translated(
 ) -> Vec<Signal> {
     let translated = claim_words(translation);
     let w = weights(evidence);
-    let found: Vec<(EvidenceText, Quantity, HashSet<String>, Option<Range>)> = evidence
+    let found: Vec<Found> = evidence
         .iter()
         .flat_map(|ev| {
             let all = extract(ev.text);
             let ranges = ranges(ev.text, &all);
             all.iter()
                 .zip(ranges)
-                .map(|(q, r)| {
-                    let ctx = content_tokens(&context_of(ev.text, q, &all));
-                    (*ev, q.clone(), ctx, r)
+                .map(|(q, range)| Found {
+                    ev: *ev,
+                    context: content_tokens(&context_of(ev.text, q, &all)),
+                    quarters: quarters(&ev.text[sentence_of(ev.text, q)]),
+                    q: q.clone(),
+                    range,
                 })
                 .collect::<Vec<_>>()
         })
@@ -279,15 +299,18 @@ pub fn compare_translated(
             let head = head_words(claim, &cq);
             let candidates: Vec<Candidate> = found
                 .iter()
-                .filter_map(|(ev, q, ctx, range)| {
-                    if opposite_bounds(claim, &cq, ev.text, q)
-                        || other_quarters(&claim_quarters, ev.text, q)
-                    {
+                .filter_map(|f| {
+                    let (ev, q, ctx) = (&f.ev, &f.q, &f.context);
+                    // A fourth quarter's revenue is not refuted by the third's.
+                    let other_quarter = !f.quarters.is_empty()
+                        && !claim_quarters.is_empty()
+                        && f.quarters.is_disjoint(&claim_quarters);
+                    if other_quarter || opposite_bounds(claim, &cq, ev.text, q) {
                         return None;
                     }
                     let agrees = cq.same_value(q)?
                         || roughly_same(claim, &cq, ev.text, q)
-                        || within(&cq, *range, q)
+                        || within(&cq, f.range, q)
                         || within(q, claim_range, &cq);
                     let related = relatedness(&words, ctx, &w);
                     // A Korean head word cannot be told apart from a name the evidence
@@ -465,20 +488,6 @@ fn quarters(text: &str) -> HashSet<u8> {
         }
     }
     out
-}
-
-/// Whether the sentence of the evidence figure `q` names only other quarters than the claim
-/// (`claim_quarters`): a fourth quarter's revenue is not refuted by the third's.
-fn other_quarters(claim_quarters: &HashSet<u8>, text: &str, q: &Quantity) -> bool {
-    if claim_quarters.is_empty() {
-        return false;
-    }
-    let sentence = sentence_spans(text)
-        .into_iter()
-        .find(|s| s.start <= q.span.start && q.span.end <= s.end)
-        .unwrap_or(0..text.len());
-    let named = quarters(&text[sentence]);
-    !named.is_empty() && named.is_disjoint(claim_quarters)
 }
 
 /// Which end of a span of time a date bounds, as the words next to it say.
