@@ -308,7 +308,8 @@ pub fn compare_translated(
                     if other_quarter || opposite_bounds(claim, &cq, ev.text, q) {
                         return None;
                     }
-                    let agrees = cq.same_value(q)?
+                    let same = cq.same_value(q).or_else(|| currency_swapped(&cq, q))?;
+                    let agrees = same
                         || roughly_same(claim, &cq, ev.text, q)
                         || within(&cq, f.range, q)
                         || within(q, claim_range, &cq);
@@ -332,6 +333,20 @@ pub fn compare_translated(
             signal(claim, &cq, candidates, full)
         })
         .collect()
+}
+
+/// `Some(false)` where `claim` and `evidence` are the same number of two currencies (`5,000억
+/// 원` against `5,000억 달러`): the claim names the wrong currency. `None` otherwise, as for
+/// any two currencies ([`Quantity::same_value`]), which no rate is known here to convert.
+fn currency_swapped(claim: &Quantity, evidence: &Quantity) -> Option<bool> {
+    let money = |q: &Quantity| q.measure == Measure::Money && !q.unit.is_empty();
+    let same_number = (claim.value - evidence.value).abs() <= 0.01 * claim.value.abs();
+    (money(claim)
+        && money(evidence)
+        && claim.unit != evidence.unit
+        && claim.per() == evidence.per()
+        && same_number)
+        .then_some(false)
 }
 
 /// The words that name what a Korean claim's figure counts: the last word before it in its
@@ -1000,6 +1015,42 @@ mod tests {
             )],
         );
         assert_eq!(s[0].status, Status::Mismatch);
+    }
+
+    #[test]
+    fn the_same_number_in_another_currency_refutes() {
+        let p = [(
+            "P1",
+            "a.txt",
+            "트럼프 대통령은 5,000억 달러 규모의 스타게이트 프로젝트를 발표했다.",
+        )];
+        let status = |claim: &str| check(claim, &p)[0].status;
+        assert_eq!(
+            status("트럼프 대통령은 5,000억 원 규모의 스타게이트 프로젝트를 발표했다."),
+            Status::Mismatch
+        );
+        assert_eq!(
+            status("트럼프 대통령은 $500 billion 규모의 스타게이트 프로젝트를 발표했다."),
+            Status::Match
+        );
+        // Other numbers in other currencies cannot be compared without a rate.
+        assert_eq!(
+            status("트럼프 대통령은 720조 원 규모의 스타게이트 프로젝트를 발표했다."),
+            Status::NotFound
+        );
+    }
+
+    #[test]
+    fn a_span_of_days_in_words() {
+        let s = check(
+            "2017년 포항 지진으로 대학수학능력시험이 하루 연기됐다.",
+            &[(
+                "P1",
+                "a.txt",
+                "2017년 11월 15일 포항 지진으로 대학수학능력시험이 일주일 미뤄졌다.",
+            )],
+        );
+        assert_eq!(s[1].status, Status::Mismatch, "{s:?}");
     }
 
     #[test]

@@ -388,7 +388,7 @@ pub fn extract(text: &str) -> Vec<Quantity> {
             out.push(q);
             continue;
         }
-        if let Some(q) = native_count(text, i) {
+        if let Some(q) = native_count(text, i).or_else(|| native_days(text, i)) {
             i = q.span.end;
             out.push(q);
             continue;
@@ -584,6 +584,27 @@ fn native_count(text: &str, i: usize) -> Option<Quantity> {
         date: None,
         unit,
         span: i..i + word.len() + 1 + counter.len(),
+        rate: None,
+    })
+}
+
+/// A span of days in a Korean word at byte `i` (`하루`, `일주일`; [`units::day_word`]), where a
+/// word starts: the same span as `1일`, `7일`.
+fn native_days(text: &str, i: usize) -> Option<Quantity> {
+    if text[..i]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric)
+    {
+        return None;
+    }
+    let (len, minutes) = units::day_word(&text[i..])?;
+    Some(Quantity {
+        measure: Measure::Duration,
+        value: minutes,
+        date: None,
+        unit: "min",
+        span: i..i + len,
         rate: None,
     })
 }
@@ -1007,6 +1028,17 @@ mod tests {
             );
         }
         assert!(extract("한편 회사는 열대 지방에").is_empty());
+        // Spans of days in Korean words are the spans their digits write.
+        assert_eq!(one("시험이 하루 연기됐다").same_value(&one("1일")), Some(true));
+        assert_eq!(one("일주일 미뤄졌다").same_value(&one("7일간")), Some(true));
+        assert_eq!(one("열흘 만에").same_value(&one("10 days")), Some(true));
+        assert_eq!(one("이틀간 열렸다").same_value(&one("하루")), Some(false));
+        for other in ["하루빨리 고쳐야", "매일주일", "보름달이 떴다"] {
+            assert!(extract(other).is_empty(), "{other}");
+        }
+        // A rate's words before a figure are no span of their own.
+        let q = one("하루 8시간 일한다");
+        assert_eq!((q.value, q.per()), (480.0, Some(Per::Day)));
         assert!(
             extract("두 개월 동안").is_empty(),
             "a span of months, not two things"

@@ -260,6 +260,30 @@ fn metric_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64)> {
 /// Minutes in a week.
 const WEEK: f64 = 7.0 * 1440.0;
 
+/// Spans of days said in Korean words, each with its number of days: `하루 연기됐다`,
+/// `일주일 미뤄졌다`, `이틀간`, `열흘 만에`.
+const DAY_WORDS: &[(&str, f64)] = &[
+    ("하루", 1.0),
+    ("이틀", 2.0),
+    ("사흘", 3.0),
+    ("나흘", 4.0),
+    ("닷새", 5.0),
+    ("엿새", 6.0),
+    ("이레", 7.0),
+    ("열흘", 10.0),
+    ("보름", 15.0),
+    ("일주일", 7.0),
+];
+
+/// A span of days said in a Korean word ([`DAY_WORDS`]) at the start of `rest`, a word of its
+/// own: its length in bytes and its minutes. Not `하루빨리` or `이레째의` glued to other words.
+pub(super) fn day_word(rest: &str) -> Option<(usize, f64)> {
+    DAY_WORDS.iter().find_map(|&(w, days)| {
+        let after = rest.strip_prefix(w)?;
+        days_follow(after).then_some((w.len(), days * 1440.0))
+    })
+}
+
 /// Whether the text after a number's `일` reads as days: no Hangul goes on, or a particle or
 /// a word of spans does (`일간`, `일 동안`, `일마다`, `일에`, `일이`, `일째`, `일 이내`).
 fn days_follow(after: &str) -> bool {
