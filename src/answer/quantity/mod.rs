@@ -1029,7 +1029,10 @@ mod tests {
         }
         assert!(extract("한편 회사는 열대 지방에").is_empty());
         // Spans of days in Korean words are the spans their digits write.
-        assert_eq!(one("시험이 하루 연기됐다").same_value(&one("1일")), Some(true));
+        assert_eq!(
+            one("시험이 하루 연기됐다").same_value(&one("1일")),
+            Some(true)
+        );
         assert_eq!(one("일주일 미뤄졌다").same_value(&one("7일간")), Some(true));
         assert_eq!(one("열흘 만에").same_value(&one("10 days")), Some(true));
         assert_eq!(one("이틀간 열렸다").same_value(&one("하루")), Some(false));
