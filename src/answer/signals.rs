@@ -574,8 +574,24 @@ fn relatedness_possible(words: &[HashSet<String>], w: &HashMap<String, f32>) -> 
 
 /// The signal of claim quantity `cq` from its `candidates`; `full` is the most relatedness its
 /// words could have ([`relatedness_possible`]).
-fn signal(claim: &str, cq: &Quantity, candidates: Vec<Candidate>, full: f32) -> Signal {
+fn signal(claim: &str, cq: &Quantity, mut candidates: Vec<Candidate>, full: f32) -> Signal {
     let best = candidates.iter().map(|c| c.related).fold(0.0, f32::max);
+    // A figure is the claim's thing's when the same figure elsewhere is: a headline's `10월
+    // 15일부터 대폭 확대` names no `운영`, the body's `10월 15일(수)부터 운영한다` does.
+    let headed: Vec<bool> = candidates
+        .iter()
+        .map(|c| {
+            c.headed
+                || candidates.iter().any(|d| {
+                    d.headed
+                        && d.related >= STRONG_MATCH * best
+                        && d.q.same_amount(&c.q) == Some(true)
+                })
+        })
+        .collect();
+    for (c, h) in candidates.iter_mut().zip(headed) {
+        c.headed = h;
+    }
     // Figures only loosely tied to the claim do not refute it.
     let loose = full > 0.0 && best < MISMATCH_SHARE * full;
     let share = |c: &Candidate| match c.agrees {
@@ -1038,6 +1054,27 @@ mod tests {
             status("트럼프 대통령은 720조 원 규모의 스타게이트 프로젝트를 발표했다."),
             Status::NotFound
         );
+    }
+
+    #[test]
+    fn a_figure_is_named_where_the_same_figure_is() {
+        let s = check(
+            "한결시 공공자전거 '한결링' 확대 운영은 2025년 10월 13일부터 시작된다.",
+            &[
+                (
+                    "P1",
+                    "a.txt",
+                    "한결시 공공자전거 '한결링' 10월 15일부터 대폭 확대",
+                ),
+                (
+                    "P2",
+                    "a.txt",
+                    "한결시는 오는 10월 15일(수)부터 운영한다고 밝혔다.",
+                ),
+                ("P3", "b.txt", "한결시 도서관은 3층 세미나실을 새로 열었다."),
+            ],
+        );
+        assert_eq!(s[0].status, Status::Mismatch, "{s:?}");
     }
 
     #[test]
