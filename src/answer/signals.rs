@@ -308,7 +308,7 @@ pub fn compare_translated(
                     if other_quarter || opposite_bounds(claim, &cq, ev.text, q) {
                         return None;
                     }
-                    let same = cq.same_value(q).or_else(|| currency_swapped(&cq, q))?;
+                    let same = cq.same_value(q).or_else(|| unit_swapped(&cq, q))?;
                     let agrees = same
                         || roughly_same(claim, &cq, ev.text, q)
                         || within(&cq, f.range, q)
@@ -335,18 +335,17 @@ pub fn compare_translated(
         .collect()
 }
 
-/// `Some(false)` where `claim` and `evidence` are the same number of two currencies (`5,000억
-/// 원` against `5,000억 달러`): the claim names the wrong currency. `None` otherwise, as for
-/// any two currencies ([`Quantity::same_value`]), which no rate is known here to convert.
-fn currency_swapped(claim: &Quantity, evidence: &Quantity) -> Option<bool> {
+/// `Some(false)` where `claim` and `evidence` are the same number in two units that do not
+/// convert: two currencies (`5,000억 원` against `5,000억 달러`), or a percentage against
+/// percentage points (`1.5% 높아져` against `1.5%포인트 높아`). The claim names the wrong unit.
+/// `None` otherwise: other numbers in such units cannot be compared ([`Quantity::same_value`]).
+fn unit_swapped(claim: &Quantity, evidence: &Quantity) -> Option<bool> {
     let money = |q: &Quantity| q.measure == Measure::Money && !q.unit.is_empty();
+    let percent = |q: &Quantity| matches!(q.measure, Measure::Percent | Measure::PercentPoint);
+    let swapped = (money(claim) && money(evidence) && claim.unit != evidence.unit)
+        || (percent(claim) && percent(evidence) && claim.measure != evidence.measure);
     let same_number = (claim.value - evidence.value).abs() <= 0.01 * claim.value.abs();
-    (money(claim)
-        && money(evidence)
-        && claim.unit != evidence.unit
-        && claim.per() == evidence.per()
-        && same_number)
-        .then_some(false)
+    (swapped && claim.per() == evidence.per() && same_number).then_some(false)
 }
 
 /// The words that name what a Korean claim's figure counts: the last word before it in its
@@ -1034,7 +1033,7 @@ mod tests {
     }
 
     #[test]
-    fn the_same_number_in_another_currency_refutes() {
+    fn the_same_number_in_another_unit_refutes() {
         let p = [(
             "P1",
             "a.txt",
@@ -1048,6 +1047,15 @@ mod tests {
         assert_eq!(
             status("트럼프 대통령은 $500 billion 규모의 스타게이트 프로젝트를 발표했다."),
             Status::Match
+        );
+        let rate = [(
+            "P1",
+            "a.txt",
+            "고령 인구 비중은 33.6%로 전년보다 1.5%포인트 높아졌다.",
+        )];
+        assert_eq!(
+            check("고령 인구 비중은 1.5% 높아졌다.", &rate)[0].status,
+            Status::Mismatch
         );
         // Other numbers in other currencies cannot be compared without a rate.
         assert_eq!(
