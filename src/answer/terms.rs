@@ -79,10 +79,11 @@ fn separates(c: char) -> bool {
     c.is_whitespace() || MARKS.contains(c)
 }
 
-/// One word of a text: as written (NFKC), its key (lowercase, without its particle) and the
-/// role of its particle (`None`: no particle, or not Korean).
+/// One word of a text: whole and as written without its particle (NFKC), its key (lowercase,
+/// without its particle) and the role of its particle (`None`: no particle, or not Korean).
 #[derive(Debug, Clone)]
 struct Word {
+    whole: String,
     written: String,
     key: String,
     role: Option<u8>,
@@ -96,6 +97,7 @@ fn words(text: &str) -> Vec<Word> {
         .map(|w| {
             let (core, role) = split_ending(w);
             Word {
+                whole: w.to_string(),
                 written: core.to_string(),
                 key: core.to_lowercase(),
                 role,
@@ -238,25 +240,83 @@ pub fn compare(
             continue;
         }
         if let Some(f) = best {
-            out.push(Signal {
-                kind: SignalKind::Term,
-                claim_text: x.written.clone(),
-                claim_value: json!(x.written),
-                unit: String::new(),
-                per: None,
-                status: Status::Mismatch,
-                evidence: vec![SignalEvidence {
-                    text: f.word.clone(),
-                    value: json!(f.word),
-                    agrees: false,
-                    passage: f.ev.label.to_string(),
-                    passage_id: f.ev.passage_id.to_string(),
-                    source: f.ev.source.to_string(),
-                }],
+            out.push(term_signal(&x.written, &f.word, &f.ev));
+        }
+    }
+    out.extend(swapped(&claim_words, &sentences));
+    out
+}
+
+/// A [`Signal`] of kind [`SignalKind::Term`]: the claim says `claimed` where `ev` says `said`.
+fn term_signal(claimed: &str, said: &str, ev: &EvidenceText<'_>) -> Signal {
+    Signal {
+        kind: SignalKind::Term,
+        claim_text: claimed.to_string(),
+        claim_value: json!(claimed),
+        unit: String::new(),
+        per: None,
+        status: Status::Mismatch,
+        evidence: vec![SignalEvidence {
+            text: said.to_string(),
+            value: json!(said),
+            agrees: false,
+            passage: ev.label.to_string(),
+            passage_id: ev.passage_id.to_string(),
+            source: ev.source.to_string(),
+        }],
+    }
+}
+
+/// Two words of the claim whose roles a sentence of the same fact exchanges: `해가 동쪽에서 떠서
+/// 서쪽으로 진다` against `해가 서쪽에서 떠서 동쪽으로 진다`, `A가 B를 인수했다` against `B가 A를
+/// 인수했다`. The sentence must hold most of the claim's content words ([`SAME_FACT`]), each of
+/// the two in the other's role and neither in its own.
+fn swapped(claim: &[Word], sentences: &[(EvidenceText<'_>, String, Vec<Word>)]) -> Vec<Signal> {
+    let content: Vec<&Word> = claim.iter().filter(|w| is_content(&w.key)).collect();
+    let roled: Vec<&Word> = content
+        .iter()
+        .copied()
+        .filter(|w| w.role.is_some())
+        .collect();
+    if content.len() < MIN_OTHERS + 1 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (a, x) in roled.iter().enumerate() {
+        for y in &roled[a + 1..] {
+            if x.key == y.key || x.role == y.role {
+                continue;
+            }
+            let found = sentences.iter().find_map(|(ev, text, sw)| {
+                let share = content.iter().filter(|w| text.contains(&w.key)).count() as f32
+                    / content.len() as f32;
+                let with = |w: &Word, role| sw.iter().find(|z| z.key == w.key && z.role == role);
+                let exchanged =
+                    (share >= SAME_FACT && with(x, x.role).is_none() && with(y, y.role).is_none())
+                        .then(|| with(x, y.role).zip(with(y, x.role)))
+                        .flatten()?;
+                Some((ev, exchanged))
             });
+            if let Some((ev, (ex, ey))) = found {
+                let (first, second) = match sentence_order(&ex.whole, &ey.whole, ev.text) {
+                    true => (&ey.whole, &ex.whole),
+                    false => (&ex.whole, &ey.whole),
+                };
+                out.push(term_signal(
+                    &format!("{} … {}", x.whole, y.whole),
+                    &format!("{first} … {second}"),
+                    ev,
+                ));
+            }
         }
     }
     out
+}
+
+/// Whether `b` comes before `a` in `text` (each at its first place).
+fn sentence_order(a: &str, b: &str, text: &str) -> bool {
+    let at = |w: &str| text.find(w).unwrap_or(usize::MAX);
+    at(b) < at(a)
 }
 
 #[cfg(test)]
@@ -298,6 +358,27 @@ mod tests {
 
     fn pair(a: &str, b: &str) -> Vec<(String, String)> {
         vec![(a.to_string(), b.to_string())]
+    }
+
+    #[test]
+    fn two_words_in_each_others_roles() {
+        let sun = "금성에서는 해가 서쪽에서 떠서 동쪽으로 진다.";
+        assert_eq!(
+            replaced(
+                "금성에서는 지구에서처럼 해가 동쪽에서 떠서 서쪽으로 진다.",
+                &[sun]
+            ),
+            pair("동쪽에서 … 서쪽으로", "서쪽에서 … 동쪽으로")
+        );
+        let deal = "지난해 소프트뱅크가 앰피어를 65억 달러에 인수했다.";
+        assert_eq!(
+            replaced("지난해 앰피어가 소프트뱅크를 인수했다.", &[deal]),
+            pair("앰피어가 … 소프트뱅크를", "소프트뱅크가 … 앰피어를")
+        );
+        // The same roles in another order, or both ways in one sentence, say the same fact.
+        assert!(replaced("지난해 앰피어를 소프트뱅크가 인수했다.", &[deal]).is_empty());
+        let both = "서울에서 부산으로 갔다가 부산에서 서울로 돌아왔다.";
+        assert!(replaced("그는 부산에서 서울로 갔다가 돌아왔다.", &[both]).is_empty());
     }
 
     #[test]
