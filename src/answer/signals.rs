@@ -235,7 +235,8 @@ fn weights(evidence: &[EvidenceText<'_>]) -> HashMap<String, f32> {
 struct Found<'a> {
     ev: EvidenceText<'a>,
     q: Quantity,
-    /// The content tokens of its context ([`context_of`]).
+    /// The content tokens of its context ([`context_of`]) and of the topic its sentence
+    /// leaves unsaid ([`carried_topic`]).
     context: HashSet<String>,
     /// The range it is an end of ([`ranges`]).
     range: Option<Range>,
@@ -277,7 +278,11 @@ pub fn compare_translated(
                 .zip(ranges)
                 .map(|(q, range)| Found {
                     ev: *ev,
-                    context: content_tokens(&context_of(ev.text, q, &all)),
+                    context: content_tokens(&format!(
+                        "{} {}",
+                        context_of(ev.text, q, &all),
+                        carried_topic(ev.text, q).unwrap_or("")
+                    )),
                     quarters: quarters(&ev.text[sentence_of(ev.text, q)]),
                     q: q.clone(),
                     range,
@@ -366,6 +371,51 @@ fn head_words(claim: &str, cq: &Quantity) -> Vec<HashSet<String>> {
         return Vec::new();
     }
     claim_words(last)
+}
+
+/// Endings of a Hangul word in `-은`/`-는` that make no topic: a verb's form before a noun
+/// (`생산하는`, `있는`) or a place or means made the topic (`서울에서는`, `현재로는`).
+const NOT_TOPIC: &[&str] = &[
+    "하는",
+    "되는",
+    "있는",
+    "없는",
+    "않는",
+    "라는",
+    "다는",
+    "에서는",
+    "에는",
+    "으로는",
+    "로는",
+    "와는",
+    "과는",
+    "에게는",
+];
+
+/// The topic word of `text`, a Korean sentence or the part of one before a figure: its first
+/// Hangul word marked `-은`/`-는` (`신공장은`), of two syllables before the particle or more.
+fn topic_word(text: &str) -> Option<&str> {
+    text.split(|c: char| !crate::text::is_hangul_syllable(c))
+        .find(|w| {
+            w.chars().count() >= 3
+                && (w.ends_with('은') || w.ends_with('는'))
+                && !NOT_TOPIC.iter().any(|e| w.ends_with(e))
+        })
+}
+
+/// The topic a figure's sentence leaves unsaid: Korean drops a subject the sentence before
+/// named, so in `신공장은 … 투자된다. 본격 가동하면 연간 60만 대의 제품을 생산할 수 있다` the 60만
+/// 대 are the 신공장's. The topic word of the sentence before, when the figure's own sentence
+/// names none before it; `None` otherwise, and for a passage's first sentence.
+fn carried_topic<'t>(text: &'t str, q: &Quantity) -> Option<&'t str> {
+    let sentences = sentence_spans(text);
+    let at = sentences
+        .iter()
+        .position(|s| s.start <= q.span.start && q.span.end <= s.end)?;
+    if at == 0 || topic_word(&text[sentences[at].start..q.span.start]).is_some() {
+        return None;
+    }
+    topic_word(&text[sentences[at - 1].clone()])
 }
 
 /// The two ends of a range of figures (`10~20%`), low and high.
@@ -729,6 +779,31 @@ mod tests {
             &extract("Serim has 1,200 electric cars.")[0]
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_sentence_without_a_topic_takes_the_one_before() {
+        let town =
+            "하은면은 세림군 동쪽 끝에 있다. 지난해 말 8천9백 명이 살았다. 청솔면은 6천2백 명이 \
+                    산다.";
+        let p = [("P1", "a.txt", town)];
+        let status = |claim: &str| check(claim, &p)[0].status;
+        assert_eq!(
+            status("지난해 말 하은면은 9천5백 명이 살았다."),
+            Status::Mismatch
+        );
+        assert_eq!(
+            status("지난해 말 하은면은 8천9백 명이 살았다."),
+            Status::Match
+        );
+        let all = extract(town);
+        assert_eq!(carried_topic(town, &all[0]), Some("하은면은"));
+        // A sentence with a topic of its own names its figures.
+        assert_eq!(carried_topic(town, &all[1]), None);
+        assert_eq!(
+            topic_word("생산하는 제품과 서울에서는 도담면은"),
+            Some("도담면은")
+        );
     }
 
     #[test]
