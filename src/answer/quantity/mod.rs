@@ -519,11 +519,7 @@ fn zero_count(text: &str, i: usize) -> Option<Quantity> {
     if !rest.starts_with('한') && !rest.starts_with("하나") {
         return None;
     }
-    if text[..i]
-        .chars()
-        .next_back()
-        .is_some_and(char::is_alphanumeric)
-    {
+    if !word_starts(text, i) {
         return None;
     }
     let (after, unit) = match rest.strip_prefix("하나도") {
@@ -561,16 +557,20 @@ const YEAR_MIN: f64 = 100.0;
 /// The largest: a number past any year a text dates (`1억`) is none.
 const YEAR_MAX: f64 = 2100.0;
 
+/// Whether a word starts at byte `i` of `text`: no letter or digit stands just before it.
+fn word_starts(text: &str, i: usize) -> bool {
+    !text[..i]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric)
+}
+
 /// A count in a Korean native numeral at byte `i`, a word of its own followed by a space and a
 /// counter (`두 권`, `세 차례`, `열세 척`): the same count as `2권`, `3차례`, `13척`. Glued
 /// forms are other words (`한편`, `열대`, `한곳`), and `번` is left out (`한 번` is as often
 /// "once" in a rate, `2주에 한 번`, as a count).
 fn native_count(text: &str, i: usize) -> Option<Quantity> {
-    if text[..i]
-        .chars()
-        .next_back()
-        .is_some_and(char::is_alphanumeric)
-    {
+    if !word_starts(text, i) {
         return None;
     }
     let rest = &text[i..];
@@ -591,11 +591,7 @@ fn native_count(text: &str, i: usize) -> Option<Quantity> {
 /// A span of days in a Korean word at byte `i` (`하루`, `일주일`; [`units::day_word`]), where a
 /// word starts: the same span as `1일`, `7일`.
 fn native_days(text: &str, i: usize) -> Option<Quantity> {
-    if text[..i]
-        .chars()
-        .next_back()
-        .is_some_and(char::is_alphanumeric)
-    {
+    if !word_starts(text, i) {
         return None;
     }
     let (len, minutes) = units::day_word(&text[i..])?;
