@@ -24,7 +24,7 @@
 //! It also catches two words that trade places: `해가 동쪽에서 떠서 서쪽으로 진다` against `해가
 //! 서쪽에서 떠서 동쪽으로 진다`, `A가 B를 인수했다` against `B가 A를 인수했다`. A sentence of the
 //! same fact (as above) holds each of the two claim words with the other's particle role, and
-//! neither with its own ([`swapped`]).
+//! neither with its own.
 
 use serde_json::json;
 use unicode_normalization::UnicodeNormalization;
