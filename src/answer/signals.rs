@@ -177,8 +177,8 @@ fn relatedness(words: &[HashSet<String>], ctx: &HashSet<String>, w: &HashMap<Str
 /// 줄었다`) keeps the words before both. (The words after a listed figure are kept whole: cut
 /// at the next item, `매출 3조 6,120억 원, 영업이익 2,148억 원` lost `영업이익` from the revenue's
 /// context, and a claim of last year's profit then met it in `같은 기간 1,652억 원` alone.)
-fn context_of(text: &str, q: &Quantity, all: &[Quantity]) -> String {
-    let sentence = sentence_of(text, q);
+fn context_of(text: &str, spans: &[Span], q: &Quantity, all: &[Quantity]) -> String {
+    let sentence = sentence_of(text, spans, q);
     let from = all
         .iter()
         .filter(|p| p.measure == q.measure && p.unit == q.unit && p.span.end <= q.span.start)
@@ -208,12 +208,19 @@ fn listed(gap: &str) -> bool {
     gap.contains(LIST_MARKS) && !COMPARED.iter().any(|w| gap.contains(w))
 }
 
-/// The byte range of the sentence of `text` that holds `q`.
-fn sentence_of(text: &str, q: &Quantity) -> std::ops::Range<usize> {
-    sentence_spans(text)
-        .into_iter()
-        .find(|s| s.start <= q.span.start && q.span.end <= s.end)
-        .unwrap_or(0..text.len())
+/// A byte range of a text: one of its sentences ([`sentence_spans`]).
+type Span = std::ops::Range<usize>;
+
+/// The index among `spans` (the sentences of a text) of the one that holds `q`.
+fn sentence_index(spans: &[Span], q: &Quantity) -> Option<usize> {
+    spans
+        .iter()
+        .position(|s| s.start <= q.span.start && q.span.end <= s.end)
+}
+
+/// The byte range of the sentence of `text` (its sentences: `spans`) that holds `q`.
+fn sentence_of(text: &str, spans: &[Span], q: &Quantity) -> Span {
+    sentence_index(spans, q).map_or(0..text.len(), |i| spans[i].clone())
 }
 
 /// Token weights over the evidence: a token found in every passage (the subject everything is
@@ -274,16 +281,17 @@ pub fn compare_translated(
         .flat_map(|ev| {
             let all = extract(ev.text);
             let ranges = ranges(ev.text, &all);
+            let spans = sentence_spans(ev.text);
             all.iter()
                 .zip(ranges)
                 .map(|(q, range)| Found {
                     ev: *ev,
                     context: content_tokens(&format!(
                         "{} {}",
-                        context_of(ev.text, q, &all),
-                        carried_topic(ev.text, q).unwrap_or("")
+                        context_of(ev.text, &spans, q, &all),
+                        carried_topic(ev.text, &spans, q).unwrap_or("")
                     )),
-                    quarters: quarters(&ev.text[sentence_of(ev.text, q)]),
+                    quarters: quarters(&ev.text[sentence_of(ev.text, &spans, q)]),
                     q: q.clone(),
                     range,
                 })
@@ -349,8 +357,7 @@ fn unit_swapped(claim: &Quantity, evidence: &Quantity) -> Option<bool> {
     let percent = |q: &Quantity| matches!(q.measure, Measure::Percent | Measure::PercentPoint);
     let swapped = (money(claim) && money(evidence) && claim.unit != evidence.unit)
         || (percent(claim) && percent(evidence) && claim.measure != evidence.measure);
-    let same_number = (claim.value - evidence.value).abs() <= 0.01 * claim.value.abs();
-    (swapped && claim.per() == evidence.per() && same_number).then_some(false)
+    (swapped && claim.per() == evidence.per() && claim.same_number(evidence)).then_some(false)
 }
 
 /// The words that name what a Korean claim's figure counts: the last word before it in its
@@ -407,15 +414,13 @@ fn topic_word(text: &str) -> Option<&str> {
 /// named, so in `신공장은 … 투자된다. 본격 가동하면 연간 60만 대의 제품을 생산할 수 있다` the 60만
 /// 대 are the 신공장's. The topic word of the sentence before, when the figure's own sentence
 /// names none before it; `None` otherwise, and for a passage's first sentence.
-fn carried_topic<'t>(text: &'t str, q: &Quantity) -> Option<&'t str> {
-    let sentences = sentence_spans(text);
-    let at = sentences
-        .iter()
-        .position(|s| s.start <= q.span.start && q.span.end <= s.end)?;
-    if at == 0 || topic_word(&text[sentences[at].start..q.span.start]).is_some() {
+/// (`spans`: the sentences of `text`.)
+fn carried_topic<'t>(text: &'t str, spans: &[Span], q: &Quantity) -> Option<&'t str> {
+    let at = sentence_index(spans, q)?;
+    if at == 0 || topic_word(&text[spans[at].start..q.span.start]).is_some() {
         return None;
     }
-    topic_word(&text[sentences[at - 1].clone()])
+    topic_word(&text[spans[at - 1].clone()])
 }
 
 /// The two ends of a range of figures (`10~20%`), low and high.
@@ -797,9 +802,10 @@ mod tests {
             Status::Match
         );
         let all = extract(town);
-        assert_eq!(carried_topic(town, &all[0]), Some("하은면은"));
+        let spans = sentence_spans(town);
+        assert_eq!(carried_topic(town, &spans, &all[0]), Some("하은면은"));
         // A sentence with a topic of its own names its figures.
-        assert_eq!(carried_topic(town, &all[1]), None);
+        assert_eq!(carried_topic(town, &spans, &all[1]), None);
         assert_eq!(
             topic_word("생산하는 제품과 서울에서는 도담면은"),
             Some("도담면은")

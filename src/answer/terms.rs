@@ -286,27 +286,29 @@ fn swapped(claim: &[Word], sentences: &[(EvidenceText<'_>, String, Vec<Word>)]) 
     if content.len() < MIN_OTHERS + 1 {
         return Vec::new();
     }
+    // The sentences of the same fact, found once for every pair of words.
+    let same_fact: Vec<&(EvidenceText, String, Vec<Word>)> = sentences
+        .iter()
+        .filter(|(_, text, _)| {
+            let held = content.iter().filter(|w| text.contains(&w.key)).count();
+            held as f32 / content.len() as f32 >= SAME_FACT
+        })
+        .collect();
     let mut out = Vec::new();
     for (a, x) in roled.iter().enumerate() {
         for y in &roled[a + 1..] {
             if x.key == y.key || x.role == y.role {
                 continue;
             }
-            let found = sentences.iter().find_map(|(ev, text, sw)| {
-                let share = content.iter().filter(|w| text.contains(&w.key)).count() as f32
-                    / content.len() as f32;
-                let with = |w: &Word, role| sw.iter().find(|z| z.key == w.key && z.role == role);
-                let exchanged =
-                    (share >= SAME_FACT && with(x, x.role).is_none() && with(y, y.role).is_none())
-                        .then(|| with(x, y.role).zip(with(y, x.role)))
-                        .flatten()?;
-                Some((ev, exchanged))
+            let found = same_fact.iter().find_map(|(ev, _, sw)| {
+                let at = |w: &Word, role| sw.iter().position(|z| z.key == w.key && z.role == role);
+                if at(x, x.role).is_some() || at(y, y.role).is_some() {
+                    return None;
+                }
+                let (i, j) = (at(x, y.role)?, at(y, x.role)?);
+                Some((ev, &sw[i.min(j)].whole, &sw[i.max(j)].whole))
             });
-            if let Some((ev, (ex, ey))) = found {
-                let (first, second) = match sentence_order(&ex.whole, &ey.whole, ev.text) {
-                    true => (&ey.whole, &ex.whole),
-                    false => (&ex.whole, &ey.whole),
-                };
+            if let Some((ev, first, second)) = found {
                 out.push(term_signal(
                     &format!("{} … {}", x.whole, y.whole),
                     &format!("{first} … {second}"),
@@ -316,12 +318,6 @@ fn swapped(claim: &[Word], sentences: &[(EvidenceText<'_>, String, Vec<Word>)]) 
         }
     }
     out
-}
-
-/// Whether `b` comes before `a` in `text` (each at its first place).
-fn sentence_order(a: &str, b: &str, text: &str) -> bool {
-    let at = |w: &str| text.find(w).unwrap_or(usize::MAX);
-    at(b) < at(a)
 }
 
 #[cfg(test)]

@@ -129,6 +129,12 @@ impl Quantity {
         }
     }
 
+    /// Whether the two values are one number (within 1%), whatever their measure and unit.
+    pub fn same_number(&self, other: &Quantity) -> bool {
+        let scale = self.value.abs().max(other.value.abs());
+        scale == 0.0 || (self.value - other.value).abs() <= 0.01 * scale
+    }
+
     /// [`Quantity::same_value`] of the figures alone, whatever they are counted per.
     pub fn same_amount(&self, other: &Quantity) -> Option<bool> {
         if let Some(same) = self.days_as_day(other).or_else(|| other.days_as_day(self)) {
@@ -145,10 +151,7 @@ impl Quantity {
         }
         match (self.date, other.date) {
             (Some(a), Some(b)) => a.agrees(&b),
-            (None, None) => {
-                let scale = self.value.abs().max(other.value.abs());
-                Some(scale == 0.0 || (self.value - other.value).abs() <= 0.01 * scale)
-            }
+            (None, None) => Some(self.same_number(other)),
             _ => None,
         }
     }
