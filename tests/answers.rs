@@ -457,6 +457,35 @@ async fn injected_passages_stay_data_and_markup_never_comes_back() {
     );
 }
 
+/// A table row's figure is read under its column's name, as retrieval reads the row: the
+/// launch date in the price list's `출시일` column is the claim's date.
+#[tokio::test]
+async fn a_table_rows_figures_are_read_under_their_columns() {
+    let retriever = Retriever::new(Corpus::from_files(vec![SourceFile::from_text(
+        "prices.md",
+        "# 제품 가격표\n\n| 모델명 | 출시일 | 가격 |\n| --- | --- | --- |\n| 세움북 16 | 2025-08-20 \
+         | 1,690,000원 |\n| 세움탭 11 | 2025-02-10 | 890,000원 |\n\n세움북 16은 출시 기념으로 2025년 9월 30일까지 구매한 고객에게 보증 기간을 1년 \
+         연장해 주었다.\n",
+    )]))
+    .unwrap();
+    let a = Answerer::new(
+        Arc::new(retriever),
+        EngineHandle::none(),
+        Prompts::builtin(),
+    );
+    let r = a
+        .check("세움북 16은 2025년 8월 20일에 출시되었다.", 5, &mut |_| {})
+        .await
+        .unwrap();
+    let launch = r
+        .signals
+        .iter()
+        .find(|s| s.claim_text.contains("8월"))
+        .expect("a signal of the claim's date");
+    assert_eq!(launch.status, Status::Match, "{launch:?}");
+    assert_eq!(launch.evidence[0].text, "2025-08-20");
+}
+
 #[tokio::test]
 async fn no_model_means_evidence_mode() {
     let a = Answerer::new(

@@ -139,7 +139,8 @@ pub fn ask(
     }
 }
 
-/// Signals of `claim` against the full text of the context passages: its figures
+/// Signals of `claim` against the full text of the context passages (a table's row with its
+/// columns' names, as retrieval reads it): its figures
 /// ([`signals::compare_translated`]; `translation`: the model's Korean translation of a claim in
 /// another language, or empty), then its words that the evidence replaces ([`terms::compare`]).
 pub fn signals_for(
@@ -155,7 +156,8 @@ pub fn signals_for(
             label: &p.label,
             passage_id: &p.id,
             source: &p.source,
-            text: &passages[p.passage].text,
+            text: passages[p.passage].reads_as(),
+            row: passages[p.passage].fields.is_some(),
             tokens: a.retriever().passage_tokens(p.passage),
         })
         .collect();

@@ -23,6 +23,7 @@ use super::quantity::{extract, numeral_len, Measure, Per, Quantity, RANGE_MARKS}
 use crate::retrieval::analyzer::{analyze, Options};
 use crate::retrieval::focus::Focus;
 use crate::retrieval::query::{query_plan_with, PlanOptions};
+use crate::retrieval::table::field_spans;
 use crate::retrieval::thesaurus::THESAURUS;
 use crate::text::sentence_spans;
 
@@ -116,6 +117,10 @@ pub struct EvidenceText<'a> {
     pub passage_id: &'a str,
     pub source: &'a str,
     pub text: &'a str,
+    /// Whether `text` is a table's row read with its columns' names
+    /// ([`crate::retrieval::table::as_fields`]): each `column: cell` pair is then a figure's
+    /// sentence, read with the row's first pair, which names what the row is about.
+    pub row: bool,
     /// The passage's tokens ([`crate::retrieval::index::Retriever::passage_tokens`]), analysed
     /// once when the index was built.
     pub tokens: &'a HashSet<String>,
@@ -281,13 +286,20 @@ pub fn compare_translated(
         .flat_map(|ev| {
             let all = extract(ev.text);
             let ranges = ranges(ev.text, &all);
-            let spans = sentence_spans(ev.text);
+            let (spans, key) = match ev.row {
+                true => {
+                    let fields = field_spans(ev.text);
+                    let key = fields.first().map_or("", |f| &ev.text[f.clone()]);
+                    (fields, key)
+                }
+                false => (sentence_spans(ev.text), ""),
+            };
             all.iter()
                 .zip(ranges)
                 .map(|(q, range)| Found {
                     ev: *ev,
                     context: content_tokens(&format!(
-                        "{} {}",
+                        "{} {} {key}",
                         context_of(ev.text, &spans, q, &all),
                         carried_topic(ev.text, &spans, q).unwrap_or("")
                     )),
@@ -322,6 +334,12 @@ pub fn compare_translated(
                         return None;
                     }
                     let same = cq.same_value(q).or_else(|| unit_swapped(&cq, q))?;
+                    // A year alone neither confirms nor refutes a claim's day.
+                    if let (true, Some(c), Some(e)) = (same, cq.date, q.date) {
+                        if !e.settles(&c) {
+                            return None;
+                        }
+                    }
                     let agrees = same
                         || roughly_same(claim, &cq, ev.text, q)
                         || within(&cq, f.range, q)
@@ -369,11 +387,18 @@ fn head_words(claim: &str, cq: &Quantity) -> Vec<HashSet<String>> {
         .rsplit([',', '.', ';', '(', '\n'])
         .next()
         .unwrap_or("");
-    let words: Vec<&str> = clause
+    // A figure before it counts something of its own (`감시원 38명은 1년에 210만 원씩`); a
+    // date before it says when, and stays its head (`전문의는 2025년까지 8명으로`: only a
+    // context that names that year is the claim's).
+    let figure = |w: &str| {
+        w.chars().any(|c| c.is_ascii_digit())
+            && !extract(w).iter().any(|q| q.measure == Measure::Date)
+    };
+    let last = clause
         .split_whitespace()
-        .filter(|w| !ABOUT_BEFORE.contains(w))
-        .collect();
-    let last = words.last().copied().unwrap_or("");
+        .rev()
+        .find(|w| !ABOUT_BEFORE.contains(w) && !figure(w))
+        .unwrap_or("");
     if !last.chars().any(crate::text::is_hangul_syllable) {
         return Vec::new();
     }
@@ -750,6 +775,7 @@ mod tests {
                 passage_id: label,
                 source,
                 text,
+                row: false,
                 tokens,
             })
             .collect();
@@ -757,6 +783,74 @@ mod tests {
     }
 
     const AMPERE: &str = "소프트뱅크는 동시에 OpenAI에 300억 달러를 투자할 준비를 하고 있으며, 65억 달러에 칩 회사 Ampere Computing을 인수할 예정입니다.";
+
+    #[test]
+    fn a_figure_before_the_claims_figure_is_not_its_head() {
+        let p = [(
+            "P1",
+            "a.txt",
+            "산불 감시원 38명에게는 월 210만 원의 보수가 지급된다.",
+        )];
+        let status = |claim: &str| check(claim, &p).last().unwrap().status;
+        // `38명은` counts the guards; the pay is the guards' (`감시원`).
+        assert_eq!(
+            status("산불 감시원 38명은 1년에 210만 원씩 보수를 받는다."),
+            Status::Mismatch
+        );
+        assert_eq!(
+            status("산불 감시원 38명은 매달 210만 원씩 보수를 받는다."),
+            Status::Match
+        );
+    }
+
+    #[test]
+    fn a_rows_figure_is_read_in_its_own_field() {
+        let row =
+            "모델명: 세움북 16, 출시일: 2025-08-20, 가격: 1,690,000원, 무게: 1.95kg, 배터리: \
+                   최대 10시간, 화면: 16인치, 방진방수: IP53";
+        let tokens: HashSet<String> = analyze(row, Options::default()).into_iter().collect();
+        let status = |claim: &str, row_read: bool| {
+            let ev = [EvidenceText {
+                label: "P1",
+                passage_id: "P1",
+                source: "a.md",
+                text: row,
+                row: row_read,
+                tokens: &tokens,
+            }];
+            compare(claim, &ev).last().unwrap().status
+        };
+        // Each field is read with the row's first, which names the laptop, however far
+        // along the row it stands.
+        let screen = "세움디바이스 세움북 16의 화면은 14인치다.";
+        assert_eq!(status(screen, true), Status::Mismatch);
+        assert_eq!(status(screen, false), Status::NotFound);
+        assert_eq!(status("세움북 16의 화면은 16인치다.", true), Status::Match);
+        assert_eq!(
+            status("세움북 16의 무게는 2.5kg이다.", true),
+            Status::Mismatch
+        );
+    }
+
+    #[test]
+    fn a_year_alone_does_not_confirm_a_claims_day() {
+        let p = [
+            (
+                "P1",
+                "a.txt",
+                "대운화학은 2024년 3분기 배당금 지급 계획을 이사회에서 정했다.",
+            ),
+            (
+                "P2",
+                "a.txt",
+                "대운화학 3분기 배당금 지급 예정일: 2024.11.15",
+            ),
+        ];
+        let s = check("대운화학의 3분기 배당금은 2024년 11월 25일에 지급된다.", &p);
+        let date = s.iter().find(|s| s.claim_text.contains("11월")).unwrap();
+        assert_eq!(date.status, Status::Mismatch, "{s:?}");
+        assert!(date.evidence.iter().all(|e| e.text != "2024년"), "{s:?}");
+    }
 
     #[test]
     fn a_figure_of_another_thing_does_not_refute() {

@@ -339,6 +339,7 @@ mod tests {
                 passage_id: label,
                 source: "a.txt",
                 text,
+                row: false,
                 tokens: &tokens,
             })
             .collect();
@@ -453,6 +454,7 @@ mod tests {
             passage_id: "P1",
             source: "a.txt",
             text: evidence,
+            row: false,
             tokens: &tokens,
         }];
         let thesaurus = &crate::retrieval::thesaurus::THESAURUS;
@@ -493,6 +495,7 @@ mod tests {
                 passage_id: "P1",
                 source: "a.txt",
                 text: &passage,
+                row: false,
                 tokens: &tokens,
             }];
             let lower = normalize(&passage);

@@ -84,12 +84,43 @@ pub fn as_fields(header: &str, row: &str) -> String {
         .join(", ")
 }
 
+/// The byte ranges of a row's `column: cell` pairs in its [`as_fields`] text: cut at each `, `
+/// a column's name follows (a cell's own `, ` stays in its cell).
+pub fn field_spans(fields: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, _) in fields.match_indices(", ") {
+        let next = &fields[i + 2..];
+        let piece = &next[..next.find(", ").unwrap_or(next.len())];
+        if piece.contains(": ") {
+            out.push(start..i);
+            start = i + 2;
+        }
+    }
+    out.push(start..fields.len());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn lines(text: &str) -> Vec<String> {
         text.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_rows_fields_are_cut_where_a_column_name_follows() {
+        let row = as_fields(
+            "| 모델명 | 국가 | 가격 |",
+            "| 노트북 A | 한국, 일본 | 1,290,000원 |",
+        );
+        assert_eq!(row, "모델명: 노트북 A, 국가: 한국, 일본, 가격: 1,290,000원");
+        let fields: Vec<&str> = field_spans(&row).into_iter().map(|s| &row[s]).collect();
+        assert_eq!(
+            fields,
+            ["모델명: 노트북 A", "국가: 한국, 일본", "가격: 1,290,000원"]
+        );
     }
 
     #[test]

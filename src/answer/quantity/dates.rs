@@ -52,6 +52,20 @@ impl DateParts {
         }
     }
 
+    /// Whether this date gives the finest part `claim` gives (its day, else its month, else its
+    /// year), so that agreeing it confirms `claim`: `2024.11.15` settles `11월 25일` either
+    /// way, `2024년` agrees with `2024년 11월 25일` but says nothing of its day. A missing year
+    /// is let pass: news gives a date's day and month (`지난 20일`, `3월 29일`) without it.
+    pub fn settles(&self, claim: &DateParts) -> bool {
+        if claim.day.is_some() {
+            self.day.is_some()
+        } else if claim.month.is_some() {
+            self.month.is_some()
+        } else {
+            claim.year.is_none() || self.year.is_some()
+        }
+    }
+
     /// `Some(true)` when every part both dates give agrees, `Some(false)` when one differs,
     /// `None` when they share no part.
     pub fn agrees(&self, other: &DateParts) -> Option<bool> {
@@ -409,5 +423,20 @@ mod tests {
         };
         assert_eq!(full.agrees(&other), Some(false));
         assert_eq!(DateParts::default().agrees(&full), None);
+    }
+
+    #[test]
+    fn a_date_settles_a_claim_by_its_finest_part() {
+        let date = |year, month, day| DateParts { year, month, day };
+        let claim = date(Some(2024), Some(11), Some(25));
+        assert!(date(Some(2024), Some(11), Some(15)).settles(&claim));
+        // A day and month without the year: news leaves the year out.
+        assert!(date(None, Some(11), Some(25)).settles(&claim));
+        assert!(!date(Some(2024), None, None).settles(&claim));
+        assert!(!date(Some(2024), Some(11), None).settles(&claim));
+        let month = date(Some(2024), Some(11), None);
+        assert!(date(None, Some(11), None).settles(&month));
+        assert!(!date(Some(2024), None, None).settles(&month));
+        assert!(date(Some(2024), None, None).settles(&date(Some(2024), None, None)));
     }
 }
