@@ -263,6 +263,8 @@ struct Candidate<'a> {
     agrees: bool,
     /// Whether the figure's context names what the claim's figure counts ([`head_words`]).
     headed: bool,
+    /// Whether it is the claim's number in another unit ([`unit_swapped`]).
+    swapped: bool,
 }
 
 /// Compares every quantity of `claim` with the quantities of `evidence`.
@@ -333,7 +335,10 @@ pub fn compare_translated(
                     if other_quarter || opposite_bounds(claim, &cq, ev.text, q) {
                         return None;
                     }
-                    let same = cq.same_value(q).or_else(|| unit_swapped(&cq, q))?;
+                    let (same, swapped) = match cq.same_value(q) {
+                        Some(same) => (same, false),
+                        None => (unit_swapped(&cq, q)?, true),
+                    };
                     // A year alone neither confirms nor refutes a claim's day.
                     if let (true, Some(c), Some(e)) = (same, cq.date, q.date) {
                         if !e.settles(&c) {
@@ -358,6 +363,7 @@ pub fn compare_translated(
                         related,
                         agrees,
                         headed,
+                        swapped,
                     })
                 })
                 .collect();
@@ -671,8 +677,13 @@ fn signal(claim: &str, cq: &Quantity, mut candidates: Vec<Candidate>, full: f32)
     for (c, h) in candidates.iter_mut().zip(headed) {
         c.headed = h;
     }
-    // Figures only loosely tied to the claim do not refute it.
-    let loose = full > 0.0 && best < MISMATCH_SHARE * full;
+    // Figures only loosely tied to the claim do not refute it, unless the best tied of them is
+    // the claim's own number in another unit (`5,000억 원` for `5,000억 달러`): the number ties it.
+    let loose = full > 0.0
+        && best < MISMATCH_SHARE * full
+        && !candidates
+            .iter()
+            .any(|c| c.swapped && c.headed && c.related >= best);
     let share = |c: &Candidate| match c.agrees {
         true => STRONG_MATCH,
         false => STRONG,
@@ -830,6 +841,29 @@ mod tests {
             status("세움북 16의 무게는 2.5kg이다.", true),
             Status::Mismatch
         );
+    }
+
+    #[test]
+    fn the_claims_number_in_another_unit_is_tied_to_it_by_the_number() {
+        let p = [
+            (
+                "P1",
+                "a.txt",
+                "트럼프 대통령이 공개한 5,000억 달러 규모의 스타게이트 프로젝트를 두고 머스크가 비판했다.",
+            ),
+            (
+                "P2",
+                "a.txt",
+                "오픈AI 등 3개 사가 향후 4년간 미국 내 AI 인프라 투자 계획을 발표했다.",
+            ),
+        ];
+        let claim =
+            "트럼프 대통령이 발표한 스타게이트는 5,000억 원 규모의 AI 인프라 투자 프로젝트다.";
+        let s = check(claim, &p);
+        assert_eq!(s[0].status, Status::Mismatch, "{s:?}");
+        // Another number in the same loose tie refutes nothing.
+        let other = claim.replace("5,000억 원", "3,000억 달러");
+        assert_eq!(check(&other, &p)[0].status, Status::NotFound);
     }
 
     #[test]
