@@ -254,6 +254,8 @@ struct Found<'a> {
     range: Option<Range>,
     /// The quarters its sentence names ([`quarters`]).
     quarters: HashSet<u8>,
+    /// Whether it is what another figure is measured against ([`baseline`]).
+    baseline: bool,
 }
 
 struct Candidate<'a> {
@@ -306,6 +308,7 @@ pub fn compare_translated(
                         carried_topic(ev.text, &spans, q).unwrap_or("")
                     )),
                     quarters: quarters(&ev.text[sentence_of(ev.text, &spans, q)]),
+                    baseline: baseline(ev.text, q),
                     q: q.clone(),
                     range,
                 })
@@ -324,6 +327,11 @@ pub fn compare_translated(
             words.extend(translated.iter().cloned());
             let full = relatedness_possible(&words, &w);
             let head = head_words(claim, &cq);
+            // Whether the evidence writes the head word in Hangul anywhere: then a Latin word
+            // near a figure is no spelling of it.
+            let head_written = head
+                .iter()
+                .any(|w| evidence.iter().any(|ev| !w.is_disjoint(ev.tokens)));
             let candidates: Vec<Candidate> = found
                 .iter()
                 .filter_map(|f| {
@@ -332,7 +340,10 @@ pub fn compare_translated(
                     let other_quarter = !f.quarters.is_empty()
                         && !claim_quarters.is_empty()
                         && f.quarters.is_disjoint(&claim_quarters);
-                    if other_quarter || opposite_bounds(claim, &cq, ev.text, q) {
+                    // Last year's figure, or the one a change is counted from, is not this
+                    // year's: `종전 기록(1시간 25분 30초)` neither confirms nor refutes a new record.
+                    let other_time = f.baseline != baseline(claim, &cq);
+                    if other_quarter || other_time || opposite_bounds(claim, &cq, ev.text, q) {
                         return None;
                     }
                     let (same, swapped) = match cq.same_value(q) {
@@ -351,12 +362,14 @@ pub fn compare_translated(
                         || within(q, claim_range, &cq);
                     let related = relatedness(&words, ctx, &w);
                     // A Korean head word cannot be told apart from a name the evidence
-                    // spells in Latin letters (`앰피어 컴퓨팅`, `Ampere Computing`).
+                    // spells in Latin letters (`앰피어 컴퓨팅`, `Ampere Computing`), unless the
+                    // evidence writes it in Hangul (then `CFO` is no `능력`).
                     let headed = head.is_empty()
                         || head.iter().any(|w| !w.is_disjoint(ctx))
-                        || ctx
-                            .iter()
-                            .any(|t| t.chars().any(|c| c.is_ascii_alphabetic()));
+                        || (!head_written
+                            && ctx
+                                .iter()
+                                .any(|t| t.chars().any(|c| c.is_ascii_alphabetic())));
                     (related > 0.0 || words.is_empty()).then(|| Candidate {
                         ev: *ev,
                         q: q.clone(),
@@ -509,6 +522,44 @@ const ABOUT_BEFORE: &[&str] = &[
 ];
 /// Words after a figure that make it [`Hedge::About`] (`6만 명가량`, `3천 명 안팎`).
 const ABOUT_AFTER: &[&str] = &["가량", "안팎", "내외", "정도", "쯤", "꼴", "남짓"];
+
+/// Words that mark a figure as an earlier one: last year's, the previous record, the quarter
+/// before.
+const EARLIER: &[&str] = &[
+    "종전",
+    "전년",
+    "작년",
+    "지난해",
+    "직전",
+    "이전",
+    "전분기",
+    "전월",
+    "previous",
+    "former",
+];
+/// Words right after a figure that make it what another is measured against (`5,415억
+/// 원보다`, `1,000명 대비`, `than`).
+const AGAINST: &[&str] = &["보다", "대비", "에 비해", "than"];
+
+/// Whether the figure at `q` in `text` is a baseline: an earlier figure (`전년(32.1%)`, `종전
+/// 대회 기록(1시간 25분 30초)`: one of [`EARLIER`] among the three words before it in its clause),
+/// or what a change is counted from (`5,415억 원보다 457억 원 늘었다`). `전년보다 8.4% 늘었다`
+/// is no baseline: `전년보다` is not `전년`.
+fn baseline(text: &str, q: &Quantity) -> bool {
+    let span = q.written_span();
+    let after = text[span.end..].trim_start_matches([')', '）', ' ']);
+    if AGAINST.iter().any(|w| after.starts_with(w)) {
+        return true;
+    }
+    let before = &text[..span.start];
+    let clause = before.rsplit([',', '.', ';', '\n']).next().unwrap_or("");
+    clause
+        .split_whitespace()
+        .rev()
+        .take(3)
+        .map(|w| w.trim_end_matches(['(', '（']).to_lowercase())
+        .any(|w| EARLIER.contains(&w.as_str()))
+}
 
 /// The hedge of the figure at `q` in `text`, if any.
 fn hedge(text: &str, q: &Quantity) -> Option<Hedge> {
@@ -864,6 +915,60 @@ mod tests {
         // Another number in the same loose tie refutes nothing.
         let other = claim.replace("5,000억 원", "3,000억 달러");
         assert_eq!(check(&other, &p)[0].status, Status::NotFound);
+    }
+
+    #[test]
+    fn an_earlier_figure_neither_confirms_nor_refutes_this_ones() {
+        let budget = [(
+            "P1",
+            "a.txt",
+            "2024년도 세림군 예산은 5,872억 원으로 2023년도 5,415억 원보다 457억 원(8.4%) 늘었다.",
+        )];
+        let s = check(
+            "세림군의 2024년도 예산은 5,415억 원으로 전년보다 8.4% 늘었다.",
+            &budget,
+        );
+        let money = s.iter().find(|s| s.claim_text == "5,415억 원").unwrap();
+        assert_eq!(money.status, Status::Mismatch, "{s:?}");
+        assert_eq!(money.evidence[0].text, "5,872억 원");
+        // `전년보다 8.4%` is this year's change, not an earlier figure.
+        let change = s.iter().find(|s| s.claim_text == "8.4%").unwrap();
+        assert_eq!(change.status, Status::Match);
+        let race = [(
+            "P1",
+            "a.txt",
+            "여자부 우승자 이서연 씨의 기록은 1시간 24분 5초로, 종전 대회 기록(1시간 25분 30초)을 \
+             앞당겼다.",
+        )];
+        let s = check(
+            "여자부 우승자 이서연 씨는 1시간 25분 30초에 들어왔다.",
+            &race,
+        );
+        assert!(s.iter().all(|s| s.status != Status::Match), "{s:?}");
+        assert!(baseline("전년(32.1%)보다", &extract("전년(32.1%)보다")[0]));
+        assert!(!baseline(
+            "전년보다 8.4% 늘었다",
+            &extract("전년보다 8.4% 늘었다")[0]
+        ));
+    }
+
+    #[test]
+    fn a_latin_word_is_no_head_the_evidence_writes_in_hangul() {
+        let p = [
+            (
+                "P1",
+                "a.txt",
+                "평택 신공장의 생산 능력은 아직 공개되지 않았다.",
+            ),
+            (
+                "P2",
+                "b.txt",
+                "CFO는 평택 신공장의 제습기 생산 라인을 당초 계획보다 1개 늘린다고 했다.",
+            ),
+        ];
+        // `1개` stands near `CFO`, not near `능력`, which the evidence writes in Hangul.
+        let s = check("평택 신공장의 제습기 생산 능력은 월 5만 대꼴이다.", &p);
+        assert_eq!(s[0].status, Status::NotFound, "{s:?}");
     }
 
     #[test]

@@ -271,7 +271,8 @@ impl Quantity {
             (Measure::Duration, "min") if self.value % 60.0 == 0.0 => {
                 plural(self.value / 60.0, "hour")
             }
-            (Measure::Duration, "min") => plural(self.value, "minute"),
+            (Measure::Duration, "min") if self.value.fract() == 0.0 => plural(self.value, "minute"),
+            (Measure::Duration, "min") => hours_minutes_seconds(self.value),
             _ => return None,
         })
     }
@@ -316,6 +317,23 @@ fn metric(v: f64, units: &[(f64, &str)], small: &str, small_factor: f64) -> Stri
 fn plural(v: f64, word: &str) -> String {
     let s = if v == 1.0 { "" } else { "s" };
     format!("{} {word}{s}", english_number(v))
+}
+
+/// A time of `minutes` with seconds in it as hours, minutes and seconds: `1 hour 24 minutes 5
+/// seconds`.
+fn hours_minutes_seconds(minutes: f64) -> String {
+    let total = (minutes * 60.0).round();
+    let parts = [
+        ((total / 3600.0).floor(), "hour"),
+        ((total % 3600.0 / 60.0).floor(), "minute"),
+        (total % 60.0, "second"),
+    ];
+    parts
+        .iter()
+        .filter(|(v, _)| *v > 0.0)
+        .map(|&(v, w)| plural(v, w))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `v` with at most two decimals, trailing zeros dropped.
@@ -712,7 +730,8 @@ fn fraction(sc: &mut Scan, first: f64) -> Option<f64> {
     }
 }
 
-/// Completes a number with the unit after it (durations may continue: `1시간 50분`). A Korean
+/// Completes a number with the unit after it (durations may continue, each unit smaller than
+/// the one before: `1시간 50분`, `1시간 24분 5초`). A Korean
 /// `여` (some, `1만 4천여 명`: fourteen thousand odd) between them is passed over.
 fn with_unit(sc: &mut Scan, v: f64, start: usize, bare: bool) -> Option<Quantity> {
     let before = sc.pos;
@@ -722,19 +741,26 @@ fn with_unit(sc: &mut Scan, v: f64, start: usize, bare: bool) -> Option<Quantity
         sc.pos = before;
     }
     match found {
-        Some((Measure::Duration, "min", m)) => {
+        Some((Measure::Duration, "min", mut m)) => {
             let mut total = v * m;
-            let save = sc.pos;
-            sc.skip_spaces();
-            if let Some(n) = number(sc) {
-                if let Some((Measure::Duration, "min", m2)) = duration_unit(sc) {
-                    if m2 < m {
+            loop {
+                let save = sc.pos;
+                sc.skip_spaces();
+                let next = number(sc).and_then(|n| match duration_unit(sc) {
+                    Some((Measure::Duration, "min", m2)) if m2 < m => Some((n, m2)),
+                    _ => None,
+                });
+                match next {
+                    Some((n, m2)) => {
                         total += n * m2;
-                        return Some(make(Measure::Duration, total, "min", start..sc.pos));
+                        m = m2;
+                    }
+                    None => {
+                        sc.pos = save;
+                        break;
                     }
                 }
             }
-            sc.pos = save;
             Some(make(Measure::Duration, total, "min", start..sc.pos))
         }
         Some((measure, unit, m)) => Some(make(measure, v * m, unit, start..sc.pos)),
@@ -1210,6 +1236,19 @@ mod tests {
         assert!(approx(q.value, 110.0));
         assert!(approx(one("about three hours").value, 180.0));
         assert!(approx(one("7분 안에").value, 7.0));
+        // Seconds, after hours and minutes: one time, not a time and a stray `5`.
+        let record = one("기록은 1시간 24분 5초로");
+        assert!(approx(record.value, 84.0 + 5.0 / 60.0));
+        assert_eq!(record.span, "기록은 ".len().."기록은 1시간 24분 5초".len());
+        assert!(approx(one("30초 안에").value, 0.5));
+        assert_eq!(
+            english_figures("기록은 1시간 24분 5초"),
+            "기록은 1 hour 24 minutes 5 seconds"
+        );
+        assert_eq!(extract("3만 원 초과").len(), 1);
+        assert!(extract("10월 초순")
+            .iter()
+            .all(|q| q.measure != Measure::Duration));
         assert!(extract("3분의 1")
             .iter()
             .all(|q| q.measure != Measure::Duration));

@@ -308,6 +308,11 @@ pub(super) fn duration_unit(sc: &mut Scan) -> Option<(Measure, &'static str, f64
         sc.pos += "분".len();
         return Some((Measure::Duration, "min", 1.0));
     }
+    // `30초`; not `초과` (over), `초반` or `초순` (early in).
+    if r.starts_with('초') && !["초과", "초반", "초순"].iter().any(|w| r.starts_with(w)) {
+        sc.pos += '초'.len_utf8();
+        return Some((Measure::Duration, "min", 1.0 / 60.0));
+    }
     // `2주에 한 번`, `3주일`; not `10주년` (an anniversary), `주기` (a cycle) or `주식` (shares).
     if r.starts_with("주일") {
         sc.pos += "주일".len();
