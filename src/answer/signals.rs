@@ -407,8 +407,8 @@ fn head_words(claim: &str, cq: &Quantity) -> Vec<HashSet<String>> {
         .next()
         .unwrap_or("");
     // A figure before it counts something of its own (`감시원 38명은 1년에 210만 원씩`); a
-    // date before it says when, and stays its head (`전문의는 2025년까지 8명으로`: only a
-    // context that names that year is the claim's).
+    // date before it says when, and stays its head (`전문의는 2025년까지 8명으로` is a target,
+    // which today's `전문의 4명` does not refute).
     let figure = |w: &str| {
         w.chars().any(|c| c.is_ascii_digit())
             && !extract(w).iter().any(|q| q.measure == Measure::Date)
