@@ -524,7 +524,8 @@ const ABOUT_BEFORE: &[&str] = &[
 const ABOUT_AFTER: &[&str] = &["가량", "안팎", "내외", "정도", "쯤", "꼴", "남짓"];
 
 /// Words that mark a figure as an earlier one: last year's, the previous record, the quarter
-/// before.
+/// before. No English words: `from the previous year to 11.8%` names the earlier year before
+/// the new figure.
 const EARLIER: &[&str] = &[
     "종전",
     "전년",
@@ -534,8 +535,6 @@ const EARLIER: &[&str] = &[
     "이전",
     "전분기",
     "전월",
-    "previous",
-    "former",
 ];
 /// Words right after a figure that make it what another is measured against (`5,415억
 /// 원보다`, `1,000명 대비`, `than`).
