@@ -290,13 +290,12 @@ pub fn compare_translated(
         .flat_map(|ev| {
             let all = extract(ev.text);
             let ranges = ranges(ev.text, &all);
-            let (spans, key) = match ev.row {
-                true => {
-                    let fields = field_spans(ev.text);
-                    let key = fields.first().map_or("", |f| &ev.text[f.clone()]);
-                    (fields, key)
-                }
-                false => (sentence_spans(ev.text), ""),
+            let (spans, key) = if ev.row {
+                let fields = field_spans(ev.text);
+                let key = fields.first().map_or("", |f| &ev.text[f.clone()]);
+                (fields, key)
+            } else {
+                (sentence_spans(ev.text), "")
             };
             all.iter()
                 .zip(ranges)
@@ -327,6 +326,7 @@ pub fn compare_translated(
             words.extend(translated.iter().cloned());
             let full = relatedness_possible(&words, &w);
             let head = head_words(claim, &cq);
+            let claim_baseline = baseline(claim, &cq);
             // Whether the evidence writes the head word in Hangul anywhere: then a Latin word
             // near a figure is no spelling of it.
             let head_written = head
@@ -342,7 +342,7 @@ pub fn compare_translated(
                         && f.quarters.is_disjoint(&claim_quarters);
                     // Last year's figure, or the one a change is counted from, is not this
                     // year's: `종전 기록(1시간 25분 30초)` neither confirms nor refutes a new record.
-                    let other_time = f.baseline != baseline(claim, &cq);
+                    let other_time = f.baseline != claim_baseline;
                     if other_quarter || other_time || opposite_bounds(claim, &cq, ev.text, q) {
                         return None;
                     }
@@ -350,7 +350,8 @@ pub fn compare_translated(
                         Some(same) => (same, false),
                         None => (unit_swapped(&cq, q)?, true),
                     };
-                    // A year alone neither confirms nor refutes a claim's day.
+                    // A coarser date that agrees (a year alone) does not confirm a claim's day;
+                    // one that differs still refutes it.
                     if let (true, Some(c), Some(e)) = (same, cq.date, q.date) {
                         if !e.settles(&c) {
                             return None;
